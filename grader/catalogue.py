@@ -1,0 +1,155 @@
+"""The exercise catalogue: every exercise is declared once, in ``course.toml``.
+
+The CLI, the runner, ``verify``, batch grading and the reports discover
+exercises from here; adding an exercise means adding its files and one
+``[[exercises]]`` block, never engine code.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+from grader.limits import Limits
+
+COURSE_FILE = "course.toml"
+
+
+class CourseError(Exception):
+    """The course declaration is missing or malformed (a user-facing error)."""
+
+
+@dataclass(frozen=True)
+class MistakeSpec:
+    """A known mistake: a one-place edit of the solution, and the hint it earns.
+
+    The mutant (solution with ``find`` replaced by ``replace``) is both a test
+    fixture for ``grade verify`` and the detector for the hint: a submission
+    whose answer matches the mutant's, where the reference differs, gets it.
+    """
+
+    id: str
+    hint: str
+    find: str
+    replace: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class ExerciseSpec:
+    id: str
+    title: str
+    points: float
+    stub: Path
+    solution: Path
+    suite: Path
+    mistakes: tuple[MistakeSpec, ...]
+    limits: Limits
+    rtol: float = 1e-4
+    atol: float = 1e-5
+    # Warm-ups the sandbox needs, e.g. ("optim",): built once in the zygote.
+    needs: tuple[str, ...] = ()
+
+    @property
+    def filename(self) -> str:
+        """The file a student submits for this exercise, e.g. ``exercise3.py``."""
+        return f"{self.id}.py"
+
+    def mutant_source(self, mistake: MistakeSpec) -> str:
+        source = self.solution.read_text(encoding="utf-8")
+        count = source.count(mistake.find)
+        if count != 1:
+            raise CourseError(
+                f"{self.id}: mistake {mistake.id!r} must find its text exactly once "
+                f"in {self.solution.name}, found it {count} times"
+            )
+        return source.replace(mistake.find, mistake.replace)
+
+    def mistake(self, mistake_id: str) -> MistakeSpec:
+        for mistake in self.mistakes:
+            if mistake.id == mistake_id:
+                return mistake
+        raise KeyError(mistake_id)
+
+
+@dataclass(frozen=True)
+class Course:
+    root: Path
+    title: str
+    seed: int
+    exercises: tuple[ExerciseSpec, ...]
+
+    def exercise(self, exercise_id: str) -> ExerciseSpec:
+        for spec in self.exercises:
+            if spec.id == exercise_id:
+                return spec
+        known = ", ".join(s.id for s in self.exercises)
+        raise CourseError(f"no exercise named {exercise_id!r} (this course has: {known})")
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(s.id for s in self.exercises)
+
+
+def find_course_root(start: Path | None = None) -> Path:
+    """The course folder: $TORCHGRADE_COURSE, else the nearest folder up from
+    ``start`` (default: the working directory) holding ``course.toml``."""
+    env = os.environ.get("TORCHGRADE_COURSE")
+    if env:
+        root = Path(env)
+        if not (root / COURSE_FILE).is_file():
+            raise CourseError(f"TORCHGRADE_COURSE={env} holds no {COURSE_FILE}")
+        return root.resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / COURSE_FILE).is_file():
+            return folder
+    raise CourseError(
+        f"no {COURSE_FILE} found in {here} or above: run grade inside the course "
+        "folder, or pass --course PATH"
+    )
+
+
+def load_course(root: Path | None = None) -> Course:
+    root = (root or find_course_root()).resolve()
+    path = root / COURSE_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CourseError(f"{path} does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise CourseError(f"{path} is not valid TOML: {error}") from None
+    course = data.get("course", {})
+    default_limits = Limits.from_plain(course.get("limits", {}))
+    exercises = tuple(_exercise(root, raw, default_limits) for raw in data.get("exercises", []))
+    ids = [e.id for e in exercises]
+    if len(set(ids)) != len(ids):
+        raise CourseError(f"{path}: exercise ids must be unique, got {ids}")
+    return Course(root=root, title=course.get("title", root.name),
+                  seed=int(course.get("seed", 0)), exercises=exercises)
+
+
+def _exercise(root: Path, raw: dict, default_limits: Limits) -> ExerciseSpec:
+    try:
+        limits = Limits.from_plain({**default_limits.to_plain(), **raw.get("limits", {})})
+        return ExerciseSpec(
+            id=raw["id"],
+            title=raw["title"],
+            points=float(raw["points"]),
+            stub=root / raw["stub"],
+            solution=root / raw["solution"],
+            suite=root / raw["suite"],
+            mistakes=tuple(MistakeSpec(**m) for m in raw.get("mistakes", [])),
+            limits=limits,
+            rtol=float(raw.get("rtol", 1e-4)),
+            atol=float(raw.get("atol", 1e-5)),
+            needs=tuple(raw.get("needs", ())),
+        )
+    except (KeyError, TypeError) as error:
+        raise CourseError(f"course.toml: exercise {raw.get('id', '?')!r} is missing or has a bad field: {error}") from None

@@ -1,0 +1,263 @@
+"""Comparing a submission with the reference: the one module suites share.
+
+``Check.same(request)`` asks the student and the reference the same
+question and fails with expected-vs-got in the words of
+``torch.testing.assert_close``, plus the hint of the known mistake whose
+answer the student's matches. Comparisons are pure functions of two replies.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from grader.protocol import Call, Inspect, Reply, Request
+from grader.results import MismatchRow
+from grader.subjects import Mistake, Subject
+from grader.wire import Unsupported
+
+TABLE_ROWS = 6
+
+
+class GradeFailure(AssertionError):
+    """A hidden test failed: what differs, with an optional hint and table."""
+
+    def __init__(self, message: str, *, hint: str | None = None,
+                 table: tuple[MismatchRow, ...] = (), verdict: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.hint, self.table, self.verdict = message, hint, table, verdict
+
+
+@dataclass(frozen=True)
+class Difference:
+    where: str
+    message: str
+    table: tuple[MismatchRow, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.where} {self.message}"
+
+
+def randn(rng: torch.Generator, *shape: int, requires_grad: bool = False) -> torch.Tensor:
+    """Seeded standard-normal float32 inputs."""
+    return torch.randn(shape, generator=rng).requires_grad_(requires_grad)
+
+
+@dataclass
+class Check:
+    """Bound to one submission's exercise: the student, the reference, the known mistakes."""
+
+    student: Subject
+    reference: Subject
+    mistakes: tuple[Mistake, ...]
+    rtol: float
+    atol: float
+
+    def same(self, request: Request, *, hint: str | None = None) -> Reply:
+        """Fail unless the student answers ``request`` as the reference does
+        (value, gradients, state after the call). ``hint`` is shown when no
+        known mistake explains the difference."""
+        expected = self.reference.run(request)
+        if expected.error is not None:
+            raise RuntimeError(f"the reference failed on {request.describe()}: {expected.error}")
+        got = self.student.run(request)
+        difference = compare_replies(expected, got, rtol=self.rtol, atol=self.atol)
+        if difference is None:
+            return got
+        if got.error is not None:
+            raise _error_failure(request, got.error, self._matching_hint(request, expected, got) or hint)
+        raise GradeFailure(
+            f"{request.describe()}:\n{difference}",
+            hint=self._matching_hint(request, expected, got) or hint,
+            table=difference.table,
+        )
+
+    def fail(self, message: str, *, hint: str | None = None) -> None:
+        raise GradeFailure(message, hint=hint)
+
+    def _matching_hint(self, request: Request, expected: Reply, got: Reply) -> str | None:
+        for mistake in self.mistakes:
+            answer = mistake.subject.run(request)
+            if (compare_replies(answer, got, rtol=self.rtol, atol=self.atol) is None
+                    and compare_replies(expected, answer, rtol=self.rtol, atol=self.atol) is not None):
+                return mistake.spec.hint
+        return None
+
+
+def _error_failure(request: Request, error: dict, hint: str | None) -> GradeFailure:
+    kind, name, message = error.get("kind"), error.get("type", "Exception"), error.get("message", "")
+    where = error.get("traceback", "")
+    if kind == "missing name":
+        return GradeFailure(f"{request.describe()}: {message}", hint=hint, verdict="missing name")
+    if kind == "memory":
+        return GradeFailure(f"{request.describe()} ran out of memory ({name}: {message})", verdict="memory limit")
+    if kind == "exit":
+        return GradeFailure(f"{request.describe()} called sys.exit({message})", verdict="exited")
+    if name == "NotImplementedError":
+        return GradeFailure(f"{request.describe()} is not implemented yet ({message or 'NotImplementedError'})",
+                            hint=hint, verdict="not implemented")
+    text = f"{request.describe()} raised {name}: {message}"
+    return GradeFailure(f"{text}\n{where}".rstrip(), hint=hint)
+
+
+def compare_replies(expected: Reply, got: Reply, *, rtol: float, atol: float) -> Difference | None:
+    """The first way ``got`` differs from ``expected``, or None."""
+    if expected.error is not None or got.error is not None:
+        same = (expected.error is not None and got.error is not None
+                and expected.error.get("type") == got.error.get("type")
+                and expected.error.get("message") == got.error.get("message"))
+        return None if same else Difference("the call", "raised an error" if got.error else "did not raise")
+    structure_only = isinstance(expected.value, dict) and expected.value.get("is_module") and expected.after is None
+    difference = first_difference(expected.value, got.value, rtol=rtol, atol=atol,
+                                  where="the result", values=not structure_only)
+    if difference:
+        return difference
+    if expected.input_grads is not None or expected.param_grads is not None:
+        if got.grad_error or got.input_grads is None:
+            return Difference("the gradient", f"could not be computed: {got.grad_error or 'no gradient came back'}")
+        for index, (want, have) in enumerate(zip(expected.input_grads, got.input_grads)):
+            difference = first_difference(want, have, rtol=rtol, atol=atol,
+                                          where=f"the gradient w.r.t. argument {index + 1}")
+            if difference:
+                return difference
+        difference = first_difference(expected.param_grads or {}, got.param_grads or {}, rtol=rtol, atol=atol,
+                                      where="the parameters' gradients")
+        if difference:
+            return difference
+    if expected.after is not None:
+        for index, (want, have) in enumerate(zip(expected.after, got.after or [None] * len(expected.after))):
+            difference = first_difference(want, have, rtol=rtol, atol=atol,
+                                          where=f"argument {index + 1} after the call")
+            if difference:
+                return difference
+    if expected.target_after is not None:
+        return first_difference(expected.target_after, got.target_after, rtol=rtol, atol=atol,
+                                where="the module after the call")
+    return None
+
+
+def first_difference(expected: Any, got: Any, *, rtol: float, atol: float, where: str,
+                     values: bool = True) -> Difference | None:
+    """The first difference between two plain values, in words, or None."""
+    if isinstance(expected, torch.Tensor):
+        return _tensor_difference(expected, got, rtol, atol, where) if values else None
+    if isinstance(expected, dict) and expected.get("is_module"):
+        return _module_difference(expected, got, rtol, atol, where, values)
+    if type(expected) is float:
+        if type(got) not in (float, int):
+            return Difference(where, f"is {_kind(got)}, expected a Python float")
+        if not math.isclose(got, expected, rel_tol=rtol, abs_tol=atol) and not (math.isnan(got) and math.isnan(expected)):
+            return Difference(where, f"is {got:.6g}, expected {expected:.6g}")
+        return None
+    if type(expected) in (list, tuple):
+        if type(got) is not type(expected):
+            return Difference(where, f"is {_kind(got)}, expected {_kind(expected)}")
+        if len(got) != len(expected):
+            return Difference(where, f"has {len(got)} items, expected {len(expected)}")
+        for index, (want, have) in enumerate(zip(expected, got)):
+            difference = first_difference(want, have, rtol=rtol, atol=atol, where=f"{where}[{index}]", values=values)
+            if difference:
+                return difference
+        return None
+    if type(expected) is dict:
+        if type(got) is not dict:
+            return Difference(where, f"is {_kind(got)}, expected a dict")
+        if set(got) != set(expected):
+            return Difference(where, f"has keys {sorted(got)}, expected {sorted(expected)}")
+        for key in expected:
+            difference = first_difference(expected[key], got[key], rtol=rtol, atol=atol, where=f"{where} {key}", values=values)
+            if difference:
+                return difference
+        return None
+    if type(got) is not type(expected) or got != expected:
+        return Difference(where, f"is {_short(got)}, expected {_short(expected)}")
+    return None
+
+
+def _tensor_difference(expected: torch.Tensor, got: Any, rtol: float, atol: float, where: str) -> Difference | None:
+    shape = tuple(expected.shape)
+    if type(got) is not torch.Tensor:
+        return Difference(where, f"is {_kind(got)}, expected a torch.Tensor of shape {shape}")
+    if tuple(got.shape) != shape:
+        return Difference(where, f"has shape {tuple(got.shape)}, expected {shape}")
+    if got.dtype != expected.dtype:
+        return Difference(where, f"has dtype {_dtype(got)}, expected {_dtype(expected)}")
+    if torch.allclose(got, expected, rtol=rtol, atol=atol, equal_nan=True):  # fast path: ~10 µs
+        return None
+    try:
+        torch.testing.assert_close(got, expected, rtol=rtol, atol=atol, equal_nan=True)
+    except AssertionError as error:
+        words = str(error).replace("Tensor-likes are not close!", "").strip()
+    else:  # pragma: no cover - allclose and assert_close disagree only on edge dtypes
+        return None
+    rows = mismatch_rows(expected, got, rtol, atol)
+    first = f"\nFirst mismatch at index {rows[0].index}." if rows else ""
+    return Difference(where, f"differs from the expected values.\n{words}{first}", rows)
+
+
+def mismatch_rows(expected: torch.Tensor, got: torch.Tensor, rtol: float, atol: float) -> tuple[MismatchRow, ...]:
+    """Up to TABLE_ROWS mismatching elements, in index order."""
+    want, have = expected.detach().double(), got.detach().double()
+    bad = ~torch.isclose(have, want, rtol=rtol, atol=atol, equal_nan=True)
+    rows = []
+    for index in bad.nonzero()[:TABLE_ROWS].tolist():
+        w, h = want[tuple(index)].item(), have[tuple(index)].item()
+        rows.append(MismatchRow(index=str(tuple(index)) if index else "()", expected=f"{w:.6g}",
+                                got=f"{h:.6g}", abs_diff=f"{abs(w - h):.3g}"))
+    return tuple(rows)
+
+
+def _module_difference(expected: dict, got: Any, rtol: float, atol: float, where: str, values: bool) -> Difference | None:
+    if not (isinstance(got, dict) and got.get("is_module")):
+        return Difference(where, f"is a {got.get('type') if isinstance(got, dict) else _kind(got)}, expected an nn.Module")
+    want = {p["name"]: p for p in expected["parameters"]}
+    have = {p["name"]: p for p in got["parameters"]}
+    if set(want) != set(have):
+        stray = [t["name"] for t in got.get("plain_tensors", []) if t["name"] in want]
+        extra = f"; {', '.join(stray)} are plain tensors, not registered parameters" if stray else ""
+        return Difference(where, f"registers the parameters: {_parameter_list(have) or 'none'}; "
+                                 f"expected {_parameter_list(want)}{extra}")
+    for name, spec in want.items():
+        for attribute in ("shape", "dtype", "requires_grad", "is_parameter"):
+            if have[name][attribute] != spec[attribute]:
+                return Difference(where, f"parameter {name} has {attribute} {_short(have[name][attribute])}, "
+                                         f"expected {_short(spec[attribute])}")
+    for want_child, have_child in zip(expected["children"], got["children"] + [None] * len(expected["children"])):
+        if have_child != want_child:
+            label = lambda c: "nothing" if c is None else f"{c['name']} = {c['type']}({c['in_features']}, {c['out_features']})"  # noqa: E731
+            return Difference(where, f"has the layer {label(have_child)}, expected {label(want_child)}")
+    if values:
+        for name in want:
+            difference = _tensor_difference(want[name]["value"], have[name]["value"], rtol, atol, f"{where}: parameter {name}")
+            if difference:
+                return difference
+    return None
+
+
+def _parameter_list(parameters: dict) -> str:
+    return ", ".join(f"{name} {tuple(p['shape'])}" for name, p in parameters.items())
+
+
+def _dtype(tensor: torch.Tensor) -> str:
+    return str(tensor.dtype).removeprefix("torch.")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, Unsupported):
+        return f"a {value.type_name} (not plain data)"
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {tuple(value.shape)}"
+    if value is None:
+        return "None"
+    return f"a {type(value).__name__}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+__all__ = ["Build", "Call", "Check", "GradeFailure", "Inspect", "compare_replies", "first_difference", "randn"]
+from grader.protocol import Build  # noqa: E402  (re-exported for suites)

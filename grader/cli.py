@@ -1,0 +1,109 @@
+"""The ``grade`` command: parse options, call the library, print.
+
+    grade exercise3 [--submission PATH]   grade one exercise
+    grade [all]                           grade every exercise, with a summary table
+    grade list                            the course's exercises
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from grader.catalogue import CourseError
+from grader.submissions import SubmissionError
+
+EXIT_FULL_MARKS, EXIT_POINTS_MISSING, EXIT_USAGE, EXIT_GRADER_ERROR = 0, 1, 2, 3
+
+
+class _ExerciseDefaultGroup(click.Group):
+    """``grade exercise3`` and ``grade`` run the hidden ``exercise`` command."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
+            args = ["exercise", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_ExerciseDefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Grade PyTorch exercises: `grade exercise3`, `grade` (all), `grade list`."""
+
+
+def _course_option(function):
+    return click.option("--course", "course_root", type=click.Path(file_okay=False, path_type=Path),
+                        help="The course folder (holding course.toml). Default: found from here upwards.")(function)
+
+
+@main.command("exercise", hidden=True)
+@click.argument("exercise", required=False, default="all")
+@click.option("--submission", type=click.Path(path_type=Path),
+              help="A file, or a folder of exerciseN.py files. Default: the course's exercises/ folder.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the HTML report. Default: reports/<exercise>.html")
+@click.option("--no-report", is_flag=True, help="Do not write an HTML report.")
+@click.option("--json", "as_json", is_flag=True, help="Print results in Gradescope's results.json schema.")
+@click.option("--seed", type=int, help="Seed for the hidden tests' inputs (default: the course's).")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), help="Seconds each exercise may run in all.")
+@click.option("--memory", "memory_mb", type=click.IntRange(min=64), help="Memory (MB) a submission may use.")
+@click.option("--require-sandbox", is_flag=True, help="Refuse to grade if a sandbox wall is missing here.")
+@_course_option
+def exercise_command(exercise: str, submission: Path | None, report_path: Path | None, no_report: bool,
+                     as_json: bool, seed: int | None, timeout_s: float | None, memory_mb: int | None,
+                     require_sandbox: bool, course_root: Path | None) -> None:
+    from grader.local import grade_local  # noqa: PLC0415 - keeps `grade --help` fast
+    from grader.runner import GradeOptions, GraderError  # noqa: PLC0415
+
+    exercise_ids = None if exercise == "all" else [exercise]
+    options = GradeOptions(seed=seed, timeout_s=timeout_s, memory_mb=memory_mb, require_sandbox=require_sandbox)
+    try:
+        _, result = grade_local(exercise_ids=exercise_ids, submission=submission, course_root=course_root,
+                                options=options)
+    except (CourseError, SubmissionError) as error:
+        raise click.UsageError(str(error)) from None
+    except GraderError as error:
+        click.echo(f"grade: {error}", err=True)
+        sys.exit(EXIT_GRADER_ERROR)
+
+    if as_json:
+        from grader.gradescope import to_gradescope  # noqa: PLC0415
+
+        click.echo(json.dumps(to_gradescope(result), indent=2))
+    else:
+        _print_result(result, summary=exercise_ids is None)
+    if not no_report:
+        from grader.reports import write_html  # noqa: PLC0415
+
+        path = write_html(result, report_path or Path("reports") / f"{exercise}.html")
+        click.echo(f"HTML report: {path}", err=as_json)
+    sys.exit(EXIT_FULL_MARKS if result.max_score > 0 and result.score == result.max_score else EXIT_POINTS_MISSING)
+
+
+def _print_result(result, *, summary: bool) -> None:
+    from rich.console import Console  # noqa: PLC0415
+
+    from grader import terminal  # noqa: PLC0415
+
+    console = Console(highlight=False)
+    terminal.print_sandbox_warning(console, result.sandbox)
+    for exercise in result.exercises:
+        terminal.print_exercise(console, exercise)
+    if summary:
+        terminal.print_summary_table(console, result)
+    console.print(f"seed {result.seed} (replay with --seed {result.seed})", style="dim")
+
+
+@main.command("list")
+@_course_option
+def list_command(course_root: Path | None) -> None:
+    """The course's exercises, with titles and points."""
+    from grader.catalogue import load_course  # noqa: PLC0415
+
+    try:
+        course = load_course(course_root)
+    except CourseError as error:
+        raise click.UsageError(str(error)) from None
+    for spec in course.exercises:
+        click.echo(f"{spec.id:<12} {spec.points:>5g} pts  {spec.title}")

@@ -1,0 +1,76 @@
+"""Results as Gradescope's ``results.json`` (and back).
+
+The Gradescope fields (``score``, ``max_score``, ``tests[]`` with ``name``,
+``score``, ``max_score``, ``status``, ``output``) carry what a course
+platform shows; ``extra_data`` carries the full ``SubmissionResult`` so a
+gradebook or class summary can be rebuilt from the files alone.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from grader.results import ExerciseResult, MismatchRow, SandboxStatus, SubmissionResult, TestResult
+
+_VISIBILITY = {"public": "visible", "hidden": "after_published"}
+
+
+def to_gradescope(result: SubmissionResult) -> dict:
+    tests = []
+    for exercise_number, exercise in enumerate(result.exercises, start=1):
+        for test_number, test in enumerate(exercise.tests, start=1):
+            tests.append({
+                "name": f"{exercise.exercise_id}: {test.title}",
+                "number": f"{exercise_number}.{test_number}",
+                "score": test.points,
+                "max_score": test.max_points,
+                "status": "passed" if test.passed else "failed",
+                "output": test_output(test),
+                "visibility": _VISIBILITY.get(test.visibility, "visible"),
+            })
+    return {
+        "score": result.score,
+        "max_score": result.max_score,
+        "execution_time": result.elapsed_s,
+        "output": summary_line(result),
+        "output_format": "text",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {"torchgrade": to_plain(result)},
+    }
+
+
+def summary_line(result: SubmissionResult) -> str:
+    parts = [f"{e.exercise_id} {e.score:g}/{e.max_score:g}" for e in result.exercises]
+    text = f"{result.submission}: {result.score:g}/{result.max_score:g} points ({', '.join(parts)}); seed {result.seed}."
+    if result.sandbox.missing:
+        text += " Warning: graded without a complete sandbox: " + "; ".join(result.sandbox.missing)
+    return text
+
+
+def test_output(test: TestResult) -> str:
+    if test.passed:
+        return ""
+    lines = [f"[{test.verdict}] {test.message}" if test.verdict else test.message]
+    if test.hint:
+        lines.append(f"Hint: {test.hint}")
+    return "\n".join(lines)
+
+
+def to_plain(result: SubmissionResult) -> dict:
+    return asdict(result)
+
+
+def from_plain(data: dict) -> SubmissionResult:
+    exercises = tuple(
+        ExerciseResult(**{**e, "tests": tuple(
+            TestResult(**{**t, "table": tuple(MismatchRow(**row) for row in t["table"])}) for t in e["tests"]),
+            "notes": tuple(e["notes"])})
+        for e in data["exercises"]
+    )
+    sandbox = SandboxStatus(walls=tuple(data["sandbox"]["walls"]), missing=tuple(data["sandbox"]["missing"]))
+    return SubmissionResult(submission=data["submission"], exercises=exercises, seed=data["seed"],
+                            sandbox=sandbox, elapsed_s=data["elapsed_s"])
+
+
+def from_gradescope(data: dict) -> SubmissionResult:
+    return from_plain(data["extra_data"]["torchgrade"])

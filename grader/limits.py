@@ -1,0 +1,36 @@
+"""Resource limits for one sandbox, shared by the grader and the sandbox side.
+
+Units are in the names. The parent sets every limit before student code runs;
+the sandbox side only applies what it is given.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    # Wall-clock budget for one exercise's sandbox(es), import and every call
+    # together, enforced by the parent with SIGKILL to the sandbox's group.
+    timeout_s: float = 10.0
+    # Address space the student's code may add on top of the warm zygote.
+    memory_mb: int = 1024
+    # Largest file the sandbox may write (scratch only).
+    file_size_mb: int = 16
+    open_files: int = 64
+    # Captured stdout+stderr kept per sandbox; the rest is counted and dropped.
+    output_kb: int = 64
+    # Largest reply accepted from a sandbox.
+    reply_mb: int = 64
+
+    @property
+    def cpu_s(self) -> int:
+        """CPU-time rlimit: a backstop behind the wall-clock timeout."""
+        return int(self.timeout_s) + 2
+
+    def to_plain(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_plain(cls, data: dict) -> "Limits":
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})

@@ -1,0 +1,192 @@
+"""The pytest plugin that turns hidden suites into grades.
+
+One pytest session grades many submissions: every hidden test is
+parametrized over the submissions, items are ordered submission by
+submission, and each (submission, exercise) gets its own sandbox, closed
+as soon as its last test ran. Results are gathered from reports by hooks;
+when a submission's last test ends, its ``SubmissionResult`` is handed to
+``on_result`` (so a batch can write it at once).
+
+Fixtures for suites: ``check`` (compare student with reference), ``student``,
+``reference``, ``rng`` (a seeded ``torch.Generator``), ``exercise`` (its spec).
+Marker: ``@pytest.mark.points(n)``.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import torch
+
+from grader.catalogue import Course, ExerciseSpec
+from grader.checks import Check, GradeFailure
+from grader.isolation import SandboxFailure, Zygote
+from grader.limits import Limits
+from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
+from grader.student import StudentExercise
+from grader.subjects import ReferenceSource
+from grader.submissions import Submission
+
+
+def seed_for(seed: int, exercise_id: str, test_name: str) -> int:
+    """Each test's inputs come from its own stream, so tests don't shift each other."""
+    digest = hashlib.sha256(f"{seed}:{exercise_id}:{test_name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") & ((1 << 63) - 1)
+
+
+@dataclass
+class _SubmissionState:
+    started: float
+    exercises: dict[str, StudentExercise] = field(default_factory=dict)
+    tests: dict[str, list[TestResult]] = field(default_factory=dict)
+
+
+class GradingPlugin:
+    def __init__(self, course: Course, exercises: Sequence[ExerciseSpec], submissions: Sequence[Submission],
+                 references: ReferenceSource, zygote: Zygote, seed: int, sandbox: SandboxStatus,
+                 limits: Callable[[ExerciseSpec], Limits],
+                 on_result: Callable[[SubmissionResult], None]) -> None:
+        self.course, self.exercises, self.submissions = course, list(exercises), list(submissions)
+        self.references, self.zygote, self.seed, self.sandbox = references, zygote, seed, sandbox
+        self.limits, self.on_result = limits, on_result
+        self._by_suite = {spec.suite.resolve(): spec for spec in exercises}
+        self._states: dict[int, _SubmissionState] = {}
+        self.collection_errors: list[str] = []
+
+    # -- collection ---------------------------------------------------------
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "points(n): points a hidden test is worth")
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "tg_submission" in metafunc.fixturenames:
+            metafunc.parametrize("tg_submission", range(len(self.submissions)),
+                                 ids=[s.name for s in self.submissions])
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        order = {spec.id: n for n, spec in enumerate(self.exercises)}
+        position = {id(item): n for n, item in enumerate(items)}
+        items[:] = [i for i in items if self._exercise_of(i) is not None]
+        items.sort(key=lambda i: (self._submission_index(i), order[self._exercise_of(i).id], position[id(i)]))
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(str(report.longrepr))
+
+    # -- fixtures -----------------------------------------------------------
+    @pytest.fixture
+    def tg_submission(self) -> int:
+        raise RuntimeError("hidden suites run only through grader.runner")
+
+    @pytest.fixture
+    def exercise(self, request: pytest.FixtureRequest) -> ExerciseSpec:
+        return self._exercise_of(request.node)
+
+    @pytest.fixture
+    def student(self, request: pytest.FixtureRequest, tg_submission: int, exercise: ExerciseSpec) -> StudentExercise:
+        state = self._state(tg_submission)
+        if exercise.id not in state.exercises:
+            state.exercises[exercise.id] = StudentExercise(
+                self.submissions[tg_submission], exercise, self.zygote, self.limits(exercise),
+                warm=("optim",) if "optim" in exercise.needs else ())
+        return state.exercises[exercise.id]
+
+    @pytest.fixture
+    def reference(self, exercise: ExerciseSpec):
+        return self.references.reference(exercise)
+
+    @pytest.fixture
+    def rng(self, request: pytest.FixtureRequest, exercise: ExerciseSpec) -> torch.Generator:
+        return torch.Generator().manual_seed(seed_for(self.seed, exercise.id, request.node.originalname))
+
+    @pytest.fixture
+    def check(self, student: StudentExercise, reference, exercise: ExerciseSpec) -> Check:
+        return Check(student=student, reference=reference, mistakes=self.references.mistakes(exercise),
+                     rtol=exercise.rtol, atol=exercise.atol)
+
+    # -- running and reporting -----------------------------------------------
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        outcome = yield
+        report = outcome.get_result()
+        failed_setup = report.when == "setup" and report.failed
+        if report.when == "call" or failed_setup:
+            self._record(item, call, passed=report.passed and not failed_setup)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None):
+        yield
+        index, spec = self._submission_index(item), self._exercise_of(item)
+        next_index = self._submission_index(nextitem) if nextitem else None
+        next_spec = self._exercise_of(nextitem) if nextitem else None
+        if (next_index, next_spec) != (index, spec):
+            self._state(index).exercises.get(spec.id) and self._state(index).exercises[spec.id].close()
+        if next_index != index:
+            self._finish(index)
+
+    def _record(self, item: pytest.Item, call: pytest.CallInfo, passed: bool) -> None:
+        marker = item.get_closest_marker("points")
+        max_points = float(marker.args[0]) if marker else 0.0
+        doc = (getattr(item, "function", None).__doc__ or "").strip().splitlines()
+        result = dict(name=item.originalname, title=doc[0] if doc else item.originalname,
+                      max_points=max_points, passed=passed)
+        if not passed and call.excinfo is not None:
+            result.update(_failure_fields(call.excinfo.value))
+        state = self._state(self._submission_index(item))
+        state.tests.setdefault(self._exercise_of(item).id, []).append(TestResult(**result))
+
+    def _finish(self, index: int) -> None:
+        state = self._states.pop(index, None)
+        if state is None:
+            return
+        submission = self.submissions[index]
+        exercises = []
+        for spec in self.exercises:
+            runner = state.exercises.get(spec.id)
+            tests = tuple(state.tests.get(spec.id, ()))
+            problem = submission.problem
+            if runner is not None and runner.failure is not None and runner.failure.verdict in ("not submitted", "import error"):
+                problem = runner.failure.message
+            exercises.append(ExerciseResult(
+                exercise_id=spec.id, title=spec.title, tests=tests, seed=self.seed,
+                submitted=runner.submitted if runner else spec.filename in submission.files,
+                problem=problem, output=runner.output if runner else "",
+                notes=(*submission.notes, *(runner.notes() if runner else ())),
+            ))
+        self.on_result(SubmissionResult(submission=submission.name, exercises=tuple(exercises), seed=self.seed,
+                                        sandbox=self.sandbox, elapsed_s=round(time.monotonic() - state.started, 3)))
+
+    def finish_all(self) -> None:
+        """Close whatever an interrupted session left open."""
+        for index in list(self._states):
+            for runner in self._states[index].exercises.values():
+                runner.close()
+            self._states.pop(index)
+
+    def _state(self, index: int) -> _SubmissionState:
+        if index not in self._states:
+            self._states[index] = _SubmissionState(started=time.monotonic())
+        return self._states[index]
+
+    def _exercise_of(self, item: pytest.Item) -> ExerciseSpec | None:
+        return self._by_suite.get(Path(item.path).resolve())
+
+    @staticmethod
+    def _submission_index(item: pytest.Item) -> int:
+        return item.callspec.params["tg_submission"] if hasattr(item, "callspec") else -1
+
+
+def _failure_fields(error: BaseException) -> dict:
+    if isinstance(error, GradeFailure):
+        return dict(message=error.message, hint=error.hint, table=error.table, verdict=error.verdict)
+    if isinstance(error, SandboxFailure):
+        return dict(message=error.message, verdict=error.verdict)
+    if isinstance(error, AssertionError):
+        return dict(message=str(error) or "assertion failed")
+    # Anything else is a bug of the grader or a suite: keep its traceback.
+    text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    return dict(message=f"internal grader error (not the submission's fault):\n{text}", verdict="grader error")

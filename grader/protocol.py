@@ -1,0 +1,130 @@
+"""What a hidden suite can ask of a submission, as small immutable requests.
+
+Suites build ``Call``/``Inspect`` requests; any subject (the student's
+sandbox, the live reference, a recorded reference, a known-mistake mutant)
+answers them with a ``Reply``. Requests are plain data, so a reply can be
+cached and recorded by the request's bytes.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from grader import wire
+
+
+@dataclass(frozen=True)
+class Build:
+    """Construct an object in the subject: a class of the submission
+    (``"LinearModel"``) or of torch (``"torch.nn.Linear"``), optionally loading
+    ``state`` (a state dict) and taking the parameters of an earlier built
+    argument first (``params_of``, for optimizers)."""
+
+    target: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    state: dict[str, torch.Tensor] | None = None
+    params_of: int | None = None
+
+    def to_plain(self) -> dict:
+        return {"target": self.target, "args": list(self.args), "kwargs": dict(self.kwargs),
+                "state": self.state, "params_of": self.params_of}
+
+    def describe(self) -> str:
+        inner = ", ".join([*(describe_value(a) for a in self.args),
+                           *(f"{k}={describe_value(v)}" for k, v in self.kwargs.items())])
+        return f"{self.target.removeprefix('torch.')}({inner})"
+
+
+@dataclass(frozen=True)
+class Call:
+    """Call ``target`` (a function name, or a built module's forward) with
+    ``args``. With ``cotangent``, also return the vector-Jacobian product of
+    the result w.r.t. every argument that requires grad and the module's
+    parameters. With ``after``, also return the arguments' state after the
+    call (in-place updates, trained modules). ``autograd=False`` runs it under
+    ``torch.no_grad()`` (for code that must not rely on autograd)."""
+
+    target: str | Build
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    cotangent: torch.Tensor | None = None
+    after: bool = False
+    autograd: bool = True
+
+    def to_plain(self) -> dict:
+        target = {"build": self.target.to_plain()} if isinstance(self.target, Build) else {"name": self.target}
+        return {"op": "call", "target": target,
+                "args": [_argument(a) for a in self.args],
+                "kwargs": {k: _argument(v) for k, v in self.kwargs.items()},
+                "cotangent": self.cotangent, "after": self.after, "autograd": self.autograd}
+
+    def describe(self) -> str:
+        name = self.target.describe() if isinstance(self.target, Build) else self.target
+        inner = ", ".join([*(describe_value(a) for a in self.args),
+                           *(f"{k}={describe_value(v)}" for k, v in self.kwargs.items())])
+        return f"{name}({inner})"
+
+
+@dataclass(frozen=True)
+class Inspect:
+    """Construct ``build`` and report its structure and parameter values."""
+
+    build: Build
+
+    def to_plain(self) -> dict:
+        return {"op": "inspect", "build": self.build.to_plain()}
+
+    def describe(self) -> str:
+        return self.build.describe()
+
+
+Request = Call | Inspect
+
+
+def _argument(value: Any) -> dict:
+    return {"build": value.to_plain()} if isinstance(value, Build) else {"value": value}
+
+
+def request_key(request: Request) -> str:
+    """A stable identity for a request: equal requests get equal keys."""
+    return hashlib.sha256(wire.encode(request.to_plain())).hexdigest()
+
+
+def describe_value(value: Any) -> str:
+    """Short words for an input, for messages: ``tensor float32 (3, 4)``."""
+    if isinstance(value, torch.Tensor):
+        shape = tuple(value.shape)
+        if value.numel() == 1 and value.dim() <= 1:
+            return f"tensor({value.item():.4g}{', shape (1,)' if value.dim() == 1 else ''})"
+        return f"tensor {str(value.dtype).removeprefix('torch.')} {shape}"
+    if isinstance(value, Build):
+        return value.describe()
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return repr(value)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A subject's answer: its value, or the error it raised, as plain data."""
+
+    value: Any = None
+    error: dict | None = None
+    input_grads: list | None = None
+    param_grads: dict | None = None
+    grad_error: str | None = None
+    after: list | None = None
+    target_after: dict | None = None
+
+    @classmethod
+    def from_plain(cls, data: dict) -> "Reply":
+        error = data.get("error")
+        if error is not None and not (type(error) is dict and all(type(v) is str for v in error.values())):
+            error = {"type": "MalformedError", "message": "the submission sent back a malformed error", "kind": "student"}
+        return cls(value=data.get("value"), error=error, input_grads=data.get("input_grads"),
+                   param_grads=data.get("param_grads"), grad_error=data.get("grad_error"),
+                   after=data.get("after"), target_after=data.get("target_after"))

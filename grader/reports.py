@@ -1,0 +1,112 @@
+"""HTML reports: one self-contained page per submission, rendered from its result.
+
+The page is built by Jinja2 templates in ``grader/templates`` (one base
+layout, small partials) from a ``SubmissionResult`` and nothing else: scores
+come from the result's properties (``grader.scoring``), never recomputed here.
+The page carries its CSS inline and draws its bars as inline SVG, so it can be
+mailed, archived or opened offline, and it reads the same without JavaScript.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from grader import scoring
+from grader.results import ExerciseResult, SubmissionResult
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+def format_points(points: float) -> str:
+    """Points as people write them: ``2`` not ``2.0``, ``1.5`` stays ``1.5``."""
+    return f"{points:g}"
+
+
+def score_state(score: float, max_score: float) -> str:
+    """How a score reads at a glance: ``"full"`` marks, ``"partial"`` or ``"none"``."""
+    if max_score > 0 and score == max_score:
+        return "full"
+    return "partial" if score > 0 else "none"
+
+
+@functools.cache
+def template_environment() -> Environment:
+    """The Jinja2 environment, built once per process.
+
+    Compiled templates are cached by the environment, so a worker that renders
+    many reports pays template compilation once, not per submission.
+    """
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        # Everything a student controls (messages, output, file names) reaches
+        # the page through an expression, so escaping is on for every template.
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,  # templates do not change under a running grader
+    )
+    env.filters["points"] = format_points
+    env.globals["percent"] = scoring.percent
+    env.globals["score_state"] = score_state
+    return env
+
+
+def select_exercises(
+    result: SubmissionResult, exercise_ids: Sequence[str] | None
+) -> SubmissionResult:
+    """The result narrowed to ``exercise_ids`` (in that order), or unchanged.
+
+    The narrowed result is still a ``SubmissionResult``, so its totals come
+    from the same scoring functions as the full one's.
+    """
+    if exercise_ids is None:
+        return result
+    by_id: dict[str, ExerciseResult] = {e.exercise_id: e for e in result.exercises}
+    unknown = [i for i in exercise_ids if i not in by_id]
+    if unknown:
+        raise ValueError(
+            f"{result.submission}: no result for exercise(s) {', '.join(unknown)}; "
+            f"this result covers {', '.join(by_id) or 'no exercises'}"
+        )
+    return dataclasses.replace(result, exercises=tuple(by_id[i] for i in exercise_ids))
+
+
+def render_html(
+    result: SubmissionResult, *, exercise_ids: Sequence[str] | None = None
+) -> str:
+    """One submission's HTML report, covering ``exercise_ids`` or every exercise."""
+    shown = select_exercises(result, exercise_ids)
+    template = template_environment().get_template("report.html.j2")
+    return template.render(result=shown, sandbox=shown.sandbox)
+
+
+def write_html(result: SubmissionResult, path: Path, **kw) -> Path:
+    """Render the report and write it to ``path`` atomically; returns ``path``.
+
+    The page goes to a temporary file beside ``path`` and is moved into place
+    with ``os.replace``, so a reader (or a crash mid-write) never sees half a
+    report. ``kw`` is passed to ``render_html`` (e.g. ``exercise_ids``).
+    """
+    path = Path(path)
+    html = render_html(result, **kw)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as tmp:
+            tmp.write(html)
+        # mkstemp makes the file owner-only; a report is meant to be opened by
+        # others (a TA, a web server), as a file made by open() would be.
+        os.chmod(tmp_name, 0o644)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return path

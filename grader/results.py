@@ -1,0 +1,94 @@
+"""The records every output is rendered from.
+
+A run produces one ``SubmissionResult``; terminal, HTML, JSON, CSV and JUnit
+renderers read it and never recompute a score (scores come from
+``grader.scoring``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from grader import scoring
+
+
+@dataclass(frozen=True)
+class MismatchRow:
+    """One element where the submission's tensor differs from the reference."""
+
+    index: str
+    expected: str
+    got: str
+    abs_diff: str
+
+
+@dataclass(frozen=True)
+class TestResult:
+    name: str  # the hidden test's function name, e.g. "test_model_outputs"
+    title: str  # first line of its docstring: what it checks, in plain words
+    max_points: float
+    passed: bool
+    message: str = ""  # what went wrong: expected vs got, or the sandbox verdict
+    hint: str | None = None  # points at the mistake without giving the answer
+    # Set when the sandbox, not an assertion, ended the test:
+    # "time limit", "memory limit", "crashed", "exited", "import error", ...
+    verdict: str | None = None
+    table: tuple[MismatchRow, ...] = ()
+    visibility: str = "hidden"  # "public" or "hidden" (see issue on releases)
+
+    @property
+    def points(self) -> float:
+        return scoring.test_points(self.passed, self.max_points)
+
+
+@dataclass(frozen=True)
+class ExerciseResult:
+    exercise_id: str
+    title: str
+    tests: tuple[TestResult, ...]
+    seed: int
+    submitted: bool = True
+    # Why nothing could be graded, in plain words ("not submitted", ...).
+    problem: str | None = None
+    output: str = ""  # the submission's captured stdout/stderr, capped
+    notes: tuple[str, ...] = ()  # e.g. "output truncated: 3.2 MB dropped"
+
+    @property
+    def score(self) -> float:
+        return scoring.exercise_score([(t.passed, t.max_points) for t in self.tests])
+
+    @property
+    def max_score(self) -> float:
+        return scoring.exercise_max_score([t.max_points for t in self.tests])
+
+    @property
+    def full_marks(self) -> bool:
+        return self.max_score > 0 and self.score == self.max_score
+
+
+@dataclass(frozen=True)
+class SandboxStatus:
+    """Which walls this machine gave the sandboxes, from the start-up canary."""
+
+    walls: tuple[str, ...] = ()  # e.g. ("rlimits", "landlock", "seccomp")
+    missing: tuple[str, ...] = ()  # plain-words warnings, empty when fully walled
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    submission: str  # the submission's name (student or folder name)
+    exercises: tuple[ExerciseResult, ...]
+    seed: int
+    sandbox: SandboxStatus = field(default_factory=SandboxStatus)
+    elapsed_s: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return scoring.total([e.score for e in self.exercises])
+
+    @property
+    def max_score(self) -> float:
+        return scoring.total([e.max_score for e in self.exercises])

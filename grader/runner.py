@@ -1,0 +1,112 @@
+"""Grade submissions: the zygote first, then one pytest session over the hidden suites.
+
+The order matters (ARCHITECTURE.md rule 5): the zygote is started before
+this process imports any solution or suite, and it is a separate, fresh
+interpreter, so no sandbox can ever find them in memory.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from grader.catalogue import Course, ExerciseSpec
+from grader.isolation import Zygote
+from grader.limits import Limits
+from grader.results import SandboxStatus, SubmissionResult
+from grader.subjects import LiveSolutions, ReferenceSource
+from grader.submissions import Submission
+
+_PYTEST_ARGS = [
+    "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings", "-p", "no:legacypath",
+    "-p", "no:doctest", "-p", "no:junitxml", "-p", "no:pastebin", "-p", "no:stepwise",
+    "--noconftest", "-s", "-o", "python_files=test_*.py", "-o", "addopts=",
+]
+
+
+class GraderError(RuntimeError):
+    """The grader itself could not run (a broken suite, a missing wall that was required)."""
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    seed: int | None = None  # None: the course's seed
+    timeout_s: float | None = None  # overrides every exercise's limit
+    memory_mb: int | None = None
+    require_sandbox: bool = False
+
+
+@dataclass
+class GradeRun:
+    results: list[SubmissionResult] = field(default_factory=list)
+    sandbox: SandboxStatus = field(default_factory=SandboxStatus)
+
+
+def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence[ExerciseSpec], *,
+          options: GradeOptions = GradeOptions(), zygote: Zygote | None = None,
+          references: ReferenceSource | None = None,
+          on_result: Callable[[SubmissionResult], None] | None = None,
+          keep_results: bool = True) -> GradeRun:
+    """Grade every submission on every given exercise in one pytest session.
+
+    Pass a ``zygote`` started as early as possible (before importing torch)
+    to overlap its start-up with this process's; otherwise one is started here.
+    """
+    own_zygote = zygote is None
+    zygote = zygote or Zygote.start()
+    run = GradeRun()
+    try:
+        limits_for = _limits_resolver(options)
+        run.sandbox = zygote.canary(limits_for(exercises[0]) if exercises else Limits())
+        if options.require_sandbox and run.sandbox.missing:
+            raise GraderError("refusing to grade without a complete sandbox (--require-sandbox):\n  "
+                              + "\n  ".join(run.sandbox.missing))
+
+        def collect(result: SubmissionResult) -> None:
+            if keep_results:
+                run.results.append(result)
+            if on_result is not None:
+                on_result(result)
+
+        from grader.plugin import GradingPlugin  # imports pytest and the checks: after the zygote started
+        import pytest
+
+        plugin = GradingPlugin(course, exercises, submissions, references or LiveSolutions(), zygote,
+                               seed=course.seed if options.seed is None else options.seed,
+                               sandbox=run.sandbox, limits=limits_for, on_result=collect)
+        args = [*_PYTEST_ARGS, "--rootdir", str(course.root), *(str(spec.suite) for spec in exercises)]
+        captured = io.StringIO()
+        previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # no third-party plugin may join the session
+        try:
+            with contextlib.redirect_stdout(captured):
+                code = pytest.main(args, plugins=[plugin])
+        finally:
+            plugin.finish_all()
+            if previous is None:
+                os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+            else:
+                os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+        if plugin.collection_errors or code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR,
+                                                pytest.ExitCode.INTERRUPTED):
+            if code == pytest.ExitCode.INTERRUPTED:
+                raise KeyboardInterrupt
+            raise GraderError("the hidden suites could not run:\n" + "\n".join(plugin.collection_errors)
+                              + captured.getvalue()[-4000:])
+    finally:
+        if own_zygote:
+            zygote.close()
+    return run
+
+
+def _limits_resolver(options: GradeOptions) -> Callable[[ExerciseSpec], Limits]:
+    def limits_for(spec: ExerciseSpec) -> Limits:
+        limits = spec.limits
+        if options.timeout_s is not None:
+            limits = replace(limits, timeout_s=options.timeout_s)
+        if options.memory_mb is not None:
+            limits = replace(limits, memory_mb=options.memory_mb)
+        return limits
+    return limits_for

@@ -1,0 +1,206 @@
+"""The zygote: a warm, secret-free process that forks one sandbox per request.
+
+The grader starts it as a fresh interpreter (``python -I``) with a scrubbed
+environment *before* it loads any solution or hidden suite, so nothing a
+child could find in memory (``gc.get_objects()``) is secret. Start-up is paid
+once here (import torch, warm-up, ``gc.freeze``); each sandbox then costs a
+fork.
+
+Control protocol (an AF_UNIX SOCK_SEQPACKET socket, JSON messages):
+  zygote -> grader  {"ready": true, "pid": ...} once warm
+  grader -> zygote  {"op": "fork", "mode": "submission"|"canary", ...} with
+                    one fd (the sandbox's end of its data socket)
+                    -> {"pid": child_pid}
+  grader -> zygote  {"op": "reap", "pid": p} -> {"status": wait_status}
+The zygote exits when the grader closes the socket, and dies with it
+(PR_SET_PDEATHSIG); each sandbox dies with the zygote the same way.
+"""
+from __future__ import annotations
+
+import ctypes
+import gc
+import importlib.util
+import json
+import os
+import signal
+import socket
+import sys
+from multiprocessing.connection import Connection
+
+import torch
+
+from grader import wire
+from grader.limits import Limits
+from grader.sandbox import executor, walls
+
+_PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def main(control_fd: int) -> None:
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    control = socket.socket(fileno=control_fd)
+    _warm_up()
+    readable = walls.readable_paths()
+    # The interpreter's own paths only: never the course folder the grader runs from.
+    base_path = [p for p in sys.path if p.startswith((sys.prefix, sys.base_prefix))]
+    gc.collect()
+    gc.freeze()  # forked children then share these pages instead of copying them on gc
+    control.send(json.dumps({"ready": True, "pid": os.getpid()}).encode())
+    warmed: set[str] = set()
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 1 << 16, 1)
+        except (ConnectionError, OSError):
+            return
+        if not message:
+            return
+        request = json.loads(message)
+        if request["op"] == "reap":
+            _, status = os.waitpid(request["pid"], 0)
+            control.send(json.dumps({"status": status}).encode())
+        elif request["op"] == "fork":
+            for feature in request.get("warm", []):
+                if feature not in warmed:
+                    _warm_feature(feature)
+                    warmed.add(feature)
+            pid = os.fork()
+            if pid == 0:
+                control.close()
+                _child(fds[0], request, readable, base_path)  # never returns
+            os.close(fds[0])
+            control.send(json.dumps({"pid": pid}).encode())
+
+
+def _warm_up() -> None:
+    torch.set_num_threads(1)
+    x = torch.randn(4, 1, requires_grad=True)
+    layer = torch.nn.Linear(1, 2)
+    loss = torch.nn.MSELoss()(layer(x).sum(1, keepdim=True), torch.zeros(4, 1))
+    torch.autograd.grad(loss, [x, *layer.parameters()])
+    wire.decode(wire.encode({"t": torch.zeros(2), "n": [1, 2.0, None]}))
+
+
+def _warm_feature(feature: str) -> None:
+    """Warm what costs a second on first use, only when an exercise needs it."""
+    if feature == "optim":  # the first optimizer imports torch._dynamo (~1.5 s)
+        param = torch.nn.Parameter(torch.zeros(1))
+        optimizer = torch.optim.SGD([param], lr=0.1)
+        param.sum().backward()
+        optimizer.step()
+
+
+def _die_with_parent() -> None:
+    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _child(fd: int, request: dict, readable: tuple[str, ...], base_path: list[str]) -> None:
+    """The sandbox: wall itself in, then load the submission and serve."""
+    code = 0
+    try:
+        os.setsid()
+        _die_with_parent()
+        _keep_only_fd(fd)
+        scratch = request["scratch"]
+        os.chdir(scratch)
+        os.environ.clear()
+        os.environ.update({"HOME": scratch, "TMPDIR": scratch, "PATH": "/usr/bin:/bin",
+                           "OMP_NUM_THREADS": "1", "LANG": "C.UTF-8"})
+        limits = Limits.from_plain(request["limits"])
+        report = walls.apply_walls(scratch, limits, readable)
+        sys.path[:] = [scratch, *base_path]
+        sys.dont_write_bytecode = True
+        conn = Connection(fd)
+        if request["mode"] == "canary":
+            result = walls.canary_report(scratch, request["secret"], request["parent_pid"])
+            conn.send_bytes(wire.encode({"canary": result, "walls": list(report.applied), "missing": list(report.missing)}))
+        else:
+            _serve(conn, request, limits, report)
+    except BaseException:  # noqa: BLE001 - a sandbox never returns into the zygote's loop
+        code = 70
+    finally:
+        os._exit(code)
+
+
+def _keep_only_fd(fd: int) -> None:
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for std in (0, 1, 2):
+        os.dup2(devnull, std)
+    os.closerange(3, fd)
+    os.closerange(fd + 1, 1 << 16)
+
+
+class CappedOutput:
+    """Stands in for stdout/stderr: keeps the first ``limit`` characters, counts the rest."""
+
+    encoding = "utf-8"
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.kept, self.dropped, self._parts = limit, 0, 0, []
+
+    def write(self, text: str) -> int:
+        text = str(text)
+        room = self.limit - self.kept
+        if room > 0:
+            self._parts.append(text[:room])
+            self.kept += min(room, len(text))
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def take(self) -> dict:
+        text, self._parts = "".join(self._parts), []
+        return {"output": text, "dropped": self.dropped}
+
+
+def _serve(conn: Connection, request: dict, limits: Limits, report: walls.WallReport) -> None:
+    output = CappedOutput(limits.output_kb * 1024)
+    sys.stdout = sys.stderr = output
+    path = os.path.join(request["scratch"], request["file"])
+    hello: dict = {"walls": list(report.applied), "missing": list(report.missing)}
+    try:
+        module = _import(request["module"], path)
+        hello["loaded"] = True
+    except BaseException as error:  # noqa: BLE001 - any failure at import is a verdict
+        module, hello["loaded"], hello["error"] = None, False, executor.describe_exception(error, path)
+    _send(conn, {**hello, **output.take()})
+    if module is None:
+        return
+    max_request = limits.reply_mb << 20
+    while True:
+        request = wire.decode(conn.recv_bytes(max_request))
+        if request["op"] == "exit":
+            return
+        reply = executor.run_request(module, request)
+        _send(conn, {**reply, **output.take()})
+
+
+def _import(name: str, path: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {os.path.basename(path)}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _send(conn: Connection, reply: dict) -> None:
+    try:
+        payload = wire.encode(reply, lenient=True)
+    except (wire.WireError, RecursionError, ValueError) as error:
+        payload = wire.encode({"error": {"type": "UnsendableResult", "kind": "student",
+                                         "message": f"the result cannot be sent back: {error}", "traceback": ""}})
+    conn.send_bytes(payload)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

@@ -1,0 +1,92 @@
+"""Subjects answer requests: the student's sandbox, or a trusted module.
+
+A suite never knows which kind it holds. ``ModuleSubject`` runs the trusted
+reference solution (or a known-mistake mutant) in the grader's own process
+through the same executor the sandbox uses, on its own copies of the
+inputs, and caches replies: a reference's answer to a seeded request is the
+same for every submission.
+
+``ReferenceSource`` is where the reference comes from: today the live
+``solutions/`` module; a recorded-values source can stand in for it.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Protocol
+
+from grader import wire
+from grader.catalogue import ExerciseSpec, MistakeSpec
+from grader.protocol import Reply, Request, request_key
+from grader.sandbox import executor
+
+
+class Subject(Protocol):
+    def run(self, request: Request) -> Reply:
+        """Answer ``request``; a subject's own exception is a Reply with ``error``."""
+
+
+@dataclass
+class ModuleSubject:
+    """A trusted module answering requests in this process, with a reply cache."""
+
+    module: ModuleType
+    cache: dict[str, Reply] = field(default_factory=dict)
+
+    def run(self, request: Request) -> Reply:
+        key = request_key(request)
+        if key not in self.cache:
+            # Through the wire and back: the module gets its own copies of the
+            # inputs, exactly as a sandbox would, and returns plain data.
+            plain = wire.decode(wire.encode(request.to_plain()))
+            reply = executor.run_request(self.module, plain, catch=Exception)
+            self.cache[key] = Reply.from_plain(wire.decode(wire.encode(reply, lenient=True)))
+        return self.cache[key]
+
+
+def load_trusted_module(name: str, path: Path, source: str | None = None) -> ModuleType:
+    """Import a trusted file (or source text) under a private module name."""
+    module_name = f"torchgrade_trusted.{name}"
+    text = source if source is not None else path.read_text(encoding="utf-8")
+    module = ModuleType(module_name)
+    module.__file__ = str(path)
+    sys.modules[module_name] = module  # dataclasses and pickling look modules up here
+    exec(compile(text, str(path), "exec"), module.__dict__)  # noqa: S102 - instructor code
+    return module
+
+
+@dataclass(frozen=True)
+class Mistake:
+    spec: MistakeSpec
+    subject: Subject
+
+
+class ReferenceSource(Protocol):
+    def reference(self, exercise: ExerciseSpec) -> Subject: ...
+
+    def mistakes(self, exercise: ExerciseSpec) -> tuple[Mistake, ...]: ...
+
+
+@dataclass
+class LiveSolutions:
+    """The reference is the course's own ``solutions/`` module, live."""
+
+    _references: dict[str, Subject] = field(default_factory=dict)
+    _mistakes: dict[str, tuple[Mistake, ...]] = field(default_factory=dict)
+
+    def reference(self, exercise: ExerciseSpec) -> Subject:
+        if exercise.id not in self._references:
+            self._references[exercise.id] = ModuleSubject(load_trusted_module(f"solution_{exercise.id}", exercise.solution))
+        return self._references[exercise.id]
+
+    def mistakes(self, exercise: ExerciseSpec) -> tuple[Mistake, ...]:
+        if exercise.id not in self._mistakes:
+            self._mistakes[exercise.id] = tuple(
+                Mistake(m, ModuleSubject(load_trusted_module(f"mutant_{exercise.id}_{m.id}", exercise.solution,
+                                                             exercise.mutant_source(m))))
+                for m in exercise.mistakes
+            )
+        return self._mistakes[exercise.id]

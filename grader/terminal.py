@@ -1,0 +1,138 @@
+"""Terminal output with rich: what a student sees after ``grade exercise3``.
+
+Every function takes the ``Console`` to print to, so the CLI passes its own and
+tests pass a recording one. Scores come from the result records; nothing here
+recomputes them. Text a submission can influence (messages, output, verdicts)
+is printed through ``Text`` objects, never parsed as rich markup, so a message
+containing ``[bold]`` prints as written.
+"""
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console, Group
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from grader import scoring
+from grader.reports import format_points, score_state
+from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
+
+PASS_MARK, FAIL_MARK = "✓", "✗"
+
+
+_STATE_STYLES = {"full": "bold green", "partial": "bold yellow", "none": "bold red"}
+
+
+def _score_style(score: float, max_score: float) -> str:
+    return _STATE_STYLES[score_state(score, max_score)]
+
+
+def _fraction(score: float, max_score: float) -> str:
+    return f"{format_points(score)}/{format_points(max_score)}"
+
+
+def _failure_details(test: TestResult) -> Group:
+    """What went wrong, under a failed test: verdict, message, hint."""
+    parts: list[Text] = []
+    if test.verdict:
+        parts.append(Text(test.verdict, style="bold red"))
+    if test.message:
+        parts.append(Text(test.message.rstrip("\n"), style="dim"))
+    if test.hint:
+        parts.append(Text.assemble(("hint: ", "bold yellow"), (test.hint, "yellow")))
+    return Group(*parts)
+
+
+def _indented(renderable, spaces: int) -> Padding:
+    return Padding(renderable, (0, 0, 0, spaces), expand=False)
+
+
+def print_exercise(console: Console, exercise: ExerciseResult) -> None:
+    """One exercise's result: a line per test, what went wrong, then its score."""
+    console.print(Text.assemble((exercise.exercise_id, "bold"), " — ", exercise.title))
+    if exercise.problem:
+        console.print(_indented(Text(exercise.problem, style="bold red"), 2))
+    for note in exercise.notes:
+        console.print(_indented(Text(f"note: {note}", style="dim"), 2))
+
+    titles = [Text(test.title or test.name) for test in exercise.tests]
+    fractions = [_fraction(test.points, test.max_points) for test in exercise.tests]
+    # Points line up in one column after the longest title (within the
+    # console's width); a long failure message below does not push them away.
+    points_width = max((len(f) for f in fractions), default=0)
+    title_width = min(
+        max((t.cell_len for t in titles), default=0),
+        max(console.width - points_width - 8, 10),
+    )
+    for test, title, fraction in zip(exercise.tests, titles, fractions):
+        title.pad_right(title_width - title.cell_len)
+        mark = (PASS_MARK, "bold green") if test.passed else (FAIL_MARK, "bold red")
+        points = (fraction.rjust(points_width), "green" if test.passed else "red")
+        console.print(_indented(Text.assemble(mark, " ", title, "  ", points), 2))
+        if not test.passed and (test.verdict or test.message or test.hint):
+            console.print(_indented(_failure_details(test), 6))
+
+    score, max_score = exercise.score, exercise.max_score
+    console.print(
+        _indented(
+            Text.assemble(
+                ("score: ", "bold"),
+                (_fraction(score, max_score), _score_style(score, max_score)),
+                (f" ({scoring.percent(score, max_score)}%)", "dim"),
+            ),
+            2,
+        )
+    )
+
+
+def print_summary_table(console: Console, result: SubmissionResult) -> None:
+    """A table of exercises with score/max and a total row (``grade``, ``grade all``)."""
+    table = Table(box=box.SIMPLE_HEAD, caption=f"seed {result.seed}", caption_justify="left")
+    table.add_column("Exercise")
+    table.add_column("Score", justify="right")
+    table.add_column("")
+    last = len(result.exercises) - 1
+    for i, exercise in enumerate(result.exercises):
+        table.add_row(
+            Text.assemble(exercise.exercise_id, (f"  {exercise.title}", "dim")),
+            Text(
+                _fraction(exercise.score, exercise.max_score),
+                style=_score_style(exercise.score, exercise.max_score),
+            ),
+            Text(exercise.problem or "", style="red"),
+            end_section=i == last,
+        )
+    table.add_row(
+        Text("Total", style="bold"),
+        Text(
+            _fraction(result.score, result.max_score),
+            style=_score_style(result.score, result.max_score),
+        ),
+        Text(f"{scoring.percent(result.score, result.max_score)}%", style="dim"),
+    )
+    console.print(table)
+
+
+def print_sandbox_warning(console: Console, status: SandboxStatus) -> None:
+    """A loud warning listing each missing sandbox wall; prints nothing when complete."""
+    if status.complete:
+        return
+    body = Group(
+        Text("Submissions are graded without these protections:"),
+        *(Text.assemble(("  • ", "bold red"), wall) for wall in status.missing),
+        Text(
+            "A hostile submission could interfere with its own grade. "
+            "Use --require-sandbox to refuse to grade on this machine.",
+            style="dim",
+        ),
+    )
+    console.print(
+        Panel(
+            body,
+            title=Text("WARNING: sandbox incomplete", style="bold red"),
+            title_align="left",
+            border_style="bold red",
+        )
+    )

@@ -1,0 +1,133 @@
+"""Plain-data wire format between the grader and a sandbox.
+
+A message is a JSON tree plus one safetensors blob for its tensors. Decoding
+runs no code (no pickle, no ``torch.load``): JSON gives numbers, strings,
+lists and markers; safetensors gives dense tensors and rejects forged
+headers. Both sides import this module; it knows nothing of tests.
+
+Frame: 4-byte big-endian JSON length, JSON (UTF-8), then safetensors bytes.
+"""
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from safetensors.torch import load as _load_tensors
+from safetensors.torch import save as _save_tensors
+
+_HEADER = struct.Struct(">I")
+MAX_DEPTH = 64
+
+# Markers are dict keys that cannot clash with a user's dict: user dicts are
+# always wrapped in {"$dict": [[key, value], ...]}.
+_TENSOR, _TUPLE, _DICT, _UNSUPPORTED = "$t", "$tuple", "$dict", "$unsupported"
+
+
+class WireError(ValueError):
+    """A message that is not plain data, or is malformed."""
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """A value that could not cross the boundary; only its type's name does."""
+
+    type_name: str
+
+    def __str__(self) -> str:
+        return self.type_name
+
+
+def encode(value: Any, *, lenient: bool = False) -> bytes:
+    """Encode plain data. With ``lenient`` (the sandbox side), anything that is
+    not plain data becomes ``Unsupported(type name)`` instead of an error, so
+    the grader can say "returned Liar, expected torch.Tensor"."""
+    tensors: dict[str, torch.Tensor] = {}
+    tree = _to_tree(value, tensors, lenient, 0)
+    head = json.dumps(tree, separators=(",", ":")).encode()
+    blob = _save_tensors(tensors) if tensors else b""
+    return _HEADER.pack(len(head)) + head + blob
+
+
+def decode(data: bytes) -> Any:
+    if len(data) < _HEADER.size:
+        raise WireError("message too short")
+    (head_len,) = _HEADER.unpack_from(data)
+    if head_len > len(data) - _HEADER.size:
+        raise WireError("message header longer than the message")
+    try:
+        tree = json.loads(data[_HEADER.size:_HEADER.size + head_len])
+    except (ValueError, RecursionError) as error:
+        raise WireError(f"message is not valid JSON: {error}") from None
+    blob = data[_HEADER.size + head_len:]
+    try:
+        tensors = _load_tensors(blob) if blob else {}
+    except Exception as error:  # safetensors raises its own error types
+        raise WireError(f"tensor payload rejected: {error}") from None
+    return _from_tree(tree, tensors, 0)
+
+
+def _to_tree(value: Any, tensors: dict, lenient: bool, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise WireError("value nested too deeply")
+    kind = type(value)  # exact types only: subclasses may lie about themselves
+    if value is None or kind in (bool, int, str):
+        return value
+    if kind is float:
+        return value
+    if kind is torch.Tensor:
+        if value.layout != torch.strided or value.is_quantized or value.device.type != "cpu":
+            return _unsupported(value, lenient, f"{value.layout} {value.device.type} tensor")
+        key = str(len(tensors))
+        tensors[key] = value.detach().clone().contiguous()
+        return {_TENSOR: key, "rg": bool(value.requires_grad)}
+    if kind is list:
+        return [_to_tree(v, tensors, lenient, depth + 1) for v in value]
+    if kind is tuple:
+        return {_TUPLE: [_to_tree(v, tensors, lenient, depth + 1) for v in value]}
+    if kind is dict:
+        items = []
+        for key, item in value.items():
+            if type(key) is not str:
+                return _unsupported(value, lenient, f"dict with {type(key).__name__} keys")
+            items.append([key, _to_tree(item, tensors, lenient, depth + 1)])
+        return {_DICT: items}
+    if kind is Unsupported:
+        return {_UNSUPPORTED: value.type_name}
+    return _unsupported(value, lenient, type(value).__name__)
+
+
+def _unsupported(value: Any, lenient: bool, name: str) -> dict:
+    if not lenient:
+        raise WireError(f"cannot send a {name}")
+    return {_UNSUPPORTED: type(value).__name__}
+
+
+def _from_tree(tree: Any, tensors: dict, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise WireError("value nested too deeply")
+    if tree is None or type(tree) in (bool, int, float, str):
+        return tree
+    if type(tree) is list:
+        return [_from_tree(v, tensors, depth + 1) for v in tree]
+    if type(tree) is dict and len(tree) in (1, 2):
+        if _TENSOR in tree:
+            tensor = tensors.get(tree[_TENSOR])
+            if tensor is None:
+                raise WireError("message refers to a tensor it does not carry")
+            return tensor.requires_grad_(True) if tree.get("rg") is True and tensor.is_floating_point() else tensor
+        if len(tree) == 1:
+            if _TUPLE in tree and type(tree[_TUPLE]) is list:
+                return tuple(_from_tree(v, tensors, depth + 1) for v in tree[_TUPLE])
+            if _DICT in tree and type(tree[_DICT]) is list:
+                out = {}
+                for pair in tree[_DICT]:
+                    if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
+                        raise WireError("malformed dict entry")
+                    out[pair[0]] = _from_tree(pair[1], tensors, depth + 1)
+                return out
+            if _UNSUPPORTED in tree and type(tree[_UNSUPPORTED]) is str:
+                return Unsupported(tree[_UNSUPPORTED][:200])
+    raise WireError(f"unexpected value in message: {str(tree)[:80]}")
