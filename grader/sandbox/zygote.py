@@ -49,6 +49,7 @@ def main(control_fd: int) -> None:
     gc.freeze()  # forked children then share these pages instead of copying them on gc
     control.send(json.dumps({"ready": True, "pid": os.getpid()}).encode())
     warmed: set[str] = set()
+    forgotten: set[int] = set()  # killed children nobody needs the status of
     while True:
         try:
             message, fds, _, _ = socket.recv_fds(control, 1 << 16, 1)
@@ -57,9 +58,12 @@ def main(control_fd: int) -> None:
         if not message:
             return
         request = json.loads(message)
+        _reap_forgotten(forgotten)
         if request["op"] == "reap":
             _, status = os.waitpid(request["pid"], 0)
             control.send(json.dumps({"status": status}).encode())
+        elif request["op"] == "forget":  # no reply: the grader does not wait for teardown
+            forgotten.add(request["pid"])
         elif request["op"] == "fork":
             for feature in request.get("warm", []):
                 if feature not in warmed:
@@ -73,12 +77,23 @@ def main(control_fd: int) -> None:
             control.send(json.dumps({"pid": pid}).encode())
 
 
+def _reap_forgotten(forgotten: set[int]) -> None:
+    for pid in list(forgotten):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            forgotten.discard(pid)
+
+
 def _warm_up() -> None:
     torch.set_num_threads(1)
     x = torch.randn(4, 1, requires_grad=True)
     layer = torch.nn.Linear(1, 2)
     loss = torch.nn.MSELoss()(layer(x).sum(1, keepdim=True), torch.zeros(4, 1))
     torch.autograd.grad(loss, [x, *layer.parameters()])
+    torch.autograd.grad((x * x).sum(), [x, torch.zeros(1, requires_grad=True)], allow_unused=True)
     wire.decode(wire.encode({"t": torch.zeros(2), "n": [1, 2.0, None]}))
 
 
