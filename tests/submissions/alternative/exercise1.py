@@ -1,0 +1,11 @@
+"""A correct exercise 1 written differently from the reference."""
+import torch
+import torch.nn.functional as F
+
+
+def model(x, w, b):
+    return torch.add(torch.mul(x, w), b)
+
+
+def loss_fn(y_hat, y):
+    return F.mse_loss(y_hat, y)

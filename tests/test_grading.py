@@ -1,0 +1,148 @@
+"""End to end through the public API: real solutions, stubs, another correct
+way of writing them, every known mistake, and a corpus of hostile submissions."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from grader import runner
+from grader.submissions import Submission, from_path
+
+HERE = Path(__file__).resolve().parent
+HOSTILE = HERE / "hostile"
+
+
+def _by_name(results):
+    return {r.submission: r for r in results}
+
+
+@pytest.fixture(scope="module")
+def course_results(course, zygote, tmp_path_factory):
+    """One grading session over solutions, stubs, an alternative solution and every mutant."""
+    filenames = [s.filename for s in course.exercises]
+    submissions = [from_path(course.root / "solutions", filenames, name="solutions"),
+                   from_path(course.root / "exercises", filenames, name="stubs"),
+                   from_path(HERE / "submissions" / "alternative", filenames, name="alternative")]
+    mutants = tmp_path_factory.mktemp("mutants")
+    for spec in course.exercises:
+        for mistake in spec.mistakes:
+            folder = mutants / f"{spec.id}.{mistake.id}"
+            folder.mkdir()
+            (folder / spec.filename).write_text(spec.mutant_source(mistake))
+            submissions.append(from_path(folder, filenames))
+    run = runner.grade(course, submissions, list(course.exercises), zygote=zygote)
+    assert not run.sandbox.missing, run.sandbox.missing
+    return _by_name(run.results)
+
+
+def test_solutions_earn_full_marks(course, course_results):
+    result = course_results["solutions"]
+    assert result.score == result.max_score == sum(s.points for s in course.exercises)
+    assert all(t.passed for e in result.exercises for t in e.tests)
+
+
+def test_untouched_stubs_earn_nothing(course_results):
+    result = course_results["stubs"]
+    assert result.score == 0
+    assert all(not t.passed for e in result.exercises for t in e.tests if t.max_points > 0)
+
+
+def test_stub_failures_are_explained(course_results):
+    exercise1 = course_results["stubs"].exercises[0]
+    model_test = next(t for t in exercise1.tests if t.name == "test_model_with_tensor_parameters")
+    assert "expected (7,)" in model_test.message
+    assert "look at what w multiplies" in model_test.hint
+    loss_test = next(t for t in exercise1.tests if t.name == "test_loss_is_mean_squared_error")
+    assert loss_test.verdict == "not implemented"
+
+
+def test_a_correct_submission_written_differently_earns_full_marks(course_results):
+    result = course_results["alternative"]
+    failures = [(e.exercise_id, t.name, t.message) for e in result.exercises for t in e.tests if not t.passed]
+    assert failures == []
+
+
+def test_every_known_mistake_loses_points_and_shows_its_hint(course, course_results):
+    for spec in course.exercises:
+        assert len(spec.mistakes) >= 3, spec.id
+        for mistake in spec.mistakes:
+            result = course_results[f"{spec.id}.{mistake.id}"]
+            exercise = next(e for e in result.exercises if e.exercise_id == spec.id)
+            assert exercise.score < exercise.max_score, mistake.id
+            assert mistake.hint in [t.hint for t in exercise.tests if not t.passed], mistake.id
+
+
+def test_messages_never_show_the_reference_code(course, course_results):
+    solution_lines = {line.strip() for spec in course.exercises
+                      for line in spec.solution.read_text().splitlines()
+                      if line.strip().startswith("return") and len(line.strip()) > 12}
+    for result in course_results.values():
+        for exercise in result.exercises:
+            for test in exercise.tests:
+                for line in solution_lines:
+                    assert line not in test.message and line not in (test.hint or ""), (result.submission, line)
+
+
+def test_mismatches_come_with_an_expected_vs_got_table(course_results):
+    exercise2 = next(e for e in course_results["exercise2.missing_factor_2"].exercises if e.exercise_id == "exercise2")
+    dloss_test = next(t for t in exercise2.tests if t.name == "test_dloss_fn")
+    assert len(dloss_test.table) > 1 and dloss_test.table[0].index == "(0,)"
+    assert float(dloss_test.table[0].expected) == pytest.approx(2 * float(dloss_test.table[0].got), rel=1e-3)
+    assert "Mismatched elements" in dloss_test.message and "Greatest absolute difference" in dloss_test.message
+
+
+def test_results_are_deterministic_and_record_the_seed(course, zygote):
+    filenames = [s.filename for s in course.exercises]
+    mutant = course.exercise("exercise5")
+    submissions = [from_path(course.root / "solutions", filenames, name="solutions")]
+    first = runner.grade(course, submissions, [mutant], zygote=zygote, options=runner.GradeOptions(seed=7))
+    second = runner.grade(course, submissions, [mutant], zygote=zygote, options=runner.GradeOptions(seed=7))
+    strip = lambda r: [(t.name, t.passed, t.message) for e in r.exercises for t in e.tests]  # noqa: E731
+    assert strip(first.results[0]) == strip(second.results[0])
+    assert first.results[0].seed == 7 and first.results[0].exercises[0].seed == 7
+
+
+def _expectations(path: Path) -> dict[str, str]:
+    return dict(re.findall(r"^# expect-([a-z]+): (.+)$", path.read_text(), flags=re.MULTILINE))
+
+
+@pytest.fixture(scope="module")
+def hostile_results(course, zygote):
+    submissions = [Submission(name=path.stem, files={"exercise1.py": path}) for path in sorted(HOSTILE.glob("*.py"))]
+    options = runner.GradeOptions(timeout_s=3, memory_mb=512)
+    run = runner.grade(course, submissions, [course.exercise("exercise1")], zygote=zygote, options=options)
+    return _by_name(run.results)
+
+
+@pytest.mark.parametrize("path", sorted(HOSTILE.glob("*.py")), ids=lambda p: p.stem)
+def test_hostile_submission_gets_an_honest_verdict(path, hostile_results):
+    expect = _expectations(path)
+    exercise = hostile_results[path.stem].exercises[0]
+    failures = [t for t in exercise.tests if not t.passed]
+    assert exercise.score == float(expect["points"]), [(t.name, t.verdict, t.message[:200]) for t in failures]
+    if "verdict" in expect:
+        assert expect["verdict"] in {t.verdict for t in failures}
+    if "message" in expect:
+        assert any(expect["message"] in t.message for t in failures), [t.message[:200] for t in failures]
+    if "note" in expect:
+        assert any(expect["note"] in note for note in exercise.notes), exercise.notes
+
+
+def test_hostile_submissions_leave_nothing_behind(hostile_results):
+    assert not Path("/tmp/torchgrade-pwned").exists()
+    assert not (Path.cwd() / "PWNED").exists()
+    survivors = [p for p in os.listdir("/proc") if p.isdigit() and _is_spinning_sandbox(p)]
+    assert survivors == []
+
+
+def _is_spinning_sandbox(pid: str) -> bool:
+    """A process of ours still running student code: a child of the zygote."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"grader.sandbox.zygote" in cmdline and "State:\tR" in status and f"PPid:\t{os.getpid()}" not in status
