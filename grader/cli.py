@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -25,6 +26,21 @@ class _ExerciseDefaultGroup(click.Group):
         if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
             args = ["exercise", *args]
         return super().parse_args(ctx, args)
+
+
+def run() -> None:
+    """The console script: ``main``, then exit without tearing torch's heap
+    down module by module (~0.2 s); every file is written and closed by then."""
+    try:
+        main()
+        code = 0
+    except SystemExit as exiting:
+        code = exiting.code if isinstance(exiting.code, int) else (0 if exiting.code is None else 1)
+        if isinstance(exiting.code, str):
+            print(exiting.code, file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 @click.group(cls=_ExerciseDefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -107,3 +123,4 @@ def list_command(course_root: Path | None) -> None:
         raise click.UsageError(str(error)) from None
     for spec in course.exercises:
         click.echo(f"{spec.id:<12} {spec.points:>5g} pts  {spec.title}")
+

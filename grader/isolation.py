@@ -133,12 +133,12 @@ class Zygote:
         """Collect a dead (or killed) child's wait status from the zygote."""
         return self._ask({"op": "reap", "pid": pid})["status"]
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> None:
+        """Stop the zygote (its sandboxes die with it). ``wait=False`` skips
+        waiting for a large process's teardown, for a command about to exit."""
         self.control.close()
-        try:
-            self.process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        self.process.kill()
+        if wait:
             self.process.wait()
         self.stderr_path.unlink(missing_ok=True)
 

@@ -24,4 +24,4 @@ def grade_local(*, exercise_ids: Sequence[str] | None, submission: Path | None =
         run = runner.grade(course, [chosen], specs, options=options or runner.GradeOptions(), zygote=zygote)
         return course, run.results[0]
     finally:
-        zygote.close()
+        zygote.close(wait=False)

@@ -131,18 +131,20 @@ def test_hostile_submission_gets_an_honest_verdict(path, hostile_results):
         assert any(expect["note"] in note for note in exercise.notes), exercise.notes
 
 
-def test_hostile_submissions_leave_nothing_behind(hostile_results):
+def test_hostile_submissions_leave_nothing_behind(hostile_results, zygote):
     assert not Path("/tmp/torchgrade-pwned").exists()
     assert not (Path.cwd() / "PWNED").exists()
-    survivors = [p for p in os.listdir("/proc") if p.isdigit() and _is_spinning_sandbox(p)]
-    assert survivors == []
+    assert _live_children(zygote.process.pid) == []
 
 
-def _is_spinning_sandbox(pid: str) -> bool:
-    """A process of ours still running student code: a child of the zygote."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    return b"grader.sandbox.zygote" in cmdline and "State:\tR" in status and f"PPid:\t{os.getpid()}" not in status
+def _live_children(parent: int) -> list[str]:
+    """Processes whose parent is ``parent`` and that are not already dead (zombies)."""
+    alive = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        if f"\nPPid:\t{parent}\n" in status and "State:\tZ" not in status:
+            alive.append(pid)
+    return alive
