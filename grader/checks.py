@@ -55,24 +55,28 @@ class Check:
     rtol: float
     atol: float
 
-    def same(self, request: Request, *, hint: str | None = None) -> Reply:
-        """Fail unless the student answers ``request`` as the reference does
-        (value, gradients, state after the call). ``hint`` is shown when no
-        known mistake explains the difference."""
-        expected = self.reference.run(request)
-        if expected.error is not None:
-            raise RuntimeError(f"the reference failed on {request.describe()}: {expected.error}")
-        got = self.student.run(request)
-        difference = compare_replies(expected, got, rtol=self.rtol, atol=self.atol)
-        if difference is None:
-            return got
-        if got.error is not None:
-            raise _error_failure(request, got.error, self._matching_hint(request, expected, got) or hint)
-        raise GradeFailure(
-            f"{request.describe()}:\n{difference}",
-            hint=self._matching_hint(request, expected, got) or hint,
-            table=difference.table,
-        )
+    def same(self, *requests: Request, hint: str | None = None) -> list[Reply]:
+        """Fail unless the student answers every request as the reference does
+        (value, gradients, state after the call); several requests travel to
+        the sandbox in one round trip. ``hint`` is shown when no known mistake
+        explains the difference. Returns the student's replies."""
+        expected = self.reference.run_many(requests)
+        for request, reply in zip(requests, expected):
+            if reply.error is not None:
+                raise RuntimeError(f"the reference failed on {request.describe()}: {reply.error}")
+        answers = self.student.run_many(requests)
+        for request, want, got in zip(requests, expected, answers):
+            difference = compare_replies(want, got, rtol=self.rtol, atol=self.atol)
+            if difference is None:
+                continue
+            if got.error is not None:
+                raise _error_failure(request, got.error, self._matching_hint(request, want, got) or hint)
+            raise GradeFailure(
+                f"{request.describe()}:\n{difference}",
+                hint=self._matching_hint(request, want, got) or hint,
+                table=difference.table,
+            )
+        return answers
 
     def fail(self, message: str, *, hint: str | None = None) -> None:
         raise GradeFailure(message, hint=hint)

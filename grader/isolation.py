@@ -225,10 +225,13 @@ class Sandbox:
         return sandbox
 
     def request(self, message: dict, *, doing: str) -> dict:
+        return self.request_encoded(_wire().encode(message), doing=doing)
+
+    def request_encoded(self, message: bytes, *, doing: str) -> dict:
         if self.closed:
             raise SandboxFailure("sandbox error", "the sandbox was already closed")
         try:
-            self.conn.send_bytes(_wire().encode(message))
+            self.conn.send_bytes(message)
         except OSError:
             pass  # it died; _receive reads the exit status and says how
         return self._receive(doing=doing)

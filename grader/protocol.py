@@ -9,11 +9,24 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import torch
 
 from grader import wire
+
+
+class _Encoded:
+    """Requests are immutable: encode each once, for its cache key and for the wire."""
+
+    @cached_property
+    def encoded(self) -> bytes:
+        return wire.encode(self.to_plain())
+
+    @cached_property
+    def key(self) -> str:
+        return hashlib.sha256(self.encoded).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -40,7 +53,7 @@ class Build:
 
 
 @dataclass(frozen=True)
-class Call:
+class Call(_Encoded):
     """Call ``target`` (a function name, or a built module's forward) with
     ``args``. With ``cotangent``, also return the vector-Jacobian product of
     the result w.r.t. every argument that requires grad and the module's
@@ -70,7 +83,7 @@ class Call:
 
 
 @dataclass(frozen=True)
-class Inspect:
+class Inspect(_Encoded):
     """Construct ``build`` and report its structure and parameter values."""
 
     build: Build
@@ -91,7 +104,7 @@ def _argument(value: Any) -> dict:
 
 def request_key(request: Request) -> str:
     """A stable identity for a request: equal requests get equal keys."""
-    return hashlib.sha256(wire.encode(request.to_plain())).hexdigest()
+    return request.key
 
 
 def describe_value(value: Any) -> str:

@@ -7,6 +7,7 @@ a spent time budget fails every remaining test at once.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from grader.catalogue import ExerciseSpec
@@ -43,14 +44,25 @@ class StudentExercise:
         return self.exercise.filename in self.submission.files
 
     def run(self, request: Request) -> Reply:
+        return self.run_many([request])[0]
+
+    def run_many(self, requests: Sequence[Request]) -> list[Reply]:
         sandbox = self._live_sandbox()
+        doing = f"running {requests[0].describe()}" + (f" and {len(requests) - 1} more" if len(requests) > 1 else "")
         try:
-            return Reply.from_plain(sandbox.request(request.to_plain(), doing=f"running {request.describe()}"))
+            if len(requests) == 1:
+                return [Reply.from_plain(sandbox.request_encoded(requests[0].encoded, doing=doing))]
+            reply = sandbox.request({"op": "many", "requests": [r.to_plain() for r in requests]}, doing=doing)
         except SandboxFailure as failure:
             self._collect(sandbox)
             if failure.verdict in _STICKY_VERDICTS:
                 self.failure = failure
             raise
+        replies = reply.get("replies")
+        if type(replies) is not list or len(replies) != len(requests) or not all(type(r) is dict for r in replies):
+            sandbox.close()
+            raise SandboxFailure("sandbox error", f"malformed reply while {doing}")
+        return [Reply.from_plain(r) for r in replies]
 
     def _live_sandbox(self) -> Sandbox:
         if self.failure is not None:

@@ -9,6 +9,7 @@ Request ops:
   call     {"target": T, "args": [A...], "kwargs": {name: A}, "cotangent": tensor|None,
             "autograd": bool, "after": bool}
   inspect  {"build": B}  -> the module's structure and parameter values
+  many     {"requests": [...]} -> {"replies": [...]}, one round trip for several
 A target T is {"name": "model"} (a module attribute) or {"build": B}; an
 argument A is {"value": v} or {"build": B}; a build B is {"target": "LinearModel"
 or "torch.nn.Linear", "args": [...], "kwargs": {...}, "state": {...}|None,
@@ -33,6 +34,8 @@ class MissingName(Exception):
 
 def run_request(module: ModuleType, request: dict, *, catch: type[BaseException] = BaseException) -> dict:
     """Run one request; never raises what ``catch`` covers: errors become replies."""
+    if request["op"] == "many":  # several requests in one round trip, answered in order
+        return {"replies": [run_request(module, r, catch=catch) for r in request["requests"]]}
     try:
         if request["op"] == "call":
             return _call(module, request)

@@ -11,17 +11,14 @@ NO_AUTOGRAD = "grad_fn runs here with autograd switched off: compute the gradien
 @pytest.mark.points(2)
 def test_dloss_fn(check, rng):
     """dloss_fn(y_hat, y) is the derivative of the MSE w.r.t. each prediction."""
-    for shape in SHAPES:
-        check.same(Call("dloss_fn", (randn(rng, *shape), randn(rng, *shape)), autograd=False))
+    check.same(*[Call("dloss_fn", (randn(rng, *shape), randn(rng, *shape)), autograd=False) for shape in SHAPES])
 
 
 @pytest.mark.points(2)
 def test_model_derivatives(check, rng):
     """dmodel_dw and dmodel_db are the derivatives of w * x + b w.r.t. w and b, shaped like x."""
-    for shape in SHAPES:
-        x, w, b = randn(rng, *shape), randn(rng), randn(rng)
-        check.same(Call("dmodel_dw", (x, w, b), autograd=False))
-        check.same(Call("dmodel_db", (x, w, b), autograd=False))
+    cases = [(randn(rng, *shape), randn(rng), randn(rng)) for shape in SHAPES]
+    check.same(*[Call(name, case, autograd=False) for name in ("dmodel_dw", "dmodel_db") for case in cases])
 
 
 def _case(rng: torch.Generator, shape: tuple, float_parameters: bool) -> tuple:
@@ -35,12 +32,12 @@ def _case(rng: torch.Generator, shape: tuple, float_parameters: bool) -> tuple:
 @pytest.mark.points(4)
 def test_grad_fn_with_tensor_parameters(check, rng):
     """grad_fn returns [dL/dw, dL/db], shape (2,), equal to what autograd would give."""
-    for shape in SHAPES:
-        check.same(Call("grad_fn", _case(rng, shape, float_parameters=False), autograd=False), hint=NO_AUTOGRAD)
+    check.same(*[Call("grad_fn", _case(rng, shape, float_parameters=False), autograd=False) for shape in SHAPES],
+               hint=NO_AUTOGRAD)
 
 
 @pytest.mark.points(2)
 def test_grad_fn_with_float_parameters(check, rng):
     """grad_fn also works when w and b are Python floats."""
-    for shape in SHAPES[:2]:
-        check.same(Call("grad_fn", _case(rng, shape, float_parameters=True), autograd=False), hint=NO_AUTOGRAD)
+    check.same(*[Call("grad_fn", _case(rng, shape, float_parameters=True), autograd=False) for shape in SHAPES[:2]],
+               hint=NO_AUTOGRAD)

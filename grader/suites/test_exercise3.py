@@ -17,14 +17,12 @@ def test_parameters_are_registered(check):
 @pytest.mark.points(4)
 def test_forward_and_gradients(check, rng):
     """forward(x) = bias + weight1 * x + weight2 * x, with gradients for x and every parameter."""
-    for n in (1, 6, 17):
-        model = Build("LinearModel", state=_state(rng))
-        check.same(Call(model, (randn(rng, n, 1, requires_grad=True),), cotangent=randn(rng, n, 1)))
+    check.same(*[Call(Build("LinearModel", state=_state(rng)), (randn(rng, n, 1, requires_grad=True),),
+                      cotangent=randn(rng, n, 1)) for n in (1, 6, 17)])
 
 
 @pytest.mark.points(3)
 def test_forward_broadcasts_over_inputs(check, rng):
     """forward(x) works for inputs of any shape, like the linear model of exercise 1."""
-    for shape in [(8,), (2, 3, 4)]:
-        model = Build("LinearModel", state=_state(rng))
-        check.same(Call(model, (randn(rng, *shape, requires_grad=True),), cotangent=randn(rng, *shape)))
+    check.same(*[Call(Build("LinearModel", state=_state(rng)), (randn(rng, *shape, requires_grad=True),),
+                      cotangent=randn(rng, *shape)) for shape in [(8,), (2, 3, 4)]])
