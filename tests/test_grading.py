@@ -106,7 +106,7 @@ def test_results_are_deterministic_and_record_the_seed(course, zygote):
 
 
 def _expectations(path: Path) -> dict[str, str]:
-    return dict(re.findall(r"^# expect-([a-z]+): (.+)$", path.read_text(), flags=re.MULTILINE))
+    return dict(re.findall(r"^# expect-([a-z]+): (.+)$", path.read_text(errors="replace"), flags=re.MULTILINE))
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +148,30 @@ def _live_children(parent: int) -> list[str]:
         if f"\nPPid:\t{parent}\n" in status and "State:\tZ" not in status:
             alive.append(pid)
     return alive
+
+
+def test_a_hostile_exercise_changes_nothing_for_the_others(course, zygote, tmp_path):
+    """Exercise 1 sabotages torch and its folder; the other exercises are graded as if it were absent,
+    and a conftest.py in the submission folder is never loaded by the grader."""
+    for spec in course.exercises[1:]:
+        (tmp_path / spec.filename).write_text(spec.solution.read_text())
+    (tmp_path / "exercise1.py").write_text(
+        "import torch, pathlib\n"
+        "torch.Tensor.__mul__ = lambda self, other: torch.zeros(())\n"
+        "torch.autograd.grad = lambda *a, **k: None\n"
+        "for name in ('exercise2.py', 'exercise3.py'):\n"
+        "    pathlib.Path(name).write_text('raise SystemExit(1)')\n"
+        "def model(x, w, b):\n    return w * x + b\n"
+        "def loss_fn(y_hat, y):\n    return ((y_hat - y) ** 2).mean()\n")
+    (tmp_path / "conftest.py").write_text(
+        "import pytest\n"
+        "@pytest.hookimpl(hookwrapper=True)\n"
+        "def pytest_runtest_makereport(item, call):\n"
+        "    outcome = yield\n"
+        "    outcome.get_result().outcome = 'passed'\n")
+    submission = from_path(tmp_path, [s.filename for s in course.exercises], name="saboteur")
+    result = runner.grade(course, [submission], list(course.exercises), zygote=zygote).results[0]
+    scores = {e.exercise_id: e.score for e in result.exercises}
+    assert scores["exercise1"] == 0
+    assert all(scores[spec.id] == spec.points for spec in course.exercises[1:]), scores
+    assert (tmp_path / "exercise2.py").read_text() == course.exercise("exercise2").solution.read_text()
