@@ -8,6 +8,7 @@ answer the student's matches. Comparisons are pure functions of two replies.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +52,7 @@ class Check:
 
     student: Subject
     reference: Subject
-    mistakes: tuple[Mistake, ...]
+    mistakes: Callable[[], Sequence[Mistake]]  # loaded only when a failure needs a hint
     rtol: float
     atol: float
 
@@ -82,7 +83,7 @@ class Check:
         raise GradeFailure(message, hint=hint)
 
     def _matching_hint(self, request: Request, expected: Reply, got: Reply) -> str | None:
-        for mistake in self.mistakes:
+        for mistake in self.mistakes():
             answer = mistake.subject.run(request)
             if (compare_replies(answer, got, rtol=self.rtol, atol=self.atol) is None
                     and compare_replies(expected, answer, rtol=self.rtol, atol=self.atol) is not None):

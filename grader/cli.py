@@ -124,3 +124,31 @@ def list_command(course_root: Path | None) -> None:
     for spec in course.exercises:
         click.echo(f"{spec.id:<12} {spec.points:>5g} pts  {spec.title}")
 
+
+@main.command("verify")
+@click.option("--junit-xml", "junit_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the checks as JUnit XML (for CI) to this file.")
+@click.option("--seed", type=int, help="Seed for the hidden tests' inputs (default: the course's); seed+1 too.")
+@_course_option
+def verify_command(junit_path: Path | None, seed: int | None, course_root: Path | None) -> None:
+    """Check the course: solutions earn full marks, stubs zero, known mistakes their hints."""
+    from rich.console import Console  # noqa: PLC0415
+
+    from grader.catalogue import load_course  # noqa: PLC0415
+    # Not grader.runner here: it imports torch, and verify_course starts the zygote first.
+    from grader.verify import VerifyError, print_report, verify_course, write_junit  # noqa: PLC0415
+
+    try:
+        course = load_course(course_root)
+    except CourseError as error:
+        raise click.UsageError(str(error)) from None
+    try:
+        report = verify_course(course, seed=seed)
+    except VerifyError as error:  # a hidden suite that cannot even run fails the course
+        click.echo(f"grade verify: {error}", err=True)
+        sys.exit(1)
+    print_report(Console(highlight=False), report)
+    if junit_path is not None:
+        click.echo(f"JUnit XML: {write_junit(report, junit_path)}")
+    sys.exit(0 if report.passed else 1)
+

@@ -26,6 +26,8 @@ _PYTEST_ARGS = [
     # gc passes over torch's heap per session (ARCHITECTURE.md, measured).
     "-p", "no:logging", "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:faulthandler",
     "--noconftest", "-s", "-o", "python_files=test_*.py", "-o", "addopts=",
+    # Suites are files, not packages: two courses may both have test_exercise6.py.
+    "--import-mode=importlib",
 ]
 
 
@@ -94,7 +96,7 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
                 os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
         if plugin.collection_errors or code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR,
                                                 pytest.ExitCode.INTERRUPTED):
-            if code == pytest.ExitCode.INTERRUPTED:
+            if code == pytest.ExitCode.INTERRUPTED and not plugin.collection_errors:
                 raise KeyboardInterrupt
             raise GraderError("the hidden suites could not run:\n" + "\n".join(plugin.collection_errors)
                               + captured.getvalue()[-4000:])

@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import Protocol
 
 from grader import wire
-from grader.catalogue import ExerciseSpec, MistakeSpec
+from grader.catalogue import CourseError, ExerciseSpec, MistakeSpec
 from grader.protocol import Reply, Request, request_key
 from grader.sandbox import executor
 
@@ -92,8 +92,17 @@ class LiveSolutions:
     def mistakes(self, exercise: ExerciseSpec) -> tuple[Mistake, ...]:
         if exercise.id not in self._mistakes:
             self._mistakes[exercise.id] = tuple(
-                Mistake(m, ModuleSubject(load_trusted_module(f"mutant_{exercise.id}_{m.id}", exercise.solution,
-                                                             exercise.mutant_source(m))))
-                for m in exercise.mistakes
+                Mistake(m, ModuleSubject(module)) for m in exercise.mistakes
+                if (module := _load_mutant(exercise, m)) is not None
             )
         return self._mistakes[exercise.id]
+
+
+def _load_mutant(exercise: ExerciseSpec, mistake: MistakeSpec) -> ModuleType | None:
+    """The mutant's module, or None when its declaration no longer fits the
+    solution: a stale mistake loses its hint; ``grade verify`` reports it."""
+    try:
+        return load_trusted_module(f"mutant_{exercise.id}_{mistake.id}", exercise.solution,
+                                   exercise.mutant_source(mistake))
+    except (CourseError, SyntaxError):
+        return None
