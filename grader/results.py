@@ -23,6 +23,8 @@ class MismatchRow:
 
 @dataclass(frozen=True)
 class TestResult:
+    __test__ = False  # not a pytest test class, despite its name
+
     name: str  # the hidden test's function name, e.g. "test_model_outputs"
     title: str  # first line of its docstring: what it checks, in plain words
     max_points: float

@@ -44,8 +44,7 @@ def encode(value: Any, *, lenient: bool = False) -> bytes:
     """Encode plain data. With ``lenient`` (the sandbox side), anything that is
     not plain data becomes ``Unsupported(type name)`` instead of an error, so
     the grader can say "returned Liar, expected torch.Tensor"."""
-    tensors: dict[str, torch.Tensor] = {}
-    tree = _to_tree(value, tensors, lenient, 0)
+    tree, tensors = split(value, lenient=lenient)
     head = json.dumps(tree, separators=(",", ":")).encode()
     blob = _save_tensors(tensors) if tensors else b""
     return _HEADER.pack(len(head)) + head + blob
@@ -66,6 +65,18 @@ def decode(data: bytes) -> Any:
         tensors = _load_tensors(blob) if blob else {}
     except Exception as error:  # safetensors raises its own error types
         raise WireError(f"tensor payload rejected: {error}") from None
+    return join(tree, tensors)
+
+
+def split(value: Any, *, lenient: bool = False) -> tuple[Any, dict[str, torch.Tensor]]:
+    """Plain data as a JSON-able tree and the tensors it refers to (for files:
+    JSON beside a .safetensors file)."""
+    tensors: dict[str, torch.Tensor] = {}
+    return _to_tree(value, tensors, lenient, 0), tensors
+
+
+def join(tree: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """The inverse of ``split``; validates the tree like ``decode``."""
     return _from_tree(tree, tensors, 0)
 
 
