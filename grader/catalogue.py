@@ -36,8 +36,9 @@ class MistakeSpec:
 
     id: str
     hint: str
-    find: str
-    replace: str
+    # Absent in a student copy of the course: the edit would show solution code.
+    find: str = ""
+    replace: str = ""
     title: str = ""
 
 
@@ -55,6 +56,8 @@ class ExerciseSpec:
     atol: float = 1e-5
     # Warm-ups the sandbox needs, e.g. ("optim",): built once in the zygote.
     needs: tuple[str, ...] = ()
+    # "public" or "hidden": for tests without a @pytest.mark.public/hidden marker.
+    visibility: str = "hidden"
 
     @property
     def filename(self) -> str:
@@ -84,6 +87,14 @@ class Course:
     title: str
     seed: int
     exercises: tuple[ExerciseSpec, ...]
+    # Where reference values come from: None for the live solutions/ modules,
+    # or a folder of recorded values (a student copy of the course, which
+    # then holds only public tests).
+    recordings: Path | None = None
+
+    @property
+    def public_only(self) -> bool:
+        return self.recordings is not None
 
     def exercise(self, exercise_id: str) -> ExerciseSpec:
         for spec in self.exercises:
@@ -131,8 +142,15 @@ def load_course(root: Path | None = None) -> Course:
     ids = [e.id for e in exercises]
     if len(set(ids)) != len(ids):
         raise CourseError(f"{path}: exercise ids must be unique, got {ids}")
-    return Course(root=root, title=course.get("title", root.name),
-                  seed=int(course.get("seed", 0)), exercises=exercises)
+    recordings = course.get("recordings")
+    return Course(root=root, title=course.get("title", root.name), seed=int(course.get("seed", 0)),
+                  exercises=exercises, recordings=root / recordings if recordings else None)
+
+
+def _visibility(value: str, exercise_id: str) -> str:
+    if value not in ("public", "hidden"):
+        raise CourseError(f"course.toml: exercise {exercise_id!r} has visibility {value!r}; use 'public' or 'hidden'")
+    return value
 
 
 def _exercise(root: Path, raw: dict, default_limits: Limits) -> ExerciseSpec:
@@ -143,13 +161,14 @@ def _exercise(root: Path, raw: dict, default_limits: Limits) -> ExerciseSpec:
             title=raw["title"],
             points=float(raw["points"]),
             stub=root / raw["stub"],
-            solution=root / raw["solution"],
+            solution=root / raw.get("solution", "solutions-not-in-this-copy"),
             suite=root / raw["suite"],
             mistakes=tuple(MistakeSpec(**m) for m in raw.get("mistakes", [])),
             limits=limits,
             rtol=float(raw.get("rtol", 1e-4)),
             atol=float(raw.get("atol", 1e-5)),
             needs=tuple(raw.get("needs", ())),
+            visibility=_visibility(raw.get("visibility", "hidden"), raw["id"]),
         )
     except (KeyError, TypeError) as error:
         raise CourseError(f"course.toml: exercise {raw.get('id', '?')!r} is missing or has a bad field: {error}") from None

@@ -27,6 +27,7 @@ from grader.catalogue import Course, ExerciseSpec
 from grader.checks import Check, GradeFailure
 from grader.isolation import SandboxFailure, Zygote
 from grader.limits import Limits
+from grader.recordings import MissingRecording
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
 from grader.student import StudentExercise
 from grader.subjects import ReferenceSource
@@ -61,6 +62,8 @@ class GradingPlugin:
     # -- collection ---------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "points(n): points a hidden test is worth")
+        config.addinivalue_line("markers", "public: a test shipped in the student copy of the course")
+        config.addinivalue_line("markers", "hidden: a test run only where the course grades")
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "tg_submission" in metafunc.fixturenames:
@@ -70,7 +73,8 @@ class GradingPlugin:
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         order = {spec.id: n for n, spec in enumerate(self.exercises)}
         position = {id(item): n for n, item in enumerate(items)}
-        items[:] = [i for i in items if self._exercise_of(i) is not None]
+        items[:] = [i for i in items if self._exercise_of(i) is not None
+                    and (not self.course.public_only or self._visibility(i) == "public")]
         items.sort(key=lambda i: (self._submission_index(i), order[self._exercise_of(i).id], position[id(i)]))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -139,7 +143,7 @@ class GradingPlugin:
         max_points = float(marker.args[0]) if marker else 0.0
         doc = (getattr(item, "function", None).__doc__ or "").strip().splitlines()
         result = dict(name=item.originalname, title=doc[0] if doc else item.originalname,
-                      max_points=max_points, passed=passed)
+                      max_points=max_points, passed=passed, visibility=self._visibility(item))
         if not passed and call.excinfo is not None:
             result.update(_failure_fields(call.excinfo.value))
         state = self._state(self._submission_index(item))
@@ -162,6 +166,7 @@ class GradingPlugin:
                 submitted=runner.submitted if runner else spec.filename in submission.files,
                 problem=problem, output=runner.output if runner else "",
                 notes=(*submission.notes, *(runner.notes() if runner else ())),
+                scope="public" if self.course.public_only else "all",
             ))
         self.on_result(SubmissionResult(submission=submission.name, exercises=tuple(exercises), seed=self.seed,
                                         sandbox=self.sandbox, elapsed_s=round(time.monotonic() - state.started, 3)))
@@ -172,6 +177,12 @@ class GradingPlugin:
             for runner in self._states[index].exercises.values():
                 runner.close()
             self._states.pop(index)
+
+    def _visibility(self, item: pytest.Item) -> str:
+        for visibility in ("public", "hidden"):
+            if item.get_closest_marker(visibility):
+                return visibility
+        return self._exercise_of(item).visibility
 
     def _state(self, index: int) -> _SubmissionState:
         if index not in self._states:
@@ -191,6 +202,8 @@ def _failure_fields(error: BaseException) -> dict:
         return dict(message=error.message, hint=error.hint, table=error.table, verdict=error.verdict)
     if isinstance(error, SandboxFailure):
         return dict(message=error.message, verdict=error.verdict)
+    if isinstance(error, MissingRecording):
+        return dict(message=str(error), verdict="not recorded")
     if isinstance(error, AssertionError):
         return dict(message=str(error) or "assertion failed")
     # Anything else is a bug of the grader or a suite: keep its traceback.

@@ -28,6 +28,15 @@ def format_points(points: float) -> str:
     return f"{points:g}"
 
 
+def scope_line(exercise: ExerciseResult) -> str | None:
+    """Where only public tests ran, say so: never "all tests passed"."""
+    if exercise.scope != "public":
+        return None
+    passed = sum(1 for t in exercise.tests if t.passed)
+    return (f"public tests: {passed}/{len(exercise.tests)} passed — "
+            "hidden tests run when your course grades it")
+
+
 def score_state(score: float, max_score: float) -> str:
     """How a score reads at a glance: ``"full"`` marks, ``"partial"`` or ``"none"``."""
     if max_score > 0 and score == max_score:
@@ -56,6 +65,7 @@ def template_environment() -> Environment:
     env.filters["points"] = format_points
     env.globals["percent"] = scoring.percent
     env.globals["score_state"] = score_state
+    env.globals["scope_line"] = scope_line
     return env
 
 

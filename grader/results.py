@@ -53,6 +53,9 @@ class ExerciseResult:
     problem: str | None = None
     output: str = ""  # the submission's captured stdout/stderr, capped
     notes: tuple[str, ...] = ()  # e.g. "output truncated: 3.2 MB dropped"
+    # "all", or "public" where only the public tests ran (a student copy):
+    # reports must then never say that every test passed.
+    scope: str = "all"
 
     @property
     def score(self) -> float:

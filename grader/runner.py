@@ -78,7 +78,7 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
         from grader.plugin import GradingPlugin  # imports pytest and the checks: after the zygote started
         import pytest
 
-        plugin = GradingPlugin(course, exercises, submissions, references or LiveSolutions(), zygote,
+        plugin = GradingPlugin(course, exercises, submissions, references or default_references(course), zygote,
                                seed=course.seed if options.seed is None else options.seed,
                                sandbox=run.sandbox, limits=limits_for, on_result=collect)
         args = [*_PYTEST_ARGS, "--rootdir", str(course.root), *(str(spec.suite) for spec in exercises)]
@@ -104,6 +104,15 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
         if own_zygote:
             zygote.close()
     return run
+
+
+def default_references(course: Course) -> ReferenceSource:
+    """The live solutions, or the recorded values a student copy ships with."""
+    if course.recordings is not None:
+        from grader.recordings import RecordedSolutions  # noqa: PLC0415
+
+        return RecordedSolutions(course.recordings)
+    return LiveSolutions()
 
 
 def _limits_resolver(options: GradeOptions) -> Callable[[ExerciseSpec], Limits]:

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader import scoring
-from grader.reports import format_points, score_state
+from grader.reports import format_points, scope_line, score_state
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
 
 PASS_MARK, FAIL_MARK = "✓", "✗"
@@ -85,6 +85,9 @@ def print_exercise(console: Console, exercise: ExerciseResult) -> None:
             2,
         )
     )
+    scope = scope_line(exercise)
+    if scope:
+        console.print(_indented(Text(scope, style="bold"), 2))
 
 
 def print_summary_table(console: Console, result: SubmissionResult) -> None:

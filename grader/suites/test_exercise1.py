@@ -15,6 +15,7 @@ def _model_call(rng, shape, w_shape=None):
     return Call("model", (x, w, b), cotangent=randn(rng, *shape))
 
 
+@pytest.mark.public
 @pytest.mark.points(4)
 def test_model_with_tensor_parameters(check, rng):
     """model(x, w, b) gives w * x + b, and its gradients w.r.t. x, w and b, for tensor w and b."""
@@ -33,6 +34,7 @@ def test_model_broadcasts_parameters_of_shape_1(check, rng):
     check.same(*[_model_call(rng, shape, w_shape=(1,)) for shape in [(6,), (4, 1)]])
 
 
+@pytest.mark.public
 @pytest.mark.points(3)
 def test_loss_is_mean_squared_error(check, rng):
     """loss_fn(y_hat, y) is the mean squared error, a 0-dim tensor, with its gradient w.r.t. y_hat."""

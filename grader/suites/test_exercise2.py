@@ -8,6 +8,7 @@ SHAPES = [(9,), (4, 1), (3, 5)]
 NO_AUTOGRAD = "grad_fn runs here with autograd switched off: compute the gradient with the chain rule, from dloss_fn, dmodel_dw and dmodel_db."
 
 
+@pytest.mark.public
 @pytest.mark.points(2)
 def test_dloss_fn(check, rng):
     """dloss_fn(y_hat, y) is the derivative of the MSE w.r.t. each prediction."""
@@ -29,6 +30,7 @@ def _case(rng: torch.Generator, shape: tuple, float_parameters: bool) -> tuple:
     return x, y, w * x + b, w, b
 
 
+@pytest.mark.public
 @pytest.mark.points(4)
 def test_grad_fn_with_tensor_parameters(check, rng):
     """grad_fn returns [dL/dw, dL/db], shape (2,), equal to what autograd would give."""

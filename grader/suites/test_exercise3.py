@@ -8,12 +8,14 @@ def _state(rng):
     return {name: randn(rng, 1) for name in ("weight1", "weight2", "bias")}
 
 
+@pytest.mark.public
 @pytest.mark.points(3)
 def test_parameters_are_registered(check):
     """LinearModel registers weight1, weight2 and bias: nn.Parameters of shape (1,) that require grad."""
     check.same(Inspect(Build("LinearModel")))
 
 
+@pytest.mark.public
 @pytest.mark.points(4)
 def test_forward_and_gradients(check, rng):
     """forward(x) = bias + weight1 * x + weight2 * x, with gradients for x and every parameter."""

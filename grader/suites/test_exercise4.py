@@ -9,12 +9,14 @@ def _state(rng):
             "layer2.weight": randn(rng, 1, 2), "layer2.bias": randn(rng, 1)}
 
 
+@pytest.mark.public
 @pytest.mark.points(3)
 def test_layers(check):
     """Task2 holds layer1 = nn.Linear(1, 2) and layer2 = nn.Linear(2, 1), and nothing else to learn."""
     check.same(Inspect(Build("Task2")))
 
 
+@pytest.mark.public
 @pytest.mark.points(5)
 def test_forward_and_gradients(check, rng):
     """forward(x) = layer2(layer1(x)), with gradients for x and every weight and bias."""

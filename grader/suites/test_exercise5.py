@@ -16,6 +16,7 @@ def _training_loop(rng, n_epochs: int, learning_rate: float) -> Call:
     return Call("training_loop", (n_epochs, learning_rate, params, x, y), after=True)
 
 
+@pytest.mark.public
 @pytest.mark.points(4)
 def test_training_loop_follows_gradient_descent(check, rng):
     """training_loop ends at the same params as plain gradient descent, epoch for epoch."""
@@ -37,6 +38,7 @@ def _train(rng, optimizer: str, learning_rate: float, epochs: int) -> Call:
                           x.unsqueeze(1), y.unsqueeze(1), epochs), after=True)
 
 
+@pytest.mark.public
 @pytest.mark.points(4)
 def test_train_with_an_optimizer(check, rng):
     """train returns each epoch's loss as a Python float and leaves the model trained, with SGD and Adam."""
