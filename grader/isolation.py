@@ -242,14 +242,14 @@ class Sandbox:
             ready = self.conn.poll(self.budget.remaining_s)
             if not ready:
                 self.budget.spend(float("inf"))
-                self._kill()
+                self.close()
                 raise SandboxFailure("time limit", f"time limit exceeded while {doing} "
                                      f"(the exercise may use {self.limits.timeout_s:g} s in all)")
             data = self.conn.recv_bytes(self.limits.reply_mb << 20)
         except (EOFError, ConnectionError):
             raise SandboxFailure(*self._death_verdict(doing)) from None
         except OSError as error:  # "bad message length": an oversized reply
-            self._kill()
+            self.close()
             raise SandboxFailure("sandbox error", f"the submission sent back more than "
                                  f"{self.limits.reply_mb} MB while {doing} ({error})") from None
         finally:
@@ -257,11 +257,11 @@ class Sandbox:
         try:
             reply = _wire().decode(data)
         except _wire().WireError as error:
-            self._kill()
+            self.close()
             raise SandboxFailure("sandbox error", f"the submission sent back something that is not plain data "
                                  f"while {doing}: {error}") from None
         if type(reply) is not dict:
-            self._kill()
+            self.close()
             raise SandboxFailure("sandbox error", f"malformed reply while {doing}")
         self.output += reply.pop("output", "") if type(reply.get("output")) is str else ""
         if type(reply.get("dropped")) is int:
@@ -283,14 +283,6 @@ class Sandbox:
             return "crashed", f"crashed with signal {name} ({number}) while {doing}"
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
         return "exited", f"the submission ended the process (exit status {code}) while {doing}"
-
-    def _kill(self) -> None:
-        if not self.closed:
-            _kill_group(self.pid)
-            self.closed = True
-            self.conn.close()
-            self.zygote.reap(self.pid)
-            self._remove_scratch()
 
     def close(self) -> None:
         """End the sandbox at once: SIGKILL its group; the zygote reaps it later,
