@@ -3,6 +3,8 @@
     grade exercise3 [--submission PATH]   grade one exercise
     grade [all]                           grade every exercise, with a summary table
     grade list                            the course's exercises
+    grade batch SUBMISSIONS --out OUT     grade a whole class
+    grade verify                          check the course itself (CI)
 """
 from __future__ import annotations
 
@@ -45,7 +47,8 @@ def run() -> None:
 
 @click.group(cls=_ExerciseDefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """Grade PyTorch exercises: `grade exercise3`, `grade` (all), `grade list`."""
+    """Grade PyTorch exercises: `grade exercise3`, `grade` (all), `grade list`,
+    `grade batch`, `grade verify`."""
 
 
 def _course_option(function):
@@ -152,3 +155,44 @@ def verify_command(junit_path: Path | None, seed: int | None, course_root: Path 
         click.echo(f"JUnit XML: {write_junit(report, junit_path)}")
     sys.exit(0 if report.passed else 1)
 
+
+@main.command("batch")
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for gradebook.csv, index.html and one folder per submission.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per CPU).")
+@click.option("--exercise", "exercise_ids", multiple=True, help="Grade only this exercise (repeatable). Default: all.")
+@click.option("--resume", is_flag=True, help="Grade only submissions without up-to-date results in OUT.")
+@click.option("--seed", type=int, help="Seed for the hidden tests' inputs (default: the course's).")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), help="Seconds each exercise may run in all.")
+@click.option("--memory", "memory_mb", type=click.IntRange(min=64), help="Memory (MB) a submission may use.")
+@click.option("--require-sandbox", is_flag=True, help="Refuse to grade if a sandbox wall is missing here.")
+@_course_option
+def batch_command(submissions: Path, out: Path, jobs: int | None, exercise_ids: tuple[str, ...], resume: bool,
+                  seed: int | None, timeout_s: float | None, memory_mb: int | None, require_sandbox: bool,
+                  course_root: Path | None) -> None:
+    """Grade a class: every folder or .zip in SUBMISSIONS, into OUT."""
+    from rich.console import Console  # noqa: PLC0415
+
+    from grader import batch  # noqa: PLC0415 - imports no torch: the workers do
+    from grader.catalogue import load_course  # noqa: PLC0415
+
+    try:
+        course = load_course(course_root)
+        for exercise_id in exercise_ids:
+            course.exercise(exercise_id)
+    except CourseError as error:
+        raise click.UsageError(str(error)) from None
+    console = Console(highlight=False)
+    try:
+        with batch.ProgressBar(console) as progress:
+            outcome = batch.run_batch(submissions, out, course, exercise_ids=list(exercise_ids) or None, jobs=jobs,
+                                      resume=resume, seed=seed, timeout_s=timeout_s, memory_mb=memory_mb,
+                                      require_sandbox=require_sandbox, on_progress=progress)
+    except batch.BatchError as error:
+        click.echo(f"grade batch: {error}", err=True)
+        sys.exit(EXIT_GRADER_ERROR)
+    batch.print_summary(console, outcome)
+    if outcome.interrupted:
+        sys.exit(batch.EXIT_INTERRUPTED)
+    sys.exit(EXIT_GRADER_ERROR if outcome.failed else 0)

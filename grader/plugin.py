@@ -129,7 +129,9 @@ class GradingPlugin:
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None):
-        yield
+        outcome = yield
+        if outcome.excinfo is not None or item.session.shouldstop:
+            return  # interrupted: this submission is unfinished and must not be reported
         index, spec = self._submission_index(item), self._exercise_of(item)
         next_index = self._submission_index(nextitem) if nextitem else None
         next_spec = self._exercise_of(nextitem) if nextitem else None
@@ -159,7 +161,8 @@ class GradingPlugin:
             runner = state.exercises.get(spec.id)
             tests = tuple(state.tests.get(spec.id, ()))
             problem = submission.problem
-            if runner is not None and runner.failure is not None and runner.failure.verdict in ("not submitted", "import error"):
+            if problem is None and runner is not None and runner.failure is not None \
+                    and runner.failure.verdict in ("not submitted", "import error"):
                 problem = runner.failure.message
             exercises.append(ExerciseResult(
                 exercise_id=spec.id, title=spec.title, tests=tests, seed=self.seed,

@@ -1,0 +1,187 @@
+"""How fast a class is graded: `grade batch` against a cold start per submission.
+
+    python benchmarks/bench_batch.py [--n 200] [--jobs 2] [--sample 5] [--keep DIR]
+
+Generates N synthetic submissions (correct copies of the solutions, mutants
+of known mistakes, untouched stubs, and hostile ones that fail fast: sys.exit
+or raise at import, os._exit in a call, a syntax error; about a fifth of
+them zipped), grades them with `grade batch --jobs J` in a subprocess, and
+grades a small sample the obvious other way: one fresh `grade --submission
+DIR --no-report` process per submission (the same parallelism, J at a time).
+Prints wall times, throughput, the largest process's peak RSS, the ratio,
+and both extrapolated to 1,000 submissions x 5 exercises. Prints figures;
+asserts nothing about time.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from grader.catalogue import Course, load_course  # noqa: E402  (light: no torch)
+
+# Each hostile kind replaces every exercise file; all fail fast.
+HOSTILE = {
+    "exit_at_import": "import sys\nsys.exit(1)\n",
+    "raise_at_import": "raise RuntimeError('refuses to be imported')\n",
+    "syntax_error": "def broken(:\n    pass\n",
+}
+# Appended to a correct solution: every public function or class, once called, ends the process.
+OS_EXIT_IN_CALL = """
+
+import os as _os
+for _name, _value in list(globals().items()):
+    if callable(_value) and not _name.startswith("_") and getattr(_value, "__module__", None) == __name__:
+        globals()[_name] = lambda *args, **kwargs: _os._exit(3)
+"""
+MIX = [("correct", 0.40), ("mutant", 0.35), ("stub", 0.15), ("hostile", 0.10)]
+
+
+def submission_files(kind: str, course: Course, rng: random.Random) -> dict[str, str]:
+    files = {}
+    for spec in course.exercises:
+        solution = spec.solution.read_text(encoding="utf-8")
+        if kind == "correct":
+            files[spec.filename] = solution
+        elif kind == "stub":
+            files[spec.filename] = spec.stub.read_text(encoding="utf-8")
+        elif kind == "mutant":  # each exercise: a known mistake, or left correct
+            mistake = rng.choice([None, *spec.mistakes])
+            files[spec.filename] = solution if mistake is None else spec.mutant_source(mistake)
+        else:
+            hostile = rng.choice([*HOSTILE, "os_exit_in_call"])
+            files[spec.filename] = solution + OS_EXIT_IN_CALL if hostile == "os_exit_in_call" else HOSTILE[hostile]
+    return files
+
+
+def generate(folder: Path, n: int, course: Course, seed: int = 0) -> dict[str, str]:
+    """N submissions in ``folder``: about a fifth zipped (one folder down). Returns name -> kind."""
+    rng = random.Random(seed)
+    kinds = {}
+    for number in range(n):
+        kind = rng.choices([k for k, _ in MIX], weights=[w for _, w in MIX])[0]
+        name = f"student{number:04d}"
+        kinds[name] = kind
+        files = submission_files(kind, course, rng)
+        if rng.random() < 0.2:
+            with zipfile.ZipFile(folder / f"{name}.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+                for filename, text in files.items():
+                    archive.writestr(f"{name}/{filename}", text)
+        else:
+            (folder / name).mkdir()
+            for filename, text in files.items():
+                (folder / name / filename).write_text(text, encoding="utf-8")
+    return kinds
+
+
+def grade_command() -> str:
+    return shutil.which("grade") or str(Path(sys.executable).parent / "grade")
+
+
+def timed(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - started
+
+
+def run_batch(subs: Path, out: Path, jobs: int) -> float:
+    return timed([grade_command(), "batch", str(subs), "--out", str(out), "--jobs", str(jobs)])
+
+
+def run_baseline(folders: list[Path], jobs: int) -> float:
+    """One cold `grade` process per submission, ``jobs`` at a time."""
+    started = time.perf_counter()
+    with ThreadPoolExecutor(jobs) as pool:
+        list(pool.map(lambda folder: timed([grade_command(), "--submission", str(folder), "--no-report"]), folders))
+    return time.perf_counter() - started
+
+
+def check(out: Path, kinds: dict[str, str]) -> str:
+    """Plain figures on what the grades say (full marks for correct, zero for hostile)."""
+    rows = {row["submission"]: float(row["total"]) for row in csv.DictReader((out / "gradebook.csv").open())}
+    by_kind: dict[str, list[float]] = {}
+    for name, kind in kinds.items():
+        by_kind.setdefault(kind, []).append(rows.get(name, float("nan")))
+    verdicts: dict[str, int] = {}
+    for path in out.glob("*/results.json"):
+        for test in json.loads(path.read_text())["extra_data"]["torchgrade"]["exercises"]:
+            for verdict in {t["verdict"] for t in test["tests"] if t["verdict"]}:
+                verdicts[verdict] = verdicts.get(verdict, 0) + 1
+    parts = [f"{kind}: {len(totals)} (mean {sum(totals) / len(totals):.1f}, "
+             f"{sum(t == 50 for t in totals)} full, {sum(t == 0 for t in totals)} zero)"
+             for kind, totals in sorted(by_kind.items())]
+    return ("graded rows: %d of %d\n  " % (len(rows), len(kinds)) + "\n  ".join(parts)
+            + "\n  verdicts (exercise results): " + ", ".join(f"{v} {n}" for v, n in sorted(verdicts.items())))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=200)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--sample", type=int, default=5, help="submissions graded the cold way")
+    parser.add_argument("--keep", type=Path, help="keep the submissions and OUT here")
+    args = parser.parse_args()
+    course = load_course(REPO)
+    exercises = len(course.exercises)
+    scratch = Path(tempfile.mkdtemp(prefix="bench-batch-")) if args.keep is None else args.keep
+    try:
+        subs, small = scratch / "submissions", scratch / "small"
+        subs.mkdir(parents=True)
+        small.mkdir()
+        kinds = generate(subs, args.n, course)
+        generate(small, args.jobs, course, seed=1)  # one submission per worker: the fixed cost
+
+        batch_s = run_batch(subs, scratch / "out", args.jobs)
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        fixed_s = run_batch(small, scratch / "out-small", args.jobs)
+        sample = sorted(p for p in subs.iterdir() if p.is_dir())[:args.sample]
+        baseline_s = run_baseline(sample, args.jobs)
+
+        rate = args.n / batch_s
+        marginal = (args.n - args.jobs) / max(batch_s - fixed_s, 1e-9)  # submissions/s once workers are up
+        cold_rate = len(sample) / baseline_s
+        target = 1000
+        batch_1000 = fixed_s + (target - args.jobs) / marginal
+        cold_1000 = target / cold_rate
+        per_item = lambda subs_per_s: f"{1000 * args.jobs / subs_per_s / exercises:.0f}"  # noqa: E731
+        rows = [
+            ("", "submissions", "wall s", "subs/s", "ms per exercise per worker"),
+            (f"grade batch --jobs {args.jobs}", args.n, f"{batch_s:.1f}", f"{rate:.2f}", per_item(rate)),
+            (f"  of which {args.jobs} workers starting (fixed)", args.jobs, f"{fixed_s:.1f}", "", ""),
+            ("  once started (marginal)", args.n - args.jobs, f"{batch_s - fixed_s:.1f}", f"{marginal:.2f}",
+             per_item(marginal)),
+            (f"cold process per submission, {args.jobs} at a time", len(sample), f"{baseline_s:.1f}",
+             f"{cold_rate:.2f}", per_item(cold_rate)),
+            (f"{target} x {exercises} exercises, batch (extrapolated)", target, f"{batch_1000:.0f}",
+             f"{target / batch_1000:.2f}", ""),
+            (f"{target} x {exercises} exercises, cold (extrapolated)", target, f"{cold_1000:.0f}",
+             f"{cold_rate:.2f}", ""),
+        ]
+        widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            print("  ".join(str(cell).ljust(w) if i == 0 else str(cell).rjust(w)
+                            for i, (cell, w) in enumerate(zip(row, widths))))
+        print(f"speed-up over a cold process per submission: {rate / cold_rate:.1f}x at N={args.n}, "
+              f"{cold_1000 / batch_1000:.1f}x extrapolated to {target}")
+        print(f"peak RSS of the largest process during the batch: {peak_mb:.0f} MB")
+        print(check(scratch / "out", kinds))
+    finally:
+        if args.keep is None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

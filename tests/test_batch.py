@@ -1,0 +1,477 @@
+"""Batch grading: a small class graded end to end through the library and the
+CLI (real workers, real sandboxes), then the pieces that must hold without a
+sandbox: zip safety, the class-summary math, a crashing or interrupted worker
+(played by a tiny fake worker script), and --resume's bookkeeping."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import stat
+import sys
+import tempfile
+import textwrap
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader import batch
+from grader.archives import Member, UnsafeArchive, ZipLimits, extract_sources, plan_extraction, read_capped
+from grader.gradescope import from_gradescope, to_gradescope
+from grader.results import ExerciseResult, SubmissionResult
+from grader.results import TestResult as GradedTest  # not collected by pytest
+from grader.submissions import from_entry
+
+HERE = Path(__file__).resolve().parent
+EXERCISES = [f"exercise{n}.py" for n in range(1, 6)]
+
+
+# ---------------------------------------------------------------------------
+# A small class, graded once through the library
+# ---------------------------------------------------------------------------
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _snapshot(root: Path) -> set[Path]:
+    return {p for p in root.rglob("*")}
+
+
+@pytest.fixture(scope="module")
+def classroom(course, tmp_path_factory):
+    """Six entries: a correct folder, a zip one folder down, a zip slip, a lone
+    .py, a folder missing exercises (one of them not UTF-8), an exit at import."""
+    root = tmp_path_factory.mktemp("batch")
+    subs = root / "submissions"
+    subs.mkdir()
+    solutions = {f: (course.root / "solutions" / f).read_bytes() for f in EXERCISES}
+    (subs / "alice").mkdir()
+    for filename, data in solutions.items():
+        (subs / "alice" / filename).write_bytes(data)
+    _zip(subs / "Bob.zip", {"bob/exercise1.py": solutions["exercise1.py"],
+                            "bob/exercise3.py": solutions["exercise3.py"],
+                            "__MACOSX/bob/._exercise1.py": b"\x00\x05\x16\x07"})
+    slip_target = root / "slipped.py"
+    _zip(subs / "mallory.zip", {"exercise1.py": solutions["exercise1.py"],
+                                "../" * 30 + str(slip_target).lstrip("/"): b"print('escaped')"})
+    (subs / "carol.py").write_bytes(solutions["exercise1.py"])
+    (subs / "dave").mkdir()
+    (subs / "dave" / "exercise1.py").write_bytes(solutions["exercise1.py"])
+    (subs / "dave" / "exercise2.py").write_bytes("# caf\xe9 = 'latin-1'\nx = '\xe9\n".encode("latin-1"))
+    (subs / "erin").mkdir()
+    (subs / "erin" / "exercise1.py").write_bytes((HERE / "hostile" / "exit_at_import.py").read_bytes())
+    (subs / ".DS_Store").write_bytes(b"junk")
+    return root, subs, slip_target
+
+
+@pytest.fixture(scope="module")
+def library_run(course, classroom, tmp_path_factory):
+    root, subs, _ = classroom
+    out = root / "out"
+    temp = tmp_path_factory.mktemp("temp")
+    before = _snapshot(root)
+    events = []
+    with pytest.MonkeyPatch.context() as patch:  # every temporary file of the run lands here
+        patch.setenv("TMPDIR", str(temp))
+        patch.setattr(tempfile, "tempdir", str(temp))
+        outcome = batch.run_batch(subs, out, course, jobs=2, on_progress=events.append)
+    return outcome, out, before, temp, events
+
+
+def _gradebook(out: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO((out / "gradebook.csv").read_text())))
+
+
+def test_gradebook_lists_every_entry_by_name_with_points_earned(course, library_run):
+    outcome, out, *_ = library_run
+    rows = _gradebook(out)
+    assert rows[0] == ["submission", *course.ids, "total"]
+    by_name = {row[0]: row[1:] for row in rows[1:]}
+    assert [row[0] for row in rows[1:]] == ["alice", "Bob", "carol", "dave", "erin", "mallory"]
+    assert by_name["alice"] == ["10"] * 5 + ["50"]
+    assert by_name["Bob"] == ["10", "0", "10", "0", "0", "20"]  # files one folder down in the zip
+    assert by_name["dave"] == ["10", "0", "0", "0", "0", "10"]  # missing ones score zero
+    assert by_name["carol"][-1] == by_name["erin"][-1] == by_name["mallory"][-1] == "0"
+    assert sorted(outcome.graded) == sorted(by_name) and not outcome.failed
+    assert outcome.hidden == [".DS_Store"]
+
+
+def test_each_submission_gets_its_report_and_a_gradescope_results_file(library_run):
+    outcome, out, *_ = library_run
+    for row in _gradebook(out)[1:]:
+        data = json.loads((out / row[0] / "results.json").read_text())
+        result = from_gradescope(data)
+        assert result.submission == row[0]
+        assert data["score"] == result.score == float(row[-1])
+        assert result.seed == outcome.summary.seeds[0]  # the seed is recorded
+        html = (out / row[0] / "report.html").read_text()
+        assert f"{result.score:g}</strong> / {result.max_score:g}" in html
+
+
+def test_unusable_entries_are_rows_with_a_problem_in_plain_words(library_run):
+    _, out, *_ = library_run
+    carol = from_gradescope(json.loads((out / "carol" / "results.json").read_text()))
+    assert "carol.py is a single Python file" in carol.exercises[0].problem
+    mallory = from_gradescope(json.loads((out / "mallory" / "results.json").read_text()))
+    assert "leaves its folder" in mallory.exercises[0].problem
+    assert mallory.score == 0  # a zip that tries one trick is not unpacked at all
+    dave = from_gradescope(json.loads((out / "dave" / "results.json").read_text()))
+    exercise2 = dave.exercises[1]
+    assert exercise2.submitted and "syntax error" in exercise2.problem  # not UTF-8: the sandbox says so
+    assert dave.exercises[2].problem == "exercise3.py was not submitted"
+
+
+def test_a_submission_exiting_at_import_is_a_verdict_not_a_crash(library_run):
+    outcome, out, *_ = library_run
+    erin = from_gradescope(json.loads((out / "erin" / "results.json").read_text()))
+    assert {t.verdict for t in erin.exercises[0].tests} == {"exited"}
+    assert ("exited", 1) in outcome.summary.verdicts
+
+
+def test_the_class_summary_page(library_run):
+    _, out, *_ = library_run
+    html = (out / "index.html").read_text()
+    assert "<script" not in html.lower() and "http" not in html.split("<body>")[1]
+    assert "Hidden tests, most failed first" in html and "<svg" in html
+    for name in ("alice", "Bob", "carol", "dave", "erin", "mallory"):
+        assert f'href="{name}/report.html"' in html
+    rates = [float(r) for r in re.findall(r'<td class="num">([\d.]+)%</td>', html)]
+    assert rates and rates == sorted(rates)  # most failed first
+
+
+def test_nothing_is_written_outside_out_and_temporary_files_are_removed(classroom, library_run):
+    root, _, slip_target = classroom
+    _, out, before, temp, _ = library_run
+    assert not slip_target.exists()
+    assert all(out in p.parents or p == out for p in _snapshot(root) - before)
+    # (torch may leave its own cache folder, torchinductor_<user>, in TMPDIR)
+    assert [p.name for p in temp.iterdir() if p.name.startswith("torchgrade")] == []
+
+
+def test_progress_is_reported_per_submission(library_run):
+    *_, events = library_run
+    assert events[0] == {"event": "planned", "total": 6, "skipped": 0, "jobs": 2}
+    assert sorted(e["submission"] for e in events[1:] if e["event"] == "graded") == \
+        sorted(["alice", "Bob", "carol", "dave", "erin", "mallory"])
+
+
+# ---------------------------------------------------------------------------
+# The CLI once, then --resume through the library on its output
+# ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def cli_run(course, classroom):
+    from grader.cli import main
+
+    root, subs, _ = classroom
+    out = root / "cli-out"
+    result = CliRunner().invoke(main, ["batch", str(subs), "--out", str(out), "--jobs", "2", "--course",
+                                       str(course.root), "--exercise", "exercise1", "--exercise", "exercise3"])
+    return result, out
+
+
+def test_cli_grades_the_chosen_exercises_and_says_where_the_files_are(cli_run):
+    result, out = cli_run
+    assert result.exit_code == 0, result.output
+    assert _gradebook(out)[0] == ["submission", "exercise1", "exercise3", "total"]
+    assert "graded 6 submission(s)" in result.output
+    assert str(out / "index.html") in result.output
+    assert "or crashed: exited 1" in result.output
+
+
+def test_resume_grades_only_what_changed_and_the_same_work_scores_the_same(course, classroom, cli_run):
+    _, subs, _ = classroom
+    _, out = cli_run
+    mtimes = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
+    first = from_gradescope(json.loads((out / "dave" / "results.json").read_text()))
+    later = time.time() + 5
+    os.utime(subs / "dave" / "exercise1.py", (later, later))  # dave edits a file inside his folder
+    outcome = batch.run_batch(subs, out, course, exercise_ids=["exercise1", "exercise3"], jobs=2, resume=True)
+    assert outcome.graded == ["dave"] and len(outcome.skipped) == 5 and outcome.jobs == 1
+    after = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
+    assert {name for name in mtimes if after[name] != mtimes[name]} == {"dave"}
+    again = from_gradescope(json.loads((out / "dave" / "results.json").read_text()))
+    assert again.seed == first.seed
+    assert [(t.name, t.passed, t.message) for e in again.exercises for t in e.tests] == \
+        [(t.name, t.passed, t.message) for e in first.exercises for t in e.tests]
+
+
+# ---------------------------------------------------------------------------
+# Zip safety (pure, no sandbox)
+# ---------------------------------------------------------------------------
+def _info(name: str, size: int = 10, mode: int | None = None) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name)
+    info.file_size = size
+    if mode is not None:
+        info.external_attr = mode << 16
+    return info
+
+
+@pytest.mark.parametrize("name, words", [
+    ("../evil.py", "leaves its folder"), ("sub/../../evil.py", "leaves its folder"),
+    ("..\\evil.py", "leaves its folder"), ("/etc/evil.py", "absolute path"), ("C:/evil.py", "absolute path"),
+])
+def test_a_member_that_could_escape_refuses_the_zip(name, words):
+    with pytest.raises(UnsafeArchive, match=words):
+        plan_extraction([_info("exercise1.py"), _info(name)], EXERCISES)
+
+
+def test_symbolic_links_and_special_files_refuse_the_zip():
+    with pytest.raises(UnsafeArchive, match="symbolic link"):
+        plan_extraction([_info("exercise1.py", mode=stat.S_IFLNK | 0o777)], EXERCISES)
+    with pytest.raises(UnsafeArchive, match="not a regular file"):
+        plan_extraction([_info("exercise1.py", mode=stat.S_IFIFO | 0o644)], EXERCISES)
+    assert plan_extraction([_info("exercise1.py", mode=stat.S_IFREG | 0o644)], EXERCISES)
+
+
+def test_declared_sizes_and_member_count_are_capped():
+    limits = ZipLimits(members=5, file_bytes=100, total_bytes=150)
+    with pytest.raises(UnsafeArchive, match="6 entries"):
+        plan_extraction([_info(f"f{n}.txt") for n in range(6)], EXERCISES, limits)
+    with pytest.raises(UnsafeArchive, match="101 bytes"):
+        plan_extraction([_info("exercise1.py", 101)], EXERCISES, limits)
+    with pytest.raises(UnsafeArchive, match="add up"):
+        plan_extraction([_info("exercise1.py", 100), _info("helper.py", 51)], EXERCISES, limits)
+
+
+def test_only_importable_python_files_at_the_top_or_one_folder_down_are_taken():
+    plan = plan_extraction([_info("alice/"), _info("alice/exercise1.py"), _info("alice/helper.py"),
+                            _info("alice/notes.txt"), _info("alice/deep/exercise2.py"), _info("alice/my-file.py"),
+                            _info("__MACOSX/alice/._exercise1.py"), _info("__MACOSX/exercise3.py")], EXERCISES)
+    assert [(m.name, m.filename) for m in plan] == [("alice/exercise1.py", "exercise1.py"),
+                                                     ("alice/helper.py", "helper.py")]
+    assert plan_extraction([_info("notes.txt"), _info("helper.py")], EXERCISES) == []
+    with pytest.raises(UnsafeArchive, match="more than one folder"):
+        plan_extraction([_info("exercise1.py"), _info("copy/exercise2.py")], EXERCISES)
+    with pytest.raises(UnsafeArchive, match="more than once"):
+        plan_extraction([_info("exercise1.py"), _info("exercise1.py")], EXERCISES)
+
+
+def test_inflated_bytes_are_counted_while_reading(tmp_path):
+    path = _zip(tmp_path / "a.zip", {"exercise1.py": b"x" * 1000})
+    with zipfile.ZipFile(path) as archive:
+        member = Member("exercise1.py", "exercise1.py", 1000)
+        assert read_capped(archive, member, file_bytes=1000, budget_bytes=5000) == b"x" * 1000
+        with pytest.raises(UnsafeArchive, match="more bytes than it declares"):
+            read_capped(archive, member, file_bytes=1000, budget_bytes=999)
+
+
+def test_a_zip_bomb_that_lies_about_its_size_is_refused_and_nothing_is_written(tmp_path):
+    honest = tmp_path / "honest.zip"
+    _zip(honest, {"exercise1.py": b"0" * (3 << 20)})  # 3 MB of zeros, a few KB packed
+    data = bytearray(honest.read_bytes())
+    # Rewrite the uncompressed size (3 MB) to 100 bytes in the local header and the central directory.
+    true_size = (3 << 20).to_bytes(4, "little")
+    assert data.count(true_size) == 2
+    data = data.replace(true_size, (100).to_bytes(4, "little"))
+    liar = tmp_path / "liar.zip"
+    liar.write_bytes(bytes(data))
+    with pytest.raises(UnsafeArchive):
+        extract_sources(liar, tmp_path / "out", EXERCISES)
+    assert not any(p.is_file() for p in (tmp_path / "out").rglob("*")) if (tmp_path / "out").exists() else True
+    with pytest.raises(UnsafeArchive, match="bytes unpacked"):
+        extract_sources(honest, tmp_path / "out2", EXERCISES)
+
+
+def test_entries_become_submissions_or_problems(tmp_path):
+    (tmp_path / "notebook.ipynb").write_text("{}")
+    assert "is a notebook" in from_entry(tmp_path / "notebook.ipynb", EXERCISES, name="n",
+                                         unpack_to=tmp_path / "u1").problem
+    (tmp_path / "garbage.zip").write_bytes(b"not a zip at all")
+    assert "not a readable zip" in from_entry(tmp_path / "garbage.zip", EXERCISES, name="g",
+                                              unpack_to=tmp_path / "u2").problem
+    _zip(tmp_path / "empty.zip", {"work/notes.txt": b"hi"})
+    assert "holds none of exercise1.py … exercise5.py (it holds: work/notes.txt)" in from_entry(
+        tmp_path / "empty.zip", EXERCISES, name="e", unpack_to=tmp_path / "u3").problem
+    folder = tmp_path / "linked"
+    folder.mkdir()
+    (folder / "exercise2.py").write_text("x = 1\n")
+    (folder / "exercise1.py").symlink_to(tmp_path / "secret.py")
+    (tmp_path / "secret.py").write_text("solution = 42\n")
+    linked = from_entry(folder, EXERCISES, name="linked", unpack_to=tmp_path / "u4")
+    assert list(linked.files) == ["exercise2.py"]  # a link could point at a solution
+    assert linked.notes == ("exercise1.py is a symbolic link; it was not graded",)
+
+
+# ---------------------------------------------------------------------------
+# The class summary's numbers (pure)
+# ---------------------------------------------------------------------------
+def _result(name: str, *exercises: ExerciseResult, seed: int = 7) -> SubmissionResult:
+    return SubmissionResult(submission=name, exercises=exercises, seed=seed)
+
+
+def _exercise(exercise_id: str, *outcomes: tuple[str, bool, str | None], submitted: bool = True) -> ExerciseResult:
+    tests = tuple(GradedTest(name, name.replace("_", " "), 2.0, passed, hint=hint) for name, passed, hint in outcomes)
+    return ExerciseResult(exercise_id, exercise_id.title(), tests, seed=7, submitted=submitted)
+
+
+CLASS = [
+    _result("b", _exercise("ex1", ("t_a", True, None), ("t_b", False, "h1")),
+            _exercise("ex2", ("t_c", False, "h2"))),
+    _result("a", _exercise("ex1", ("t_a", True, None), ("t_b", True, None)),
+            _exercise("ex2", ("t_c", False, "h2"))),
+    _result("C", _exercise("ex1", ("t_a", False, "h1"), ("t_b", False, "h1")),
+            _exercise("ex2", ("t_c", False, None), submitted=False)),
+]
+
+
+def test_histogram_bins_totals_and_keeps_full_marks_in_the_last_bin():
+    bins = batch.histogram([0, 4.9, 5, 49.9, 50], 50, bins=10)
+    assert [b.count for b in bins] == [2, 1, 0, 0, 0, 0, 0, 0, 0, 2]
+    assert (bins[0].low, bins[0].high, bins[-1].high) == (0, 5, 50)
+    assert batch.histogram([0, 0], 0) == (batch.Bin(0.0, 0.0, 2),)
+
+
+def test_exercise_means_and_medians_count_not_submitted_as_zero():
+    stats = {s.exercise_id: s for s in batch.exercise_stats(CLASS, ["ex1", "ex2"])}
+    assert (stats["ex1"].mean, stats["ex1"].median, stats["ex1"].full_marks) == (2.0, 2.0, 1)
+    assert (stats["ex2"].submitted, stats["ex2"].count, stats["ex2"].max_points) == (2, 3, 2.0)
+    assert batch.mean_median([1, 2, 4]) == (2.33, 2.0) and batch.mean_median([]) == (0.0, 0.0)
+
+
+def test_pass_rates_are_among_submitters_and_sorted_most_failed_first():
+    rates = [(s.exercise_id, s.name, s.passed, s.attempted) for s in batch.pass_rates(CLASS, ["ex1", "ex2"])]
+    assert rates == [("ex2", "t_c", 0, 2), ("ex1", "t_b", 1, 3), ("ex1", "t_a", 2, 3)]
+
+
+def test_frequent_hints_count_each_submission_once():
+    hints = batch.frequent_hints(CLASS)
+    assert [(h.exercise_id, h.hint, h.count) for h in hints] == [("ex1", "h1", 2), ("ex2", "h2", 2)]
+
+
+def test_gradebook_rows_are_sorted_by_name_and_safe_in_a_spreadsheet():
+    rows = batch.gradebook_rows([*CLASS, _result("=HYPERLINK(1)", _exercise("ex1", ("t_a", True, None)))],
+                                ["ex1", "ex2"])
+    assert rows[0] == ["submission", "ex1", "ex2", "total"]
+    assert [r[0] for r in rows[1:]] == ["'=HYPERLINK(1)", "a", "b", "C"]
+    assert rows[2] == ["a", "4", "0", "4"] and rows[1] == ["'=HYPERLINK(1)", "2", "", "2"]
+
+
+def test_entries_are_named_without_extension_unless_two_would_clash(tmp_path):
+    (tmp_path / "alice").mkdir()
+    for name in ("alice.zip", "bob.zip", "carol.py"):
+        (tmp_path / name).write_bytes(b"")
+    entries = batch.name_entries(sorted(tmp_path.iterdir()))
+    assert [e.name for e in entries] == ["alice", "alice.zip", "bob", "carol"]
+    assert batch.round_robin(list("abcde"), 2) == [["a", "c", "e"], ["b", "d"]]
+    assert batch.round_robin(["a"], 4) == [["a"]]
+
+
+def test_resume_keeps_results_only_when_fresh_and_from_the_same_settings(tmp_path):
+    entry = batch.Entry("a", tmp_path / "a")
+    entry.path.mkdir()
+    (entry.path / "exercise1.py").write_text("x = 1\n")
+    out = tmp_path / "out"
+    assert not batch.is_up_to_date(entry, out, seed=7, exercise_ids=["ex1"])  # no results yet
+    batch.write_atomic(out / "a" / "results.json", json.dumps(to_gradescope(
+        _result("a", _exercise("ex1", ("t_a", True, None))))))
+    assert batch.is_up_to_date(entry, out, seed=7, exercise_ids=["ex1"])
+    assert not batch.is_up_to_date(entry, out, seed=8, exercise_ids=["ex1"])
+    assert not batch.is_up_to_date(entry, out, seed=7, exercise_ids=["ex1", "ex2"])
+    later = time.time() + 5
+    os.utime(entry.path / "exercise1.py", (later, later))
+    assert not batch.is_up_to_date(entry, out, seed=7, exercise_ids=["ex1"])
+
+
+# ---------------------------------------------------------------------------
+# Workers that die, hang or fail: a fake worker script plays them
+# ---------------------------------------------------------------------------
+FAKE_WORKER = textwrap.dedent("""
+    import json, os, signal, sys, time
+    from pathlib import Path
+    from grader.batch import write_submission
+    from grader.results import ExerciseResult, SubmissionResult, TestResult
+
+    job = json.loads(sys.stdin.read())
+    Path(job["out"], ".pids").mkdir(exist_ok=True)
+    Path(job["out"], ".pids", str(os.getpid())).touch()
+    for entry in job["entries"]:
+        name = entry["name"]
+        if name == "broken-grader":
+            print(json.dumps({"event": "error", "message": "the hidden suites could not run: boom"}), flush=True)
+            sys.exit(3)
+        if name == "crasher":
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(float(os.environ.get("FAKE_WORKER_DELAY", "0")))
+        tests = (TestResult("test_x", "x works", 5.0, True),)
+        result = SubmissionResult(name, tuple(ExerciseResult(i, i, tests, seed=job["options"]["seed"] or 0)
+                                              for i in job["exercises"]), seed=job["options"]["seed"] or 0)
+        write_submission(Path(job["out"]), result)
+        print(json.dumps({"event": "graded", "submission": name}), flush=True)
+""")
+
+
+@pytest.fixture
+def fake_class(tmp_path):
+    script = tmp_path / "fake_worker.py"
+    script.write_text(FAKE_WORKER)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    return [sys.executable, str(script)], subs
+
+
+def _folders(subs: Path, *names: str) -> None:
+    for name in names:
+        (subs / name).mkdir()
+        (subs / name / "exercise1.py").write_text("x = 1\n")
+
+
+def test_a_crashing_worker_costs_only_the_submission_it_was_grading(course, fake_class, tmp_path):
+    command, subs = fake_class
+    _folders(subs, "a", "b", "crasher", "d", "e", "f")
+    events = []
+    outcome = batch.run_batch(subs, tmp_path / "out", course, jobs=2, command=command, on_progress=events.append)
+    assert outcome.failed == ["crasher"]
+    assert sorted(outcome.graded) == ["a", "b", "d", "e", "f"]
+    assert any(e["event"] == "retry" and "crasher" in e["submissions"] for e in events)
+    rows = {row[0]: row for row in _gradebook(tmp_path / "out")[1:]}
+    assert rows["crasher"][1:] == [""] * 6 and rows["a"][-1] == "25"  # not a score: empty, not zero
+    crasher = batch.read_result(tmp_path / "out" / "crasher")
+    assert crasher.max_score == sum(s.points for s in course.exercises)
+    assert batch.GRADER_FAILED in crasher.exercises[0].problem
+    assert outcome.summary.grader_failed == ("crasher",)
+    assert outcome.summary.count == 5 and outcome.summary.median_total == 25  # not counted as a zero
+    # --resume grades it again; the others stay as they are
+    entry = batch.Entry("crasher", subs / "crasher")
+    assert not batch.is_up_to_date(entry, tmp_path / "out", seed=course.seed, exercise_ids=course.ids)
+
+
+def test_ctrl_c_stops_the_workers_and_keeps_what_finished(course, fake_class, tmp_path, monkeypatch):
+    command, subs = fake_class
+    _folders(subs, *"abcdefgh")
+    monkeypatch.setenv("FAKE_WORKER_DELAY", "0.3")
+
+    def interrupt_after_two(event: dict) -> None:
+        if event["event"] == "graded" and len([p for p in (tmp_path / "out").glob("*/results.json")]) >= 2:
+            raise KeyboardInterrupt
+
+    outcome = batch.run_batch(subs, tmp_path / "out", course, jobs=2, command=command,
+                              on_progress=interrupt_after_two)
+    assert outcome.interrupted
+    finished = sorted(p.parent.name for p in (tmp_path / "out").glob("*/results.json"))
+    assert 2 <= len(finished) < 8
+    assert [row[0] for row in _gradebook(tmp_path / "out")[1:]] == finished
+    for pid in (tmp_path / "out" / ".pids").iterdir():
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid.name), 0)
+
+
+def test_a_grader_that_cannot_run_stops_the_batch_with_its_message(course, fake_class, tmp_path):
+    command, subs = fake_class
+    _folders(subs, "broken-grader")
+    with pytest.raises(batch.BatchError, match="boom"):
+        batch.run_batch(subs, tmp_path / "out", course, jobs=1, command=command)
+    assert (tmp_path / "out" / "gradebook.csv").is_file()
+
+
+def test_problem_wording_reaches_every_exercise():
+    result = _result("x", _exercise("ex1", ("t_a", False, None), submitted=False))
+    assert batch.with_problem(result, "the zip is broken").exercises[0].problem == "the zip is broken"
+    assert batch.with_problem(result, None) is result
