@@ -227,11 +227,14 @@ class Sandbox:
     def request(self, message: dict, *, doing: str) -> dict:
         return self.request_encoded(_wire().encode(message), doing=doing)
 
-    def request_encoded(self, message: bytes, *, doing: str) -> dict:
+    def request_encoded(self, *messages: bytes, doing: str) -> dict:
+        """Send already-encoded frames (one request, or a "many" header and its
+        requests) and wait for the one reply."""
         if self.closed:
             raise SandboxFailure("sandbox error", "the sandbox was already closed")
         try:
-            self.conn.send_bytes(message)
+            for message in messages:
+                self.conn.send_bytes(message)
         except OSError:
             pass  # it died; _receive reads the exit status and says how
         return self._receive(doing=doing)

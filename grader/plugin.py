@@ -56,6 +56,7 @@ class GradingPlugin:
         self.references, self.zygote, self.seed, self.sandbox = references, zygote, seed, sandbox
         self.limits, self.on_result = limits, on_result
         self._by_suite = {spec.suite.resolve(): spec for spec in exercises}
+        self._by_path: dict[Path, ExerciseSpec | None] = {}
         self._states: dict[int, _SubmissionState] = {}
         self.collection_errors: list[str] = []
 
@@ -193,7 +194,10 @@ class GradingPlugin:
         return self._states[index]
 
     def _exercise_of(self, item: pytest.Item) -> ExerciseSpec | None:
-        return self._by_suite.get(Path(item.path).resolve())
+        path = item.path  # items of one suite share it: resolve each path once
+        if path not in self._by_path:
+            self._by_path[path] = self._by_suite.get(Path(path).resolve())
+        return self._by_path[path]
 
     @staticmethod
     def _submission_index(item: pytest.Item) -> int:

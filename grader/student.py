@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from grader.catalogue import ExerciseSpec
+from grader import wire
 from grader.isolation import Budget, Sandbox, SandboxFailure, Zygote
 from grader.limits import Limits
 from grader.protocol import Reply, Request
@@ -52,7 +53,8 @@ class StudentExercise:
         try:
             if len(requests) == 1:
                 return [Reply.from_plain(sandbox.request_encoded(requests[0].encoded, doing=doing))]
-            reply = sandbox.request({"op": "many", "requests": [r.to_plain() for r in requests]}, doing=doing)
+            header = wire.encode({"op": "many", "count": len(requests)})
+            reply = sandbox.request_encoded(header, *(r.encoded for r in requests), doing=doing)
         except SandboxFailure as failure:
             self._collect(sandbox)
             if failure.verdict in _STICKY_VERDICTS:

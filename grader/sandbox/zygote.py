@@ -243,6 +243,9 @@ def _serve(conn: Connection, request: dict, limits: Limits, report: walls.WallRe
         request = wire.decode(conn.recv_bytes(max_request))
         if request["op"] == "exit":
             return
+        if request["op"] == "many" and "count" in request:  # the requests follow, one frame each
+            request = {"op": "many", "requests": [wire.decode(conn.recv_bytes(max_request))
+                                                  for _ in range(min(int(request["count"]), 1000))]}
         reply = executor.run_request(module, request)
         _send(conn, {**reply, **output.take()})
 
