@@ -47,7 +47,9 @@ def from_path(path: Path, exercise_filenames: Sequence[str], *, name: str | None
     holding ``exerciseN.py`` files."""
     if path.is_dir():
         files = {f: path / f for f in exercise_filenames if (path / f).is_file()}
-        helpers = tuple(sorted(p for p in path.glob("*.py") if p.is_file() and not p.is_symlink()))
+        # Other exercises' files are not helpers: each exercise is graded as if the others were absent.
+        helpers = tuple(sorted(p for p in path.glob("*.py")
+                               if p.is_file() and not p.is_symlink() and p.name not in exercise_filenames))
         return Submission(name=name or path.resolve().name, files=files, helpers=helpers)
     if path.is_file():
         if len(exercise_filenames) != 1:
