@@ -3,7 +3,6 @@ way of writing them, every known mistake, and a corpus of hostile submissions.""
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import pytest
@@ -11,8 +10,9 @@ import pytest
 from grader import runner
 from grader.submissions import Submission, from_path
 
+from corpus import CASES, expectations
+
 HERE = Path(__file__).resolve().parent
-HOSTILE = HERE / "hostile"
 
 
 def _by_name(results):
@@ -105,21 +105,17 @@ def test_results_are_deterministic_and_record_the_seed(course, zygote):
     assert first.results[0].seed == 7 and first.results[0].exercises[0].seed == 7
 
 
-def _expectations(path: Path) -> dict[str, str]:
-    return dict(re.findall(r"^# expect-([a-z]+): (.+)$", path.read_text(errors="replace"), flags=re.MULTILINE))
-
-
 @pytest.fixture(scope="module")
 def hostile_results(course, zygote):
-    submissions = [Submission(name=path.stem, files={"exercise1.py": path}) for path in sorted(HOSTILE.glob("*.py"))]
+    submissions = [Submission(name=path.stem, files={"exercise1.py": path}) for path in CASES]
     options = runner.GradeOptions(timeout_s=3, memory_mb=512)
     run = runner.grade(course, submissions, [course.exercise("exercise1")], zygote=zygote, options=options)
     return _by_name(run.results)
 
 
-@pytest.mark.parametrize("path", sorted(HOSTILE.glob("*.py")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
 def test_hostile_submission_gets_an_honest_verdict(path, hostile_results):
-    expect = _expectations(path)
+    expect = expectations(path)
     exercise = hostile_results[path.stem].exercises[0]
     failures = [t for t in exercise.tests if not t.passed]
     assert exercise.score == float(expect["points"]), [(t.name, t.verdict, t.message[:200]) for t in failures]
