@@ -42,6 +42,7 @@ from pathlib import Path
 import grader
 from grader.catalogue import Course, ExerciseSpec
 from grader.gradescope import from_gradescope, to_gradescope
+from grader.files import write_atomic
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
 
 RESULTS_FILE, REPORT_FILE = "results.json", "report.html"
@@ -160,22 +161,6 @@ def round_robin(items: Sequence, shares: int) -> list[list]:
 # ---------------------------------------------------------------------------
 # Files in OUT
 # ---------------------------------------------------------------------------
-def write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` via a temporary file and ``os.replace``: a
-    reader, or a run killed mid-write, never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as tmp:
-            tmp.write(text)
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write_submission(out: Path, result: SubmissionResult) -> Path:
     """The student's report, then ``results.json``: written last, it marks the
     submission as finished for ``--resume`` and for the gradebook."""

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from grader import scoring
+from grader.files import write_atomic
 from grader.results import ExerciseResult, SubmissionResult
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -105,18 +104,4 @@ def write_html(result: SubmissionResult, path: Path, **kw) -> Path:
     with ``os.replace``, so a reader (or a crash mid-write) never sees half a
     report. ``kw`` is passed to ``render_html`` (e.g. ``exercise_ids``).
     """
-    path = Path(path)
-    html = render_html(result, **kw)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as tmp:
-            tmp.write(html)
-        # mkstemp makes the file owner-only; a report is meant to be opened by
-        # others (a TA, a web server), as a file made by open() would be.
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(Path(path), render_html(result, **kw))

@@ -11,7 +11,6 @@ same for every submission.
 """
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field

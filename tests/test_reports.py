@@ -5,12 +5,11 @@ import io
 import os
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from rich.console import Console
 
-from grader import reports
+from grader import files, reports
 from grader.reports import render_html, template_environment, write_html
 from grader.results import (
     ExerciseResult,
@@ -287,7 +286,7 @@ def test_write_html_never_leaves_a_half_written_report(tmp_path, monkeypatch):
     def interrupted(src, dst):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(reports.os, "replace", interrupted)
+    monkeypatch.setattr(files.os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         write_html(submission(), target)
     assert target.read_text(encoding="utf-8") == "previous report"

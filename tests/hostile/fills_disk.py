@@ -1,7 +1,6 @@
 # expect-points: 10
 """Correct, but first tries to fill the disk from its scratch folder; the
 file-size limit stops it, and whatever it wrote goes with the scratch folder."""
-import os
 
 block = b"\0" * (1 << 20)
 try:
