@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from grader.catalogue import CourseError
+from grader.options import GradeOptions, GraderError
 from grader.submissions import SubmissionError
 
 EXIT_FULL_MARKS, EXIT_POINTS_MISSING, EXIT_USAGE, EXIT_GRADER_ERROR = 0, 1, 2, 3
@@ -73,7 +74,6 @@ def exercise_command(exercise: str, submission: Path | None, report_path: Path |
                      as_json: bool, seed: int | None, timeout_s: float | None, memory_mb: int | None,
                      require_sandbox: bool, course_root: Path | None) -> None:
     from grader.local import grade_local  # noqa: PLC0415 - keeps `grade --help` fast
-    from grader.runner import GradeOptions, GraderError  # noqa: PLC0415
 
     exercise_ids = None if exercise == "all" else [exercise]
     options = GradeOptions(seed=seed, timeout_s=timeout_s, memory_mb=memory_mb, require_sandbox=require_sandbox)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from grader.catalogue import Course, ExerciseSpec
 from grader.isolation import Zygote
 from grader.limits import Limits
+from grader.options import GradeOptions, GraderError
 from grader.results import SandboxStatus, SubmissionResult
 from grader.subjects import LiveSolutions, ReferenceSource
 from grader.submissions import Submission
@@ -29,18 +30,6 @@ _PYTEST_ARGS = [
     # Suites are files, not packages: two courses may both have test_exercise6.py.
     "--import-mode=importlib",
 ]
-
-
-class GraderError(RuntimeError):
-    """The grader itself could not run (a broken suite, a missing wall that was required)."""
-
-
-@dataclass(frozen=True)
-class GradeOptions:
-    seed: int | None = None  # None: the course's seed
-    timeout_s: float | None = None  # overrides every exercise's limit
-    memory_mb: int | None = None
-    require_sandbox: bool = False
 
 
 @dataclass

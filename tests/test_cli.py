@@ -72,3 +72,22 @@ def test_the_console_script_grades_a_folder_outside_the_course(tmp_path):
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "reports" / "exercise3.html").is_file()
+
+
+def test_the_zygote_starts_before_the_grader_imports_torch(tmp_path):
+    """A student waits for one torch import, not two in a row: `grade exerciseN`
+    starts the zygote (which imports torch) before this process imports it."""
+    probe = (
+        "import sys\n"
+        "from grader import isolation\n"
+        "original = isolation.Zygote.start.__func__\n"
+        "def start(cls):\n"
+        "    print('torch imported at zygote start:', 'torch' in sys.modules, file=sys.stderr)\n"
+        "    return original(cls)\n"
+        "isolation.Zygote.start = classmethod(start)\n"
+        "from grader.cli import main\n"
+        "main(['exercise3', '--no-report', '--course', sys.argv[1]])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe, str(REPO)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert "torch imported at zygote start: False" in done.stderr, done.stderr

@@ -1,0 +1,17 @@
+"""What a grading run is asked for, and how it fails: torch-free, so that the
+CLI can name them before the zygote starts (``grader.runner`` imports torch)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class GraderError(RuntimeError):
+    """The grader itself could not run (a broken suite, a missing wall that was required)."""
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    seed: int | None = None  # None: the course's seed
+    timeout_s: float | None = None  # overrides every exercise's limit
+    memory_mb: int | None = None
+    require_sandbox: bool = False
