@@ -45,9 +45,7 @@ def main(control_fd: int) -> None:
     readable = walls.readable_paths()
     # The interpreter's own paths only: never the course folder the grader runs from.
     base_path = [p for p in sys.path if p.startswith((sys.prefix, sys.base_prefix))]
-    gc.collect()
-    gc.freeze()  # forked children then share these pages instead of copying them on gc
-    _collapse_into_huge_pages()
+    _settle()
     control.send(json.dumps({"ready": True, "pid": os.getpid()}).encode())
     warmed: set[str] = set()
     forgotten: set[int] = set()  # killed children nobody needs the status of
@@ -66,16 +64,26 @@ def main(control_fd: int) -> None:
         elif request["op"] == "forget":  # no reply: the grader does not wait for teardown
             forgotten.add(request["pid"])
         elif request["op"] == "fork":
-            for feature in request.get("warm", []):
-                if feature not in warmed:
-                    _warm_feature(feature)
-                    warmed.add(feature)
+            new_features = [f for f in request.get("warm", []) if f not in warmed]
+            for feature in new_features:
+                _warm_feature(feature)
+                warmed.add(feature)
+            if new_features:
+                _settle()  # torch.optim's import is large: freeze and collapse it too
             pid = os.fork()
             if pid == 0:
                 control.close()
                 _child(fds[0], request, readable, base_path)  # never returns
             os.close(fds[0])
             control.send(json.dumps({"pid": pid}).encode())
+
+
+def _settle() -> None:
+    """After a warm-up: freeze what it made (forked children then share these
+    pages instead of copying them on gc) and back it with huge pages."""
+    gc.collect()
+    gc.freeze()
+    _collapse_into_huge_pages()
 
 
 _MADV_HUGEPAGE, _MADV_COLLAPSE, _HUGE_PAGE = 14, 25, 2 << 20
