@@ -6,8 +6,9 @@ symbolic links, sizes that are a thousand times smaller than what the data
 inflates to. ``plan_extraction`` looks only at the declarations (a pure
 function of the member list, unit-tested); ``extract_sources`` then reads the
 few members the plan chose, counting the bytes it actually inflates, and
-writes them flat into a fresh folder. Only importable ``*.py`` files at the
-top of the zip or one folder down are taken; everything else is left packed.
+writes them flat into a fresh folder. Only importable ``*.py`` files and
+notebooks (``*.ipynb``) at the top of the zip or one folder down are taken;
+everything else is left packed.
 Every refusal is an ``UnsafeArchive`` whose message is in plain words, so a
 bad zip becomes a row with a problem, never a crash of the batch.
 """
@@ -21,11 +22,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.notebooks import MAX_NOTEBOOK_BYTES, is_notebook
+
 _READ_CHUNK = 64 * 1024
 # A module a sandbox can import: the exercise files and any helpers beside them.
 _IMPORTABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\.py")
-# What zip tools add that nobody submitted on purpose (macOS resource forks).
-_JUNK_FOLDERS = {"__MACOSX"}
+# What tools add that nobody submitted on purpose (macOS resource forks, Jupyter's autosaves).
+_JUNK_FOLDERS = {"__MACOSX", ".ipynb_checkpoints"}
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,8 @@ class ZipLimits:
     archive_mb: int = 50  # the .zip file itself (bounds parsing its directory)
     members: int = 200  # entries of any kind, folders included
     file_bytes: int = 1 << 20  # one extracted .py file
-    total_bytes: int = 20 << 20  # every extracted .py file together
+    notebook_bytes: int = MAX_NOTEBOOK_BYTES  # one extracted .ipynb (outputs make notebooks large)
+    total_bytes: int = 20 << 20  # every extracted file together
 
 
 class UnsafeArchive(Exception):
@@ -99,12 +103,12 @@ def plan_extraction(infos: Sequence[zipfile.ZipInfo], exercise_filenames: Sequen
         if kind not in (0, stat.S_IFREG):
             raise UnsafeArchive(f"the zip holds {info.filename}, which is not a regular file; it was not unpacked")
         parts = _parts(info.filename)
-        if not parts or len(parts) > 2 or parts[0] in _JUNK_FOLDERS or not _IMPORTABLE.fullmatch(parts[-1]):
+        if not parts or len(parts) > 2 or parts[0] in _JUNK_FOLDERS or not _wanted(parts[-1]):
             continue
         candidates.setdefault(parts[0] if len(parts) == 2 else "", []).append((info, parts[-1]))
 
     with_exercises = [folder for folder, files in candidates.items()
-                      if any(filename in exercise_filenames for _, filename in files)]
+                      if any(filename in exercise_filenames or is_notebook(filename) for _, filename in files)]
     if len(with_exercises) > 1:
         shown = ", ".join("the top level" if f == "" else f"{f}/" for f in sorted(with_exercises))
         raise UnsafeArchive(f"the zip holds exercise files in more than one folder ({shown}); "
@@ -118,14 +122,22 @@ def plan_extraction(infos: Sequence[zipfile.ZipInfo], exercise_filenames: Sequen
         if filename in seen:
             raise UnsafeArchive(f"the zip holds {filename} more than once")
         seen.add(filename)
-        if info.file_size > limits.file_bytes:
+        if info.file_size > _file_limit(filename, limits):
             raise UnsafeArchive(f"{filename} in the zip is {info.file_size:,} bytes unpacked, "
-                                f"more than the {limits.file_bytes:,} allowed")
+                                f"more than the {_file_limit(filename, limits):,} allowed")
         total += info.file_size
         if total > limits.total_bytes:
             raise UnsafeArchive(f"the zip's Python files add up to more than {limits.total_bytes:,} bytes unpacked")
         chosen.append(Member(name=info.filename, filename=filename, declared_bytes=info.file_size))
     return chosen
+
+
+def _wanted(filename: str) -> bool:
+    return bool(_IMPORTABLE.fullmatch(filename)) or is_notebook(filename)
+
+
+def _file_limit(filename: str, limits: ZipLimits) -> int:
+    return limits.notebook_bytes if is_notebook(filename) else limits.file_bytes
 
 
 def read_capped(archive: zipfile.ZipFile, member: Member, file_bytes: int, budget_bytes: int) -> bytes:
@@ -145,7 +157,7 @@ def read_capped(archive: zipfile.ZipFile, member: Member, file_bytes: int, budge
 
 def extract_sources(zip_path: Path, target: Path, exercise_filenames: Sequence[str],
                     limits: ZipLimits = ZipLimits()) -> list[Path]:
-    """Extract the chosen ``*.py`` files of ``zip_path`` flat into ``target``
+    """Extract the chosen ``*.py`` and ``*.ipynb`` files of ``zip_path`` flat into ``target``
     (created, must not exist) and return their paths. Raises ``UnsafeArchive``."""
     try:
         size = zip_path.stat().st_size
@@ -156,7 +168,7 @@ def extract_sources(zip_path: Path, target: Path, exercise_filenames: Sequence[s
             target.mkdir(parents=True)
             written, budget = [], limits.total_bytes
             for member in plan:
-                data = read_capped(archive, member, limits.file_bytes, budget)
+                data = read_capped(archive, member, _file_limit(member.filename, limits), budget)
                 budget -= len(data)
                 path = target / member.filename  # a validated bare file name: stays in target
                 path.write_bytes(data)

@@ -58,6 +58,8 @@ class ExerciseSpec:
     needs: tuple[str, ...] = ()
     # "public" or "hidden": for tests without a @pytest.mark.public/hidden marker.
     visibility: str = "hidden"
+    # When Gradescope shows students this exercise's hidden tests (public ones are "visible").
+    gradescope_hidden_visibility: str = "after_published"
 
     @property
     def filename(self) -> str:
@@ -153,6 +155,16 @@ def _visibility(value: str, exercise_id: str) -> str:
     return value
 
 
+GRADESCOPE_VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+
+
+def _gradescope_visibility(value: str, exercise_id: str) -> str:
+    if value not in GRADESCOPE_VISIBILITIES:
+        raise CourseError(f"course.toml: exercise {exercise_id!r} has gradescope_hidden_visibility {value!r}; "
+                          f"use one of {', '.join(map(repr, GRADESCOPE_VISIBILITIES))}")
+    return value
+
+
 def _exercise(root: Path, raw: dict, default_limits: Limits) -> ExerciseSpec:
     try:
         limits = Limits.from_plain({**default_limits.to_plain(), **raw.get("limits", {})})
@@ -169,6 +181,8 @@ def _exercise(root: Path, raw: dict, default_limits: Limits) -> ExerciseSpec:
             atol=float(raw.get("atol", 1e-5)),
             needs=tuple(raw.get("needs", ())),
             visibility=_visibility(raw.get("visibility", "hidden"), raw["id"]),
+            gradescope_hidden_visibility=_gradescope_visibility(
+                raw.get("gradescope_hidden_visibility", "after_published"), raw["id"]),
         )
     except (KeyError, TypeError) as error:
         raise CourseError(f"course.toml: exercise {raw.get('id', '?')!r} is missing or has a bad field: {error}") from None

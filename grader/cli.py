@@ -5,6 +5,7 @@
     grade list                            the course's exercises
     grade batch SUBMISSIONS --out OUT     grade a whole class
     grade verify                          check the course itself (CI)
+    grade gradescope OUT.zip              the autograder package for Gradescope
 """
 from __future__ import annotations
 
@@ -60,7 +61,8 @@ def _course_option(function):
 @main.command("exercise", hidden=True)
 @click.argument("exercise", required=False, default="all")
 @click.option("--submission", type=click.Path(path_type=Path),
-              help="A file, or a folder of exerciseN.py files. Default: the course's exercises/ folder.")
+              help="A file, a notebook (.ipynb), or a folder of exerciseN.py files or notebooks. "
+                   "Default: the course's exercises/ folder.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the HTML report. Default: reports/<exercise>.html")
 @click.option("--no-report", is_flag=True, help="Do not write an HTML report.")
@@ -196,3 +198,22 @@ def batch_command(submissions: Path, out: Path, jobs: int | None, exercise_ids: 
     if outcome.interrupted:
         sys.exit(batch.EXIT_INTERRUPTED)
     sys.exit(EXIT_GRADER_ERROR if outcome.failed else 0)
+
+
+@main.command("gradescope")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@_course_option
+def gradescope_command(out: Path, course_root: Path | None) -> None:
+    """Write OUT (a .zip), the autograder to upload to a Gradescope programming assignment."""
+    from grader.autograder import PackageError, build_package  # noqa: PLC0415
+    from grader.catalogue import load_course  # noqa: PLC0415
+
+    try:
+        package = build_package(load_course(course_root), out)
+    except (CourseError, PackageError) as error:
+        raise click.UsageError(str(error)) from None
+    size_kb = package.path.stat().st_size / 1024
+    click.echo(f"Wrote {package.path} ({len(package.files)} files, {size_kb:.0f} KB): setup.sh and run_autograder "
+               "at its root, with the course and the grader.")
+    click.echo("Upload it as the autograder of a Gradescope programming assignment (Ubuntu 22.04 or newer base "
+               "image, 2 GB of memory or more); students submit exerciseN.py files, a zip or notebooks.")

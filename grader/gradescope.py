@@ -1,31 +1,36 @@
 """Results as Gradescope's ``results.json`` (and back).
 
-The Gradescope fields (``score``, ``max_score``, ``tests[]`` with ``name``,
-``score``, ``max_score``, ``status``, ``output``) carry what a course
-platform shows; ``extra_data`` carries the full ``SubmissionResult`` so a
-gradebook or class summary can be rebuilt from the files alone.
+The Gradescope fields (``score``, ``max_score``, ``execution_time``, a
+one-paragraph ``output``, ``tests[]`` with ``name``, ``number``, ``score``,
+``max_score``, ``status``, ``output`` and ``visibility``) carry what a
+course platform shows; ``extra_data`` carries the full ``SubmissionResult``
+so a gradebook or class summary can be rebuilt from the files alone.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 
 from grader.results import ExerciseResult, MismatchRow, SandboxStatus, SubmissionResult, TestResult
 
-_VISIBILITY = {"public": "visible", "hidden": "after_published"}
+HIDDEN_VISIBILITY = "after_published"  # when students see a hidden test, unless the exercise says otherwise
 
 
-def to_gradescope(result: SubmissionResult) -> dict:
+def to_gradescope(result: SubmissionResult, *, hidden_visibility: Mapping[str, str] | None = None) -> dict:
+    """``result`` as Gradescope's results.json. Public tests are ``visible``;
+    hidden ones get ``hidden_visibility[exercise_id]`` (default ``after_published``)."""
     tests = []
     for exercise_number, exercise in enumerate(result.exercises, start=1):
         for test_number, test in enumerate(exercise.tests, start=1):
+            hidden = (hidden_visibility or {}).get(exercise.exercise_id, HIDDEN_VISIBILITY)
             tests.append({
                 "name": f"{exercise.exercise_id}: {test.title}",
                 "number": f"{exercise_number}.{test_number}",
                 "score": test.points,
                 "max_score": test.max_points,
                 "status": "passed" if test.passed else "failed",
-                "output": test_output(test),
-                "visibility": _VISIBILITY.get(test.visibility, "visible"),
+                "output": test_output(test, exercise),
+                "visibility": hidden if test.visibility == "hidden" else "visible",
             })
     return {
         "score": result.score,
@@ -40,17 +45,32 @@ def to_gradescope(result: SubmissionResult) -> dict:
 
 
 def summary_line(result: SubmissionResult) -> str:
+    """One paragraph: the points, why anything could not be graded, the notes."""
     parts = [f"{e.exercise_id} {e.score:g}/{e.max_score:g}" for e in result.exercises]
     text = f"{result.submission}: {result.score:g}/{result.max_score:g} points ({', '.join(parts)}); seed {result.seed}."
+    problems = dict.fromkeys(_first_line(e.problem) for e in result.exercises if e.problem)
+    if problems:
+        text += " Not graded: " + "; ".join(problems) + "."
+    notes = dict.fromkeys(_first_line(note) for e in result.exercises for note in e.notes)
+    if notes:
+        text += " Notes: " + "; ".join(notes) + "."
     if result.sandbox.missing:
         text += " Warning: graded without a complete sandbox: " + "; ".join(result.sandbox.missing)
     return text
 
 
-def test_output(test: TestResult) -> str:
+def _first_line(text: str) -> str:
+    return (text.strip().splitlines() or [""])[0].rstrip(".")
+
+
+def test_output(test: TestResult, exercise: ExerciseResult | None = None) -> str:
+    """A failed test's message and hint, as the HTML report shows them; first,
+    why its exercise could not be graded, where the message does not say it."""
     if test.passed:
         return ""
     lines = [f"[{test.verdict}] {test.message}" if test.verdict else test.message]
+    if exercise is not None and exercise.problem and exercise.problem not in test.message:
+        lines.insert(0, exercise.problem)
     if test.hint:
         lines.append(f"Hint: {test.hint}")
     return "\n".join(lines)

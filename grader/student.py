@@ -76,8 +76,8 @@ class StudentExercise:
             if self.restarts > MAX_RESTARTS:
                 self.failure = SandboxFailure("crashed", "the submission's sandbox died too many times; not restarting it")
                 raise self.failure
-        sources = self.submission.sources_for(self.exercise.filename)
         try:
+            sources = self.submission.sources_for(self.exercise.filename)  # a notebook that is no module fails here
             self.sandbox = Sandbox.open(self.zygote, sources, self.exercise.filename, self.limits,
                                         self.budget, warm=self.warm)
         except SandboxFailure as failure:

@@ -1,14 +1,18 @@
 """What a submission is: a name and the Python sources a sandbox will hold.
 
-Every kind of submission (a single file, a folder, later a zip or a
-notebook) is turned into this one shape before grading; the runner and the
-suites never look at where it came from.
+Every kind of submission (a single file, a folder, a zip or a notebook) is
+turned into this one shape before grading; the runner and the suites never
+look at where it came from. A notebook's code becomes a module source held
+in memory (``sources``), graded as the ``exerciseN.py`` it answers
+(grader/notebooks.py says which).
 """
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from grader import notebooks
 
 MAX_SOURCE_FILES = 50
 MAX_SOURCE_BYTES = 1 << 20
@@ -28,34 +32,118 @@ class Submission:
     helpers: tuple[Path, ...] = ()
     problem: str | None = None  # why nothing of it can be graded (e.g. an unreadable zip)
     notes: tuple[str, ...] = field(default=())
+    # Module sources made in memory, by canonical name: a notebook's code
+    # (``files`` then maps the name to the .ipynb it came from).
+    sources: Mapping[str, bytes] = field(default_factory=dict)
+    # Why a submitted file cannot become a module (an unreadable notebook), by
+    # canonical name: that exercise fails with an import error saying so.
+    file_problems: Mapping[str, str] = field(default_factory=dict)
 
     def sources_for(self, filename: str) -> dict[str, bytes] | None:
-        """The scratch folder's contents for grading ``filename``, or None if not submitted."""
+        """The scratch folder's contents for grading ``filename``, or None if not
+        submitted. Raises ``SandboxFailure`` (an import error) if the submitted
+        file cannot become a module."""
         path = self.files.get(filename)
         if path is None:
             return None
+        if filename in self.file_problems:
+            from grader.isolation import SandboxFailure  # noqa: PLC0415
+
+            raise SandboxFailure("import error", self.file_problems[filename])
         sources = {}
         for helper in self.helpers[:MAX_SOURCE_FILES]:
             if helper.name != filename and helper.stat().st_size <= MAX_SOURCE_BYTES:
                 sources[helper.name] = helper.read_bytes()
-        sources[filename] = path.read_bytes()[:MAX_SOURCE_BYTES * 4]
+        module = self.sources[filename] if filename in self.sources else path.read_bytes()
+        sources[filename] = module[:MAX_SOURCE_BYTES * 4]
         return sources
 
 
 def from_path(path: Path, exercise_filenames: Sequence[str], *, name: str | None = None) -> Submission:
-    """A submission from a file (graded as the one selected exercise) or a folder
-    holding ``exerciseN.py`` files."""
+    """A submission from a file (graded as the one selected exercise), a notebook
+    (``exercise3.ipynb`` answers exercise 3, any other name every exercise), or
+    a folder holding ``exerciseN.py`` files or notebooks."""
     if path.is_dir():
-        files = {f: path / f for f in exercise_filenames if (path / f).is_file()}
-        # Other exercises' files are not helpers: each exercise is graded as if the others were absent.
-        helpers = tuple(sorted(p for p in path.glob("*.py")
-                               if p.is_file() and not p.is_symlink() and p.name not in exercise_filenames))
-        return Submission(name=name or path.resolve().name, files=files, helpers=helpers)
+        return _from_folder(path, exercise_filenames, name=name or path.resolve().name, follow_links=True)
     if path.is_file():
+        if notebooks.is_notebook(path):
+            answers = (list(exercise_filenames) if len(exercise_filenames) == 1
+                       else notebooks.exercises_answered(path.name, exercise_filenames))
+            return _with_notebooks(Submission(name=name or path.stem, files={}), {f: path for f in answers})
         if len(exercise_filenames) != 1:
             raise SubmissionError(f"{path} is one file: name the exercise it answers, e.g. grade exercise3 --submission {path}")
         return Submission(name=name or path.stem, files={exercise_filenames[0]: path})
     raise SubmissionError(f"{path} does not exist")
+
+
+def _from_folder(path: Path, exercise_filenames: Sequence[str], *, name: str, follow_links: bool) -> Submission:
+    def usable(p: Path) -> bool:
+        return p.is_file() and (follow_links or not p.is_symlink())
+
+    files = {f: path / f for f in exercise_filenames if usable(path / f)}
+    # Other exercises' files are not helpers: each exercise is graded as if the others were absent.
+    helpers = tuple(sorted(p for p in path.glob("*.py")
+                           if p.is_file() and not p.is_symlink() and p.name not in exercise_filenames))
+    found = Submission(name=name, files=files, helpers=helpers)
+    notebook_paths = sorted(p for p in path.glob("*.ipynb") if notebooks.is_notebook(p) and usable(p))
+    return _with_notebooks(found, _answered_by_notebooks(notebook_paths, exercise_filenames, set(files)))
+
+
+def _answered_by_notebooks(paths: Sequence[Path], exercise_filenames: Sequence[str],
+                           taken: set[str]) -> dict[str, Path | tuple[Path, str]]:
+    """Which notebook answers each exercise that has no ``.py`` file: the one
+    named after it, else the one notebook not named after an exercise. Several
+    of those are ambiguous: the exercises they would answer get (the first of
+    them, the reason)."""
+    answered: dict[str, Path | tuple[Path, str]] = {}
+    general = []
+    for path in paths:
+        named = notebooks.exercises_answered(path.name, exercise_filenames)
+        if len(named) == 1 and len(exercise_filenames) > 1:
+            if named[0] not in taken:
+                answered[named[0]] = path
+        else:
+            general.append(path)
+    for filename in exercise_filenames:
+        if filename in taken or filename in answered or not general:
+            continue
+        answered[filename] = general[0] if len(general) == 1 else (general[0], (
+            f"the folder holds {len(general)} notebooks not named after an exercise "
+            f"({', '.join(p.name for p in general[:_LISTED_NAMES])}), so none of them was graded: "
+            "submit one, or name each after its exercise (exercise3.ipynb)"))
+    return answered
+
+
+def _with_notebooks(submission: Submission, answered: Mapping[str, Path | tuple[Path, str]]) -> Submission:
+    """``submission`` with the exercises ``answered`` by notebooks (a path, or a
+    path and why it cannot answer): each notebook is read once and its notes
+    kept; an unreadable one is a problem of its exercises, or of the whole
+    submission when nothing else was submitted."""
+    if not answered:
+        return submission
+    files, sources, file_problems = dict(submission.files), dict(submission.sources), dict(submission.file_problems)
+    notes = list(submission.notes)
+    modules: dict[Path, notebooks.NotebookModule | str] = {}
+    for filename, answer in answered.items():
+        path, module = answer if isinstance(answer, tuple) else (answer, None)
+        if module is None:
+            if path not in modules:
+                try:
+                    modules[path] = notebooks.read_module(path)
+                    notes += modules[path].notes
+                except notebooks.NotebookError as error:
+                    modules[path] = str(error)
+            module = modules[path]
+        files[filename] = path
+        if isinstance(module, str):
+            file_problems[filename] = module
+        else:
+            sources[filename] = module.source.encode("utf-8")
+    if set(file_problems) >= set(files):  # nothing gradable: say why once, for the whole submission
+        problems = list(dict.fromkeys(file_problems.values()))
+        return replace(submission, files={}, sources={}, file_problems={}, notes=tuple(notes),
+                       problem="; ".join([p for p in [submission.problem, *problems] if p]))
+    return replace(submission, files=files, sources=sources, file_problems=file_problems, notes=tuple(notes))
 
 
 def without_files(name: str, problem: str) -> Submission:
@@ -82,14 +170,15 @@ def from_entry(path: Path, exercise_filenames: Sequence[str], *, name: str, unpa
         if path.is_dir():
             # A link could point at anything this user can read (a solution,
             # say); a student's folder has no business holding one.
-            links = sorted(p.name for p in path.glob("*.py") if p.is_symlink())
-            found = from_path(path, exercise_filenames, name=name)
-            files = {f: p for f, p in found.files.items() if not p.is_symlink()}
-            if not files and not links:
+            links = sorted(p.name for pattern in ("*.py", "*.ipynb") for p in path.glob(pattern) if p.is_symlink())
+            found = _from_folder(path, exercise_filenames, name=name, follow_links=False)
+            if not found.files and not links and not found.problem:
                 return without_files(name, _holds_none("folder", sorted(p.name for p in path.iterdir()),
                                                        exercise_filenames))
-            return Submission(name=name, files=files, helpers=found.helpers,
-                              notes=tuple(f"{link} is a symbolic link; it was not graded" for link in links))
+            return replace(found, notes=(*found.notes,
+                                         *(f"{link} is a symbolic link; it was not graded" for link in links)))
+        if notebooks.is_notebook(path) and path.is_file() and not path.is_symlink():
+            return from_path(path, exercise_filenames, name=name)
         if path.suffix.lower() == ".zip":
             try:
                 written = archives.extract_sources(path, unpack_to, exercise_filenames)
@@ -110,8 +199,10 @@ def _expected(exercise_filenames: Sequence[str]) -> str:
 
 
 def _unrecognised(path: Path, exercise_filenames: Sequence[str]) -> str:
-    kind = {".ipynb": "a notebook", ".py": "a single Python file"}.get(path.suffix.lower(), "not a folder or a .zip")
-    return (f"{path.name} is {kind}: a submission must be a folder or a .zip holding "
+    kind = {".py": "a single Python file"}.get(path.suffix.lower(), "not a folder, a .zip or a notebook")
+    if path.is_symlink():
+        kind = "a symbolic link"
+    return (f"{path.name} is {kind}: a submission must be a notebook, or a folder or a .zip holding "
             f"{_expected(exercise_filenames)}; it was not graded")
 
 

@@ -17,8 +17,10 @@ import time
 import zipfile
 from pathlib import Path
 
+import nbformat
 import pytest
 from click.testing import CliRunner
+from nbformat.v4 import new_code_cell, new_notebook
 
 from grader import batch
 from grader.archives import Member, UnsafeArchive, ZipLimits, extract_sources, plan_extraction, read_capped
@@ -282,8 +284,16 @@ def test_a_zip_bomb_that_lies_about_its_size_is_refused_and_nothing_is_written(t
 
 def test_entries_become_submissions_or_problems(tmp_path):
     (tmp_path / "notebook.ipynb").write_text("{}")
-    assert "is a notebook" in from_entry(tmp_path / "notebook.ipynb", EXERCISES, name="n",
-                                         unpack_to=tmp_path / "u1").problem
+    assert "is not a Jupyter notebook" in from_entry(tmp_path / "notebook.ipynb", EXERCISES, name="n",
+                                                     unpack_to=tmp_path / "u1").problem
+    nbformat.write(new_notebook(cells=[new_code_cell("def model(x, w, b):\n    return w * x + b")]),
+                   tmp_path / "alice.ipynb")
+    alice = from_entry(tmp_path / "alice.ipynb", EXERCISES, name="alice", unpack_to=tmp_path / "u5")
+    assert alice.problem is None and list(alice.files) == EXERCISES  # each graded from the names it defines
+    assert b"return w * x + b" in alice.sources_for("exercise1.py")["exercise1.py"]
+    (tmp_path / "lone.py").write_text("x = 1\n")
+    assert "is a single Python file" in from_entry(tmp_path / "lone.py", EXERCISES, name="l",
+                                                   unpack_to=tmp_path / "u6").problem
     (tmp_path / "garbage.zip").write_bytes(b"not a zip at all")
     assert "not a readable zip" in from_entry(tmp_path / "garbage.zip", EXERCISES, name="g",
                                               unpack_to=tmp_path / "u2").problem
