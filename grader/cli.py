@@ -6,6 +6,7 @@
     grade batch SUBMISSIONS --out OUT     grade a whole class
     grade verify                          check the course itself (CI)
     grade gradescope OUT.zip              the autograder package for Gradescope
+    grade release OUT                     write the student copy: stubs, grader, public tests
 """
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def run() -> None:
 @click.group(cls=_ExerciseDefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Grade PyTorch exercises: `grade exercise3`, `grade` (all), `grade list`,
-    `grade batch`, `grade verify`."""
+    `grade batch`, `grade verify`, `grade release OUT`."""
 
 
 def _course_option(function):
@@ -198,6 +199,31 @@ def batch_command(submissions: Path, out: Path, jobs: int | None, exercise_ids: 
     if outcome.interrupted:
         sys.exit(batch.EXIT_INTERRUPTED)
     sys.exit(EXIT_GRADER_ERROR if outcome.failed else 0)
+
+
+@main.command("release")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@_course_option
+def release_command(out: Path, course_root: Path | None) -> None:
+    """Write the student copy of the course to OUT: the stubs, the grader, the
+    public tests and the reference's recorded answers; no solution, no hidden test."""
+    from grader.catalogue import load_course  # noqa: PLC0415
+    from grader.release import ReleaseError, build_release  # noqa: PLC0415
+
+    try:
+        course = load_course(course_root)
+        release = build_release(course, out)
+    except (CourseError, ReleaseError) as error:
+        raise click.UsageError(str(error)) from None
+    except GraderError as error:
+        click.echo(f"grade release: {error}", err=True)
+        sys.exit(EXIT_GRADER_ERROR)
+    tests = sum(len(names) for names in release.public_tests.values())
+    click.echo(f"Wrote the student copy of {course.title!r} to {release.root}: {len(release.files)} files, "
+               f"{tests} public tests in {len(release.public_tests)} exercises.")
+    for exercise_id, names in release.public_tests.items():
+        click.echo(f"  {exercise_id}: {', '.join(names) or 'no public test'}")
+    click.echo(f"Try it as a student would: cd {release.root}, then follow its README.md")
 
 
 @main.command("gradescope")

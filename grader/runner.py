@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from grader.catalogue import Course, ExerciseSpec
 from grader.isolation import Zygote
@@ -79,6 +81,7 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
                 code = pytest.main(args, plugins=[plugin])
         finally:
             plugin.finish_all()
+            _forget_suites(exercises)
             if previous is None:
                 os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
             else:
@@ -93,6 +96,18 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
         if own_zygote:
             zygote.close()
     return run
+
+
+def _forget_suites(exercises: Sequence[ExerciseSpec]) -> None:
+    """pytest's importlib mode names a suite module by its path under the
+    rootdir and reuses a module already imported under that name: another
+    course's grader/suites/test_exercise3.py (a student copy's) would be
+    graded with this course's tests. So no suite outlives its session."""
+    suites = {spec.suite.resolve() for spec in exercises}
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and name.rpartition(".")[2].startswith("test") and Path(file).resolve() in suites:
+            del sys.modules[name]
 
 
 def default_references(course: Course) -> ReferenceSource:

@@ -6,10 +6,16 @@ points; the untouched stub earns nothing; each known mistake (its mutant, the
 solution with one edit) loses points and is told its own hint; and grading is
 reproducible (same seed, same results; another seed, full marks again).
 
+A course with public tests is also released into a temporary folder (``grade
+release``) and its student copy graded: against the recorded values, the
+solutions earn every public point, the stubs none, and every known mistake
+loses public points and shows its hint.
+
 The shape follows pip-tools' ``diff``/``sync``: ``verify_course`` grades every
-verification submission (three pytest sessions in all, one zygote) and the
-pure ``*_check`` functions turn the ``SubmissionResult``s into ``VerifyCheck``
-records, which the table and the JUnit XML are rendered from.
+verification submission (three pytest sessions in all, one zygote, two more
+for the release) and the pure ``*_check`` functions turn the
+``SubmissionResult``s into ``VerifyCheck`` records, which the table and the
+JUnit XML are rendered from.
 """
 from __future__ import annotations
 
@@ -256,10 +262,12 @@ def verify_course(course: Course, *, seed: int | None = None, zygote: Zygote | N
     seed = course.seed if seed is None else seed
     file_checks = {spec.id: files_check(spec) for spec in course.exercises}
     specs = [spec for spec in course.exercises if file_checks[spec.id].passed]
-    runs, mutant_problems, sandbox = None, {}, SandboxStatus()
+    runs, mutant_problems, sandbox, release = None, {}, SandboxStatus(), None
     try:
         if specs:
             runs, mutant_problems, sandbox = _grade_all(course, specs, seed, zygote)
+            if len(specs) == len(course.exercises) and _releasable(course, runs):
+                release = verify_release(course, zygote)
     finally:
         if own_zygote:
             zygote.close()
@@ -268,6 +276,8 @@ def verify_course(course: Course, *, seed: int | None = None, zygote: Zygote | N
     for spec in course.exercises:
         if runs is not None and file_checks[spec.id].passed:
             checks.extend(exercise_checks(spec, runs, mutant_problems))
+            if release is not None:
+                checks.extend(release_checks(spec, _exercise(runs.solutions, spec), release))
         else:
             checks.append(file_checks[spec.id])
     return VerifyReport(course_title=course.title, seed=seed, exercise_ids=course.ids, checks=tuple(checks),
@@ -324,6 +334,86 @@ def _write_mutants(specs: Sequence[ExerciseSpec], scratch: Path
             (folder / spec.filename).write_text(source, encoding="utf-8")
             mutants[key] = Submission(name=name, files={spec.filename: folder / spec.filename})
     return mutants, problems
+
+
+# -- the release: the student copy, graded against its recorded values ------------------
+
+@dataclass(frozen=True)
+class ReleaseRuns:
+    """The student copy of the course, graded. Keys of ``mutants``: (exercise id, mistake id)."""
+
+    solutions: SubmissionResult | None = None
+    stubs: SubmissionResult | None = None
+    mutants: Mapping[tuple[str, str], SubmissionResult] = dataclasses.field(default_factory=dict)
+    problem: str | None = None  # why no copy could be built
+
+
+def release_checks(spec: ExerciseSpec, course_solution: ExerciseResult, release: ReleaseRuns) -> list[VerifyCheck]:
+    """In the copy, against recorded values: the public tests are the ones the
+    course marks public, the solution earns all their points, the stub none,
+    and every known mistake loses points with its own hint.
+    ``course_solution``: the solution graded by the course itself (every test)."""
+    if release.problem is not None or release.solutions is None or release.stubs is None:
+        return [VerifyCheck(spec.id, "release: builds", False, release.problem or "the copy was not graded")]
+    solution, stub = _exercise(release.solutions, spec), _exercise(release.stubs, spec)
+    public = sorted((t.name, t.max_points) for t in course_solution.tests if t.visibility == "public")
+    shipped = sorted((t.name, t.max_points) for t in solution.tests)
+    name = "release: public tests"
+    if not public:
+        tests = VerifyCheck(spec.id, name, False, "no public test: a student with the copy can check nothing; mark "
+                                                  "some with @pytest.mark.public (or visibility = \"public\")")
+    elif shipped != public:
+        tests = VerifyCheck(spec.id, name, False, f"the copy runs {[n for n, _ in shipped]}; "
+                                                  f"the course marks public {[n for n, _ in public]}")
+    else:
+        tests = VerifyCheck(spec.id, name, True, f"{len(public)} tests, {_points(sum(p for _, p in public))} "
+                                                 f"of {_points(spec.points)} points")
+    caught, missed = 0, []
+    for mistake in spec.mistakes:
+        key = (spec.id, mistake.id)
+        mutant = _exercise(release.mutants[key], spec) if key in release.mutants else None
+        check = mistake_check(spec, mistake, mutant)
+        if check.passed:
+            caught += 1
+        else:
+            missed.append(f"{mistake.id}: {check.detail.replace('no hidden test', 'no public test')}")
+    mistakes = VerifyCheck(spec.id, "release: mistakes lose public points", not missed,
+                           "; ".join(missed) if missed else f"{caught} of {caught}, each with its hint")
+    return [tests, reference_check(spec, solution, name="release: reference earns public points"),
+            stub_check(spec, stub, name="release: stub earns zero"), mistakes]
+
+
+def _releasable(course: Course, runs: VerifyRuns) -> bool:
+    """A course with public tests is meant to be released; a student copy is one already."""
+    return not course.public_only and any(t.visibility == "public" for e in runs.solutions.exercises for t in e.tests)
+
+
+def verify_release(course: Course, zygote: Zygote) -> ReleaseRuns:
+    """Build the student copy in a temporary folder and grade the solutions,
+    the copy's stubs and every known mistake's mutant with it."""
+    from grader import runner  # noqa: PLC0415 - after the zygote
+    from grader.catalogue import load_course  # noqa: PLC0415
+    from grader.release import ReleaseError, build_release  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory(prefix="torchgrade-verify-release-") as scratch:
+        try:
+            release = build_release(course, Path(scratch) / "copy", zygote=zygote)
+        except ReleaseError as error:
+            return ReleaseRuns(problem=str(error))
+        except runner.GraderError as error:
+            raise VerifyError(str(error)) from error
+        copy = load_course(release.root)
+        solutions = Submission(name=SOLUTIONS, files={spec.filename: spec.solution for spec in course.exercises})
+        stubs = Submission(name=STUBS, files={spec.filename: spec.stub for spec in copy.exercises})
+        (Path(scratch) / "mutants").mkdir()
+        mutants, _ = _write_mutants(course.exercises, Path(scratch) / "mutants")
+        try:
+            run = runner.grade(copy, [solutions, stubs, *mutants.values()], copy.exercises, zygote=zygote)
+        except runner.GraderError as error:
+            raise VerifyError(f"the released copy: {error}") from error
+    graded = {r.submission: r for r in run.results}
+    return ReleaseRuns(solutions=graded.get(SOLUTIONS), stubs=graded.get(STUBS),
+                       mutants={key: graded[m.name] for key, m in mutants.items() if m.name in graded})
 
 
 # -- rendering ----------------------------------------------------------------------
