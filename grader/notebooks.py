@@ -195,6 +195,8 @@ def cell_python(source: str) -> tuple[str | None, list[str]]:
             return None, [f"(the whole cell: {_quote(lines[first])} does not run Python)"]
         lines = lines[first + 1:]  # a wrapper: its body is the cell's Python
     kept, dropped = strip_line_magics(lines)
+    if sum(1 for line in kept if line.strip()) == len(dropped):  # nothing but the placeholders
+        kept = []
     return "\n".join(kept), [_quote(line) for line in dropped]
 
 
