@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict
 
+from grader.reports import scope_line
 from grader.results import ExerciseResult, MismatchRow, SandboxStatus, SubmissionResult, TestResult
 
 HIDDEN_VISIBILITY = "after_published"  # when students see a hidden test, unless the exercise says otherwise
@@ -54,6 +55,9 @@ def summary_line(result: SubmissionResult) -> str:
     notes = dict.fromkeys(_first_line(note) for e in result.exercises for note in e.notes)
     if notes:
         text += " Notes: " + "; ".join(notes) + "."
+    scopes = [f"{e.exercise_id} {line}" for e in result.exercises if (line := scope_line(e))]
+    if scopes:
+        text += " " + "; ".join(scopes) + "."
     if result.sandbox.missing:
         text += " Warning: graded without a complete sandbox: " + "; ".join(result.sandbox.missing)
     return text

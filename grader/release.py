@@ -463,9 +463,10 @@ def student_readme(course: Course) -> str:
 Run these in this folder. The first line installs the grader in a virtual
 environment (`.venv`) and grades the untouched `exercises/{first}.py`: it fails,
 and says why. The second line is for each time you come back: activate the
-environment, then `grade {first}` (… `grade {last}`) after every change. (If `pip install torch==2.13.0`
-cannot find that version on your machine, or would download a large CUDA build,
-install the CPU build instead: `pip install torch --index-url https://download.pytorch.org/whl/cpu`.
+environment, then `grade {first}` (… `grade {last}`) after every change.
+(If `pip install torch==2.13.0` cannot find that version on your machine, or
+would download a large CUDA build, install the CPU build instead:
+`pip install torch --index-url https://download.pytorch.org/whl/cpu`.
 Any torch ≥ 2.2 works.)
 
 ## The exercises

@@ -17,6 +17,7 @@ import copy
 import dataclasses
 import hashlib
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -430,6 +431,10 @@ def test_the_readme_s_commands_do_what_it_says(release, tmp_path, monkeypatch):
     assert everything.exit_code == 0, output  # "0 when every public test passes"
     assert all(spec.title in output for spec in course.exercises) and output.count(SCOPE_LINE) == 5
     assert (folder / "reports" / "all.html").is_file() and "`reports/all.html` for `grade`" in readme
+
+    as_json = CliRunner().invoke(main, ["exercise1", "--json", "--no-report"])
+    summary = json.loads(as_json.output)["output"]
+    assert as_json.exit_code == 1 and f"exercise1 public tests: 0/2 passed — {SCOPE_LINE}" in summary
 
     other_seed = CliRunner().invoke(main, ["exercise1", "--seed", "7"])
     assert other_seed.exit_code == 1 and "not recorded" in other_seed.output and '("not recorded")' in readme
