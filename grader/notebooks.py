@@ -77,14 +77,13 @@ def read_module(path: Path) -> NotebookModule:
     """The module source of the notebook at ``path``. Raises ``NotebookError``."""
     name = path.name
     try:
-        size = path.stat().st_size
-        if size > MAX_NOTEBOOK_BYTES:
-            raise NotebookError(f"{name} is {size / (1 << 20):.1f} MB, more than the {MAX_NOTEBOOK_BYTES >> 20} MB "
-                                "a notebook may be: clear its outputs (Edit → Clear All Outputs), save it and "
-                                "submit it again")
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            data = file.read(MAX_NOTEBOOK_BYTES + 1)  # the cap holds even if the file grows after a stat
     except OSError as error:
         raise NotebookError(f"{name} could not be read ({error.strerror or error})") from None
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise NotebookError(f"{name} is more than the {MAX_NOTEBOOK_BYTES >> 20} MB a notebook may be: clear its "
+                            "outputs (Edit → Clear All Outputs), save it and submit it again")
     return module_from_notebook(read_notebook(data, name), name)
 
 

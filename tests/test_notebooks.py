@@ -121,6 +121,13 @@ def test_unreadable_notebooks_get_a_plain_reason_without_their_contents(tmp_path
     assert "SECRET" not in str(caught.value)
 
 
+def test_a_notebook_too_large_to_read_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr("grader.notebooks.MAX_NOTEBOOK_BYTES", 1000)
+    path = write_notebook(tmp_path / "big.ipynb", MODEL + "# " + "x" * 2000)
+    with pytest.raises(NotebookError, match="big.ipynb is more than the .* a notebook may be: clear its outputs"):
+        read_module(path)
+
+
 def test_notebooks_without_python_are_refused(tmp_path):
     for cells, reason in [([new_markdown_cell("# notes only")], "holds no code cells"),
                           ([new_code_cell("")], "its code cells are empty"),
