@@ -61,13 +61,30 @@ def is_notebook(path: Path | str) -> bool:
     return name.lower().endswith(NOTEBOOK_SUFFIX) and not name.startswith(".")
 
 
+def named_exercise(notebook_name: str, exercise_filenames: Sequence[str]) -> str | None:
+    """The exercise among ``exercise_filenames`` the notebook is named after
+    (``Exercise3.ipynb`` → ``exercise3.py``), or None."""
+    stem = notebook_name[: -len(NOTEBOOK_SUFFIX)].lower()
+    return next((f for f in exercise_filenames if f.lower() == f"{stem}.py"), None)
+
+
+def names_an_exercise(notebook_name: str, exercise_filenames: Sequence[str]) -> bool:
+    """Whether the notebook is named like an exercise, graded or not
+    (``exercise7.ipynb`` while only exercise 3 is graded)."""
+    stem = notebook_name[: -len(NOTEBOOK_SUFFIX)].lower()
+    prefixes = {re.sub(r"\d+\.py$", "", f.lower()) for f in exercise_filenames}
+    return any(prefix and re.fullmatch(re.escape(prefix) + r"\d+", stem) for prefix in prefixes)
+
+
 def exercises_answered(notebook_name: str, exercise_filenames: Sequence[str]) -> list[str]:
     """A notebook named after an exercise (``exercise3.ipynb``, in any case)
-    answers that exercise; any other notebook answers every exercise, each
+    answers that exercise (none, if that exercise is not among
+    ``exercise_filenames``); any other notebook answers every exercise, each
     graded from the names the notebook defines."""
-    stem = notebook_name[: -len(NOTEBOOK_SUFFIX)].lower()
-    named = [f for f in exercise_filenames if f.lower() == f"{stem}.py"]
-    return named or list(exercise_filenames)
+    named = named_exercise(notebook_name, exercise_filenames)
+    if named is not None:
+        return [named]
+    return [] if names_an_exercise(notebook_name, exercise_filenames) else list(exercise_filenames)
 
 
 # ---------------------------------------------------------------------------

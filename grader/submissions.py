@@ -69,6 +69,9 @@ def from_path(path: Path, exercise_filenames: Sequence[str], *, name: str | None
         if notebooks.is_notebook(path):
             answers = (list(exercise_filenames) if len(exercise_filenames) == 1
                        else notebooks.exercises_answered(path.name, exercise_filenames))
+            if not answers:
+                return without_files(name or path.stem, f"{path.name} is named after an exercise other than "
+                                                         f"{_expected(exercise_filenames)}; it was not graded")
             return _with_notebooks(Submission(name=name or path.stem, files={}), {f: path for f in answers})
         if len(exercise_filenames) != 1:
             raise SubmissionError(f"{path} is one file: name the exercise it answers, e.g. grade exercise3 --submission {path}")
@@ -98,11 +101,11 @@ def _answered_by_notebooks(paths: Sequence[Path], exercise_filenames: Sequence[s
     answered: dict[str, Path | tuple[Path, str]] = {}
     general = []
     for path in paths:
-        named = notebooks.exercises_answered(path.name, exercise_filenames)
-        if len(named) == 1 and len(exercise_filenames) > 1:
-            if named[0] not in taken:
-                answered[named[0]] = path
-        else:
+        named = notebooks.named_exercise(path.name, exercise_filenames)
+        if named is not None:
+            if named not in taken:
+                answered[named] = path
+        elif not notebooks.names_an_exercise(path.name, exercise_filenames):
             general.append(path)
     for filename in exercise_filenames:
         if filename in taken or filename in answered or not general:

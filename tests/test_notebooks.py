@@ -169,6 +169,17 @@ def test_in_a_folder_python_files_win_and_named_notebooks_answer_their_exercise(
     assert b"return w * x + b" in found.sources_for("exercise3.py")["exercise3.py"]
 
 
+def test_a_notebook_named_after_an_exercise_not_graded_answers_nothing(tmp_path):
+    write_notebook(tmp_path / "exercise1.ipynb", MODEL)
+    write_notebook(tmp_path / "exercise3.ipynb", MODEL)
+    only_3 = from_entry(tmp_path, ["exercise3.py"], name="s", unpack_to=tmp_path.parent / "unused")
+    assert only_3.files == {"exercise3.py": tmp_path / "exercise3.ipynb"}
+    only_2 = from_entry(tmp_path, ["exercise2.py", "exercise4.py"], name="s", unpack_to=tmp_path.parent / "unused2")
+    assert only_2.files == {} and "holds none of exercise2.py or exercise4.py" in only_2.problem
+    alone = from_path(tmp_path / "exercise1.ipynb", ["exercise2.py", "exercise4.py"])
+    assert alone.files == {} and "exercise1.ipynb is named after an exercise other than" in alone.problem
+
+
 def test_two_general_notebooks_in_one_folder_are_ambiguous(tmp_path):
     write_notebook(tmp_path / "draft.ipynb", MODEL)
     write_notebook(tmp_path / "final.ipynb", MODEL)
