@@ -30,6 +30,7 @@ from grader.results import TestResult as GradedTest  # not collected by pytest
 HERE = Path(__file__).resolve().parent
 VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
 OUTPUT_FORMATS = {"text", "html", "simple_format", "md", "ansi"}
+EXERCISES = [f"exercise{n}.py" for n in range(1, 6)]
 TEST_FIELDS = {"name": str, "number": str, "score": (int, float), "max_score": (int, float), "status": str,
                "output": str, "visibility": str}
 
@@ -115,6 +116,34 @@ def test_a_grader_that_fails_still_writes_a_complete_results_file(tmp_path, monk
     assert student["visibility"] == "visible" and "not your score" in student["output"]
     assert "secret line" not in data["output"] + student["output"]  # internals only for instructors
     assert instructors["visibility"] == "hidden" and "RuntimeError" in instructors["output"]
+
+
+@pytest.mark.parametrize("layout, graded", [
+    ({"exercise1.py": "x = 1", "exercise2.py": "x = 2"}, ["exercise1.py", "exercise2.py"]),
+    ({"hw/exercise3.py": "x = 3", "__MACOSX/hw/._exercise3.py": ""}, ["exercise3.py"]),
+    ({"Homework 1.ipynb": "notebook"}, EXERCISES),
+    ({"work.zip": "zip of exercise4.py"}, ["exercise4.py"]),
+])
+def test_the_upload_may_be_loose_files_a_folder_a_zip_or_a_notebook(tmp_path, layout, graded):
+    upload = tmp_path / "submission"
+    for name, text in layout.items():
+        (upload / name).parent.mkdir(parents=True, exist_ok=True)
+        if name.endswith(".zip"):
+            with zipfile.ZipFile(upload / name, "w") as archive:
+                archive.writestr("exercise4.py", "x = 4")
+        elif name.endswith(".ipynb"):
+            nbformat.write(new_notebook(cells=[new_code_cell("x = 5")]), upload / name)
+        else:
+            (upload / name).write_text(text)
+    found = autograder.find_submission(upload, EXERCISES, unpack_to=tmp_path / "unpacked")
+    assert found.problem is None and sorted(found.files) == graded and found.name == "submission"
+
+
+def test_an_upload_without_answers_says_what_it_holds(tmp_path):
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "submission" / "hw.py").write_text("x = 1")
+    found = autograder.find_submission(tmp_path / "submission", EXERCISES, unpack_to=tmp_path / "unpacked")
+    assert found.files == {} and "holds none of exercise1.py … exercise5.py (it holds: hw.py)" in found.problem
 
 
 # ---------------------------------------------------------------------------
