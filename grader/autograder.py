@@ -38,7 +38,7 @@ TORCH_INDEX_URL = "https://download.pytorch.org/whl/cpu"  # the CPU build: no mu
 SUBMISSION_NAME = "submission"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold: the same bytes on every build
 _EXECUTABLES = ("setup.sh", "run_autograder")
-_SKIPPED_NAMES = {"__pycache__", ".DS_Store"}
+_SKIPPED_NAMES = {"__pycache__"}
 
 SETUP_SH_TEMPLATE = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, while it builds the autograder image:
@@ -157,17 +157,25 @@ def package_files(course) -> dict[str, Path]:
         except ValueError:
             raise PackageError(f"{path} lies outside the course folder {root}; the package holds only "
                                "what is inside it") from None
-        if name in files and files[name].resolve() != path.resolve():
+        if name in files and files[name].resolve() != path.resolve() and not _course_may_replace(name):
             raise PackageError(f"the course's {name} would replace the grader's own {name} in the package: "
                                "rename it in the course")
         files[name] = path
     return files
 
 
+def _course_may_replace(name: str) -> bool:
+    # A hidden suite of the grader's own course, or a README (pip needs one, whatever it says).
+    return name == "README.md" or name.startswith("grader/suites/")
+
+
 def _tree(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*")
-                  if p.is_file() and not p.name.startswith(".") and p.suffix != ".pyc"
-                  and not _SKIPPED_NAMES.intersection(p.relative_to(folder).parts))
+    """Every file under ``folder`` but caches and hidden files (``.mypy_cache/``, editor swap files)."""
+    def wanted(path: Path) -> bool:
+        parts = path.relative_to(folder).parts
+        return (path.is_file() and path.suffix != ".pyc" and not _SKIPPED_NAMES.intersection(parts)
+                and not any(part.startswith(".") for part in parts))
+    return sorted(p for p in folder.rglob("*") if wanted(p))
 
 
 def build_package(course, out: Path) -> Package:

@@ -170,6 +170,23 @@ def test_the_package_holds_the_scripts_at_its_root_the_course_and_the_grader(pac
     assert not any(n.startswith(("tests/", "benchmarks/", ".")) or "__pycache__" in n for n in names)
 
 
+def test_caches_and_hidden_files_are_left_out_and_a_course_file_may_not_replace_grader_code(course, tmp_path):
+    (tmp_path / "grader" / ".cache").mkdir(parents=True)
+    (tmp_path / "grader" / ".cache" / "x.py").write_text("")
+    (tmp_path / "grader" / "kept.py").write_text("")
+    assert [p.name for p in autograder._tree(tmp_path / "grader")] == ["kept.py"]
+    clash = tmp_path / "course"
+    shutil.copytree(course.root, clash, ignore=shutil.ignore_patterns("tests", "benchmarks", ".*", "reports", "*.egg-info"))
+    (clash / "grader" / "suites" / "test_exercise1.py").write_text("# the course's own suite")
+    files = autograder.package_files(load_course(clash))
+    assert files["grader/suites/test_exercise1.py"] == clash / "grader" / "suites" / "test_exercise1.py"
+    (clash / "grader" / "cli.py").write_text("# not the grader's")
+    (clash / "course.toml").write_text((clash / "course.toml").read_text().replace(
+        'stub = "exercises/exercise1.py"', 'stub = "grader/cli.py"'))
+    with pytest.raises(autograder.PackageError, match="the course's grader/cli.py would replace the grader's own"):
+        autograder.package_files(load_course(clash))
+
+
 def test_the_same_course_gives_the_same_bytes(package, course, tmp_path):
     again = autograder.build_package(course, tmp_path / "again.zip")
     assert again.path.read_bytes() == package.read_bytes()
