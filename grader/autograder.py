@@ -32,6 +32,11 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the module imports only the standard library at run time
+    from grader.catalogue import Course
+    from grader.submissions import Submission
 
 TORCH_FALLBACK_VERSION = "2.13.0"  # the torch the course is tested with, when no torch is installed here
 TORCH_INDEX_URL = "https://download.pytorch.org/whl/cpu"  # the CPU build: no multi-GB CUDA wheels
@@ -124,7 +129,7 @@ class Package:
 # ---------------------------------------------------------------------------
 # The package
 # ---------------------------------------------------------------------------
-def package_files(course) -> dict[str, Path]:
+def package_files(course: Course) -> dict[str, Path]:
     """What the zip holds, by name inside it: the course (course.toml, every
     stub, solution and hidden suite it declares, its recordings), the grader
     package and the project files pip needs to install it. Not the grader's
@@ -178,7 +183,7 @@ def _tree(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if wanted(p))
 
 
-def build_package(course, out: Path) -> Package:
+def build_package(course: Course, out: Path) -> Package:
     """Write the Gradescope autograder zip for ``course`` to ``out``:
     ``setup.sh`` and ``run_autograder`` at its root beside the course and the
     grader. The same course gives the same bytes (sorted names, fixed times
@@ -211,7 +216,7 @@ def build_package(course, out: Path) -> Package:
 # ---------------------------------------------------------------------------
 # Grading one submission on Gradescope
 # ---------------------------------------------------------------------------
-def find_submission(folder: Path, exercise_filenames: Sequence[str], *, unpack_to: Path):
+def find_submission(folder: Path, exercise_filenames: Sequence[str], *, unpack_to: Path) -> Submission:
     """The student's upload as a ``Submission``: the files in ``folder`` (loose
     ``exerciseN.py`` files or notebooks), else the one folder or ``.zip`` it
     holds. Anything else is a submission with a problem in plain words."""

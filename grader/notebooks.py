@@ -26,6 +26,10 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 NOTEBOOK_SUFFIX = ".ipynb"
 # Outputs (plots above all) make notebooks large; the code in them is small.
@@ -104,7 +108,7 @@ def read_module(path: Path) -> NotebookModule:
     return module_from_notebook(read_notebook(data, name), name)
 
 
-def read_notebook(data: bytes, name: str):
+def read_notebook(data: bytes, name: str) -> NotebookNode:
     """``data`` as an nbformat-4 notebook (a ``NotebookNode``; format 3 is
     upgraded by nbformat), validated. Raises ``NotebookError``."""
     import nbformat  # noqa: PLC0415 - only where a notebook is read: it imports jsonschema
@@ -159,7 +163,7 @@ def _first_line(text: str) -> str:
     return line if len(line) <= 200 else line[:197] + "…"
 
 
-def module_from_notebook(notebook, name: str) -> NotebookModule:
+def module_from_notebook(notebook: NotebookNode, name: str) -> NotebookModule:
     """The code cells of ``notebook`` (a v4 ``NotebookNode``) as one module
     source, in order, with IPython-only lines left out. Raises ``NotebookError``
     if no Python is left."""

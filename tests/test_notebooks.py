@@ -338,8 +338,10 @@ def test_grade_takes_a_notebook_as_the_submission(monkeypatch, course, tmp_path)
     monkeypatch.chdir(course.root)
     notebook = write_notebook(tmp_path / "mine.ipynb", course.exercise("exercise1").solution.read_text(),
                               preamble=("%matplotlib inline",))
-    result = CliRunner().invoke(main, ["exercise1", "--submission", str(notebook), "--json", "--no-report"])
+    report = tmp_path / "report.html"
+    result = CliRunner().invoke(main, ["exercise1", "--submission", str(notebook), "--json", "--report", str(report)])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["score"] == data["max_score"] == 10
     assert "`%matplotlib inline`" in data["output"]
+    assert "mine.ipynb: left out 1 IPython line(s)" in report.read_text()
