@@ -251,8 +251,7 @@ def grade_root(root: Path, *, course_root: Path | None = None) -> dict:
         specs = list(course.exercises)
         submission = find_submission(root / "submission", [s.filename for s in specs], unpack_to=unpacked / "zip")
         run = runner.grade(course, [submission], specs, zygote=zygote)
-        return to_gradescope(run.results[0],
-                             hidden_visibility={s.id: s.gradescope_hidden_visibility for s in specs})
+        return to_gradescope(run.results[0], hidden_visibility=course.hidden_visibility)
     finally:
         zygote.close(wait=False)
         import shutil  # noqa: PLC0415

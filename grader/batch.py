@@ -35,7 +35,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -161,14 +161,15 @@ def round_robin(items: Sequence, shares: int) -> list[list]:
 # ---------------------------------------------------------------------------
 # Files in OUT
 # ---------------------------------------------------------------------------
-def write_submission(out: Path, result: SubmissionResult) -> Path:
+def write_submission(out: Path, result: SubmissionResult, hidden_visibility: Mapping[str, str] | None = None) -> Path:
     """The student's report, then ``results.json``: written last, it marks the
-    submission as finished for ``--resume`` and for the gradebook."""
+    submission as finished for ``--resume`` and for the gradebook.
+    ``hidden_visibility``: the course's, for results.json (see to_gradescope)."""
     from grader.reports import write_html  # noqa: PLC0415 - Jinja only where pages are written
 
     folder = out / result.submission
     write_html(result, folder / REPORT_FILE)
-    write_atomic(folder / RESULTS_FILE, json.dumps(to_gradescope(result), indent=1) + "\n")
+    write_atomic(folder / RESULTS_FILE, json.dumps(to_gradescope(result, hidden_visibility=hidden_visibility), indent=1) + "\n")
     return folder
 
 
@@ -674,7 +675,7 @@ def worker_main() -> int:
                 if _stopping.is_set():
                     return  # a session cut short may finish a submission with tests missing: not a result
                 result = with_problem(result, problems.get(result.submission))
-                write_submission(out, result)
+                write_submission(out, result, course.hidden_visibility)
                 verdicts = sorted({t.verdict for e in result.exercises for t in e.tests if t.verdict})
                 _send(protocol, {"event": "graded", "submission": result.submission, "score": result.score,
                                  "max_score": result.max_score, "verdicts": verdicts,

@@ -109,6 +109,11 @@ class Course:
     def ids(self) -> tuple[str, ...]:
         return tuple(s.id for s in self.exercises)
 
+    @property
+    def hidden_visibility(self) -> dict[str, str]:
+        """When Gradescope shows each exercise's hidden tests, by exercise id."""
+        return {s.id: s.gradescope_hidden_visibility for s in self.exercises}
+
 
 def find_course_root(start: Path | None = None) -> Path:
     """The course folder: $TORCHGRADE_COURSE, else the nearest folder up from

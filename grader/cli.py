@@ -81,7 +81,7 @@ def exercise_command(exercise: str, submission: Path | None, report_path: Path |
     exercise_ids = None if exercise == "all" else [exercise]
     options = GradeOptions(seed=seed, timeout_s=timeout_s, memory_mb=memory_mb, require_sandbox=require_sandbox)
     try:
-        _, result = grade_local(exercise_ids=exercise_ids, submission=submission, course_root=course_root,
+        course, result = grade_local(exercise_ids=exercise_ids, submission=submission, course_root=course_root,
                                 options=options)
     except (CourseError, SubmissionError) as error:
         raise click.UsageError(str(error)) from None
@@ -92,7 +92,7 @@ def exercise_command(exercise: str, submission: Path | None, report_path: Path |
     if as_json:
         from grader.gradescope import to_gradescope  # noqa: PLC0415
 
-        click.echo(json.dumps(to_gradescope(result), indent=2))
+        click.echo(json.dumps(to_gradescope(result, hidden_visibility=course.hidden_visibility), indent=2))
     else:
         _print_result(result, summary=exercise_ids is None)
     if not no_report:

@@ -34,7 +34,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 import grader
-from grader.catalogue import COURSE_FILE, Course, ExerciseSpec
+from grader.catalogue import COURSE_FILE, Course
 from grader.isolation import Zygote
 
 RECORDINGS = "grader/recorded"

@@ -91,3 +91,20 @@ def test_the_zygote_starts_before_the_grader_imports_torch(tmp_path):
     done = subprocess.run([sys.executable, "-c", probe, str(REPO)], cwd=tmp_path, capture_output=True,
                           text=True, timeout=120)
     assert "torch imported at zygote start: False" in done.stderr, done.stderr
+
+
+def test_json_shows_hidden_tests_when_the_course_says(tmp_path):
+    """`--json` (like batch's and Gradescope's results.json) takes each
+    exercise's gradescope_hidden_visibility from course.toml."""
+    for folder in ("exercises", "solutions", "grader"):
+        (tmp_path / folder).symlink_to(REPO / folder)
+    marker = 'suite = "grader/suites/test_exercise4.py"\n'
+    text = (REPO / "course.toml").read_text()
+    assert marker in text
+    (tmp_path / "course.toml").write_text(text.replace(marker, marker + 'gradescope_hidden_visibility = "after_due_date"\n'))
+    result = CliRunner().invoke(main, ["exercise4", "--course", str(tmp_path), "--json", "--no-report",
+                                       "--submission", str(REPO / "solutions" / "exercise4.py")])
+    assert result.exit_code == 0, result.output
+    visibilities = [test["visibility"] for test in json.loads(result.stdout)["tests"]]
+    assert "visible" in visibilities and "after_due_date" in visibilities
+    assert "after_published" not in visibilities
