@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 from rich.console import Console
 
-from grader import files, reports
+from grader import files
 from grader.reports import render_html, template_environment, write_html
 from grader.results import (
     ExerciseResult,
