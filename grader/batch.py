@@ -400,23 +400,28 @@ def summarize(results: Sequence[SubmissionResult], exercise_ids: Sequence[str]) 
     )
 
 
-def render_summary(summary: ClassSummary, results: Sequence[SubmissionResult], *, title: str) -> str:
-    """The class summary page (``OUT/index.html``): self-contained, no scripts."""
+def render_summary(summary: ClassSummary, results: Sequence[SubmissionResult], *, title: str,
+                   ungraded: Sequence[str] = ()) -> str:
+    """The class summary page (``OUT/index.html``): self-contained, no scripts.
+    ``ungraded``: submissions listed but without results (an interrupted batch)."""
     from grader.reports import template_environment  # noqa: PLC0415
 
     columns = [s.exercise_id for s in summary.exercises]
     return template_environment().get_template("summary.html.j2").render(
-        summary=summary, results=results, columns=columns, title=title, sandbox=summary.sandbox,
+        summary=summary, results=results, columns=columns, title=title, sandbox=summary.sandbox, ungraded=ungraded,
         report_file=REPORT_FILE, results_file=RESULTS_FILE, gradebook_file=GRADEBOOK_FILE)
 
 
 def build_outputs(out: Path, course: Course, names: Iterable[str] | None = None) -> ClassSummary:
     """Rebuild ``gradebook.csv`` and ``index.html`` from the ``results.json`` files in OUT."""
+    names = None if names is None else list(names)
     results = collect_results(out, names)
     columns = exercise_columns(results, course.ids)
     write_atomic(out / GRADEBOOK_FILE, gradebook_csv(gradebook_rows(results, columns)))
     summary = summarize(results, columns)
-    write_atomic(out / INDEX_FILE, render_summary(summary, results, title=course.title))
+    graded = {r.submission for r in results}
+    ungraded = sorted((n for n in set(names or ()) if n not in graded), key=sort_key)
+    write_atomic(out / INDEX_FILE, render_summary(summary, results, title=course.title, ungraded=ungraded))
     return summary
 
 
@@ -759,7 +764,8 @@ class ProgressBar:
     def __call__(self, event: dict) -> None:
         kind = event.get("event")
         if kind == "planned":
-            description = f"grading with {event['jobs']} workers" if event["total"] else "nothing to grade"
+            workers = "1 worker" if event["jobs"] == 1 else f"{event['jobs']} workers"
+            description = f"grading with {workers}" if event["total"] else "nothing to grade"
             self.task = self.progress.add_task(description, total=event["total"])
         elif kind in ("graded", "failed") and self.task is not None:
             self.progress.update(self.task, advance=1)

@@ -203,11 +203,19 @@ def _tensor_difference(expected: torch.Tensor, got: Any, rtol: float, atol: floa
 
 
 def mismatch_rows(expected: torch.Tensor, got: torch.Tensor, rtol: float, atol: float) -> tuple[MismatchRow, ...]:
-    """Up to TABLE_ROWS mismatching elements, in index order."""
+    """The first TABLE_ROWS mismatching elements, and the ones with the
+    greatest absolute and relative differences (the message names them), in
+    index order."""
     want, have = expected.detach().double(), got.detach().double()
     bad = ~torch.isclose(have, want, rtol=rtol, atol=atol, equal_nan=True)
+    positions = bad.nonzero()
+    chosen = {tuple(i) for i in positions[:TABLE_ROWS].tolist()}
+    if len(positions) > TABLE_ROWS:
+        absolute = (have - want).abs()[bad].nan_to_num(nan=float("inf"))
+        relative = absolute / want.abs()[bad]
+        chosen |= {tuple(positions[int(d.argmax())].tolist()) for d in (absolute, relative.nan_to_num(nan=float("inf")))}
     rows = []
-    for index in bad.nonzero()[:TABLE_ROWS].tolist():
+    for index in sorted(chosen):
         w, h = want[tuple(index)].item(), have[tuple(index)].item()
         rows.append(MismatchRow(index=str(tuple(index)) if index else "()", expected=f"{w:.6g}",
                                 got=f"{h:.6g}", abs_diff=f"{abs(w - h):.3g}"))

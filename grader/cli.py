@@ -104,11 +104,9 @@ def exercise_command(exercise: str, submission: Path | None, report_path: Path |
 
 
 def _print_result(result, *, summary: bool) -> None:
-    from rich.console import Console  # noqa: PLC0415
-
     from grader import terminal  # noqa: PLC0415
 
-    console = Console(highlight=False)
+    console = terminal.make_console()
     terminal.print_sandbox_warning(console, result.sandbox)
     for exercise in result.exercises:
         terminal.print_exercise(console, exercise)
@@ -138,7 +136,6 @@ def list_command(course_root: Path | None) -> None:
 @_course_option
 def verify_command(junit_path: Path | None, seed: int | None, course_root: Path | None) -> None:
     """Check the course: solutions earn full marks, stubs zero, known mistakes their hints."""
-    from rich.console import Console  # noqa: PLC0415
 
     from grader.catalogue import load_course  # noqa: PLC0415
     # Not grader.runner here: it imports torch, and verify_course starts the zygote first.
@@ -153,7 +150,9 @@ def verify_command(junit_path: Path | None, seed: int | None, course_root: Path 
     except VerifyError as error:  # a hidden suite that cannot even run fails the course
         click.echo(f"grade verify: {error}", err=True)
         sys.exit(1)
-    print_report(Console(highlight=False), report)
+    from grader.terminal import make_console  # noqa: PLC0415
+
+    print_report(make_console(), report)
     if junit_path is not None:
         click.echo(f"JUnit XML: {write_junit(report, junit_path)}")
     sys.exit(0 if report.passed else 1)
@@ -174,10 +173,10 @@ def verify_command(junit_path: Path | None, seed: int | None, course_root: Path 
 def batch_command(submissions: Path, out: Path, jobs: int | None, exercise_ids: tuple[str, ...], resume: bool,
                   seed: int | None, timeout_s: float | None, memory_mb: int | None, require_sandbox: bool,
                   course_root: Path | None) -> None:
-    """Grade a class: every folder or .zip in SUBMISSIONS, into OUT."""
-    from rich.console import Console  # noqa: PLC0415
+    """Grade a class: every folder, .zip or notebook in SUBMISSIONS, into OUT."""
 
     from grader import batch  # noqa: PLC0415 - imports no torch: the workers do
+    from grader.terminal import make_console  # noqa: PLC0415
     from grader.catalogue import load_course  # noqa: PLC0415
 
     try:
@@ -186,7 +185,7 @@ def batch_command(submissions: Path, out: Path, jobs: int | None, exercise_ids: 
             course.exercise(exercise_id)
     except CourseError as error:
         raise click.UsageError(str(error)) from None
-    console = Console(highlight=False)
+    console = make_console()
     try:
         with batch.ProgressBar(console) as progress:
             outcome = batch.run_batch(submissions, out, course, exercise_ids=list(exercise_ids) or None, jobs=jobs,

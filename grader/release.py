@@ -232,6 +232,15 @@ def _check_destination(course: Course, out: Path) -> None:
             raise ReleaseError(f"{out} is inside {inside}, which the copy is made from: choose another folder")
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not _is_release(out))):
         raise ReleaseError(f"{out} exists and is not an earlier release: give a new or empty folder")
+    if out.is_dir() and _is_release(out):
+        written = {PACKAGE, COURSE_FILE, "pyproject.toml", "README.md",
+                   *(_relative(course, path).split("/")[0] for spec in course.exercises
+                     for path in (spec.stub, spec.suite))}
+        others = sorted(p.name for p in out.iterdir() if p.name not in written)
+        if others:
+            raise ReleaseError(f"{out} holds an earlier release that has been used ({', '.join(others)} "
+                               "are not part of a release, e.g. a student's .venv or reports): "
+                               "remove them, or give a new folder")
 
 
 def _is_release(folder: Path) -> bool:
@@ -480,6 +489,10 @@ Each exercise is a file in `exercises/`: read its docstring, write the code, gra
 - `grade {first}` grades one exercise; `grade` grades them all with a summary table;
   `grade list` lists them.
 - `--submission PATH` grades another file, or a folder of `exerciseN.py` files.
+- Working in Jupyter or Colab? Download the notebook and grade it:
+  `grade {first} --submission {first}.ipynb` (a notebook holding several
+  exercises: `grade --submission course.ipynb`). Its code cells run as one
+  file; `%` and `!` lines are left out, with a note in the report.
 - Grading needs no network: your code runs in a sandbox on this machine, and
   its answers are compared with the reference answers stored in this copy.
 

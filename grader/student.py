@@ -38,7 +38,8 @@ class StudentExercise:
     def __post_init__(self) -> None:
         self.budget = Budget(self.limits.timeout_s)
         if self.submission.files.get(self.exercise.filename) is None:
-            self.failure = SandboxFailure("not submitted", f"{self.exercise.filename} was not submitted")
+            why = self.submission.problem or f"{self.exercise.filename} was not submitted"
+            self.failure = SandboxFailure("not submitted", why)
 
     @property
     def submitted(self) -> bool:

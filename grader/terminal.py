@@ -8,6 +8,8 @@ containing ``[bold]`` prints as written.
 """
 from __future__ import annotations
 
+import os
+
 from rich import box
 from rich.console import Console, Group
 from rich.padding import Padding
@@ -20,6 +22,17 @@ from grader.reports import format_points, scope_line, score_state
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
 
 PASS_MARK, FAIL_MARK = "✓", "✗"
+# Written to a file or a CI log rather than a terminal, rich would assume 80
+# columns and cut test names mid-word; logs are read in wider windows.
+LOG_WIDTH = 120
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """The console the CLI prints to: the terminal's width, or LOG_WIDTH in a log."""
+    console = Console(highlight=False, stderr=stderr)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = LOG_WIDTH
+    return console
 
 
 _STATE_STYLES = {"full": "bold green", "partial": "bold yellow", "none": "bold red"}
@@ -92,7 +105,7 @@ def print_exercise(console: Console, exercise: ExerciseResult) -> None:
 
 def print_summary_table(console: Console, result: SubmissionResult) -> None:
     """A table of exercises with score/max and a total row (``grade``, ``grade all``)."""
-    table = Table(box=box.SIMPLE_HEAD, caption=f"seed {result.seed}", caption_justify="left")
+    table = Table(box=box.SIMPLE_HEAD)
     table.add_column("Exercise")
     table.add_column("Score", justify="right")
     table.add_column("")

@@ -138,6 +138,8 @@ def stub_check(spec: ExerciseSpec, stub: ExerciseResult, *, name: str = "stub ea
     """The stub scores nothing, and every test that carries points fails on it
     (a test worth 0 points may pass: it can check, say, that the file imports)."""
     passing = [t for t in stub.tests if t.passed and t.max_points > 0]
+    if not any(t.max_points > 0 for t in stub.tests):
+        return VerifyCheck(spec.id, name, False, "no test with points ran on the stub: nothing was checked")
     if passing:
         names = ", ".join(f"{t.name} ({_points(t.max_points)} pts)" for t in passing)
         return VerifyCheck(spec.id, name, False,

@@ -468,6 +468,8 @@ def test_ctrl_c_stops_the_workers_and_keeps_what_finished(course, fake_class, tm
     finished = sorted(p.parent.name for p in (tmp_path / "out").glob("*/results.json"))
     assert 2 <= len(finished) < 8
     assert [row[0] for row in _gradebook(tmp_path / "out")[1:]] == finished
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert f"Not graded yet: {8 - len(finished)} submission(s)" in index and "--resume" in index
     for pid in (tmp_path / "out" / ".pids").iterdir():
         with pytest.raises(ProcessLookupError):
             os.kill(int(pid.name), 0)

@@ -171,3 +171,17 @@ def test_a_hostile_exercise_changes_nothing_for_the_others(course, zygote, tmp_p
     assert scores["exercise1"] == 0
     assert all(scores[spec.id] == spec.points for spec in course.exercises[1:]), scores
     assert (tmp_path / "exercise2.py").read_text() == course.exercise("exercise2").solution.read_text()
+
+
+def test_the_mismatch_table_holds_the_greatest_difference_the_message_names():
+    import torch  # noqa: PLC0415
+
+    from grader.checks import TABLE_ROWS, first_difference  # noqa: PLC0415
+
+    expected = torch.ones(4 * TABLE_ROWS, dtype=torch.float64)
+    got = expected + 0.5
+    got[3 * TABLE_ROWS] = 100.0
+    difference = first_difference(expected, got, rtol=1e-6, atol=1e-6, where="the result")
+    indices = [row.index for row in difference.table]
+    assert indices[:TABLE_ROWS] == [f"({i},)" for i in range(TABLE_ROWS)]
+    assert f"({3 * TABLE_ROWS},)" in indices and f"index ({3 * TABLE_ROWS},)" in difference.message

@@ -368,6 +368,20 @@ def test_release_refuses_a_folder_in_use_and_a_student_copy(release, tmp_path):
     assert again.exit_code == 2 and "already a student copy" in again.output
 
 
+def test_release_keeps_a_used_copy_from_being_replaced(tmp_path):
+    """An earlier release is replaced only while it holds nothing but a
+    release: a student's .venv or reports inside it are not deleted."""
+    copy = tmp_path / "copy"
+    assert CliRunner().invoke(main, ["release", str(copy), "--course", str(REPO)]).exit_code == 0
+    assert CliRunner().invoke(main, ["release", str(copy), "--course", str(REPO)]).exit_code == 0
+    (copy / ".venv").mkdir()
+    (copy / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    refused = CliRunner().invoke(main, ["release", str(copy), "--course", str(REPO)])
+
+    assert refused.exit_code == 2 and ".venv" in refused.output and "has been used" in refused.output
+    assert (copy / ".venv" / "pyvenv.cfg").is_file() and (copy / "course.toml").is_file()
+
+
 # -- it installs and runs where students are ---------------------------------------------------
 
 @pytest.mark.slow
