@@ -108,3 +108,12 @@ def test_json_shows_hidden_tests_when_the_course_says(tmp_path):
     visibilities = [test["visibility"] for test in json.loads(result.stdout)["tests"]]
     assert "visible" in visibilities and "after_due_date" in visibilities
     assert "after_published" not in visibilities
+
+
+def test_output_to_a_log_is_not_cut_at_80_columns(monkeypatch):
+    from grader.terminal import LOG_WIDTH, make_console  # noqa: PLC0415
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert make_console().width == LOG_WIDTH > 80  # pytest's captured stdout is not a terminal
+    monkeypatch.setenv("COLUMNS", "100")
+    assert make_console().width == 100

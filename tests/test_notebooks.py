@@ -332,6 +332,9 @@ def test_a_batch_of_notebooks_goes_on_past_broken_ones(course, tmp_path):
     problems = dict(outcome.summary.problems)
     assert "bob.ipynb is not a notebook: it is not valid JSON" in problems["bob"]
     assert "carol.ipynb holds no code cells" in problems["carol"]
+    bob = json.loads((out / "bob" / "results.json").read_text())
+    assert all("bob.ipynb is not a notebook" in test["output"] and "was not submitted" not in test["output"]
+               for test in bob["tests"])
 
 
 def test_grade_takes_a_notebook_as_the_submission(monkeypatch, course, tmp_path):

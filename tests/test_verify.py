@@ -246,6 +246,11 @@ def test_a_stub_may_pass_only_tests_without_points():
     assert not check.passed and "test_b (3 pts)" in check.detail
 
 
+def test_a_stub_on_which_no_test_ran_proves_nothing():
+    check = stub_check(SPEC, graded(GradedTest("test_imports", "the file imports", 0, True)))
+    assert not check.passed and "nothing was checked" in check.detail
+
+
 def test_two_runs_that_differ_name_the_test_and_field():
     first = graded(GradedTest("test_b", "b", 2, False, message="expected 2.0, got 3.0"))
     second = graded(GradedTest("test_b", "b", 2, False, message="expected 2.0, got 3.5"))
