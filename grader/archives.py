@@ -28,7 +28,7 @@ _READ_CHUNK = 64 * 1024
 # A module a sandbox can import: the exercise files and any helpers beside them.
 _IMPORTABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\.py")
 # What tools add that nobody submitted on purpose (macOS resource forks, Jupyter's autosaves).
-_JUNK_FOLDERS = {"__MACOSX", ".ipynb_checkpoints"}
+JUNK_FOLDERS = {"__MACOSX", ".ipynb_checkpoints"}
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def plan_extraction(infos: Sequence[zipfile.ZipInfo], exercise_filenames: Sequen
         if kind not in (0, stat.S_IFREG):
             raise UnsafeArchive(f"the zip holds {info.filename}, which is not a regular file; it was not unpacked")
         parts = _parts(info.filename)
-        if not parts or len(parts) > 2 or parts[0] in _JUNK_FOLDERS or not _wanted(parts[-1]):
+        if not parts or len(parts) > 2 or parts[0] in JUNK_FOLDERS or not _wanted(parts[-1]):
             continue
         candidates.setdefault(parts[0] if len(parts) == 2 else "", []).append((info, parts[-1]))
 

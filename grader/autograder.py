@@ -221,6 +221,7 @@ def find_submission(folder: Path, exercise_filenames: Sequence[str], *, unpack_t
     ``exerciseN.py`` files or notebooks), else the one folder or ``.zip`` it
     holds. Anything else is a submission with a problem in plain words."""
     from grader import notebooks  # noqa: PLC0415
+    from grader.archives import JUNK_FOLDERS  # noqa: PLC0415
     from grader.submissions import from_entry  # noqa: PLC0415
 
     def holds_answers(path: Path) -> bool:
@@ -228,7 +229,7 @@ def find_submission(folder: Path, exercise_filenames: Sequence[str], *, unpack_t
             notebooks.is_notebook(p) for p in path.glob("*.ipynb"))
 
     if folder.is_dir() and not holds_answers(folder):
-        entries = [p for p in folder.iterdir() if not p.name.startswith(".") and p.name != "__MACOSX"]
+        entries = [p for p in folder.iterdir() if not p.name.startswith(".") and p.name not in JUNK_FOLDERS]
         if len(entries) == 1 and (entries[0].is_dir() or entries[0].suffix.lower() == ".zip") \
                 and not entries[0].is_symlink():
             return from_entry(entries[0], exercise_filenames, name=SUBMISSION_NAME, unpack_to=unpack_to)
