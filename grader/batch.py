@@ -459,7 +459,7 @@ def worker_command() -> list[str]:
 def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Sequence[str] | None = None,
               jobs: int | None = None, resume: bool = False, seed: int | None = None,
               timeout_s: float | None = None, memory_mb: int | None = None, require_sandbox: bool = False,
-              on_progress: Callable[[dict], None] | None = None,
+              isolate: str = "submission", on_progress: Callable[[dict], None] | None = None,
               command: Sequence[str] | None = None) -> BatchOutcome:
     """Grade every entry of ``submissions`` into ``out`` with ``jobs`` worker processes.
 
@@ -486,7 +486,7 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
     report({"event": "planned", "total": len(pending), "skipped": len(outcome.skipped), "jobs": outcome.jobs})
     job = {"course": str(course.root), "out": str(out.resolve()), "exercises": ids,
            "options": {"seed": seed, "timeout_s": timeout_s, "memory_mb": memory_mb,
-                       "require_sandbox": require_sandbox}}
+                       "require_sandbox": require_sandbox, "isolate": isolate}}
     scheduler = _Scheduler(job, command or worker_command(), jobs, report, outcome, specs, seed, out)
     try:
         scheduler.run([[(e.name, str(e.path.resolve())) for e in share] for share in round_robin(pending, jobs)])

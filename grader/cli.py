@@ -54,6 +54,13 @@ def main() -> None:
     `grade batch`, `grade verify`, `grade release OUT`."""
 
 
+def _isolate_option(function):
+    return click.option(
+        "--isolate", type=click.Choice(["submission", "exercise"]), default="submission", show_default=True,
+        help="One sandbox per submission, serving its exercises in turn and replaced as soon as an exercise "
+             "changes anything a later one could see; or one sandbox per exercise (slower).")(function)
+
+
 def _course_option(function):
     return click.option("--course", "course_root", type=click.Path(file_okay=False, path_type=Path),
                         help="The course folder (holding course.toml). Default: found from here upwards.")(function)
@@ -72,14 +79,16 @@ def _course_option(function):
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), help="Seconds each exercise may run in all.")
 @click.option("--memory", "memory_mb", type=click.IntRange(min=64), help="Memory (MB) a submission may use.")
 @click.option("--require-sandbox", is_flag=True, help="Refuse to grade if a sandbox wall is missing here.")
+@_isolate_option
 @_course_option
 def exercise_command(exercise: str, submission: Path | None, report_path: Path | None, no_report: bool,
                      as_json: bool, seed: int | None, timeout_s: float | None, memory_mb: int | None,
-                     require_sandbox: bool, course_root: Path | None) -> None:
+                     require_sandbox: bool, isolate: str, course_root: Path | None) -> None:
     from grader.local import grade_local  # noqa: PLC0415 - keeps `grade --help` fast
 
     exercise_ids = None if exercise == "all" else [exercise]
-    options = GradeOptions(seed=seed, timeout_s=timeout_s, memory_mb=memory_mb, require_sandbox=require_sandbox)
+    options = GradeOptions(seed=seed, timeout_s=timeout_s, memory_mb=memory_mb, require_sandbox=require_sandbox,
+                           isolate=isolate)
     try:
         course, result = grade_local(exercise_ids=exercise_ids, submission=submission, course_root=course_root,
                                 options=options)
@@ -169,10 +178,11 @@ def verify_command(junit_path: Path | None, seed: int | None, course_root: Path 
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), help="Seconds each exercise may run in all.")
 @click.option("--memory", "memory_mb", type=click.IntRange(min=64), help="Memory (MB) a submission may use.")
 @click.option("--require-sandbox", is_flag=True, help="Refuse to grade if a sandbox wall is missing here.")
+@_isolate_option
 @_course_option
 def batch_command(submissions: Path, out: Path, jobs: int | None, exercise_ids: tuple[str, ...], resume: bool,
                   seed: int | None, timeout_s: float | None, memory_mb: int | None, require_sandbox: bool,
-                  course_root: Path | None) -> None:
+                  isolate: str, course_root: Path | None) -> None:
     """Grade a class: every folder, .zip or notebook in SUBMISSIONS, into OUT."""
 
     from grader import batch  # noqa: PLC0415 - imports no torch: the workers do
@@ -190,7 +200,7 @@ def batch_command(submissions: Path, out: Path, jobs: int | None, exercise_ids: 
         with batch.ProgressBar(console) as progress:
             outcome = batch.run_batch(submissions, out, course, exercise_ids=list(exercise_ids) or None, jobs=jobs,
                                       resume=resume, seed=seed, timeout_s=timeout_s, memory_mb=memory_mb,
-                                      require_sandbox=require_sandbox, on_progress=progress)
+                                      require_sandbox=require_sandbox, isolate=isolate, on_progress=progress)
     except batch.BatchError as error:
         click.echo(f"grade batch: {error}", err=True)
         sys.exit(EXIT_GRADER_ERROR)

@@ -1,9 +1,10 @@
 """The grader's handle on the zygote and its sandboxes (trusted side).
 
 ``Zygote.start()`` launches the secret-free zygote as a fresh interpreter;
-call it before any solution or hidden suite is imported. Each
-``Sandbox`` is one forked child holding one submission's exercise; the grader
-talks to it in plain data, with a wall-clock budget it enforces itself.
+call it before any solution or hidden suite is imported. Each ``Sandbox``
+is one forked child, a room for one submission's exercises taken one at a
+time (``load``, requests, ``release``); the grader talks to it in plain
+data, with each exercise's wall-clock budget, which it enforces itself.
 Everything a sandbox can do wrong ends as a ``SandboxFailure`` with a verdict
 in plain words, never as a crash of the grader.
 """
@@ -27,6 +28,7 @@ from grader.limits import Limits
 from grader.results import SandboxStatus
 
 READY_TIMEOUT_S = 120.0
+CHECK_TIMEOUT_S = 2.0  # for a room to say what an exercise left behind
 _GRADER_PARENT = str(Path(grader.__file__).resolve().parent.parent)
 _BOOT = (
     "import sys; sys.path.append(sys.argv[2]); "
@@ -73,6 +75,7 @@ class Zygote:
     control: socket.socket
     stderr_path: Path
     ready: bool = False
+    forks: int = 0  # sandboxes (and canaries) forked so far
 
     @classmethod
     def start(cls) -> "Zygote":
@@ -115,6 +118,7 @@ class Zygote:
         return json.loads(reply)
 
     def fork(self, request: dict) -> tuple[int, Connection]:
+        self.forks += 1
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             pid = self._ask({"op": "fork", "parent_pid": os.getpid(), **request}, [theirs.fileno()])["pid"]
@@ -193,36 +197,68 @@ class Budget:
 
 @dataclass
 class Sandbox:
-    """One live sandbox holding one exercise file of one submission."""
+    """One live sandbox: a room for one submission's exercises, one at a time."""
 
     zygote: Zygote
     pid: int
     conn: Connection
     scratch: Path
     limits: Limits
-    budget: Budget
-    hello: dict
+    budget: Budget  # the current exercise's
+    walls: dict
+    tenant: str | None = None  # the exercise file loaded now
+    tenants_served: int = 0
     output: str = ""
     dropped: int = 0
     closed: bool = False
 
     @classmethod
-    def open(cls, zygote: Zygote, sources: dict[str, bytes], filename: str, limits: Limits,
-             budget: Budget, warm: tuple[str, ...] = ()) -> "Sandbox":
-        """Fork a sandbox with ``sources`` (file name -> bytes) as its scratch
-        folder and import ``filename`` in it. Raises SandboxFailure."""
+    def open(cls, zygote: Zygote, helpers: dict[str, bytes], limits: Limits, budget: Budget, *,
+             tenants: int = 1, warm: tuple[str, ...] = ()) -> "Sandbox":
+        """Fork a room whose scratch folder holds ``helpers`` (file name ->
+        bytes), able to serve ``tenants`` exercises. Raises SandboxFailure."""
         scratch = Path(tempfile.mkdtemp(prefix="torchgrade-"))
-        for name, data in sources.items():
+        for name, data in helpers.items():
             (scratch / name).write_bytes(data)
-        module = filename.removesuffix(".py")
-        pid, conn = zygote.fork({"mode": "submission", "scratch": str(scratch), "file": filename,
-                                 "module": module, "limits": limits.to_plain(), "warm": list(warm)})
-        sandbox = cls(zygote, pid, conn, scratch, limits, budget, hello={})
-        sandbox.hello = sandbox._receive(doing=f"importing {filename}")
-        if not sandbox.hello.get("loaded"):
-            sandbox.close()
-            raise SandboxFailure(*_import_verdict(filename, sandbox.hello.get("error", {})))
+        pid, conn = zygote.fork({"mode": "room", "scratch": str(scratch), "limits": limits.to_plain(),
+                                 "tenants": tenants, "warm": list(warm)})
+        sandbox = cls(zygote, pid, conn, scratch, limits, budget, walls={})
+        sandbox.walls = sandbox._receive(doing="starting the sandbox")
         return sandbox
+
+    def load(self, filename: str, source: bytes, budget: Budget) -> None:
+        """Import ``filename`` (written into scratch from ``source``) as the
+        room's exercise, spending ``budget``. Raises SandboxFailure."""
+        self.budget, self.tenant = budget, filename
+        self.tenants_served += 1
+        (self.scratch / filename).write_bytes(source)
+        reply = self.request({"op": "load", "module": filename.removesuffix(".py"), "file": filename},
+                             doing=f"importing {filename}")
+        if not reply.get("loaded"):
+            raise SandboxFailure(*_import_verdict(filename, reply.get("error", {})))
+
+    def release(self) -> list[str]:
+        """The exercise is done: remove its file and ask the room what it
+        changed that a later exercise could see. Dirt (or no answer) closes it."""
+        if self.closed:
+            return []
+        (self.scratch / self.tenant).unlink(missing_ok=True)
+        self.tenant = None
+        self.budget = Budget(min(self.limits.timeout_s, CHECK_TIMEOUT_S))
+        try:
+            dirt = self.request({"op": "check"}, doing="checking what the exercise left behind").get("dirt")
+        except SandboxFailure as failure:
+            dirt = [failure.message]
+        if type(dirt) is not list or not all(type(d) is str for d in dirt):
+            dirt = ["the sandbox sent back a malformed check"]
+        if dirt:
+            self.close()
+        return dirt
+
+    def take_output(self) -> tuple[str, int]:
+        """What the current exercise printed so far, and how much was dropped."""
+        output, dropped, self.output, self.dropped = self.output, self.dropped, "", 0
+        return output, dropped
 
     def request(self, message: dict, *, doing: str) -> dict:
         return self.request_encoded(_wire().encode(message), doing=doing)
@@ -268,7 +304,7 @@ class Sandbox:
             raise SandboxFailure("sandbox error", f"malformed reply while {doing}")
         self.output += reply.pop("output", "") if type(reply.get("output")) is str else ""
         if type(reply.get("dropped")) is int:
-            self.dropped = reply.pop("dropped")
+            self.dropped += max(0, reply.pop("dropped"))
         return reply
 
     def _death_verdict(self, doing: str) -> tuple[str, str]:

@@ -15,3 +15,7 @@ class GradeOptions:
     timeout_s: float | None = None  # overrides every exercise's limit
     memory_mb: int | None = None
     require_sandbox: bool = False
+    # "submission": one sandbox serves a submission's exercises in turn, retired
+    # as soon as an exercise changes anything a later one could see;
+    # "exercise": a sandbox of its own for every exercise (five forks, not one).
+    isolate: str = "submission"

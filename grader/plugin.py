@@ -2,8 +2,8 @@
 
 One pytest session grades many submissions: every hidden test is
 parametrized over the submissions, items are ordered submission by
-submission, and each (submission, exercise) gets its own sandbox, closed
-as soon as its last test ran. Results are gathered from reports by hooks;
+submission, and each submission's exercises are served by its own
+sandboxes (``student.Rooms``): one room in turn, or one per exercise. Results are gathered from reports by hooks;
 when a submission's last test ends, its ``SubmissionResult`` is handed to
 ``on_result`` (so a batch can write it at once).
 
@@ -29,7 +29,7 @@ from grader.isolation import SandboxFailure, Zygote
 from grader.limits import Limits
 from grader.recordings import MissingRecording
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
-from grader.student import StudentExercise
+from grader.student import Rooms, StudentExercise
 from grader.subjects import ReferenceSource
 from grader.submissions import Submission
 
@@ -43,6 +43,7 @@ def seed_for(seed: int, exercise_id: str, test_name: str) -> int:
 @dataclass
 class _SubmissionState:
     started: float
+    rooms: Rooms
     exercises: dict[str, StudentExercise] = field(default_factory=dict)
     tests: dict[str, list[TestResult]] = field(default_factory=dict)
 
@@ -51,10 +52,12 @@ class GradingPlugin:
     def __init__(self, course: Course, exercises: Sequence[ExerciseSpec], submissions: Sequence[Submission],
                  references: ReferenceSource, zygote: Zygote, seed: int, sandbox: SandboxStatus,
                  limits: Callable[[ExerciseSpec], Limits],
-                 on_result: Callable[[SubmissionResult], None]) -> None:
+                 on_result: Callable[[SubmissionResult], None], share_rooms: bool = True) -> None:
         self.course, self.exercises, self.submissions = course, list(exercises), list(submissions)
         self.references, self.zygote, self.seed, self.sandbox = references, zygote, seed, sandbox
-        self.limits, self.on_result = limits, on_result
+        self.limits, self.on_result, self.share_rooms = limits, on_result, share_rooms
+        # Every room can serve every exercise: warm what any of them needs.
+        self.warm = ("optim",) if any("optim" in spec.needs for spec in exercises) else ()
         self._by_suite = {spec.suite.resolve(): spec for spec in exercises}
         self._by_path: dict[Path, ExerciseSpec | None] = {}
         self._states: dict[int, _SubmissionState] = {}
@@ -96,8 +99,7 @@ class GradingPlugin:
         state = self._state(tg_submission)
         if exercise.id not in state.exercises:
             state.exercises[exercise.id] = StudentExercise(
-                self.submissions[tg_submission], exercise, self.zygote, self.limits(exercise),
-                warm=("optim",) if "optim" in exercise.needs else ())
+                self.submissions[tg_submission], exercise, state.rooms, self.limits(exercise))
         return state.exercises[exercise.id]
 
     @pytest.fixture
@@ -136,10 +138,14 @@ class GradingPlugin:
         index, spec = self._submission_index(item), self._exercise_of(item)
         next_index = self._submission_index(nextitem) if nextitem else None
         next_spec = self._exercise_of(nextitem) if nextitem else None
-        if (next_index, next_spec) != (index, spec):
-            self._state(index).exercises.get(spec.id) and self._state(index).exercises[spec.id].close()
-        if next_index != index:
+        state = self._state(index)
+        if next_index != index:  # the submission's last exercise: nothing comes after it in the room
+            state.rooms.close()
+            if spec.id in state.exercises:
+                state.exercises[spec.id].close()
             self._finish(index)
+        elif next_spec != spec and spec.id in state.exercises:
+            state.exercises[spec.id].close()
 
     def _record(self, item: pytest.Item, call: pytest.CallInfo, passed: bool) -> None:
         marker = item.get_closest_marker("points")
@@ -178,9 +184,7 @@ class GradingPlugin:
     def finish_all(self) -> None:
         """Close whatever an interrupted session left open."""
         for index in list(self._states):
-            for runner in self._states[index].exercises.values():
-                runner.close()
-            self._states.pop(index)
+            self._states.pop(index).rooms.close()
 
     def _visibility(self, item: pytest.Item) -> str:
         for visibility in ("public", "hidden"):
@@ -190,7 +194,9 @@ class GradingPlugin:
 
     def _state(self, index: int) -> _SubmissionState:
         if index not in self._states:
-            self._states[index] = _SubmissionState(started=time.monotonic())
+            rooms = Rooms(self.submissions[index], self.zygote, tenants=len(self.exercises), warm=self.warm,
+                          share=self.share_rooms)
+            self._states[index] = _SubmissionState(started=time.monotonic(), rooms=rooms)
         return self._states[index]
 
     def _exercise_of(self, item: pytest.Item) -> ExerciseSpec | None:

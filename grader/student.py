@@ -1,17 +1,24 @@
-"""The student's side of one exercise: a subject that lives in a sandbox.
+"""The student's side of a submission: its exercises, served by sandboxes.
 
-``StudentExercise`` owns the sandbox(es) of one submission's exercise and its
-wall-clock budget. A sandbox that crashes or exits is replaced for the next
-test (so later tests are graded honestly); an import error, a missing file or
-a spent time budget fails every remaining test at once.
+``Rooms`` owns one submission's sandboxes. By default one room serves the
+submission's exercises one after another: after each exercise the room
+says what it changed that a later exercise could see (``tripwires``), and
+any change, or a death, retires it, so the next exercise starts in a fresh
+room as if the previous one were absent. ``share=False`` (``--isolate
+exercise``) gives every exercise a room of its own.
+
+``StudentExercise`` is one exercise of one submission, with its wall-clock
+budget. A room that crashes or exits is replaced for the next test (so
+later tests are graded honestly); an import error, a missing file or a
+spent time budget fails every remaining test at once.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from grader.catalogue import ExerciseSpec
 from grader import wire
+from grader.catalogue import ExerciseSpec
 from grader.isolation import Budget, Sandbox, SandboxFailure, Zygote
 from grader.limits import Limits
 from grader.protocol import Reply, Request
@@ -22,18 +29,55 @@ _STICKY_VERDICTS = {"not submitted", "import error", "time limit"}
 
 
 @dataclass
+class Rooms:
+    """The sandboxes of one submission."""
+
+    submission: Submission
+    zygote: Zygote
+    tenants: int = 1  # how many exercises one room may serve (its CPU-time limit grows with it)
+    warm: tuple[str, ...] = ()  # zygote features every room needs (e.g. "optim")
+    share: bool = True
+    room: Sandbox | None = None
+    opened: int = 0
+
+    def room_for(self, limits: Limits, budget: Budget) -> Sandbox:
+        """A live, empty room with these limits: the current one, or a fresh one."""
+        room = self.room
+        if room is None or room.closed or room.limits != limits or room.tenant is not None:
+            self.close()
+            room = self.room = Sandbox.open(self.zygote, self.submission.helper_sources(), limits, budget,
+                                            tenants=self.tenants if self.share else 1, warm=self.warm)
+            self.opened += 1
+        return room
+
+    def leave(self, room: Sandbox) -> list[str]:
+        """An exercise is done with ``room``: what it left behind (then the room is retired)."""
+        if room is not self.room or room.closed:
+            return []
+        if not self.share:
+            self.close()
+            return []
+        return room.release()
+
+    def close(self) -> None:
+        if self.room is not None:
+            self.room.close()
+            self.room = None
+
+
+@dataclass
 class StudentExercise:
     submission: Submission
     exercise: ExerciseSpec
-    zygote: Zygote
+    rooms: Rooms
     limits: Limits
-    warm: tuple[str, ...] = ()
     budget: Budget = field(init=False)
     sandbox: Sandbox | None = None
     failure: SandboxFailure | None = None  # sticky: every later request fails with it
     restarts: int = 0
     output: str = ""
     dropped: int = 0
+    left_behind: tuple[str, ...] = ()  # what the exercise changed in its room (see tripwires)
 
     def __post_init__(self) -> None:
         self.budget = Budget(self.limits.timeout_s)
@@ -57,10 +101,11 @@ class StudentExercise:
             header = wire.encode({"op": "many", "count": len(requests)})
             reply = sandbox.request_encoded(header, *(r.encoded for r in requests), doing=doing)
         except SandboxFailure as failure:
-            self._collect(sandbox)
             if failure.verdict in _STICKY_VERDICTS:
                 self.failure = failure
             raise
+        finally:
+            self._collect(sandbox)
         replies = reply.get("replies")
         if type(replies) is not list or len(replies) != len(requests) or not all(type(r) is dict for r in replies):
             sandbox.close()
@@ -78,26 +123,29 @@ class StudentExercise:
                 self.failure = SandboxFailure("crashed", "the submission's sandbox died too many times; not restarting it")
                 raise self.failure
         try:
-            sources = self.submission.sources_for(self.exercise.filename)  # a notebook that is no module fails here
-            self.sandbox = Sandbox.open(self.zygote, sources, self.exercise.filename, self.limits,
-                                        self.budget, warm=self.warm)
+            source = self.submission.module_source(self.exercise.filename)  # a notebook that is no module fails here
+            self.sandbox = self.rooms.room_for(self.limits, self.budget)
+            self.sandbox.load(self.exercise.filename, source, self.budget)
         except SandboxFailure as failure:
             if failure.verdict != "crashed" or self.restarts >= MAX_RESTARTS:
                 self.failure = failure  # importing again would fail the same way
             raise
+        finally:
+            if self.sandbox is not None:
+                self._collect(self.sandbox)
         return self.sandbox
 
     def _collect(self, sandbox: Sandbox) -> None:
-        if sandbox.output:
-            self.output += sandbox.output
-            sandbox.output = ""
-        self.dropped += sandbox.dropped
-        sandbox.dropped = 0
+        output, dropped = sandbox.take_output()
+        self.output += output
+        self.dropped += dropped
 
     def close(self) -> None:
+        """The exercise's last test ran: hand its room back."""
         if self.sandbox is not None:
-            self.sandbox.close()
+            self.left_behind = tuple(self.rooms.leave(self.sandbox))
             self._collect(self.sandbox)
+            self.sandbox = None
 
     def notes(self) -> tuple[str, ...]:
         notes = []
@@ -106,4 +154,7 @@ class StudentExercise:
                          f"{self.limits.output_kb} KB were dropped")
         if self.restarts:
             notes.append(f"the sandbox was restarted {self.restarts} time(s) after it died")
+        if self.left_behind:
+            notes.append("this exercise changed its sandbox in ways a later exercise could see ("
+                         + "; ".join(self.left_behind[:3]) + "): the next exercise was graded in a fresh sandbox")
         return tuple(notes)

@@ -39,8 +39,13 @@ class Submission:
     # canonical name: that exercise fails with an import error saying so.
     file_problems: Mapping[str, str] = field(default_factory=dict)
 
-    def sources_for(self, filename: str) -> dict[str, bytes] | None:
-        """The scratch folder's contents for grading ``filename``, or None if not
+    def helper_sources(self) -> dict[str, bytes]:
+        """The helper modules a sandbox's scratch folder holds, by file name."""
+        return {helper.name: helper.read_bytes() for helper in self.helpers[:MAX_SOURCE_FILES]
+                if helper.name not in self.files and helper.stat().st_size <= MAX_SOURCE_BYTES}
+
+    def module_source(self, filename: str) -> bytes | None:
+        """The module a sandbox imports for ``filename``, or None if not
         submitted. Raises ``SandboxFailure`` (an import error) if the submitted
         file cannot become a module."""
         path = self.files.get(filename)
@@ -50,13 +55,8 @@ class Submission:
             from grader.isolation import SandboxFailure  # noqa: PLC0415
 
             raise SandboxFailure("import error", self.file_problems[filename])
-        sources = {}
-        for helper in self.helpers[:MAX_SOURCE_FILES]:
-            if helper.name != filename and helper.stat().st_size <= MAX_SOURCE_BYTES:
-                sources[helper.name] = helper.read_bytes()
         module = self.sources[filename] if filename in self.sources else path.read_bytes()
-        sources[filename] = module[:MAX_SOURCE_BYTES * 4]
-        return sources
+        return module[:MAX_SOURCE_BYTES * 4]
 
 
 def from_path(path: Path, exercise_filenames: Sequence[str], *, name: str | None = None) -> Submission:

@@ -290,7 +290,7 @@ def test_entries_become_submissions_or_problems(tmp_path):
                    tmp_path / "alice.ipynb")
     alice = from_entry(tmp_path / "alice.ipynb", EXERCISES, name="alice", unpack_to=tmp_path / "u5")
     assert alice.problem is None and list(alice.files) == EXERCISES  # each graded from the names it defines
-    assert b"return w * x + b" in alice.sources_for("exercise1.py")["exercise1.py"]
+    assert b"return w * x + b" in alice.module_source("exercise1.py")
     (tmp_path / "lone.py").write_text("x = 1\n")
     assert "is a single Python file" in from_entry(tmp_path / "lone.py", EXERCISES, name="l",
                                                    unpack_to=tmp_path / "u6").problem

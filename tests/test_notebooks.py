@@ -165,8 +165,8 @@ def test_in_a_folder_python_files_win_and_named_notebooks_answer_their_exercise(
     write_notebook(tmp_path / ".ipynb_checkpoints" / "exercise4-checkpoint.ipynb", MODEL)
     found = from_entry(tmp_path, EXERCISES, name="s", unpack_to=tmp_path.parent / "unused")
     assert found.files == {"exercise1.py": tmp_path / "exercise1.py", "exercise3.py": tmp_path / "exercise3.ipynb"}
-    assert found.sources_for("exercise1.py")["exercise1.py"] == MODEL.encode()
-    assert b"return w * x + b" in found.sources_for("exercise3.py")["exercise3.py"]
+    assert found.module_source("exercise1.py") == MODEL.encode()
+    assert b"return w * x + b" in found.module_source("exercise3.py")
 
 
 def test_a_notebook_named_after_an_exercise_not_graded_answers_nothing(tmp_path):

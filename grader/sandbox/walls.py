@@ -498,12 +498,12 @@ def _highest_open_fd() -> int:
         return 2
 
 
-def _apply_rlimits(limits: Limits, *, fork_walled_elsewhere: bool) -> list[str]:
+def _apply_rlimits(limits: Limits, *, fork_walled_elsewhere: bool, cpu_s: int) -> list[str]:
     """Set every limit; return plain-words lines for the ones that failed."""
     missing = []
     vm_bytes = _address_space_bytes()
     wanted = {
-        "RLIMIT_CPU": (limits.cpu_s, limits.cpu_s + 1),
+        "RLIMIT_CPU": (cpu_s, cpu_s + 1),
         "RLIMIT_FSIZE": (limits.file_size_mb * _MIB,) * 2,
         "RLIMIT_NOFILE": (max(limits.open_files, _highest_open_fd() + 1),) * 2,
         "RLIMIT_CORE": (0, 0),
@@ -542,7 +542,7 @@ def _apply_rlimits(limits: Limits, *, fork_walled_elsewhere: bool) -> list[str]:
 # --------------------------------------------------------------------------
 # The walls, in order
 # --------------------------------------------------------------------------
-def apply_walls(scratch_dir: str, limits: Limits, readable: tuple[str, ...]) -> WallReport:
+def apply_walls(scratch_dir: str, limits: Limits, readable: tuple[str, ...], *, cpu_s: int | None = None) -> WallReport:
     """Wall in the calling (freshly forked, single-threaded) child: rlimits,
     no-new-privs, Landlock (read-only ``readable``, read-write
     ``scratch_dir``, no TCP, no signals or abstract unix sockets out of the
@@ -551,7 +551,8 @@ def apply_walls(scratch_dir: str, limits: Limits, readable: tuple[str, ...]) -> 
 
     A wall the platform lacks is skipped and named in ``missing``; this never
     raises for a missing wall. It raises only when ``scratch_dir`` is not a
-    folder (our bug, not the machine's).
+    folder (our bug, not the machine's). ``cpu_s``: the CPU-time limit, if
+    not the one exercise's ``limits.cpu_s`` (a room serves several).
     """
     if not os.path.isdir(scratch_dir):
         raise FileNotFoundError(errno.ENOENT, "scratch folder does not exist", scratch_dir)
@@ -563,7 +564,8 @@ def apply_walls(scratch_dir: str, limits: Limits, readable: tuple[str, ...]) -> 
     missing: list[str] = []
 
     if hasattr(resource, "setrlimit"):
-        rlimit_problems = _apply_rlimits(limits, fork_walled_elsewhere=not isinstance(seccomp, str))
+        rlimit_problems = _apply_rlimits(limits, fork_walled_elsewhere=not isinstance(seccomp, str),
+                                         cpu_s=limits.cpu_s if cpu_s is None else cpu_s)
         missing += rlimit_problems
         if not rlimit_problems:
             applied.append("rlimits")

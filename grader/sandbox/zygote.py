@@ -8,17 +8,31 @@ fork.
 
 Control protocol (an AF_UNIX SOCK_SEQPACKET socket, JSON messages):
   zygote -> grader  {"ready": true, "pid": ...} once warm
-  grader -> zygote  {"op": "fork", "mode": "submission"|"canary", ...} with
+  grader -> zygote  {"op": "fork", "mode": "room"|"canary", ...} with
                     one fd (the sandbox's end of its data socket)
                     -> {"pid": child_pid}
   grader -> zygote  {"op": "reap", "pid": p} -> {"status": wait_status}
 The zygote exits when the grader closes the socket, and dies with it
 (PR_SET_PDEATHSIG); each sandbox dies with the zygote the same way.
+
+A sandbox is a room for one submission's exercises, one at a time (data
+socket, ``grader.wire`` frames):
+  room -> grader    {"walls": [...], "missing": [...]} once walled in
+  grader -> room    {"op": "load", "module": "exercise3", "file": "exercise3.py"}
+                    -> {"loaded": bool, "error": {...}}: the exercise's file,
+                    which the grader wrote into scratch, is imported
+  grader -> room    call / inspect / many requests (``executor``) for it
+  grader -> room    {"op": "check"} once the exercise is done (the grader has
+                    removed its file) -> {"dirt": [...]}: what it changed
+                    that a later exercise could see (``tripwires``); any
+                    dirt and the grader retires the room
 """
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import gc
+import importlib
 import importlib.util
 import json
 import os
@@ -31,7 +45,7 @@ import torch
 
 from grader import wire
 from grader.limits import Limits
-from grader.sandbox import executor, walls
+from grader.sandbox import executor, tripwires, walls
 
 _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -78,9 +92,16 @@ def main(control_fd: int) -> None:
             control.send(json.dumps({"pid": pid}).encode())
 
 
+# Holds the baseline rooms compare themselves with (a list, so that taking a
+# new one does not rebind a name in this watched module).
+_baseline: list[tripwires.NamespaceBaseline] = []
+
+
 def _settle() -> None:
-    """After a warm-up: freeze what it made (forked children then share these
-    pages instead of copying them on gc) and back it with huge pages."""
+    """After a warm-up: take the baseline rooms compare themselves with,
+    freeze what it made (forked children then share these pages instead of
+    copying them on gc) and back it with huge pages."""
+    _baseline[:] = [tripwires.NamespaceBaseline.take()]
     gc.collect()
     gc.freeze()
     _collapse_into_huge_pages()
@@ -182,7 +203,7 @@ def _child(fd: int, request: dict, readable: tuple[str, ...], base_path: list[st
         os.environ.update({"HOME": scratch, "TMPDIR": scratch, "PATH": "/usr/bin:/bin",
                            "OMP_NUM_THREADS": "1", "LANG": "C.UTF-8"})
         limits = Limits.from_plain(request["limits"])
-        report = walls.apply_walls(scratch, limits, readable)
+        report = walls.apply_walls(scratch, limits, readable, cpu_s=limits.cpu_s * max(1, int(request.get("tenants", 1))))
         sys.path[:] = [scratch, *base_path]
         sys.dont_write_bytecode = True
         conn = Connection(fd)
@@ -212,6 +233,7 @@ class CappedOutput:
 
     def __init__(self, limit: int) -> None:
         self.limit, self.kept, self.dropped, self._parts = limit, 0, 0, []
+        self._reported = 0
 
     def write(self, text: str) -> int:
         text = str(text)
@@ -229,32 +251,55 @@ class CappedOutput:
         return False
 
     def take(self) -> dict:
+        """What was written, and how much was dropped, since the last take."""
         text, self._parts = "".join(self._parts), []
-        return {"output": text, "dropped": self.dropped}
+        dropped, self._reported = self.dropped - self._reported, self.dropped
+        return {"output": text, "dropped": dropped}
 
 
 def _serve(conn: Connection, request: dict, limits: Limits, report: walls.WallReport) -> None:
+    """Serve one submission's exercises, one at a time, until told to exit."""
+    scratch = request["scratch"]
+    tenants = max(1, int(request.get("tenants", 1)))
     output = CappedOutput(limits.output_kb * 1024)
     sys.stdout = sys.stderr = output
-    path = os.path.join(request["scratch"], request["file"])
-    hello: dict = {"walls": list(report.applied), "missing": list(report.missing)}
-    try:
-        module = _import(request["module"], path)
-        hello["loaded"] = True
-    except BaseException as error:  # noqa: BLE001 - any failure at import is a verdict
-        module, hello["loaded"], hello["error"] = None, False, executor.describe_exception(error, path)
-    _send(conn, {**hello, **output.take()})
-    if module is None:
-        return
+    room = tripwires.RoomBaseline.take(scratch)
+    _send(conn, {"walls": list(report.applied), "missing": list(report.missing)})
+    module, names = None, ()
     max_request = limits.reply_mb << 20
     while True:
         request = wire.decode(conn.recv_bytes(max_request))
-        if request["op"] == "exit":
+        op = request["op"]
+        if op == "exit":
             return
-        if request["op"] == "many" and "count" in request:  # the requests follow, one frame each
-            request = {"op": "many", "requests": [wire.decode(conn.recv_bytes(max_request))
-                                                  for _ in range(min(int(request["count"]), 1000))]}
-        reply = executor.run_request(module, request)
+        if op == "load":
+            room.restore_random_state()
+            importlib.invalidate_caches()
+            path = os.path.join(scratch, request["file"])
+            names = (request["module"],)
+            reply: dict = {}
+            try:
+                module, reply["loaded"] = _import(request["module"], path), True
+            except BaseException as error:  # noqa: BLE001 - any failure at import is a verdict
+                module, reply["loaded"], reply["error"] = None, False, executor.describe_exception(error, path)
+        elif op == "check":  # the exercise is over: what did it leave behind?
+            module = None
+            room.forget_student_modules(names)
+            gc.collect()
+            reply = {"dirt": _baseline[0].dirt() + room.dirt(cpu_limit_s=tenants * limits.cpu_s,
+                                                          cpu_needed_s=limits.cpu_s, memory_mb=limits.memory_mb)}
+            _send(conn, {**reply, **output.take()})
+            output = CappedOutput(limits.output_kb * 1024)  # each exercise gets its own share
+            sys.stdout = sys.stderr = output
+            room = dataclasses.replace(room, streams=(sys.stdin, output, output))
+            continue
+        elif module is None:
+            reply = {"error": {"type": "BadRequest", "message": "no exercise is loaded", "kind": "grader"}}
+        else:
+            if op == "many" and "count" in request:  # the requests follow, one frame each
+                request = {"op": "many", "requests": [wire.decode(conn.recv_bytes(max_request))
+                                                      for _ in range(min(int(request["count"]), 1000))]}
+            reply = executor.run_request(module, request)
         _send(conn, {**reply, **output.take()})
 
 

@@ -1,0 +1,414 @@
+"""Tripwires: does a sandbox still look as it did before an exercise ran in it?
+
+A sandbox (a "room") grades one submission's exercises one after another,
+so that a class costs one fork per submission instead of one per exercise.
+Between two exercises the room compares everything a later exercise's code
+could observe with a baseline: torch's global settings and hook stacks, the
+namespaces of torch, the standard library and the room's own machinery
+(identity of every value, and the code of every Python function in them),
+interpreter hooks, threads, signal handlers and timers, open files, the
+scratch folder, memory and CPU used. Any difference ("dirt") retires the
+room: the next exercise gets a fresh one, as if the previous were absent.
+
+What no tripwire can see is a change made below Python (ctypes writing
+memory, a kernel registered into torch's C++ dispatcher). That can only
+change answers computed inside this submission's own room, and every answer
+is compared outside it, so it can lower this student's marks, never raise
+them or touch another submission; ``--isolate exercise`` gives each exercise
+its own room for courses that want that guarantee too.
+
+The namespace baseline is taken in the zygote (every room inherits it);
+the process baseline in each room, after its walls are up.
+"""
+from __future__ import annotations
+
+import ctypes
+import functools
+import gc
+import operator
+import os
+import random
+import resource
+import signal
+import sys
+import threading
+import types
+import _thread
+import warnings
+from dataclasses import dataclass
+
+import torch
+
+# Modules whose namespaces a later exercise's code, or the room's own
+# serving code, reads: by exact name, or every loaded module under a prefix.
+WATCHED_MODULES = (
+    "builtins", "math", "cmath", "operator", "functools", "itertools", "random", "copy", "numbers",
+    "collections", "types", "json", "struct", "io", "traceback", "importlib", "warnings",
+    "multiprocessing.connection", "safetensors", "safetensors.torch",
+    "grader.wire", "grader.sandbox.executor", "grader.sandbox.zygote", "grader.sandbox.tripwires",
+    "torch", "torch._C", "torch._C._nn", "torch._C._linalg", "torch._C._special", "torch._tensor",
+    "torch.functional", "torch.random", "torch.serialization", "torch.overrides", "torch.linalg", "torch.special",
+)
+WATCHED_PREFIXES = ("torch.nn.", "torch.autograd.", "torch.optim.", "torch.testing.", "torch.func.")
+WATCHED_PACKAGES = ("torch.nn", "torch.autograd", "torch.optim", "torch.testing", "torch.func")
+# How much more address space or CPU an exercise may leave behind before the
+# room is retired (honest exercises leave a few MB and milliseconds).
+MAX_GROWTH_MB = 64
+
+
+def watched_modules() -> list[types.ModuleType]:
+    names = [*WATCHED_MODULES, *WATCHED_PACKAGES,
+             *(n for n in list(sys.modules) if n.startswith(WATCHED_PREFIXES))]
+    return [m for m in (sys.modules.get(n) for n in names) if isinstance(m, types.ModuleType)]
+
+
+def _namespaces(modules: list[types.ModuleType]) -> list[tuple[str, dict]]:
+    """Each watched module's dict, and the dict of every class it defines."""
+    spaces = []
+    for module in modules:
+        namespace = vars(module)
+        spaces.append((module.__name__, namespace))
+        for value in list(namespace.values()):
+            if isinstance(value, type) and getattr(value, "__module__", None) == module.__name__:
+                spaces.append((f"{module.__name__}.{value.__qualname__}", value.__dict__))
+    return spaces
+
+
+def torch_settings() -> tuple[tuple[str, object], ...]:
+    """Torch's process-wide switches and hook stacks, as comparable values."""
+    module_hooks = sys.modules["torch.nn.modules.module"]
+    settings = [
+        ("default dtype", torch.get_default_dtype()),
+        ("grad mode", torch.is_grad_enabled()),
+        ("inference mode", torch.is_inference_mode_enabled()),
+        ("anomaly detection", torch.is_anomaly_enabled()),
+        ("deterministic algorithms", torch.are_deterministic_algorithms_enabled()),
+        ("threads", torch.get_num_threads()),
+        ("float32 matmul precision", torch.get_float32_matmul_precision()),
+        ("torch function modes", torch._C._len_torch_function_stack()),
+        ("torch dispatch modes", torch._C._len_torch_dispatch_stack()),
+        ("saved tensor hooks", torch._C._autograd._top_saved_tensors_default_hooks(False) is not None),
+    ]
+    if hasattr(torch, "get_default_device"):
+        settings.append(("default device", str(torch.get_default_device())))
+    settings += [(f"global module hooks {name}", len(value)) for name, value in vars(module_hooks).items()
+                 if name.startswith("_global_") and isinstance(value, dict)]
+    optimizer = sys.modules.get("torch.optim.optimizer")
+    if optimizer is not None:
+        settings += [(f"global optimizer hooks {name}", len(value)) for name, value in vars(optimizer).items()
+                     if name.startswith("_global_") and isinstance(value, dict)]
+    return tuple(settings)
+
+
+def interpreter_hooks() -> tuple[tuple[str, object], ...]:
+    """Hooks through which code keeps running after it returned."""
+    return (
+        ("sys.settrace", sys.gettrace()), ("sys.setprofile", sys.getprofile()),
+        ("threading.settrace", getattr(threading, "_trace_hook", None)),
+        ("threading.setprofile", getattr(threading, "_profile_hook", None)),
+        ("sys.excepthook", sys.excepthook), ("sys.unraisablehook", sys.unraisablehook),
+        ("sys.displayhook", sys.displayhook), ("sys.breakpointhook", sys.breakpointhook),
+        ("sys.meta_path", tuple(sys.meta_path)), ("sys.path_hooks", tuple(sys.path_hooks)),
+        ("recursion limit", sys.getrecursionlimit()), ("switch interval", sys.getswitchinterval()),
+        ("gc enabled", gc.isenabled()), ("gc thresholds", gc.get_threshold()), ("gc callbacks", tuple(gc.callbacks)),
+        ("warnings filters", tuple(warnings.filters)), ("warnings.showwarning", warnings.showwarning),
+        ("async generator hooks", tuple(sys.get_asyncgen_hooks())),
+        ("a function, class or object rewritten in place", _audited[0]),
+        ("audit hooks", _audited[1]),
+    )
+
+
+# What the audit hook below saw: assignments that rewrite an existing object
+# in place (a function's code or defaults, a class's bases, an object's
+# class), which no namespace comparison can see, and audit hooks added.
+# A list, so that counting never rebinds a name in this watched module.
+_REWRITES = frozenset({"__code__", "__defaults__", "__kwdefaults__", "__bases__", "__class__"})
+_audited = [0, 0]  # rewrites, audit hooks added
+
+
+def _audit(event: str, args: tuple) -> None:
+    if event == "object.__setattr__":
+        if len(args) > 1 and args[1] in _REWRITES:
+            _audited[0] += 1
+    elif event == "sys.addaudithook":
+        _audited[1] += 1
+
+
+@dataclass(frozen=True)
+class NamespaceBaseline:
+    """Taken once in the zygote; forked rooms compare themselves with it.
+
+    Comparing ~25,000 values would touch (and so copy, in a forked room)
+    thousands of pages. Instead each namespace's dict version tag (PEP 509,
+    read in place, CPython 3.10-3.13; checked to work before it is trusted)
+    says whether it changed at all, and only a changed one is compared.
+    """
+
+    spaces: tuple[tuple[str, dict, tuple, tuple], ...]  # where, dict, its keys, its values
+    versions: tuple[int, ...] | None  # each dict's version tag, or None where they cannot be read
+    modules: tuple[tuple[str, types.ModuleType], ...]
+    settings: tuple[tuple[str, object], ...]
+    hooks: tuple[tuple[str, object], ...]
+
+    @classmethod
+    def take(cls) -> "NamespaceBaseline":
+        if not getattr(sys, "_torchgrade_audit", False):  # an audit hook cannot be removed: add ours once
+            sys.addaudithook(_audit)
+            sys._torchgrade_audit = True
+        modules = watched_modules()
+        spaces = [(where, d) for where, d in ((w, _underlying_dict(n)) for w, n in _namespaces(modules))
+                  if d is not None]
+        return cls(
+            spaces=tuple((where, d, tuple(d), tuple(d.values())) for where, d in spaces),
+            versions=_versions([d for _, d in spaces]) if _dict_versions_work() else None,
+            modules=tuple((m.__name__, m) for m in modules),
+            settings=torch_settings(),
+            hooks=interpreter_hooks(),
+        )
+
+    def dirt(self) -> list[str]:
+        found = [f"torch's {name} changed" for (name, before), (_, now) in zip(self.settings, torch_settings())
+                 if before != now]
+        found += [f"{name} changed" for (name, before), (_, now) in zip(self.hooks, interpreter_hooks())
+                  if not _same(before, now)]
+        found += [f"sys.modules[{name!r}] was replaced" for name, module in self.modules
+                  if sys.modules.get(name) is not module]
+        if self.versions is None:
+            suspects = self.spaces
+        else:
+            now = _versions([d for _, d, _, _ in self.spaces])
+            suspects = [space for space, before, after in zip(self.spaces, self.versions, now) if before != after]
+        for where, namespace, keys, values in suspects:
+            changed = _changed_keys(namespace, keys, values)
+            if changed:
+                found.append(f"{where} was changed ({', '.join(changed[:3])})")
+        return found
+
+
+def _underlying_dict(namespace) -> dict | None:
+    """A class's ``__dict__`` is a read-only proxy: the dict behind it."""
+    if isinstance(namespace, dict):
+        return namespace
+    return next((r for r in gc.get_referents(namespace) if isinstance(r, dict)), None)
+
+
+_VERSION_OFFSET = 3 * ctypes.sizeof(ctypes.c_ssize_t)  # PyDictObject: refcount, type, ma_used, ma_version_tag
+
+
+def _versions(dicts: list[dict]) -> tuple[int, ...]:
+    read = ctypes.c_uint64.from_address
+    return tuple(read(id(d) + _VERSION_OFFSET).value for d in dicts)
+
+
+def _dict_versions_work() -> bool:
+    """Whether this interpreter keeps a version tag where we read it, that
+    changes on every kind of change (it does on CPython 3.10-3.13)."""
+    if sys.implementation.name != "cpython" or ctypes.sizeof(ctypes.c_uint64) != ctypes.sizeof(ctypes.c_ssize_t):
+        return False
+    probe: dict = {"a": 1}
+    seen = [_versions([probe])[0]]
+    for change in (lambda d: d.__setitem__("a", 2), lambda d: d.__setitem__("b", 1), lambda d: d.pop("a")):
+        change(probe)
+        seen.append(_versions([probe])[0])
+    return len(set(seen)) == len(seen) and ctypes.c_ssize_t.from_address(id(probe) + 16).value == len(probe)
+
+
+def _same(before: object, now: object) -> bool:
+    """Identity, except for plain values (which may be equal copies)."""
+    if type(before) is tuple and type(now) is tuple:
+        return len(before) == len(now) and all(map(_same, before, now))
+    return before is now or (type(before) in _PLAIN and type(now) is type(before) and before == now)
+
+
+_PLAIN = (int, float, bool, str)
+
+
+def _changed_keys(namespace: dict, keys: tuple, values: tuple) -> list[str]:
+    """Keys removed or rebound; a key added is dirt unless it is a submodule
+    (importing ``torch.distributions`` adds it to ``torch``'s namespace)."""
+    changed = [key for key, value in zip(keys, values) if namespace.get(key, _MISSING) is not value]
+    known = set(keys)
+    changed += [key for key, value in list(namespace.items())
+                if key not in known and not isinstance(value, types.ModuleType) and key != "__warningregistry__"]
+    return [str(key) for key in changed]
+
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class RoomBaseline:
+    """The room's own process state, taken after its walls went up."""
+
+    scratch: str
+    cwd: str
+    environ: dict[str, str]
+    threads: int
+    fds: tuple[int, ...]
+    signals: tuple[object, ...]
+    itimers: tuple[tuple[float, float], ...]
+    sigmask: frozenset
+    files: tuple[tuple[str, int, int], ...]
+    heap: int
+    streams: tuple[object, object, object]
+    modules: int  # how many sys.modules held (new ones are appended: dicts keep order)
+    torch_rng: torch.Tensor
+    python_rng: object
+
+    @classmethod
+    def take(cls, scratch: str) -> "RoomBaseline":
+        return cls(scratch=scratch, cwd=os.getcwd(), environ=dict(os.environ), threads=_threads(), fds=_fds(),
+                   signals=_signal_handlers(), itimers=_itimers(), sigmask=_sigmask(), files=_files(scratch),
+                   heap=_heap_bytes(), streams=(sys.stdin, sys.stdout, sys.stderr),
+                   modules=len(sys.modules), torch_rng=torch.random.get_rng_state(),
+                   python_rng=random.getstate())
+
+    def restore_random_state(self) -> None:
+        """Every exercise starts from the same random state, as in a fresh room."""
+        torch.random.set_rng_state(self.torch_rng)
+        random.setstate(self.python_rng)
+
+    def dirt(self, *, cpu_limit_s: float, cpu_needed_s: float, memory_mb: int) -> list[str]:
+        """What changed since the room was walled in. ``cpu_needed_s``: what the
+        next exercise must still have under the room's ``cpu_limit_s``."""
+        found = []
+        if os.getcwd() != self.cwd:
+            found.append("the working directory changed")
+        if dict(os.environ) != self.environ:
+            found.append("environment variables changed")
+        if _threads() != self.threads:
+            found.append("a thread is still running")
+        if _fds() != self.fds:
+            found.append("files were left open")
+        if _signal_handlers() != self.signals:
+            found.append("a signal handler was installed")
+        if _itimers() != self.itimers:
+            found.append("a timer (alarm, setitimer) is set")
+        if _sigmask() != self.sigmask:
+            found.append("signals were blocked")
+        if _files(self.scratch) != self.files:
+            found.append("files in the scratch folder were written or removed")
+        if (sys.stdin, sys.stdout, sys.stderr) != self.streams:
+            found.append("sys.stdin/stdout/stderr were replaced")
+        if _heap_bytes() - self.heap > min(MAX_GROWTH_MB, memory_mb // 4) << 20:
+            found.append("memory was kept after the exercise ended")
+        if cpu_limit_s - sum(os.times()[:2]) < cpu_needed_s:
+            found.append("too much CPU time was used for another exercise to run here")
+        if len(sys.modules) < self.modules:
+            found.append("modules were removed from sys.modules")
+        planted = [name for name, module in self._new_modules() if not _importable_module(module)]
+        if planted:
+            found.append(f"a module was planted in sys.modules ({', '.join(sorted(planted)[:3])})")
+        return found
+
+    def forget_student_modules(self, names: tuple[str, ...]) -> None:
+        """Drop the exercise's module and every module imported from scratch,
+        so the next exercise imports its own fresh copies (as in a fresh room)."""
+        for name, module in self._new_modules():
+            file = getattr(module, "__file__", None) if isinstance(module, types.ModuleType) else None
+            if name in names or (isinstance(file, str) and _within(file, self.scratch)):
+                del sys.modules[name]
+
+    def _new_modules(self) -> list[tuple[str, object]]:
+        """Modules imported since the room started, newest first (read from the
+        end, so that the thousand modules of torch are not touched)."""
+        count = len(sys.modules) - self.modules
+        newest = list(zip(reversed(sys.modules), range(max(0, count))))
+        return [(name, sys.modules[name]) for name, _ in newest]
+
+
+def _importable_module(module: object) -> bool:
+    """A module the interpreter itself could import (stdlib, site-packages, built-in)."""
+    if not isinstance(module, types.ModuleType):
+        return False
+    spec = getattr(module, "__spec__", None)
+    origin = getattr(spec, "origin", None)
+    if origin in ("built-in", "frozen"):
+        return True
+    file = getattr(module, "__file__", None)
+    return isinstance(file, str) and (_within(file, sys.base_prefix) or _within(file, sys.prefix))
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+# A walled room cannot read /proc, so these ask the interpreter and libc.
+def _threads() -> int:
+    """Threads started from Python (``threading`` and ``_thread`` alike)."""
+    return _thread._count()
+
+
+def _fds() -> tuple[int, ...]:
+    """The open file descriptors, probed up to the room's limit on them."""
+    limit = min(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 4096)
+    found = []
+    for fd in range(limit):
+        try:
+            os.fstat(fd)
+        except OSError:
+            continue
+        found.append(fd)
+    return tuple(found)
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+                 "keepcost")]
+
+
+@functools.cache
+def _mallinfo2():
+    try:
+        function = ctypes.CDLL(None).mallinfo2  # glibc >= 2.33
+    except (OSError, AttributeError):
+        return None
+    function.restype = _MallInfo2
+    return function
+
+
+def _heap_bytes() -> int:
+    """Memory held through malloc (torch's tensors among it) and Python's
+    own small-object allocator, roughly."""
+    blocks = sys.getallocatedblocks() * 32
+    mallinfo2 = _mallinfo2()
+    if mallinfo2 is None:
+        return blocks
+    info = mallinfo2()
+    return blocks + info.uordblks + info.hblkhd
+
+
+@functools.cache
+def _catchable_signals() -> tuple[int, ...]:
+    return tuple(s for s in signal.valid_signals() if s not in (signal.SIGKILL, signal.SIGSTOP))
+
+
+def _signal_handlers() -> tuple[object, ...]:
+    return tuple(signal.getsignal(s) for s in _catchable_signals())
+
+
+def _itimers() -> tuple[tuple[float, float], ...]:
+    return tuple(signal.getitimer(which) for which in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF))
+
+
+def _sigmask() -> frozenset:
+    return frozenset(signal.pthread_sigmask(signal.SIG_BLOCK, []))
+
+
+def _files(scratch: str) -> tuple[tuple[str, int, int], ...]:
+    found = []
+    for folder, subfolders, names in os.walk(scratch):
+        subfolders.sort()
+        for name in sorted(names):
+            path = os.path.join(folder, name)
+            try:
+                stat = os.lstat(path)
+            except OSError:
+                continue
+            found.append((os.path.relpath(path, scratch), stat.st_size, stat.st_mtime_ns))
+        if len(found) > 1000:
+            break
+    return tuple(found)
+
+

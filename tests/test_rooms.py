@@ -1,0 +1,108 @@
+"""One sandbox ("room") per submission: honest exercises share it, and
+anything an exercise changes that a later exercise could see retires it, so
+the next exercise is graded in a fresh room as if the first were absent."""
+from __future__ import annotations
+
+import pytest
+
+from grader import runner
+from grader.options import GradeOptions
+from grader.submissions import from_path
+
+RETIRED = "changed its sandbox"
+
+# Appended to a correct exercise1: each leaves something behind that a later
+# exercise in the same process could see (or trip over).
+LEFT_BEHIND = {
+    "default_dtype": ("import torch\ntorch.set_default_dtype(torch.float64)", "default dtype"),
+    "grad_mode": ("import torch\ntorch.set_grad_enabled(False)", "grad mode"),
+    "torch_function": ("import torch\ntorch.stack = lambda *a, **k: torch.zeros(2)", "torch was changed (stack)"),
+    "functional": ("import torch.nn.functional as F\nF.mse_loss = lambda *a, **k: 0", "mse_loss"),
+    "class_method": ("import torch\ntorch.nn.Linear.forward = lambda self, x: x", "Linear was changed (forward)"),
+    "tensor_method": ("import torch\ntorch.Tensor.__mul__ = lambda self, other: self", "Tensor was changed (__mul__)"),
+    "code_rewritten": ("import torch\ntorch.ones_like.__class__\n"
+                       "import torch.nn.functional as F\nF.relu.__code__ = (lambda input, inplace=False: input).__code__",
+                       "rewritten in place"),
+    "builtins": ("import builtins\nbuiltins.sum = lambda *a, **k: 0", "builtins was changed (sum)"),
+    "thread": ("import threading, time\nthreading.Thread(target=time.sleep, args=(30,), daemon=True).start()",
+               "thread"),
+    "alarm": ("import signal\nsignal.setitimer(signal.ITIMER_REAL, 30)", "timer"),
+    "signal_handler": ("import signal\nsignal.signal(signal.SIGUSR1, lambda *a: None)", "signal handler"),
+    "file_written": ("open('notes.txt', 'w').write('x')", "scratch folder"),
+    "chdir": ("import os\nos.chdir('/')", "working directory"),
+    "environ": ("import os\nos.environ['LEFT'] = 'behind'", "environment"),
+    "planted_module": ("import sys, types\nsys.modules['exercise_helpers'] = types.ModuleType('fake')", "planted"),
+    "trace": ("import sys\nsys.settrace(lambda *a: None)", "sys.settrace"),
+    "warnings_filter": ("import warnings\nwarnings.simplefilter('error')", "warnings filters"),
+    "forward_hook": ("import torch\ntorch.nn.modules.module.register_module_forward_hook(lambda m, i, o: o * 0)",
+                     "global module hooks"),
+    "function_mode": ("from torch.overrides import TorchFunctionMode\n"
+                      "class Watching(TorchFunctionMode):\n"
+                      "    def __torch_function__(self, func, types, args=(), kwargs=None):\n"
+                      "        return func(*args, **(kwargs or {}))\n"
+                      "Watching().__enter__()", "torch function modes"),
+    "memory_kept": ("import sys, torch\nsys.kept = torch.ones(96 << 20, dtype=torch.uint8)", "memory"),
+    "fd_kept": ("import os\nos.open(__file__, os.O_RDONLY)", "files were left open"),
+    "gc_disabled": ("import gc\ngc.disable()", "gc enabled"),
+    "recursion_limit": ("import sys\nsys.setrecursionlimit(80)", "recursion limit"),
+    "audit_hook": ("import sys\nsys.addaudithook(lambda *a: None)", "audit hooks"),
+}
+
+
+@pytest.fixture(scope="module")
+def left_behind(course, zygote, tmp_path_factory):
+    """Every polluting exercise1 beside a correct exercise2, graded in one session."""
+    exercise1, exercise2 = course.exercise("exercise1"), course.exercise("exercise2")
+    submissions = []
+    for name, (code, _) in LEFT_BEHIND.items():
+        folder = tmp_path_factory.mktemp(name)
+        (folder / "exercise1.py").write_text(exercise1.solution.read_text() + "\n" + code + "\n")
+        (folder / "exercise2.py").write_text(exercise2.solution.read_text())
+        submissions.append(from_path(folder, [exercise1.filename, exercise2.filename], name=name))
+    forks = zygote.forks
+    run = runner.grade(course, submissions, [exercise1, exercise2], zygote=zygote)
+    return {r.submission: r for r in run.results}, zygote.forks - forks
+
+
+@pytest.mark.parametrize("name", LEFT_BEHIND)
+def test_what_an_exercise_leaves_behind_retires_its_room(name, left_behind):
+    results, _ = left_behind
+    exercise1, exercise2 = results[name].exercises
+    notes = " ".join(exercise1.notes)
+    assert RETIRED in notes and LEFT_BEHIND[name][1] in notes, exercise1.notes
+    assert exercise2.score == exercise2.max_score, [(t.name, t.message[:100]) for t in exercise2.tests if not t.passed]
+    assert not exercise2.notes
+
+
+def test_each_retired_room_is_replaced_by_exactly_one_fresh_one(left_behind):
+    _, forks = left_behind
+    assert forks == 1 + 2 * len(LEFT_BEHIND)  # the canary, then two rooms per submission
+
+
+def _honest_submissions(course, tmp_path):
+    filenames = [s.filename for s in course.exercises]
+    submissions = [from_path(course.root / "solutions", filenames, name="solutions"),
+                   from_path(course.root / "exercises", filenames, name="stubs")]
+    for spec in course.exercises:
+        for mistake in spec.mistakes:
+            folder = tmp_path / f"{spec.id}.{mistake.id}"
+            folder.mkdir()
+            for other in course.exercises:  # the mistake beside every other exercise's solution
+                source = other.mutant_source(mistake) if other is spec else other.solution.read_text()
+                (folder / other.filename).write_text(source)
+            submissions.append(from_path(folder, filenames))
+    return submissions
+
+
+@pytest.mark.parametrize("isolate, rooms_per_submission", [("submission", 1), ("exercise", 5)])
+def test_honest_exercises_share_one_room_unless_asked_otherwise(course, zygote, tmp_path, isolate,
+                                                               rooms_per_submission):
+    submissions = _honest_submissions(course, tmp_path)
+    forks = zygote.forks
+    run = runner.grade(course, submissions, list(course.exercises), zygote=zygote,
+                       options=GradeOptions(isolate=isolate))
+    assert zygote.forks - forks == 1 + rooms_per_submission * len(submissions)
+    assert not [(r.submission, e.exercise_id, e.notes) for r in run.results for e in r.exercises if e.notes]
+    scores = {r.submission: r.score for r in run.results}
+    assert scores["solutions"] == 50 and scores["stubs"] == 0
+    assert all(0 < score < 50 for name, score in scores.items() if name not in ("solutions", "stubs"))
