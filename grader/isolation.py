@@ -242,7 +242,8 @@ class Sandbox:
         changed that a later exercise could see. Dirt (or no answer) closes it."""
         if self.closed:
             return []
-        (self.scratch / self.tenant).unlink(missing_ok=True)
+        if self.tenant is not None:
+            (self.scratch / self.tenant).unlink(missing_ok=True)
         self.tenant = None
         self.budget = Budget(min(self.limits.timeout_s, CHECK_TIMEOUT_S))
         try:

@@ -41,7 +41,7 @@ LEFT_BEHIND = {
                       "    def __torch_function__(self, func, types, args=(), kwargs=None):\n"
                       "        return func(*args, **(kwargs or {}))\n"
                       "Watching().__enter__()", "torch function modes"),
-    "memory_kept": ("import sys, torch\nsys.kept = torch.ones(96 << 20, dtype=torch.uint8)", "memory"),
+    "memory_used": ("import torch\ntorch.ones(96 << 20, dtype=torch.uint8).sum()", "memory"),
     "fd_kept": ("import os\nos.open(__file__, os.O_RDONLY)", "files were left open"),
     "gc_disabled": ("import gc\ngc.disable()", "gc enabled"),
     "recursion_limit": ("import sys\nsys.setrecursionlimit(80)", "recursion limit"),
@@ -106,3 +106,26 @@ def test_honest_exercises_share_one_room_unless_asked_otherwise(course, zygote, 
     scores = {r.submission: r.score for r in run.results}
     assert scores["solutions"] == 50 and scores["stubs"] == 0
     assert all(0 < score < 50 for name, score in scores.items() if name not in ("solutions", "stubs"))
+
+
+@pytest.mark.parametrize("read_versions", [True, False], ids=["version tags", "values compared"])
+def test_the_namespace_check_sees_a_rebound_name_with_or_without_dict_version_tags(read_versions):
+    """Where version tags cannot be read (another Python), every value is compared instead."""
+    import dataclasses
+
+    import torch
+
+    from grader.sandbox.tripwires import NamespaceBaseline
+
+    baseline = NamespaceBaseline.take()
+    if not read_versions:
+        baseline = dataclasses.replace(baseline, versions=None)
+    else:
+        assert baseline.versions is not None, "CPython 3.10-3.13 keeps dict version tags"
+    original = torch.stack
+    try:
+        torch.stack = lambda *args, **kwargs: None
+        assert any("torch was changed (stack)" in dirt for dirt in baseline.dirt())
+    finally:
+        torch.stack = original
+    assert not [d for d in baseline.dirt() if "torch was changed" in d]

@@ -50,8 +50,9 @@ WATCHED_MODULES = (
 )
 WATCHED_PREFIXES = ("torch.nn.", "torch.autograd.", "torch.optim.", "torch.testing.", "torch.func.")
 WATCHED_PACKAGES = ("torch.nn", "torch.autograd", "torch.optim", "torch.testing", "torch.func")
-# How much more address space or CPU an exercise may leave behind before the
-# room is retired (honest exercises leave a few MB and milliseconds).
+# How much memory an exercise may use before the room is retired: the
+# allocator may keep what it freed, and the next exercise's memory limit
+# counts it (honest exercises use a few MB).
 MAX_GROWTH_MB = 64
 
 
@@ -248,7 +249,7 @@ class RoomBaseline:
     itimers: tuple[tuple[float, float], ...]
     sigmask: frozenset
     files: tuple[tuple[str, int, int], ...]
-    heap: int
+    peak_memory: int
     streams: tuple[object, object, object]
     modules: int  # how many sys.modules held (new ones are appended: dicts keep order)
     torch_rng: torch.Tensor
@@ -258,7 +259,7 @@ class RoomBaseline:
     def take(cls, scratch: str) -> "RoomBaseline":
         return cls(scratch=scratch, cwd=os.getcwd(), environ=dict(os.environ), threads=_threads(), fds=_fds(),
                    signals=_signal_handlers(), itimers=_itimers(), sigmask=_sigmask(), files=_files(scratch),
-                   heap=_heap_bytes(), streams=(sys.stdin, sys.stdout, sys.stderr),
+                   peak_memory=_peak_memory(), streams=(sys.stdin, sys.stdout, sys.stderr),
                    modules=len(sys.modules), torch_rng=torch.random.get_rng_state(),
                    python_rng=random.getstate())
 
@@ -289,8 +290,8 @@ class RoomBaseline:
             found.append("files in the scratch folder were written or removed")
         if (sys.stdin, sys.stdout, sys.stderr) != self.streams:
             found.append("sys.stdin/stdout/stderr were replaced")
-        if _heap_bytes() - self.heap > min(MAX_GROWTH_MB, memory_mb // 4) << 20:
-            found.append("memory was kept after the exercise ended")
+        if _peak_memory() - self.peak_memory > min(MAX_GROWTH_MB, memory_mb // 4) << 20:
+            found.append("the exercise used more than 64 MB of memory")
         if cpu_limit_s - sum(os.times()[:2]) < cpu_needed_s:
             found.append("too much CPU time was used for another exercise to run here")
         if len(sys.modules) < self.modules:
@@ -351,31 +352,10 @@ def _fds() -> tuple[int, ...]:
     return tuple(found)
 
 
-class _MallInfo2(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_size_t) for name in
-                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
-                 "keepcost")]
-
-
-@functools.cache
-def _mallinfo2():
-    try:
-        function = ctypes.CDLL(None).mallinfo2  # glibc >= 2.33
-    except (OSError, AttributeError):
-        return None
-    function.restype = _MallInfo2
-    return function
-
-
-def _heap_bytes() -> int:
-    """Memory held through malloc: torch's tensors, numpy's arrays. (Python's
-    own objects live in arenas it does not see; counting those walks every
-    arena, ~1 ms, and what a student module held is freed with it anyway.)"""
-    mallinfo2 = _mallinfo2()
-    if mallinfo2 is None:
-        return 0
-    info = mallinfo2()
-    return info.uordblks + info.hblkhd
+def _peak_memory() -> int:
+    """The most memory the room has held at once (its peak resident set):
+    an exercise that needed a lot may have left the allocator holding it."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss << 10
 
 
 @functools.cache
