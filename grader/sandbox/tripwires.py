@@ -28,6 +28,7 @@ import gc
 import os
 import random
 import resource
+import select
 import signal
 import sys
 import threading
@@ -145,7 +146,11 @@ class NamespaceBaseline:
     """
 
     spaces: tuple[tuple[str, dict, tuple, tuple], ...]  # where, dict, its keys, its values
-    versions: tuple[int, ...] | None  # each dict's version tag, or None where they cannot be read
+    # Where each dict's version tag lives, and its value, or None where they
+    # cannot be read. Addresses, not the dicts: iterating over the dicts would
+    # write their reference counts, and so copy hundreds of pages per room.
+    addresses: tuple[int, ...] | None
+    versions: tuple[int, ...] | None
     modules: tuple[tuple[str, types.ModuleType], ...]
     settings: tuple[tuple[str, object], ...]
     hooks: tuple[tuple[str, object], ...]
@@ -158,9 +163,11 @@ class NamespaceBaseline:
         modules = watched_modules()
         spaces = [(where, d) for where, d in ((w, _underlying_dict(n)) for w, n in _namespaces(modules))
                   if d is not None]
+        addresses = tuple(id(d) + _VERSION_OFFSET for _, d in spaces) if _dict_versions_work() else None
         return cls(
             spaces=tuple((where, d, tuple(d), tuple(d.values())) for where, d in spaces),
-            versions=_versions([d for _, d in spaces]) if _dict_versions_work() else None,
+            addresses=addresses,
+            versions=_read_versions(addresses) if addresses is not None else None,
             modules=tuple((m.__name__, m) for m in modules),
             settings=torch_settings(),
             hooks=interpreter_hooks(),
@@ -173,11 +180,11 @@ class NamespaceBaseline:
                   if not _same(before, now)]
         found += [f"sys.modules[{name!r}] was replaced" for name, module in self.modules
                   if sys.modules.get(name) is not module]
-        if self.versions is None:
+        if self.addresses is None:
             suspects = self.spaces
         else:
-            now = _versions([d for _, d, _, _ in self.spaces])
-            suspects = [space for space, before, after in zip(self.spaces, self.versions, now) if before != after]
+            now = _read_versions(self.addresses)
+            suspects = [self.spaces[i] for i, (before, after) in enumerate(zip(self.versions, now)) if before != after]
         for where, namespace, keys, values in suspects:
             changed = _changed_keys(namespace, keys, values)
             if changed:
@@ -195,9 +202,9 @@ def _underlying_dict(namespace) -> dict | None:
 _VERSION_OFFSET = 3 * ctypes.sizeof(ctypes.c_ssize_t)  # PyDictObject: refcount, type, ma_used, ma_version_tag
 
 
-def _versions(dicts: list[dict]) -> tuple[int, ...]:
+def _read_versions(addresses: tuple[int, ...]) -> tuple[int, ...]:
     read = ctypes.c_uint64.from_address
-    return tuple(read(id(d) + _VERSION_OFFSET).value for d in dicts)
+    return tuple(read(address).value for address in addresses)
 
 
 def _dict_versions_work() -> bool:
@@ -206,10 +213,11 @@ def _dict_versions_work() -> bool:
     if sys.implementation.name != "cpython" or ctypes.sizeof(ctypes.c_uint64) != ctypes.sizeof(ctypes.c_ssize_t):
         return False
     probe: dict = {"a": 1}
-    seen = [_versions([probe])[0]]
+    where = (id(probe) + _VERSION_OFFSET,)
+    seen = [_read_versions(where)[0]]
     for change in (lambda d: d.__setitem__("a", 2), lambda d: d.__setitem__("b", 1), lambda d: d.pop("a")):
         change(probe)
-        seen.append(_versions([probe])[0])
+        seen.append(_read_versions(where)[0])
     return len(set(seen)) == len(seen) and ctypes.c_ssize_t.from_address(id(probe) + 16).value == len(probe)
 
 
@@ -340,16 +348,14 @@ def _threads() -> int:
 
 
 def _fds() -> tuple[int, ...]:
-    """The open file descriptors, probed up to the room's limit on them."""
+    """The open file descriptors below the room's limit on them, in one
+    poll(2): a closed descriptor answers POLLNVAL."""
     limit = min(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 4096)
-    found = []
+    poller = select.poll()
     for fd in range(limit):
-        try:
-            os.fstat(fd)
-        except OSError:
-            continue
-        found.append(fd)
-    return tuple(found)
+        poller.register(fd, 0)
+    closed = {fd for fd, events in poller.poll(0) if events & select.POLLNVAL}
+    return tuple(fd for fd in range(limit) if fd not in closed)
 
 
 def _peak_memory() -> int:

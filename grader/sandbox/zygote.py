@@ -32,7 +32,6 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import gc
-import importlib
 import importlib.util
 import json
 import os
@@ -274,7 +273,9 @@ def _serve(conn: Connection, request: dict, limits: Limits, report: walls.WallRe
             return
         if op == "load":
             room.restore_random_state()
-            importlib.invalidate_caches()
+            finder = sys.path_importer_cache.get(scratch)
+            if finder is not None:  # it may have listed scratch before this exercise's file was written
+                finder.invalidate_caches()
             path = os.path.join(scratch, request["file"])
             names = (request["module"],)
             reply: dict = {}
