@@ -90,19 +90,21 @@ class GradingPlugin:
     def tg_submission(self) -> int:
         raise RuntimeError("hidden suites run only through grader.runner")
 
-    @pytest.fixture
+    # Module scope where a fixture does not depend on the submission: pytest
+    # builds a "request" fixture definition each time one is asked for one.
+    @pytest.fixture(scope="module")
     def exercise(self, request: pytest.FixtureRequest) -> ExerciseSpec:
         return self._exercise_of(request.node)
 
     @pytest.fixture
-    def student(self, request: pytest.FixtureRequest, tg_submission: int, exercise: ExerciseSpec) -> StudentExercise:
+    def student(self, tg_submission: int, exercise: ExerciseSpec) -> StudentExercise:
         state = self._state(tg_submission)
         if exercise.id not in state.exercises:
             state.exercises[exercise.id] = StudentExercise(
                 self.submissions[tg_submission], exercise, state.rooms, self.limits(exercise))
         return state.exercises[exercise.id]
 
-    @pytest.fixture
+    @pytest.fixture(scope="module")
     def reference(self, exercise: ExerciseSpec):
         return self.references.reference(exercise)
 

@@ -106,7 +106,9 @@ def _to_tree(value: Any, tensors: dict, lenient: bool, depth: int) -> Any:
         if value.layout != torch.strided or value.is_quantized or value.device.type != "cpu":
             return _unsupported(value, lenient, f"{value.layout} {value.device.type} tensor")
         key = str(len(tensors))
-        tensors[key] = value.detach().clone().contiguous()
+        # The bytes are written before this call returns: a view is enough
+        # (no copy), once lazy negation/conjugation bits are made real.
+        tensors[key] = value.detach().resolve_conj().resolve_neg().contiguous()
         return {_TENSOR: key, "rg": bool(value.requires_grad)}
     if kind is list:
         return [_to_tree(v, tensors, lenient, depth + 1) for v in value]
