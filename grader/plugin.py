@@ -90,9 +90,7 @@ class GradingPlugin:
     def tg_submission(self) -> int:
         raise RuntimeError("hidden suites run only through grader.runner")
 
-    # Module scope where a fixture does not depend on the submission: pytest
-    # builds a "request" fixture definition each time one is asked for one.
-    @pytest.fixture(scope="module")
+    @pytest.fixture
     def exercise(self, request: pytest.FixtureRequest) -> ExerciseSpec:
         return self._exercise_of(request.node)
 
@@ -104,7 +102,7 @@ class GradingPlugin:
                 self.submissions[tg_submission], exercise, state.rooms, self.limits(exercise))
         return state.exercises[exercise.id]
 
-    @pytest.fixture(scope="module")
+    @pytest.fixture
     def reference(self, exercise: ExerciseSpec):
         return self.references.reference(exercise)
 
