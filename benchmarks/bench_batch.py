@@ -1,6 +1,6 @@
 """How fast a class is graded: `grade batch` against a cold start per submission.
 
-    python benchmarks/bench_batch.py [--n 200] [--jobs 2] [--sample 5] [--keep DIR]
+    python benchmarks/bench_batch.py [--n 200] [--jobs 2] [--sample 5] [--isolate exercise] [--keep DIR]
 
 Generates N synthetic submissions (correct copies of the solutions, mutants
 of known mistakes, untouched stubs, and hostile ones that fail fast: sys.exit
@@ -97,8 +97,8 @@ def timed(command: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def run_batch(subs: Path, out: Path, jobs: int) -> float:
-    return timed([grade_command(), "batch", str(subs), "--out", str(out), "--jobs", str(jobs)])
+def run_batch(subs: Path, out: Path, jobs: int, isolate: str) -> float:
+    return timed([grade_command(), "batch", str(subs), "--out", str(out), "--jobs", str(jobs), "--isolate", isolate])
 
 
 def run_baseline(folders: list[Path], jobs: int) -> float:
@@ -132,6 +132,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--sample", type=int, default=5, help="submissions graded the cold way")
+    parser.add_argument("--isolate", choices=["submission", "exercise"], default="submission",
+                        help="grade batch's --isolate: one sandbox per submission (default) or per exercise")
     parser.add_argument("--keep", type=Path, help="keep the submissions and OUT here")
     args = parser.parse_args()
     course = load_course(REPO)
@@ -144,9 +146,9 @@ def main() -> None:
         kinds = generate(subs, args.n, course)
         generate(small, args.jobs, course, seed=1)  # one submission per worker: the fixed cost
 
-        batch_s = run_batch(subs, scratch / "out", args.jobs)
+        batch_s = run_batch(subs, scratch / "out", args.jobs, args.isolate)
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        fixed_s = run_batch(small, scratch / "out-small", args.jobs)
+        fixed_s = run_batch(small, scratch / "out-small", args.jobs, args.isolate)
         sample = sorted(p for p in subs.iterdir() if p.is_dir())[:args.sample]
         baseline_s = run_baseline(sample, args.jobs)
 
@@ -159,7 +161,7 @@ def main() -> None:
         per_item = lambda subs_per_s: f"{1000 * args.jobs / subs_per_s / exercises:.0f}"  # noqa: E731
         rows = [
             ("", "submissions", "wall s", "subs/s", "ms per exercise per worker"),
-            (f"grade batch --jobs {args.jobs}", args.n, f"{batch_s:.1f}", f"{rate:.2f}", per_item(rate)),
+            (f"grade batch --jobs {args.jobs} --isolate {args.isolate}", args.n, f"{batch_s:.1f}", f"{rate:.2f}", per_item(rate)),
             (f"  of which {args.jobs} workers starting (fixed)", args.jobs, f"{fixed_s:.1f}", "", ""),
             ("  once started (marginal)", args.n - args.jobs, f"{batch_s - fixed_s:.1f}", f"{marginal:.2f}",
              per_item(marginal)),

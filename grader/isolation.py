@@ -207,7 +207,6 @@ class Sandbox:
     budget: Budget  # the current exercise's
     walls: dict
     tenant: str | None = None  # the exercise file loaded now
-    tenants_served: int = 0
     output: str = ""
     dropped: int = 0
     closed: bool = False
@@ -230,7 +229,6 @@ class Sandbox:
         """Import ``filename`` (written into scratch from ``source``) as the
         room's exercise, spending ``budget``. Raises SandboxFailure."""
         self.budget, self.tenant = budget, filename
-        self.tenants_served += 1
         (self.scratch / filename).write_bytes(source)
         reply = self.request({"op": "load", "module": filename.removesuffix(".py"), "file": filename},
                              doing=f"importing {filename}")

@@ -38,7 +38,6 @@ class Rooms:
     warm: tuple[str, ...] = ()  # zygote features every room needs (e.g. "optim")
     share: bool = True
     room: Sandbox | None = None
-    opened: int = 0
 
     def room_for(self, limits: Limits, budget: Budget) -> Sandbox:
         """A live, empty room with these limits: the current one, or a fresh one."""
@@ -47,7 +46,6 @@ class Rooms:
             self.close()
             room = self.room = Sandbox.open(self.zygote, self.submission.helper_sources(), limits, budget,
                                             tenants=self.tenants if self.share else 1, warm=self.warm)
-            self.opened += 1
         return room
 
     def leave(self, room: Sandbox) -> list[str]:

@@ -46,6 +46,11 @@ LEFT_BEHIND = {
     "gc_disabled": ("import gc\ngc.disable()", "gc enabled"),
     "recursion_limit": ("import sys\nsys.setrecursionlimit(80)", "recursion limit"),
     "audit_hook": ("import sys\nsys.addaudithook(lambda *a: None)", "audit hooks"),
+    "signals_blocked": ("import signal\nsignal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})", "blocked"),
+    "stdout_replaced": ("import io, sys\nsys.stdout = io.StringIO()", "sys.stdin/stdout/stderr"),
+    # Runs when the room forgets the module, during the check: the check's own time limit ends it.
+    "finalizer_loops": ("class Trap:\n    def __del__(self):\n        while True:\n            pass\ntrap = Trap()",
+                        "time limit exceeded while checking"),
 }
 
 
