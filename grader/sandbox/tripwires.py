@@ -35,6 +35,7 @@ import threading
 import types
 import _thread
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -75,30 +76,38 @@ def _namespaces(modules: list[types.ModuleType]) -> list[tuple[str, dict]]:
     return spaces
 
 
+_TORCH_SWITCHES: tuple[tuple[str, Callable[[], object]], ...] = (
+    ("default dtype", torch.get_default_dtype),
+    ("default device", lambda: str(torch.get_default_device())),  # torch >= 2.3
+    ("grad mode", torch.is_grad_enabled),
+    ("inference mode", torch.is_inference_mode_enabled),
+    ("anomaly detection", torch.is_anomaly_enabled),
+    ("deterministic algorithms", torch.are_deterministic_algorithms_enabled),
+    ("threads", torch.get_num_threads),
+    ("float32 matmul precision", torch.get_float32_matmul_precision),
+    ("torch function modes", lambda: torch._C._len_torch_function_stack()),
+    ("torch dispatch modes", lambda: torch._C._len_torch_dispatch_stack()),
+    ("saved tensor hooks", lambda: torch._C._autograd._top_saved_tensors_default_hooks(False) is not None),
+)
+
+
 def torch_settings() -> tuple[tuple[str, object], ...]:
-    """Torch's process-wide switches and hook stacks, as comparable values."""
-    module_hooks = sys.modules["torch.nn.modules.module"]
-    settings = [
-        ("default dtype", torch.get_default_dtype()),
-        ("grad mode", torch.is_grad_enabled()),
-        ("inference mode", torch.is_inference_mode_enabled()),
-        ("anomaly detection", torch.is_anomaly_enabled()),
-        ("deterministic algorithms", torch.are_deterministic_algorithms_enabled()),
-        ("threads", torch.get_num_threads()),
-        ("float32 matmul precision", torch.get_float32_matmul_precision()),
-        ("torch function modes", torch._C._len_torch_function_stack()),
-        ("torch dispatch modes", torch._C._len_torch_dispatch_stack()),
-        ("saved tensor hooks", torch._C._autograd._top_saved_tensors_default_hooks(False) is not None),
-    ]
-    if hasattr(torch, "get_default_device"):
-        settings.append(("default device", str(torch.get_default_device())))
-    settings += [(f"global module hooks {name}", len(value)) for name, value in vars(module_hooks).items()
-                 if name.startswith("_global_") and isinstance(value, dict)]
-    optimizer = sys.modules.get("torch.optim.optimizer")
-    if optimizer is not None:
-        settings += [(f"global optimizer hooks {name}", len(value)) for name, value in vars(optimizer).items()
-                     if name.startswith("_global_") and isinstance(value, dict)]
+    """Torch's process-wide switches and hook stacks, as comparable values
+    (one this torch lacks reads as "unknown" on both sides of a comparison)."""
+    settings = [(name, _read(getter)) for name, getter in _TORCH_SWITCHES]
+    for module_name, kind in (("torch.nn.modules.module", "module"), ("torch.optim.optimizer", "optimizer")):
+        module = sys.modules.get(module_name)
+        if module is not None:
+            settings += [(f"global {kind} hooks {name}", len(value)) for name, value in vars(module).items()
+                         if name.startswith("_global_") and isinstance(value, dict)]
     return tuple(settings)
+
+
+def _read(getter: Callable[[], object]) -> object:
+    try:
+        return getter()
+    except (AttributeError, TypeError, RuntimeError):
+        return "unknown"
 
 
 def interpreter_hooks() -> tuple[tuple[str, object], ...]:
