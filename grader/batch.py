@@ -203,8 +203,11 @@ def collect_results(out: Path, names: Iterable[str] | None = None) -> list[Submi
 
 
 def exercise_columns(results: Sequence[SubmissionResult], course_ids: Sequence[str]) -> list[str]:
-    """The gradebook's exercise columns: the course's, in its order, that any result holds."""
+    """The gradebook's exercise columns: the course's, in its order, that any
+    result holds (all of the course's while there is no result yet)."""
     present = {e.exercise_id for r in results for e in r.exercises}
+    if not present:
+        return list(course_ids)
     return [i for i in course_ids if i in present] + sorted(present - set(course_ids))
 
 

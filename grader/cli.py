@@ -77,7 +77,7 @@ def _course_option(function):
 @click.option("--json", "as_json", is_flag=True, help="Print results in Gradescope's results.json schema.")
 @click.option("--seed", type=int, help="Seed for the hidden tests' inputs (default: the course's).")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), help="Seconds each exercise may run in all.")
-@click.option("--memory", "memory_mb", type=click.IntRange(min=64), help="Memory (MB) a submission may use.")
+@click.option("--memory", "memory_mb", type=click.IntRange(min=64), help="Memory (MB) each exercise may use, on top of the warm sandbox.")
 @click.option("--require-sandbox", is_flag=True, help="Refuse to grade if a sandbox wall is missing here.")
 @_isolate_option
 @_course_option
@@ -176,7 +176,7 @@ def verify_command(junit_path: Path | None, seed: int | None, course_root: Path 
 @click.option("--resume", is_flag=True, help="Grade only submissions without up-to-date results in OUT.")
 @click.option("--seed", type=int, help="Seed for the hidden tests' inputs (default: the course's).")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), help="Seconds each exercise may run in all.")
-@click.option("--memory", "memory_mb", type=click.IntRange(min=64), help="Memory (MB) a submission may use.")
+@click.option("--memory", "memory_mb", type=click.IntRange(min=64), help="Memory (MB) each exercise may use, on top of the warm sandbox.")
 @click.option("--require-sandbox", is_flag=True, help="Refuse to grade if a sandbox wall is missing here.")
 @_isolate_option
 @_course_option

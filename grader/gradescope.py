@@ -52,7 +52,10 @@ def summary_line(result: SubmissionResult) -> str:
     problems = dict.fromkeys(_first_line(e.problem) for e in result.exercises if e.problem)
     if problems:
         text += " Not graded: " + "; ".join(problems) + "."
-    notes = dict.fromkeys(_first_line(note) for e in result.exercises for note in e.notes)
+    # A note every exercise carries is about the submission; any other, about its exercise.
+    everywhere = set.intersection(*(set(e.notes) for e in result.exercises)) if result.exercises else set()
+    notes = dict.fromkeys(_first_line(note) if note in everywhere else f"{e.exercise_id}: {_first_line(note)}"
+                          for e in result.exercises for note in e.notes)
     if notes:
         text += " Notes: " + "; ".join(notes) + "."
     scopes = [f"{e.exercise_id} {line}" for e in result.exercises if (line := scope_line(e))]

@@ -364,6 +364,11 @@ def test_gradebook_rows_are_sorted_by_name_and_safe_in_a_spreadsheet():
     assert rows[2] == ["a", "4", "0", "4"] and rows[1] == ["'=HYPERLINK(1)", "2", "", "2"]
 
 
+def test_the_gradebook_has_the_courses_columns_before_any_result():
+    assert batch.exercise_columns([], ["ex1", "ex2"]) == ["ex1", "ex2"]
+    assert batch.exercise_columns(CLASS[:1], ["ex0", "ex1", "ex2"]) == ["ex1", "ex2"]
+
+
 def test_entries_are_named_without_extension_unless_two_would_clash(tmp_path):
     (tmp_path / "alice").mkdir()
     for name in ("alice.zip", "bob.zip", "carol.py"):

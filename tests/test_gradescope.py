@@ -87,6 +87,19 @@ def test_results_follow_the_specification_with_message_and_hint():
     assert "Notes: exercise1.ipynb: left out 1 IPython line(s)" in data["output"]
 
 
+def test_the_summary_says_which_exercise_a_note_is_about():
+    from dataclasses import replace
+
+    from grader.gradescope import summary_line
+
+    tests = (GradedTest("t", "t", 1.0, True),)
+    exercises = (ExerciseResult("exercise1", "E1", tests, seed=1, notes=("zip had junk", "changed its sandbox")),
+                 ExerciseResult("exercise2", "E2", tests, seed=1, notes=("zip had junk",)))
+    line = summary_line(SubmissionResult("alice", exercises, seed=1))
+    assert "Notes: zip had junk; exercise1: changed its sandbox." in line
+    assert "Notes" not in summary_line(SubmissionResult("bob", tuple(replace(e, notes=()) for e in exercises), seed=1))
+
+
 def test_hidden_tests_visibility_is_set_per_exercise():
     data = to_gradescope(_result(), hidden_visibility={"exercise1": "after_due_date"})
     assert [t["visibility"] for t in data["tests"]] == ["visible", "after_due_date"]
