@@ -305,10 +305,11 @@ class RoomBaseline:
             found.append("signals were blocked")
         if _files(self.scratch) != self.files:
             found.append("files in the scratch folder were written or removed")
-        if (sys.stdin, sys.stdout, sys.stderr) != self.streams:
+        if any(now is not before for now, before in zip((sys.stdin, sys.stdout, sys.stderr), self.streams)):
             found.append("sys.stdin/stdout/stderr were replaced")
-        if _peak_memory() - self.peak_memory > min(MAX_GROWTH_MB, memory_mb // 4) << 20:
-            found.append("the exercise used more than 64 MB of memory")
+        allowed_mb = min(MAX_GROWTH_MB, memory_mb // 4)
+        if _peak_memory() - self.peak_memory > allowed_mb << 20:
+            found.append(f"the exercise used more than {allowed_mb} MB of memory")
         if cpu_limit_s - sum(os.times()[:2]) < cpu_needed_s:
             found.append("too much CPU time was used for another exercise to run here")
         if len(sys.modules) < self.modules:
