@@ -205,7 +205,6 @@ class Sandbox:
     scratch: Path
     limits: Limits
     budget: Budget  # the current exercise's
-    walls: dict
     tenant: str | None = None  # the exercise file loaded now
     output: str = ""
     dropped: int = 0
@@ -221,8 +220,8 @@ class Sandbox:
             (scratch / name).write_bytes(data)
         pid, conn = zygote.fork({"mode": "room", "scratch": str(scratch), "limits": limits.to_plain(),
                                  "tenants": tenants, "warm": list(warm)})
-        sandbox = cls(zygote, pid, conn, scratch, limits, budget, walls={})
-        sandbox.walls = sandbox._receive(doing="starting the sandbox")
+        sandbox = cls(zygote, pid, conn, scratch, limits, budget)
+        sandbox._receive(doing="starting the sandbox")  # walled in (the canary reports the walls)
         return sandbox
 
     def load(self, filename: str, source: bytes, budget: Budget) -> None:

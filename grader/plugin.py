@@ -3,8 +3,8 @@
 One pytest session grades many submissions: every hidden test is
 parametrized over the submissions, items are ordered submission by
 submission, and each submission's exercises are served by its own
-sandboxes (``student.Rooms``): one room in turn, or one per exercise. Results are gathered from reports by hooks;
-when a submission's last test ends, its ``SubmissionResult`` is handed to
+sandboxes (``student.Rooms``): one room in turn, or one per exercise.
+Results are gathered from reports by hooks; when a submission's last test ends, its ``SubmissionResult`` is handed to
 ``on_result`` (so a batch can write it at once).
 
 Fixtures for suites: ``check`` (compare student with reference), ``student``,

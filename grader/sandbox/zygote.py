@@ -30,7 +30,6 @@ socket, ``grader.wire`` frames):
 from __future__ import annotations
 
 import ctypes
-import dataclasses
 import gc
 import importlib.util
 import json
@@ -202,7 +201,8 @@ def _child(fd: int, request: dict, readable: tuple[str, ...], base_path: list[st
         os.environ.update({"HOME": scratch, "TMPDIR": scratch, "PATH": "/usr/bin:/bin",
                            "OMP_NUM_THREADS": "1", "LANG": "C.UTF-8"})
         limits = Limits.from_plain(request["limits"])
-        report = walls.apply_walls(scratch, limits, readable, cpu_s=limits.cpu_s * max(1, int(request.get("tenants", 1))))
+        cpu_limit_s = limits.cpu_s * max(1, int(request.get("tenants", 1)))  # a room serves several exercises
+        report = walls.apply_walls(scratch, limits, readable, cpu_s=cpu_limit_s)
         sys.path[:] = [scratch, *base_path]
         sys.dont_write_bytecode = True
         conn = Connection(fd)
@@ -210,7 +210,7 @@ def _child(fd: int, request: dict, readable: tuple[str, ...], base_path: list[st
             result = walls.canary_report(scratch, request["secret"], request["parent_pid"])
             conn.send_bytes(wire.encode({"canary": result, "walls": list(report.applied), "missing": list(report.missing)}))
         else:
-            _serve(conn, request, limits, report)
+            _serve(conn, request["scratch"], limits, cpu_limit_s, report)
     except BaseException:  # noqa: BLE001 - a sandbox never returns into the zygote's loop
         code = 70
     finally:
@@ -249,6 +249,10 @@ class CappedOutput:
     def isatty(self) -> bool:
         return False
 
+    def reset(self) -> None:
+        """A new exercise: a new share of output."""
+        self.kept, self.dropped, self._reported, self._parts = 0, 0, 0, []
+
     def take(self) -> dict:
         """What was written, and how much was dropped, since the last take."""
         text, self._parts = "".join(self._parts), []
@@ -256,10 +260,8 @@ class CappedOutput:
         return {"output": text, "dropped": dropped}
 
 
-def _serve(conn: Connection, request: dict, limits: Limits, report: walls.WallReport) -> None:
+def _serve(conn: Connection, scratch: str, limits: Limits, cpu_limit_s: int, report: walls.WallReport) -> None:
     """Serve one submission's exercises, one at a time, until told to exit."""
-    scratch = request["scratch"]
-    tenants = max(1, int(request.get("tenants", 1)))
     output = CappedOutput(limits.output_kb * 1024)
     sys.stdout = sys.stderr = output
     room = tripwires.RoomBaseline.take(scratch)
@@ -287,13 +289,8 @@ def _serve(conn: Connection, request: dict, limits: Limits, report: walls.WallRe
             module = None
             room.forget_student_modules(names)
             gc.collect()
-            reply = {"dirt": _baseline[0].dirt() + room.dirt(cpu_limit_s=tenants * limits.cpu_s,
-                                                          cpu_needed_s=limits.cpu_s, memory_mb=limits.memory_mb)}
-            _send(conn, {**reply, **output.take()})
-            output = CappedOutput(limits.output_kb * 1024)  # each exercise gets its own share
-            sys.stdout = sys.stderr = output
-            room = dataclasses.replace(room, streams=(sys.stdin, output, output))
-            continue
+            reply = {"dirt": _baseline[0].dirt() + room.dirt(cpu_limit_s=cpu_limit_s, cpu_needed_s=limits.cpu_s,
+                                                          memory_mb=limits.memory_mb)}
         elif module is None:
             reply = {"error": {"type": "BadRequest", "message": "no exercise is loaded", "kind": "grader"}}
         else:
@@ -302,6 +299,8 @@ def _serve(conn: Connection, request: dict, limits: Limits, report: walls.WallRe
                                                       for _ in range(min(int(request["count"]), 1000))]}
             reply = executor.run_request(module, request)
         _send(conn, {**reply, **output.take()})
+        if op == "check":
+            output.reset()  # each exercise gets its own share
 
 
 def _import(name: str, path: str):
