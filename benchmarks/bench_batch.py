@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from grader.catalogue import Course, load_course  # noqa: E402  (light: no torch)
+from grader.course.catalogue import Course, load_course  # noqa: E402  (light: no torch)
 
 # Each hostile kind replaces every exercise file; all fail fast.
 HOSTILE = {

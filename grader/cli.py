@@ -17,9 +17,9 @@ from pathlib import Path
 
 import click
 
-from grader.catalogue import CourseError
+from grader.course.catalogue import CourseError
 from grader.options import GradeOptions, GraderError
-from grader.submissions import SubmissionError
+from grader.course.submissions import SubmissionError
 
 EXIT_FULL_MARKS, EXIT_POINTS_MISSING, EXIT_USAGE, EXIT_GRADER_ERROR = 0, 1, 2, 3
 
@@ -84,7 +84,7 @@ def _course_option(function):
 def exercise_command(exercise: str, submission: Path | None, report_path: Path | None, no_report: bool,
                      as_json: bool, seed: int | None, timeout_s: float | None, memory_mb: int | None,
                      require_sandbox: bool, isolate: str, course_root: Path | None) -> None:
-    from grader.local import grade_local  # noqa: PLC0415 - keeps `grade --help` fast
+    from grader.commands.grade import grade_local  # noqa: PLC0415 - keeps `grade --help` fast
 
     exercise_ids = None if exercise == "all" else [exercise]
     options = GradeOptions(seed=seed, timeout_s=timeout_s, memory_mb=memory_mb, require_sandbox=require_sandbox,
@@ -99,13 +99,13 @@ def exercise_command(exercise: str, submission: Path | None, report_path: Path |
         sys.exit(EXIT_GRADER_ERROR)
 
     if as_json:
-        from grader.gradescope import to_gradescope  # noqa: PLC0415
+        from grader.outputs.results_json import to_gradescope  # noqa: PLC0415
 
         click.echo(json.dumps(to_gradescope(result, hidden_visibility=course.hidden_visibility), indent=2))
     else:
         _print_result(result, summary=exercise_ids is None)
     if not no_report:
-        from grader.reports import write_html  # noqa: PLC0415
+        from grader.outputs.html import write_html  # noqa: PLC0415
 
         path = write_html(result, report_path or Path("reports") / f"{exercise}.html")
         click.echo(f"HTML report: {path}", err=as_json)
@@ -113,7 +113,7 @@ def exercise_command(exercise: str, submission: Path | None, report_path: Path |
 
 
 def _print_result(result, *, summary: bool) -> None:
-    from grader import terminal  # noqa: PLC0415
+    from grader.outputs import terminal  # noqa: PLC0415
 
     console = terminal.make_console()
     terminal.print_sandbox_warning(console, result.sandbox)
@@ -128,7 +128,7 @@ def _print_result(result, *, summary: bool) -> None:
 @_course_option
 def list_command(course_root: Path | None) -> None:
     """The course's exercises, with titles and points."""
-    from grader.catalogue import load_course  # noqa: PLC0415
+    from grader.course.catalogue import load_course  # noqa: PLC0415
 
     try:
         course = load_course(course_root)
@@ -146,9 +146,9 @@ def list_command(course_root: Path | None) -> None:
 def verify_command(junit_path: Path | None, seed: int | None, course_root: Path | None) -> None:
     """Check the course: solutions earn full marks, stubs zero, known mistakes their hints."""
 
-    from grader.catalogue import load_course  # noqa: PLC0415
-    # Not grader.runner here: it imports torch, and verify_course starts the zygote first.
-    from grader.verify import VerifyError, print_report, verify_course, write_junit  # noqa: PLC0415
+    from grader.course.catalogue import load_course  # noqa: PLC0415
+    # Not grader.engine.runner here: it imports torch, and verify_course starts the zygote first.
+    from grader.commands.verify import VerifyError, print_report, verify_course, write_junit  # noqa: PLC0415
 
     try:
         course = load_course(course_root)
@@ -159,7 +159,7 @@ def verify_command(junit_path: Path | None, seed: int | None, course_root: Path 
     except VerifyError as error:  # a hidden suite that cannot even run fails the course
         click.echo(f"grade verify: {error}", err=True)
         sys.exit(1)
-    from grader.terminal import make_console  # noqa: PLC0415
+    from grader.outputs.terminal import make_console  # noqa: PLC0415
 
     print_report(make_console(), report)
     if junit_path is not None:
@@ -185,9 +185,9 @@ def batch_command(submissions: Path, out: Path, jobs: int | None, exercise_ids: 
                   isolate: str, course_root: Path | None) -> None:
     """Grade a class: every folder, .zip or notebook in SUBMISSIONS, into OUT."""
 
-    from grader import batch  # noqa: PLC0415 - imports no torch: the workers do
-    from grader.terminal import make_console  # noqa: PLC0415
-    from grader.catalogue import load_course  # noqa: PLC0415
+    from grader.commands import batch  # noqa: PLC0415 - imports no torch: the workers do
+    from grader.outputs.terminal import make_console  # noqa: PLC0415
+    from grader.course.catalogue import load_course  # noqa: PLC0415
 
     try:
         course = load_course(course_root)
@@ -216,8 +216,8 @@ def batch_command(submissions: Path, out: Path, jobs: int | None, exercise_ids: 
 def release_command(out: Path, course_root: Path | None) -> None:
     """Write the student copy of the course to OUT: the stubs, the grader, the
     public tests and the reference's recorded answers; no solution, no hidden test."""
-    from grader.catalogue import load_course  # noqa: PLC0415
-    from grader.release import ReleaseError, build_release  # noqa: PLC0415
+    from grader.course.catalogue import load_course  # noqa: PLC0415
+    from grader.commands.release import ReleaseError, build_release  # noqa: PLC0415
 
     try:
         course = load_course(course_root)
@@ -240,8 +240,8 @@ def release_command(out: Path, course_root: Path | None) -> None:
 @_course_option
 def gradescope_command(out: Path, course_root: Path | None) -> None:
     """Write OUT (a .zip), the autograder to upload to a Gradescope programming assignment."""
-    from grader.autograder import PackageError, build_package  # noqa: PLC0415
-    from grader.catalogue import load_course  # noqa: PLC0415
+    from grader.commands.gradescope import PackageError, build_package  # noqa: PLC0415
+    from grader.course.catalogue import load_course  # noqa: PLC0415
 
     try:
         package = build_package(load_course(course_root), out)

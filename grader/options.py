@@ -1,5 +1,5 @@
 """What a grading run is asked for, and how it fails: torch-free, so that the
-CLI can name them before the zygote starts (``grader.runner`` imports torch)."""
+CLI can name them before the zygote starts (``grader.engine.runner`` imports torch)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.isolation import Zygote
+from grader.sandbox.client import Zygote
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -23,6 +23,6 @@ def zygote():
 
 @pytest.fixture(scope="session")
 def course():
-    from grader.catalogue import load_course
+    from grader.course.catalogue import load_course
 
     return load_course(REPO)

@@ -22,12 +22,12 @@ import pytest
 from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_notebook
 
-from grader import batch
-from grader.archives import Member, UnsafeArchive, ZipLimits, extract_sources, plan_extraction, read_capped
-from grader.gradescope import from_gradescope, to_gradescope
+from grader.commands import batch
+from grader.course.archives import Member, UnsafeArchive, ZipLimits, extract_sources, plan_extraction, read_capped
+from grader.outputs.results_json import from_gradescope, to_gradescope
 from grader.results import ExerciseResult, SubmissionResult
 from grader.results import TestResult as GradedTest  # not collected by pytest
-from grader.submissions import from_entry
+from grader.course.submissions import from_entry
 
 HERE = Path(__file__).resolve().parent
 EXERCISES = [f"exercise{n}.py" for n in range(1, 6)]
@@ -401,7 +401,7 @@ def test_resume_keeps_results_only_when_fresh_and_from_the_same_settings(tmp_pat
 FAKE_WORKER = textwrap.dedent("""
     import json, os, signal, sys, time
     from pathlib import Path
-    from grader.batch import write_submission
+    from grader.commands.batch import write_submission
     from grader.results import ExerciseResult, SubmissionResult, TestResult
 
     job = json.loads(sys.stdin.read())

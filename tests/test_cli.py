@@ -79,7 +79,7 @@ def test_the_zygote_starts_before_the_grader_imports_torch(tmp_path):
     starts the zygote (which imports torch) before this process imports it."""
     probe = (
         "import sys\n"
-        "from grader import isolation\n"
+        "from grader.sandbox import client as isolation\n"
         "original = isolation.Zygote.start.__func__\n"
         "def start(cls):\n"
         "    print('torch imported at zygote start:', 'torch' in sys.modules, file=sys.stderr)\n"
@@ -96,9 +96,9 @@ def test_the_zygote_starts_before_the_grader_imports_torch(tmp_path):
 def test_json_shows_hidden_tests_when_the_course_says(tmp_path):
     """`--json` (like batch's and Gradescope's results.json) takes each
     exercise's gradescope_hidden_visibility from course.toml."""
-    for folder in ("exercises", "solutions", "grader"):
+    for folder in ("exercises", "solutions", "suites"):
         (tmp_path / folder).symlink_to(REPO / folder)
-    marker = 'suite = "grader/suites/test_exercise4.py"\n'
+    marker = 'suite = "suites/test_exercise4.py"\n'
     text = (REPO / "course.toml").read_text()
     assert marker in text
     (tmp_path / "course.toml").write_text(text.replace(marker, marker + 'gradescope_hidden_visibility = "after_due_date"\n'))
@@ -111,7 +111,7 @@ def test_json_shows_hidden_tests_when_the_course_says(tmp_path):
 
 
 def test_output_to_a_log_is_not_cut_at_80_columns(monkeypatch):
-    from grader.terminal import LOG_WIDTH, make_console  # noqa: PLC0415
+    from grader.outputs.terminal import LOG_WIDTH, make_console  # noqa: PLC0415
 
     monkeypatch.delenv("COLUMNS", raising=False)
     assert make_console().width == LOG_WIDTH > 80  # pytest's captured stdout is not a terminal

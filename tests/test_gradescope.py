@@ -20,10 +20,10 @@ import pytest
 from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_notebook
 
-from grader import autograder
-from grader.catalogue import CourseError, load_course
+from grader.commands import gradescope as autograder
+from grader.course.catalogue import CourseError, load_course
 from grader.cli import main
-from grader.gradescope import to_gradescope
+from grader.outputs.results_json import to_gradescope
 from grader.results import ExerciseResult, SubmissionResult
 from grader.results import TestResult as GradedTest  # not collected by pytest
 
@@ -90,7 +90,7 @@ def test_results_follow_the_specification_with_message_and_hint():
 def test_the_summary_says_which_exercise_a_note_is_about():
     from dataclasses import replace
 
-    from grader.gradescope import summary_line
+    from grader.outputs.results_json import summary_line
 
     tests = (GradedTest("t", "t", 1.0, True),)
     exercises = (ExerciseResult("exercise1", "E1", tests, seed=1, notes=("zip had junk", "changed its sandbox")),
@@ -107,7 +107,7 @@ def test_hidden_tests_visibility_is_set_per_exercise():
 
 def test_the_course_declares_the_visibility_and_a_wrong_one_is_refused(tmp_path):
     text = (HERE.parent / "course.toml").read_text()
-    marker = 'suite = "grader/suites/test_exercise2.py"\n'
+    marker = 'suite = "suites/test_exercise2.py"\n'
     (tmp_path / "course.toml").write_text(text.replace(marker, marker + 'gradescope_hidden_visibility = "hidden"\n'))
     course = load_course(tmp_path)
     assert [s.gradescope_hidden_visibility for s in course.exercises[:3]] == ["after_published", "hidden",
@@ -176,8 +176,8 @@ def test_the_package_holds_the_scripts_at_its_root_the_course_and_the_grader(pac
     for script in ("setup.sh", "run_autograder"):
         assert (infos[script].external_attr >> 16) & 0o777 == 0o755
     names = set(infos)
-    assert {"pyproject.toml", "course.toml", "grader/__init__.py", "grader/autograder.py",
-            "grader/sandbox/zygote.py"} <= names
+    assert {"pyproject.toml", "course.toml", "grader/__init__.py", "grader/commands/gradescope.py",
+            "grader/sandbox/untrusted/zygote.py"} <= names
     for spec in course.exercises:
         assert {spec.stub, spec.solution, spec.suite} <= {course.root / n for n in names}
     assert not any(n.startswith(("tests/", "benchmarks/", ".")) or "__pycache__" in n for n in names)
@@ -190,9 +190,8 @@ def test_caches_and_hidden_files_are_left_out_and_a_course_file_may_not_replace_
     assert [p.name for p in autograder._tree(tmp_path / "grader")] == ["kept.py"]
     clash = tmp_path / "course"
     shutil.copytree(course.root, clash, ignore=shutil.ignore_patterns("tests", "benchmarks", ".*", "reports", "*.egg-info"))
-    (clash / "grader" / "suites" / "test_exercise1.py").write_text("# the course's own suite")
     files = autograder.package_files(load_course(clash))
-    assert files["grader/suites/test_exercise1.py"] == clash / "grader" / "suites" / "test_exercise1.py"
+    assert files["suites/test_exercise1.py"] == clash / "suites" / "test_exercise1.py"
     (clash / "grader" / "cli.py").write_text("# not the grader's")
     (clash / "course.toml").write_text((clash / "course.toml").read_text().replace(
         'stub = "exercises/exercise1.py"', 'stub = "grader/cli.py"'))
@@ -237,7 +236,7 @@ def _autograder_root(package: Path, where: Path) -> Path:
     for script in ("setup.sh", "run_autograder"):
         (root / "source" / script).chmod(0o755)
     toml = root / "source" / "course.toml"
-    marker = 'suite = "grader/suites/test_exercise2.py"\n'
+    marker = 'suite = "suites/test_exercise2.py"\n'
     toml.write_text(toml.read_text().replace(marker, marker + 'gradescope_hidden_visibility = "after_due_date"\n'))
     return root
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import runner
-from grader.submissions import Submission, from_path
+from grader.engine import runner
+from grader.course.submissions import Submission, from_path
 
 from corpus import CASES, expectations
 
@@ -176,7 +176,7 @@ def test_a_hostile_exercise_changes_nothing_for_the_others(course, zygote, tmp_p
 def test_the_mismatch_table_holds_the_greatest_difference_the_message_names():
     import torch  # noqa: PLC0415
 
-    from grader.checks import TABLE_ROWS, first_difference  # noqa: PLC0415
+    from grader.engine.checks import TABLE_ROWS, first_difference  # noqa: PLC0415
 
     expected = torch.ones(4 * TABLE_ROWS, dtype=torch.float64)
     got = expected + 0.5

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import batch
+from grader.commands import batch
 from corpus import CASES, expectations
 
 
@@ -89,7 +89,7 @@ def _grader_processes() -> set[int]:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if "State:\tZ" in status or not (b"grader.batch" in cmdline or b"grader.sandbox.zygote" in cmdline):
+        if "State:\tZ" in status or not (b"grader.commands.batch" in cmdline or b"grader.sandbox.untrusted.zygote" in cmdline):
             continue
         if "\nPPid:\t1\n" in status or _descends_from(int(pid), os.getpid()):
             found.add(int(pid))

@@ -17,10 +17,12 @@ import pytest
 from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grader import batch, runner
+from grader.commands import batch
+
+from grader.engine import runner
 from grader.cli import main
-from grader.notebooks import NotebookError, cell_python, module_from_notebook, read_module, read_notebook
-from grader.submissions import Submission, from_entry, from_path
+from grader.course.notebooks import NotebookError, cell_python, module_from_notebook, read_module, read_notebook
+from grader.course.submissions import Submission, from_entry, from_path
 
 from corpus import HOSTILE, expectations
 
@@ -122,7 +124,7 @@ def test_unreadable_notebooks_get_a_plain_reason_without_their_contents(tmp_path
 
 
 def test_a_notebook_too_large_to_read_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr("grader.notebooks.MAX_NOTEBOOK_BYTES", 1000)
+    monkeypatch.setattr("grader.course.notebooks.MAX_NOTEBOOK_BYTES", 1000)
     path = write_notebook(tmp_path / "big.ipynb", MODEL + "# " + "x" * 2000)
     with pytest.raises(NotebookError, match="big.ipynb is more than the .* a notebook may be: clear its outputs"):
         read_module(path)

@@ -31,9 +31,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.catalogue import load_course
+from grader.course.catalogue import load_course
 from grader.cli import main
-from grader.release import INSTALL_COMMAND, RECORDINGS, build_release, public_suite
+from grader.commands.release import INSTALL_COMMAND, RECORDINGS, build_release, public_suite
 
 REPO = Path(__file__).resolve().parents[1]
 SCOPE_LINE = "hidden tests run when your course grades it"
@@ -59,9 +59,9 @@ def graded(release, zygote):
     """The course graded by itself (every test) and by its copy (public tests,
     recorded values: ``grade verify``'s release run), each on the solutions,
     the stubs and every known mistake's mutant."""
-    from grader import runner
-    from grader.submissions import Submission
-    from grader.verify import _write_mutants, verify_release
+    from grader.engine import runner
+    from grader.course.submissions import Submission
+    from grader.commands.verify import _write_mutants, verify_release
 
     course = load_course(REPO)
     solutions = Submission("solutions", {s.filename: s.solution for s in course.exercises})
@@ -83,12 +83,12 @@ def test_the_copy_holds_the_stubs_the_grader_and_the_public_tests_and_nothing_el
     course = load_course(REPO)
     files = _files(release)
     assert {path.split("/")[0] for path in files} == {"README.md", "course.toml", "pyproject.toml", "exercises",
-                                                       "grader"}
+                                                       "grader", "suites"}
     for spec in course.exercises:
         assert files[f"exercises/{spec.filename}"] == spec.stub.read_bytes()
         assert f"{RECORDINGS}/{spec.id}.json" in files and f"{RECORDINGS}/{spec.id}.safetensors" in files
     assert not [path for path in files if "__pycache__" in path or path.endswith(".pyc")]
-    assert {p.name for p in (release / "grader" / "suites").iterdir()} == {s.suite.name for s in course.exercises}
+    assert {p.name for p in (release / "suites").iterdir()} == {s.suite.name for s in course.exercises}
 
     text = files["course.toml"].decode()
     assert 'recordings = "grader/recorded"' in text
@@ -105,7 +105,7 @@ def test_the_copy_holds_the_stubs_the_grader_and_the_public_tests_and_nothing_el
 
     pyproject = files["pyproject.toml"].decode()
     assert 'grade = "grader.cli:run"' in pyproject
-    for pattern in ("templates/*.j2", "suites/*.py", "recorded/*.json", "recorded/*.safetensors"):
+    for pattern in ("outputs/templates/*.j2", "recorded/*.json", "recorded/*.safetensors"):
         assert f'"{pattern}"' in pyproject
     readme = files["README.md"].decode().splitlines()
     assert readme[2:4] == [f"    {INSTALL_COMMAND}", "    . .venv/bin/activate && grade exercise1"]
@@ -116,7 +116,7 @@ def test_the_suites_keep_exactly_the_tests_the_course_marks_public(release, grad
     for spec in course.exercises:
         tests = next(e for e in in_course["solutions"].exercises if e.exercise_id == spec.id).tests
         public = {t.name for t in tests if t.visibility == "public"}
-        shipped = ast.parse((release / "grader" / "suites" / spec.suite.name).read_text())
+        shipped = ast.parse((release / "suites" / spec.suite.name).read_text())
         names = {n.name for n in shipped.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test")}
         assert names == public, spec.id
         assert public and len(public) < len(tests)  # this course has both kinds in every exercise
@@ -128,7 +128,7 @@ def test_a_suite_loses_its_hidden_tests_and_whatever_only_they_used():
         from __future__ import annotations
         import math
         import pytest
-        from grader.checks import Build, Call, randn
+        from grader.engine.checks import Build, Call, randn
 
         SHAPES = [(3,), (2, 2)]
         EDGE_CASES = [(0,), (1, 1)]  # only the hidden test uses these
@@ -298,7 +298,7 @@ def test_the_copy_gives_every_public_test_the_verdict_the_course_gives(graded):
 
 
 def test_grade_verify_checks_the_copy_and_fails_a_broken_one(graded):
-    from grader.verify import release_checks
+    from grader.commands.verify import release_checks
 
     course, in_course, in_copy, mutants = graded
 
@@ -414,7 +414,7 @@ def test_the_copy_installs_in_a_fresh_venv_as_its_readme_says_and_from_a_wheel(r
     run(activate + f"pip wheel --quiet --no-deps -w {tmp_path}/dist {pristine}")
     wheel = next((tmp_path / "dist").glob("*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    for packaged in ("grader/templates/report.html.j2", "grader/suites/test_exercise3.py",
+    for packaged in ("grader/outputs/templates/report.html.j2",
                      "grader/recorded/exercise3.json", "grader/recorded/exercise3.safetensors"):
         assert packaged in names
     run(activate + f"pip install --quiet {wheel}")
@@ -457,13 +457,13 @@ def test_the_readme_s_commands_do_what_it_says(release, tmp_path, monkeypatch):
 
 def test_a_copy_is_graded_with_its_own_suites_in_a_process_that_graded_the_course(release, zygote, tmp_path):
     """pytest names a suite by its path under the course folder: the copy's
-    grader/suites/test_exercise3.py must not be mistaken for the course's."""
-    from grader import runner
-    from grader.submissions import Submission
+    suites/test_exercise3.py must not be mistaken for the course's."""
+    from grader.engine import runner
+    from grader.course.submissions import Submission
 
     folder = tmp_path / "copy"
     shutil.copytree(release, folder)
-    suite = folder / "grader" / "suites" / "test_exercise3.py"
+    suite = folder / "suites" / "test_exercise3.py"
     suite.write_text(suite.read_text().replace('check.same(Inspect(Build(\'LinearModel\')))',
                                                'assert False, "the copy\'s own suite ran"'))
     course, copied = load_course(REPO), load_course(folder)

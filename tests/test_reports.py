@@ -9,8 +9,8 @@ from html.parser import HTMLParser
 import pytest
 from rich.console import Console
 
-from grader import files
-from grader.reports import render_html, template_environment, write_html
+from grader.outputs import files
+from grader.outputs.html import render_html, template_environment, write_html
 from grader.results import (
     ExerciseResult,
     MismatchRow,
@@ -19,7 +19,7 @@ from grader.results import (
 )
 # Imported under another name so that pytest does not try to collect it.
 from grader.results import TestResult as GradedTest
-from grader.terminal import print_exercise, print_sandbox_warning, print_summary_table
+from grader.outputs.terminal import print_exercise, print_sandbox_warning, print_summary_table
 
 XSS = "<script>alert(1)</script>"
 HINT = "Did you add the bias before the activation instead of after?"

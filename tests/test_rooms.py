@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from grader import runner
+from grader.engine import runner
 from grader.options import GradeOptions
-from grader.submissions import from_path
+from grader.course.submissions import from_path
 
 RETIRED = "changed its sandbox"
 
@@ -120,7 +120,7 @@ def test_the_namespace_check_sees_a_rebound_name_with_or_without_dict_version_ta
 
     import torch
 
-    from grader.sandbox.tripwires import NamespaceBaseline
+    from grader.sandbox.untrusted.tripwires import NamespaceBaseline
 
     baseline = NamespaceBaseline.take()
     if not read_versions:

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.catalogue import ExerciseSpec, MistakeSpec, load_course
+from grader.course.catalogue import ExerciseSpec, MistakeSpec, load_course
 from grader.cli import main
-from grader.isolation import Zygote
-from grader.limits import Limits
+from grader.sandbox.client import Zygote
+from grader.sandbox.limits import Limits
 from grader.results import ExerciseResult
 from grader.results import TestResult as GradedTest  # renamed so pytest does not collect it
-from grader.verify import (
+from grader.commands.verify import (
     VerifyCheck,
     VerifyReport,
     files_check,
@@ -60,7 +60,7 @@ SUITE = '''\
 """Hidden suite for exercise 6."""
 import pytest
 
-from grader.checks import Call, randn
+from grader.engine.checks import Call, randn
 
 
 @pytest.mark.points(2)

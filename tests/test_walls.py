@@ -24,8 +24,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import pytest
 import torch
 
-from grader.limits import Limits
-from grader.sandbox import walls
+from grader.sandbox.limits import Limits
+from grader.sandbox.untrusted import walls
 
 # What the zygote does before its first fork: one thread, cpuinfo read while
 # /proc is still readable, and the first optimizer's import of torch._dynamo
@@ -311,7 +311,8 @@ def test_course_files_and_grader_stay_unreadable(tmp_path, scratch, monkeypatch)
         "suite_in_site_packages": nested_course / "suites" / "test_exercise1.py",
         "course_on_sys_path": course / "solutions" / "exercise1.py",
         "repo_solution": REPO / "solutions" / "exercise1.py",
-        "repo_grader": REPO / "grader" / "limits.py",
+        "repo_grader": REPO / "grader" / "sandbox" / "limits.py",
+        "repo_suite": REPO / "suites" / "test_exercise1.py",
         "repo_course_toml": REPO / "course.toml",
     }
 

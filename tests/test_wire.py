@@ -8,8 +8,8 @@ import struct
 import pytest
 import torch
 
-from grader import wire
-from grader.wire import Unsupported, WireError
+from grader.sandbox import wire
+from grader.sandbox.wire import Unsupported, WireError
 
 
 def test_plain_values_round_trip_with_requires_grad():

@@ -2,5 +2,5 @@
 
 Nothing here knows of tests, solutions or scores. Modules in this package
 import only the standard library, torch, safetensors, pyseccomp and the
-shared plain-data modules ``grader.wire`` and ``grader.limits``.
+shared plain-data modules ``grader.sandbox.wire`` and ``grader.sandbox.limits``.
 """

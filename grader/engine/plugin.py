@@ -23,15 +23,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader.catalogue import Course, ExerciseSpec
-from grader.checks import Check, GradeFailure
-from grader.isolation import SandboxFailure, Zygote
-from grader.limits import Limits
-from grader.recordings import MissingRecording
+from grader.course.catalogue import Course, ExerciseSpec
+from grader.engine.checks import Check, GradeFailure
+from grader.sandbox.client import SandboxFailure, Zygote
+from grader.sandbox.limits import Limits
+from grader.engine.recordings import MissingRecording
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
-from grader.student import Rooms, StudentExercise
-from grader.subjects import ReferenceSource
-from grader.submissions import Submission
+from grader.engine.student import Rooms, StudentExercise
+from grader.engine.subjects import ReferenceSource
+from grader.course.submissions import Submission
 
 
 def seed_for(seed: int, exercise_id: str, test_name: str) -> int:
@@ -88,7 +88,7 @@ class GradingPlugin:
     # -- fixtures -----------------------------------------------------------
     @pytest.fixture
     def tg_submission(self) -> int:
-        raise RuntimeError("hidden suites run only through grader.runner")
+        raise RuntimeError("hidden suites run only through grader.engine.runner")
 
     @pytest.fixture
     def exercise(self, request: pytest.FixtureRequest) -> ExerciseSpec:

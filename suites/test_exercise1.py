@@ -1,7 +1,7 @@
 """Hidden suite for exercise 1: the linear model and its mean squared error."""
 import pytest
 
-from grader.checks import Call, randn
+from grader.engine.checks import Call, randn
 
 SHAPES = [(7,), (5, 1), (3, 4), (2, 3, 2)]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.catalogue import Course, load_course
-from grader.isolation import Zygote
+from grader.course.catalogue import Course, load_course
+from grader.sandbox.client import Zygote
 from grader.results import SubmissionResult
-from grader.submissions import Submission, from_path
+from grader.course.submissions import Submission, from_path
 
 
 def grade_local(*, exercise_ids: Sequence[str] | None, submission: Path | None = None,
@@ -16,7 +16,7 @@ def grade_local(*, exercise_ids: Sequence[str] | None, submission: Path | None =
     ``exercises/`` folder by default) and return the course and the result."""
     zygote = Zygote.start()  # first, so it warms up while this process imports torch
     try:
-        from grader import runner  # noqa: PLC0415 - after the zygote started
+        from grader.engine import runner  # noqa: PLC0415 - after the zygote started
 
         course = load_course(course_root)
         specs = [course.exercise(i) for i in exercise_ids] if exercise_ids else list(course.exercises)

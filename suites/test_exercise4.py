@@ -1,7 +1,7 @@
 """Hidden suite for exercise 4: two stacked nn.Linear layers, 1 -> 2 -> 1."""
 import pytest
 
-from grader.checks import Build, Call, Inspect, randn
+from grader.engine.checks import Build, Call, Inspect, randn
 
 
 def _state(rng):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict
 
-from grader.reports import scope_line
+from grader.outputs.html import scope_line
 from grader.results import ExerciseResult, MismatchRow, SandboxStatus, SubmissionResult, TestResult
 
 HIDDEN_VISIBILITY = "after_published"  # when students see a hidden test, unless the exercise says otherwise

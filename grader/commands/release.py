@@ -6,7 +6,7 @@ reference's answers to them recorded as values: the suites are rewritten with
 the answers are recorded by running those public tests over the solutions and
 every known-mistake mutant at the course's seed, so the copy can grade a
 student's work, and show every known mistake's hint, from recordings
-(``grader.recordings``). ``course.toml`` is rewritten without solution paths
+(``grader.engine.recordings``). ``course.toml`` is rewritten without solution paths
 and without the mistakes' edits, which would show solution code.
 
 Building is reproducible: the same commit gives the same files byte for byte
@@ -34,15 +34,15 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 import grader
-from grader.catalogue import COURSE_FILE, Course
-from grader.isolation import Zygote
+from grader.course.catalogue import COURSE_FILE, Course
+from grader.sandbox.client import Zygote
 
 RECORDINGS = "grader/recorded"
 PACKAGE = "grader"
 # Never copied from the grader package: its own suites are hidden tests (the
 # released ones are written from the course's suites), compiled files may
 # hold them too, and old recordings are rebuilt.
-_PACKAGE_SKIPPED_DIRS = {"suites", "recorded", "__pycache__"}
+_PACKAGE_SKIPPED_DIRS = {"recorded", "__pycache__"}
 # What course.toml keeps per table in the copy; anything else (a solution path,
 # a mistake's find/replace) stays behind.
 _COURSE_KEYS = ("title", "seed")
@@ -91,7 +91,7 @@ def build_release(course: Course, out: Path, *, zygote: Zygote | None = None) ->
             path = staging / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-        from grader.recordings import save_recordings  # noqa: PLC0415 - imports torch
+        from grader.engine.recordings import save_recordings  # noqa: PLC0415 - imports torch
 
         save_recordings(staging / RECORDINGS, _without_tracebacks(recorded))
         _usual_permissions(staging)
@@ -114,11 +114,11 @@ def record_public_answers(course: Course, zygote: Zygote
     mistake's reply to the same requests. Returns the recordings and, per
     exercise, the names of its public tests (as the grading plugin chose them).
     """
-    from grader import runner  # noqa: PLC0415 - after the zygote started (ARCHITECTURE.md rule 5)
-    from grader.recordings import RecordingSolutions  # noqa: PLC0415
-    from grader.subjects import LiveSolutions  # noqa: PLC0415
-    from grader.submissions import Submission  # noqa: PLC0415
-    from grader.verify import _write_mutants  # noqa: PLC0415
+    from grader.engine import runner  # noqa: PLC0415 - after the zygote started (ARCHITECTURE.md rule 5)
+    from grader.engine.recordings import RecordingSolutions  # noqa: PLC0415
+    from grader.engine.subjects import LiveSolutions  # noqa: PLC0415
+    from grader.course.submissions import Submission  # noqa: PLC0415
+    from grader.commands.verify import _write_mutants  # noqa: PLC0415
     import torch  # noqa: PLC0415
 
     _check_course(course)
@@ -148,7 +148,7 @@ def record_public_answers(course: Course, zygote: Zygote
 def _without_tracebacks(recorded: dict) -> dict:
     """A mutant's error carries its frames, source lines of the solution file
     included: keep only what comparisons read (type, message, kind)."""
-    from grader.protocol import Reply  # noqa: PLC0415
+    from grader.engine.protocol import Reply  # noqa: PLC0415
 
     def scrubbed(reply: Reply) -> Reply:
         if not reply.error:
@@ -430,7 +430,7 @@ def student_pyproject(course: Course) -> str:
     dependencies = project.get("dependencies") or ["torch>=2.2", "pytest>=7.4", "click>=8.1", "jinja2>=3.1",
                                                    "rich>=13", "safetensors>=0.4", "numpy>=1.24"]
     package_data = sorted({*data.get("tool", {}).get("setuptools", {}).get("package-data", {}).get(PACKAGE, []),
-                           "templates/*.j2", "suites/*.py", "recorded/*.json", "recorded/*.safetensors"})
+                           "outputs/templates/*.j2", "recorded/*.json", "recorded/*.safetensors"})
     return "\n".join([
         f"# The student copy of {course.title!r}, written by `grade release`: `pip install .` installs `grade`.",
         "[build-system]",

@@ -16,7 +16,7 @@ The zygote exits when the grader closes the socket, and dies with it
 (PR_SET_PDEATHSIG); each sandbox dies with the zygote the same way.
 
 A sandbox is a room for one submission's exercises, one at a time (data
-socket, ``grader.wire`` frames):
+socket, ``grader.sandbox.wire`` frames):
   room -> grader    {"walls": [...], "missing": [...]} once walled in
   grader -> room    {"op": "load", "module": "exercise3", "file": "exercise3.py"}
                     -> {"loaded": bool, "error": {...}}: the exercise's file,
@@ -41,9 +41,9 @@ from multiprocessing.connection import Connection
 
 import torch
 
-from grader import wire
-from grader.limits import Limits
-from grader.sandbox import executor, tripwires, walls
+from grader.sandbox import wire
+from grader.sandbox.limits import Limits
+from grader.sandbox.untrusted import executor, tripwires, walls
 
 _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)

@@ -24,7 +24,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 import grader
-from grader.limits import Limits
+from grader.sandbox.limits import Limits
 from grader.results import SandboxStatus
 
 READY_TIMEOUT_S = 120.0
@@ -32,14 +32,14 @@ CHECK_TIMEOUT_S = 2.0  # for a room to say what an exercise left behind
 _GRADER_PARENT = str(Path(grader.__file__).resolve().parent.parent)
 _BOOT = (
     "import sys; sys.path.append(sys.argv[2]); "
-    "from grader.sandbox.zygote import main; main(int(sys.argv[1]))"
+    "from grader.sandbox.untrusted.zygote import main; main(int(sys.argv[1]))"
 )
 
 
 def _wire():
     # Imported on first use (it imports torch), so that a caller can start the
     # zygote first and let it warm up while this process imports torch.
-    from grader import wire
+    from grader.sandbox import wire
     return wire
 
 

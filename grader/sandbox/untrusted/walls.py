@@ -10,7 +10,7 @@ from inside a walled child that the walls really hold, so the grader can fail
 closed (ARCHITECTURE.md, rules 4 and 6).
 
 This module is on the untrusted side: it imports only the stdlib, pyseccomp
-and ``grader.limits``.
+and ``grader.sandbox.limits``.
 
 Cost per child, measured on the 2-core dev VM (kernel 6.18, Landlock ABI 7,
 torch 2.13 imported, 8 readable paths), median of 200 forks: ``apply_walls``
@@ -37,7 +37,7 @@ import sys
 import sysconfig
 from dataclasses import dataclass
 
-from grader.limits import Limits
+from grader.sandbox.limits import Limits
 
 try:  # optional: without it the seccomp wall is reported missing
     import pyseccomp as _seccomp

@@ -17,12 +17,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from grader import wire
-from grader.catalogue import ExerciseSpec
-from grader.isolation import Budget, Sandbox, SandboxFailure, Zygote
-from grader.limits import Limits
-from grader.protocol import Reply, Request
-from grader.submissions import Submission
+from grader.sandbox import wire
+from grader.course.catalogue import ExerciseSpec
+from grader.sandbox.client import Budget, Sandbox, SandboxFailure, Zygote
+from grader.sandbox.limits import Limits
+from grader.engine.protocol import Reply, Request
+from grader.course.submissions import Submission
 
 MAX_RESTARTS = 5
 _STICKY_VERDICTS = {"not submitted", "import error", "time limit"}

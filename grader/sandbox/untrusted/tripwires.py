@@ -46,7 +46,7 @@ WATCHED_MODULES = (
     "builtins", "math", "cmath", "operator", "functools", "itertools", "random", "copy", "numbers",
     "collections", "types", "json", "struct", "io", "traceback", "importlib", "warnings",
     "multiprocessing.connection", "safetensors", "safetensors.torch",
-    "grader.wire", "grader.sandbox.executor", "grader.sandbox.zygote", "grader.sandbox.tripwires",
+    "grader.sandbox.wire", "grader.sandbox.untrusted.executor", "grader.sandbox.untrusted.zygote", "grader.sandbox.untrusted.tripwires",
     "torch", "torch._C", "torch._C._nn", "torch._C._linalg", "torch._C._special", "torch._tensor",
     "torch.functional", "torch.random", "torch.serialization", "torch.overrides", "torch.linalg", "torch.special",
 )

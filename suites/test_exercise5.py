@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from grader.checks import Build, Call, randn
+from grader.engine.checks import Build, Call, randn
 
 
 def _data(rng, n=12):

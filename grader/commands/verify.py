@@ -32,10 +32,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from grader.catalogue import Course, CourseError, ExerciseSpec, MistakeSpec
-from grader.isolation import Zygote
+from grader.course.catalogue import Course, CourseError, ExerciseSpec, MistakeSpec
+from grader.sandbox.client import Zygote
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
-from grader.submissions import Submission
+from grader.course.submissions import Submission
 
 MIN_MISTAKES = 3
 SOLUTIONS, STUBS = "solutions", "stubs"
@@ -288,7 +288,7 @@ def verify_course(course: Course, *, seed: int | None = None, zygote: Zygote | N
 
 def _grade_all(course: Course, specs: Sequence[ExerciseSpec], seed: int, zygote: Zygote
                ) -> tuple[VerifyRuns, dict[tuple[str, str], str], SandboxStatus]:
-    from grader import runner  # noqa: PLC0415 - imports torch and the solutions' loader: after the zygote
+    from grader.engine import runner  # noqa: PLC0415 - imports torch and the solutions' loader: after the zygote
 
     solutions = Submission(name=SOLUTIONS, files={spec.filename: spec.solution for spec in specs})
     stubs = Submission(name=STUBS, files={spec.filename: spec.stub for spec in specs})
@@ -393,9 +393,9 @@ def _releasable(course: Course, runs: VerifyRuns) -> bool:
 def verify_release(course: Course, zygote: Zygote) -> ReleaseRuns:
     """Build the student copy in a temporary folder and grade the solutions,
     the copy's stubs and every known mistake's mutant with it."""
-    from grader import runner  # noqa: PLC0415 - after the zygote
-    from grader.catalogue import load_course  # noqa: PLC0415
-    from grader.release import ReleaseError, build_release  # noqa: PLC0415
+    from grader.engine import runner  # noqa: PLC0415 - after the zygote
+    from grader.course.catalogue import load_course  # noqa: PLC0415
+    from grader.commands.release import ReleaseError, build_release  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="torchgrade-verify-release-") as scratch:
         try:
@@ -447,7 +447,7 @@ def report_table(report: VerifyReport) -> Table:
 
 
 def print_report(console: Console, report: VerifyReport) -> None:
-    from grader.terminal import print_sandbox_warning  # noqa: PLC0415
+    from grader.outputs.terminal import print_sandbox_warning  # noqa: PLC0415
 
     print_sandbox_warning(console, report.sandbox)
     console.print(report_table(report))

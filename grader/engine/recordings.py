@@ -15,10 +15,10 @@ from pathlib import Path
 
 from safetensors.torch import load_file, save_file
 
-from grader import wire
-from grader.catalogue import ExerciseSpec
-from grader.protocol import Reply, Request
-from grader.subjects import Mistake, ReferenceSource, Subject
+from grader.sandbox import wire
+from grader.course.catalogue import ExerciseSpec
+from grader.engine.protocol import Reply, Request
+from grader.engine.subjects import Mistake, ReferenceSource, Subject
 
 FORMAT = 1
 REFERENCE = "reference"

@@ -3,7 +3,7 @@
 The same executor serves a student's module inside a sandbox and, in the
 grader's own process, the trusted reference solution and known-mistake
 mutants: one contract, two places. Requests and replies are plain data
-(see ``grader.wire``); a student's exception is a reply, not a crash.
+(see ``grader.sandbox.wire``); a student's exception is a reply, not a crash.
 
 Request ops:
   call     {"target": T, "args": [A...], "kwargs": {name: A}, "cotangent": tensor|None,

@@ -1,6 +1,6 @@
 """HTML reports: one self-contained page per submission, rendered from its result.
 
-The page is built by Jinja2 templates in ``grader/templates`` (one base
+The page is built by Jinja2 templates in ``grader/outputs/templates`` (one base
 layout, small partials) from a ``SubmissionResult`` and nothing else: scores
 come from the result's properties (``grader.scoring``), never recomputed here.
 The page carries its CSS inline and draws its bars as inline SVG, so it can be
@@ -16,7 +16,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from grader import scoring
-from grader.files import write_atomic
+from grader.outputs.files import write_atomic
 from grader.results import ExerciseResult, SubmissionResult
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"

@@ -1,7 +1,7 @@
 """Hidden suite for exercise 3: a model whose parameters are registered nn.Parameters."""
 import pytest
 
-from grader.checks import Build, Call, Inspect, randn
+from grader.engine.checks import Build, Call, Inspect, randn
 
 
 def _state(rng):

@@ -16,7 +16,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-from grader.limits import Limits
+from grader.sandbox.limits import Limits
 
 COURSE_FILE = "course.toml"
 

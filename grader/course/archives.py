@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.notebooks import MAX_NOTEBOOK_BYTES, is_notebook
+from grader.course.notebooks import MAX_NOTEBOOK_BYTES, is_notebook
 
 _READ_CHUNK = 64 * 1024
 # A module a sandbox can import: the exercise files and any helpers beside them.

@@ -40,9 +40,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import grader
-from grader.catalogue import Course, ExerciseSpec
-from grader.gradescope import from_gradescope, to_gradescope
-from grader.files import write_atomic
+from grader.course.catalogue import Course, ExerciseSpec
+from grader.outputs.results_json import from_gradescope, to_gradescope
+from grader.outputs.files import write_atomic
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
 
 RESULTS_FILE, REPORT_FILE = "results.json", "report.html"
@@ -59,7 +59,7 @@ _GRADER_PARENT = str(Path(grader.__file__).resolve().parent.parent)
 # -I: the worker must not import a student's torch.py from the working
 # directory, nor obey PYTHON* variables; the grader's own folder is added back.
 _WORKER_BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); "
-                "from grader.batch import worker_main; raise SystemExit(worker_main())")
+                "from grader.commands.batch import worker_main; raise SystemExit(worker_main())")
 
 
 class BatchError(RuntimeError):
@@ -165,7 +165,7 @@ def write_submission(out: Path, result: SubmissionResult, hidden_visibility: Map
     """The student's report, then ``results.json``: written last, it marks the
     submission as finished for ``--resume`` and for the gradebook.
     ``hidden_visibility``: the course's, for results.json (see to_gradescope)."""
-    from grader.reports import write_html  # noqa: PLC0415 - Jinja only where pages are written
+    from grader.outputs.html import write_html  # noqa: PLC0415 - Jinja only where pages are written
 
     folder = out / result.submission
     write_html(result, folder / REPORT_FILE)
@@ -223,7 +223,7 @@ def gradebook_rows(results: Sequence[SubmissionResult], columns: Sequence[str]) 
     A row the grader failed on has empty cells, not zeros: it is not a score,
     and an empty cell is not uploaded to a course platform as one.
     """
-    from grader.reports import format_points  # noqa: PLC0415
+    from grader.outputs.html import format_points  # noqa: PLC0415
 
     rows = [["submission", *columns, "total"]]
     for result in sorted(results, key=lambda r: sort_key(r.submission)):
@@ -407,7 +407,7 @@ def render_summary(summary: ClassSummary, results: Sequence[SubmissionResult], *
                    ungraded: Sequence[str] = ()) -> str:
     """The class summary page (``OUT/index.html``): self-contained, no scripts.
     ``ungraded``: submissions listed but without results (an interrupted batch)."""
-    from grader.reports import template_environment  # noqa: PLC0415
+    from grader.outputs.html import template_environment  # noqa: PLC0415
 
     columns = [s.exercise_id for s in summary.exercises]
     return template_environment().get_template("summary.html.j2").render(
@@ -660,15 +660,15 @@ def worker_main() -> int:
     protocol = _claim_stdout()
     _die_with_parent()
     signal.signal(signal.SIGTERM, _interrupt)  # the parent stops us: close the zygote on the way out
-    from grader.isolation import Zygote, ZygoteError  # noqa: PLC0415
+    from grader.sandbox.client import Zygote, ZygoteError  # noqa: PLC0415
 
     zygote = Zygote.start()  # first: it warms up while this process imports torch and the suites
     unpacked = Path(tempfile.mkdtemp(prefix="torchgrade-batch-"))
     try:
         job = json.loads(sys.stdin.read())  # at once: the parent waits on the pipe before starting the next worker
-        from grader import runner  # noqa: PLC0415 - after the zygote started
-        from grader.catalogue import CourseError, load_course  # noqa: PLC0415
-        from grader.submissions import from_entry  # noqa: PLC0415
+        from grader.engine import runner  # noqa: PLC0415 - after the zygote started
+        from grader.course.catalogue import CourseError, load_course  # noqa: PLC0415
+        from grader.course.submissions import from_entry  # noqa: PLC0415
 
         try:
             course = load_course(Path(job["course"]))
@@ -740,7 +740,7 @@ def _interrupt(signum, frame) -> None:
 # ---------------------------------------------------------------------------
 # The terminal: a progress bar while it runs, one screen at the end
 # ---------------------------------------------------------------------------
-# Verdicts (grader.isolation) that mean a submission's process hit a wall or died.
+# Verdicts (grader.sandbox.client) that mean a submission's process hit a wall or died.
 _LIMIT_VERDICTS = ("time limit", "memory limit", "killed", "crashed", "exited", "sandbox error")
 
 
@@ -781,8 +781,8 @@ def print_summary(console, outcome: BatchOutcome) -> None:
     """One screen: what was graded, what went wrong, where the files are."""
     from rich.text import Text  # noqa: PLC0415
 
-    from grader.reports import format_points  # noqa: PLC0415
-    from grader.terminal import print_sandbox_warning  # noqa: PLC0415
+    from grader.outputs.html import format_points  # noqa: PLC0415
+    from grader.outputs.terminal import print_sandbox_warning  # noqa: PLC0415
 
     summary = outcome.summary
     print_sandbox_warning(console, summary.sandbox)

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader import scoring
-from grader.reports import format_points, scope_line, score_state
+from grader.outputs.html import format_points, scope_line, score_state
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
 
 PASS_MARK, FAIL_MARK = "✓", "✗"

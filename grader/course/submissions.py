@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from grader import notebooks
+from grader.course import notebooks
 
 MAX_SOURCE_FILES = 50
 MAX_SOURCE_BYTES = 1 << 20
@@ -52,7 +52,7 @@ class Submission:
         if path is None:
             return None
         if filename in self.file_problems:
-            from grader.isolation import SandboxFailure  # noqa: PLC0415
+            from grader.sandbox.client import SandboxFailure  # noqa: PLC0415
 
             raise SandboxFailure("import error", self.file_problems[filename])
         module = self.sources[filename] if filename in self.sources else path.read_bytes()
@@ -167,7 +167,7 @@ def from_entry(path: Path, exercise_filenames: Sequence[str], *, name: str, unpa
     not exist yet). Anything else, an unsafe zip, or an entry holding none of
     the exercise files is a submission with ``problem`` set in plain words:
     graded as zero, never skipped."""
-    from grader import archives  # noqa: PLC0415 - zip handling is needed only here
+    from grader.course import archives  # noqa: PLC0415 - zip handling is needed only here
 
     try:
         if path.is_dir():

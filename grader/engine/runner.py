@@ -14,13 +14,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from grader.catalogue import Course, ExerciseSpec
-from grader.isolation import Zygote
-from grader.limits import Limits
+from grader.course.catalogue import Course, ExerciseSpec
+from grader.sandbox.client import Zygote
+from grader.sandbox.limits import Limits
 from grader.options import GradeOptions, GraderError
 from grader.results import SandboxStatus, SubmissionResult
-from grader.subjects import LiveSolutions, ReferenceSource
-from grader.submissions import Submission
+from grader.engine.subjects import LiveSolutions, ReferenceSource
+from grader.course.submissions import Submission
 
 _PYTEST_ARGS = [
     "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings", "-p", "no:legacypath",
@@ -66,7 +66,7 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
             if on_result is not None:
                 on_result(result)
 
-        from grader.plugin import GradingPlugin  # imports pytest and the checks: after the zygote started
+        from grader.engine.plugin import GradingPlugin  # imports pytest and the checks: after the zygote started
         import pytest
 
         plugin = GradingPlugin(course, exercises, submissions, references or default_references(course), zygote,
@@ -102,7 +102,7 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
 def _forget_suites(exercises: Sequence[ExerciseSpec]) -> None:
     """pytest's importlib mode names a suite module by its path under the
     rootdir and reuses a module already imported under that name: another
-    course's grader/suites/test_exercise3.py (a student copy's) would be
+    course's suites/test_exercise3.py (a student copy's) would be
     graded with this course's tests. So no suite outlives its session."""
     suites = {spec.suite.resolve() for spec in exercises}
     for name, module in list(sys.modules.items()):
@@ -114,7 +114,7 @@ def _forget_suites(exercises: Sequence[ExerciseSpec]) -> None:
 def default_references(course: Course) -> ReferenceSource:
     """The live solutions, or the recorded values a student copy ships with."""
     if course.recordings is not None:
-        from grader.recordings import RecordedSolutions  # noqa: PLC0415
+        from grader.engine.recordings import RecordedSolutions  # noqa: PLC0415
 
         return RecordedSolutions(course.recordings)
     return LiveSolutions()

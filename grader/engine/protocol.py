@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from grader import wire
+from grader.sandbox import wire
 
 
 class _Encoded:

@@ -3,12 +3,12 @@
 ``build_package`` writes the zip an instructor uploads to a Gradescope
 programming assignment. Gradescope unpacks it into ``/autograder/source``,
 runs ``setup.sh`` once to build its image, then ``run_autograder`` for every
-submission, which calls ``python -m grader.autograder run --root /autograder``.
+submission, which calls ``python -m grader.commands.gradescope run --root /autograder``.
 
 The entry grades ``/autograder/submission`` (loose ``exerciseN.py`` files, a
 folder, a zip, or notebooks) with the same engine, sandbox and limits as
 ``grade batch``, and writes ``/autograder/results/results.json`` in
-Gradescope's schema (``grader.gradescope``). It never ends without writing
+Gradescope's schema (``grader.outputs.results_json``). It never ends without writing
 that file: any failure of the grader itself becomes a complete results.json
 with score 0 that says what happened, in plain words for the student and with
 the traceback in a test only instructors see. ``run_autograder`` adds a last
@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the module imports only the standard library at run time
-    from grader.catalogue import Course
-    from grader.submissions import Submission
+    from grader.course.catalogue import Course
+    from grader.course.submissions import Submission
 
 TORCH_FALLBACK_VERSION = "2.13.0"  # the torch the course is tested with, when no torch is installed here
 TORCH_INDEX_URL = "https://download.pytorch.org/whl/cpu"  # the CPU build: no multi-GB CUDA wheels
@@ -103,7 +103,7 @@ PYTHON="${{TORCHGRADE_AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}}"
 RESULTS="$ROOT/results/results.json"
 cd "$ROOT/source" 2>/dev/null || cd "$ROOT"
 status=0
-"$PYTHON" -m grader.autograder run --root "$ROOT" || status=$?
+"$PYTHON" -m grader.commands.gradescope run --root "$ROOT" || status=$?
 if [ ! -s "$RESULTS" ]; then
     mkdir -p "$ROOT/results"
     cat > "$RESULTS" <<'JSON'
@@ -171,7 +171,7 @@ def package_files(course: Course) -> dict[str, Path]:
 
 def _course_may_replace(name: str) -> bool:
     # A hidden suite of the grader's own course, or a README (pip needs one, whatever it says).
-    return name == "README.md" or name.startswith("grader/suites/")
+    return name == "README.md"
 
 
 def _tree(folder: Path) -> list[Path]:
@@ -220,9 +220,9 @@ def find_submission(folder: Path, exercise_filenames: Sequence[str], *, unpack_t
     """The student's upload as a ``Submission``: the files in ``folder`` (loose
     ``exerciseN.py`` files or notebooks), else the one folder or ``.zip`` it
     holds. Anything else is a submission with a problem in plain words."""
-    from grader import notebooks  # noqa: PLC0415
-    from grader.archives import JUNK_FOLDERS  # noqa: PLC0415
-    from grader.submissions import from_entry  # noqa: PLC0415
+    from grader.course import notebooks  # noqa: PLC0415
+    from grader.course.archives import JUNK_FOLDERS  # noqa: PLC0415
+    from grader.course.submissions import from_entry  # noqa: PLC0415
 
     def holds_answers(path: Path) -> bool:
         return any((path / f).is_file() for f in exercise_filenames) or any(
@@ -239,14 +239,14 @@ def find_submission(folder: Path, exercise_filenames: Sequence[str], *, unpack_t
 def grade_root(root: Path, *, course_root: Path | None = None) -> dict:
     """Grade ``root/submission`` against the course in ``root/source`` (or
     ``course_root``) and return Gradescope's results as a dict."""
-    from grader.isolation import Zygote  # noqa: PLC0415
+    from grader.sandbox.client import Zygote  # noqa: PLC0415
 
     zygote = Zygote.start()  # first: it warms up while this process imports torch and the suites
     unpacked = Path(tempfile.mkdtemp(prefix="torchgrade-autograder-"))
     try:
-        from grader import runner  # noqa: PLC0415 - after the zygote started
-        from grader.catalogue import load_course  # noqa: PLC0415
-        from grader.gradescope import to_gradescope  # noqa: PLC0415
+        from grader.engine import runner  # noqa: PLC0415 - after the zygote started
+        from grader.course.catalogue import load_course  # noqa: PLC0415
+        from grader.outputs.results_json import to_gradescope  # noqa: PLC0415
 
         course = load_course(course_root or root / "source")
         specs = list(course.exercises)
@@ -329,14 +329,14 @@ def run(root: Path, *, course_root: Path | None = None) -> int:
     try:
         write_results(results, data)
     except OSError as error:
-        print(f"grader.autograder: could not write {results}: {error}", file=sys.stderr)
+        print(f"grader.commands.gradescope: could not write {results}: {error}", file=sys.stderr)
         return 1
     print(f"Wrote {results}: {data['score']:g} points.")
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.autograder",
+    parser = argparse.ArgumentParser(prog="python -m grader.commands.gradescope",
                                      description="Grade a Gradescope submission into results/results.json.")
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="grade ROOT/submission, write ROOT/results/results.json")

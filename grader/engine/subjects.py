@@ -18,10 +18,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Protocol
 
-from grader import wire
-from grader.catalogue import CourseError, ExerciseSpec, MistakeSpec
-from grader.protocol import Reply, Request, request_key
-from grader.sandbox import executor
+from grader.sandbox import wire
+from grader.course.catalogue import CourseError, ExerciseSpec, MistakeSpec
+from grader.engine.protocol import Reply, Request, request_key
+from grader.sandbox.untrusted import executor
 
 
 class Subject(Protocol):

@@ -14,10 +14,10 @@ from typing import Any
 
 import torch
 
-from grader.protocol import Call, Inspect, Reply, Request
+from grader.engine.protocol import Call, Inspect, Reply, Request
 from grader.results import MismatchRow
-from grader.subjects import Mistake, Subject
-from grader.wire import Unsupported
+from grader.engine.subjects import Mistake, Subject
+from grader.sandbox.wire import Unsupported
 
 TABLE_ROWS = 6
 
@@ -273,4 +273,4 @@ def _short(value: Any) -> str:
 
 
 __all__ = ["Build", "Call", "Check", "GradeFailure", "Inspect", "compare_replies", "first_difference", "randn"]
-from grader.protocol import Build  # noqa: E402  (re-exported for suites)
+from grader.engine.protocol import Build  # noqa: E402  (re-exported for suites)
