@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from grader import scoring
+from grader.verdicts import Verdict
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,9 @@ class TestResult:
     passed: bool
     message: str = ""  # what went wrong: expected vs got, or the sandbox verdict
     hint: str | None = None  # points at the mistake without giving the answer
-    # Set when the sandbox, not an assertion, ended the test:
-    # "time limit", "memory limit", "crashed", "exited", "import error", ...
-    verdict: str | None = None
+    # Set when the test failed for a reason other than a wrong answer
+    # (the sandbox ended it, the file could not be imported, ...).
+    verdict: Verdict | None = None
     table: tuple[MismatchRow, ...] = ()
     visibility: str = "hidden"  # "public" or "hidden" (see issue on releases)
 

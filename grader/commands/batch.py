@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import grader
+from grader.verdicts import LIMIT_VERDICTS, Verdict
 from grader.course.catalogue import Course, ExerciseSpec
 from grader.outputs.results_json import from_gradescope, to_gradescope
 from grader.outputs.files import write_atomic
@@ -179,7 +180,7 @@ def failed_result(name: str, specs: Sequence[ExerciseSpec], seed: int, reason: s
     exercises = tuple(ExerciseResult(
         exercise_id=spec.id, title=spec.title, seed=seed, problem=GRADER_FAILED,
         tests=(TestResult(name=GRADER_FAILED_TEST, title=GRADER_FAILED, max_points=spec.points, passed=False,
-                          message=reason, verdict="grader error"),))
+                          message=reason, verdict=Verdict.GRADER_ERROR),))
         for spec in specs)
     return SubmissionResult(submission=name, exercises=exercises, seed=seed)
 
@@ -741,7 +742,6 @@ def _interrupt(signum, frame) -> None:
 # The terminal: a progress bar while it runs, one screen at the end
 # ---------------------------------------------------------------------------
 # Verdicts (grader.sandbox.client) that mean a submission's process hit a wall or died.
-_LIMIT_VERDICTS = ("time limit", "memory limit", "killed", "crashed", "exited", "sandbox error")
 
 
 class ProgressBar:
@@ -798,14 +798,14 @@ def print_summary(console, outcome: BatchOutcome) -> None:
                       f"median {format_points(summary.median_total)} of {format_points(summary.max_total)} points.",
                       highlight=False)
     verdicts = dict(summary.verdicts)
-    limits = {v: n for v, n in verdicts.items() if v in _LIMIT_VERDICTS}
+    limits = {v: n for v, n in verdicts.items() if v in LIMIT_VERDICTS}
     if limits:
         console.print("Submissions that hit a time or memory limit, or crashed: "
                       + ", ".join(f"{verdict} {n}" for verdict, n in limits.items()), highlight=False)
     elif summary.count:
         console.print("No submission hit a time or memory limit or crashed.")
-    if verdicts.get("import error"):
-        console.print(f"Submissions with a file that could not be imported: {verdicts['import error']}",
+    if verdicts.get(Verdict.IMPORT_ERROR):
+        console.print(f"Submissions with a file that could not be imported: {verdicts[Verdict.IMPORT_ERROR]}",
                       highlight=False)
     if summary.problems:
         console.print(Text(f"{len(summary.problems)} could not be graded (zero points):", style="yellow"))

@@ -32,6 +32,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from grader.verdicts import Verdict
 from grader.course.catalogue import Course, CourseError, ExerciseSpec, MistakeSpec
 from grader.sandbox.client import Zygote
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
@@ -107,7 +108,7 @@ def _points(value: float) -> str:
 
 def _why(test: TestResult) -> str:
     lines = test.message.strip().splitlines()
-    if test.verdict == "grader error" and lines:
+    if test.verdict == Verdict.GRADER_ERROR and lines:
         return lines[-1]  # a traceback: its last line names the exception
     return (lines[0] if lines else "") or test.verdict or "failed"
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from grader.verdicts import Verdict
 from grader.course import notebooks
 
 MAX_SOURCE_FILES = 50
@@ -54,7 +55,7 @@ class Submission:
         if filename in self.file_problems:
             from grader.sandbox.client import SandboxFailure  # noqa: PLC0415
 
-            raise SandboxFailure("import error", self.file_problems[filename])
+            raise SandboxFailure(Verdict.IMPORT_ERROR, self.file_problems[filename])
         module = self.sources[filename] if filename in self.sources else path.read_bytes()
         return module[:MAX_SOURCE_BYTES * 4]
 

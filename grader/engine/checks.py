@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from grader.verdicts import Verdict
 from grader.engine.protocol import Call, Inspect, Reply, Request
 from grader.results import MismatchRow
 from grader.engine.subjects import Mistake, Subject
@@ -26,7 +27,7 @@ class GradeFailure(AssertionError):
     """A hidden test failed: what differs, with an optional hint and table."""
 
     def __init__(self, message: str, *, hint: str | None = None,
-                 table: tuple[MismatchRow, ...] = (), verdict: str | None = None) -> None:
+                 table: tuple[MismatchRow, ...] = (), verdict: Verdict | None = None) -> None:
         super().__init__(message)
         self.message, self.hint, self.table, self.verdict = message, hint, table, verdict
 
@@ -95,14 +96,14 @@ def _error_failure(request: Request, error: dict, hint: str | None) -> GradeFail
     kind, name, message = error.get("kind"), error.get("type", "Exception"), error.get("message", "")
     where = error.get("traceback", "")
     if kind == "missing name":
-        return GradeFailure(f"{request.describe()}: {message}", hint=hint, verdict="missing name")
+        return GradeFailure(f"{request.describe()}: {message}", hint=hint, verdict=Verdict.MISSING_NAME)
     if kind == "memory":
-        return GradeFailure(f"{request.describe()} ran out of memory ({name}: {message})", verdict="memory limit")
+        return GradeFailure(f"{request.describe()} ran out of memory ({name}: {message})", verdict=Verdict.MEMORY_LIMIT)
     if kind == "exit":
-        return GradeFailure(f"{request.describe()} called sys.exit({message})", verdict="exited")
+        return GradeFailure(f"{request.describe()} called sys.exit({message})", verdict=Verdict.EXITED)
     if name == "NotImplementedError":
         return GradeFailure(f"{request.describe()} is not implemented yet ({message or 'NotImplementedError'})",
-                            hint=hint, verdict="not implemented")
+                            hint=hint, verdict=Verdict.NOT_IMPLEMENTED)
     text = f"{request.describe()} raised {name}: {message}"
     return GradeFailure(f"{text}\n{where}".rstrip(), hint=hint)
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from grader.verdicts import Verdict
 from grader.course.catalogue import Course, ExerciseSpec
 from grader.engine.checks import Check, GradeFailure
 from grader.sandbox.client import SandboxFailure, Zygote
@@ -169,7 +170,7 @@ class GradingPlugin:
             tests = tuple(state.tests.get(spec.id, ()))
             problem = submission.problem
             if problem is None and runner is not None and runner.failure is not None \
-                    and runner.failure.verdict in ("not submitted", "import error"):
+                    and runner.failure.verdict in (Verdict.NOT_SUBMITTED, Verdict.IMPORT_ERROR):
                 problem = runner.failure.message
             exercises.append(ExerciseResult(
                 exercise_id=spec.id, title=spec.title, tests=tests, seed=self.seed,
@@ -216,9 +217,9 @@ def _failure_fields(error: BaseException) -> dict:
     if isinstance(error, SandboxFailure):
         return dict(message=error.message, verdict=error.verdict)
     if isinstance(error, MissingRecording):
-        return dict(message=str(error), verdict="not recorded")
+        return dict(message=str(error), verdict=Verdict.NOT_RECORDED)
     if isinstance(error, AssertionError):
         return dict(message=str(error) or "assertion failed")
     # Anything else is a bug of the grader or a suite: keep its traceback.
     text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-    return dict(message=f"internal grader error (not the submission's fault):\n{text}", verdict="grader error")
+    return dict(message=f"internal grader error (not the submission's fault):\n{text}", verdict=Verdict.GRADER_ERROR)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from grader.verdicts import Verdict
 from grader.sandbox import wire
 from grader.course.catalogue import ExerciseSpec
 from grader.sandbox.client import Budget, Sandbox, SandboxFailure, Zygote
@@ -25,7 +26,7 @@ from grader.engine.protocol import Reply, Request
 from grader.course.submissions import Submission
 
 MAX_RESTARTS = 5
-_STICKY_VERDICTS = {"not submitted", "import error", "time limit"}
+_STICKY_VERDICTS = {Verdict.NOT_SUBMITTED, Verdict.IMPORT_ERROR, Verdict.TIME_LIMIT}
 
 
 @dataclass
@@ -81,7 +82,7 @@ class StudentExercise:
         self.budget = Budget(self.limits.timeout_s)
         if self.submission.files.get(self.exercise.filename) is None:
             why = self.submission.problem or f"{self.exercise.filename} was not submitted"
-            self.failure = SandboxFailure("not submitted", why)
+            self.failure = SandboxFailure(Verdict.NOT_SUBMITTED, why)
 
     @property
     def submitted(self) -> bool:
@@ -107,7 +108,7 @@ class StudentExercise:
         replies = reply.get("replies")
         if type(replies) is not list or len(replies) != len(requests) or not all(type(r) is dict for r in replies):
             sandbox.close()
-            raise SandboxFailure("sandbox error", f"malformed reply while {doing}")
+            raise SandboxFailure(Verdict.SANDBOX_ERROR, f"malformed reply while {doing}")
         return [Reply.from_plain(r) for r in replies]
 
     def _live_sandbox(self) -> Sandbox:
@@ -118,14 +119,14 @@ class StudentExercise:
         if self.sandbox is not None:
             self.restarts += 1
             if self.restarts > MAX_RESTARTS:
-                self.failure = SandboxFailure("crashed", "the submission's sandbox died too many times; not restarting it")
+                self.failure = SandboxFailure(Verdict.CRASHED, "the submission's sandbox died too many times; not restarting it")
                 raise self.failure
         try:
             source = self.submission.module_source(self.exercise.filename)  # a notebook that is no module fails here
             self.sandbox = self.rooms.room_for(self.limits, self.budget)
             self.sandbox.load(self.exercise.filename, source, self.budget)
         except SandboxFailure as failure:
-            if failure.verdict != "crashed" or self.restarts >= MAX_RESTARTS:
+            if failure.verdict != Verdict.CRASHED or self.restarts >= MAX_RESTARTS:
                 self.failure = failure  # importing again would fail the same way
             raise
         finally:

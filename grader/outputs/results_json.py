@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict
 
 from grader.outputs.html import scope_line
+from grader.verdicts import Verdict
 from grader.results import ExerciseResult, MismatchRow, SandboxStatus, SubmissionResult, TestResult
 
 HIDDEN_VISIBILITY = "after_published"  # when students see a hidden test, unless the exercise says otherwise
@@ -90,7 +91,8 @@ def to_plain(result: SubmissionResult) -> dict:
 def from_plain(data: dict) -> SubmissionResult:
     exercises = tuple(
         ExerciseResult(**{**e, "tests": tuple(
-            TestResult(**{**t, "table": tuple(MismatchRow(**row) for row in t["table"])}) for t in e["tests"]),
+            TestResult(**{**t, "table": tuple(MismatchRow(**row) for row in t["table"]),
+                          "verdict": Verdict(t["verdict"]) if t["verdict"] else None}) for t in e["tests"]),
             "notes": tuple(e["notes"])})
         for e in data["exercises"]
     )

@@ -24,6 +24,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 import grader
+from grader.verdicts import Verdict
 from grader.sandbox.limits import Limits
 from grader.results import SandboxStatus
 
@@ -46,7 +47,7 @@ def _wire():
 class SandboxFailure(Exception):
     """The sandbox, not an assertion, ended the work: a verdict in plain words."""
 
-    def __init__(self, verdict: str, message: str) -> None:
+    def __init__(self, verdict: Verdict, message: str) -> None:
         super().__init__(message)
         self.verdict = verdict
         self.message = message
@@ -162,7 +163,7 @@ class Zygote:
                                    "secret": str(secret)})
             try:
                 if not conn.poll(30):
-                    raise SandboxFailure("time limit", "the sandbox canary did not answer")
+                    raise SandboxFailure(Verdict.TIME_LIMIT, "the sandbox canary did not answer")
                 reply = _wire().decode(conn.recv_bytes(1 << 20))
             except (EOFError, OSError, ValueError) as error:
                 reply = {"canary": {}, "walls": [], "missing": [f"the canary sandbox failed: {error}"]}
@@ -265,7 +266,7 @@ class Sandbox:
         """Send already-encoded frames (one request, or a "many" header and its
         requests) and wait for the one reply."""
         if self.closed:
-            raise SandboxFailure("sandbox error", "the sandbox was already closed")
+            raise SandboxFailure(Verdict.SANDBOX_ERROR, "the sandbox was already closed")
         try:
             for message in messages:
                 self.conn.send_bytes(message)
@@ -280,14 +281,14 @@ class Sandbox:
             if not ready:
                 self.budget.spend(float("inf"))
                 self.close()
-                raise SandboxFailure("time limit", f"time limit exceeded while {doing} "
+                raise SandboxFailure(Verdict.TIME_LIMIT, f"time limit exceeded while {doing} "
                                      f"(the exercise may use {self.limits.timeout_s:g} s in all)")
             data = self.conn.recv_bytes(self.limits.reply_mb << 20)
         except (EOFError, ConnectionError):
             raise SandboxFailure(*self._death_verdict(doing)) from None
         except OSError as error:  # "bad message length": an oversized reply
             self.close()
-            raise SandboxFailure("sandbox error", f"the submission sent back more than "
+            raise SandboxFailure(Verdict.SANDBOX_ERROR, f"the submission sent back more than "
                                  f"{self.limits.reply_mb} MB while {doing} ({error})") from None
         finally:
             self.budget.spend(time.monotonic() - started)
@@ -295,17 +296,17 @@ class Sandbox:
             reply = _wire().decode(data)
         except _wire().WireError as error:
             self.close()
-            raise SandboxFailure("sandbox error", f"the submission sent back something that is not plain data "
+            raise SandboxFailure(Verdict.SANDBOX_ERROR, f"the submission sent back something that is not plain data "
                                  f"while {doing}: {error}") from None
         if type(reply) is not dict:
             self.close()
-            raise SandboxFailure("sandbox error", f"malformed reply while {doing}")
+            raise SandboxFailure(Verdict.SANDBOX_ERROR, f"malformed reply while {doing}")
         self.output += reply.pop("output", "") if type(reply.get("output")) is str else ""
         if type(reply.get("dropped")) is int:
             self.dropped += max(0, reply.pop("dropped"))
         return reply
 
-    def _death_verdict(self, doing: str) -> tuple[str, str]:
+    def _death_verdict(self, doing: str) -> tuple[Verdict, str]:
         self.closed = True
         self.conn.close()
         status = self.zygote.reap(self.pid)
@@ -314,12 +315,12 @@ class Sandbox:
             number = os.WTERMSIG(status)
             name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
             if number == signal.SIGXCPU:
-                return "time limit", f"CPU time limit exceeded while {doing}"
+                return Verdict.TIME_LIMIT, f"CPU time limit exceeded while {doing}"
             if number == signal.SIGKILL:
-                return "killed", f"killed by SIGKILL while {doing} (often: out of memory)"
-            return "crashed", f"crashed with signal {name} ({number}) while {doing}"
+                return Verdict.KILLED, f"killed by SIGKILL while {doing} (often: out of memory)"
+            return Verdict.CRASHED, f"crashed with signal {name} ({number}) while {doing}"
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
-        return "exited", f"the submission ended the process (exit status {code}) while {doing}"
+        return Verdict.EXITED, f"the submission ended the process (exit status {code}) while {doing}"
 
     def close(self) -> None:
         """End the sandbox at once: SIGKILL its group; the zygote reaps it later,
@@ -336,14 +337,14 @@ class Sandbox:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def _import_verdict(filename: str, error: dict) -> tuple[str, str]:
+def _import_verdict(filename: str, error: dict) -> tuple[Verdict, str]:
     kind, name, message = error.get("kind"), error.get("type", "error"), error.get("message", "")
     where = error.get("traceback", "")
     if name in ("SyntaxError", "IndentationError", "TabError"):
-        return "import error", f"{filename} has a syntax error: {message}"
+        return Verdict.IMPORT_ERROR, f"{filename} has a syntax error: {message}"
     if kind == "exit":
-        return "exited", f"{filename} called sys.exit({message}) while being imported"
+        return Verdict.EXITED, f"{filename} called sys.exit({message}) while being imported"
     if kind == "memory":
-        return "memory limit", f"{filename} ran out of memory while being imported ({name}: {message})"
+        return Verdict.MEMORY_LIMIT, f"{filename} ran out of memory while being imported ({name}: {message})"
     detail = f"\n{where}" if where else ""
-    return "import error", f"{filename} raised {name} while being imported: {message}{detail}"
+    return Verdict.IMPORT_ERROR, f"{filename} raised {name} while being imported: {message}{detail}"
