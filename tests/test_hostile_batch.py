@@ -39,7 +39,7 @@ def class_run(course, tmp_path_factory):
     with zipfile.ZipFile(submissions / "symlink.zip", "w") as archive:
         link = zipfile.ZipInfo("exercise1.py")
         link.external_attr = 0o120777 << 16
-        archive.writestr(link, "/work/main/solutions/exercise1.py")
+        archive.writestr(link, str(course.exercise("exercise1").solution))
     before = _grader_processes()
     outcome = batch.run_batch(submissions, out, course, exercise_ids=["exercise1", "exercise2"], jobs=2,
                               timeout_s=3, memory_mb=512)
@@ -76,7 +76,11 @@ def test_unsafe_zips_are_refused_with_a_reason(class_run):
 def test_nothing_outside_out_is_written_and_no_process_survives(class_run):
     _, _, root, survivors = class_run
     assert sorted(p.name for p in root.iterdir()) == ["out", "submissions"]
-    assert not Path("/tmp/torchgrade-pwned").exists() and not Path("/etc/exercise1.py").exists()
+    # Where tests/hostile/writes_outside.py and absolute.zip try to write: the
+    # zygote's working directory is /, and so is a scrubbed home's parent.
+    for target in ("/tmp/torchgrade-pwned", "/PWNED", "/reports/exercise1.html", "/etc/exercise1.py",
+                   Path.cwd() / "PWNED"):
+        assert not Path(target).exists(), target
     assert survivors == set()
 
 

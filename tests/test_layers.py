@@ -1,0 +1,105 @@
+"""The layers of the house, read from the imports: the untrusted package stands
+alone, the torch-free layers stay torch-free, and no module imports itself
+back through others. Each test fails when someone adds such an import."""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "grader"
+UNTRUSTED = "grader.sandbox.untrusted"
+# What the code that runs beside student code may import from the grader.
+UNTRUSTED_MAY_IMPORT = {"grader", "grader.sandbox", "grader.sandbox.wire", "grader.sandbox.limits"}
+# Layers that must not import torch when imported (the CLI answers --help at once,
+# the batch controller and the report writers never need it).
+TORCH_FREE = ["grader.cli", "grader.options", "grader.errors", "grader.results", "grader.scoring",
+              "grader.verdicts", "grader.course", "grader.outputs"]
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imported(path: Path, name: str) -> Iterator[tuple[str, bool]]:
+    """(module imported, at module level?) for each import in the file,
+    skipping ``if TYPE_CHECKING:`` blocks (annotations only)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+
+    def visit(node: ast.AST, top: bool) -> Iterator[tuple[str, bool]]:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                continue
+            if isinstance(child, ast.Import):
+                yield from ((alias.name, top) for alias in child.names)
+            elif isinstance(child, ast.ImportFrom):
+                base = child.module or ""
+                if child.level:
+                    base = ".".join(package.split(".")[: len(package.split(".")) - child.level + 1] +
+                                    ([base] if base else []))
+                yield base, top
+                for alias in child.names:  # `from grader.engine import runner` imports a module
+                    yield f"{base}.{alias.name}", top
+            else:
+                inner = top and not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+                yield from visit(child, inner)
+
+    yield from visit(ast.parse(path.read_text(encoding="utf-8")), True)
+
+
+def graph(*, top_level_only: bool) -> dict[str, set[str]]:
+    known = modules()
+    return {name: {target for target, top in imported(path, name)
+                   if target in known and target != name and (top or not top_level_only)}
+            for name, path in known.items()}
+
+
+def test_the_untrusted_package_imports_only_the_wire_and_the_limits():
+    edges = graph(top_level_only=False)
+    offending = {name: sorted(t for t in targets if not t.startswith(UNTRUSTED) and t not in UNTRUSTED_MAY_IMPORT)
+                 for name, targets in edges.items() if name.startswith(UNTRUSTED)}
+    assert {name: bad for name, bad in offending.items() if bad} == {}
+    assert any(name.startswith(UNTRUSTED) for name in edges)  # the rule has something to look at
+
+
+def test_no_import_cycles_anywhere():
+    edges = graph(top_level_only=False)
+    cycles = []
+    state: dict[str, int] = {}  # 1 on the stack, 2 done
+
+    def walk(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        for target in sorted(edges[node]):
+            if target.startswith(node + "."):  # a package importing its own modules
+                continue
+            if state.get(target) == 1 and not node.startswith(target + "."):
+                cycles.append(stack[stack.index(target):] + [target])
+            elif target not in state:
+                walk(target, stack + [target])
+        state[node] = 2
+
+    for node in sorted(edges):
+        if node not in state:
+            walk(node, [node])
+    assert cycles == []
+
+
+@pytest.mark.parametrize("layer", TORCH_FREE)
+def test_the_torch_free_layers_import_no_torch(layer):
+    names = [name for name in modules() if name == layer or name.startswith(layer + ".")]
+    probe = ("import sys\n"
+             f"for name in {names!r}:\n"
+             "    __import__(name)\n"
+             "    assert 'torch' not in sys.modules, name + ' imported torch'\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                          cwd=PACKAGE.parent)
+    assert done.returncode == 0, done.stderr[-2000:]
