@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from grader.errors import GraderFailure
 
-class GraderError(RuntimeError):
+
+class GraderError(GraderFailure):
     """The grader itself could not run (a broken suite, a missing wall that was required)."""
 
 

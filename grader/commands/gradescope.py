@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grader.errors import UserError  # imports nothing itself: the rule above holds
+
 if TYPE_CHECKING:  # the module imports only the standard library at run time
     from grader.course.catalogue import Course
     from grader.course.submissions import Submission
@@ -116,7 +118,7 @@ exit 0
 """
 
 
-class PackageError(Exception):
+class PackageError(UserError):
     """The autograder package cannot be built (a user-facing error)."""
 
 

@@ -35,6 +35,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 import grader
 from grader.course.catalogue import COURSE_FILE, Course
+from grader.errors import UserError
 from grader.sandbox.client import Zygote
 
 RECORDINGS = "grader/recorded"
@@ -53,7 +54,7 @@ INSTALL_COMMAND = ("python3 -m venv .venv && . .venv/bin/activate && pip install
                    "&& pip install . && grade exercise1")
 
 
-class ReleaseError(Exception):
+class ReleaseError(UserError):
     """The course cannot be released as asked (a user-facing error)."""
 
 

@@ -33,6 +33,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.verdicts import Verdict
+from grader.errors import GraderFailure
 from grader.course.catalogue import Course, CourseError, ExerciseSpec, MistakeSpec
 from grader.sandbox.client import Zygote
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
@@ -42,7 +43,7 @@ MIN_MISTAKES = 3
 SOLUTIONS, STUBS = "solutions", "stubs"
 
 
-class VerifyError(Exception):
+class VerifyError(GraderFailure):
     """The course could not be graded at all (e.g. a hidden suite that does not import)."""
 
 

@@ -17,11 +17,12 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 from grader.sandbox.limits import Limits
+from grader.errors import UserError
 
 COURSE_FILE = "course.toml"
 
 
-class CourseError(Exception):
+class CourseError(UserError):
     """The course declaration is missing or malformed (a user-facing error)."""
 
 

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader.verdicts import Verdict
+from grader.errors import UserError
 from grader.course import notebooks
 
 MAX_SOURCE_FILES = 50
 MAX_SOURCE_BYTES = 1 << 20
 
 
-class SubmissionError(Exception):
+class SubmissionError(UserError):
     """A submission path the user gave cannot be used (a user-facing error)."""
 
 

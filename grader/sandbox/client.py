@@ -25,6 +25,7 @@ from pathlib import Path
 
 import grader
 from grader.verdicts import Verdict
+from grader.errors import GraderFailure
 from grader.sandbox.limits import Limits
 from grader.results import SandboxStatus
 
@@ -53,7 +54,7 @@ class SandboxFailure(Exception):
         self.message = message
 
 
-class ZygoteError(RuntimeError):
+class ZygoteError(GraderFailure):
     """The zygote could not start: a problem of this machine, not of a submission."""
 
 
