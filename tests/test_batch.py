@@ -22,8 +22,9 @@ import pytest
 from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_notebook
 
-from grader.commands import batch
+from grader.commands.batch import classbook, controller, entries, worker
 from grader.course.archives import Member, UnsafeArchive, ZipLimits, extract_sources, plan_extraction, read_capped
+from grader.outputs.files import write_atomic
 from grader.outputs.results_json import from_gradescope, to_gradescope
 from grader.results import ExerciseResult, SubmissionResult
 from grader.results import TestResult as GradedTest  # not collected by pytest
@@ -84,7 +85,7 @@ def library_run(course, classroom, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:  # every temporary file of the run lands here
         patch.setenv("TMPDIR", str(temp))
         patch.setattr(tempfile, "tempdir", str(temp))
-        outcome = batch.run_batch(subs, out, course, jobs=2, on_progress=events.append)
+        outcome = controller.run_batch(subs, out, course, jobs=2, on_progress=events.append)
     return outcome, out, before, temp, events
 
 
@@ -195,7 +196,7 @@ def test_resume_grades_only_what_changed_and_the_same_work_scores_the_same(cours
     first = from_gradescope(json.loads((out / "dave" / "results.json").read_text()))
     later = time.time() + 5
     os.utime(subs / "dave" / "exercise1.py", (later, later))  # dave edits a file inside his folder
-    outcome = batch.run_batch(subs, out, course, exercise_ids=["exercise1", "exercise3"], jobs=2, resume=True)
+    outcome = controller.run_batch(subs, out, course, exercise_ids=["exercise1", "exercise3"], jobs=2, resume=True)
     assert outcome.graded == ["dave"] and len(outcome.skipped) == 5 and outcome.jobs == 1
     after = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
     assert {name for name in mtimes if after[name] != mtimes[name]} == {"dave"}
@@ -333,31 +334,31 @@ CLASS = [
 
 
 def test_histogram_bins_totals_and_keeps_full_marks_in_the_last_bin():
-    bins = batch.histogram([0, 4.9, 5, 49.9, 50], 50, bins=10)
+    bins = classbook.histogram([0, 4.9, 5, 49.9, 50], 50, bins=10)
     assert [b.count for b in bins] == [2, 1, 0, 0, 0, 0, 0, 0, 0, 2]
     assert (bins[0].low, bins[0].high, bins[-1].high) == (0, 5, 50)
-    assert batch.histogram([0, 0], 0) == (batch.Bin(0.0, 0.0, 2),)
+    assert classbook.histogram([0, 0], 0) == (classbook.Bin(0.0, 0.0, 2),)
 
 
 def test_exercise_means_and_medians_count_not_submitted_as_zero():
-    stats = {s.exercise_id: s for s in batch.exercise_stats(CLASS, ["ex1", "ex2"])}
+    stats = {s.exercise_id: s for s in classbook.exercise_stats(CLASS, ["ex1", "ex2"])}
     assert (stats["ex1"].mean, stats["ex1"].median, stats["ex1"].full_marks) == (2.0, 2.0, 1)
     assert (stats["ex2"].submitted, stats["ex2"].count, stats["ex2"].max_points) == (2, 3, 2.0)
-    assert batch.mean_median([1, 2, 4]) == (2.33, 2.0) and batch.mean_median([]) == (0.0, 0.0)
+    assert classbook.mean_median([1, 2, 4]) == (2.33, 2.0) and classbook.mean_median([]) == (0.0, 0.0)
 
 
 def test_pass_rates_are_among_submitters_and_sorted_most_failed_first():
-    rates = [(s.exercise_id, s.name, s.passed, s.attempted) for s in batch.pass_rates(CLASS, ["ex1", "ex2"])]
+    rates = [(s.exercise_id, s.name, s.passed, s.attempted) for s in classbook.pass_rates(CLASS, ["ex1", "ex2"])]
     assert rates == [("ex2", "t_c", 0, 2), ("ex1", "t_b", 1, 3), ("ex1", "t_a", 2, 3)]
 
 
 def test_frequent_hints_count_each_submission_once():
-    hints = batch.frequent_hints(CLASS)
+    hints = classbook.frequent_hints(CLASS)
     assert [(h.exercise_id, h.hint, h.count) for h in hints] == [("ex1", "h1", 2), ("ex2", "h2", 2)]
 
 
 def test_gradebook_rows_are_sorted_by_name_and_safe_in_a_spreadsheet():
-    rows = batch.gradebook_rows([*CLASS, _result("=HYPERLINK(1)", _exercise("ex1", ("t_a", True, None)))],
+    rows = classbook.gradebook_rows([*CLASS, _result("=HYPERLINK(1)", _exercise("ex1", ("t_a", True, None)))],
                                 ["ex1", "ex2"])
     assert rows[0] == ["submission", "ex1", "ex2", "total"]
     assert [r[0] for r in rows[1:]] == ["'=HYPERLINK(1)", "a", "b", "C"]
@@ -365,34 +366,34 @@ def test_gradebook_rows_are_sorted_by_name_and_safe_in_a_spreadsheet():
 
 
 def test_the_gradebook_has_the_courses_columns_before_any_result():
-    assert batch.exercise_columns([], ["ex1", "ex2"]) == ["ex1", "ex2"]
-    assert batch.exercise_columns(CLASS[:1], ["ex0", "ex1", "ex2"]) == ["ex1", "ex2"]
+    assert classbook.exercise_columns([], ["ex1", "ex2"]) == ["ex1", "ex2"]
+    assert classbook.exercise_columns(CLASS[:1], ["ex0", "ex1", "ex2"]) == ["ex1", "ex2"]
 
 
 def test_entries_are_named_without_extension_unless_two_would_clash(tmp_path):
     (tmp_path / "alice").mkdir()
     for name in ("alice.zip", "bob.zip", "carol.py"):
         (tmp_path / name).write_bytes(b"")
-    entries = batch.name_entries(sorted(tmp_path.iterdir()))
-    assert [e.name for e in entries] == ["alice", "alice.zip", "bob", "carol"]
-    assert batch.round_robin(list("abcde"), 2) == [["a", "c", "e"], ["b", "d"]]
-    assert batch.round_robin(["a"], 4) == [["a"]]
+    named = entries.name_entries(sorted(tmp_path.iterdir()))
+    assert [e.name for e in named] == ["alice", "alice.zip", "bob", "carol"]
+    assert controller.round_robin(list("abcde"), 2) == [["a", "c", "e"], ["b", "d"]]
+    assert controller.round_robin(["a"], 4) == [["a"]]
 
 
 def test_resume_keeps_results_only_when_fresh_and_from_the_same_settings(tmp_path):
-    entry = batch.Entry("a", tmp_path / "a")
+    entry = entries.Entry("a", tmp_path / "a")
     entry.path.mkdir()
     (entry.path / "exercise1.py").write_text("x = 1\n")
     out = tmp_path / "out"
-    assert not batch.is_up_to_date(entry, out, seed=7, exercise_ids=["ex1"])  # no results yet
-    batch.write_atomic(out / "a" / "results.json", json.dumps(to_gradescope(
+    assert not entries.is_up_to_date(entry, out, seed=7, exercise_ids=["ex1"])  # no results yet
+    write_atomic(out / "a" / "results.json", json.dumps(to_gradescope(
         _result("a", _exercise("ex1", ("t_a", True, None))))))
-    assert batch.is_up_to_date(entry, out, seed=7, exercise_ids=["ex1"])
-    assert not batch.is_up_to_date(entry, out, seed=8, exercise_ids=["ex1"])
-    assert not batch.is_up_to_date(entry, out, seed=7, exercise_ids=["ex1", "ex2"])
+    assert entries.is_up_to_date(entry, out, seed=7, exercise_ids=["ex1"])
+    assert not entries.is_up_to_date(entry, out, seed=8, exercise_ids=["ex1"])
+    assert not entries.is_up_to_date(entry, out, seed=7, exercise_ids=["ex1", "ex2"])
     later = time.time() + 5
     os.utime(entry.path / "exercise1.py", (later, later))
-    assert not batch.is_up_to_date(entry, out, seed=7, exercise_ids=["ex1"])
+    assert not entries.is_up_to_date(entry, out, seed=7, exercise_ids=["ex1"])
 
 
 # ---------------------------------------------------------------------------
@@ -401,7 +402,7 @@ def test_resume_keeps_results_only_when_fresh_and_from_the_same_settings(tmp_pat
 FAKE_WORKER = textwrap.dedent("""
     import json, os, signal, sys, time
     from pathlib import Path
-    from grader.commands.batch import write_submission
+    from grader.commands.batch.classbook import write_submission
     from grader.results import ExerciseResult, SubmissionResult, TestResult
 
     job = json.loads(sys.stdin.read())
@@ -442,20 +443,20 @@ def test_a_crashing_worker_costs_only_the_submission_it_was_grading(course, fake
     command, subs = fake_class
     _folders(subs, "a", "b", "crasher", "d", "e", "f")
     events = []
-    outcome = batch.run_batch(subs, tmp_path / "out", course, jobs=2, command=command, on_progress=events.append)
+    outcome = controller.run_batch(subs, tmp_path / "out", course, jobs=2, command=command, on_progress=events.append)
     assert outcome.failed == ["crasher"]
     assert sorted(outcome.graded) == ["a", "b", "d", "e", "f"]
     assert any(e["event"] == "retry" and "crasher" in e["submissions"] for e in events)
     rows = {row[0]: row for row in _gradebook(tmp_path / "out")[1:]}
     assert rows["crasher"][1:] == [""] * 6 and rows["a"][-1] == "25"  # not a score: empty, not zero
-    crasher = batch.read_result(tmp_path / "out" / "crasher")
+    crasher = classbook.read_result(tmp_path / "out" / "crasher")
     assert crasher.max_score == sum(s.points for s in course.exercises)
-    assert batch.GRADER_FAILED in crasher.exercises[0].problem
+    assert classbook.GRADER_FAILED in crasher.exercises[0].problem
     assert outcome.summary.grader_failed == ("crasher",)
     assert outcome.summary.count == 5 and outcome.summary.median_total == 25  # not counted as a zero
     # --resume grades it again; the others stay as they are
-    entry = batch.Entry("crasher", subs / "crasher")
-    assert not batch.is_up_to_date(entry, tmp_path / "out", seed=course.seed, exercise_ids=course.ids)
+    entry = entries.Entry("crasher", subs / "crasher")
+    assert not entries.is_up_to_date(entry, tmp_path / "out", seed=course.seed, exercise_ids=course.ids)
 
 
 def test_ctrl_c_stops_the_workers_and_keeps_what_finished(course, fake_class, tmp_path, monkeypatch):
@@ -467,7 +468,7 @@ def test_ctrl_c_stops_the_workers_and_keeps_what_finished(course, fake_class, tm
         if event["event"] == "graded" and len([p for p in (tmp_path / "out").glob("*/results.json")]) >= 2:
             raise KeyboardInterrupt
 
-    outcome = batch.run_batch(subs, tmp_path / "out", course, jobs=2, command=command,
+    outcome = controller.run_batch(subs, tmp_path / "out", course, jobs=2, command=command,
                               on_progress=interrupt_after_two)
     assert outcome.interrupted
     finished = sorted(p.parent.name for p in (tmp_path / "out").glob("*/results.json"))
@@ -483,12 +484,12 @@ def test_ctrl_c_stops_the_workers_and_keeps_what_finished(course, fake_class, tm
 def test_a_grader_that_cannot_run_stops_the_batch_with_its_message(course, fake_class, tmp_path):
     command, subs = fake_class
     _folders(subs, "broken-grader")
-    with pytest.raises(batch.BatchError, match="boom"):
-        batch.run_batch(subs, tmp_path / "out", course, jobs=1, command=command)
+    with pytest.raises(controller.BatchError, match="boom"):
+        controller.run_batch(subs, tmp_path / "out", course, jobs=1, command=command)
     assert (tmp_path / "out" / "gradebook.csv").is_file()
 
 
 def test_problem_wording_reaches_every_exercise():
     result = _result("x", _exercise("ex1", ("t_a", False, None), submitted=False))
-    assert batch.with_problem(result, "the zip is broken").exercises[0].problem == "the zip is broken"
-    assert batch.with_problem(result, None) is result
+    assert worker.with_problem(result, "the zip is broken").exercises[0].problem == "the zip is broken"
+    assert worker.with_problem(result, None) is result

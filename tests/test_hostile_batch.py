@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.commands import batch
+from grader.commands.batch import classbook, controller
+from grader.options import GradeOptions
 from corpus import CASES, expectations
 
 
@@ -41,10 +42,10 @@ def class_run(course, tmp_path_factory):
         link.external_attr = 0o120777 << 16
         archive.writestr(link, str(course.exercise("exercise1").solution))
     before = _grader_processes()
-    outcome = batch.run_batch(submissions, out, course, exercise_ids=["exercise1", "exercise2"], jobs=2,
-                              timeout_s=3, memory_mb=512)
+    outcome = controller.run_batch(submissions, out, course, exercise_ids=["exercise1", "exercise2"], jobs=2,
+                                   options=GradeOptions(timeout_s=3, memory_mb=512))
     survivors = _grader_processes() - before
-    return outcome, {r.submission: r for r in batch.collect_results(out)}, root, survivors
+    return outcome, {r.submission: r for r in classbook.collect_results(out)}, root, survivors
 
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)

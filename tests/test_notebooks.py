@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grader.commands import batch
+from grader.commands.batch import controller
 
 from grader.engine import runner
 from grader.cli import main
@@ -327,7 +327,7 @@ def test_a_batch_of_notebooks_goes_on_past_broken_ones(course, tmp_path):
     (subs / "carol.ipynb").write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}))
     with zipfile.ZipFile(subs / "dave.zip", "w") as archive:
         archive.writestr("dave/exercise1.ipynb", notebook_from_source(course.exercise("exercise1").solution.read_text()))
-    outcome = batch.run_batch(subs, out, course, exercise_ids=["exercise1"], jobs=1)
+    outcome = controller.run_batch(subs, out, course, exercise_ids=["exercise1"], jobs=1)
     assert not outcome.failed
     rows = {row[0]: row[1:] for row in list(csv.reader(io.StringIO((out / "gradebook.csv").read_text())))[1:]}
     assert rows == {"alice": ["10", "10"], "bob": ["0", "0"], "carol": ["0", "0"], "dave": ["10", "10"]}

@@ -1,17 +1,25 @@
-"""Grading one submission on this machine: what ``grade exerciseN`` does."""
+"""Grading one submission on this machine: what ``grade exerciseN`` does, and shows."""
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import click
+
 from grader.course.catalogue import Course, load_course
-from grader.sandbox.client import Zygote
-from grader.results import SubmissionResult
 from grader.course.submissions import Submission, from_path
+from grader.options import GradeOptions
+from grader.results import SubmissionResult
+from grader.sandbox.client import Zygote
+
+EXIT_FULL_MARKS, EXIT_POINTS_MISSING = 0, 1
+REPORTS_FOLDER = Path("reports")  # relative: beside wherever the student runs `grade`
 
 
 def grade_local(*, exercise_ids: Sequence[str] | None, submission: Path | None = None,
-                course_root: Path | None = None, options=None) -> tuple[Course, SubmissionResult]:
+                course_root: Path | None = None,
+                options: GradeOptions | None = None) -> tuple[Course, SubmissionResult]:
     """Grade the given exercises (all when None) of one submission (the course's
     ``exercises/`` folder by default) and return the course and the result."""
     zygote = Zygote.start()  # first, so it warms up while this process imports torch
@@ -21,7 +29,38 @@ def grade_local(*, exercise_ids: Sequence[str] | None, submission: Path | None =
         course = load_course(course_root)
         specs = [course.exercise(i) for i in exercise_ids] if exercise_ids else list(course.exercises)
         chosen: Submission = from_path(submission or course.root / "exercises", [s.filename for s in specs])
-        run = runner.grade(course, [chosen], specs, options=options or runner.GradeOptions(), zygote=zygote)
+        run = runner.grade(course, [chosen], specs, options=options or GradeOptions(), zygote=zygote)
         return course, run.results[0]
     finally:
         zygote.close(wait=False)
+
+
+def exit_status(result: SubmissionResult) -> int:
+    """0 when every point is earned, 1 otherwise (and when there was nothing to earn)."""
+    full_marks = result.max_score > 0 and result.score == result.max_score
+    return EXIT_FULL_MARKS if full_marks else EXIT_POINTS_MISSING
+
+
+def report_path(exercise: str, chosen: Path | None = None) -> Path:
+    """Where the HTML report goes: ``chosen``, or ``reports/<exercise>.html``."""
+    return chosen or REPORTS_FOLDER / f"{exercise}.html"
+
+
+def show_result(result: SubmissionResult, course: Course, *, as_json: bool, summary: bool,
+                report: Path | None) -> None:
+    """Print the result, as Gradescope's results.json (``as_json``) or for a
+    person (with a summary table when ``summary``), then write the HTML report
+    to ``report`` (None: no report) and say where: on stderr beside JSON, so
+    that stdout stays one JSON document."""
+    if as_json:
+        from grader.outputs.results_json import to_gradescope  # noqa: PLC0415
+
+        click.echo(json.dumps(to_gradescope(result, hidden_visibility=course.hidden_visibility), indent=2))
+    else:
+        from grader.outputs import terminal  # noqa: PLC0415
+
+        terminal.print_result(terminal.make_console(), result, summary=summary)
+    if report is not None:
+        from grader.outputs.html import write_html  # noqa: PLC0415
+
+        click.echo(f"HTML report: {write_html(result, report)}", err=as_json)

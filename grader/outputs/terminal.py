@@ -152,3 +152,14 @@ def print_sandbox_warning(console: Console, status: SandboxStatus) -> None:
             border_style="bold red",
         )
     )
+
+
+def print_result(console: Console, result: SubmissionResult, *, summary: bool) -> None:
+    """What ``grade exerciseN`` prints: the sandbox warning if any, each exercise,
+    the summary table when grading them all (``summary``), then the seed to replay."""
+    print_sandbox_warning(console, result.sandbox)
+    for exercise in result.exercises:
+        print_exercise(console, exercise)
+    if summary:
+        print_summary_table(console, result)
+    console.print(f"seed {result.seed} (replay with --seed {result.seed})", style="dim")

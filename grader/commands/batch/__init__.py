@@ -1,0 +1,18 @@
+"""Grading a whole class: ``grade batch SUBMISSIONS --out OUT``.
+
+One module per part, so that each side of the process boundary imports only
+its own:
+
+- ``entries``: what SUBMISSIONS holds, and which entries ``--resume`` keeps;
+- ``classbook``: the files in OUT (per submission, ``gradebook.csv``,
+  ``index.html``) and the class's numbers;
+- ``controller``: ``grade_batch``/``run_batch``, the scheduler that keeps
+  workers busy, retries what a dead worker left, and rebuilds OUT;
+- ``worker``: a fresh interpreter grading its share; like pytest-xdist's
+  ``remote.py`` it imports nothing of the controller, and only plain data
+  crosses between them;
+- ``progress``: the progress bar and the closing screen.
+
+This file imports none of them: importing ``grader.commands.batch.worker``
+must not bring the controller along.
+"""

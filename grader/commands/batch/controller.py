@@ -1,0 +1,297 @@
+"""The controller of ``grade batch``: plan, run workers, survive their deaths, rebuild OUT.
+
+It never imports torch, a solution or a hidden suite. It lists the entries of
+SUBMISSIONS (``entries``), decides which need grading (``--resume``), and
+hands each of ``jobs`` worker processes a static share. A worker
+(``worker``, a fresh interpreter) grades its share and writes each
+submission's files itself; only plain JSON lines come back. A worker that
+dies becomes retries and, at worst, rows that say "the grader failed on this
+submission" (``classbook.failed_result``), never a crashed batch. At the end
+(or on Ctrl-C, or when the grader cannot run at all) the gradebook and the
+class summary are rebuilt from the files in OUT (``classbook.build_outputs``).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grader
+from grader.commands.batch.classbook import (
+    GRADER_FAILED, RESULTS_FILE, ClassSummary, build_outputs, failed_result, summarize, write_submission)
+from grader.commands.batch.entries import list_entries, split_for_resume
+from grader.commands.batch.worker import BOOT
+from grader.course.catalogue import Course, ExerciseSpec, load_course
+from grader.errors import EXIT_GRADER_FAILURE, EXIT_INTERRUPTED, GraderFailure
+from grader.options import GradeOptions
+
+MAX_ATTEMPTS = 2  # a submission left unfinished by this many crashed workers gets a failed row
+STOP_GRACE_S = 5.0  # after SIGTERM, how long workers get to close their zygotes before SIGKILL
+
+# The folder holding the grader package, put back on a worker's path (it runs with -I).
+_GRADER_PARENT = str(Path(grader.__file__).resolve().parent.parent)
+
+
+class BatchError(GraderFailure):
+    """The batch could not run at all (a broken suite, a zygote that cannot start)."""
+
+
+@dataclass
+class BatchOutcome:
+    """What a batch did: read by the progress display and the CLI; the class's files are in ``out``."""
+
+    out: Path
+    summary: ClassSummary
+    graded: list[str] = field(default_factory=list)  # finished in this run
+    skipped: list[str] = field(default_factory=list)  # up to date (--resume)
+    failed: list[str] = field(default_factory=list)  # the grader failed on them in this run
+    hidden: list[str] = field(default_factory=list)  # hidden entries of SUBMISSIONS left out
+    not_listed: int = 0  # results in OUT for entries no longer in SUBMISSIONS, left out
+    interrupted: bool = False
+    jobs: int = 0
+    elapsed_s: float = 0.0
+    worker_errors: list[str] = field(default_factory=list)  # stderr tails of workers that died
+
+    @property
+    def exit_status(self) -> int:
+        """130 when interrupted, 3 when the grader failed on a submission, else 0
+        (whatever the scores: grading a class succeeded)."""
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        return EXIT_GRADER_FAILURE if self.failed else 0
+
+
+@dataclass
+class _Worker:
+    process: subprocess.Popen
+    names: list[str]  # in the order it grades them
+    log: Path
+    done: set[str] = field(default_factory=set)
+    error: str | None = None
+
+
+def worker_command() -> list[str]:
+    """How a worker starts: this interpreter, isolated, running the worker's boot line."""
+    return [sys.executable, "-I", "-c", BOOT, _GRADER_PARENT]
+
+
+def grade_batch(submissions: Path, out: Path, *, course_root: Path | None = None,
+                exercise_ids: Sequence[str] = (), jobs: int | None = None, resume: bool = False,
+                options: GradeOptions = GradeOptions(),
+                on_progress: Callable[[dict], None] | None = None) -> BatchOutcome:
+    """What ``grade batch`` does: load the course (found from here upwards
+    when ``course_root`` is None), check the exercises asked for, and grade
+    the class (``run_batch``). Raises ``CourseError`` for a bad course or
+    exercise, ``BatchError`` if the grader cannot run at all."""
+    course = load_course(course_root)
+    for exercise_id in exercise_ids:
+        course.exercise(exercise_id)  # an unknown one is the user's error, before any worker starts
+    return run_batch(submissions, out, course, exercise_ids=list(exercise_ids) or None, jobs=jobs, resume=resume,
+                     options=options, on_progress=on_progress)
+
+
+def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Sequence[str] | None = None,
+              jobs: int | None = None, resume: bool = False, options: GradeOptions = GradeOptions(),
+              on_progress: Callable[[dict], None] | None = None,
+              command: Sequence[str] | None = None) -> BatchOutcome:
+    """Grade every entry of ``submissions`` into ``out`` with ``jobs`` worker processes.
+
+    ``options`` (seed, limits, isolation) reach every worker as they are; a
+    seed of None is the course's. ``on_progress`` receives plain dicts:
+    ``{"event": "planned", "total": n, "skipped": k}`` once, then ``{"event":
+    "graded" | "failed", "submission": name, ...}`` per submission and
+    ``{"event": "retry", ...}`` when a worker died. Ctrl-C stops the
+    workers, keeps finished results and returns with ``interrupted`` set.
+    Raises ``BatchError`` if the grader cannot run at all. ``command``
+    replaces the worker command (for tests).
+    """
+    started = time.monotonic()
+    specs = [course.exercise(i) for i in exercise_ids] if exercise_ids else list(course.exercises)
+    seed = course.seed if options.seed is None else options.seed
+    out.mkdir(parents=True, exist_ok=True)
+    entries, hidden = list_entries(submissions, exclude=out)
+    ids = [s.id for s in specs]
+    pending, skipped = split_for_resume(entries, out, resume=resume, seed=seed, exercise_ids=ids)
+    outcome = BatchOutcome(out=out, summary=summarize([], ids), hidden=hidden, skipped=skipped)
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(pending) or 1))
+    outcome.jobs = jobs if pending else 0
+    report = on_progress or (lambda event: None)
+    report({"event": "planned", "total": len(pending), "skipped": len(outcome.skipped), "jobs": outcome.jobs})
+    job = {"course": str(course.root), "out": str(out.resolve()), "exercises": ids,
+           "options": {**dataclasses.asdict(options), "seed": seed}}
+    scheduler = _Scheduler(job, command or worker_command(), jobs, report, outcome, specs, seed, out)
+    try:
+        scheduler.run([[(e.name, str(e.path.resolve())) for e in share] for share in round_robin(pending, jobs)])
+    except KeyboardInterrupt:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+        try:
+            scheduler.stop()
+            outcome.interrupted = True
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    except BatchError:
+        scheduler.stop()
+        build_outputs(out, course, [e.name for e in entries])  # OUT stays consistent with what finished
+        raise
+    except BaseException:
+        scheduler.stop()
+        raise
+    finally:
+        scheduler.remove_logs()
+    listed = [e.name for e in entries]
+    outcome.not_listed = len({p.name for p in out.iterdir() if (p / RESULTS_FILE).is_file()} - set(listed))
+    outcome.summary = build_outputs(out, course, listed)
+    outcome.elapsed_s = round(time.monotonic() - started, 3)
+    return outcome
+
+
+def round_robin(items: Sequence, shares: int) -> list[list]:
+    """Deal ``items`` into at most ``shares`` non-empty lists, in turn."""
+    return [list(items[k::shares]) for k in range(min(shares, len(items)))]
+
+
+class _Scheduler:
+    """Keeps up to ``jobs`` workers busy with shares; a dead worker's unfinished
+    submissions go to new workers (the one it was grading alone, as the
+    likely cause), and after ``MAX_ATTEMPTS`` become failed rows."""
+
+    def __init__(self, job: dict, command: Sequence[str], jobs: int, report: Callable[[dict], None],
+                 outcome: BatchOutcome, specs: Sequence[ExerciseSpec], seed: int, out: Path) -> None:
+        self.job, self.command, self.jobs, self.report = job, list(command), jobs, report
+        self.outcome, self.specs, self.seed, self.out = outcome, specs, seed, out
+        self.events: queue.Queue = queue.Queue()
+        self.running: list[_Worker] = []
+        self.attempts: Counter[str] = Counter()
+        self.paths: dict[str, str] = {}
+        self.logs: list[Path] = []
+
+    def run(self, shares: list[list[tuple[str, str]]]) -> None:
+        waiting = deque(shares)
+        for share in shares:
+            self.paths.update(share)
+        while waiting or self.running:
+            while waiting and len(self.running) < self.jobs:
+                self._start(waiting.popleft())
+            try:
+                worker, line = self.events.get(timeout=1.0)
+            except queue.Empty:
+                continue
+            if line is None:
+                waiting.extend(self._finished(worker))
+            else:
+                self._handle(worker, line)
+
+    def _start(self, share: list[tuple[str, str]]) -> None:
+        log = Path(tempfile.mkstemp(prefix="torchgrade-batch-worker-", suffix=".log")[1])
+        self.logs.append(log)
+        with log.open("wb") as stderr:
+            process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+                                       cwd=self.job["course"], text=True, encoding="utf-8", errors="replace",
+                                       start_new_session=True)  # Ctrl-C reaches the parent, which stops them
+        worker = _Worker(process=process, names=[name for name, _ in share], log=log)
+        self.running.append(worker)
+        threading.Thread(target=self._read, args=(worker,), daemon=True).start()
+        try:
+            process.stdin.write(json.dumps({**self.job, "entries": [{"name": n, "path": p} for n, p in share]}))
+            process.stdin.close()
+        except OSError:
+            pass  # it died at once: its end of stdout says so
+
+    def _read(self, worker: _Worker) -> None:
+        for line in worker.process.stdout:
+            self.events.put((worker, line))
+        self.events.put((worker, None))
+
+    def _handle(self, worker: _Worker, line: str) -> None:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            return  # not ours: workers keep their stdout for the protocol, but be lenient
+        if not isinstance(event, dict):
+            return
+        if event.get("event") == "graded" and event.get("submission") in worker.names:
+            worker.done.add(event["submission"])
+            self.outcome.graded.append(event["submission"])
+            self.report(event)
+        elif event.get("event") == "error":
+            worker.error = str(event.get("message", "the grader could not run"))
+
+    def _finished(self, worker: _Worker) -> list[list[tuple[str, str]]]:
+        code = worker.process.wait()
+        self.running.remove(worker)
+        if worker.error is not None:
+            raise BatchError(worker.error)
+        unfinished = [n for n in worker.names if n not in worker.done]
+        if not unfinished:
+            return []
+        why = _exit_reason(code)
+        self.outcome.worker_errors.append(f"a worker {why}:\n{_tail(worker.log)}".rstrip())
+        alone: list[tuple[str, str]] = []  # the one it was grading: the likely cause
+        together: list[tuple[str, str]] = []  # the ones waiting behind it: never started
+        for position, name in enumerate(unfinished):
+            self.attempts[name] += 1
+            if self.attempts[name] >= MAX_ATTEMPTS:
+                write_submission(self.out, failed_result(
+                    name, self.specs, self.seed,
+                    f"{GRADER_FAILED}: its grading process {why}, twice. This is not the submission's "
+                    "score; grade it again with --resume, and report it if it happens again."))
+                self.outcome.failed.append(name)
+                self.report({"event": "failed", "submission": name})
+            else:
+                (alone if position == 0 else together).append((name, self.paths[name]))
+        retries = [share for share in (alone, together) if share]
+        if retries:
+            self.report({"event": "retry", "submissions": [n for share in retries for n, _ in share], "reason": why})
+        return retries
+
+    def stop(self) -> None:
+        """SIGTERM every worker (each closes its zygote, whose sandboxes die
+        with it), then SIGKILL whatever is left after a grace period."""
+        for worker in self.running:
+            _signal_group(worker.process, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_S
+        for worker in self.running:
+            try:
+                worker.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(worker.process, signal.SIGKILL)
+                worker.process.wait()
+        self.running.clear()
+
+    def remove_logs(self) -> None:
+        for log in self.logs:
+            log.unlink(missing_ok=True)
+
+
+def _signal_group(process: subprocess.Popen, number: int) -> None:
+    try:
+        os.killpg(process.pid, number)  # the worker leads its own session
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _exit_reason(code: int) -> str:
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with status {code}"
+
+
+def _tail(path: Path, limit: int = 2000) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")[-limit:]
+    except OSError:
+        return ""

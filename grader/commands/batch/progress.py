@@ -1,0 +1,100 @@
+"""What ``grade batch`` shows in the terminal: a progress bar while it runs, one screen at the end.
+
+Both read only the controller's plain progress events and its ``BatchOutcome``.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from grader.commands.batch.classbook import GRADEBOOK_FILE, INDEX_FILE, REPORT_FILE, RESULTS_FILE
+from grader.verdicts import LIMIT_VERDICTS, Verdict
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from grader.commands.batch.controller import BatchOutcome
+
+
+class ProgressBar:
+    """``on_progress`` for ``run_batch`` drawing a rich progress bar; use as a context manager."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: PLC0415
+        from rich.progress import TimeRemainingColumn  # noqa: PLC0415
+
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                                 console=console, transient=False)
+        self.task = None
+
+    def __enter__(self) -> ProgressBar:
+        return self  # the bar appears with the plan: nothing is drawn before the course has loaded
+
+    def __exit__(self, *exc) -> None:
+        self.progress.stop()
+
+    def __call__(self, event: dict) -> None:
+        kind = event.get("event")
+        if kind == "planned":
+            workers = "1 worker" if event["jobs"] == 1 else f"{event['jobs']} workers"
+            description = f"grading with {workers}" if event["total"] else "nothing to grade"
+            self.task = self.progress.add_task(description, total=event["total"])
+            self.progress.start()
+        elif kind in ("graded", "failed") and self.task is not None:
+            self.progress.update(self.task, advance=1)
+        elif kind == "retry":
+            self.progress.console.print(f"a worker {event['reason']}; grading {len(event['submissions'])} "
+                                        "submission(s) again in a new one", style="yellow", highlight=False)
+
+
+def print_summary(console: Console, outcome: BatchOutcome) -> None:
+    """One screen: what was graded, what went wrong, where the files are."""
+    from rich.text import Text  # noqa: PLC0415
+
+    from grader.outputs.html import format_points  # noqa: PLC0415
+    from grader.outputs.terminal import print_sandbox_warning  # noqa: PLC0415
+
+    summary = outcome.summary
+    print_sandbox_warning(console, summary.sandbox)
+    head = "Interrupted: " if outcome.interrupted else ""
+    line = f"{head}graded {len(outcome.graded)} submission(s) in {outcome.elapsed_s:.1f} s"
+    if outcome.jobs:
+        line += f" with {outcome.jobs} worker(s)"
+    if outcome.skipped:
+        line += f"; {len(outcome.skipped)} already up to date (--resume)"
+    console.print(Text(line + ".", style="bold yellow" if outcome.interrupted else "bold"))
+    if summary.count:
+        console.print(f"Class: {summary.count} submission(s); total mean {format_points(summary.mean_total)}, "
+                      f"median {format_points(summary.median_total)} of {format_points(summary.max_total)} points.",
+                      highlight=False)
+    verdicts = dict(summary.verdicts)
+    limits = {v: n for v, n in verdicts.items() if v in LIMIT_VERDICTS}
+    if limits:
+        console.print("Submissions that hit a time or memory limit, or crashed: "
+                      + ", ".join(f"{verdict} {n}" for verdict, n in limits.items()), highlight=False)
+    elif summary.count:
+        console.print("No submission hit a time or memory limit or crashed.")
+    if verdicts.get(Verdict.IMPORT_ERROR):
+        console.print(f"Submissions with a file that could not be imported: {verdicts[Verdict.IMPORT_ERROR]}",
+                      highlight=False)
+    if summary.problems:
+        console.print(Text(f"{len(summary.problems)} could not be graded (zero points):", style="yellow"))
+        for name, problem in summary.problems[:10]:
+            console.print(Text.assemble("  ", (name, "bold"), ": ", problem))
+        if len(summary.problems) > 10:
+            console.print(f"  … and {len(summary.problems) - 10} more (see {INDEX_FILE})")
+    if summary.grader_failed:
+        console.print(Text(f"The grader failed on {len(summary.grader_failed)}: "
+                           f"{', '.join(summary.grader_failed[:10])} — grade again with --resume", style="bold red"))
+        for error in outcome.worker_errors[:2]:
+            console.print(Text(error, style="dim"))
+    if outcome.hidden:
+        console.print(f"Left out hidden entries: {', '.join(outcome.hidden)}", style="dim", highlight=False)
+    if outcome.not_listed:
+        console.print(f"Left out {outcome.not_listed} result(s) in {outcome.out} whose submission is no longer "
+                      "in the submissions folder", style="dim", highlight=False)
+    console.print(Text.assemble("Class summary: ", (str(outcome.out / INDEX_FILE), "bold"), "\nGradebook: ",
+                                (str(outcome.out / GRADEBOOK_FILE), "bold"),
+                                f"\nPer submission: {outcome.out}/<submission>/{REPORT_FILE} and {RESULTS_FILE}"))
+    if outcome.interrupted:
+        console.print("Run the same command with --resume to grade the rest.", style="yellow")

@@ -1,0 +1,138 @@
+"""A batch worker: a fresh interpreter grading its share of a class in one session.
+
+Started by the controller as ``python -I -c BOOT GRADER_PARENT`` (``-I``: it
+must not import a student's ``torch.py`` from the working directory, nor obey
+``PYTHON*`` variables; the grader's own folder is put back on the path). Like
+pytest-xdist's ``remote.py``, it imports nothing of its controller: only the
+sandbox client, the runner, the course, and the class book that writes a
+submission's files. Plain data crosses, both ways:
+
+- stdin, once: the job, one JSON object: ``course`` (its folder), ``out``,
+  ``exercises`` (ids), ``options`` (``GradeOptions`` fields) and ``entries``
+  (``{"name", "path"}`` in the order to grade them);
+- stdout, one JSON line per event: ``{"event": "graded", "submission": name,
+  ...}`` the moment ``OUT/<name>/`` is written, or ``{"event": "error",
+  "message": ...}`` when the batch cannot run at all (a broken suite).
+
+It starts its zygote first (it warms up while this process imports torch and
+the suites), then runs ONE ``runner.grade`` session over its share. SIGTERM
+(the controller stopping the batch) closes the zygote on the way out; if the
+controller dies outright, the worker gets SIGTERM too (Linux).
+"""
+from __future__ import annotations
+
+import ctypes
+import io
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from grader.commands.batch.classbook import write_submission
+from grader.course.catalogue import CourseError, load_course
+from grader.course.submissions import from_entry
+from grader.errors import EXIT_INTERRUPTED, GraderFailure
+from grader.options import GradeOptions
+from grader.results import SubmissionResult
+from grader.sandbox.client import Zygote
+
+# The whole of the worker's start: what follows ``-c``. It names this module
+# and nothing else of the grader.
+BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); "
+        "from grader.commands.batch.worker import main; raise SystemExit(main())")
+
+
+def main() -> int:
+    """Read a job (JSON on stdin), grade it, write OUT/<name>/, report lines on stdout."""
+    protocol = _claim_stdout()
+    _die_with_parent()
+    signal.signal(signal.SIGTERM, _interrupt)  # the parent stops us: close the zygote on the way out
+
+    zygote = Zygote.start()  # first: it warms up while this process imports torch and the suites
+    unpacked = Path(tempfile.mkdtemp(prefix="torchgrade-batch-"))
+    try:
+        job = json.loads(sys.stdin.read())  # at once: the parent waits on the pipe before starting the next worker
+        from grader.engine import runner  # noqa: PLC0415 - it imports torch: after the zygote started
+
+        try:
+            course = load_course(Path(job["course"]))
+            specs = [course.exercise(i) for i in job["exercises"]]
+            filenames = [s.filename for s in specs]
+            out = Path(job["out"])
+            submissions = [from_entry(Path(e["path"]), filenames, name=e["name"], unpack_to=unpacked / str(n))
+                           for n, e in enumerate(job["entries"])]
+            problems = {s.name: s.problem for s in submissions if s.problem}
+
+            def finished(result: SubmissionResult) -> None:
+                if _stopping.is_set():
+                    return  # a session cut short may finish a submission with tests missing: not a result
+                result = with_problem(result, problems.get(result.submission))
+                write_submission(out, result, course.hidden_visibility)
+                verdicts = sorted({t.verdict for e in result.exercises for t in e.tests if t.verdict})
+                _send(protocol, {"event": "graded", "submission": result.submission, "score": result.score,
+                                 "max_score": result.max_score, "verdicts": verdicts,
+                                 "problem": result.submission in problems})
+
+            runner.grade(course, submissions, specs, options=GradeOptions(**job["options"]),
+                         zygote=zygote, on_result=finished, keep_results=False)
+        except (GraderFailure, CourseError) as error:  # the batch cannot run at all: say why, once
+            _send(protocol, {"event": "error", "message": str(error)})
+            return error.exit_status
+        return 0
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    finally:
+        zygote.close()
+        shutil.rmtree(unpacked, ignore_errors=True)
+
+
+def _claim_stdout() -> io.TextIOWrapper:
+    """Keep stdout for the protocol: anything else printing to fd 1 (a library,
+    a warning) goes to stderr instead of into the parent's JSON stream."""
+    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return protocol
+
+
+def _send(protocol: io.TextIOWrapper, event: dict) -> None:
+    protocol.write(json.dumps(event) + "\n")
+    protocol.flush()
+
+
+def _die_with_parent() -> None:
+    """If the parent is killed outright, its workers must not grade on unseen."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(EXIT_INTERRUPTED)
+
+
+_stopping = threading.Event()
+
+
+def _interrupt(signum, frame) -> None:
+    _stopping.set()
+    raise KeyboardInterrupt
+
+
+def with_problem(result: SubmissionResult, problem: str | None) -> SubmissionResult:
+    """Say why a submission could not be graded on every exercise (the runner
+    words a missing file per exercise; "the zip holds ../evil.py" says more)."""
+    if not problem:
+        return result
+    return replace(result, exercises=tuple(replace(e, problem=problem) for e in result.exercises))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
