@@ -493,3 +493,10 @@ def test_problem_wording_reaches_every_exercise():
     result = _result("x", _exercise("ex1", ("t_a", False, None), submitted=False))
     assert worker.with_problem(result, "the zip is broken").exercises[0].problem == "the zip is broken"
     assert worker.with_problem(result, None) is result
+
+
+def test_a_batch_exits_0_whatever_the_scores_3_when_the_grader_failed_and_130_when_interrupted(tmp_path):
+    summary = classbook.summarize([], [])
+    assert controller.BatchOutcome(out=tmp_path, summary=summary, graded=["a"]).exit_status == 0
+    assert controller.BatchOutcome(out=tmp_path, summary=summary, failed=["a"]).exit_status == 3
+    assert controller.BatchOutcome(out=tmp_path, summary=summary, failed=["a"], interrupted=True).exit_status == 130

@@ -11,6 +11,16 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
+from grader.commands import grade
+from grader.commands.batch import controller
+from grader.commands.gradescope import PackageError
+from grader.commands.release import ReleaseError
+from grader.commands.verify import VerifyError
+from grader.course.catalogue import CourseError
+from grader.course.submissions import SubmissionError
+from grader.errors import GraderFailure, UserError
+from grader.options import GradeOptions, GraderError
+from grader.sandbox.client import ZygoteError
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -117,3 +127,74 @@ def test_output_to_a_log_is_not_cut_at_80_columns(monkeypatch):
     assert make_console().width == LOG_WIDTH > 80  # pytest's captured stdout is not a terminal
     monkeypatch.setenv("COLUMNS", "100")
     assert make_console().width == 100
+
+
+def test_help_answers_without_importing_torch():
+    """`grade --help` and every command's help answer at once: nothing behind them is imported."""
+    probe = ("import sys\n"
+             "from click.testing import CliRunner\n"
+             "from grader.cli import main\n"
+             "for args in sys.argv[1:]:\n"
+             "    result = CliRunner().invoke(main, [*args.split(), '--help'])\n"
+             "    assert result.exit_code == 0 and 'Usage:' in result.output, (args, result.output)\n"
+             "assert 'torch' not in sys.modules, 'torch imported'\n")
+    commands = ["", "exercise3", "list", "batch", "verify", "release", "gradescope"]
+    done = subprocess.run([sys.executable, "-c", probe, *commands], capture_output=True, text=True, timeout=60,
+                          cwd=REPO)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("error", [CourseError, SubmissionError, ReleaseError, PackageError])
+def test_errors_the_user_can_fix_are_user_errors(error):
+    assert issubclass(error, UserError) and not issubclass(error, GraderFailure)
+
+
+@pytest.mark.parametrize("error", [GraderError, ZygoteError, VerifyError, controller.BatchError])
+def test_errors_of_a_grader_that_cannot_run_are_grader_failures(error):
+    assert issubclass(error, GraderFailure) and not issubclass(error, UserError)
+
+
+@pytest.mark.parametrize("error, status", [
+    (SubmissionError("/no/such/file.py does not exist"), 2),
+    (CourseError("no course.toml here or above"), 2),
+    (GraderError("the hidden suites could not run: boom"), 3),
+    (ZygoteError("the sandbox zygote did not start"), 3),  # was a traceback before the two bases
+])
+def test_a_failure_is_a_message_and_its_kind_s_exit_status_not_a_traceback(monkeypatch, error, status):
+    def fail(**_: object) -> None:
+        raise error
+
+    monkeypatch.setattr(grade, "grade_local", fail)
+    result = CliRunner().invoke(main, ["exercise1", "--no-report"])
+    assert result.exit_code == status, result.output
+    assert str(error) in result.output and "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)  # handled, not escaped
+
+
+def test_shared_options_reach_every_command_as_one_grade_options(monkeypatch, tmp_path):
+    seen = {}
+
+    def grade_local(**kwargs: object) -> None:
+        seen["exercise"] = kwargs["options"]
+        raise GraderError("stop here")
+
+    def grade_batch(submissions: Path, out: Path, **kwargs: object) -> None:
+        seen["batch"] = kwargs["options"]
+        raise controller.BatchError("stop here")
+
+    monkeypatch.setattr(grade, "grade_local", grade_local)
+    monkeypatch.setattr(controller, "grade_batch", grade_batch)
+    flags = ["--seed", "5", "--timeout", "2", "--memory", "100", "--require-sandbox", "--isolate", "exercise"]
+    alone = CliRunner().invoke(main, ["exercise3", *flags])
+    batch = CliRunner().invoke(main, ["batch", str(tmp_path), "--out", str(tmp_path / "out"), *flags])
+    expected = GradeOptions(seed=5, timeout_s=2.0, memory_mb=100, require_sandbox=True, isolate="exercise")
+    assert seen == {"exercise": expected, "batch": expected}
+    assert alone.exit_code == batch.exit_code == 3
+    assert "grade: stop here" in alone.output and "grade batch: stop here" in batch.output
+
+
+def test_batch_with_an_exercise_the_course_lacks_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(main, ["batch", str(tmp_path), "--out", str(tmp_path / "out"),
+                                       "--exercise", "exercise9", "--course", str(REPO)])
+    assert result.exit_code == 2 and "no exercise named 'exercise9'" in result.output
+    assert not (tmp_path / "out").exists()  # refused before anything is written

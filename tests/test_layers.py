@@ -103,3 +103,34 @@ def test_the_torch_free_layers_import_no_torch(layer):
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
                           cwd=PACKAGE.parent)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_batch_worker_imports_nothing_of_its_controller():
+    """Like pytest-xdist's remote.py: everything the worker can ever import (its
+    lazy imports too, and theirs) leaves out the controller and the display."""
+    edges = graph(top_level_only=False)
+    reached, todo = set(), ["grader.commands.batch.worker"]
+    while todo:
+        name = todo.pop()
+        if name not in reached:
+            reached.add(name)
+            todo.extend(edges[name])
+    controller_side = {"grader.commands.batch.controller", "grader.commands.batch.progress", "grader.cli"}
+    assert reached & controller_side == set()
+    assert "grader.commands.batch.classbook" in reached  # the walk does follow the worker's imports
+
+
+def test_the_batch_worker_boots_without_the_controller():
+    """The worker's own boot line, with the call to main left out: what it has
+    imported by then is all of the grader it starts from."""
+    from grader.commands.batch.worker import BOOT
+
+    importing, _, call = BOOT.rpartition("; raise SystemExit(main())")
+    assert call == "" and "main" in importing
+    probe = importing + "; print(sorted(m for m in sys.modules if m.startswith(('grader', 'torch'))))"
+    done = subprocess.run([sys.executable, "-I", "-c", probe, str(PACKAGE.parent)], capture_output=True, text=True,
+                          timeout=60, cwd=PACKAGE.parent.parent)
+    assert done.returncode == 0, done.stderr[-2000:]
+    loaded = set(ast.literal_eval(done.stdout.strip()))
+    assert "grader.commands.batch.worker" in loaded
+    assert not loaded & {"grader.commands.batch.controller", "grader.commands.batch.progress", "torch"}

@@ -91,14 +91,11 @@ def grade_batch(submissions: Path, out: Path, *, course_root: Path | None = None
                 options: GradeOptions = GradeOptions(),
                 on_progress: Callable[[dict], None] | None = None) -> BatchOutcome:
     """What ``grade batch`` does: load the course (found from here upwards
-    when ``course_root`` is None), check the exercises asked for, and grade
-    the class (``run_batch``). Raises ``CourseError`` for a bad course or
-    exercise, ``BatchError`` if the grader cannot run at all."""
-    course = load_course(course_root)
-    for exercise_id in exercise_ids:
-        course.exercise(exercise_id)  # an unknown one is the user's error, before any worker starts
-    return run_batch(submissions, out, course, exercise_ids=list(exercise_ids) or None, jobs=jobs, resume=resume,
-                     options=options, on_progress=on_progress)
+    when ``course_root`` is None) and grade the class (``run_batch``). Raises
+    ``CourseError`` for a bad course or an exercise it lacks (before anything
+    is written), ``BatchError`` if the grader cannot run at all."""
+    return run_batch(submissions, out, load_course(course_root), exercise_ids=list(exercise_ids) or None,
+                     jobs=jobs, resume=resume, options=options, on_progress=on_progress)
 
 
 def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Sequence[str] | None = None,
