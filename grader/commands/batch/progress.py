@@ -28,7 +28,10 @@ class ProgressBar:
         self.task = None
 
     def __enter__(self) -> ProgressBar:
-        return self  # the bar appears with the plan: nothing is drawn before the course has loaded
+        # Drawn from the plan on ("planned"), not here: a course that fails to
+        # load leaves no empty bar above its error message.
+        self.task = None
+        return self
 
     def __exit__(self, *exc) -> None:
         self.progress.stop()
