@@ -199,6 +199,7 @@ class _Scheduler:
         worker = _Worker(process=process, names=[name for name, _ in share], log=log)
         self.running.append(worker)
         threading.Thread(target=self._read, args=(worker,), daemon=True).start()
+        assert process.stdin is not None  # stdin=PIPE
         try:
             process.stdin.write(json.dumps({**self.job, "entries": [{"name": n, "path": p} for n, p in share]}))
             process.stdin.close()
@@ -206,6 +207,7 @@ class _Scheduler:
             pass  # it died at once: its end of stdout says so
 
     def _read(self, worker: _Worker) -> None:
+        assert worker.process.stdout is not None  # stdout=PIPE
         for line in worker.process.stdout:
             self.events.put((worker, line))
         self.events.put((worker, None))

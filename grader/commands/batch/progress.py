@@ -11,6 +11,7 @@ from grader.verdicts import LIMIT_VERDICTS, Verdict
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.progress import TaskID
 
     from grader.commands.batch.controller import BatchOutcome
 
@@ -25,7 +26,7 @@ class ProgressBar:
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
                                  console=console, transient=False)
-        self.task = None
+        self.task: TaskID | None = None
 
     def __enter__(self) -> ProgressBar:
         # Drawn from the plan on ("planned"), not here: a course that fails to
