@@ -61,14 +61,15 @@ def graded(release, zygote):
     the stubs and every known mistake's mutant."""
     from grader.engine import runner
     from grader.course.submissions import Submission
-    from grader.commands.verify import _write_mutants, verify_release
+    from grader.commands.verify import verify_release
+    from grader.course.mutants import write_mutants
 
     course = load_course(REPO)
     solutions = Submission("solutions", {s.filename: s.solution for s in course.exercises})
     stubs = Submission("stubs", {s.filename: s.stub for s in course.exercises})
     scratch = release.parent / "mutants"
     scratch.mkdir(exist_ok=True)
-    mutants, problems = _write_mutants(course.exercises, scratch)
+    mutants, problems = write_mutants(course.exercises, scratch)
     assert not problems
     run = runner.grade(course, [solutions, stubs, *mutants.values()], course.exercises, zygote=zygote)
     in_course = {r.submission: r for r in run.results}
@@ -94,7 +95,7 @@ def test_the_copy_holds_the_stubs_the_grader_and_the_public_tests_and_nothing_el
     assert 'recordings = "grader/recorded"' in text
     assert "solution" not in text and "find" not in text and "replace" not in text
     copy_course = load_course(release)
-    assert copy_course.public_only and copy_course.recordings == release / "grader" / "recorded"
+    assert copy_course.is_student_copy and copy_course.recordings == release / "grader" / "recorded"
     for spec, shipped in zip(course.exercises, copy_course.exercises, strict=True):
         assert [(m.id, m.title, m.hint, m.find, m.replace) for m in shipped.mistakes] == [
             (m.id, m.title, m.hint, "", "") for m in spec.mistakes]

@@ -35,6 +35,8 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 import grader
 from grader.course.catalogue import COURSE_FILE, Course
+from grader.course.mutants import write_mutants
+from grader.options import GradeOptions
 from grader.sandbox.client import Zygote
 
 RECORDINGS = "grader/recorded"
@@ -118,18 +120,14 @@ def record_public_answers(course: Course, zygote: Zygote
     from grader.engine.recordings import RecordingSolutions  # noqa: PLC0415
     from grader.engine.subjects import LiveSolutions  # noqa: PLC0415
     from grader.course.submissions import Submission  # noqa: PLC0415
-    from grader.commands.verify import _write_mutants  # noqa: PLC0415
     import torch  # noqa: PLC0415
 
     _check_course(course)
     specs = list(course.exercises)
     references = RecordingSolutions(LiveSolutions())
-    # A course with recordings runs only its public tests; the reference
-    # given here (recording the live solutions) is the one used.
-    public_course = dataclasses.replace(course, recordings=course.root / RECORDINGS)
     solutions = Submission(name="solutions", files={spec.filename: spec.solution for spec in specs})
     with tempfile.TemporaryDirectory(prefix="torchgrade-release-") as scratch:
-        mutants, problems = _write_mutants(specs, Path(scratch))
+        mutants, problems = write_mutants(specs, Path(scratch))
         if problems:
             raise ReleaseError("known mistakes that do not apply to their solution:\n  "
                                + "\n  ".join(problems.values()))
@@ -138,8 +136,8 @@ def record_public_answers(course: Course, zygote: Zygote
         # or every build records other values.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(course.seed)
-            run = runner.grade(public_course, [solutions, *mutants.values()], specs, zygote=zygote,
-                               references=references)
+            run = runner.grade(course, [solutions, *mutants.values()], specs, zygote=zygote,
+                               options=GradeOptions(public_only=True), references=references)
     graded = next(r for r in run.results if r.submission == solutions.name)
     public = {e.exercise_id: tuple(t.name for t in e.tests) for e in graded.exercises}
     return references.recorded, public
@@ -212,7 +210,7 @@ def _usual_permissions(root: Path) -> None:
 
 
 def _check_course(course: Course) -> None:
-    if course.public_only:
+    if course.is_student_copy:
         raise ReleaseError(f"{course.root} is already a student copy: release the course it was made from")
     if not course.exercises:
         raise ReleaseError(f"{course.root / COURSE_FILE} declares no exercises: there is nothing to release")

@@ -95,7 +95,8 @@ class Course:
     recordings: Path | None = None
 
     @property
-    def public_only(self) -> bool:
+    def is_student_copy(self) -> bool:
+        """A copy made by ``grade release``: recorded references, public tests only."""
         return self.recordings is not None
 
     def exercise(self, exercise_id: str) -> ExerciseSpec:
