@@ -123,6 +123,18 @@ def test_the_suites_keep_exactly_the_tests_the_course_marks_public(release, grad
         assert public and len(public) < len(tests)  # this course has both kinds in every exercise
 
 
+def test_release_and_verify_share_the_mutants_and_do_not_import_each_other():
+    """verify builds a release to check it; release must not reach back into
+    verify (it once imported its private mutant writer)."""
+    import grader.commands.release as release_module  # noqa: PLC0415
+
+    tree = ast.parse(Path(release_module.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert "grader.commands.verify" not in imported
+    assert "grader.course.mutants" in imported
+
+
 def test_a_suite_loses_its_hidden_tests_and_whatever_only_they_used():
     source = textwrap.dedent('''\
         """Hidden suite: says what the hidden tests do."""

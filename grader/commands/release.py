@@ -34,7 +34,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 import grader
-from grader.course.catalogue import COURSE_FILE, Course
+from grader.course.catalogue import COURSE_FILE, COURSE_KEYS, EXERCISE_KEYS, MISTAKE_KEYS, Course
 from grader.course.mutants import write_mutants
 from grader.options import GradeOptions
 from grader.sandbox.client import Zygote
@@ -45,11 +45,10 @@ PACKAGE = "grader"
 # released ones are written from the course's suites), compiled files may
 # hold them too, and old recordings are rebuilt.
 _PACKAGE_SKIPPED_DIRS = {"recorded", "__pycache__"}
-# What course.toml keeps per table in the copy; anything else (a solution path,
-# a mistake's find/replace) stays behind.
-_COURSE_KEYS = ("title", "seed")
-_EXERCISE_KEYS = ("id", "title", "points", "stub", "suite", "visibility", "rtol", "atol", "needs")
-_MISTAKE_KEYS = ("id", "title", "hint")
+# What course.toml keeps per table in the copy (the catalogue's keys marked
+# copied); anything else (a solution path, a mistake's find/replace) stays behind.
+_COURSE_KEYS, _EXERCISE_KEYS, _MISTAKE_KEYS = (tuple(name for name, key in keys.items() if key.copied)
+                                               for keys in (COURSE_KEYS, EXERCISE_KEYS, MISTAKE_KEYS))
 # The commands a student's README opens with; tests run them as written.
 INSTALL_COMMAND = ("python3 -m venv .venv && . .venv/bin/activate && pip install torch==2.13.0 "
                    "&& pip install . && grade exercise1")
@@ -388,7 +387,9 @@ def student_course_toml(course: Course) -> str:
     lines.append(f"recordings = {_toml_value(RECORDINGS)}")
     if meta.get("limits"):
         lines += ["", "[course.limits]", *_toml_items(meta["limits"])]
-    for exercise in data.get("exercises", []):
+    for exercise, spec in zip(data.get("exercises", []), course.exercises, strict=True):
+        # The copy's suites keep only the public tests: it states each exercise's total itself.
+        exercise = {**exercise, "points": int(spec.points) if spec.points.is_integer() else spec.points}
         lines += ["", "[[exercises]]"]
         lines += [f"{key} = {_toml_value(exercise[key])}" for key in _EXERCISE_KEYS if key in exercise]
         if exercise.get("limits"):

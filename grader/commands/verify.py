@@ -122,7 +122,8 @@ def points_check(spec: ExerciseSpec, solution: ExerciseResult) -> VerifyCheck:
     suite_points = solution.max_score
     passed = suite_points == spec.points
     detail = (f"{_points(suite_points)} in the suite, as declared" if passed else
-              f"the suite's tests carry {_points(suite_points)} points; course.toml declares {_points(spec.points)}")
+              f"the suite's tests carry {_points(suite_points)} points; course.toml declares {_points(spec.points)} "
+              "(or its markers, read without running it, add up to that)")
     return VerifyCheck(spec.id, "points match course.toml", passed, detail)
 
 
