@@ -392,8 +392,8 @@ def _course(root: Path, data: dict[str, Any]) -> Course:
     ids = [e.id for e in exercises]
     if len(set(ids)) != len(ids):
         raise CourseError(f"exercise ids must be unique, got {ids}")
-    return Course(root=root, title=course.get("title", root.name), exercises=exercises, recordings=recordings,
-                  **{key: course[key] for key in ("seed",) if key in course})
+    return Course(**{**_as_read(course, Course), "root": root, "title": course.get("title", root.name),
+                     "exercises": exercises, "recordings": recordings})
 
 
 def _exercise(root: Path, raw: dict[str, Any], course_limits: Limits, *, student_copy: bool) -> ExerciseSpec:
@@ -402,14 +402,22 @@ def _exercise(root: Path, raw: dict[str, Any], course_limits: Limits, *, student
     if len(set(mistake_ids)) != len(mistake_ids):
         raise CourseError(f"{where}: mistake ids must be unique, got {mistake_ids}")
     suite = root / raw["suite"]
-    optional = {key: raw[key] for key in ("rtol", "atol", "needs", "visibility", "gradescope_hidden_visibility")
-                if key in raw}
-    return ExerciseSpec(
-        id=raw["id"], title=raw["title"], stub=root / raw["stub"],
-        solution=root / raw.get("solution", "solutions-not-in-this-copy"), suite=suite,
-        points=_points(raw.get("points"), suite, where, student_copy=student_copy),
-        mistakes=tuple(MistakeSpec(**m) for m in raw.get("mistakes", ())),
-        limits=replace(course_limits, **raw.get("limits", {})), **optional)
+    return ExerciseSpec(**{
+        **_as_read(raw, ExerciseSpec),
+        "stub": root / raw["stub"], "suite": suite,
+        "solution": root / raw.get("solution", "solutions-not-in-this-copy"),
+        "points": _points(raw.get("points"), suite, where, student_copy=student_copy),
+        "mistakes": tuple(MistakeSpec(**m) for m in raw.get("mistakes", ())),
+        "limits": replace(course_limits, **raw.get("limits", {})),
+    })
+
+
+def _as_read(table: dict[str, Any], record: type) -> dict[str, Any]:
+    """The keys of ``table`` that are fields of ``record``, as read: a setting
+    left out takes the record's default (``DEFAULTS``); the caller replaces
+    the ones that need more than reading (paths, points, limits)."""
+    names = {field.name for field in fields(record)}
+    return {key: value for key, value in table.items() if key in names}
 
 
 def _points(declared: float | None, suite: Path, where: str, *, student_copy: bool) -> float:
