@@ -122,22 +122,23 @@ def test_a_write_interrupted_halfway_leaves_no_trace_of_that_submission(record, 
     run = begin(record)
     record.store(run, result("alice", {"exercise1": 2}), files_hash="a1")
     broken = result("bob", {"exercise1": 2, "exercise2": 1})
-    monkeypatch.setattr(database.json, "dumps", _fail_on_second_call())
+    monkeypatch.setattr(database.json, "dumps", _failing_dumps(after=3))  # halfway through bob's tests
     with pytest.raises(RuntimeError):
         record.store(run, broken, files_hash="b1")
+    monkeypatch.undo()
     assert [c.submission for c in record.current()] == ["alice"]
-    assert record.db.execute("SELECT count(*) FROM gradings").fetchone()[0] == 1
+    for table in ("submissions", "gradings", "exercise_results"):
+        assert record.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 1, table
 
 
-def _fail_on_second_call():
-    import json
-    calls = []
+def _failing_dumps(*, after: int):
+    real, calls = database.json.dumps, []
 
     def dumps(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 3:  # sandbox, then exercise1's notes, then: fail halfway through the exercises
+        if len(calls) > after:
             raise RuntimeError("disk full")
-        return json.dumps(*args, **kwargs)
+        return real(*args, **kwargs)
     return dumps
 
 
