@@ -376,3 +376,28 @@ def test_the_files_hash_changes_with_any_file_and_never_follows_a_link(tmp_path)
     secret.write_text("two")
     assert files_hash(entry) == linked
     assert files_hash(tmp_path / "alice") != files_hash(secret)
+
+
+# -- what the commands call ---------------------------------------------------------
+def test_the_commands_act_on_an_existing_record_and_rebuild_the_gradebook(tmp_path):
+    from grader.record import commands
+
+    out = tmp_path / "out"
+    with pytest.raises(RecordError, match="holds no class record"):
+        commands.show_history(out)
+    with ClassRecord.open(out) as record:
+        full_class(record)
+    said = commands.override(out, "bob", "exercise2", 7, reason="late fix accepted")
+    assert "7 points set by hand (graded 0)" in said
+    gradebook = list(csv.reader((out / "gradebook.csv").open(encoding="utf-8")))
+    assert [row for row in gradebook if row[0] == "bob"][0][2:6] == ["5", "7", "10", "22"]
+    assert "set by hand: late fix accepted" in commands.show_history(out, "bob")
+    commands.remove_override(out, "bob", "exercise2")
+    gradebook = list(csv.reader((out / "gradebook.csv").open(encoding="utf-8")))
+    assert [row for row in gradebook if row[0] == "bob"][0][2:6] == ["5", "0", "10", "15"]
+    (tmp_path / "roster.csv").write_text(ROSTER)
+    outcome, text = commands.export_grades(out, format="canvas", roster=tmp_path / "roster.csv")
+    assert outcome.path == out / "export-canvas.csv" and outcome.assignment == COURSE
+    assert "no roster line (not exported): carol" in text
+    with pytest.raises(RecordError, match="no submission named 'nobody'"):
+        commands.show_history(out, "nobody")
