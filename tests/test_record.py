@@ -292,8 +292,10 @@ def test_a_roster_without_an_identifier_or_submission_is_refused_with_every_prob
 
 def test_the_canvas_export_reads_back_as_the_record(record, tmp_path):
     full_class(record)
+    record.store(begin(record), failed_result("dave"), files_hash="d1")
     record.set_override("bob", "exercise2", 8, "by hand")
-    outcome = exports.export(record, format="canvas", students=roster.parse_roster(ROSTER), path=tmp_path / "c.csv",
+    students = roster.parse_roster(ROSTER + "dave,\"Doe, Dave\",104,S4,dave4,dave@uni.edu,B\n")
+    outcome = exports.export(record, format="canvas", students=students, path=tmp_path / "c.csv",
                              assignment="Homework 1 (12345)")
     rows = list(csv.reader((tmp_path / "c.csv").open(encoding="utf-8")))
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Homework 1 (12345)"]
@@ -303,6 +305,7 @@ def test_the_canvas_export_reads_back_as_the_record(record, tmp_path):
                         ["Builder, Bob", "102", "S2", "bob2", "B", views.points_text(current["bob"].total)]]
     assert rows[3][5] == "23"
     assert outcome.without_student == ("carol",) and outcome.without_submission == ("zoe",)
+    assert outcome.no_score == ("dave",)  # never a blank or a zero sent for a grade the grader failed to give
     assert "Students on the roster with no submission: zoe" in exports.render_outcome(outcome)
 
 

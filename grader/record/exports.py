@@ -4,8 +4,9 @@ roster.
 
 Canvas (the layout of its own gradebook export, which its import reads back):
 ``Student, ID, SIS User ID, SIS Login ID, Section, <Assignment (id)>``, then
-a "Points Possible" row, then one row per student; a blank score is left
-alone by the import. Moodle: one row per student with ``ID number`` and
+a "Points Possible" row, then one row per student. A blank score is
+never sent: a submission without a score (the grader failed on it) is left out
+of the file and listed instead. Moodle: one row per student with ``ID number`` and
 ``Email address`` (the import maps users by either), the grade column and a
 ``Feedback`` column. Submissions without a roster line, and students without
 a submission, are returned so the command can list them: never dropped
@@ -42,11 +43,11 @@ class ExportOutcome:
     without_student: tuple[str, ...]  # submissions the roster does not name
     without_submission: tuple[str, ...]  # roster lines (by submission) with nothing in the record
     unmatchable: tuple[str, ...]  # students this LMS cannot match (Moodle: no ID number and no email)
+    no_score: tuple[str, ...] = ()  # left out of an LMS file: no score to send (the grader failed)
 
 
 def grade_value(record: Current) -> str:
-    """What an LMS receives: the effective total; empty where there is no score
-    (the grader failed), which an import leaves alone rather than zeroing."""
+    """What an LMS receives: the effective total; empty where there is no score (the grader failed)."""
     return points_text(record.total)
 
 
@@ -115,6 +116,10 @@ def export(record: ClassRecord, *, format: str, students: Sequence[Student], pat
     if format == "moodle":
         unmatchable = [s.submission for s, _ in pairs if not (moodle_id_number(s) or s.email)]
         pairs = [(s, r) for s, r in pairs if moodle_id_number(s) or s.email]
+    no_score: list[str] = []
+    if format != "csv":
+        no_score = [r.submission for _, r in pairs if r.total is None]
+        pairs = [(s, r) for s, r in pairs if r.total is not None]
     unchanged: list[str] = []
     if changed_only and format != "csv":
         last = record.last_exported(format=format, assignment=assignment)
@@ -134,7 +139,7 @@ def export(record: ClassRecord, *, format: str, students: Sequence[Student], pat
                          written=tuple(r.submission for _, r in pairs), unchanged=tuple(unchanged),
                          without_student=tuple(r.submission for r in matching.without_student),
                          without_submission=tuple(s.submission for s in matching.without_submission),
-                         unmatchable=tuple(unmatchable))
+                         unmatchable=tuple(unmatchable), no_score=tuple(no_score))
 
 
 def render_outcome(outcome: ExportOutcome) -> str:
@@ -147,6 +152,8 @@ def render_outcome(outcome: ExportOutcome) -> str:
         lines.append(f"Submissions with no roster line (not exported): {', '.join(outcome.without_student)}")
     if outcome.without_submission:
         lines.append(f"Students on the roster with no submission: {', '.join(outcome.without_submission)}")
+    if outcome.no_score:
+        lines.append(f"Not exported, no score (the grader failed: grade them again): {', '.join(outcome.no_score)}")
     if outcome.unmatchable:
         lines.append(f"Students without an ID number or email (Moodle cannot match them): "
                      f"{', '.join(outcome.unmatchable)}")

@@ -77,3 +77,13 @@ def _add(digest: "hashlib._Hash", path: Path, name: str) -> None:
         digest.update(b"file\0" + file_digest.digest())
     else:
         digest.update(b"other\0")  # a FIFO or device: never opened
+
+
+def grader_version() -> str:
+    """The installed torchgrade's version, for the record of each run ("unknown" from a bare checkout)."""
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    try:
+        return version("torchgrade")
+    except PackageNotFoundError:
+        return "unknown"
