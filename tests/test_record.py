@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
-from pathlib import Path
 
 import pytest
 
@@ -25,7 +24,8 @@ def exercise(exercise_id: str, passed: int, *, of: int = 2, seed: int = 0, submi
              problem: str | None = None) -> ExerciseResult:
     """``of`` tests worth 5 points each, the first ``passed`` of them passed."""
     tests = tuple(TestResult(name=f"test_{n}", title=f"check {n}", max_points=5.0, passed=n < passed,
-                             message="" if n < passed else f"wrong answer {n}", hint=None if n < passed else "look at the bias",
+                             message="" if n < passed else f"wrong answer {n}",
+                             hint=None if n < passed else "look at the bias",
                              verdict=None if submitted else Verdict.NOT_SUBMITTED)
                   for n in range(of))
     return ExerciseResult(exercise_id=exercise_id, title=exercise_id.title(), tests=tests, seed=seed,
@@ -109,13 +109,16 @@ def test_grading_a_subset_replaces_exactly_that_and_keeps_the_rest(record):
     run = begin(record, ids=("exercise3",))
     record.store(run, result("alice", {"exercise3": 0}), files_hash="a1")
     record.store(run, result("bob", {"exercise3": 1}), files_hash="b1")
+    run = begin(record, ids=("exercise1",))
+    record.store(run, result("bob", {"exercise1": 0}), files_hash="b1")
     after = points(record)
     assert after["alice"] == {**before["alice"], "exercise3": 0.0}
-    assert after["bob"] == {**before["bob"], "exercise3": 5.0}
+    assert after["bob"] == {**before["bob"], "exercise1": 0.0, "exercise3": 5.0}
     assert after["carol"] == before["carol"]
     # and the rebuilt result still holds every exercise, in course order
-    alice = record.current_of("alice").result
+    alice, bob = record.current_of("alice").result, record.current_of("bob").result
     assert [e.exercise_id for e in alice.exercises] == list(IDS) and alice.score == 20
+    assert [e.exercise_id for e in bob.exercises] == list(IDS) and bob.score == 5
 
 
 def test_a_write_interrupted_halfway_leaves_no_trace_of_that_submission(record, monkeypatch):
@@ -242,7 +245,8 @@ def test_history_says_what_changed_and_why(record):
     regrade, override = changes
     assert (regrade.exercise_id, regrade.before, regrade.after) == ("exercise1", 5, 10)
     assert regrade.why == ("new submission files", "new course version", "new seed (0 → 3)")
-    assert (override.exercise_id, override.after, override.why) == ("exercise2", 4, ("set by hand: partial credit for the idea",))
+    assert (override.exercise_id, override.after) == ("exercise2", 4)
+    assert override.why == ("set by hand: partial credit for the idea",)
     text = history.render_history(history.history(record, "bob"))
     assert "exercise1: 5 → 10  (new submission files; new course version; new seed (0 → 3))" in text
     assert history.history(record, "alice", only_changes=True)[-1].why == ("first graded",)
@@ -350,9 +354,9 @@ def test_the_course_fingerprint_changes_with_a_suite_or_a_solution_not_a_stub(tm
     root = tmp_path / "course"
     for folder in ("exercises", "solutions", "suites"):
         (root / folder).mkdir(parents=True)
-    (root / "course.toml").write_text('[course]\ntitle = "T"\n[[exercises]]\nid = "exercise1"\ntitle = "One"\n'
-                                      'points = 10\nstub = "exercises/exercise1.py"\nsolution = "solutions/exercise1.py"\n'
-                                      'suite = "suites/test_exercise1.py"\n')
+    (root / "course.toml").write_text(
+        '[course]\ntitle = "T"\n[[exercises]]\nid = "exercise1"\ntitle = "One"\npoints = 10\n'
+        'stub = "exercises/exercise1.py"\nsolution = "solutions/exercise1.py"\nsuite = "suites/test_exercise1.py"\n')
     for path in ("exercises/exercise1.py", "solutions/exercise1.py", "suites/test_exercise1.py", "suites/helpers.py"):
         (root / path).write_text("x = 1\n")
     course = load_course(root)

@@ -53,7 +53,8 @@ def remove_override(out: Path, submission: str, exercise_id: str, *, course_ids:
         removed = record.remove_override(submission, exercise_id)
         graded = record.current_of(submission).graded_points(exercise_id)
         write_gradebook(record, out, course_ids or _course_ids(record))
-    return f"{submission} {exercise_id}: override of {removed.points:g} removed; the grader's {graded:g} counts again.\n"
+    return (f"{submission} {exercise_id}: override of {removed.points:g} removed; "
+            f"the grader's {graded:g} counts again.\n")
 
 
 def export_grades(out: Path, *, format: str, roster: Path, path: Path | None = None, assignment: str | None = None,
@@ -72,6 +73,5 @@ def export_grades(out: Path, *, format: str, roster: Path, path: Path | None = N
 
 
 def _course_ids(record: ClassRecord) -> list[str]:
-    """The exercises of the latest run that asked for the most: the columns when the course is not at hand."""
-    runs = record.runs()
-    return list(max(runs, key=lambda r: (len(r.exercises), r.id)).exercises) if runs else []
+    """The columns when the course is not at hand."""
+    return record.exercise_order()

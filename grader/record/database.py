@@ -191,7 +191,8 @@ class Current:
     def total(self) -> float | None:
         """Effective total; None while any exercise has no score and no override."""
         points = [self.points(e.exercise_id) for e in self.result.exercises]
-        return None if any(p is None for p in points) else scoring.total(points)
+        known = [p for p in points if p is not None]
+        return scoring.total(known) if len(known) == len(points) else None
 
     @property
     def max_total(self) -> float:
@@ -265,7 +266,7 @@ class ClassRecord:
                 " forced) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (now(), grader_version, seed, course_title, course_fingerprint, json.dumps(list(exercise_ids)),
                  int(forced)))
-        return int(cursor.lastrowid)
+        return _row_id(cursor)
 
     def finish_run(self, run_id: int) -> None:
         with _transaction(self.db):
@@ -280,6 +281,16 @@ class ClassRecord:
             raise RecordError(f"no run {run_id} in {self.path}")
         return _run(row)
 
+    def exercise_order(self) -> list[str]:
+        """The exercises in course order: that of the latest run asking for the
+        most of them (a subset run's order would put its exercises first), then
+        any other exercise ever asked for."""
+        runs = self.runs()
+        if not runs:
+            return []
+        order = list(max(runs, key=lambda r: (len(r.exercises), r.id)).exercises)
+        return order + [e for r in runs for e in r.exercises if e not in order]
+
     def latest_run(self) -> Run | None:
         row = self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone()
         return _run(row) if row else None
@@ -293,8 +304,8 @@ class ClassRecord:
         statuses = [exercise_status(e, refused) for e in result.exercises]
         status, reason = submission_status(result, refused)
         with _transaction(self.db):
-            self.db.execute("INSERT INTO submissions (name) VALUES (?) ON CONFLICT(name) DO UPDATE SET removed_at = NULL",
-                            (result.submission,))
+            self.db.execute("INSERT INTO submissions (name) VALUES (?)"
+                            " ON CONFLICT(name) DO UPDATE SET removed_at = NULL", (result.submission,))
             cursor = self.db.execute(
                 "INSERT INTO gradings (run_id, submission, graded_at, files_hash, status, reason, seed, elapsed_s,"
                 " sandbox) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(run_id, submission) DO NOTHING",
@@ -310,8 +321,8 @@ class ClassRecord:
                                 (now(), files_hash, status.value, reason, result.seed, result.elapsed_s,
                                  json.dumps(asdict(result.sandbox)), grading_id))
             else:
-                grading_id = int(cursor.lastrowid)
-            for position, (exercise, (ex_status, ex_reason)) in enumerate(zip(result.exercises, statuses)):
+                grading_id = _row_id(cursor)
+            for position, (exercise, (ex_status, ex_reason)) in enumerate(zip(result.exercises, statuses, strict=True)):
                 self.db.execute(
                     "INSERT INTO exercise_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (grading_id, exercise.exercise_id, position, exercise.title, exercise.score, exercise.max_score,
@@ -347,14 +358,15 @@ class ClassRecord:
             "SELECT * FROM (SELECT e.*, g.submission, g.run_id, g.files_hash, g.seed AS grading_seed,"
             " g.sandbox, g.elapsed_s, s.removed_at, ROW_NUMBER() OVER (PARTITION BY g.submission, e.exercise_id"
             " ORDER BY g.run_id DESC, g.id DESC) AS age FROM exercise_results e JOIN gradings g ON g.id = e.grading_id"
-            " JOIN submissions s ON s.name = g.submission) WHERE age = 1 ORDER BY submission, run_id, position").fetchall()
+            " JOIN submissions s ON s.name = g.submission) WHERE age = 1").fetchall()
+        order = {exercise_id: n for n, exercise_id in enumerate(self.exercise_order())}
         by_submission: dict[str, list[sqlite3.Row]] = {}
-        for row in rows:
+        for row in sorted(rows, key=lambda r: (order.get(r["exercise_id"], len(order)), r["position"])):
             if include_removed or row["removed_at"] is None:
                 by_submission.setdefault(row["submission"], []).append(row)
         overrides = self.overrides()
-        return sorted((self._current(name, exercise_rows, overrides) for name, exercise_rows in by_submission.items()),
-                      key=lambda c: (c.submission.casefold(), c.submission))
+        records = [self._current(name, exercise_rows, overrides) for name, exercise_rows in by_submission.items()]
+        return sorted(records, key=lambda c: (c.submission.casefold(), c.submission))
 
     def current_of(self, submission: str) -> Current:
         for record in self.current(include_removed=True):
@@ -372,6 +384,8 @@ class ClassRecord:
                                                         missing=tuple(sandbox["missing"])),
                                   elapsed_s=latest["elapsed_s"])
         removed = latest["removed_at"] is not None
+        status: Status
+        reason: str | None
         if removed:
             status, reason = Status.REMOVED, "no longer in the submissions folder"
             statuses = {key: Status.REMOVED for key in statuses}
@@ -454,7 +468,7 @@ class ClassRecord:
             cursor = self.db.execute("INSERT INTO exports (exported_at, format, assignment, path, changed_only)"
                                      " VALUES (?, ?, ?, ?, ?)", (now(), format, assignment, str(path),
                                                                   int(changed_only)))
-            export_id = int(cursor.lastrowid)
+            export_id = _row_id(cursor)
             self.db.executemany("INSERT INTO export_rows VALUES (?, ?, ?)",
                                 [(export_id, name, value) for name, value in values.items()])
         return export_id
@@ -504,6 +518,11 @@ class _transaction:
 
     def __exit__(self, kind: object, *rest: object) -> None:
         self.connection.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+def _row_id(cursor: sqlite3.Cursor) -> int:
+    assert cursor.lastrowid is not None  # after an INSERT that inserted
+    return cursor.lastrowid
 
 
 def _run(row: sqlite3.Row) -> Run:

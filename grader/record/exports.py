@@ -51,7 +51,8 @@ def grade_value(record: Current) -> str:
     return points_text(record.total)
 
 
-def canvas_rows(pairs: Sequence[tuple[Student, Current]], *, assignment: str, points_possible: float) -> list[list[str]]:
+def canvas_rows(pairs: Sequence[tuple[Student, Current]], *, assignment: str,
+                points_possible: float) -> list[list[str]]:
     rows = [[*CANVAS_IDENTITY, assignment], [CANVAS_POINTS_POSSIBLE, "", "", "", "", points_text(points_possible)]]
     for student, record in pairs:
         rows.append([spreadsheet_safe(student.name or student.submission), student.id, student.sis_user_id,
@@ -147,7 +148,8 @@ def render_outcome(outcome: ExportOutcome) -> str:
     lines = [f"Wrote {outcome.path}: {len(outcome.written)} student(s), {outcome.format} format, "
              f"assignment {outcome.assignment!r}."]
     if outcome.unchanged:
-        lines.append(f"Left out {len(outcome.unchanged)} unchanged since the last export: {', '.join(outcome.unchanged)}")
+        lines.append(f"Left out {len(outcome.unchanged)} unchanged since the last export: "
+                     f"{', '.join(outcome.unchanged)}")
     if outcome.without_student:
         lines.append(f"Submissions with no roster line (not exported): {', '.join(outcome.without_student)}")
     if outcome.without_submission:

@@ -6,6 +6,7 @@ each with its reasons (new submission files, new course version, new seed).
 """
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,7 +35,7 @@ def history(record: ClassRecord, submission: str | None = None, *, only_changes:
     leaves out re-grades that gave the same points and status (first gradings
     are always shown)."""
     changes: list[Change] = []
-    previous: dict[tuple[str, str], object] = {}
+    previous: dict[tuple[str, str], sqlite3.Row] = {}
     for row in record.gradings(submission):
         key = (row["submission"], row["exercise_id"])
         before = previous.get(key)
@@ -57,7 +58,7 @@ def history(record: ClassRecord, submission: str | None = None, *, only_changes:
     return sorted(changes, key=lambda c: (c.submission.casefold(), c.submission, c.at))
 
 
-def _reasons(before, after) -> tuple[str, ...]:
+def _reasons(before: sqlite3.Row, after: sqlite3.Row) -> tuple[str, ...]:
     why = []
     if before["files_hash"] != after["files_hash"]:
         why.append("new submission files")

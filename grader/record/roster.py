@@ -56,7 +56,8 @@ def read_roster(path: Path) -> list[Student]:
 
 
 def parse_roster(text: str, *, source: str = "the roster") -> list[Student]:
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))  # a spreadsheet's byte-order mark is no column
+    # A spreadsheet's byte-order mark is not part of the first column's name.
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     header = next(reader, None)
     if not header or not any(cell.strip() for cell in header):
         raise RosterError(f"{source} is empty: it needs a header row such as 'submission,name,email'")
@@ -93,7 +94,8 @@ def parse_roster(text: str, *, source: str = "the roster") -> list[Student]:
         else:
             seen[student.submission] = line
         if not any(getattr(student, i) for i in IDENTIFIERS):
-            problems.append(f"line {line} ({student.submission or 'no submission'}) has none of {', '.join(IDENTIFIERS)}")
+            who = student.submission or "no submission"
+            problems.append(f"line {line} ({who}) has none of {', '.join(IDENTIFIERS)}")
         for identifier in IDENTIFIERS:
             value = getattr(student, identifier)
             if value and (identifier, value) in seen_ids:
