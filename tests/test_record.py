@@ -408,3 +408,33 @@ def test_the_commands_act_on_an_existing_record_and_rebuild_the_gradebook(tmp_pa
     assert "no roster line (not exported): carol" in text
     with pytest.raises(RecordError, match="no submission named 'nobody'"):
         commands.show_history(out, "nobody")
+
+
+# -- schema migrations and earlier OUTs -------------------------------------------
+def test_a_new_migration_is_applied_once_and_keeps_the_data(tmp_path, monkeypatch):
+    with ClassRecord.open(tmp_path) as record:
+        full_class(record)
+    monkeypatch.setattr(database, "MIGRATIONS", (*database.MIGRATIONS,
+                                                 "ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT '';"))
+    monkeypatch.setattr(database, "SCHEMA_VERSION", len(database.MIGRATIONS))
+    with ClassRecord.open(tmp_path) as record:
+        assert record.schema_version == 2
+        assert record.db.execute("SELECT note FROM runs").fetchall()[0][0] == ""
+        assert points(record)["alice"] == {"exercise1": 10, "exercise2": 10, "exercise3": 10}
+    with ClassRecord.open(tmp_path) as record:  # opened again: nothing to apply (it would fail: duplicate column)
+        assert record.schema_version == 2
+
+
+def test_results_of_an_out_graded_before_the_record_are_adopted_and_kept(record):
+    old = [result("alice", {"exercise1": 2, "exercise2": 1, "exercise3": 2}), refused_result("carol", "not a zip")]
+    run = record.adopt(old, course_title=COURSE, files_hashes={"alice": "a1"})
+    assert record.adopt(old, course_title=COURSE) is None  # once only
+    assert [c.result for c in record.current()] == old
+    plan = plan_run(record, course_title=COURSE, course_fingerprint="v1", seed=0, exercise_ids=("exercise3",),
+                    pending={"alice": "a1", "carol": "c1"})
+    check_plan(plan)
+    assert {(r.submission, r.why) for r in plan.replacements} == {
+        ("alice", ("graded again, nothing changed",)), ("carol", ("files not recorded before",))}
+    assert up_to_date(record, course_fingerprint="v1", seed=0, exercise_ids=IDS,
+                      hashes={"alice": "a1", "carol": "c1"}) == set()  # an adopted run's course version is unknown
+    assert record.run(run).grader_version == database.ADOPTED

@@ -124,6 +124,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+ADOPTED = "unknown (adopted from results.json)"  # grader version and course fingerprint of an adopted run
 
 
 class RecordError(Exception):
@@ -334,6 +335,23 @@ class ClassRecord:
                       t.verdict.value if t.verdict else None, t.message, t.hint, t.visibility,
                       json.dumps([asdict(row) for row in t.table])) for n, t in enumerate(exercise.tests)])
         return grading_id
+
+    def adopt(self, results: Sequence[SubmissionResult], *, course_title: str,
+              files_hashes: Mapping[str, str] | None = None) -> int | None:
+        """Take in the ``results.json`` results of an OUT graded before it had a
+        record, as one run (course version and grader version unknown), so a
+        subset re-grade keeps them. ``files_hashes``: the entries' hashes where
+        the results are known to be newer than the files (else "", never up to
+        date). Does nothing (None) if the record already holds a run."""
+        if self.runs() or not results:
+            return None
+        order = list(dict.fromkeys(e.exercise_id for r in results for e in r.exercises))
+        run_id = self.begin_run(grader_version=ADOPTED, seed=results[0].seed, course_title=course_title,
+                                course_fingerprint=ADOPTED, exercise_ids=order)
+        for result in results:
+            self.store(run_id, result, files_hash=(files_hashes or {}).get(result.submission, ""))
+        self.finish_run(run_id)
+        return run_id
 
     def mark_listed(self, names: Iterable[str]) -> list[str]:
         """The entries now in SUBMISSIONS: any recorded submission not among
@@ -595,9 +613,11 @@ def _why(current: Current, run: Run, exercise: ExerciseResult, files_hash: str, 
     why = []
     if current.status is Status.REMOVED:
         why.append("submission back in the folder")
-    if current.files_hashes[exercise.exercise_id] != files_hash:
+    if not current.files_hashes[exercise.exercise_id]:
+        why.append("files not recorded before")
+    elif current.files_hashes[exercise.exercise_id] != files_hash:
         why.append("new submission files")
-    if run.course_fingerprint != fingerprint:
+    if run.course_fingerprint not in (fingerprint, ADOPTED):
         why.append("new course version")
     if exercise.seed != seed:
         why.append("new seed")
