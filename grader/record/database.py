@@ -582,8 +582,9 @@ def plan_run(record: ClassRecord, *, course_title: str, course_fingerprint: str,
     notes: list[str] = []
     titles = sorted({r.course_title for r in runs} - {course_title})
     if titles:
-        refusals.append(f"{record.path} holds results of another course ({', '.join(map(repr, titles))}), "
-                        f"not of {course_title!r}")
+        held = sorted(c.submission for c in record.current())
+        refusals.append(f"{record.path} holds the results of another course ({', '.join(map(repr, titles))}), "
+                        f"not of {course_title!r}: {len(held)} submission(s), {_listing(held)}")
     versions = {r.course_fingerprint for r in runs if r.course_title == course_title}
     if versions and course_fingerprint not in versions:
         notes.append(f"the course changed since the last run (course.toml, a suite or a solution): "
