@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -221,8 +222,9 @@ class RunPlan:
         return bool(self.refusals)
 
 
-class ClassRecord:
-    """``OUT/gradebook.sqlite``, opened and migrated. Use as a context manager."""
+class ClassRecord(AbstractContextManager["ClassRecord"]):
+    """``OUT/gradebook.sqlite``, opened and migrated. Use as a context manager
+    (``with ClassRecord.open(out) as record:``); leaving it closes the connection."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self.db, self.path = connection, path
@@ -247,9 +249,6 @@ class ClassRecord:
 
     def close(self) -> None:
         self.db.close()
-
-    def __enter__(self) -> "ClassRecord":
-        return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
