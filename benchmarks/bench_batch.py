@@ -1,6 +1,7 @@
 """How fast a class is graded: `grade batch` against a cold start per submission.
 
     python benchmarks/bench_batch.py [--n 200] [--jobs 2] [--sample 5] [--repeat 1] [--isolate exercise] [--keep DIR]
+    python benchmarks/bench_batch.py --against REF [--n 200] [--repeat 3]
 
 Generates N synthetic submissions (correct copies of the solutions, mutants
 of known mistakes, untouched stubs, and hostile ones that fail fast: sys.exit
@@ -13,6 +14,12 @@ and both extrapolated to 1,000 submissions x 5 exercises. With --repeat K
 the batch is graded K times and the median run is reported (a shared
 machine's speed varies ~10% from run to run). Prints figures; asserts
 nothing about time.
+
+With --against REF (a git commit, e.g. the one before a change), the same
+submissions are graded by that commit's grader (checked out in a temporary
+worktree) and by this one, runs alternating so both see the same machine,
+and the medians and their ratio are printed: "before and after, side by
+side in one run".
 """
 from __future__ import annotations
 
@@ -100,8 +107,35 @@ def timed(command: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def run_batch(subs: Path, out: Path, jobs: int, isolate: str) -> float:
-    return timed([grade_command(), "batch", str(subs), "--out", str(out), "--jobs", str(jobs), "--isolate", isolate])
+def run_batch(subs: Path, out: Path, jobs: int, isolate: str, grader_root: Path | None = None) -> float:
+    """``grade batch``; with ``grader_root``, the grader (and course) of that checkout instead of this one."""
+    arguments = ["batch", str(subs), "--out", str(out), "--jobs", str(jobs), "--isolate", isolate]
+    if grader_root is None:
+        return timed([grade_command(), *arguments])
+    boot = f"import sys; sys.path.insert(0, {str(grader_root)!r}); from grader.cli import run; run()"
+    return timed([sys.executable, "-c", boot, *arguments, "--course", str(grader_root)])
+
+
+def compare(subs: Path, scratch: Path, ref: str, kinds: dict[str, str], jobs: int, isolate: str,
+            repeat: int) -> None:
+    """The same batch by ``ref``'s grader and by this one, alternating runs."""
+    checkout = scratch / "against"
+    subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(checkout), ref], cwd=REPO, check=True)
+    try:
+        before, after = [], []
+        graded: dict[bool, str] = {}
+        for _ in range(max(1, repeat)):
+            for runs, root in ((before, checkout), (after, None)):
+                shutil.rmtree(scratch / "out", ignore_errors=True)
+                runs.append(run_batch(subs, scratch / "out", jobs, isolate, grader_root=root))
+                graded[root is None] = check(scratch / "out", kinds)
+        b, a = statistics.median(before), statistics.median(after)
+        print(f"before ({ref}): " + ", ".join(f"{r:.1f}" for r in before) + f" s; median {b:.1f} s")
+        print("after (this checkout): " + ", ".join(f"{r:.1f}" for r in after) + f" s; median {a:.1f} s")
+        print(f"after / before: {a / b:.3f} (throughput {100 * (b / a - 1):+.1f}%)")
+        print(f"before's grades: {graded[False]}\nafter's grades: {graded[True]}")
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(checkout)], cwd=REPO, check=False)
 
 
 def run_baseline(folders: list[Path], jobs: int) -> float:
@@ -139,6 +173,7 @@ def main() -> None:
     parser.add_argument("--isolate", choices=["submission", "exercise"], default="submission",
                         help="grade batch's --isolate: one sandbox per submission (default) or per exercise")
     parser.add_argument("--keep", type=Path, help="keep the submissions and OUT here")
+    parser.add_argument("--against", metavar="REF", help="compare with the grader of this git commit, side by side")
     args = parser.parse_args()
     course = load_course(REPO)
     exercises = len(course.exercises)
@@ -148,6 +183,9 @@ def main() -> None:
         subs.mkdir(parents=True)
         small.mkdir()
         kinds = generate(subs, args.n, course)
+        if args.against:
+            compare(subs, scratch, args.against, kinds, args.jobs, args.isolate, args.repeat)
+            return
         generate(small, args.jobs, course, seed=1)  # one submission per worker: the fixed cost
 
         runs = []

@@ -21,3 +21,6 @@ class GradeOptions:
     # as soon as an exercise changes anything a later one could see;
     # "exercise": a sandbox of its own for every exercise (five forks, not one).
     isolate: str = "submission"
+    # Run only the tests marked public (as a student copy of the course does,
+    # where they are the only ones): what ``grade release`` records.
+    public_only: bool = False

@@ -18,7 +18,7 @@ UNTRUSTED_MAY_IMPORT = {"grader", "grader.sandbox", "grader.sandbox.wire", "grad
 # Layers that must not import torch when imported (the CLI answers --help at once,
 # the batch controller and the report writers never need it).
 TORCH_FREE = ["grader.cli", "grader.options", "grader.errors", "grader.results", "grader.scoring",
-              "grader.verdicts", "grader.course", "grader.outputs"]
+              "grader.verdicts", "grader.course", "grader.outputs", "grader.record"]
 
 
 def module_name(path: Path) -> str:

@@ -61,14 +61,15 @@ def graded(release, zygote):
     the stubs and every known mistake's mutant."""
     from grader.engine import runner
     from grader.course.submissions import Submission
-    from grader.commands.verify import _write_mutants, verify_release
+    from grader.commands.verify import verify_release
+    from grader.course.mutants import write_mutants
 
     course = load_course(REPO)
     solutions = Submission("solutions", {s.filename: s.solution for s in course.exercises})
     stubs = Submission("stubs", {s.filename: s.stub for s in course.exercises})
     scratch = release.parent / "mutants"
     scratch.mkdir(exist_ok=True)
-    mutants, problems = _write_mutants(course.exercises, scratch)
+    mutants, problems = write_mutants(course.exercises, scratch)
     assert not problems
     run = runner.grade(course, [solutions, stubs, *mutants.values()], course.exercises, zygote=zygote)
     in_course = {r.submission: r for r in run.results}
@@ -94,7 +95,7 @@ def test_the_copy_holds_the_stubs_the_grader_and_the_public_tests_and_nothing_el
     assert 'recordings = "grader/recorded"' in text
     assert "solution" not in text and "find" not in text and "replace" not in text
     copy_course = load_course(release)
-    assert copy_course.public_only and copy_course.recordings == release / "grader" / "recorded"
+    assert copy_course.is_student_copy and copy_course.recordings == release / "grader" / "recorded"
     for spec, shipped in zip(course.exercises, copy_course.exercises, strict=True):
         assert [(m.id, m.title, m.hint, m.find, m.replace) for m in shipped.mistakes] == [
             (m.id, m.title, m.hint, "", "") for m in spec.mistakes]
@@ -120,6 +121,18 @@ def test_the_suites_keep_exactly_the_tests_the_course_marks_public(release, grad
         names = {n.name for n in shipped.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test")}
         assert names == public, spec.id
         assert public and len(public) < len(tests)  # this course has both kinds in every exercise
+
+
+def test_release_and_verify_share_the_mutants_and_do_not_import_each_other():
+    """verify builds a release to check it; release must not reach back into
+    verify (it once imported its private mutant writer)."""
+    import grader.commands.release as release_module  # noqa: PLC0415
+
+    tree = ast.parse(Path(release_module.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert "grader.commands.verify" not in imported
+    assert "grader.course.mutants" in imported
 
 
 def test_a_suite_loses_its_hidden_tests_and_whatever_only_they_used():

@@ -78,14 +78,14 @@ MISTAKES = {
 }
 
 
-def write_course(root: Path, *, suite_name: str, points: float = 2, stub: str = STUB,
+def write_course(root: Path, *, suite_name: str, points: float = 2, stub: str = STUB, suite: str = SUITE,
                  mistakes: dict[str, tuple[str, str, str]] = MISTAKES) -> Path:
     """A one-exercise course: the files, and the one [[exercises]] block that declares it."""
     for folder in ("exercises", "solutions", "suites"):
         (root / folder).mkdir(parents=True, exist_ok=True)
     (root / "exercises" / "exercise6.py").write_text(stub)
     (root / "solutions" / "exercise6.py").write_text(SOLUTION)
-    (root / "suites" / suite_name).write_text(SUITE)
+    (root / "suites" / suite_name).write_text(suite)
     blocks = "".join(textwrap.dedent(f'''
         [[exercises.mistakes]]
         id = "{mistake_id}"
@@ -139,14 +139,17 @@ def test_a_new_exercise_declared_only_in_course_toml_verifies(tmp_path, zygote):
 
 
 def test_a_broken_exercise_is_reported_check_by_check(tmp_path, zygote):
-    # Broken five ways: the declared points; a stub that already works, and
-    # prints its process id, so no two runs agree; a mistake no test catches;
-    # a mistake indistinguishable from another, so its own hint never shows.
+    # Broken five ways: the declared points (which the catalogue cannot check
+    # against a marker whose value is a name: verify checks what ran); a stub
+    # that already works, and prints its process id, so no two runs agree; a
+    # mistake no test catches; a mistake indistinguishable from another, so
+    # its own hint never shows.
     mistakes = {**MISTAKES, "commuted": ("return 2 * x", "return x * 2", "Harmless: still doubles."),
                 "times_one": ("return 2 * x", "return 1 * x", "Never shown: identity's hint wins.")}
     stub = SOLUTION + "\nimport os\nprint('stub loaded in process', os.getpid())\n"
+    suite = SUITE.replace("@pytest.mark.points(2)", "POINTS = 2\n\n\n@pytest.mark.points(POINTS)")
     course = load_course(write_course(tmp_path, suite_name="test_exercise6_broken.py", points=3,
-                                      stub=stub, mistakes=mistakes))
+                                      stub=stub, suite=suite, mistakes=mistakes))
 
     report = verify_course(course, seed=11, zygote=zygote)
 

@@ -34,8 +34,10 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 import grader
-from grader.course.catalogue import COURSE_FILE, Course
+from grader.course.catalogue import COURSE_FILE, COURSE_KEYS, EXERCISE_KEYS, MISTAKE_KEYS, Course
+from grader.course.mutants import write_mutants
 from grader.errors import UserError
+from grader.options import GradeOptions
 from grader.sandbox.client import Zygote
 
 RECORDINGS = "grader/recorded"
@@ -44,11 +46,10 @@ PACKAGE = "grader"
 # released ones are written from the course's suites), compiled files may
 # hold them too, and old recordings are rebuilt.
 _PACKAGE_SKIPPED_DIRS = {"recorded", "__pycache__"}
-# What course.toml keeps per table in the copy; anything else (a solution path,
-# a mistake's find/replace) stays behind.
-_COURSE_KEYS = ("title", "seed")
-_EXERCISE_KEYS = ("id", "title", "points", "stub", "suite", "visibility", "rtol", "atol", "needs")
-_MISTAKE_KEYS = ("id", "title", "hint")
+# What course.toml keeps per table in the copy (the catalogue's keys marked
+# copied); anything else (a solution path, a mistake's find/replace) stays behind.
+_COURSE_KEYS, _EXERCISE_KEYS, _MISTAKE_KEYS = (tuple(name for name, key in keys.items() if key.copied)
+                                               for keys in (COURSE_KEYS, EXERCISE_KEYS, MISTAKE_KEYS))
 # The commands a student's README opens with; tests run them as written.
 INSTALL_COMMAND = ("python3 -m venv .venv && . .venv/bin/activate && pip install torch==2.13.0 "
                    "&& pip install . && grade exercise1")
@@ -119,18 +120,14 @@ def record_public_answers(course: Course, zygote: Zygote
     from grader.engine.recordings import RecordingSolutions  # noqa: PLC0415
     from grader.engine.subjects import LiveSolutions  # noqa: PLC0415
     from grader.course.submissions import Submission  # noqa: PLC0415
-    from grader.commands.verify import _write_mutants  # noqa: PLC0415
     import torch  # noqa: PLC0415
 
     _check_course(course)
     specs = list(course.exercises)
     references = RecordingSolutions(LiveSolutions())
-    # A course with recordings runs only its public tests; the reference
-    # given here (recording the live solutions) is the one used.
-    public_course = dataclasses.replace(course, recordings=course.root / RECORDINGS)
     solutions = Submission(name="solutions", files={spec.filename: spec.solution for spec in specs})
     with tempfile.TemporaryDirectory(prefix="torchgrade-release-") as scratch:
-        mutants, problems = _write_mutants(specs, Path(scratch))
+        mutants, problems = write_mutants(specs, Path(scratch))
         if problems:
             raise ReleaseError("known mistakes that do not apply to their solution:\n  "
                                + "\n  ".join(problems.values()))
@@ -139,8 +136,8 @@ def record_public_answers(course: Course, zygote: Zygote
         # or every build records other values.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(course.seed)
-            run = runner.grade(public_course, [solutions, *mutants.values()], specs, zygote=zygote,
-                               references=references)
+            run = runner.grade(course, [solutions, *mutants.values()], specs, zygote=zygote,
+                               options=GradeOptions(public_only=True), references=references)
     graded = next(r for r in run.results if r.submission == solutions.name)
     public = {e.exercise_id: tuple(t.name for t in e.tests) for e in graded.exercises}
     return references.recorded, public
@@ -213,7 +210,7 @@ def _usual_permissions(root: Path) -> None:
 
 
 def _check_course(course: Course) -> None:
-    if course.public_only:
+    if course.is_student_copy:
         raise ReleaseError(f"{course.root} is already a student copy: release the course it was made from")
     if not course.exercises:
         raise ReleaseError(f"{course.root / COURSE_FILE} declares no exercises: there is nothing to release")
@@ -391,7 +388,9 @@ def student_course_toml(course: Course) -> str:
     lines.append(f"recordings = {_toml_value(RECORDINGS)}")
     if meta.get("limits"):
         lines += ["", "[course.limits]", *_toml_items(meta["limits"])]
-    for exercise in data.get("exercises", []):
+    for exercise, spec in zip(data.get("exercises", []), course.exercises, strict=True):
+        # The copy's suites keep only the public tests: it states each exercise's total itself.
+        exercise = {**exercise, "points": int(spec.points) if spec.points.is_integer() else spec.points}
         lines += ["", "[[exercises]]"]
         lines += [f"{key} = {_toml_value(exercise[key])}" for key in _EXERCISE_KEYS if key in exercise]
         if exercise.get("limits"):

@@ -34,10 +34,11 @@ from rich.text import Text
 
 from grader.verdicts import Verdict
 from grader.errors import GraderFailure
-from grader.course.catalogue import Course, CourseError, ExerciseSpec, MistakeSpec
+from grader.course.catalogue import Course, ExerciseSpec, MistakeSpec
 from grader.sandbox.client import Zygote
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
 from grader.course.submissions import Submission
+from grader.course.mutants import write_mutants
 
 MIN_MISTAKES = 3
 SOLUTIONS, STUBS = "solutions", "stubs"
@@ -122,7 +123,8 @@ def points_check(spec: ExerciseSpec, solution: ExerciseResult) -> VerifyCheck:
     suite_points = solution.max_score
     passed = suite_points == spec.points
     detail = (f"{_points(suite_points)} in the suite, as declared" if passed else
-              f"the suite's tests carry {_points(suite_points)} points; course.toml declares {_points(spec.points)}")
+              f"the suite's tests carry {_points(suite_points)} points; course.toml declares {_points(spec.points)} "
+              "(or its markers, read without running it, add up to that)")
     return VerifyCheck(spec.id, "points match course.toml", passed, detail)
 
 
@@ -246,10 +248,6 @@ def exercise_checks(spec: ExerciseSpec, runs: VerifyRuns, mutant_problems: Mappi
 
 # -- acting: write mutants, grade, collect ----------------------------------------
 
-def mutant_name(exercise_id: str, mistake_id: str) -> str:
-    return f"mutant-{exercise_id}-{mistake_id}"
-
-
 def verify_course(course: Course, *, seed: int | None = None, zygote: Zygote | None = None) -> VerifyReport:
     """Grade the course's solutions, stubs and known-mistake mutants, and check
     what a sound course guarantees (see the module docstring).
@@ -306,7 +304,7 @@ def _grade_all(course: Course, specs: Sequence[ExerciseSpec], seed: int, zygote:
         return by_name, run.sandbox
 
     with tempfile.TemporaryDirectory(prefix="torchgrade-verify-") as scratch:
-        mutants, mutant_problems = _write_mutants(specs, Path(scratch))
+        mutants, mutant_problems = write_mutants(specs, Path(scratch))
         first, sandbox = grade([solutions, stubs, *mutants.values()], seed)
     again, _ = grade([solutions, stubs], seed)
     other, _ = grade([solutions, stubs], seed + 1)
@@ -317,27 +315,6 @@ def _grade_all(course: Course, specs: Sequence[ExerciseSpec], seed: int, zygote:
         solutions_other_seed=other[SOLUTIONS], stubs_other_seed=other[STUBS],
     )
     return runs, mutant_problems, sandbox
-
-
-def _write_mutants(specs: Sequence[ExerciseSpec], scratch: Path
-                   ) -> tuple[dict[tuple[str, str], Submission], dict[tuple[str, str], str]]:
-    """One folder submission per known mistake, holding the mutant as ``exerciseN.py``.
-    A mistake whose edit cannot be applied is a problem to report, not a crash."""
-    mutants: dict[tuple[str, str], Submission] = {}
-    problems: dict[tuple[str, str], str] = {}
-    for spec in specs:
-        for mistake in spec.mistakes:
-            key, name = (spec.id, mistake.id), mutant_name(spec.id, mistake.id)
-            try:
-                source = spec.mutant_source(mistake)
-            except CourseError as error:
-                problems[key] = str(error)
-                continue
-            folder = scratch / name
-            folder.mkdir()
-            (folder / spec.filename).write_text(source, encoding="utf-8")
-            mutants[key] = Submission(name=name, files={spec.filename: folder / spec.filename})
-    return mutants, problems
 
 
 # -- the release: the student copy, graded against its recorded values ------------------
@@ -389,7 +366,7 @@ def release_checks(spec: ExerciseSpec, course_solution: ExerciseResult, release:
 
 def _releasable(course: Course, runs: VerifyRuns) -> bool:
     """A course with public tests is meant to be released; a student copy is one already."""
-    return not course.public_only and any(t.visibility == "public" for e in runs.solutions.exercises for t in e.tests)
+    return not course.is_student_copy and any(t.visibility == "public" for e in runs.solutions.exercises for t in e.tests)
 
 
 def verify_release(course: Course, zygote: Zygote) -> ReleaseRuns:
@@ -410,7 +387,7 @@ def verify_release(course: Course, zygote: Zygote) -> ReleaseRuns:
         solutions = Submission(name=SOLUTIONS, files={spec.filename: spec.solution for spec in course.exercises})
         stubs = Submission(name=STUBS, files={spec.filename: spec.stub for spec in copy.exercises})
         (Path(scratch) / "mutants").mkdir()
-        mutants, _ = _write_mutants(course.exercises, Path(scratch) / "mutants")
+        mutants, _ = write_mutants(course.exercises, Path(scratch) / "mutants")
         try:
             run = runner.grade(copy, [solutions, stubs, *mutants.values()], copy.exercises, zygote=zygote)
         except runner.GraderError as error:

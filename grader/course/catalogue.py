@@ -6,24 +6,53 @@ exercises from here; adding an exercise means adding its files and one
 """
 from __future__ import annotations
 
+import difflib
 import os
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-from grader.sandbox.limits import Limits
+from grader.course.suite_points import Uncountable, count_points
 from grader.errors import UserError
+from grader.sandbox.limits import WARMABLE, Limits
 
 COURSE_FILE = "course.toml"
 
 
 class CourseError(UserError):
     """The course declaration is missing or malformed (a user-facing error)."""
+
+
+VISIBILITIES = ("public", "hidden")
+GRADESCOPE_VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+
+
+@dataclass(frozen=True)
+class CourseDefaults:
+    """What an exercise gets for every setting course.toml leaves out: written
+    here only (the catalogue, the CLI's help and the records below read it)."""
+
+    seed: int = 0
+    # Tolerances of every comparison with the reference (torch.isclose's).
+    rtol: float = 1e-4
+    atol: float = 1e-5
+    # For tests without a @pytest.mark.public/hidden marker.
+    visibility: str = "hidden"
+    # When Gradescope shows students an exercise's hidden tests.
+    gradescope_hidden_visibility: str = "after_published"
+    # Time, memory and the rest, per exercise: [course.limits] replaces these,
+    # an exercise's [exercises.limits] replaces those.
+    limits: Limits = Limits()
+
+
+DEFAULTS = CourseDefaults()
 
 
 @dataclass(frozen=True)
@@ -47,20 +76,22 @@ class MistakeSpec:
 class ExerciseSpec:
     id: str
     title: str
+    # The total of its suite's @pytest.mark.points markers (course.toml's
+    # `points`, if written, must agree; a student copy states it there).
     points: float
     stub: Path
     solution: Path
     suite: Path
     mistakes: tuple[MistakeSpec, ...]
-    limits: Limits
-    rtol: float = 1e-4
-    atol: float = 1e-5
+    limits: Limits = DEFAULTS.limits
+    rtol: float = DEFAULTS.rtol
+    atol: float = DEFAULTS.atol
     # Warm-ups the sandbox needs, e.g. ("optim",): built once in the zygote.
     needs: tuple[str, ...] = ()
     # "public" or "hidden": for tests without a @pytest.mark.public/hidden marker.
-    visibility: str = "hidden"
+    visibility: str = DEFAULTS.visibility
     # When Gradescope shows students this exercise's hidden tests (public ones are "visible").
-    gradescope_hidden_visibility: str = "after_published"
+    gradescope_hidden_visibility: str = DEFAULTS.gradescope_hidden_visibility
 
     @property
     def filename(self) -> str:
@@ -88,15 +119,16 @@ class ExerciseSpec:
 class Course:
     root: Path
     title: str
-    seed: int
     exercises: tuple[ExerciseSpec, ...]
+    seed: int = DEFAULTS.seed
     # Where reference values come from: None for the live solutions/ modules,
     # or a folder of recorded values (a student copy of the course, which
     # then holds only public tests).
     recordings: Path | None = None
 
     @property
-    def public_only(self) -> bool:
+    def is_student_copy(self) -> bool:
+        """A copy made by ``grade release``: recorded references, public tests only."""
         return self.recordings is not None
 
     def exercise(self, exercise_id: str) -> ExerciseSpec:
@@ -135,7 +167,209 @@ def find_course_root(start: Path | None = None) -> Path:
     )
 
 
+# -- what course.toml may hold ---------------------------------------------------------
+#
+# One table of keys per level of the file, each key with the reader of its
+# value: a key not in its table is a typo, reported with the nearest valid
+# name; a value its reader refuses is reported with what it must be. A new
+# setting is one line in the table of its level (and a field of the record
+# it ends up in).
+
+class _Refused(Exception):
+    """A value that does not fit its key: the message completes "<where> has <key> <value>, which ...",
+    or, given as ``sentence``, "<where> ..." on its own."""
+
+    def __init__(self, message: str = "", *, sentence: str = "") -> None:
+        super().__init__(message)
+        self.sentence = sentence
+
+
+@dataclass(frozen=True)
+class Key:
+    """A key course.toml may hold at some level: how its value is read, whether it must be there."""
+
+    read: Callable[[Any, str], Any]  # (value, where it is) -> the value as the catalogue keeps it
+    required: bool = False
+    # Kept in a student copy's course.toml (grade release); what is not may show
+    # solution code (a mistake's edit) or mean nothing there (a solution path).
+    copied: bool = False
+    # For a key holding a table (or a list of them): that table's keys, for suggestions.
+    keys: Mapping[str, "Key"] | None = None
+
+
+_KINDS = {str: "a string", bool: "true or false", int: "a whole number", float: "a decimal number", list: "a list",
+          dict: "a table"}
+
+
+def _kind(value: Any) -> str:
+    return next((name for kind, name in _KINDS.items() if type(value) is kind), type(value).__name__)
+
+
+def _string(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise _Refused(f"must be a string, not {_kind(value)}")
+    return value
+
+
+def _integer(value: Any, where: str) -> int:
+    if type(value) is not int:
+        raise _Refused(f"must be a whole number, not {_kind(value)}")
+    return value
+
+
+def _number(value: Any, where: str) -> float:
+    if type(value) not in (int, float):
+        raise _Refused(f"must be a number, not {_kind(value)}")
+    return float(value)
+
+
+def _positive(read: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    def positive(value: Any, where: str) -> Any:
+        value = read(value, where)
+        if not value > 0:
+            raise _Refused("must be more than 0")
+        return value
+    return positive
+
+
+def _at_least_zero(value: Any, where: str) -> float:
+    value = _number(value, where)
+    if not value >= 0:
+        raise _Refused("must be 0 or more")
+    return value
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[Any, str], str]:
+    def one_of(value: Any, where: str) -> str:
+        if _string(value, where) not in choices:
+            raise _Refused(f"must be one of {', '.join(map(repr, choices))}{_did_you_mean(value, choices)}")
+        return value
+    return one_of
+
+
+def _needs(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Refused(f"must be a list of strings, not {_kind(value)}")
+    for feature in value:
+        if feature not in WARMABLE:
+            raise _Refused(sentence=f"needs {feature!r}, which the sandbox cannot warm"
+                                    f"{_did_you_mean(feature, WARMABLE)} (it can warm: {', '.join(WARMABLE)})")
+    return tuple(value)
+
+
+def _did_you_mean(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+_TOP = "the file"  # where the top-level keys are
+
+
+def _table(keys: Mapping[str, Key], name: str) -> Key:
+    """A key holding a sub-table, e.g. ``limits``: read with its own keys."""
+    def table(value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise _Refused(f"must be a table, not {_kind(value)}")
+        inside = (f"[{name}]" if where == _TOP else f"{where[:-1]}.{name}]" if where.startswith("[")
+                  else f"{where} [{name}]")  # [course], [course.limits], exercise 'exercise1' [limits]
+        return _read(value, keys, inside)
+    return Key(table, keys=keys)
+
+
+def _tables(keys: Mapping[str, Key], noun: str) -> Key:
+    """A key holding a list of tables (``[[exercises]]``), each named by its ``id`` where it has one."""
+    def tables(value: Any, where: str) -> tuple[dict[str, Any], ...]:
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise _Refused(f"must be a list of tables ([[...]]), not {_kind(value)}")
+        read = []
+        for number, item in enumerate(value, 1):
+            name = f"{noun} {item['id']!r}" if isinstance(item.get("id"), str) else f"{noun} #{number}"
+            read.append(_read(item, keys, name if where == _TOP else f"{where}, {name}"))
+        return tuple(read)
+    return Key(tables, keys=keys)
+
+
+def _read(table: dict[str, Any], keys: Mapping[str, Key], where: str) -> dict[str, Any]:
+    """The keys of ``table`` read by ``keys``; a ``CourseError`` naming the
+    place (``where``), the key and the nearest valid name otherwise."""
+    for key in table:
+        if key not in keys:
+            raise CourseError(f"{where} has no key {key!r}{_nearest_key(key, keys)}")
+    missing = [key for key, spec in keys.items() if spec.required and key not in table]
+    if missing:
+        raise CourseError(f"{where} has no {' and no '.join(map(repr, missing))}, which it must have")
+    read = {}
+    for key, value in table.items():
+        try:
+            read[key] = keys[key].read(value, where)
+        except _Refused as refused:
+            raise CourseError(f"{where} {refused.sentence}" if refused.sentence
+                              else f"{where} has {key} {_shown(value)}, which {refused}") from None
+    return read
+
+
+def _nearest_key(key: str, keys: Mapping[str, Key]) -> str:
+    """"; did you mean 'x'?" from this level's keys, else from its sub-tables'
+    (as a dotted key, which TOML accepts where the typo is: limits.timeout_s)."""
+    found = _did_you_mean(key, keys)
+    if found:
+        return found
+    dotted = {f"{name}.{sub}": sub for name, spec in keys.items() if spec.keys
+              for sub in spec.keys}
+    close = difflib.get_close_matches(key, list(dotted.values()), n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {next(d for d, sub in dotted.items() if sub == close[0])!r}?"
+    return f" (it may have: {', '.join(keys)})"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+LIMIT_KEYS: dict[str, Key] = {
+    field.name: Key(_positive(_number if field.type == "float" else _integer)) for field in fields(Limits)
+}
+MISTAKE_KEYS: dict[str, Key] = {
+    "id": Key(_string, required=True, copied=True),
+    "title": Key(_string, copied=True),
+    "hint": Key(_string, required=True, copied=True),
+    "find": Key(_string),  # not in a student copy: the edit would show solution code
+    "replace": Key(_string),
+}
+EXERCISE_KEYS: dict[str, Key] = {
+    "id": Key(_string, required=True, copied=True),
+    "title": Key(_string, required=True, copied=True),
+    # Optional: the suite's markers decide; this is checked against them (a student copy states it).
+    "points": Key(_at_least_zero, copied=True),
+    "stub": Key(_string, required=True, copied=True),
+    "suite": Key(_string, required=True, copied=True),
+    "solution": Key(_string),  # not in a student copy
+    "visibility": Key(_one_of(VISIBILITIES), copied=True),
+    "rtol": Key(_at_least_zero, copied=True),
+    "atol": Key(_at_least_zero, copied=True),
+    "needs": Key(_needs, copied=True),
+    "gradescope_hidden_visibility": Key(_one_of(GRADESCOPE_VISIBILITIES)),
+    "limits": _table(LIMIT_KEYS, "limits"),  # copied as a table by grade release
+    "mistakes": _tables(MISTAKE_KEYS, "mistake"),  # likewise
+}
+COURSE_KEYS: dict[str, Key] = {
+    "title": Key(_string, copied=True),
+    "seed": Key(_integer, copied=True),
+    "recordings": Key(_string),  # a student copy's recorded reference values (written by grade release)
+    "limits": _table(LIMIT_KEYS, "limits"),  # copied as a table by grade release
+}
+FILE_KEYS: dict[str, Key] = {
+    "course": _table(COURSE_KEYS, "course"),
+    "exercises": _tables(EXERCISE_KEYS, "exercise"),
+}
+
+
+# -- loading ---------------------------------------------------------------------------
+
 def load_course(root: Path | None = None) -> Course:
+    """The course declared in ``root/course.toml`` (default: ``find_course_root()``),
+    checked: a ``CourseError`` says what is wrong, where, in plain words."""
     root = (root or find_course_root()).resolve()
     path = root / COURSE_FILE
     try:
@@ -144,51 +378,69 @@ def load_course(root: Path | None = None) -> Course:
         raise CourseError(f"{path} does not exist") from None
     except tomllib.TOMLDecodeError as error:
         raise CourseError(f"{path} is not valid TOML: {error}") from None
+    try:
+        return _course(root, _read(data, FILE_KEYS, _TOP))
+    except CourseError as error:
+        raise CourseError(f"{path}: {error}") from None
+
+
+def _course(root: Path, data: dict[str, Any]) -> Course:
     course = data.get("course", {})
-    default_limits = Limits.from_plain(course.get("limits", {}))
-    exercises = tuple(_exercise(root, raw, default_limits) for raw in data.get("exercises", []))
+    recordings = root / course["recordings"] if "recordings" in course else None
+    limits = replace(DEFAULTS.limits, **course.get("limits", {}))
+    exercises = tuple(_exercise(root, raw, limits, student_copy=recordings is not None)
+                      for raw in data.get("exercises", ()))
     ids = [e.id for e in exercises]
     if len(set(ids)) != len(ids):
-        raise CourseError(f"{path}: exercise ids must be unique, got {ids}")
-    recordings = course.get("recordings")
-    return Course(root=root, title=course.get("title", root.name), seed=int(course.get("seed", 0)),
-                  exercises=exercises, recordings=root / recordings if recordings else None)
+        raise CourseError(f"exercise ids must be unique, got {ids}")
+    return Course(**{**_as_read(course, Course), "root": root, "title": course.get("title", root.name),
+                     "exercises": exercises, "recordings": recordings})
 
 
-def _visibility(value: str, exercise_id: str) -> str:
-    if value not in ("public", "hidden"):
-        raise CourseError(f"course.toml: exercise {exercise_id!r} has visibility {value!r}; use 'public' or 'hidden'")
-    return value
+def _exercise(root: Path, raw: dict[str, Any], course_limits: Limits, *, student_copy: bool) -> ExerciseSpec:
+    where = f"exercise {raw['id']!r}"
+    mistake_ids = [m["id"] for m in raw.get("mistakes", ())]
+    if len(set(mistake_ids)) != len(mistake_ids):
+        raise CourseError(f"{where}: mistake ids must be unique, got {mistake_ids}")
+    suite = root / raw["suite"]
+    return ExerciseSpec(**{
+        **_as_read(raw, ExerciseSpec),
+        "stub": root / raw["stub"], "suite": suite,
+        "solution": root / raw.get("solution", "solutions-not-in-this-copy"),
+        "points": _points(raw.get("points"), suite, where, student_copy=student_copy),
+        "mistakes": tuple(MistakeSpec(**m) for m in raw.get("mistakes", ())),
+        "limits": replace(course_limits, **raw.get("limits", {})),
+    })
 
 
-GRADESCOPE_VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+def _as_read(table: dict[str, Any], record: type) -> dict[str, Any]:
+    """The keys of ``table`` that are fields of ``record``, as read: a setting
+    left out takes the record's default (``DEFAULTS``); the caller replaces
+    the ones that need more than reading (paths, points, limits)."""
+    names = {field.name for field in fields(record)}
+    return {key: value for key, value in table.items() if key in names}
 
 
-def _gradescope_visibility(value: str, exercise_id: str) -> str:
-    if value not in GRADESCOPE_VISIBILITIES:
-        raise CourseError(f"course.toml: exercise {exercise_id!r} has gradescope_hidden_visibility {value!r}; "
-                          f"use one of {', '.join(map(repr, GRADESCOPE_VISIBILITIES))}")
-    return value
-
-
-def _exercise(root: Path, raw: dict, default_limits: Limits) -> ExerciseSpec:
+def _points(declared: float | None, suite: Path, where: str, *, student_copy: bool) -> float:
+    """An exercise's points: what its suite's markers add up to, which a
+    ``points`` in course.toml must equal. A student copy's suite keeps only
+    the public tests, so its course.toml states the course's total instead."""
+    if student_copy:
+        if declared is None:
+            raise CourseError(f"{where} has no points, which a student copy states for each exercise")
+        return declared
     try:
-        limits = Limits.from_plain({**default_limits.to_plain(), **raw.get("limits", {})})
-        return ExerciseSpec(
-            id=raw["id"],
-            title=raw["title"],
-            points=float(raw["points"]),
-            stub=root / raw["stub"],
-            solution=root / raw.get("solution", "solutions-not-in-this-copy"),
-            suite=root / raw["suite"],
-            mistakes=tuple(MistakeSpec(**m) for m in raw.get("mistakes", [])),
-            limits=limits,
-            rtol=float(raw.get("rtol", 1e-4)),
-            atol=float(raw.get("atol", 1e-5)),
-            needs=tuple(raw.get("needs", ())),
-            visibility=_visibility(raw.get("visibility", "hidden"), raw["id"]),
-            gradescope_hidden_visibility=_gradescope_visibility(
-                raw.get("gradescope_hidden_visibility", "after_published"), raw["id"]),
-        )
-    except (KeyError, TypeError) as error:
-        raise CourseError(f"course.toml: exercise {raw.get('id', '?')!r} is missing or has a bad field: {error}") from None
+        counted = count_points(suite.read_text(encoding="utf-8"), filename=str(suite))
+    except (OSError, UnicodeDecodeError, SyntaxError):
+        # A suite that is missing or broken: grading and `grade verify` say so.
+        return 0.0 if declared is None else declared
+    except Uncountable as why:
+        if declared is None:
+            raise CourseError(f"{where}: the points of {suite.name} cannot be counted without running it ({why}); "
+                              "write the exercise's total as points = N") from None
+        return declared  # `grade verify` checks it against the tests that ran
+    if declared is not None and declared != counted:
+        raise CourseError(f"{where} has points {declared:g}, but the @pytest.mark.points markers of {suite.name} "
+                          f"add up to {counted:g}: the markers decide each test's points, so correct points "
+                          "(or leave it out)")
+    return counted

@@ -153,8 +153,8 @@ def read_notebook(data: bytes, name: str) -> NotebookNode:
 def _json_position(error: Exception) -> str:
     # nbformat's own message quotes the file's first characters; say where, not what.
     cause = error.__cause__
-    if cause is not None and hasattr(cause, "lineno"):
-        return f"{cause.msg} at line {cause.lineno}, column {cause.colno}"
+    if isinstance(cause, ValueError) and hasattr(cause, "lineno"):  # json.JSONDecodeError
+        return f"{getattr(cause, 'msg', cause)} at line {cause.lineno}, column {getattr(cause, 'colno', '?')}"
     return "it could not be parsed"
 
 

@@ -53,12 +53,14 @@ class GradingPlugin:
     def __init__(self, course: Course, exercises: Sequence[ExerciseSpec], submissions: Sequence[Submission],
                  references: ReferenceSource, zygote: Zygote, seed: int, sandbox: SandboxStatus,
                  limits: Callable[[ExerciseSpec], Limits],
-                 on_result: Callable[[SubmissionResult], None], share_rooms: bool = True) -> None:
+                 on_result: Callable[[SubmissionResult], None], share_rooms: bool = True,
+                 public_only: bool = False) -> None:
         self.course, self.exercises, self.submissions = course, list(exercises), list(submissions)
         self.references, self.zygote, self.seed, self.sandbox = references, zygote, seed, sandbox
         self.limits, self.on_result, self.share_rooms = limits, on_result, share_rooms
+        self.public_only = public_only  # only the tests marked public are collected
         # Every room can serve every exercise: warm what any of them needs.
-        self.warm = ("optim",) if any("optim" in spec.needs for spec in exercises) else ()
+        self.warm = tuple(sorted({feature for spec in exercises for feature in spec.needs}))
         self._by_suite = {spec.suite.resolve(): spec for spec in exercises}
         self._by_path: dict[Path, ExerciseSpec | None] = {}
         self._states: dict[int, _SubmissionState] = {}
@@ -79,7 +81,7 @@ class GradingPlugin:
         order = {spec.id: n for n, spec in enumerate(self.exercises)}
         position = {id(item): n for n, item in enumerate(items)}
         items[:] = [i for i in items if self._exercise_of(i) is not None
-                    and (not self.course.public_only or self._visibility(i) == "public")]
+                    and (not self.public_only or self._visibility(i) == "public")]
         items.sort(key=lambda i: (self._submission_index(i), order[self._exercise_of(i).id], position[id(i)]))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -177,7 +179,7 @@ class GradingPlugin:
                 submitted=runner.submitted if runner else spec.filename in submission.files,
                 problem=problem, output=runner.output if runner else "",
                 notes=(*submission.notes, *(runner.notes() if runner else ())),
-                scope="public" if self.course.public_only else "all",
+                scope="public" if self.public_only else "all",
             ))
         self.on_result(SubmissionResult(submission=submission.name, exercises=tuple(exercises), seed=self.seed,
                                         sandbox=self.sandbox, elapsed_s=round(time.monotonic() - state.started, 3)))

@@ -72,7 +72,8 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
         plugin = GradingPlugin(course, exercises, submissions, references or default_references(course), zygote,
                                seed=course.seed if options.seed is None else options.seed,
                                sandbox=run.sandbox, limits=limits_for, on_result=collect,
-                               share_rooms=options.isolate != "exercise")
+                               share_rooms=options.isolate != "exercise",
+                               public_only=options.public_only or course.is_student_copy)
         args = [*_PYTEST_ARGS, "--rootdir", str(course.root), *(str(spec.suite) for spec in exercises)]
         captured = io.StringIO()
         previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")

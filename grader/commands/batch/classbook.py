@@ -25,13 +25,13 @@ from pathlib import Path
 from grader.course.catalogue import Course, ExerciseSpec
 from grader.outputs.files import write_atomic
 from grader.outputs.results_json import from_gradescope, to_gradescope
+from grader.record.status import GRADER_FAILED_TEST  # the stand-in test of a row the grader could not grade
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
 from grader.verdicts import Verdict
 
 RESULTS_FILE, REPORT_FILE = "results.json", "report.html"
 GRADEBOOK_FILE, INDEX_FILE = "gradebook.csv", "index.html"
 GRADER_FAILED = "the grader failed on this submission"
-GRADER_FAILED_TEST = "grader_failed"  # the stand-in test of a row the grader could not grade
 HISTOGRAM_BINS = 10
 FREQUENT_HINTS = 10
 

@@ -35,7 +35,7 @@ import threading
 import types
 import _thread
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import torch
@@ -64,9 +64,9 @@ def watched_modules() -> list[types.ModuleType]:
     return [m for m in (sys.modules.get(n) for n in names) if isinstance(m, types.ModuleType)]
 
 
-def _namespaces(modules: list[types.ModuleType]) -> list[tuple[str, dict]]:
+def _namespaces(modules: list[types.ModuleType]) -> list[tuple[str, Mapping[str, object]]]:
     """Each watched module's dict, and the dict of every class it defines."""
-    spaces = []
+    spaces: list[tuple[str, Mapping[str, object]]] = []
     for module in modules:
         namespace = vars(module)
         spaces.append((module.__name__, namespace))
@@ -168,7 +168,7 @@ class NamespaceBaseline:
     def take(cls) -> "NamespaceBaseline":
         if not getattr(sys, "_torchgrade_audit", False):  # an audit hook cannot be removed: add ours once
             sys.addaudithook(_audit)
-            sys._torchgrade_audit = True
+            sys._torchgrade_audit = True  # type: ignore[attr-defined]
         modules = watched_modules()
         spaces = [(where, d) for where, d in ((w, _underlying_dict(n)) for w, n in _namespaces(modules))
                   if d is not None]
@@ -193,7 +193,8 @@ class NamespaceBaseline:
             suspects = self.spaces
         else:
             now = _read_versions(self.addresses)
-            suspects = [self.spaces[i] for i, (before, after) in enumerate(zip(self.versions, now)) if before != after]
+            suspects = tuple(self.spaces[i] for i, (before, after) in enumerate(zip(self.versions or (), now))
+                             if before != after)
         for where, namespace, keys, values in suspects:
             changed = _changed_keys(namespace, keys, values)
             if changed:
@@ -270,7 +271,7 @@ class RoomBaseline:
     streams: tuple[object, object, object]
     modules: int  # how many sys.modules held (new ones are appended: dicts keep order)
     torch_rng: torch.Tensor
-    python_rng: object
+    python_rng: tuple
 
     @classmethod
     def take(cls, scratch: str) -> "RoomBaseline":

@@ -42,7 +42,7 @@ from multiprocessing.connection import Connection
 import torch
 
 from grader.sandbox import wire
-from grader.sandbox.limits import Limits
+from grader.sandbox.limits import WARMABLE, Limits
 from grader.sandbox.untrusted import executor, tripwires, walls
 
 _PR_SET_PDEATHSIG = 1
@@ -76,7 +76,7 @@ def main(control_fd: int) -> None:
         elif request["op"] == "forget":  # no reply: the grader does not wait for teardown
             forgotten.add(request["pid"])
         elif request["op"] == "fork":
-            new_features = [f for f in request.get("warm", []) if f not in warmed]
+            new_features = [f for f in request.get("warm", []) if f in WARMABLE and f not in warmed]
             for feature in new_features:
                 _warm_feature(feature)
                 warmed.add(feature)

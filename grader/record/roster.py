@@ -1,0 +1,122 @@
+"""The roster: which student each submission belongs to, for the LMS exports.
+
+A CSV file with a header row: ``submission`` (the entry's name in
+SUBMISSIONS) and at least one identifier among ``id`` (the LMS's user id),
+``sis_user_id``, ``sis_login_id`` and ``email``; ``name`` and ``section`` are
+optional. Every problem is reported at once, with its line number, in plain
+words.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.record.database import Current, RecordError
+
+IDENTIFIERS = ("id", "sis_user_id", "sis_login_id", "email")
+COLUMNS = ("submission", "name", *IDENTIFIERS, "section")
+
+
+class RosterError(RecordError):
+    """The roster cannot be used; the message lists every problem found."""
+
+
+@dataclass(frozen=True)
+class Student:
+    submission: str
+    name: str = ""
+    id: str = ""
+    sis_user_id: str = ""
+    sis_login_id: str = ""
+    email: str = ""
+    section: str = ""
+    line: int = 0  # in the roster file, for messages
+
+
+@dataclass(frozen=True)
+class Matching:
+    """Submissions paired with students; nothing dropped on either side."""
+
+    pairs: tuple[tuple[Student, Current], ...]
+    without_student: tuple[Current, ...]  # submissions with no roster line
+    without_submission: tuple[Student, ...]  # students with no submission in the record
+
+
+def read_roster(path: Path) -> list[Student]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise RosterError(f"the roster {path} could not be read ({error.strerror or error})") from None
+    except UnicodeDecodeError:
+        raise RosterError(f"the roster {path} is not UTF-8 text: save it as 'CSV UTF-8'") from None
+    return parse_roster(text, source=str(path))
+
+
+def parse_roster(text: str, *, source: str = "the roster") -> list[Student]:
+    # A spreadsheet's byte-order mark is not part of the first column's name.
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    header = next(reader, None)
+    if not header or not any(cell.strip() for cell in header):
+        raise RosterError(f"{source} is empty: it needs a header row such as 'submission,name,email'")
+    columns = [cell.strip().lower() for cell in header]
+    problems = []
+    unknown = [c for c in columns if c not in COLUMNS]
+    if unknown:
+        problems.append(f"unknown column(s) {', '.join(map(repr, unknown))} (the columns are: {', '.join(COLUMNS)})")
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        problems.append(f"column(s) {', '.join(map(repr, repeated))} appear more than once")
+    if "submission" not in columns:
+        problems.append("there is no 'submission' column (the name of each student's entry in SUBMISSIONS)")
+    if not set(columns) & set(IDENTIFIERS):
+        problems.append(f"there is no identifier column: add at least one of {', '.join(IDENTIFIERS)}")
+    if problems:
+        raise RosterError(f"{source}: " + "; ".join(problems) + ".")
+    students: list[Student] = []
+    seen: dict[str, int] = {}
+    seen_ids: dict[tuple[str, str], int] = {}
+    for line, cells in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) > len(columns):
+            problems.append(f"line {line} has {len(cells)} cells, the header {len(columns)}")
+            continue
+        values = {c: (cells[n].strip() if n < len(cells) else "") for n, c in enumerate(columns)}
+        student = Student(**values, line=line)
+        if not student.submission:
+            problems.append(f"line {line} has no submission")
+        elif student.submission in seen:
+            problems.append(f"line {line} repeats submission {student.submission!r} (first on line "
+                            f"{seen[student.submission]})")
+        else:
+            seen[student.submission] = line
+        if not any(getattr(student, i) for i in IDENTIFIERS):
+            who = student.submission or "no submission"
+            problems.append(f"line {line} ({who}) has none of {', '.join(IDENTIFIERS)}")
+        for identifier in IDENTIFIERS:
+            value = getattr(student, identifier)
+            if value and (identifier, value) in seen_ids:
+                problems.append(f"line {line} repeats {identifier} {value!r} (first on line "
+                                f"{seen_ids[(identifier, value)]})")
+            elif value:
+                seen_ids[(identifier, value)] = line
+        students.append(student)
+    if problems:
+        raise RosterError(f"{source}: " + "; ".join(problems) + ".")
+    if not students:
+        raise RosterError(f"{source} lists no student: it has a header row only")
+    return students
+
+
+def match(students: Sequence[Student], records: Sequence[Current]) -> Matching:
+    """Pair each submission with its student by the ``submission`` column."""
+    by_name = {s.submission: s for s in students}
+    names = {r.submission for r in records}
+    return Matching(
+        pairs=tuple((by_name[r.submission], r) for r in records if r.submission in by_name),
+        without_student=tuple(r for r in records if r.submission not in by_name),
+        without_submission=tuple(s for s in students if s.submission not in names),
+    )
