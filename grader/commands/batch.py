@@ -488,7 +488,11 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
     outcome.jobs = jobs if pending else 0
     report = on_progress or (lambda event: None)
     report({"event": "planned", "total": len(pending), "skipped": len(outcome.skipped), "jobs": outcome.jobs})
+    from grader.engine.snapshot import CourseFiles  # noqa: PLC0415 - torch-free
+
     job = {"course": str(course.root), "out": str(out.resolve()), "exercises": ids,
+           # What the workers will run, fingerprinted before any of them (or any sandbox) starts.
+           "course_files": CourseFiles.read(specs).fingerprints(),
            "options": {"seed": seed, "timeout_s": timeout_s, "memory_mb": memory_mb,
                        "require_sandbox": require_sandbox, "isolate": isolate}}
     scheduler = _Scheduler(job, command or worker_command(), jobs, report, outcome, specs, seed, out)
@@ -691,7 +695,8 @@ def worker_main() -> int:
                                  "problem": result.submission in problems})
 
             runner.grade(course, submissions, specs, options=runner.GradeOptions(**job["options"]),
-                         zygote=zygote, on_result=finished, keep_results=False)
+                         zygote=zygote, on_result=finished, keep_results=False,
+                         expected_files=job.get("course_files"))
         except (ZygoteError, runner.GraderError, CourseError) as error:
             _send(protocol, {"event": "error", "message": str(error)})
             return 3
