@@ -87,8 +87,8 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
         previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
         os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # no third-party plugin may join the session
         try:
-            with contextlib.redirect_stdout(captured), files.serving_suites(spec.suite for spec in exercises):
-                code = pytest.main(args, plugins=[plugin])
+            with contextlib.redirect_stdout(captured), files.serving_suites(s.suite for s in exercises) as snapshot:
+                code = pytest.main(args, plugins=[plugin, snapshot])
         finally:
             plugin.finish_all()
             _forget_suites(exercises)

@@ -83,16 +83,18 @@ class CourseFiles:
             raise GraderError(_changed_message(changed, "during this run"))
 
     @contextmanager
-    def serving_suites(self, suites: Iterable[Path]) -> Iterator[None]:
-        """While open, importing one of ``suites`` (pytest's collection) runs
-        the snapshot's bytes, never the file on disk, with pytest's assertion
-        rewriting as it would have done."""
+    def serving_suites(self, suites: Iterable[Path]) -> Iterator[object]:
+        """While open, importing one of ``suites`` runs the snapshot's bytes,
+        never the file on disk, with pytest's assertion rewriting as it would
+        have done. Yields a pytest plugin to pass to ``pytest.main``: it keeps
+        the snapshot ahead of pytest's own import hook, which reads from disk."""
         finder = _SnapshotFinder({path: self.bytes_of(path) for path in suites if path in self.files})
         sys.meta_path.insert(0, finder)
         try:
-            yield
+            yield finder
         finally:
-            sys.meta_path.remove(finder)
+            if finder in sys.meta_path:
+                sys.meta_path.remove(finder)
 
 
 def _changed_message(paths: Iterable[str], when: str) -> str:
@@ -117,6 +119,13 @@ class _SnapshotFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
                 self._by_name[name] = candidate
                 return importlib.util.spec_from_loader(name, self, origin=str(candidate))
         return None
+
+    def pytest_sessionstart(self, session) -> None:
+        """pytest put its assertion-rewriting hook first (it reads test files
+        from disk): put the snapshot back in front of it, before collection."""
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        sys.meta_path.insert(0, self)
 
     def create_module(self, spec):
         return None

@@ -49,6 +49,7 @@ import importlib.util
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import sys
@@ -391,6 +392,8 @@ def _remove_file(path: str) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
+    except IsADirectoryError:  # a folder planted under the name: the room's own, removed without following links
+        shutil.rmtree(path)
 
 
 def _tensor_bytes(data: object) -> bytes:
