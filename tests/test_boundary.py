@@ -130,11 +130,11 @@ def test_what_a_room_plants_in_its_scratch_is_never_followed(course, zygote, pri
     submission = from_path(_planter_folder(course, private_tmp.parent), [s.filename for s in course.exercises])
     forks = zygote.forks
     result = runner.grade(course, [submission], list(course.exercises), zygote=zygote).results[0]
-    assert zygote.forks - forks == 2, "the planted files must be served in the same room (else this tests nothing)"
+    assert _state_of(sentinel) == before
     scores = {e.exercise_id: e.score for e in result.exercises}
     assert scores == {spec.id: spec.points for spec in course.exercises}, \
         [(e.exercise_id, t.message[:160]) for e in result.exercises for t in e.tests if not t.passed]
-    assert _state_of(sentinel) == before
+    assert zygote.forks - forks == 2, "the planted files must be served in the same room (else this tests nothing)"
     assert not [p.name for p in private_tmp.iterdir() if p.name.startswith("torchgrade-")], "a scratch folder was left"
 
 
@@ -150,9 +150,9 @@ def test_what_a_room_plants_is_never_followed_in_a_batch(course, private_tmp):
     out = private_tmp.parent / "out"
     outcome = batch.run_batch(submissions, out, course, jobs=1, timeout_s=5)
     results = {r.submission: r for r in batch.collect_results(out)}
+    assert _state_of(sentinel) == before
     assert not outcome.failed and not outcome.interrupted
     assert results["planter"].score == results["zz_honest"].score == 50
-    assert _state_of(sentinel) == before
 
 
 def test_a_sandbox_is_told_no_path_of_the_grader_or_the_course(zygote):
