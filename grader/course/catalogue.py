@@ -98,8 +98,10 @@ class ExerciseSpec:
         """The file a student submits for this exercise, e.g. ``exercise3.py``."""
         return f"{self.id}.py"
 
-    def mutant_source(self, mistake: MistakeSpec) -> str:
-        source = self.solution.read_text(encoding="utf-8")
+    def mutant_source(self, mistake: MistakeSpec, solution: str | None = None) -> str:
+        """The solution with ``mistake`` applied; ``solution``: its text as
+        already read (the grader reads a solution once per run)."""
+        source = self.solution.read_text(encoding="utf-8") if solution is None else solution
         count = source.count(mistake.find)
         if count != 1:
             raise CourseError(

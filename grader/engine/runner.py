@@ -2,7 +2,9 @@
 
 The order matters (ARCHITECTURE.md rule 5): the zygote is started before
 this process imports any solution or suite, and it is a separate, fresh
-interpreter, so no sandbox can ever find them in memory.
+interpreter, so no sandbox can ever find them in memory. The solutions and
+suites this process runs are read once (``snapshot.CourseFiles``) before the
+first sandbox (the canary) exists, and run from those bytes.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import contextlib
 import io
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from grader.sandbox.client import Zygote
 from grader.sandbox.limits import Limits
 from grader.options import GradeOptions, GraderError
 from grader.results import SandboxStatus, SubmissionResult
+from grader.engine.snapshot import CourseFiles
 from grader.engine.subjects import LiveSolutions, ReferenceSource
 from grader.course.submissions import Submission
 
@@ -44,16 +47,22 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
           options: GradeOptions = GradeOptions(), zygote: Zygote | None = None,
           references: ReferenceSource | None = None,
           on_result: Callable[[SubmissionResult], None] | None = None,
-          keep_results: bool = True) -> GradeRun:
+          keep_results: bool = True, expected_files: Mapping[str, str] | None = None) -> GradeRun:
     """Grade every submission on every given exercise in one pytest session.
 
     Pass a ``zygote`` started as early as possible (before importing torch)
     to overlap its start-up with this process's; otherwise one is started here.
+    ``expected_files``: the suites' and solutions' fingerprints taken when a
+    larger run (a batch) started; any difference is a GraderError.
     """
     own_zygote = zygote is None
     zygote = zygote or Zygote.start()
     run = GradeRun()
     try:
+        # Before the first sandbox (the canary): what this process will run, read once.
+        files = CourseFiles.read(exercises, expected=expected_files)
+        references = references or default_references(course, files)
+        _read_references_now(references, exercises)
         limits_for = _limits_resolver(options)
         run.sandbox = zygote.canary(limits_for(exercises[0]) if exercises else Limits())
         if options.require_sandbox and run.sandbox.missing:
@@ -69,7 +78,7 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
         from grader.engine.plugin import GradingPlugin  # imports pytest and the checks: after the zygote started
         import pytest
 
-        plugin = GradingPlugin(course, exercises, submissions, references or default_references(course), zygote,
+        plugin = GradingPlugin(course, exercises, submissions, references, zygote,
                                seed=course.seed if options.seed is None else options.seed,
                                sandbox=run.sandbox, limits=limits_for, on_result=collect,
                                share_rooms=options.isolate != "exercise",
@@ -79,8 +88,8 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
         previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
         os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # no third-party plugin may join the session
         try:
-            with contextlib.redirect_stdout(captured):
-                code = pytest.main(args, plugins=[plugin])
+            with contextlib.redirect_stdout(captured), files.serving_suites(s.suite for s in exercises) as snapshot:
+                code = pytest.main(args, plugins=[plugin, snapshot])
         finally:
             plugin.finish_all()
             _forget_suites(exercises)
@@ -94,6 +103,7 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
                 raise KeyboardInterrupt
             raise GraderError("the hidden suites could not run:\n" + "\n".join(plugin.collection_errors)
                               + captured.getvalue()[-4000:])
+        files.verify()  # a change is never used; it is still worth a loud word
     finally:
         if own_zygote:
             zygote.close()
@@ -112,13 +122,26 @@ def _forget_suites(exercises: Sequence[ExerciseSpec]) -> None:
             del sys.modules[name]
 
 
-def default_references(course: Course) -> ReferenceSource:
-    """The live solutions, or the recorded values a student copy ships with."""
+def default_references(course: Course, files: CourseFiles | None = None) -> ReferenceSource:
+    """The live solutions (compiled from ``files``), or the recorded values a student copy ships with."""
     if course.recordings is not None:
         from grader.engine.recordings import RecordedSolutions  # noqa: PLC0415
 
         return RecordedSolutions(course.recordings)
-    return LiveSolutions()
+    return LiveSolutions(files)
+
+
+def _read_references_now(references: ReferenceSource, exercises: Sequence[ExerciseSpec]) -> None:
+    """Whatever a reference source reads from disk (recorded values, or a
+    solution not in the snapshot), it reads now, before any sandbox exists;
+    each caches what it read for the whole run."""
+    if isinstance(references, LiveSolutions) and references.files is not None:
+        return  # compiled from the snapshot when first needed
+    for spec in exercises:
+        try:
+            references.reference(spec)
+        except Exception:  # noqa: BLE001 - a broken reference fails its tests, where it is used
+            pass
 
 
 def _limits_resolver(options: GradeOptions) -> Callable[[ExerciseSpec], Limits]:

@@ -7,7 +7,9 @@ inputs, and caches replies: a reference's answer to a seeded request is the
 same for every submission.
 
 ``ReferenceSource`` is where the reference comes from: today the live
-``solutions/`` module; a recorded-values source can stand in for it.
+``solutions/`` module; a recorded-values source can stand in for it. The
+live solutions are compiled from bytes read once (``snapshot.CourseFiles``),
+before any sandbox exists, never from the file as it is later.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from typing import Protocol
 from grader.sandbox import wire
 from grader.course.catalogue import CourseError, ExerciseSpec, MistakeSpec
 from grader.engine.protocol import Reply, Request, request_key
+from grader.engine.snapshot import CourseFiles
 from grader.sandbox.untrusted import executor
 
 
@@ -78,30 +81,41 @@ class ReferenceSource(Protocol):
 
 @dataclass
 class LiveSolutions:
-    """The reference is the course's own ``solutions/`` module, live."""
+    """The reference is the course's own ``solutions/`` module, compiled from
+    ``files`` (the run's snapshot); without one, each solution is read once,
+    at its first use, and its known mistakes are made from those same bytes."""
 
+    files: CourseFiles | None = None
+    _sources: dict[str, str] = field(default_factory=dict)
     _references: dict[str, Subject] = field(default_factory=dict)
     _mistakes: dict[str, tuple[Mistake, ...]] = field(default_factory=dict)
 
     def reference(self, exercise: ExerciseSpec) -> Subject:
         if exercise.id not in self._references:
-            self._references[exercise.id] = ModuleSubject(load_trusted_module(f"solution_{exercise.id}", exercise.solution))
+            self._references[exercise.id] = ModuleSubject(
+                load_trusted_module(f"solution_{exercise.id}", exercise.solution, self._source(exercise)))
         return self._references[exercise.id]
 
     def mistakes(self, exercise: ExerciseSpec) -> tuple[Mistake, ...]:
         if exercise.id not in self._mistakes:
             self._mistakes[exercise.id] = tuple(
                 Mistake(m, ModuleSubject(module)) for m in exercise.mistakes
-                if (module := _load_mutant(exercise, m)) is not None
+                if (module := _load_mutant(exercise, m, self._source(exercise))) is not None
             )
         return self._mistakes[exercise.id]
 
+    def _source(self, exercise: ExerciseSpec) -> str:
+        if exercise.id not in self._sources:
+            self._sources[exercise.id] = (self.files.text_of(exercise.solution) if self.files is not None
+                                          else exercise.solution.read_text(encoding="utf-8"))
+        return self._sources[exercise.id]
 
-def _load_mutant(exercise: ExerciseSpec, mistake: MistakeSpec) -> ModuleType | None:
+
+def _load_mutant(exercise: ExerciseSpec, mistake: MistakeSpec, solution: str) -> ModuleType | None:
     """The mutant's module, or None when its declaration no longer fits the
     solution: a stale mistake loses its hint; ``grade verify`` reports it."""
     try:
         return load_trusted_module(f"mutant_{exercise.id}_{mistake.id}", exercise.solution,
-                                   exercise.mutant_source(mistake))
+                                   exercise.mutant_source(mistake, solution))
     except (CourseError, SyntaxError):
         return None

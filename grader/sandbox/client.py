@@ -10,6 +10,7 @@ in plain words, never as a crash of the grader.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -20,22 +21,33 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
 
-import grader
 from grader.verdicts import Verdict
 from grader.errors import GraderFailure
+from grader.sandbox.channel import Channel, ChannelClosed, ChannelTimeout, FrameTooLarge, socket_pair
 from grader.sandbox.limits import Limits
 from grader.results import SandboxStatus
 
 READY_TIMEOUT_S = 120.0
 CHECK_TIMEOUT_S = 2.0  # for a room to say what an exercise left behind
-_GRADER_PARENT = str(Path(grader.__file__).resolve().parent.parent)
-_BOOT = (
-    "import sys; sys.path.append(sys.argv[2]); "
-    "from grader.sandbox.untrusted.zygote import main; main(int(sys.argv[1]))"
-)
+CANARY_TIMEOUT_S = 30.0
+FORK_TIMEOUT_S = 120.0  # a fork may first warm a feature (torch.optim: ~1.5 s) on a busy machine
+CONTROL_TIMEOUT_S = 10.0  # for a message to the zygote to be taken
+# After a sandbox closed its end of the channel: how long it may take to exit
+# on its own before its group is killed (an exiting process closes its files
+# last: its exit follows within milliseconds), within the exercise's budget.
+EXIT_GRACE_S = 1.0
+MIN_EXIT_GRACE_S = 0.05
+# How long the zygote may take to reap a SIGKILLed child (zygote.py: _KILLED_EXIT_S) plus slack.
+KILLED_EXIT_S = 3.0
+# The -c program: it reads the bundle (bootstrap.py's source and the
+# untrusted modules') from stdin, so no path of the grader is in the
+# zygote's argv. The name below only lets tools spot a zygote in ps.
+_BOOT = ("import sys, json; BUNDLE = json.loads(sys.stdin.buffer.read()); "
+         "exec(compile(BUNDLE['boot'], '<torchgrade boot>', 'exec'), "
+         "{'__name__': 'torchgrade_boot', 'BUNDLE': BUNDLE})  # grader.sandbox.untrusted.zygote")
+_SANDBOX_PACKAGE = Path(__file__).resolve().parent
 
 
 def _wire():
@@ -71,6 +83,36 @@ def clean_environment() -> dict[str, str]:
     }
 
 
+@functools.cache
+def untrusted_sources() -> dict[str, dict]:
+    """The modules the zygote is made of, by name: source text and whether it
+    is a package. Sent to it on stdin (``untrusted/bootstrap.py``)."""
+    files = {"grader": _SANDBOX_PACKAGE.parent / "__init__.py", "grader.sandbox": _SANDBOX_PACKAGE / "__init__.py",
+             "grader.sandbox.wire": _SANDBOX_PACKAGE / "wire.py",
+             "grader.sandbox.limits": _SANDBOX_PACKAGE / "limits.py"}
+    untrusted = _SANDBOX_PACKAGE / "untrusted"
+    packages = {"grader", "grader.sandbox", "grader.sandbox.untrusted"}
+    for path in sorted(untrusted.rglob("*.py")):
+        parts = path.relative_to(untrusted).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+            packages.add(".".join(("grader.sandbox.untrusted", *parts)))
+        files[".".join(("grader.sandbox.untrusted", *parts))] = path
+    modules = {name: {"source": path.read_text(encoding="utf-8"), "package": name in packages}
+               for name, path in files.items() if path.is_file()}
+    for name in packages:  # namespace packages (no __init__.py) become empty ones
+        modules.setdefault(name, {"source": "", "package": True})
+    return modules
+
+
+@dataclass(frozen=True)
+class Reaped:
+    """A sandbox's end as the zygote saw it."""
+
+    status: int | None  # its wait status; None if it could not be reaped in time
+    killed: bool  # it did not exit on its own within its grace: its group was SIGKILLed
+
+
 @dataclass
 class Zygote:
     process: subprocess.Popen
@@ -78,20 +120,28 @@ class Zygote:
     stderr_path: Path
     ready: bool = False
     forks: int = 0  # sandboxes (and canaries) forked so far
+    _requests: int = 0
 
     @classmethod
     def start(cls) -> "Zygote":
-        """Launch the zygote; returns at once (it warms up in parallel)."""
+        """Launch the zygote; returns once it has its bundle (it warms up in parallel)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         stderr = tempfile.NamedTemporaryFile(prefix="torchgrade-zygote-", suffix=".log", delete=False)
+        bundle = json.dumps({"control_fd": theirs.fileno(), "modules": untrusted_sources(),
+                             "boot": (_SANDBOX_PACKAGE / "untrusted" / "bootstrap.py").read_text(encoding="utf-8")})
         process = subprocess.Popen(
-            [sys.executable, "-I", "-c", _BOOT, str(theirs.fileno()), _GRADER_PARENT],
+            [sys.executable, "-I", "-c", _BOOT],
             pass_fds=[theirs.fileno()], env=clean_environment(), cwd="/",
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr,
             start_new_session=True,  # Ctrl-C in the terminal reaches the grader only
         )
         theirs.close()
         stderr.close()
+        try:
+            process.stdin.write(bundle.encode())
+            process.stdin.close()
+        except OSError:
+            pass  # it died at once: wait_ready says why
         return cls(process=process, control=ours, stderr_path=Path(stderr.name))
 
     def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> None:
@@ -108,36 +158,62 @@ class Zygote:
             raise ZygoteError(f"the sandbox zygote did not start:\n{self._stderr_tail()}")
         self.ready = True
 
-    def _ask(self, request: dict, fds: list[int] = ()) -> dict:
+    def _ask(self, request: dict, fds: list[int] = (), *, timeout_s: float) -> dict:
+        """Send ``request`` and wait, at most ``timeout_s``, for the reply that
+        carries its id (a late reply to an earlier request is skipped)."""
         self.wait_ready()
+        self._requests += 1
+        request = {**request, "id": self._requests}
+        deadline = time.monotonic() + timeout_s
         try:
+            self.control.settimeout(CONTROL_TIMEOUT_S)
             socket.send_fds(self.control, [json.dumps(request).encode()], list(fds))
-            reply = self.control.recv(1 << 16)
+            while True:
+                self.control.settimeout(max(0.001, deadline - time.monotonic()))
+                reply = self.control.recv(1 << 16)
+                if not reply:
+                    raise ZygoteError(f"the sandbox zygote exited:\n{self._stderr_tail()}")
+                answer = json.loads(reply)
+                if answer.get("id") == request["id"]:
+                    return answer
+        except socket.timeout:
+            raise ZygoteError(f"the sandbox zygote did not answer a {request['op']} request within "
+                              f"{timeout_s:g} s\n{self._stderr_tail()}") from None
         except OSError as error:
             raise ZygoteError(f"lost the sandbox zygote: {error}\n{self._stderr_tail()}") from None
-        if not reply:
-            raise ZygoteError(f"the sandbox zygote exited:\n{self._stderr_tail()}")
-        return json.loads(reply)
+        finally:
+            self.control.settimeout(None)
 
-    def fork(self, request: dict) -> tuple[int, Connection]:
+    def fork(self, request: dict) -> tuple[int, Channel]:
         self.forks += 1
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        ours, theirs = socket_pair()
         try:
-            pid = self._ask({"op": "fork", "parent_pid": os.getpid(), **request}, [theirs.fileno()])["pid"]
+            pid = self._ask({"op": "fork", "parent_pid": os.getpid(), **request}, [theirs.fileno()],
+                            timeout_s=FORK_TIMEOUT_S)["pid"]
+        except BaseException:
+            ours.close()
+            raise
         finally:
             theirs.close()
-        return pid, Connection(ours.detach())
+        return pid, Channel(ours)
 
     def forget(self, pid: int) -> None:
         """A killed child whose status nobody needs: the zygote reaps it later."""
         try:
+            self.control.settimeout(CONTROL_TIMEOUT_S)
             self.control.send(json.dumps({"op": "forget", "pid": pid}).encode())
         except OSError:
             pass
+        finally:
+            self.control.settimeout(None)
 
-    def reap(self, pid: int) -> int:
-        """Collect a dead (or killed) child's wait status from the zygote."""
-        return self._ask({"op": "reap", "pid": pid})["status"]
+    def reap(self, pid: int, *, grace_s: float) -> Reaped:
+        """A child's end: it gets ``grace_s`` seconds to exit on its own, then
+        the zygote SIGKILLs its group and reaps it. Bounded: ``grace_s`` plus
+        a few seconds for a killed process to go."""
+        answer = self._ask({"op": "reap", "pid": pid, "grace_s": grace_s}, timeout_s=grace_s + KILLED_EXIT_S)
+        status = answer.get("status")
+        return Reaped(status=status if type(status) is int else None, killed=answer.get("killed") is True)
 
     def close(self, *, wait: bool = True) -> None:
         """Stop the zygote (its sandboxes die with it). ``wait=False`` skips
@@ -145,7 +221,10 @@ class Zygote:
         self.control.close()
         self.process.kill()
         if wait:
-            self.process.wait()
+            try:
+                self.process.wait(timeout=KILLED_EXIT_S * 10)
+            except subprocess.TimeoutExpired:
+                pass  # SIGKILLed: the kernel finishes it; nothing of ours waits on it
         self.stderr_path.unlink(missing_ok=True)
 
     def _stderr_tail(self) -> str:
@@ -159,24 +238,42 @@ class Zygote:
         with tempfile.TemporaryDirectory(prefix="torchgrade-canary-") as outside:
             secret = Path(outside) / "secret.txt"
             secret.write_text("the canary must not read this")
-            scratch = Path(tempfile.mkdtemp(prefix="torchgrade-"))
-            pid, conn = self.fork({"mode": "canary", "scratch": str(scratch), "limits": limits.to_plain(),
-                                   "secret": str(secret)})
+            scratch = make_scratch()
+            pid, channel = self.fork({"mode": "canary", "scratch": str(scratch), "limits": limits.to_plain(),
+                                      "secret": str(secret)})
             try:
-                if not conn.poll(30):
-                    raise SandboxFailure(Verdict.TIME_LIMIT, "the sandbox canary did not answer")
-                reply = _wire().decode(conn.recv_bytes(1 << 20))
-            except (EOFError, OSError, ValueError) as error:
+                reply = _wire().decode(channel.receive(1 << 20, time.monotonic() + CANARY_TIMEOUT_S))
+            except ChannelTimeout:
+                reply = {"canary": {}, "walls": [], "missing": ["the canary sandbox did not answer in time"]}
+            except (ChannelClosed, FrameTooLarge, ValueError) as error:
                 reply = {"canary": {}, "walls": [], "missing": [f"the canary sandbox failed: {error}"]}
             finally:
-                conn.close()
+                channel.close()
                 _kill_group(pid)
-                self.reap(pid)
-                shutil.rmtree(scratch, ignore_errors=True)
+                self.reap(pid, grace_s=0)
+                remove_scratch(scratch)
+        if type(reply) is not dict:
+            reply = {"canary": {}, "walls": [], "missing": ["the canary sandbox sent a malformed answer"]}
         missing = list(reply.get("missing", []))
         missing += [f"a sandbox could {attempt.replace('_', ' ')}" for attempt, blocked in
                     sorted(reply.get("canary", {}).items()) if not blocked]
         return SandboxStatus(walls=tuple(reply.get("walls", [])), missing=tuple(missing))
+
+
+def make_scratch() -> Path:
+    """A new, empty scratch folder (mode 0700, a name nobody chose) for one
+    sandbox. The grader creates and removes it and never touches what is in
+    it by path: the sandbox writes its own files there."""
+    return Path(tempfile.mkdtemp(prefix="torchgrade-"))
+
+
+def remove_scratch(scratch: Path) -> None:
+    """Remove a scratch folder without following any link a sandbox planted
+    in it. shutil.rmtree walks by directory descriptors where the platform
+    allows (Linux does); where it cannot, the folder is left in place rather
+    than removed by path."""
+    if shutil.rmtree.avoids_symlink_attacks:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _kill_group(pid: int) -> None:
@@ -203,7 +300,7 @@ class Sandbox:
 
     zygote: Zygote
     pid: int
-    conn: Connection
+    channel: Channel
     scratch: Path
     limits: Limits
     budget: Budget  # the current exercise's
@@ -215,34 +312,34 @@ class Sandbox:
     @classmethod
     def open(cls, zygote: Zygote, helpers: dict[str, bytes], limits: Limits, budget: Budget, *,
              tenants: int = 1, warm: tuple[str, ...] = ()) -> "Sandbox":
-        """Fork a room whose scratch folder holds ``helpers`` (file name ->
-        bytes), able to serve ``tenants`` exercises. Raises SandboxFailure."""
-        scratch = Path(tempfile.mkdtemp(prefix="torchgrade-"))
-        for name, data in helpers.items():
-            (scratch / name).write_bytes(data)
-        pid, conn = zygote.fork({"mode": "room", "scratch": str(scratch), "limits": limits.to_plain(),
-                                 "tenants": tenants, "warm": list(warm)})
-        sandbox = cls(zygote, pid, conn, scratch, limits, budget)
-        sandbox._receive(doing="starting the sandbox")  # walled in (the canary reports the walls)
+        """Fork a room that writes ``helpers`` (file name -> bytes) into its
+        scratch folder, able to serve ``tenants`` exercises. Raises SandboxFailure."""
+        scratch = make_scratch()
+        try:
+            pid, channel = zygote.fork({"mode": "room", "scratch": str(scratch), "limits": limits.to_plain(),
+                                        "tenants": tenants, "warm": list(warm)})
+        except BaseException:
+            remove_scratch(scratch)
+            raise
+        sandbox = cls(zygote, pid, channel, scratch, limits, budget)
+        setup = _wire().encode({"op": "setup", "helpers": {name: _file_tensor(data) for name, data in helpers.items()}})
+        sandbox.request_encoded(setup, doing="starting the sandbox")  # walled in (the canary reports the walls)
         return sandbox
 
     def load(self, filename: str, source: bytes, budget: Budget) -> None:
-        """Import ``filename`` (written into scratch from ``source``) as the
-        room's exercise, spending ``budget``. Raises SandboxFailure."""
+        """Import ``source`` as the room's exercise ``filename`` (the room
+        writes the file itself), spending ``budget``. Raises SandboxFailure."""
         self.budget, self.tenant = budget, filename
-        (self.scratch / filename).write_bytes(source)
-        reply = self.request({"op": "load", "module": filename.removesuffix(".py"), "file": filename},
-                             doing=f"importing {filename}")
+        reply = self.request({"op": "load", "module": filename.removesuffix(".py"), "file": filename,
+                              "source": _file_tensor(source)}, doing=f"importing {filename}")
         if not reply.get("loaded"):
             raise SandboxFailure(*_import_verdict(filename, reply.get("error", {})))
 
     def release(self) -> list[str]:
-        """The exercise is done: remove its file and ask the room what it
+        """The exercise is done: the room removes its file and says what it
         changed that a later exercise could see. Dirt (or no answer) closes it."""
         if self.closed:
             return []
-        if self.tenant is not None:
-            (self.scratch / self.tenant).unlink(missing_ok=True)
         self.tenant = None
         self.budget = Budget(min(self.limits.timeout_s, CHECK_TIMEOUT_S))
         try:
@@ -265,34 +362,39 @@ class Sandbox:
 
     def request_encoded(self, *messages: bytes, doing: str) -> dict:
         """Send already-encoded frames (one request, or a "many" header and its
-        requests) and wait for the one reply."""
+        requests) and wait for the one reply, all within the exercise's budget."""
         if self.closed:
             raise SandboxFailure(Verdict.SANDBOX_ERROR, "the sandbox was already closed")
-        try:
-            for message in messages:
-                self.conn.send_bytes(message)
-        except OSError:
-            pass  # it died; _receive reads the exit status and says how
-        return self._receive(doing=doing)
-
-    def _receive(self, *, doing: str) -> dict:
         started = time.monotonic()
         try:
-            ready = self.conn.poll(self.budget.remaining_s)
-            if not ready:
-                self.budget.spend(float("inf"))
-                self.close()
-                raise SandboxFailure(Verdict.TIME_LIMIT, f"time limit exceeded while {doing} "
-                                     f"(the exercise may use {self.limits.timeout_s:g} s in all)")
-            data = self.conn.recv_bytes(self.limits.reply_mb << 20)
-        except (EOFError, ConnectionError):
-            raise SandboxFailure(*self._death_verdict(doing)) from None
-        except OSError as error:  # "bad message length": an oversized reply
-            self.close()
-            raise SandboxFailure(Verdict.SANDBOX_ERROR, f"the submission sent back more than "
-                                 f"{self.limits.reply_mb} MB while {doing} ({error})") from None
-        finally:
+            self.channel.send(messages, started + self.budget.remaining_s)
+        except ChannelTimeout:
+            self._time_out(started)
+            raise SandboxFailure(Verdict.TIME_LIMIT, f"time limit exceeded while {doing}: the sandbox stopped "
+                                 f"reading requests (the exercise may use {self.limits.timeout_s:g} s in all)") from None
+        except ChannelClosed:
+            pass  # it died or closed its end: _receive reads the exit status and says how
+        return self._receive(doing=doing, started=started)
+
+    def _receive(self, *, doing: str, started: float | None = None) -> dict:
+        started = time.monotonic() if started is None else started
+        max_bytes = self.limits.reply_mb << 20
+        try:
+            data = self.channel.receive(max_bytes, started + self.budget.remaining_s)
+        except ChannelTimeout as timeout:
+            self._time_out(started)
+            raise SandboxFailure(Verdict.TIME_LIMIT, f"time limit exceeded while {doing}{_unfinished(timeout)} "
+                                 f"(the exercise may use {self.limits.timeout_s:g} s in all)") from None
+        except ChannelClosed as closed:
             self.budget.spend(time.monotonic() - started)
+            raise SandboxFailure(*self._death_verdict(doing, closed.received)) from None
+        except FrameTooLarge as large:
+            self.close()
+            what = (f"more than {self.limits.reply_mb} MB" if large.length > max_bytes
+                    else "a reply with a malformed length")
+            raise SandboxFailure(Verdict.SANDBOX_ERROR, f"the submission sent back {what} while {doing}, "
+                                 "breaking the protocol between the sandbox and the grader") from None
+        self.budget.spend(time.monotonic() - started)
         try:
             reply = _wire().decode(data)
         except _wire().WireError as error:
@@ -307,11 +409,26 @@ class Sandbox:
             self.dropped += max(0, reply.pop("dropped"))
         return reply
 
-    def _death_verdict(self, doing: str) -> tuple[Verdict, str]:
+    def _time_out(self, started: float) -> None:
+        self.budget.spend(float("inf"))
+        self.close()
+
+    def _death_verdict(self, doing: str, received: int = 0) -> tuple[Verdict, str]:
+        """The sandbox closed its end of the channel: it died, or it is still
+        running, which the zygote ends within the exercise's budget."""
         self.closed = True
-        self.conn.close()
-        status = self.zygote.reap(self.pid)
-        self._remove_scratch()
+        self.channel.close()
+        grace_s = max(MIN_EXIT_GRACE_S, min(EXIT_GRACE_S, self.budget.remaining_s))
+        try:
+            reaped = self.zygote.reap(self.pid, grace_s=grace_s)
+        finally:
+            self._remove_scratch()
+        status = reaped.status
+        if reaped.killed or status is None:
+            half = f" part-way through a reply ({received} bytes sent)" if received else ""
+            return Verdict.SANDBOX_ERROR, (f"the submission closed its connection to the grader{half} while {doing} "
+                                           "and did not exit, breaking the protocol between the sandbox and the "
+                                           "grader: it was stopped")
         if os.WIFSIGNALED(status):
             number = os.WTERMSIG(status)
             name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
@@ -330,12 +447,30 @@ class Sandbox:
             return
         _kill_group(self.pid)
         self.closed = True
-        self.conn.close()
+        self.channel.close()
         self.zygote.forget(self.pid)
         self._remove_scratch()
 
     def _remove_scratch(self) -> None:
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        remove_scratch(self.scratch)
+
+
+def _unfinished(timeout: ChannelTimeout) -> str:
+    """Plain words for a reply cut off by the deadline (a sandbox that began a
+    frame and stopped sending is stopped like one that never answered)."""
+    if not timeout.received:
+        return ""
+    if timeout.expected is None:
+        return f": the sandbox had begun a reply ({timeout.received} bytes of its header) and stopped sending"
+    return (f": the sandbox had sent {timeout.received:,} bytes of a reply it announced as "
+            f"{timeout.expected:,} bytes, and not the rest")
+
+
+def _file_tensor(data: bytes):
+    """A file's bytes as a 1-d uint8 tensor: how file contents cross the wire."""
+    import torch  # noqa: PLC0415 - imported with the wire, after the zygote started
+
+    return torch.frombuffer(bytearray(data), dtype=torch.uint8) if data else torch.empty(0, dtype=torch.uint8)
 
 
 def _import_verdict(filename: str, error: dict) -> tuple[Verdict, str]:

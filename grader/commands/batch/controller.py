@@ -125,7 +125,11 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
     outcome.jobs = jobs if pending else 0
     report = on_progress or (lambda event: None)
     report({"event": "planned", "total": len(pending), "skipped": len(outcome.skipped), "jobs": outcome.jobs})
+    from grader.engine.snapshot import CourseFiles  # noqa: PLC0415 - torch-free
+
     job = {"course": str(course.root), "out": str(out.resolve()), "exercises": ids,
+           # What the workers will run, fingerprinted before any of them (or any sandbox) starts.
+           "course_files": CourseFiles.read(specs).fingerprints(),
            "options": {**dataclasses.asdict(options), "seed": seed}}
     scheduler = _Scheduler(job, command or worker_command(), jobs, report, outcome, specs, seed, out)
     try:

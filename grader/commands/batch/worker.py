@@ -79,7 +79,8 @@ def main() -> int:
                                  "problem": result.submission in problems})
 
             runner.grade(course, submissions, specs, options=GradeOptions(**job["options"]),
-                         zygote=zygote, on_result=finished, keep_results=False)
+                         zygote=zygote, on_result=finished, keep_results=False,
+                         expected_files=job.get("course_files"))
         except (GraderFailure, CourseError) as error:  # the batch cannot run at all: say why, once
             _send(protocol, {"event": "error", "message": str(error)})
             return error.exit_status

@@ -6,26 +6,40 @@ child could find in memory (``gc.get_objects()``) is secret. Start-up is paid
 once here (import torch, warm-up, ``gc.freeze``); each sandbox then costs a
 fork.
 
-Control protocol (an AF_UNIX SOCK_SEQPACKET socket, JSON messages):
+Control protocol (an AF_UNIX SOCK_SEQPACKET socket, JSON messages; every
+request carries an "id" that its reply repeats):
   zygote -> grader  {"ready": true, "pid": ...} once warm
   grader -> zygote  {"op": "fork", "mode": "room"|"canary", ...} with
                     one fd (the sandbox's end of its data socket)
                     -> {"pid": child_pid}
-  grader -> zygote  {"op": "reap", "pid": p} -> {"status": wait_status}
+  grader -> zygote  {"op": "reap", "pid": p, "grace_s": g} -> {"status":
+                    wait_status | null, "killed": bool}: the child gets ``g``
+                    seconds to exit on its own; then its whole group is
+                    SIGKILLed ("killed": true) and reaped, or given up on
+                    (status null) if even that takes too long. The loop never
+                    waits on one child: pending reaps are checked between
+                    requests.
+  grader -> zygote  {"op": "forget", "pid": p} (no reply): a killed child
+                    whose status nobody needs, reaped when it has exited.
 The zygote exits when the grader closes the socket, and dies with it
 (PR_SET_PDEATHSIG); each sandbox dies with the zygote the same way.
 
 A sandbox is a room for one submission's exercises, one at a time (data
 socket, ``grader.sandbox.wire`` frames):
+  grader -> room    {"op": "setup", "helpers": {name: uint8 tensor}}: the
+                    room writes the submission's helper files into its own
+                    scratch folder (the grader never touches that folder by
+                    path: a room can plant links and FIFOs there)
   room -> grader    {"walls": [...], "missing": [...]} once walled in
-  grader -> room    {"op": "load", "module": "exercise3", "file": "exercise3.py"}
-                    -> {"loaded": bool, "error": {...}}: the exercise's file,
-                    which the grader wrote into scratch, is imported
+  grader -> room    {"op": "load", "module": "exercise3", "file": "exercise3.py",
+                    "source": uint8 tensor} -> {"loaded": bool, "error": {...}}:
+                    the room writes the exercise's file (replacing whatever
+                    sits at that name, never following a link) and imports it
   grader -> room    call / inspect / many requests (``executor``) for it
-  grader -> room    {"op": "check"} once the exercise is done (the grader has
-                    removed its file) -> {"dirt": [...]}: what it changed
-                    that a later exercise could see (``tripwires``); any
-                    dirt and the grader retires the room
+  grader -> room    {"op": "check"} once the exercise is done -> {"dirt":
+                    [...]}: the room removes the exercise's file, then says
+                    what it changed that a later exercise could see
+                    (``tripwires``); any dirt and the grader retires the room
 """
 from __future__ import annotations
 
@@ -34,9 +48,13 @@ import gc
 import importlib.util
 import json
 import os
+import select
+import shutil
 import signal
 import socket
 import sys
+import time
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 import torch
@@ -61,7 +79,13 @@ def main(control_fd: int) -> None:
     control.send(json.dumps({"ready": True, "pid": os.getpid()}).encode())
     warmed: set[str] = set()
     forgotten: set[int] = set()  # killed children nobody needs the status of
+    reaping: dict[int, _Reap] = {}  # children whose status the grader waits for
+    poller = select.poll()
+    poller.register(control, select.POLLIN)
     while True:
+        if reaping and not poller.poll(_REAP_POLL_MS):
+            _advance_reaps(control, reaping, forgotten)
+            continue
         try:
             message, fds, _, _ = socket.recv_fds(control, 1 << 16, 1)
         except (ConnectionError, OSError):
@@ -71,8 +95,8 @@ def main(control_fd: int) -> None:
         request = json.loads(message)
         _reap_forgotten(forgotten)
         if request["op"] == "reap":
-            _, status = os.waitpid(request["pid"], 0)
-            control.send(json.dumps({"status": status}).encode())
+            reaping[request["pid"]] = _Reap(request.get("id"), time.monotonic() + float(request.get("grace_s", 0)))
+            _advance_reaps(control, reaping, forgotten)
         elif request["op"] == "forget":  # no reply: the grader does not wait for teardown
             forgotten.add(request["pid"])
         elif request["op"] == "fork":
@@ -87,8 +111,48 @@ def main(control_fd: int) -> None:
                 control.close()
                 _child(fds[0], request, readable, base_path)  # never returns
             os.close(fds[0])
-            control.send(json.dumps({"pid": pid}).encode())
+            control.send(json.dumps({"id": request.get("id"), "pid": pid}).encode())
+        _advance_reaps(control, reaping, forgotten)
 
+
+_REAP_POLL_MS = 5
+_KILLED_EXIT_S = 2.0  # how long a SIGKILLed child may take to become reapable before it is given up on
+
+
+@dataclass
+class _Reap:
+    request_id: object
+    deadline: float  # until then the child may exit on its own; then its group is killed
+    killed: bool = False
+
+
+def _advance_reaps(control: socket.socket, reaping: dict[int, _Reap], forgotten: set[int]) -> None:
+    """Answer every reap whose child has exited; kill the groups of those
+    past their grace; give up (and forget) those that outlive the kill."""
+    now = time.monotonic()
+    for pid, reap in list(reaping.items()):
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # not ours, or already reaped
+            done, status = pid, None
+        if not done and now >= reap.deadline:
+            if reap.killed:  # it outlived SIGKILL for a while: stop waiting, reap it later
+                forgotten.add(pid)
+                done, status = pid, None
+            else:
+                _kill_group(pid)
+                reap.killed, reap.deadline = True, now + _KILLED_EXIT_S
+        if done:
+            del reaping[pid]
+            control.send(json.dumps({"id": reap.request_id, "status": status, "killed": reap.killed}).encode())
+
+
+def _kill_group(pid: int) -> None:
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 # Holds the baseline rooms compare themselves with (a list, so that taking a
 # new one does not rebind a name in this watched module).
@@ -262,12 +326,15 @@ class CappedOutput:
 
 def _serve(conn: Connection, scratch: str, limits: Limits, cpu_limit_s: int, report: walls.WallReport) -> None:
     """Serve one submission's exercises, one at a time, until told to exit."""
+    max_request = limits.reply_mb << 20
+    setup = wire.decode(conn.recv_bytes(max_request))
+    for name, data in setup.get("helpers", {}).items():
+        _write_file(scratch, name, _tensor_bytes(data))
     output = CappedOutput(limits.output_kb * 1024)
     sys.stdout = sys.stderr = output
     room = tripwires.RoomBaseline.take(scratch)
     _send(conn, {"walls": list(report.applied), "missing": list(report.missing)})
-    module, names = None, ()
-    max_request = limits.reply_mb << 20
+    module, names, path = None, (), None
     while True:
         request = wire.decode(conn.recv_bytes(max_request))
         op = request["op"]
@@ -282,11 +349,15 @@ def _serve(conn: Connection, scratch: str, limits: Limits, cpu_limit_s: int, rep
             names = (request["module"],)
             reply: dict = {}
             try:
+                _write_file(scratch, request["file"], _tensor_bytes(request["source"]))
                 module, reply["loaded"] = _import(request["module"], path), True
             except BaseException as error:  # noqa: BLE001 - any failure at import is a verdict
                 module, reply["loaded"], reply["error"] = None, False, executor.describe_exception(error, path)
         elif op == "check":  # the exercise is over: what did it leave behind?
             module = None
+            if path is not None:
+                _remove_file(path)
+                path = None
             room.forget_student_modules(names)
             gc.collect()
             reply = {"dirt": _baseline[0].dirt() + room.dirt(cpu_limit_s=cpu_limit_s, cpu_needed_s=limits.cpu_s,
@@ -301,6 +372,35 @@ def _serve(conn: Connection, scratch: str, limits: Limits, cpu_limit_s: int, rep
         _send(conn, {**reply, **output.take()})
         if op == "check":
             output.reset()  # each exercise gets its own share
+
+
+def _write_file(scratch: str, name: str, data: bytes) -> None:
+    """Write one of the room's own files into its scratch folder. Whatever an
+    earlier exercise left at that name (a link, a FIFO) is replaced, never
+    followed or opened."""
+    if not name or name in (".", "..") or os.sep in name or "\0" in name:
+        raise ValueError(f"not a plain file name: {name!r}")
+    path = os.path.join(scratch, name)
+    _remove_file(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def _remove_file(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except IsADirectoryError:  # a folder planted under the name: the room's own, removed without following links
+        shutil.rmtree(path)
+
+
+def _tensor_bytes(data: object) -> bytes:
+    """File contents sent as a 1-d uint8 tensor (the wire carries no bytes type)."""
+    if type(data) is not torch.Tensor or data.dtype != torch.uint8 or data.dim() != 1:
+        raise TypeError("file contents must come as a 1-d uint8 tensor")
+    return data.numpy().tobytes() if data.numel() else b""
 
 
 def _import(name: str, path: str):

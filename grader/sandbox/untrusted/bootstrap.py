@@ -1,0 +1,58 @@
+"""How the zygote starts without learning where the grader lives.
+
+The grader runs ``python -I -c <a few words>`` with a scrubbed environment
+and ``/`` as working directory, and writes one JSON bundle to its stdin: this
+file's source, the control socket's descriptor, and the sources of the
+modules the untrusted side is made of (``grader.sandbox.wire``, ``limits``
+and ``untrusted/``). They are imported from memory under made-up file names
+(``<torchgrade>/grader/...``), so no ``sys.argv``, ``sys.path`` entry,
+module ``__file__``, code object or working directory in the zygote, or in
+any sandbox forked from it, names the grader's or the course's folder.
+
+Runs as the ``-c`` program's ``exec`` with ``BUNDLE`` defined; imports only
+the standard library itself.
+"""
+import importlib.abc
+import importlib.util
+import os
+import sys
+
+ORIGIN_PREFIX = "<torchgrade>/"
+
+
+class BundleImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports the bundled modules (name -> (source, is a package)) from memory."""
+
+    def __init__(self, modules):
+        self.modules = modules
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in self.modules:
+            return None
+        _, package = self.modules[name]
+        origin = ORIGIN_PREFIX + name.replace(".", "/") + ("/__init__.py" if package else ".py")
+        return importlib.util.spec_from_loader(name, self, origin=origin, is_package=package)
+
+    def create_module(self, spec):
+        return None  # the default module object
+
+    def exec_module(self, module):
+        source, _ = self.modules[module.__spec__.name]
+        module.__file__ = module.__spec__.origin
+        exec(compile(source, module.__file__, "exec", dont_inherit=True), module.__dict__)  # noqa: S102 - our own code
+
+
+def boot(bundle):
+    # The bundle came on stdin: a zygote (and its sandboxes) read nothing more from it.
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    modules = {name: (entry["source"], entry["package"]) for name, entry in bundle["modules"].items()}
+    sys.meta_path.insert(0, BundleImporter(modules))
+    from grader.sandbox.untrusted import zygote
+
+    zygote.main(bundle["control_fd"])
+
+
+if __name__ == "torchgrade_boot":
+    boot(BUNDLE)  # noqa: F821 - defined by the -c program that runs this source
