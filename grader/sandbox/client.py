@@ -70,6 +70,18 @@ def clean_environment() -> dict[str, str]:
     }
 
 
+def sandbox_uid() -> int | None:
+    """``TORCHGRADE_SANDBOX_UID``: one user and group id every room drops to
+    when the grader runs as root (for a machine that maps only a few ids);
+    unset, each room gets an id of its own."""
+    value = os.environ.get("TORCHGRADE_SANDBOX_UID", "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 0 < int(value) < 2**32 - 1:
+        raise ZygoteError(f"TORCHGRADE_SANDBOX_UID must be a user id above 0, not {value!r}")
+    return int(value)
+
+
 @dataclass
 class Zygote:
     process: subprocess.Popen
@@ -77,6 +89,8 @@ class Zygote:
     stderr_path: Path
     ready: bool = False
     forks: int = 0  # sandboxes (and canaries) forked so far
+    # The user/group id rooms drop to when the grader runs as root; None: one per room.
+    run_as: int | None = None
 
     @classmethod
     def start(cls) -> "Zygote":
@@ -91,7 +105,7 @@ class Zygote:
         )
         theirs.close()
         stderr.close()
-        return cls(process=process, control=ours, stderr_path=Path(stderr.name))
+        return cls(process=process, control=ours, stderr_path=Path(stderr.name), run_as=sandbox_uid())
 
     def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> None:
         if self.ready:
@@ -122,7 +136,8 @@ class Zygote:
         self.forks += 1
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            pid = self._ask({"op": "fork", "parent_pid": os.getpid(), **request}, [theirs.fileno()])["pid"]
+            pid = self._ask({"op": "fork", "parent_pid": os.getpid(), "run_as": self.run_as, **request},
+                            [theirs.fileno()])["pid"]
         finally:
             theirs.close()
         return pid, Connection(ours.detach())
