@@ -115,6 +115,9 @@ def prepare_walls(readable: tuple[str, ...]) -> None:
     yourself in the zygote if you pass other paths to ``apply_walls``."""
     _landlock_plan(tuple(readable))
     _seccomp_program()
+    if _LINUX and os.geteuid() == 0:  # what the privilege drop reuses
+        _library_hidden_from_others(tuple(readable))
+        _capset_arguments(1 << _CAP_DAC_READ_SEARCH)
 
 
 def _interpreter_library_dirs() -> list[str]:
@@ -472,6 +475,10 @@ def _seccomp_program() -> _SeccompProgram | str:
     try:
         syscall_filter = s.SyscallFilter(s.ALLOW)
         syscall_filter.set_attr(s.Attr.ACT_BADARCH, s.KILL_PROCESS)  # e.g. int 0x80 syscalls
+        try:  # a binary search over syscall numbers instead of a list: each syscall pays less
+            syscall_filter.set_attr(s.Attr.CTL_OPTIMIZE, 2)
+        except (OSError, ValueError, AttributeError):  # libseccomp < 2.5
+            pass
         skipped = []
         for action, name, args in _seccomp_rules(s):
             if isinstance(name, str) and s.resolve_syscall(s.Arch.NATIVE, name) < 0:
@@ -603,10 +610,16 @@ def capabilities() -> tuple[int, int]:
     return (data[0].effective | data[1].effective << 32, data[0].permitted | data[1].permitted << 32)
 
 
-def _set_capabilities(mask: int) -> None:
+@functools.lru_cache(maxsize=4)
+def _capset_arguments(mask: int) -> tuple[_CapHeader, ctypes.Array]:
     header, data = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0), (_CapData * 2)()
     for word in (0, 1):
         data[word].effective = data[word].permitted = (mask >> (32 * word)) & 0xFFFFFFFF
+    return header, data
+
+
+def _set_capabilities(mask: int) -> None:
+    header, data = _capset_arguments(mask)
     if _libc.capset(ctypes.byref(header), data) != 0:
         code = ctypes.get_errno()
         raise OSError(code, os.strerror(code))
@@ -642,9 +655,12 @@ def _chown_tree(folder: str, uid: int, gid: int) -> None:
     """Give the room its scratch folder and what the grader put in it, without
     following links (nothing the room wrote is in it yet)."""
     os.chown(folder, uid, gid, follow_symlinks=False)
-    for root, dirs, files in os.walk(folder):
-        for name in dirs + files:
-            os.chown(os.path.join(root, name), uid, gid, follow_symlinks=False)
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                _chown_tree(entry.path, uid, gid)
+            else:
+                os.chown(entry.path, uid, gid, follow_symlinks=False)
 
 
 def _drop_privileges(scratch_dir: str, readable: tuple[str, ...], run_as: int | None) -> tuple[str, str]:
