@@ -13,8 +13,10 @@ import json
 import os
 import platform
 import select
+import shutil
 import signal
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -178,6 +180,8 @@ def test_torch_and_python_still_work_behind_the_walls(scratch, readable):
         if "sqlite3" in not_yet_imported:  # a C extension that loads a shared lib
             sys.modules["sqlite3"].connect(":memory:").execute("select 1").fetchall()
         (scratch / "notes.txt").write_text("hello")
+        (scratch / "notes.txt").touch()  # its utime is refused; touch goes on without it
+        shutil.copyfile(scratch / "notes.txt", scratch / "copy.txt")
         (scratch / "sub").mkdir()
         (scratch / "notes.txt").rename(scratch / "sub" / "notes.txt")
         threaded = []
@@ -538,3 +542,36 @@ def test_pinned_room_id_is_used(scratch, readable):
         return [*os.getresuid(), *os.getresgid()]
 
     assert run_walled(probe, scratch, readable, walled=False)["value"] == [4242] * 6
+
+
+@pytest.mark.skipif(not ROOT, reason="only a grader running as root drops privileges")
+def test_where_everything_is_world_readable_the_room_keeps_no_capability(readable):
+    # /tmp is world-searchable, so a scratch folder there does not need the
+    # read-search capability; the interpreter is made to look world-readable.
+    scratch = Path(tempfile.mkdtemp(prefix="torchgrade-test-"))
+    try:
+        def probe():
+            walls._library_hidden_from_others = lambda readable: ""
+            report = walls.apply_walls(str(scratch), LIMITS, readable)
+            (scratch / "mine.txt").write_text("ok")
+            return {"applied": list(report.applied), "capabilities": list(walls.capabilities()),
+                    "torch": len(Path(torch.__file__).read_bytes()) > 0}
+
+        value = run_walled(probe, scratch, readable, walled=False)["value"]
+    finally:
+        shutil.rmtree(scratch)
+    assert "privilege_drop" in value["applied"] and value["capabilities"] == [0, 0]
+    assert value["torch"] is True
+
+
+def test_the_pinned_room_id_setting_is_checked(monkeypatch):
+    from grader.sandbox.client import ZygoteError, sandbox_uid
+
+    monkeypatch.delenv("TORCHGRADE_SANDBOX_UID", raising=False)
+    assert sandbox_uid() is None
+    monkeypatch.setenv("TORCHGRADE_SANDBOX_UID", "65534")
+    assert sandbox_uid() == 65534
+    for wrong in ("0", "nobody", "-5", str(2**32 - 1)):
+        monkeypatch.setenv("TORCHGRADE_SANDBOX_UID", wrong)
+        with pytest.raises(ZygoteError, match="TORCHGRADE_SANDBOX_UID"):
+            sandbox_uid()
