@@ -13,8 +13,10 @@ import json
 import os
 import platform
 import select
+import shutil
 import signal
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -37,7 +39,9 @@ torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
 LIMITS = Limits(timeout_s=10, memory_mb=256, file_size_mb=1, open_files=64)
 REPO = Path(__file__).resolve().parents[1]
 BLOCKED_EVERYWHERE = {"read_outside", "write_outside", "tcp", "udp", "fork", "exec",
-                      "signal_parent", "proc_parent"}
+                      "signal_parent", "proc_parent", "change_mode_outside", "change_owner_outside",
+                      "change_times_outside", "set_xattr_outside", "stay_root"}
+ROOT = os.geteuid() == 0
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="the walls are Linux walls")
@@ -117,6 +121,7 @@ def test_every_wall_is_up_on_this_machine(scratch, readable):
     answer = run_walled(lambda: None, scratch, readable)
     assert answer["missing"] == []
     assert set(answer["applied"]) >= {"rlimits", "no_new_privs", "landlock", "seccomp"}
+    assert any(name.startswith("privilege_drop") for name in answer["applied"]) == ROOT
     print(f"apply_walls took {answer['cost_ms']:.2f} ms in this child")
     assert answer["cost_ms"] < 50  # ~1 ms measured; generous for a loaded CI box
 
@@ -144,8 +149,10 @@ def test_missing_wall_is_reported_in_plain_words_and_canary_notices(scratch, sec
                 "canary": walls.canary_report(str(scratch), str(secret), os.getppid())}
 
     value = run_walled(probe, scratch, readable, walled=False)["value"]
-    assert value["report"] == [["rlimits", "no_new_privs", "landlock"],
+    dropped = [name for name in value["report"][0] if name.startswith("privilege_drop")]
+    assert value["report"] == [["rlimits", "no_new_privs", "landlock", *dropped],
                                ["seccomp: switched off for this test"]]
+    assert len(dropped) == ROOT
     # Landlock alone stops files, TCP, signals and exec, not UDP or fork.
     assert value["canary"]["udp"] is False and value["canary"]["fork"] is False
     assert value["canary"]["read_outside"] and value["canary"]["tcp"]
@@ -173,6 +180,8 @@ def test_torch_and_python_still_work_behind_the_walls(scratch, readable):
         if "sqlite3" in not_yet_imported:  # a C extension that loads a shared lib
             sys.modules["sqlite3"].connect(":memory:").execute("select 1").fetchall()
         (scratch / "notes.txt").write_text("hello")
+        (scratch / "notes.txt").touch()  # its utime is refused; touch goes on without it
+        shutil.copyfile(scratch / "notes.txt", scratch / "copy.txt")
         (scratch / "sub").mkdir()
         (scratch / "notes.txt").rename(scratch / "sub" / "notes.txt")
         threaded = []
@@ -338,3 +347,231 @@ def test_readable_paths_cover_the_interpreter_and_nothing_of_ours(readable):
     for private in (REPO, REPO / "solutions", REPO / "grader", "/proc/self/status", "/tmp"):
         assert not covered(private), private
     assert not any(walls._is_within(str(REPO), granted) for granted in readable)
+
+
+# --------------------------------------------------------------------------
+# File metadata (issue 14 §3): Landlock governs contents, not modes, owners,
+# times or extended attributes; seccomp and the privilege drop do.
+# --------------------------------------------------------------------------
+_FS_IOC_GETFLAGS, _FS_IOC_SETFLAGS = 0x80086601, 0x40086602
+
+
+def _metadata(path: Path) -> dict:
+    status = os.lstat(path)
+    try:
+        xattrs = {name: os.getxattr(path, name, follow_symlinks=False).hex()
+                  for name in os.listxattr(path, follow_symlinks=False)}
+    except OSError:
+        xattrs = {}
+    return {"mode": status.st_mode, "uid": status.st_uid, "gid": status.st_gid,
+            "mtime": status.st_mtime_ns, "ctime": status.st_ctime_ns, "xattrs": xattrs,
+            "bytes": path.read_bytes() if path.is_file() else None}
+
+
+def _metadata_attempts(target: Path) -> dict[str, str]:
+    """Every way to change ``target``'s metadata: "changed" or the errno's name."""
+    def set_flags():
+        fd = os.open(target, os.O_RDONLY)
+        try:
+            flags = ctypes.c_long(0)
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.ioctl(fd, ctypes.c_ulong(_FS_IOC_GETFLAGS), ctypes.byref(flags)) != 0:
+                raise OSError(ctypes.get_errno(), "FS_IOC_GETFLAGS")
+            flags.value |= 0x10  # FS_IMMUTABLE_FL
+            if libc.ioctl(fd, ctypes.c_ulong(_FS_IOC_SETFLAGS), ctypes.byref(flags)) != 0:
+                raise OSError(ctypes.get_errno(), "FS_IOC_SETFLAGS")
+        finally:
+            os.close(fd)
+
+    def with_fd(action):
+        fd = os.open(target, os.O_RDONLY)  # readable: a descriptor needs no write right
+        try:
+            action(fd)
+        finally:
+            os.close(fd)
+
+    attempts = {
+        "chmod": lambda: os.chmod(target, 0o777),
+        "lchmod": lambda: os.chmod(target, 0o777, follow_symlinks=False),  # fchmodat2
+        "fchmod": lambda: with_fd(lambda fd: os.fchmod(fd, 0o777)),
+        "chown": lambda: os.chown(target, 12345, 12345),
+        "lchown": lambda: os.lchown(target, 12345, 12345),
+        "fchown": lambda: with_fd(lambda fd: os.fchown(fd, 12345, 12345)),
+        "utime": lambda: os.utime(target, (0, 0)),
+        "futimens": lambda: with_fd(lambda fd: os.utime(fd, (0, 0))),
+        "setxattr": lambda: os.setxattr(target, "user.pwned", b"1"),
+        "lsetxattr": lambda: os.setxattr(target, "user.pwned", b"1", follow_symlinks=False),
+        "fsetxattr": lambda: with_fd(lambda fd: os.setxattr(fd, "user.pwned", b"1")),
+        "removexattr": lambda: os.removexattr(target, "user.keep"),
+        "immutable_flag": set_flags,
+    }
+    outcome = {}
+    for name, attempt in attempts.items():
+        try:
+            attempt()
+            outcome[name] = "changed"
+        except OSError as error:
+            outcome[name] = errno.errorcode.get(error.errno, str(error.errno))
+    return outcome
+
+
+@pytest.fixture
+def planted(tmp_path: Path) -> Path:
+    """A world-readable file outside scratch, with an xattr to remove."""
+    folder = tmp_path / "planted"
+    folder.mkdir(mode=0o755)
+    tmp_path.chmod(0o755)
+    path = folder / "victim.txt"
+    path.write_text("leave me alone\n")
+    path.chmod(0o644)
+    os.setxattr(path, "user.keep", b"yes")
+    return path
+
+
+def _without(*parts: str):
+    """A probe prefix that switches walls off in the child only."""
+    def switch_off():
+        if "seccomp" in parts:
+            walls._seccomp_program = lambda: "seccomp: switched off for this test"
+        if "drop" in parts:
+            walls._drop_privileges = lambda *args: ("", "")
+        if "landlock" in parts:
+            walls._landlock_plan = lambda readable: "landlock: switched off for this test"
+    return switch_off
+
+
+@pytest.mark.parametrize("switched_off", [(), ("drop",), ("seccomp",)],
+                         ids=["all walls", "seccomp alone", "privilege drop alone"])
+def test_no_metadata_change_outside_or_inside_scratch(scratch, planted, readable, switched_off):
+    if "seccomp" in switched_off and not ROOT:
+        pytest.skip("only a grader running as root has a privilege to drop")
+    inside = scratch / "mine.txt"
+    inside.write_text("scratch file\n")
+    before = {path: _metadata(path) for path in (planted, planted.parent)}
+
+    def probe():
+        _without(*switched_off)()
+        report = walls.apply_walls(str(scratch), LIMITS, readable)
+        return {"applied": list(report.applied), "outside": _metadata_attempts(planted),
+                "inside": _metadata_attempts(inside) if "seccomp" not in switched_off else {}}
+
+    value = run_walled(probe, scratch, readable, walled=False)["value"]
+    assert {path: _metadata(path) for path in (planted, planted.parent)} == before
+    assert set(value["outside"].values()) <= {"EPERM", "EACCES"}, value["outside"]
+    if "seccomp" not in switched_off:  # seccomp refuses them everywhere, scratch included
+        assert set(value["inside"].values()) == {"EPERM"}, value["inside"]
+
+
+@pytest.mark.skipif(not ROOT, reason="only a grader running as root drops privileges")
+def test_a_root_grader_s_room_runs_as_its_own_unprivileged_user(scratch, readable):
+    grader_pid = os.getpid()
+    (scratch / "helper.py").write_text("HELPER = 1\n")
+
+    def probe():
+        import resource
+        import threading
+
+        _without("seccomp", "landlock")()  # what the kernel's own permissions refuse
+        report = walls.apply_walls(str(scratch), LIMITS, readable)
+        started, release = [], threading.Event()
+        try:
+            for _ in range(walls.ROOM_TASKS + 10):
+                thread = threading.Thread(target=release.wait)
+                thread.start()
+                started.append(thread)
+        except RuntimeError:
+            pass
+        release.set()
+        for thread in started:
+            thread.join()
+        outcome = {"applied": list(report.applied), "missing": list(report.missing),
+                   "ids": [*os.getresuid(), *os.getresgid()], "groups": os.getgroups(),
+                   "capabilities": walls.capabilities(), "threads": len(started),
+                   "nproc": list(resource.getrlimit(resource.RLIMIT_NPROC)),
+                   "scratch_owner": os.stat(scratch).st_uid,
+                   "helper": (scratch / "helper.py").read_text()}
+        (scratch / "written.txt").write_text("mine")
+        for name, attempt in {"signal_grader": lambda: os.kill(grader_pid, 0),
+                              "grader_mem": lambda: open(f"/proc/{grader_pid}/mem", "rb").close(),
+                              "write_root_file": lambda: open(REPO / "README.md", "ab").close(),
+                              "back_to_root": lambda: os.setresuid(0, 0, 0)}.items():
+            try:
+                attempt()
+                outcome[name] = "allowed"
+            except OSError as error:
+                outcome[name] = errno.errorcode[error.errno]
+        return outcome
+
+    value = run_walled(probe, scratch, readable, walled=False)["value"]
+    room_id = value["ids"][0]
+    assert room_id >= walls.ROOM_ID_BASE and value["ids"] == [room_id] * 6, value
+    assert value["groups"] == [] and not any("privilege" in line for line in value["missing"])
+    read_only = 1 << 2  # CAP_DAC_READ_SEARCH, kept only where the interpreter is private
+    assert all(mask & ~read_only == 0 for mask in value["capabilities"]), value["capabilities"]
+    assert value["nproc"] == [walls.ROOM_TASKS] * 2 and value["threads"] < walls.ROOM_TASKS
+    assert value["scratch_owner"] == room_id and value["helper"] == "HELPER = 1\n"
+    assert (scratch / "written.txt").stat().st_uid == room_id
+    assert {key: value[key] for key in ("signal_grader", "grader_mem", "write_root_file", "back_to_root")} == {
+        "signal_grader": "EPERM", "grader_mem": "EACCES", "write_root_file": "EACCES", "back_to_root": "EPERM"}
+
+
+@pytest.mark.skipif(not ROOT, reason="only a grader running as root drops privileges")
+def test_a_refused_privilege_drop_is_named_and_the_canary_says_root_stays(scratch, secret, readable):
+    def probe():
+        def refuse(*ids):
+            raise PermissionError(errno.EPERM, "Operation not permitted")
+        os.setresuid = refuse  # this child only
+        report = walls.apply_walls(str(scratch), LIMITS, readable)
+        return {"missing": list(report.missing),
+                "canary": walls.canary_report(str(scratch), str(secret), os.getppid())}
+
+    value = run_walled(probe, scratch, readable, walled=False)["value"]
+    assert len(value["missing"]) == 1 and value["missing"][0].startswith("privilege drop: cannot become uid")
+    assert value["canary"]["stay_root"] is False
+    # seccomp still refuses every metadata change
+    assert all(value["canary"][name] for name in ("change_mode_outside", "change_owner_outside",
+                                                  "change_times_outside", "set_xattr_outside"))
+
+
+def test_pinned_room_id_is_used(scratch, readable):
+    if not ROOT:
+        pytest.skip("only a grader running as root drops privileges")
+
+    def probe():
+        walls.apply_walls(str(scratch), LIMITS, readable, run_as=4242)
+        return [*os.getresuid(), *os.getresgid()]
+
+    assert run_walled(probe, scratch, readable, walled=False)["value"] == [4242] * 6
+
+
+@pytest.mark.skipif(not ROOT, reason="only a grader running as root drops privileges")
+def test_where_everything_is_world_readable_the_room_keeps_no_capability(readable):
+    # /tmp is world-searchable, so a scratch folder there does not need the
+    # read-search capability; the interpreter is made to look world-readable.
+    scratch = Path(tempfile.mkdtemp(prefix="torchgrade-test-"))
+    try:
+        def probe():
+            walls._library_hidden_from_others = lambda readable: ""
+            report = walls.apply_walls(str(scratch), LIMITS, readable)
+            (scratch / "mine.txt").write_text("ok")
+            return {"applied": list(report.applied), "capabilities": list(walls.capabilities()),
+                    "torch": len(Path(torch.__file__).read_bytes()) > 0}
+
+        value = run_walled(probe, scratch, readable, walled=False)["value"]
+    finally:
+        shutil.rmtree(scratch)
+    assert "privilege_drop" in value["applied"] and value["capabilities"] == [0, 0]
+    assert value["torch"] is True
+
+
+def test_the_pinned_room_id_setting_is_checked(monkeypatch):
+    from grader.sandbox.client import ZygoteError, sandbox_uid
+
+    monkeypatch.delenv("TORCHGRADE_SANDBOX_UID", raising=False)
+    assert sandbox_uid() is None
+    monkeypatch.setenv("TORCHGRADE_SANDBOX_UID", "65534")
+    assert sandbox_uid() == 65534
+    for wrong in ("0", "nobody", "-5", str(2**32 - 1)):
+        monkeypatch.setenv("TORCHGRADE_SANDBOX_UID", wrong)
+        with pytest.raises(ZygoteError, match="TORCHGRADE_SANDBOX_UID"):
+            sandbox_uid()

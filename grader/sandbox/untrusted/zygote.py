@@ -266,7 +266,7 @@ def _child(fd: int, request: dict, readable: tuple[str, ...], base_path: list[st
                            "OMP_NUM_THREADS": "1", "LANG": "C.UTF-8"})
         limits = Limits.from_plain(request["limits"])
         cpu_limit_s = limits.cpu_s * max(1, int(request.get("tenants", 1)))  # a room serves several exercises
-        report = walls.apply_walls(scratch, limits, readable, cpu_s=cpu_limit_s)
+        report = walls.apply_walls(scratch, limits, readable, cpu_s=cpu_limit_s, run_as=request.get("run_as"))
         sys.path[:] = [scratch, *base_path]
         sys.dont_write_bytecode = True
         conn = Connection(fd)
