@@ -25,6 +25,7 @@ from pathlib import Path
 
 import grader
 from grader.verdicts import Verdict
+from grader.sandbox import captured
 from grader.sandbox.limits import Limits
 from grader.results import SandboxStatus
 
@@ -301,9 +302,12 @@ class Sandbox:
         if type(reply) is not dict:
             self.close()
             raise SandboxFailure(Verdict.SANDBOX_ERROR, f"malformed reply while {doing}")
-        self.output += reply.pop("output", "") if type(reply.get("output")) is str else ""
-        if type(reply.get("dropped")) is int:
-            self.dropped += max(0, reply.pop("dropped"))
+        try:  # the room's own output cap can be lifted: keep within it here (see captured)
+            self.output, self.dropped = captured.append(self.output, self.dropped, *captured.take(reply),
+                                                        self.limits.output_kb << 10)
+        except captured.MalformedOutput as error:
+            self.close()
+            raise SandboxFailure(Verdict.SANDBOX_ERROR, f"the sandbox sent a malformed answer while {doing}: {error}") from None
         return reply
 
     def _death_verdict(self, doing: str) -> tuple[Verdict, str]:
