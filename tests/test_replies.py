@@ -165,3 +165,56 @@ def test_the_trusted_side_caps_output_whatever_the_room_says():
 def test_malformed_output_fields_are_rejected(reply):
     with pytest.raises(captured.MalformedOutput):
         captured.take(reply)
+
+
+def test_a_message_of_too_many_items_is_refused_before_it_is_parsed():
+    """A 64 MB reply of "[],[],..." once cost the grader ~3 GB and ~100 s to decode."""
+    import struct  # noqa: PLC0415
+
+    head = b"[" + b"[]," * wire.MAX_ITEMS + b"[]]"
+    with pytest.raises(wire.WireError, match="more than"):
+        wire.decode(struct.pack(">I", len(head)) + head)
+    small = [[]] * 1000
+    assert wire.decode(wire.encode(small)) == small
+
+
+def _raised_in_a_hidden_suite(error_source: str) -> BaseException:
+    """An exception whose traceback runs through a (fake) hidden suite file."""
+    code = compile(f"def test_secret_check():\n    {error_source}\n", "/course/suites/test_exercise9.py", "exec")
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102 - test code
+    try:
+        namespace["test_secret_check"]()
+    except BaseException as error:  # noqa: BLE001
+        return error
+    raise AssertionError("nothing was raised")
+
+
+@pytest.mark.parametrize("source", ["raise TypeError('zip argument #2 must support iteration')",
+                                    "assert [1, 2] == [1, 2, 3]"])
+def test_a_failure_inside_a_hidden_suite_never_shows_the_suite(source, caplog):
+    from grader.engine.plugin import _failure_fields  # noqa: PLC0415
+
+    error = _raised_in_a_hidden_suite(source)
+    with caplog.at_level("INFO", logger="torchgrade"):
+        fields = _failure_fields(error)
+    for leak in ("suites/", "test_exercise9", "test_secret_check", "Traceback", "zip argument", "[1, 2]"):
+        assert leak not in fields["message"], leak
+    if isinstance(error, TypeError):
+        assert fields["verdict"] == "grader error" and "not the submission's fault" in fields["message"]
+        assert "suites/test_exercise9.py" in caplog.text  # the instructor still gets the traceback
+
+
+def test_a_suite_authors_own_assertion_words_are_kept():
+    from grader.engine.plugin import _failure_fields  # noqa: PLC0415
+
+    error = AssertionError("the loss must be a 0-dim tensor\nassert reply.value.dim() == 0")
+    assert _failure_fields(error)["message"] == "the loss must be a 0-dim tensor"
+
+
+def test_a_failure_message_is_bounded():
+    from grader.engine.checks import GradeFailure  # noqa: PLC0415
+    from grader.engine.plugin import MAX_MESSAGE_CHARS, _failure_fields  # noqa: PLC0415
+
+    message = _failure_fields(GradeFailure("x" * 10 ** 7))["message"]
+    assert len(message) < MAX_MESSAGE_CHARS + 100 and "10,000,000 characters" in message
