@@ -341,7 +341,9 @@ class Sandbox:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def _import_verdict(filename: str, error: dict) -> tuple[Verdict, str]:
+def _import_verdict(filename: str, error: object) -> tuple[Verdict, str]:
+    if type(error) is not dict or not all(type(v) is str for v in error.values()):  # the room's word: check it
+        return Verdict.SANDBOX_ERROR, f"the sandbox sent a malformed answer while importing {filename}"
     kind, name, message = error.get("kind"), error.get("type", "error"), error.get("message", "")
     where = error.get("traceback", "")
     if name in ("SyntaxError", "IndentationError", "TabError"):
