@@ -4,12 +4,11 @@
 import sys
 
 sys.stdout.limit = sys.stderr.limit = 1 << 40
-for _ in range(30):
-    sys.stdout.write("x" * (1 << 20))
+sys.stdout.write("x" * (30 << 20))
 
 
 def model(x, w, b):
-    print("y" * (1 << 20))  # more after every call, too
+    print("y" * (100 << 10))  # more than the whole cap after every call, too
     return w * x + b
 
 
