@@ -4,13 +4,22 @@ shape is a plain-words MalformedReply, never a skipped check or a grader error."
 from __future__ import annotations
 
 import math
+import struct
+import types
 
 import pytest
 import torch
 
-from grader.engine.checks import compare_replies
+from grader.engine.checks import GradeFailure, compare_replies
+from grader.engine.plugin import MAX_MESSAGE_CHARS, _failure_fields
 from grader.engine.protocol import Build, Call, Inspect, Reply
-from grader.engine.replies import MAX_ITEMS, MAX_NAME_CHARS, MAX_TEXT_CHARS, MalformedReply, read_reply
+from grader.engine.replies import (
+    MAX_ITEMS,
+    MAX_NAME_CHARS,
+    MAX_TEXT_CHARS,
+    MalformedReply,
+    read_reply,
+)
 from grader.sandbox import captured, wire
 from grader.sandbox.untrusted import executor
 
@@ -22,8 +31,6 @@ INSPECT = Inspect(Build("torch.nn.Linear", (1, 1)))
 
 def _honest(request, module_source: str = "") -> dict:
     """What an unmodified room answers, through the wire as the grader reads it."""
-    import types
-
     module = types.ModuleType("submission")
     exec(module_source, module.__dict__)  # noqa: S102 - test code
     reply = executor.run_request(module, wire.decode(request.encoded), catch=Exception)
@@ -169,8 +176,6 @@ def test_malformed_output_fields_are_rejected(reply):
 
 def test_a_message_of_too_many_items_is_refused_before_it_is_parsed():
     """A 64 MB reply of "[],[],..." once cost the grader ~3 GB and ~100 s to decode."""
-    import struct  # noqa: PLC0415
-
     head = b"[" + b"[]," * wire.MAX_ITEMS + b"[]]"
     with pytest.raises(wire.WireError, match="more than"):
         wire.decode(struct.pack(">I", len(head)) + head)
@@ -193,8 +198,6 @@ def _raised_in_a_hidden_suite(error_source: str) -> BaseException:
 @pytest.mark.parametrize("source", ["raise TypeError('zip argument #2 must support iteration')",
                                     "assert [1, 2] == [1, 2, 3]"])
 def test_a_failure_inside_a_hidden_suite_never_shows_the_suite(source, caplog):
-    from grader.engine.plugin import _failure_fields  # noqa: PLC0415
-
     error = _raised_in_a_hidden_suite(source)
     with caplog.at_level("INFO", logger="torchgrade"):
         fields = _failure_fields(error)
@@ -206,15 +209,17 @@ def test_a_failure_inside_a_hidden_suite_never_shows_the_suite(source, caplog):
 
 
 def test_a_suite_authors_own_assertion_words_are_kept():
-    from grader.engine.plugin import _failure_fields  # noqa: PLC0415
-
     error = AssertionError("the loss must be a 0-dim tensor\nassert reply.value.dim() == 0")
     assert _failure_fields(error)["message"] == "the loss must be a 0-dim tensor"
 
 
 def test_a_failure_message_is_bounded():
-    from grader.engine.checks import GradeFailure  # noqa: PLC0415
-    from grader.engine.plugin import MAX_MESSAGE_CHARS, _failure_fields  # noqa: PLC0415
-
     message = _failure_fields(GradeFailure("x" * 10 ** 7))["message"]
     assert len(message) < MAX_MESSAGE_CHARS + 100 and "10,000,000 characters" in message
+
+
+def test_a_type_name_that_no_report_could_hold_is_made_printable():
+    data = _honest(GRAD_CALL, HONEST_MODEL)
+    data["value"] = wire.Unsupported("Liar\ud800")
+    reply, _ = read_reply(GRAD_CALL, data)
+    assert reply.value.type_name == "Liar?"

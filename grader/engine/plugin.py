@@ -27,6 +27,7 @@ import torch
 from grader.verdicts import Verdict
 from grader.course.catalogue import Course, ExerciseSpec
 from grader.engine.checks import Check, GradeFailure
+from grader.sandbox.captured import printable
 from grader.sandbox.client import SandboxFailure, Zygote
 from grader.sandbox.limits import Limits
 from grader.engine.recordings import MissingRecording
@@ -255,7 +256,7 @@ def _assertion_message(error: AssertionError) -> str:
 
 
 def bounded_message(text: str) -> str:
-    """``text`` cut to MAX_MESSAGE_CHARS, saying so."""
+    """``text`` cut to MAX_MESSAGE_CHARS, saying so, and writable in any report."""
     if len(text) <= MAX_MESSAGE_CHARS:
-        return text
-    return f"{text[:MAX_MESSAGE_CHARS]}… (cut: the message had {len(text):,} characters)"
+        return printable(text)
+    return printable(f"{text[:MAX_MESSAGE_CHARS]}… (cut: the message had {len(text):,} characters)")

@@ -60,7 +60,7 @@ def read_reply(request: Request, data: Any) -> tuple[Reply, tuple[str, ...]]:
     return reply, tuple(reader.cuts)
 
 
-def _call_reply(request: Call, data: dict, reader: "_Reader") -> Reply:
+def _call_reply(request: Call, data: dict, reader: _Reader) -> Reply:
     required, optional = {"value"}, set()
     if request.cotangent is not None:  # a gradient, or why there is none
         required |= {"grad_error"} if "grad_error" in data else {"input_grads", "param_grads"}
@@ -82,7 +82,7 @@ def _call_reply(request: Call, data: dict, reader: "_Reader") -> Reply:
     return Reply(**reply)
 
 
-def _input_grads(request: Call, grads: Any, reader: "_Reader") -> list:
+def _input_grads(request: Call, grads: Any, reader: _Reader) -> list:
     """One gradient per argument: a tensor shaped like it (or None: unused) for
     an argument that requires grad, None for every other argument."""
     count = len(request.args)
@@ -102,7 +102,7 @@ def _input_grads(request: Call, grads: Any, reader: "_Reader") -> list:
     return out
 
 
-def _after(request: Call, states: Any, reader: "_Reader") -> list:
+def _after(request: Call, states: Any, reader: _Reader) -> list:
     """One state per argument: a tensor for a tensor, a module's structure (or
     None) for a built object, None for anything else."""
     count = len(request.args)
@@ -175,7 +175,7 @@ class _Reader:
         """A tensor (shaped and typed like ``like`` if given); a value the room
         could not send (``Unsupported``) passes, for the comparison to name it."""
         if type(value) is Unsupported:
-            return value
+            return _unsupported(value)
         if type(value) is not torch.Tensor:
             raise MalformedReply(f"{where} is {_kind(value)}, expected a tensor")
         if like is not None and (value.shape != like.shape or value.dtype != like.dtype):
@@ -216,8 +216,10 @@ class _Reader:
     def value(self, value: Any, where: str) -> Any:
         """Any plain value the submission returned, its strings cut and its integers bounded."""
         kind = type(value)
-        if value is None or kind in (bool, float, torch.Tensor, Unsupported):
+        if value is None or kind in (bool, float, torch.Tensor):
             return value
+        if kind is Unsupported:
+            return _unsupported(value)
         if kind is int:
             if not -INT_LIMIT <= value < INT_LIMIT:
                 raise MalformedReply(f"{where} holds {_number_words(value)}, beyond 64 bits")
@@ -279,6 +281,11 @@ class _Reader:
         if type(value) is not dict:
             raise MalformedReply(f"an entry of {where} is {_kind(value)}, expected a dict")
         _fields(value, fields, f"an entry of {where}")
+
+
+def _unsupported(value: Unsupported) -> Unsupported:
+    # Its type's name is the submission's to choose (the wire already cut it).
+    return Unsupported(printable(value.type_name))
 
 
 def _kind(value: Any) -> str:

@@ -181,7 +181,7 @@ class StudentExercise:
             notes.append("this exercise changed its sandbox in ways a later exercise could see ("
                          + "; ".join(_bounded(d) for d in self.left_behind[:3])
                          + "): the next exercise was graded in a fresh sandbox")
-        return tuple(notes)
+        return tuple(captured.printable(note) for note in notes)
 
 
 def _many(reply: dict, count: int) -> list:
