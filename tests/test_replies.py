@@ -72,7 +72,8 @@ def _set(key, value):
 MALFORMED = {
     # a reply with fewer gradients than arguments would skip checks if compared pairwise
     "fewer gradients": (GRAD_CALL, HONEST_MODEL, _set("input_grads", []), "0 gradients came back for 3 arguments"),
-    "a number where a list belongs": (GRAD_CALL, HONEST_MODEL, _set("input_grads", 7), "the gradients are the number 7"),
+    "a number where a list belongs": (GRAD_CALL, HONEST_MODEL, _set("input_grads", 7),
+                                      "the gradients are the number 7"),
     "a list where a tensor belongs": (GRAD_CALL, HONEST_MODEL, lambda d: d["input_grads"].__setitem__(0, [2.0] * 3),
                                       "argument 1 is a list, expected a tensor"),
     "a gradient of another shape": (GRAD_CALL, HONEST_MODEL, lambda d: d["input_grads"].__setitem__(0, torch.ones(2)),
@@ -91,12 +92,15 @@ MALFORMED = {
     "an error of an unknown kind": (GRAD_CALL, HONEST_MODEL,
                                     lambda d: (d.clear(), d.update(error={"type": "E", "message": "", "kind": "x"})),
                                     "unknown kind"),
-    "fewer states after the call": (AFTER_CALL, HONEST_TRAIN, lambda d: d["after"].pop(), "2 arguments came back after the call, for 3"),
-    "a state where none belongs": (AFTER_CALL, HONEST_TRAIN, lambda d: d["after"].__setitem__(2, 5), "expected nothing"),
+    "fewer states after the call": (AFTER_CALL, HONEST_TRAIN, lambda d: d["after"].pop(),
+                                    "2 arguments came back after the call, for 3"),
+    "a state where none belongs": (AFTER_CALL, HONEST_TRAIN, lambda d: d["after"].__setitem__(2, 5),
+                                   "expected nothing"),
     "a list where a tensor state belongs": (AFTER_CALL, HONEST_TRAIN, lambda d: d["after"].__setitem__(0, [1.0]),
                                             "argument 1 after the call is a list, expected a tensor"),
     "NaN where a count belongs": (INSPECT, "", lambda d: d["value"]["children"].append(
-        {"name": "c", "type": "Linear", "in_features": math.nan, "out_features": 1}), "the number nan, expected a count"),
+        {"name": "c", "type": "Linear", "in_features": math.nan, "out_features": 1}),
+        "the number nan, expected a count"),
     "infinity in a shape": (INSPECT, "", lambda d: d["value"]["parameters"][0].__setitem__("shape", [math.inf, 1]),
                             "the number inf, expected a count"),
     "a number where the parameter list belongs": (INSPECT, "", lambda d: d["value"].__setitem__("parameters", 5),

@@ -20,6 +20,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -219,6 +220,7 @@ class GradingPlugin:
 def _failure_fields(error: BaseException) -> dict:
     """What a student's report says about a failed test: never more than
     MAX_MESSAGE_CHARS, and never a hidden suite's source, path or function."""
+    fields: dict[str, Any]
     if isinstance(error, GradeFailure):
         fields = dict(message=error.message, hint=error.hint, table=error.table, verdict=error.verdict)
     elif isinstance(error, SandboxFailure):

@@ -16,7 +16,7 @@ One small reader per request kind (``Call``, ``Inspect``); trusted subjects
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,7 +78,8 @@ def _call_reply(request: Call, data: dict, reader: _Reader) -> Reply:
     if request.after:
         reply["after"] = _after(request, data["after"], reader)
         target_after = data.get("target_after")
-        reply["target_after"] = None if target_after is None else reader.module_info(target_after, "the module after the call")
+        reply["target_after"] = (None if target_after is None
+                                 else reader.module_info(target_after, "the module after the call"))
     return Reply(**reply)
 
 
@@ -110,7 +111,7 @@ def _after(request: Call, states: Any, reader: _Reader) -> list:
         raise MalformedReply(f"the arguments after the call are {_kind(states)}, expected a list of {count}")
     if len(states) != count:
         raise MalformedReply(f"{len(states)} arguments came back after the call, for {count}")
-    out = []
+    out: list[Any] = []
     for index, (argument, state) in enumerate(zip(request.args, states, strict=True)):
         where = f"argument {index + 1} after the call"
         if type(argument) is torch.Tensor:
@@ -129,13 +130,14 @@ def _requires_grad(argument: Any) -> bool:
     return type(argument) is torch.Tensor and argument.requires_grad and argument.is_floating_point()
 
 
-def _fields(data: dict, required: set[str], what: str, optional: set[str] = frozenset()) -> None:
+def _fields(data: dict, required: Set[str], what: str, optional: Set[str] = frozenset()) -> None:
     missing = sorted(required - data.keys())
     if missing:
         raise MalformedReply(f"{what} has no {', '.join(missing)}")
     extra = [key for key in data if key not in required and key not in optional]
     if extra:
-        shown = ", ".join(_short_name(key) for key in extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
+        more = f" and {len(extra) - 3} more" if len(extra) > 3 else ""
+        shown = ", ".join(_short_name(key) for key in extra[:3]) + more
         raise MalformedReply(f"{what} has fields nobody asked for: {shown}")
 
 
@@ -183,7 +185,8 @@ class _Reader:
                                  f"expected {_dtype(like)} {tuple(like.shape)} like the argument")
         return value
 
-    def optional_tensor(self, value: Any, where: str, like: torch.Tensor | None = None) -> torch.Tensor | Unsupported | None:
+    def optional_tensor(self, value: Any, where: str,
+                        like: torch.Tensor | None = None) -> torch.Tensor | Unsupported | None:
         return None if value is None else self.tensor(value, where, like)
 
     def items(self, value: Any, where: str, read: Callable[[Any, str], Any]) -> list:
@@ -245,7 +248,8 @@ class _Reader:
         self.flag(value["is_module"], f"whether {where} is a module")
         return {"type": self.name(value["type"], f"the type of {where}"), "is_module": True,
                 "parameters": self.items(value["parameters"], f"the parameters of {where}", self._parameter),
-                "plain_tensors": self.items(value["plain_tensors"], f"the plain tensors of {where}", self._plain_tensor),
+                "plain_tensors": self.items(value["plain_tensors"], f"the plain tensors of {where}",
+                                            self._plain_tensor),
                 "children": self.items(value["children"], f"the layers of {where}", self._child)}
 
     def _parameter(self, value: Any, where: str) -> dict:
@@ -257,10 +261,10 @@ class _Reader:
                      "requires_grad": self.flag(value["requires_grad"], where),
                      "is_parameter": self.flag(value["is_parameter"], where),
                      "value": self.tensor(value["value"], f"a value in {where}")}
-        tensor = parameter["value"]
-        if type(tensor) is torch.Tensor and (list(tensor.shape) != parameter["shape"] or _dtype(tensor) != parameter["dtype"]):
-            raise MalformedReply(f"a parameter in {where} says it is {parameter['dtype']} {tuple(parameter['shape'])} "
-                                 f"but its value is {_dtype(tensor)} {tuple(tensor.shape)}")
+        tensor, shape, dtype = parameter["value"], parameter["shape"], parameter["dtype"]
+        if type(tensor) is torch.Tensor and (list(tensor.shape), _dtype(tensor)) != (shape, dtype):
+            raise MalformedReply(f"a parameter in {where} says it is {dtype} {shape} "
+                                 f"but its value is {_dtype(tensor)} {list(tensor.shape)}")
         return parameter
 
     def _plain_tensor(self, value: Any, where: str) -> dict:

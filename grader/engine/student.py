@@ -114,7 +114,8 @@ class StudentExercise:
             return replies
         except MalformedReply as error:
             sandbox.close()  # a room that forges its answers is not asked again
-            raise SandboxFailure(Verdict.SANDBOX_ERROR, f"the sandbox sent a malformed answer {answering}: {error}") from None
+            raise SandboxFailure(Verdict.SANDBOX_ERROR,
+                                 f"the sandbox sent a malformed answer {answering}: {error}") from None
         except SandboxFailure as failure:
             if failure.verdict in _STICKY_VERDICTS:
                 self.failure = failure

@@ -307,7 +307,8 @@ class Sandbox:
                                                         self.limits.output_kb << 10)
         except captured.MalformedOutput as error:
             self.close()
-            raise SandboxFailure(Verdict.SANDBOX_ERROR, f"the sandbox sent a malformed answer while {doing}: {error}") from None
+            raise SandboxFailure(Verdict.SANDBOX_ERROR,
+                                 f"the sandbox sent a malformed answer while {doing}: {error}") from None
         return reply
 
     def _death_verdict(self, doing: str) -> tuple[Verdict, str]:
