@@ -113,7 +113,8 @@ class StudentExercise:
                 replies.append(self._read(request, answer))
             return replies
         except MalformedReply as error:
-            sandbox.close()  # a room that forges its answers is not asked again
+            # Only this answer fails: the frame was read whole, so the room is
+            # still in step, and every later answer is read the same way.
             raise SandboxFailure(Verdict.SANDBOX_ERROR,
                                  f"the sandbox sent a malformed answer {answering}: {error}") from None
         except SandboxFailure as failure:
