@@ -2,6 +2,7 @@
 way of writing them, every known mistake, and a corpus of hostile submissions."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -125,6 +126,36 @@ def test_hostile_submission_gets_an_honest_verdict(path, hostile_results):
         assert any(expect["message"] in t.message for t in failures), [t.message[:200] for t in failures]
     if "note" in expect:
         assert any(expect["note"] in note for note in exercise.notes), exercise.notes
+
+
+def test_no_report_of_a_hostile_submission_is_large_or_shows_the_hidden_suite(hostile_results):
+    """HTML, results.json and terminal, whatever the submission did: small, and
+    no hidden suite's path, source or traceback, and no grader error."""
+    import io  # noqa: PLC0415
+
+    from rich.console import Console  # noqa: PLC0415
+
+    from grader.outputs.html import render_html  # noqa: PLC0415
+    from grader.outputs.results_json import to_gradescope  # noqa: PLC0415
+    from grader.outputs.terminal import print_exercise  # noqa: PLC0415
+
+    for name, result in hostile_results.items():
+        console = Console(file=io.StringIO(), width=120)
+        for exercise in result.exercises:
+            print_exercise(console, exercise)
+        reports = {"html": render_html(result), "json": json.dumps(to_gradescope(result)),
+                   "terminal": console.file.getvalue()}
+        for kind, text in reports.items():
+            assert len(text) < MAX_REPORT_CHARS, (name, kind, len(text))
+            text.encode("utf-8")  # a file can hold it (no lone surrogates)
+            for leak in SUITE_LEAKS:
+                assert leak not in text, (name, kind, leak)
+
+
+# What only a hidden suite's traceback or a grader failure would put in a report.
+SUITE_LEAKS = ("suites/", "test_exercise", ", in test_", "Traceback (most recent call last)",
+               "internal grader error", "grader error")
+MAX_REPORT_CHARS = 1 << 20
 
 
 def test_hostile_submissions_leave_nothing_behind(hostile_results, zygote):

@@ -60,6 +60,22 @@ def test_batch_gives_each_hostile_submission_the_same_honest_verdict(path, class
     assert exercise2.score == exercise2.max_score, "a hostile exercise1 changed exercise2's grade"
 
 
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_batch_reports_of_hostile_submissions_stay_small_and_show_no_hidden_suite(path, class_run):
+    _, _, root, _ = class_run
+    files = sorted((root / "out" / path.stem).iterdir())
+    assert files
+    for report in files:
+        text = report.read_text()  # written, and valid UTF-8
+        assert len(text) < MAX_REPORT_CHARS, (report.name, len(text))
+        for leak in SUITE_LEAKS:
+            assert leak not in text, (report.name, leak)
+
+
+SUITE_LEAKS = ("suites/", "test_exercise", ", in test_", "Traceback (most recent call last)", "grader error")
+MAX_REPORT_CHARS = 1 << 20
+
+
 def test_the_batch_finishes_and_grades_the_others_as_if_the_hostile_were_absent(class_run):
     outcome, results, _, _ = class_run
     assert not outcome.interrupted and not outcome.failed

@@ -63,11 +63,11 @@ class Check:
         the sandbox in one round trip. ``hint`` is shown when no known mistake
         explains the difference. Returns the student's replies."""
         expected = self.reference.run_many(requests)
-        for request, reply in zip(requests, expected):
+        for request, reply in zip(requests, expected, strict=True):
             if reply.error is not None:
                 raise RuntimeError(f"the reference failed on {request.describe()}: {reply.error}")
         answers = self.student.run_many(requests)
-        for request, want, got in zip(requests, expected, answers):
+        for request, want, got in zip(requests, expected, answers, strict=True):
             difference = compare_replies(want, got, rtol=self.rtol, atol=self.atol)
             if difference is None:
                 continue
@@ -123,7 +123,9 @@ def compare_replies(expected: Reply, got: Reply, *, rtol: float, atol: float) ->
     if expected.input_grads is not None or expected.param_grads is not None:
         if got.grad_error or got.input_grads is None:
             return Difference("the gradient", f"could not be computed: {got.grad_error or 'no gradient came back'}")
-        for index, (want, have) in enumerate(zip(expected.input_grads, got.input_grads)):
+        if type(got.input_grads) is not list or len(got.input_grads) != len(expected.input_grads or ()):
+            return _count_difference("the gradients", got.input_grads, expected.input_grads or ())
+        for index, (want, have) in enumerate(zip(expected.input_grads or (), got.input_grads, strict=True)):
             difference = first_difference(want, have, rtol=rtol, atol=atol,
                                           where=f"the gradient w.r.t. argument {index + 1}")
             if difference:
@@ -133,7 +135,9 @@ def compare_replies(expected: Reply, got: Reply, *, rtol: float, atol: float) ->
         if difference:
             return difference
     if expected.after is not None:
-        for index, (want, have) in enumerate(zip(expected.after, got.after or [None] * len(expected.after))):
+        if type(got.after) is not list or len(got.after) != len(expected.after):
+            return _count_difference("the arguments after the call", got.after, expected.after)
+        for index, (want, have) in enumerate(zip(expected.after, got.after, strict=True)):
             difference = first_difference(want, have, rtol=rtol, atol=atol,
                                           where=f"argument {index + 1} after the call")
             if difference:
@@ -142,6 +146,12 @@ def compare_replies(expected: Reply, got: Reply, *, rtol: float, atol: float) ->
         return first_difference(expected.target_after, got.target_after, rtol=rtol, atol=atol,
                                 where="the module after the call")
     return None
+
+
+def _count_difference(where: str, got: Any, expected: Sequence) -> Difference:
+    """A reply with another number of entries than its request asked for is never compared pairwise."""
+    have = f"{len(got)} came back" if type(got) is list else f"{_kind(got)} came back"
+    return Difference(where, f"do not match the arguments: {have}, expected {len(expected)}")
 
 
 def first_difference(expected: Any, got: Any, *, rtol: float, atol: float, where: str,

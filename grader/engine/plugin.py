@@ -14,11 +14,13 @@ Marker: ``@pytest.mark.points(n)``.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -26,6 +28,7 @@ import torch
 from grader.verdicts import Verdict
 from grader.course.catalogue import Course, ExerciseSpec
 from grader.engine.checks import Check, GradeFailure
+from grader.sandbox.captured import printable
 from grader.sandbox.client import SandboxFailure, Zygote
 from grader.sandbox.limits import Limits
 from grader.engine.recordings import MissingRecording
@@ -33,6 +36,9 @@ from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, Test
 from grader.engine.student import Rooms, StudentExercise
 from grader.engine.subjects import ReferenceSource
 from grader.course.submissions import Submission
+
+
+_log = logging.getLogger("torchgrade")
 
 
 def seed_for(seed: int, exercise_id: str, test_name: str) -> int:
@@ -173,7 +179,7 @@ class GradingPlugin:
             problem = submission.problem
             if problem is None and runner is not None and runner.failure is not None \
                     and runner.failure.verdict in (Verdict.NOT_SUBMITTED, Verdict.IMPORT_ERROR):
-                problem = runner.failure.message
+                problem = bounded_message(runner.failure.message)
             exercises.append(ExerciseResult(
                 exercise_id=spec.id, title=spec.title, tests=tests, seed=self.seed,
                 submitted=runner.submitted if runner else spec.filename in submission.files,
@@ -214,14 +220,47 @@ class GradingPlugin:
 
 
 def _failure_fields(error: BaseException) -> dict:
+    """What a student's report says about a failed test: never more than
+    MAX_MESSAGE_CHARS, and never a hidden suite's source, path or function."""
+    fields: dict[str, Any]
     if isinstance(error, GradeFailure):
-        return dict(message=error.message, hint=error.hint, table=error.table, verdict=error.verdict)
-    if isinstance(error, SandboxFailure):
-        return dict(message=error.message, verdict=error.verdict)
-    if isinstance(error, MissingRecording):
-        return dict(message=str(error), verdict=Verdict.NOT_RECORDED)
-    if isinstance(error, AssertionError):
-        return dict(message=str(error) or "assertion failed")
-    # Anything else is a bug of the grader or a suite: keep its traceback.
-    text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-    return dict(message=f"internal grader error (not the submission's fault):\n{text}", verdict=Verdict.GRADER_ERROR)
+        fields = dict(message=error.message, hint=error.hint, table=error.table, verdict=error.verdict)
+    elif isinstance(error, SandboxFailure):
+        fields = dict(message=error.message, verdict=error.verdict)
+    elif isinstance(error, MissingRecording):
+        fields = dict(message=str(error), verdict=Verdict.NOT_RECORDED)
+    elif isinstance(error, AssertionError):
+        fields = dict(message=_assertion_message(error))
+    else:
+        # A bug of the grader or a suite: its traceback runs through the hidden
+        # suite (path, function, source lines), so it goes to the grader's log
+        # for the instructor, and the student reads that it was not their fault.
+        _log.error("grader error in a hidden test:\n%s",
+                   "".join(traceback.format_exception(type(error), error, error.__traceback__)))
+        fields = dict(message=GRADER_ERROR_MESSAGE, verdict=Verdict.GRADER_ERROR)
+    fields["message"] = bounded_message(fields["message"])
+    return fields
+
+
+GRADER_ERROR_MESSAGE = ("the grader itself failed on this test; this is not the submission's fault "
+                        "(the instructor's log has the details)")
+MAX_MESSAGE_CHARS = 4000  # one failed test's message in a report
+
+
+def _assertion_message(error: AssertionError) -> str:
+    """A suite's own ``assert``: pytest rewrites its message to quote the
+    suite's source ("assert reply.value == 3 + where ..."); only the words the
+    suite's author wrote for students are shown."""
+    text = str(error)
+    said, _, _ = text.partition("\nassert ")
+    if not text or text.startswith("assert "):
+        _log.info("a hidden test's assertion failed: %s", text)
+        return "a check of the hidden test failed"
+    return said
+
+
+def bounded_message(text: str) -> str:
+    """``text`` cut to MAX_MESSAGE_CHARS, saying so, and writable in any report."""
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return printable(text)
+    return printable(f"{text[:MAX_MESSAGE_CHARS]}… (cut: the message had {len(text):,} characters)")

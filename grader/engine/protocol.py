@@ -123,7 +123,10 @@ def describe_value(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Reply:
-    """A subject's answer: its value, or the error it raised, as plain data."""
+    """A subject's answer: its value, or the error it raised, as plain data.
+
+    ``from_plain`` is for trusted subjects (the reference, known mistakes); a
+    student's answer is read against its request by ``replies.read_reply``."""
 
     value: Any = None
     error: dict | None = None

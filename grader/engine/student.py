@@ -23,9 +23,12 @@ from grader.course.catalogue import ExerciseSpec
 from grader.sandbox.client import Budget, Sandbox, SandboxFailure, Zygote
 from grader.sandbox.limits import Limits
 from grader.engine.protocol import Reply, Request
+from grader.engine.replies import CUT, MAX_NAME_CHARS, MalformedReply, read_reply
+from grader.sandbox import captured
 from grader.course.submissions import Submission
 
 MAX_RESTARTS = 5
+MAX_CUT_NOTES = 3  # distinct notes on what was cut, per exercise
 _STICKY_VERDICTS = {Verdict.NOT_SUBMITTED, Verdict.IMPORT_ERROR, Verdict.TIME_LIMIT}
 
 
@@ -77,6 +80,8 @@ class StudentExercise:
     output: str = ""
     dropped: int = 0
     left_behind: tuple[str, ...] = ()  # what the exercise changed in its room (see tripwires)
+    cuts: list[str] = field(default_factory=list)  # what of its answers was cut to size (a few, for notes)
+    cut_count: int = 0
 
     def __post_init__(self) -> None:
         self.budget = Budget(self.limits.timeout_s)
@@ -94,22 +99,39 @@ class StudentExercise:
     def run_many(self, requests: Sequence[Request]) -> list[Reply]:
         sandbox = self._live_sandbox()
         doing = f"running {requests[0].describe()}" + (f" and {len(requests) - 1} more" if len(requests) > 1 else "")
+        answering = f"while {doing}"
         try:
             if len(requests) == 1:
-                return [Reply.from_plain(sandbox.request_encoded(requests[0].encoded, doing=doing))]
-            header = wire.encode({"op": "many", "count": len(requests)})
-            reply = sandbox.request_encoded(header, *(r.encoded for r in requests), doing=doing)
+                answers = [sandbox.request_encoded(requests[0].encoded, doing=doing)]
+            else:
+                header = wire.encode({"op": "many", "count": len(requests)})
+                answers = _many(sandbox.request_encoded(header, *(r.encoded for r in requests), doing=doing),
+                                len(requests))
+            replies = []
+            for request, answer in zip(requests, answers, strict=True):
+                answering = f"to {request.describe()}"
+                replies.append(self._read(request, answer))
+            return replies
+        except MalformedReply as error:
+            # Only this answer fails: the frame was read whole, so the room is
+            # still in step, and every later answer is read the same way.
+            raise SandboxFailure(Verdict.SANDBOX_ERROR,
+                                 f"the sandbox sent a malformed answer {answering}: {error}") from None
         except SandboxFailure as failure:
             if failure.verdict in _STICKY_VERDICTS:
                 self.failure = failure
             raise
         finally:
             self._collect(sandbox)
-        replies = reply.get("replies")
-        if type(replies) is not list or len(replies) != len(requests) or not all(type(r) is dict for r in replies):
-            sandbox.close()
-            raise SandboxFailure(Verdict.SANDBOX_ERROR, f"malformed reply while {doing}")
-        return [Reply.from_plain(r) for r in replies]
+
+    def _read(self, request: Request, answer: object) -> Reply:
+        """The answer checked against its request (see replies); notes what was cut."""
+        reply, cuts = read_reply(request, answer)
+        for cut in cuts:
+            if len(self.cuts) < MAX_CUT_NOTES and cut not in self.cuts:
+                self.cuts.append(cut)
+        self.cut_count += len(cuts)
+        return reply
 
     def _live_sandbox(self) -> Sandbox:
         if self.failure is not None:
@@ -135,9 +157,9 @@ class StudentExercise:
         return self.sandbox
 
     def _collect(self, sandbox: Sandbox) -> None:
-        output, dropped = sandbox.take_output()
-        self.output += output
-        self.dropped += dropped
+        # The exercise's share of output, however many rooms and requests it took.
+        self.output, self.dropped = captured.append(self.output, self.dropped, *sandbox.take_output(),
+                                                    self.limits.output_kb << 10)
 
     def close(self) -> None:
         """The exercise's last test ran: hand its room back."""
@@ -152,8 +174,29 @@ class StudentExercise:
             notes.append(f"output truncated: {self.dropped:,} characters beyond the first "
                          f"{self.limits.output_kb} KB were dropped")
         if self.restarts:
-            notes.append(f"the sandbox was restarted {self.restarts} time(s) after it died")
-        if self.left_behind:
+            notes.append(f"the sandbox was restarted {self.restarts} time(s) after it died or broke the protocol")
+        if self.cuts:
+            more = self.cut_count - len(self.cuts)
+            notes.append("the submission's answers were cut to size: " + "; ".join(self.cuts)
+                         + (f"; and {more:,} more" if more > 0 else ""))
+        if self.left_behind:  # the room's own words: bounded here
             notes.append("this exercise changed its sandbox in ways a later exercise could see ("
-                         + "; ".join(self.left_behind[:3]) + "): the next exercise was graded in a fresh sandbox")
-        return tuple(notes)
+                         + "; ".join(_bounded(d) for d in self.left_behind[:3])
+                         + "): the next exercise was graded in a fresh sandbox")
+        return tuple(captured.printable(note) for note in notes)
+
+
+def _many(reply: dict, count: int) -> list:
+    """The answers inside a "many" reply: exactly ``count`` of them."""
+    if set(reply) != {"replies"}:
+        raise MalformedReply("the answer to several requests holds more than their answers")
+    replies = reply["replies"]
+    if type(replies) is not list:
+        raise MalformedReply(f"the answers to {count} requests are not a list")
+    if len(replies) != count:
+        raise MalformedReply(f"{len(replies)} answers came back for {count} requests")
+    return replies
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= MAX_NAME_CHARS else text[:MAX_NAME_CHARS] + CUT

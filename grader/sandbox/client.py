@@ -25,6 +25,7 @@ from pathlib import Path
 
 from grader.verdicts import Verdict
 from grader.errors import GraderFailure
+from grader.sandbox import captured
 from grader.sandbox.channel import Channel, ChannelClosed, ChannelTimeout, FrameTooLarge, socket_pair
 from grader.sandbox.limits import Limits
 from grader.results import SandboxStatus
@@ -418,9 +419,13 @@ class Sandbox:
         if type(reply) is not dict:
             self.close()
             raise SandboxFailure(Verdict.SANDBOX_ERROR, f"malformed reply while {doing}")
-        self.output += reply.pop("output", "") if type(reply.get("output")) is str else ""
-        if type(reply.get("dropped")) is int:
-            self.dropped += max(0, reply.pop("dropped"))
+        try:  # the room's own output cap can be lifted: keep within it here (see captured)
+            self.output, self.dropped = captured.append(self.output, self.dropped, *captured.take(reply),
+                                                        self.limits.output_kb << 10)
+        except captured.MalformedOutput as error:
+            self.close()
+            raise SandboxFailure(Verdict.SANDBOX_ERROR,
+                                 f"the sandbox sent a malformed answer while {doing}: {error}") from None
         return reply
 
     def _time_out(self, started: float) -> None:
@@ -487,7 +492,9 @@ def _file_tensor(data: bytes):
     return torch.frombuffer(bytearray(data), dtype=torch.uint8) if data else torch.empty(0, dtype=torch.uint8)
 
 
-def _import_verdict(filename: str, error: dict) -> tuple[Verdict, str]:
+def _import_verdict(filename: str, error: object) -> tuple[Verdict, str]:
+    if type(error) is not dict or not all(type(v) is str for v in error.values()):  # the room's word: check it
+        return Verdict.SANDBOX_ERROR, f"the sandbox sent a malformed answer while importing {filename}"
     kind, name, message = error.get("kind"), error.get("type", "error"), error.get("message", "")
     where = error.get("traceback", "")
     if name in ("SyntaxError", "IndentationError", "TabError"):

@@ -21,6 +21,10 @@ from safetensors.torch import save as _save_through_numpy
 
 _HEADER = struct.Struct(">I")
 MAX_DEPTH = 64
+# Lists, dicts and their items in one message. A 64 MB message of "[],[],..."
+# would otherwise cost the reader ~3 GB and ~100 s; plain data a sandbox
+# sends (tensors travel apart, in the safetensors blob) has few.
+MAX_ITEMS = 1 << 18
 
 # Markers are dict keys that cannot clash with a user's dict: user dicts are
 # always wrapped in {"$dict": [[key, value], ...]}.
@@ -57,8 +61,13 @@ def decode(data: bytes) -> Any:
     (head_len,) = _HEADER.unpack_from(data)
     if head_len > len(data) - _HEADER.size:
         raise WireError("message header longer than the message")
+    head = data[_HEADER.size:_HEADER.size + head_len]
+    # Counted before parsing, at C speed (an upper bound: commas in strings count too).
+    items = head.count(b",") + head.count(b"[") + head.count(b"{")
+    if items > MAX_ITEMS:
+        raise WireError(f"message holds more than {MAX_ITEMS:,} items")
     try:
-        tree = json.loads(data[_HEADER.size:_HEADER.size + head_len])
+        tree = json.loads(head)
     except (ValueError, RecursionError) as error:
         raise WireError(f"message is not valid JSON: {error}") from None
     blob = data[_HEADER.size + head_len:]
