@@ -16,6 +16,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
+from grader.course.forbidden import KINDS, ForbidRule
 from grader.sandbox.limits import Limits
 
 COURSE_FILE = "course.toml"
@@ -60,18 +61,26 @@ class ExerciseSpec:
     visibility: str = "hidden"
     # When Gradescope shows students this exercise's hidden tests (public ones are "visible").
     gradescope_hidden_visibility: str = "after_published"
+    # What the exercise's functions must not use ([[exercises.forbid]]), read from the source.
+    forbid: tuple[ForbidRule, ...] = ()
+    # What a failing hidden test shows: "diagnosis" (what is wrong, no expected
+    # values: the inputs are the same at every submission) or "values" (tables too).
+    hidden_reveals: str = "diagnosis"
 
     @property
     def filename(self) -> str:
         """The file a student submits for this exercise, e.g. ``exercise3.py``."""
         return f"{self.id}.py"
 
-    def mutant_source(self, mistake: MistakeSpec) -> str:
+    def mutant_source(self, mistake: MistakeSpec | ForbidRule) -> str:
+        """The solution with the mistake's (or a forbid rule's) one edit."""
         source = self.solution.read_text(encoding="utf-8")
-        count = source.count(mistake.find)
+        count = source.count(mistake.find) if mistake.find else 0
         if count != 1:
+            label = (f"mistake {mistake.id!r}" if isinstance(mistake, MistakeSpec)
+                     else f"the forbid rule on {mistake.uses}")
             raise CourseError(
-                f"{self.id}: mistake {mistake.id!r} must find its text exactly once "
+                f"{self.id}: {label} must find its text exactly once "
                 f"in {self.solution.name}, found it {count} times"
             )
         return source.replace(mistake.find, mistake.replace)
@@ -145,7 +154,8 @@ def load_course(root: Path | None = None) -> Course:
         raise CourseError(f"{path} is not valid TOML: {error}") from None
     course = data.get("course", {})
     default_limits = Limits.from_plain(course.get("limits", {}))
-    exercises = tuple(_exercise(root, raw, default_limits) for raw in data.get("exercises", []))
+    reveals = _hidden_reveals(course.get("hidden_reveals", "diagnosis"), "[course]")
+    exercises = tuple(_exercise(root, raw, default_limits, reveals) for raw in data.get("exercises", []))
     ids = [e.id for e in exercises]
     if len(set(ids)) != len(ids):
         raise CourseError(f"{path}: exercise ids must be unique, got {ids}")
@@ -170,7 +180,43 @@ def _gradescope_visibility(value: str, exercise_id: str) -> str:
     return value
 
 
-def _exercise(root: Path, raw: dict, default_limits: Limits) -> ExerciseSpec:
+HIDDEN_REVEALS = ("diagnosis", "values")
+
+
+def _hidden_reveals(value: object, where: str) -> str:
+    if value not in HIDDEN_REVEALS:
+        raise CourseError(f"course.toml: {where} has hidden_reveals {value!r}; use 'diagnosis' (what is wrong, "
+                          "without the expected values) or 'values' (the expected values too)")
+    return value
+
+
+def _forbid_rules(raw: object, exercise_id: str) -> tuple[ForbidRule, ...]:
+    """``[[exercises.forbid]]``: ``uses`` (one of KINDS), ``functions`` (names the
+    exercise asks for), ``why`` (shown to the student), and for ``grade verify``
+    a mutant ``find``/``replace`` of the solution that uses it."""
+    where = f"course.toml: exercise {exercise_id!r}: [[exercises.forbid]]"
+    if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
+        raise CourseError(f"{where} must be a list of tables")
+    rules = []
+    for rule in raw:
+        unknown = sorted(set(rule) - {"uses", "functions", "why", "find", "replace"})
+        if unknown:
+            raise CourseError(f"{where} has unknown keys {unknown}")
+        if rule.get("uses") not in KINDS:
+            raise CourseError(f"{where} has uses {rule.get('uses')!r}; use one of {', '.join(map(repr, KINDS))}")
+        functions = rule.get("functions")
+        if not functions or not isinstance(functions, list) or not all(isinstance(f, str) and f for f in functions):
+            raise CourseError(f"{where} needs functions, a list of the function names it applies to")
+        if not isinstance(rule.get("why"), str) or not rule["why"].strip():
+            raise CourseError(f"{where} needs why: the reason a student reads when it is broken")
+        if not all(isinstance(rule.get(k, ""), str) for k in ("find", "replace")):
+            raise CourseError(f"{where}: find and replace must be strings")
+        rules.append(ForbidRule(uses=rule["uses"], functions=tuple(functions), why=rule["why"].strip(),
+                                find=rule.get("find", ""), replace=rule.get("replace", "")))
+    return tuple(rules)
+
+
+def _exercise(root: Path, raw: dict, default_limits: Limits, hidden_reveals: str = "diagnosis") -> ExerciseSpec:
     try:
         limits = Limits.from_plain({**default_limits.to_plain(), **raw.get("limits", {})})
         return ExerciseSpec(
@@ -188,6 +234,8 @@ def _exercise(root: Path, raw: dict, default_limits: Limits) -> ExerciseSpec:
             visibility=_visibility(raw.get("visibility", "hidden"), raw["id"]),
             gradescope_hidden_visibility=_gradescope_visibility(
                 raw.get("gradescope_hidden_visibility", "after_published"), raw["id"]),
+            forbid=_forbid_rules(raw.get("forbid", []), raw["id"]),
+            hidden_reveals=_hidden_reveals(raw.get("hidden_reveals", hidden_reveals), f"exercise {raw['id']!r}"),
         )
     except (KeyError, TypeError) as error:
         raise CourseError(f"course.toml: exercise {raw.get('id', '?')!r} is missing or has a bad field: {error}") from None

@@ -31,7 +31,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 UNANALYSABLE = "unanalysable"
@@ -91,9 +91,10 @@ class Finding:
     within: str  # the function the line is in ("<module>" for module-level code)
     unanalysable: bool = False
 
-    def message(self, line_label: str = "line") -> str:
-        """The report's words: what was used, where, and why the exercise forbids it."""
-        where = f"{line_label} {self.line}"
+    def message(self, place: Callable[[int], str] = "line {}".format) -> str:
+        """The report's words: what was used, where (``place`` names a line:
+        a notebook's cell), and why the exercise forbids it."""
+        where = place(self.line)
         if self.within == "<module>":
             where += ", in code that runs when the file is imported"
         elif self.within != self.function:
@@ -132,6 +133,18 @@ def find_forbidden(source: str, rules: Sequence[ForbidRule], *,
                     seen[line, opaque] = found
             findings += sorted(seen.values(), key=lambda f: (f.line, f.what))
     return tuple(findings)
+
+
+def notebook_place(source: str) -> Callable[[int], str]:
+    """Names a line of a notebook's module source (grader/course/notebooks.py
+    starts each cell with ``# cell N``) as "cell N, line M"."""
+    starts = [(number, int(match.group(1))) for number, text in enumerate(source.splitlines(), start=1)
+              if (match := _CELL_MARK.fullmatch(text))]
+
+    def place(line: int) -> str:
+        cell = next(((start, cell) for start, cell in reversed(starts) if start <= line), None)
+        return f"line {line}" if cell is None else f"cell {cell[1]}, line {line - cell[0]}"
+    return place
 
 
 # -- the module's names ----------------------------------------------------------
@@ -201,6 +214,7 @@ def _patched(bases: set[str]) -> str | None:
     return _best(hits) if hits else None
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _MAX_DEPTH = 20
+_CELL_MARK = re.compile(r"# cell (\d+)")
 
 
 def _under(path: str, prefixes: Iterable[str]) -> str | None:

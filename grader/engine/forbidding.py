@@ -1,0 +1,92 @@
+"""Enforcing what an exercise forbids: the trusted side's half of ``[[exercises.forbid]]``.
+
+The submission's source is read here, before its tests run, with
+``grader.course.forbidden`` (nothing inside the sandbox is asked or
+trusted). A test that asks for a function with a finding fails with the
+*forbidden* verdict and the finding's words, so a forbidden use costs exactly
+the points of the tests of the functions the rule names.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+
+from grader.course.catalogue import ExerciseSpec
+from grader.course.forbidden import Finding, find_forbidden, notebook_place
+from grader.course.submissions import Submission
+from grader.engine.checks import GradeFailure
+from grader.engine.protocol import Build, Inspect, Reply, Request
+from grader.engine.subjects import Subject
+from grader.verdicts import Verdict
+
+MAX_SHOWN = 3  # findings quoted in one message; the first ones by line
+
+
+def findings_for(submission: Submission, spec: ExerciseSpec) -> dict[str, str]:
+    """What each forbidding function of ``spec`` may not be graded for, as the
+    message its tests fail with; empty when nothing is forbidden or found."""
+    if not spec.forbid:
+        return {}
+    try:
+        raw = submission.module_source(spec.filename)
+    except Exception:  # noqa: BLE001 - an unreadable file fails its tests as an import error anyway
+        return {}
+    if raw is None:
+        return {}
+    source = raw.decode("utf-8", errors="replace")
+    local = {helper.stem for helper in submission.helpers}
+    place = notebook_place(source) if spec.filename in submission.sources else "line {}".format
+    by_function: dict[str, list[Finding]] = {}
+    for finding in find_forbidden(source, spec.forbid, local_modules=local):
+        by_function.setdefault(finding.function, []).append(finding)
+    return {function: _message(found, place) for function, found in by_function.items()}
+
+
+def _message(findings: Sequence[Finding], place) -> str:
+    shown = [f.message(place) for f in findings[:MAX_SHOWN]]
+    more = len(findings) - MAX_SHOWN
+    return "\n".join(shown) + (f"\n(and {more} more use(s) of the same kind)" if more > 0 else "")
+
+
+def requested_names(request: Request) -> Iterator[str]:
+    """The submission's functions and classes a request asks for."""
+    if isinstance(request, Inspect):
+        yield from requested_names_of(request.build)
+        return
+    target = request.target
+    if isinstance(target, Build):
+        yield from requested_names_of(target)
+        yield f"{target.target}.forward"
+    else:
+        yield target
+    for value in (*request.args, *request.kwargs.values()):
+        if isinstance(value, Build):
+            yield from requested_names_of(value)
+
+
+def requested_names_of(build: Build) -> Iterator[str]:
+    yield build.target
+    for value in (*build.args, *build.kwargs.values()):
+        if isinstance(value, Build):
+            yield from requested_names_of(value)
+
+
+class ForbiddingStudent:
+    """The student's subject for one exercise, refusing every request that
+    asks for a function the source shows using what the exercise forbids."""
+
+    def __init__(self, student: Subject, messages: Mapping[str, str]) -> None:
+        self.student, self.messages = student, messages
+
+    def run(self, request: Request) -> Reply:
+        return self.run_many([request])[0]
+
+    def run_many(self, requests: Sequence[Request]) -> list[Reply]:
+        for request in requests:
+            # A rule on "Model" covers every request for it; one on "Model.forward", its calls.
+            for name in requested_names(request):
+                if name in self.messages:
+                    raise GradeFailure(self.messages[name], verdict=Verdict.FORBIDDEN)
+        return self.student.run_many(requests)
+
+
+__all__ = ["ForbiddingStudent", "findings_for", "requested_names"]
