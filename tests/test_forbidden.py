@@ -219,3 +219,41 @@ def test_hidden_reveals_is_a_course_setting_overridable_per_exercise(tmp_path):
 def test_a_bad_declaration_is_a_plain_error(tmp_path, course_table, exercise_lines, words):
     with pytest.raises(CourseError, match=re.escape(words)):
         load_course(_course_with(tmp_path, course_table, exercise_lines))
+
+
+# -- grade verify: each rule is checked with its mutant ------------------------------------
+
+def _graded(*tests):
+    from grader.results import ExerciseResult
+
+    return ExerciseResult("exercise2", "Gradient by hand", tuple(tests), seed=1)
+
+
+def _test(name, passed, verdict=None, message=""):
+    from grader.results import TestResult as Graded
+
+    return Graded(name=name, title=name, max_points=2, passed=passed, verdict=verdict, message=message)
+
+
+@pytest.mark.parametrize("tests, passed, words", [
+    ([_test("a", True), _test("b", False, Verdict.FORBIDDEN, "grad_fn uses x: WHY")], True, "refused on b"),
+    ([_test("a", True), _test("b", True)], False, "the rule is not enforced"),
+    ([_test("a", False, None, "differs"), _test("b", False, Verdict.FORBIDDEN, "WHY")], False, "not only because"),
+    ([_test("a", False, Verdict.FORBIDDEN, "another reason")], False, "not only because"),
+])
+def test_verify_checks_a_rule_with_its_mutant(tests, passed, words):
+    from grader.commands.verify import forbid_check
+    from grader.course.forbidden import ForbidRule
+
+    spec = exercise_spec("exercise2")
+    rule = ForbidRule("autograd", ("grad_fn",), "WHY", find="x", replace="y")
+    check = forbid_check(spec, 0, rule, _graded(*tests))
+    assert check.passed is passed and words in check.detail, check
+
+
+def test_verify_fails_a_rule_without_a_mutant():
+    from grader.commands.verify import forbid_check
+    from grader.course.forbidden import ForbidRule
+
+    check = forbid_check(exercise_spec("exercise2"), 0, ForbidRule("autograd", ("grad_fn",), "WHY"), None)
+    assert not check.passed and "find and replace" in check.detail
