@@ -156,3 +156,37 @@ def test_methods_of_a_class_can_be_named():
 
 def test_a_source_that_does_not_parse_has_no_findings():
     assert found("def grad_fn(:\n") == []
+
+
+@pytest.mark.parametrize("source", [
+    # torch's own modules import torch
+    "import torch.nn.functional as F\ndef grad_fn(x):\n    return F.torch.func.grad(f)(x)\n",
+    # other autograd libraries
+    "import jax\ndef grad_fn(x):\n    return jax.grad(f)(x)\n",
+])
+def test_autograd_reached_another_way_is_found(source):
+    assert flagged(source), found(source)
+
+
+@pytest.mark.parametrize("source", [
+    # grad_fn's code swapped for another function's at import
+    "def evil(x):\n    x.backward()\ndef grad_fn(x):\n    return x\ngrad_fn.__code__ = evil.__code__\n",
+    # the module rebinding its own names through sys.modules
+    "import sys\ndef grad_fn(x):\n    return x\nsys.modules[__name__].grad_fn = print\n",
+    # a pickle hidden in torch.load
+    "import io, torch\ndef grad_fn(x):\n    return torch.load(io.BytesIO(b''), weights_only=False)\n",
+])
+def test_more_unreadable_code_is_refused(source):
+    assert refused(source), found(source)
+
+
+def test_the_source_is_read_with_its_coding_cookie():
+    # In UTF-8 the Latin-1 byte makes a syntax error (nothing found); Python imports it as latin-1.
+    source = b"# -*- coding: latin-1 -*-\nimport torch\n\xe9 = 1\ndef grad_fn(x):\n    x.backward()\n"
+    assert [f.line for f in find_forbidden(source, [AUTOGRAD])] == [5]
+
+
+def test_a_source_too_deep_to_read_is_refused():
+    source = "def grad_fn(x):\n    return x\ny = " + "+".join(["1"] * 200_000) + "\n"
+    findings = find_forbidden(source, [AUTOGRAD])
+    assert findings and all(f.unanalysable for f in findings)

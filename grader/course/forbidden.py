@@ -56,7 +56,7 @@ KINDS: dict[str, ForbiddenKind] = {kind.name: kind for kind in (
     ForbiddenKind(
         "autograd",
         modules=("torch.autograd", "torch.func", "torch._functorch", "functorch", "torch.enable_grad",
-                 "torch.set_grad_enabled", "torch._C", "torch.Tensor.backward"),
+                 "torch.set_grad_enabled", "torch._C", "torch.Tensor.backward", "autograd", "jax"),
         attributes=frozenset({"autograd", "functorch", "_functorch", "enable_grad", "set_grad_enabled",
                               "_set_grad_enabled", "backward", "requires_grad_", "retain_grad", "register_hook",
                               "vjp", "jvp", "jacrev", "jacfwd", "vmap_grad", "grad_and_value"}),
@@ -107,18 +107,23 @@ class Finding:
                 f"{self.rule.why}")
 
 
-def find_forbidden(source: str, rules: Sequence[ForbidRule], *,
+def find_forbidden(source: str | bytes, rules: Sequence[ForbidRule], *,
                    local_modules: Iterable[str] = ()) -> tuple[Finding, ...]:
     """Every forbidden or unreadable use reached from each function the rules
-    name, in line order per function. A source that does not parse has none
-    (it fails to import anyway). ``local_modules``: names of the submission's
-    other files (``helpers`` for helpers.py), whose code is not followed."""
+    name, in line order per function. Give the module's bytes as the sandbox
+    imports them: Python then reads its coding cookie as the import does. A
+    source that does not parse has none (its import fails the same way).
+    ``local_modules``: names of the submission's other files (``helpers`` for
+    helpers.py), whose code is not followed."""
     if not rules:
         return ()
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return ()
+    except (RecursionError, MemoryError):  # nested too deeply for this reader: the import might still work
+        return tuple(Finding(rule, function, "code nested too deeply to read", 1, "<module>", True)
+                     for rule in rules for function in rule.functions)
     module = _Module(tree, frozenset(local_modules))
     findings: list[Finding] = []
     patches = module.module_level_hazards()
@@ -198,6 +203,7 @@ _OPAQUE_MODULES = ("pickle", "_pickle", "marshal", "ctypes", "runpy", "code", "c
                    "sys.setprofile", "threading.settrace", "threading.setprofile", "builtins",
                    "signal", "torch.overrides", "torch.utils._python_dispatch", "torch.library", "torch.ops",
                    "torch.jit", "torch.compile", "torch._dynamo", "torch.fx", "joblib", "os.system",
+                   "torch.load", "numpy.load", "shelve", "copyreg",
                    "subprocess", "multiprocessing", "concurrent")
 # Module-level code that changes what every function does.
 _HOOK_MODULES = ("sys.settrace", "sys.setprofile", "threading.settrace", "threading.setprofile", "signal",
@@ -221,6 +227,18 @@ def _under(path: str, prefixes: Iterable[str]) -> str | None:
     for prefix in prefixes:
         if path == prefix or path.startswith(prefix + "."):
             return prefix
+    return None
+
+
+def _forbidden_path(path: str, prefixes: Iterable[str]) -> str | None:
+    """``path`` or the tail of it from any ``torch`` on: torch's own modules
+    import torch, so ``torch.nn.functional.torch.func`` is ``torch.func``."""
+    parts = path.split(".")
+    for start, part in enumerate(parts):
+        if start == 0 or part in ("torch", "functorch"):
+            found = _under(".".join(parts[start:]), prefixes)
+            if found:
+                return found
     return None
 
 
@@ -478,7 +496,7 @@ class _Module:
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and _DOTTED.fullmatch(node.value):
             # A name written as a string ("autograd", "torch.optim") is how getattr tricks start.
             parts = node.value.split(".")
-            if (_under(node.value, kind.modules) or parts[-1] in kind.attributes
+            if (_forbidden_path(node.value, kind.modules) or parts[-1] in kind.attributes
                     or any(m.split(".")[-1] == parts[-1] for m in kind.modules)):
                 yield line, repr(node.value), within, False
 
@@ -518,7 +536,7 @@ class _Module:
 
     def _path_uses(self, path: str, line: int, within: str,
                    kind: ForbiddenKind) -> Iterator[tuple[int, str, str, bool]]:
-        if _under(path, kind.modules):
+        if _forbidden_path(path, kind.modules):
             yield line, path, within, False
         elif path.split(".")[-1] in kind.attributes and path.split(".")[0] in ("torch", "functorch"):
             yield line, path, within, False
@@ -538,6 +556,12 @@ class _Module:
         hazards: list[tuple[int, str, str, bool]] = []
         for node in _executed_at_import(self.tree):
             line = getattr(node, "lineno", 0)
+            if isinstance(node, ast.Attribute) and node.attr in _OPAQUE_DUNDERS:
+                hazards.append((line, node.attr, "<module>", True))
+            if isinstance(node, ast.Attribute):
+                hooked = [p for p in self.resolve(node, self.root) if _under(p, _HOOK_MODULES)]
+                if hooked:
+                    hazards.append((line, _best(hooked), "<module>", True))
             if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
                 bases = _patched(self.resolve(node.value, self.root))
                 if bases:

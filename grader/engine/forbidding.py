@@ -32,11 +32,11 @@ def findings_for(submission: Submission, spec: ExerciseSpec) -> dict[str, str]:
         return {}
     if raw is None:
         return {}
-    source = raw.decode("utf-8", errors="replace")
     local = {helper.stem for helper in submission.helpers}
-    place = notebook_place(source) if spec.filename in submission.sources else "line {}".format
+    # A notebook's module is UTF-8 made by the grader; a file is parsed from its bytes, as it is imported.
+    place = notebook_place(raw.decode("utf-8")) if spec.filename in submission.sources else "line {}".format
     by_function: dict[str, list[Finding]] = {}
-    for finding in find_forbidden(source, spec.forbid, local_modules=local):
+    for finding in find_forbidden(raw, spec.forbid, local_modules=local):
         by_function.setdefault(finding.function, []).append(finding)
     return {function: _message(found, place) for function, found in by_function.items()}
 
