@@ -255,6 +255,7 @@ class _Module:
         self.tree, self.local_modules = tree, local_modules
         self.scope_of: dict[int, _Scope] = {}  # id(function/class/lambda node) -> its scope
         self.star_imports: list[str] = []
+        self._resolved: dict[tuple[int, int], set[str]] = {}
         self.root = _Scope(tree, None)
         self._bind_block(tree.body, self.root, conditional=False)
         self._bind_globals_from_functions()
@@ -345,9 +346,16 @@ class _Module:
     # -- resolving ---------------------------------------------------------------
     def resolve(self, node: ast.AST, scope: _Scope, depth: int = 0) -> set[str]:
         """The dotted paths an expression may evaluate to ("torch.optim"), as far
-        as imports, aliases, getattr and import calls show."""
-        if depth > _MAX_DEPTH:
-            return set()
+        as imports, aliases, getattr and import calls show. Memoized: aliases
+        that refer to each other (``a = b or c; b = a or c``) must not make the
+        grader's own work explode; a cycle resolves to nothing."""
+        key = (id(node), id(scope))
+        if key not in self._resolved:
+            self._resolved[key] = set()  # in progress: a cycle back here adds nothing
+            self._resolved[key] = self._resolve(node, scope, depth) if depth <= _MAX_DEPTH else set()
+        return self._resolved[key]
+
+    def _resolve(self, node: ast.AST, scope: _Scope, depth: int) -> set[str]:
         if isinstance(node, ast.Name):
             found = scope.lookup(node.id)
             if found is None:
@@ -423,7 +431,6 @@ class _Module:
         stack: list[tuple[ast.AST, _Scope, str]] = [(root, scope, within)]
         while stack:
             node, scope, within = stack.pop()
-            line = getattr(node, "lineno", 0)
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
                 inner = self.scope_of.get(id(node)) or self._new_scope(node, scope)
                 name = getattr(node, "name", within)
