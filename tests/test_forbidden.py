@@ -257,3 +257,13 @@ def test_verify_fails_a_rule_without_a_mutant():
 
     check = forbid_check(exercise_spec("exercise2"), 0, ForbidRule("autograd", ("grad_fn",), "WHY"), None)
     assert not check.passed and "find and replace" in check.detail
+
+
+def test_a_file_that_cannot_be_imported_gets_that_verdict_first(course, zygote, tmp_path):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "exercise2.py").write_text("import torch\nexec('x = 1')\nraise LookupError('nothing here')\n"
+                                         "def grad_fn(x, y, y_hat, w, b):\n    return x\n")
+    run = runner.grade(course, [from_path(folder, ["exercise2.py"])], [course.exercise("exercise2")], zygote=zygote)
+    tests = run.results[0].exercises[0].tests
+    assert {t.verdict for t in tests} == {Verdict.IMPORT_ERROR}, [(t.verdict, t.message[:100]) for t in tests]

@@ -81,12 +81,15 @@ class ForbiddingStudent:
         return self.run_many([request])[0]
 
     def run_many(self, requests: Sequence[Request]) -> list[Reply]:
+        # The sandbox answers first, so a file that cannot be imported (or a
+        # room that dies) gets that verdict; an answer, right or not, is refused.
+        replies = self.student.run_many(requests)
         for request in requests:
             # A rule on "Model" covers every request for it; one on "Model.forward", its calls.
             for name in requested_names(request):
                 if name in self.messages:
                     raise GradeFailure(self.messages[name], verdict=Verdict.FORBIDDEN)
-        return self.student.run_many(requests)
+        return replies
 
 
 __all__ = ["ForbiddingStudent", "findings_for", "requested_names"]
