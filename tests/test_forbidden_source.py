@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.course.forbidden import ForbidRule, find_forbidden
+from grader.course.forbidden import ForbidRule, describe, find_forbidden
 
 ROOT = Path(__file__).resolve().parent.parent
 AUTOGRAD = ForbidRule("autograd", ("grad_fn",), "the exercise asks for the chain rule by hand.")
@@ -143,7 +143,7 @@ def test_a_local_variable_named_optim_is_not_the_module():
 def test_the_message_names_what_where_and_why():
     [finding] = find_forbidden("import torch\ndef helper(x):\n    return torch.autograd.grad(x, x)\n"
                                "def grad_fn(x):\n    return helper(x)\n", [AUTOGRAD])
-    message = finding.message()
+    message = describe([finding])
     assert "torch.autograd.grad" in message and "line 3" in message and "helper" in message
     assert AUTOGRAD.why in message and message.startswith("grad_fn")
 

@@ -91,20 +91,32 @@ class Finding:
     within: str  # the function the line is in ("<module>" for module-level code)
     unanalysable: bool = False
 
-    def message(self, place: Callable[[int], str] = "line {}".format) -> str:
-        """The report's words: what was used, where (``place`` names a line:
-        a notebook's cell), and why the exercise forbids it."""
+    def where(self, place: Callable[[int], str] = "line {}".format) -> str:
+        """Where the use is: the line (``place`` names it: a notebook's cell) and the function."""
         where = place(self.line)
         if self.within == "<module>":
-            where += ", in code that runs when the file is imported"
-        elif self.within != self.function:
-            where += f", in {self.within}, which {self.function} uses"
-        if self.unanalysable:
-            return (f"{self.function} cannot be checked for {self.rule.uses}: {where} uses {self.what}, "
-                    f"whose effect the grader cannot read from the source. This exercise forbids "
-                    f"{self.rule.uses} in {self.function}: {self.rule.why} Write it without {self.what}.")
-        return (f"{self.function} uses {self.what} ({where}), which this exercise forbids there: "
-                f"{self.rule.why}")
+            return where + ", in code that runs when the file is imported"
+        if self.within != self.function:
+            return where + f", in {self.within}, which {self.function} uses"
+        return where
+
+
+def describe(findings: Sequence[Finding], place: Callable[[int], str] = "line {}".format,
+             shown: int = 3) -> str:
+    """The report's words for one function's findings under one rule: what was
+    used, where, and why the exercise forbids it."""
+    rule, function = findings[0].rule, findings[0].function
+    lines: list[str] = []
+    for opaque, head in ((False, f"{function} uses {rule.uses}, which this exercise forbids there:"),
+                         (True, f"{function} cannot be checked for {rule.uses}: the grader cannot tell from the "
+                                f"source what this does, so write {function} without it:")):
+        group = [f for f in findings if f.unanalysable is opaque]
+        if group:
+            lines.append(head)
+            lines += [f"  {f.what} ({f.where(place)})" for f in group[:shown]]
+            lines += [f"  and {len(group) - shown} more"] if len(group) > shown else []
+    lines.append(f"Why: {rule.why}")
+    return "\n".join(lines)
 
 
 def find_forbidden(source: str | bytes, rules: Sequence[ForbidRule], *,
@@ -491,7 +503,7 @@ class _Module:
             for keyword in node.keywords:
                 if keyword.arg in kind.keywords and not (isinstance(keyword.value, ast.Constant)
                                                          and keyword.value.value is False):
-                    yield line, f"{keyword.arg}=...", within, False
+                    yield line, f"{keyword.arg}={ast.unparse(keyword.value)[:40]}", within, False
             yield from self._dynamic_call_uses(node, callee, scope, line, within, kind)
             return
         if isinstance(node, ast.Subscript):

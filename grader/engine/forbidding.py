@@ -11,14 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 
 from grader.course.catalogue import ExerciseSpec
-from grader.course.forbidden import Finding, find_forbidden, notebook_place
+from grader.course.forbidden import Finding, ForbidRule, describe, find_forbidden, notebook_place
 from grader.course.submissions import Submission
 from grader.engine.checks import GradeFailure
 from grader.engine.protocol import Build, Inspect, Reply, Request
 from grader.engine.subjects import Subject
 from grader.verdicts import Verdict
-
-MAX_SHOWN = 3  # findings quoted in one message; the first ones by line
 
 
 def findings_for(submission: Submission, spec: ExerciseSpec) -> dict[str, str]:
@@ -35,16 +33,13 @@ def findings_for(submission: Submission, spec: ExerciseSpec) -> dict[str, str]:
     local = {helper.stem for helper in submission.helpers}
     # A notebook's module is UTF-8 made by the grader; a file is parsed from its bytes, as it is imported.
     place = notebook_place(raw.decode("utf-8")) if spec.filename in submission.sources else "line {}".format
-    by_function: dict[str, list[Finding]] = {}
+    grouped: dict[tuple[str, ForbidRule], list[Finding]] = {}
     for finding in find_forbidden(raw, spec.forbid, local_modules=local):
-        by_function.setdefault(finding.function, []).append(finding)
-    return {function: _message(found, place) for function, found in by_function.items()}
-
-
-def _message(findings: Sequence[Finding], place) -> str:
-    shown = [f.message(place) for f in findings[:MAX_SHOWN]]
-    more = len(findings) - MAX_SHOWN
-    return "\n".join(shown) + (f"\n(and {more} more use(s) of the same kind)" if more > 0 else "")
+        grouped.setdefault((finding.function, finding.rule), []).append(finding)
+    messages: dict[str, str] = {}
+    for (function, _), found in grouped.items():
+        messages[function] = "\n".join(filter(None, [messages.get(function), describe(found, place)]))
+    return messages
 
 
 def requested_names(request: Request) -> Iterator[str]:
