@@ -11,9 +11,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from corpus import expectations
 from rich.console import Console
 
-from corpus import expectations
 from grader.commands import batch
 from grader.course.catalogue import CourseError, load_course
 from grader.course.submissions import from_path
@@ -41,8 +41,8 @@ ex2_solution = (HERE.parent / "solutions" / "exercise2.py").read_text()
 EX2_HONEST_NOTEBOOK = (
     ex2_solution,
     # a student checks the hand-written gradient with autograd, at import: allowed
-    "x = torch.randn(5); w = torch.tensor(0.5, requires_grad=True); b = torch.tensor(0.1, requires_grad=True)\n"
-    "y = torch.randn(5)\nloss = ((w * x + b - y) ** 2).mean()\nloss.backward()\nprint(w.grad, grad_fn(x, y, w * x + b, w, b))",
+    ("x = torch.randn(5); w = torch.tensor(0.5, requires_grad=True); b = torch.tensor(0.1, requires_grad=True)\n"
+     "y = torch.randn(5)\nloss = ((w * x + b - y) ** 2).mean()\nloss.backward()\nprint(w.grad, grad_fn(x, y, w * x + b, w, b))"),
 )
 EX2_CHEATING_NOTEBOOK = (
     "import torch",

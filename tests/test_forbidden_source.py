@@ -109,15 +109,15 @@ def test_what_cannot_be_read_is_refused(source):
     # the reference solution itself
     (ROOT / "solutions" / "exercise2.py").read_text(),
     # comments, docstrings and prose strings that mention autograd
-    '"""Do not use autograd here."""\nimport torch\ndef grad_fn(x):\n    """No .backward(), no torch.autograd."""\n'
-    "    # torch.autograd.grad would be cheating\n    print('no autograd used here, no backward')\n    return x\n",
+    ('"""Do not use autograd here."""\nimport torch\ndef grad_fn(x):\n    """No .backward(), no torch.autograd."""\n'
+     "    # torch.autograd.grad would be cheating\n    print('no autograd used here, no backward')\n    return x\n"),
     # a local name that shadows a forbidden one
     "from torch import autograd\ndef grad_fn(x):\n    autograd = 2\n    return autograd * x\n",
     # autograd elsewhere in the file, never reached from grad_fn
     "import torch\ndef check(x):\n    x.backward()\ndef grad_fn(x):\n    return 2 * x\n",
     # a check at import time, and one under the main guard
-    "import torch\nw = torch.tensor(1.0, requires_grad=True)\n(w * 2).backward()\nprint(w.grad)\n"
-    "def grad_fn(x):\n    return 2 * x\nif __name__ == '__main__':\n    exec('print(1)')\n",
+    ("import torch\nw = torch.tensor(1.0, requires_grad=True)\n(w * 2).backward()\nprint(w.grad)\n"
+     "def grad_fn(x):\n    return 2 * x\nif __name__ == '__main__':\n    exec('print(1)')\n"),
     # a redefinition replaces the earlier version (notebooks)
     "def grad_fn(x):\n    x.backward()\ndef grad_fn(x):\n    return 2 * x\n",
     # reading whether grad is on, and honest torch calls

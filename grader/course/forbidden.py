@@ -108,8 +108,8 @@ def describe(findings: Sequence[Finding], place: Callable[[int], str] = "line {}
     rule, function = findings[0].rule, findings[0].function
     lines: list[str] = []
     for opaque, head in ((False, f"{function} uses {rule.uses}, which this exercise forbids there:"),
-                         (True, f"{function} cannot be checked for {rule.uses}: the grader cannot tell from the "
-                                f"source what this does, so write {function} without it:")):
+                         (True, (f"{function} cannot be checked for {rule.uses}: the grader cannot tell from the "
+                                 f"source what this does, so write {function} without it:"))):
         group = [f for f in findings if f.unanalysable is opaque]
         if group:
             lines.append(head)
@@ -419,8 +419,7 @@ class _Module:
             if id(node) in done:
                 continue
             done.add(id(node))
-            for found in self._walk(node, scope, within, kind, work):
-                yield found
+            yield from self._walk(node, scope, within, kind, work)
 
     def _roots(self, function: str) -> list[tuple[ast.AST, _Scope, str]]:
         head, _, method = function.partition(".")
@@ -452,8 +451,7 @@ class _Module:
                 else:
                     outer += [*node.args.defaults, *filter(None, node.args.kw_defaults)]
                 stack += [(child, scope, within) for child in outer]
-                body = node.body if isinstance(node, ast.Lambda) else node.body
-                body = [body] if isinstance(body, ast.AST) else _without_docstring(body)
+                body = [node.body] if isinstance(node, ast.Lambda) else _without_docstring(node.body)
                 stack += [(child, inner, name if not isinstance(node, ast.Lambda) else within) for child in body]
                 continue
             if isinstance(node, ast.If) and _is_main_guard(node):
@@ -555,9 +553,8 @@ class _Module:
 
     def _path_uses(self, path: str, line: int, within: str,
                    kind: ForbiddenKind) -> Iterator[tuple[int, str, str, bool]]:
-        if _forbidden_path(path, kind.modules):
-            yield line, path, within, False
-        elif path.split(".")[-1] in kind.attributes and path.split(".")[0] in ("torch", "functorch"):
+        parts = path.split(".")
+        if _forbidden_path(path, kind.modules) or (parts[-1] in kind.attributes and parts[0] in ("torch", "functorch")):
             yield line, path, within, False
         if path.startswith("builtins."):
             name = path.removeprefix("builtins.")

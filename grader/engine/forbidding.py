@@ -16,6 +16,7 @@ from grader.course.submissions import Submission
 from grader.engine.checks import GradeFailure
 from grader.engine.protocol import Build, Inspect, Reply, Request
 from grader.engine.subjects import Subject
+from grader.sandbox.client import SandboxFailure
 from grader.verdicts import Verdict
 
 
@@ -26,7 +27,7 @@ def findings_for(submission: Submission, spec: ExerciseSpec) -> dict[str, str]:
         return {}
     try:
         raw = submission.module_source(spec.filename)
-    except Exception:  # noqa: BLE001 - an unreadable file fails its tests as an import error anyway
+    except (SandboxFailure, OSError):  # an unreadable file fails its tests as an import error anyway
         return {}
     if raw is None:
         return {}
