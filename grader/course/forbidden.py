@@ -254,7 +254,7 @@ def _forbidden_path(path: str, prefixes: Iterable[str]) -> str | None:
     return None
 
 
-def _is_main_guard(node: ast.stmt) -> bool:
+def _is_main_guard(node: ast.AST) -> bool:
     """``if __name__ == "__main__":``: never runs when the grader imports the file."""
     test = node.test if isinstance(node, ast.If) else None
     return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
@@ -330,8 +330,8 @@ class _Module:
             for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
                              *filter(None, [arguments.vararg, arguments.kwarg])]:
                 scope.bind(argument.arg, None)
-        if isinstance(node, ast.Lambda):
-            return scope
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return scope  # a lambda: its body is one expression
         self._bind_block(node.body, scope, conditional=True)
         # Nested lambdas and comprehensions: their own small scopes.
         for inner in _own_nodes(node):
@@ -607,7 +607,7 @@ def _executed_at_import(tree: ast.Module) -> Iterator[ast.AST]:
     stack: list[ast.AST] = list(tree.body)
     while stack:
         node = stack.pop()
-        if _is_main_guard(node):
+        if isinstance(node, ast.If) and _is_main_guard(node):
             stack += node.orelse
             continue
         yield node
@@ -646,7 +646,7 @@ def _stored_names_in_header(node: ast.stmt) -> list[str]:
     if isinstance(node, (ast.With, ast.AsyncWith)):
         return [n for item in node.items if item.optional_vars is not None for n in _stored_names(item.optional_vars)]
     if isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
-        return [h.name for h in node.handlers if h.name]
+        return [h.name for h in getattr(node, "handlers", []) if h.name]
     return []
 
 
