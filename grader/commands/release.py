@@ -34,7 +34,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 import grader
-from grader.course.catalogue import COURSE_FILE, COURSE_KEYS, EXERCISE_KEYS, MISTAKE_KEYS, Course
+from grader.course.catalogue import COURSE_FILE, COURSE_KEYS, EXERCISE_KEYS, FORBID_KEYS, MISTAKE_KEYS, Course
 from grader.course.mutants import write_mutants
 from grader.errors import UserError
 from grader.options import GradeOptions
@@ -48,8 +48,9 @@ PACKAGE = "grader"
 _PACKAGE_SKIPPED_DIRS = {"recorded", "__pycache__"}
 # What course.toml keeps per table in the copy (the catalogue's keys marked
 # copied); anything else (a solution path, a mistake's find/replace) stays behind.
-_COURSE_KEYS, _EXERCISE_KEYS, _MISTAKE_KEYS = (tuple(name for name, key in keys.items() if key.copied)
-                                               for keys in (COURSE_KEYS, EXERCISE_KEYS, MISTAKE_KEYS))
+_COURSE_KEYS, _EXERCISE_KEYS, _MISTAKE_KEYS, _FORBID_KEYS = (
+    tuple(name for name, key in keys.items() if key.copied)
+    for keys in (COURSE_KEYS, EXERCISE_KEYS, MISTAKE_KEYS, FORBID_KEYS))
 # The commands a student's README opens with; tests run them as written.
 INSTALL_COMMAND = ("python3 -m venv .venv && . .venv/bin/activate && pip install torch==2.13.0 "
                    "&& pip install . && grade exercise1")
@@ -398,6 +399,9 @@ def student_course_toml(course: Course) -> str:
         for mistake in exercise.get("mistakes", []):
             lines += ["", "  [[exercises.mistakes]]"]
             lines += [f"  {key} = {_toml_value(mistake[key])}" for key in _MISTAKE_KEYS if key in mistake]
+        for rule in exercise.get("forbid", []):  # checked at home too; its mutant stays behind
+            lines += ["", "  [[exercises.forbid]]"]
+            lines += [f"  {key} = {_toml_value(rule[key])}" for key in _FORBID_KEYS if key in rule]
     return "\n".join(lines) + "\n"
 
 

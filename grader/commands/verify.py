@@ -3,7 +3,9 @@
 For every exercise declared in ``course.toml``: the reference solution earns
 every point of its hidden suite and that suite carries exactly the declared
 points; the untouched stub earns nothing; each known mistake (its mutant, the
-solution with one edit) loses points and is told its own hint; and grading is
+solution with one edit) loses points and is told its own hint; each rule of
+what the exercise forbids is enforced (its mutant, the solution edited to use
+the forbidden thing, loses points, each to the rule's message); and grading is
 reproducible (same seed, same results; another seed, full marks again).
 
 A course with public tests is also released into a temporary folder (``grade
@@ -35,10 +37,11 @@ from rich.text import Text
 from grader.verdicts import Verdict
 from grader.errors import GraderFailure
 from grader.course.catalogue import Course, ExerciseSpec, MistakeSpec
+from grader.course.forbidden import ForbidRule
 from grader.sandbox.client import Zygote
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
 from grader.course.submissions import Submission
-from grader.course.mutants import write_mutants
+from grader.course.mutants import rule_key, write_mutants
 
 MIN_MISTAKES = 3
 SOLUTIONS, STUBS = "solutions", "stubs"
@@ -84,7 +87,8 @@ class VerifyReport:
 
 @dataclass(frozen=True)
 class VerifyRuns:
-    """Everything ``verify`` graded, by role. Keys of ``mutants``: (exercise id, mistake id)."""
+    """Everything ``verify`` graded, by role. Keys of ``mutants``: (exercise id, mistake id,
+    or ``rule_key`` of a forbid rule)."""
 
     seed: int
     solutions: SubmissionResult
@@ -176,6 +180,28 @@ def mistake_check(spec: ExerciseSpec, mistake: MistakeSpec, mutant: ExerciseResu
     return VerifyCheck(spec.id, name, True, f"{score}; hint on {hinted[0]}{more}")
 
 
+def forbid_check(spec: ExerciseSpec, index: int, rule: ForbidRule, mutant: ExerciseResult | None,
+                 problem: str | None = None) -> VerifyCheck:
+    """The rule's mutant (the solution edited to use what the rule forbids)
+    loses points, and every point it loses is lost to the rule, with its message."""
+    name = f"forbids {rule.uses} (rule {index + 1})"
+    if not rule.find:
+        return VerifyCheck(spec.id, name, False, "no mutant to check it with: give the rule find and replace, an "
+                                                 "edit of the solution that uses what it forbids")
+    if problem is not None or mutant is None:
+        return VerifyCheck(spec.id, name, False, problem or "the mutant was not graded")
+    score = f"{_points(mutant.score)}/{_points(mutant.max_score)}"
+    if mutant.full_marks:
+        return VerifyCheck(spec.id, name, False, f"the mutant uses {rule.uses} and still earns {score}: "
+                                                 "the rule is not enforced")
+    failing = [t for t in mutant.tests if not t.passed]
+    other = [t for t in failing if t.verdict != Verdict.FORBIDDEN or rule.why not in t.message]
+    if other:
+        return VerifyCheck(spec.id, name, False, f"the mutant scores {score}, but not only because of the rule: "
+                                                 f"{_failed_tests(dataclasses.replace(mutant, tests=tuple(other)))}")
+    return VerifyCheck(spec.id, name, True, f"{score}; refused on {', '.join(t.name for t in failing)}")
+
+
 def result_difference(first: ExerciseResult, second: ExerciseResult) -> str | None:
     """Where two gradings of the same submission differ (None: identical), in words.
 
@@ -237,6 +263,10 @@ def exercise_checks(spec: ExerciseSpec, runs: VerifyRuns, mutant_problems: Mappi
         key = (spec.id, mistake.id)
         mutant = _exercise(runs.mutants[key], spec) if key in runs.mutants else None
         checks.append(mistake_check(spec, mistake, mutant, mutant_problems.get(key)))
+    for index, rule in enumerate(spec.forbid):
+        key = (spec.id, rule_key(index))
+        mutant = _exercise(runs.mutants[key], spec) if key in runs.mutants else None
+        checks.append(forbid_check(spec, index, rule, mutant, mutant_problems.get(key)))
     checks.append(same_seed_check(spec, runs.seed, [
         (SOLUTIONS, solution, _exercise(runs.solutions_again, spec)),
         (STUBS, stub, _exercise(runs.stubs_again, spec)),
@@ -304,7 +334,7 @@ def _grade_all(course: Course, specs: Sequence[ExerciseSpec], seed: int, zygote:
         return by_name, run.sandbox
 
     with tempfile.TemporaryDirectory(prefix="torchgrade-verify-") as scratch:
-        mutants, mutant_problems = write_mutants(specs, Path(scratch))
+        mutants, mutant_problems = write_mutants(specs, Path(scratch), rules=True)
         first, sandbox = grade([solutions, stubs, *mutants.values()], seed)
     again, _ = grade([solutions, stubs], seed)
     other, _ = grade([solutions, stubs], seed + 1)

@@ -19,6 +19,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
+from grader.course.forbidden import KINDS, ForbidRule
 from grader.course.suite_points import Uncountable, count_points
 from grader.errors import UserError
 from grader.sandbox.limits import WARMABLE, Limits
@@ -32,6 +33,9 @@ class CourseError(UserError):
 
 VISIBILITIES = ("public", "hidden")
 GRADESCOPE_VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+# What a failing hidden test shows: "diagnosis" (what is wrong, no expected
+# values: the inputs are the same at every submission) or "values" (tables too).
+HIDDEN_REVEALS = ("diagnosis", "values")
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,8 @@ class CourseDefaults:
     visibility: str = "hidden"
     # When Gradescope shows students an exercise's hidden tests.
     gradescope_hidden_visibility: str = "after_published"
+    # What a failing hidden test shows ([course] or an exercise's hidden_reveals).
+    hidden_reveals: str = "diagnosis"
     # Time, memory and the rest, per exercise: [course.limits] replaces these,
     # an exercise's [exercises.limits] replaces those.
     limits: Limits = Limits()
@@ -92,20 +98,27 @@ class ExerciseSpec:
     visibility: str = DEFAULTS.visibility
     # When Gradescope shows students this exercise's hidden tests (public ones are "visible").
     gradescope_hidden_visibility: str = DEFAULTS.gradescope_hidden_visibility
+    # What the exercise's functions must not use ([[exercises.forbid]]), read from the source.
+    forbid: tuple[ForbidRule, ...] = ()
+    # What a failing hidden test shows: see HIDDEN_REVEALS.
+    hidden_reveals: str = DEFAULTS.hidden_reveals
 
     @property
     def filename(self) -> str:
         """The file a student submits for this exercise, e.g. ``exercise3.py``."""
         return f"{self.id}.py"
 
-    def mutant_source(self, mistake: MistakeSpec, solution: str | None = None) -> str:
-        """The solution with ``mistake`` applied; ``solution``: its text as
-        already read (the grader reads a solution once per run)."""
+    def mutant_source(self, mistake: MistakeSpec | ForbidRule, solution: str | None = None) -> str:
+        """The solution with the mistake's (or a forbid rule's) one edit;
+        ``solution``: its text as already read (the grader reads a solution
+        once per run)."""
         source = self.solution.read_text(encoding="utf-8") if solution is None else solution
-        count = source.count(mistake.find)
+        count = source.count(mistake.find) if mistake.find else 0
         if count != 1:
+            label = (f"mistake {mistake.id!r}" if isinstance(mistake, MistakeSpec)
+                     else f"the forbid rule on {mistake.uses}")
             raise CourseError(
-                f"{self.id}: mistake {mistake.id!r} must find its text exactly once "
+                f"{self.id}: {label} must find its text exactly once "
                 f"in {self.solution.name}, found it {count} times"
             )
         return source.replace(mistake.find, mistake.replace)
@@ -259,6 +272,12 @@ def _needs(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _names(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        raise _Refused("must be a list of one or more names")
+    return tuple(value)
+
+
 def _did_you_mean(word: str, choices: Any) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
@@ -339,6 +358,13 @@ MISTAKE_KEYS: dict[str, Key] = {
     "find": Key(_string),  # not in a student copy: the edit would show solution code
     "replace": Key(_string),
 }
+FORBID_KEYS: dict[str, Key] = {
+    "uses": Key(_one_of(tuple(KINDS)), required=True, copied=True),
+    "functions": Key(_names, required=True, copied=True),  # "name", "Class" or "Class.method"
+    "why": Key(_string, required=True, copied=True),  # what a student reads when the rule is broken
+    "find": Key(_string),  # a mutant for grade verify that breaks the rule: not in a student copy
+    "replace": Key(_string),
+}
 EXERCISE_KEYS: dict[str, Key] = {
     "id": Key(_string, required=True, copied=True),
     "title": Key(_string, required=True, copied=True),
@@ -352,13 +378,16 @@ EXERCISE_KEYS: dict[str, Key] = {
     "atol": Key(_at_least_zero, copied=True),
     "needs": Key(_needs, copied=True),
     "gradescope_hidden_visibility": Key(_one_of(GRADESCOPE_VISIBILITIES)),
+    "hidden_reveals": Key(_one_of(HIDDEN_REVEALS), copied=True),
     "limits": _table(LIMIT_KEYS, "limits"),  # copied as a table by grade release
     "mistakes": _tables(MISTAKE_KEYS, "mistake"),  # likewise
+    "forbid": _tables(FORBID_KEYS, "forbid rule"),  # likewise
 }
 COURSE_KEYS: dict[str, Key] = {
     "title": Key(_string, copied=True),
     "seed": Key(_integer, copied=True),
     "recordings": Key(_string),  # a student copy's recorded reference values (written by grade release)
+    "hidden_reveals": Key(_one_of(HIDDEN_REVEALS), copied=True),  # every exercise's, unless it says
     "limits": _table(LIMIT_KEYS, "limits"),  # copied as a table by grade release
 }
 FILE_KEYS: dict[str, Key] = {
@@ -390,7 +419,8 @@ def _course(root: Path, data: dict[str, Any]) -> Course:
     course = data.get("course", {})
     recordings = root / course["recordings"] if "recordings" in course else None
     limits = replace(DEFAULTS.limits, **course.get("limits", {}))
-    exercises = tuple(_exercise(root, raw, limits, student_copy=recordings is not None)
+    reveals = course.get("hidden_reveals", DEFAULTS.hidden_reveals)
+    exercises = tuple(_exercise(root, {"hidden_reveals": reveals, **raw}, limits, student_copy=recordings is not None)
                       for raw in data.get("exercises", ()))
     ids = [e.id for e in exercises]
     if len(set(ids)) != len(ids):
@@ -411,6 +441,7 @@ def _exercise(root: Path, raw: dict[str, Any], course_limits: Limits, *, student
         "solution": root / raw.get("solution", "solutions-not-in-this-copy"),
         "points": _points(raw.get("points"), suite, where, student_copy=student_copy),
         "mistakes": tuple(MistakeSpec(**m) for m in raw.get("mistakes", ())),
+        "forbid": tuple(ForbidRule(**rule) for rule in raw.get("forbid", ())),
         "limits": replace(course_limits, **raw.get("limits", {})),
     })
 

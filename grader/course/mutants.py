@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.course.catalogue import CourseError, ExerciseSpec
+from grader.course.catalogue import CourseError, ExerciseSpec, MistakeSpec
+from grader.course.forbidden import ForbidRule
 from grader.course.submissions import Submission
 
 MutantKey = tuple[str, str]  # (exercise id, mistake id)
@@ -23,17 +24,25 @@ def mutant_name(exercise_id: str, mistake_id: str) -> str:
     return f"mutant-{exercise_id}-{mistake_id}"
 
 
-def write_mutants(specs: Sequence[ExerciseSpec], folder: Path
+def rule_key(index: int) -> str:
+    """The mutant key of an exercise's ``index``-th forbid rule."""
+    return f"forbid{index + 1}"
+
+
+def write_mutants(specs: Sequence[ExerciseSpec], folder: Path, *, rules: bool = False
                   ) -> tuple[dict[MutantKey, Submission], dict[MutantKey, str]]:
-    """One folder submission per known mistake of ``specs``, under ``folder``,
-    holding the mutant as ``exerciseN.py``; and, by the same keys, the
-    mistakes whose edit cannot be applied, with why (a problem to report,
-    not a crash)."""
+    """One folder submission per known mistake of ``specs`` (and with
+    ``rules``, per forbid rule with a mutant), under ``folder``, holding the
+    mutant as ``exerciseN.py``; and, by the same keys, the edits that cannot
+    be applied, with why (a problem to report, not a crash)."""
     mutants: dict[MutantKey, Submission] = {}
     problems: dict[MutantKey, str] = {}
     for spec in specs:
-        for mistake in spec.mistakes:
-            key, name = (spec.id, mistake.id), mutant_name(spec.id, mistake.id)
+        edits: list[tuple[str, MistakeSpec | ForbidRule]] = [(m.id, m) for m in spec.mistakes]
+        if rules:
+            edits += [(rule_key(i), rule) for i, rule in enumerate(spec.forbid) if rule.find]
+        for edit_id, mistake in edits:
+            key, name = (spec.id, edit_id), mutant_name(spec.id, edit_id)
             try:
                 source = spec.mutant_source(mistake)
             except CourseError as error:

@@ -37,6 +37,13 @@ class Difference:
     where: str
     message: str
     table: tuple[MismatchRow, ...] = ()
+    # The message without any expected value, for hidden tests: their inputs
+    # are the same at every submission, so expected values could be collected.
+    # None: ``message`` shows none.
+    diagnosis: str | None = None
+
+    def words(self, *, reveal_values: bool) -> str:
+        return f"{self.where} {self.message if reveal_values or self.diagnosis is None else self.diagnosis}"
 
     def __str__(self) -> str:
         return f"{self.where} {self.message}"
@@ -56,6 +63,9 @@ class Check:
     mistakes: Callable[[], Sequence[Mistake]]  # loaded only when a failure needs a hint
     rtol: float
     atol: float
+    # False for hidden tests (unless the course says otherwise): failures say
+    # what is wrong but show no expected value and no table.
+    reveal_values: bool = True
 
     def same(self, *requests: Request, hint: str | None = None) -> list[Reply]:
         """Fail unless the student answers every request as the reference does
@@ -74,9 +84,9 @@ class Check:
             if got.error is not None:
                 raise _error_failure(request, got.error, self._matching_hint(request, want, got) or hint)
             raise GradeFailure(
-                f"{request.describe()}:\n{difference}",
+                f"{request.describe()}:\n{difference.words(reveal_values=self.reveal_values)}",
                 hint=self._matching_hint(request, want, got) or hint,
-                table=difference.table,
+                table=difference.table if self.reveal_values else (),
             )
         return answers
 
@@ -165,7 +175,8 @@ def first_difference(expected: Any, got: Any, *, rtol: float, atol: float, where
         if type(got) not in (float, int):
             return Difference(where, f"is {_kind(got)}, expected a Python float")
         if not math.isclose(got, expected, rel_tol=rtol, abs_tol=atol) and not (math.isnan(got) and math.isnan(expected)):
-            return Difference(where, f"is {got:.6g}, expected {expected:.6g}")
+            return Difference(where, f"is {got:.6g}, expected {expected:.6g}",
+                              diagnosis=f"is {got:.6g}, not the expected value (off by about {_roughly(got - expected)})")
         return None
     if type(expected) in (list, tuple):
         if type(got) is not type(expected):
@@ -188,7 +199,9 @@ def first_difference(expected: Any, got: Any, *, rtol: float, atol: float, where
                 return difference
         return None
     if type(got) is not type(expected) or got != expected:
-        return Difference(where, f"is {_short(got)}, expected {_short(expected)}")
+        return Difference(where, f"is {_short(got)}, expected {_short(expected)}",
+                          diagnosis=f"is {_short(got)}, not the expected value" if type(got) is type(expected)
+                          else f"is {_kind(got)}, expected a {type(expected).__name__}")
     return None
 
 
@@ -210,7 +223,31 @@ def _tensor_difference(expected: torch.Tensor, got: Any, rtol: float, atol: floa
         return None
     rows = mismatch_rows(expected, got, rtol, atol)
     first = f"\nFirst mismatch at index {rows[0].index}." if rows else ""
-    return Difference(where, f"differs from the expected values.\n{words}{first}", rows)
+    return Difference(where, f"differs from the expected values.\n{words}{first}", rows,
+                      diagnosis=tensor_diagnosis(expected, got, rtol, atol))
+
+
+def tensor_diagnosis(expected: torch.Tensor, got: torch.Tensor, rtol: float, atol: float) -> str:
+    """How two same-shaped tensors differ, without the expected values:
+    "differs from the expected values: 12 of 16 elements differ; the greatest
+    difference is about 0.8, at index (3,)"."""
+    want, have = expected.detach().double(), got.detach().double()
+    bad = ~torch.isclose(have, want, rtol=rtol, atol=atol, equal_nan=True)
+    gap = torch.where(bad, (have - want).abs().nan_to_num(nan=math.inf, posinf=math.inf), torch.zeros_like(want))
+    worst = tuple(int(i) for i in torch.unravel_index(gap.argmax(), gap.shape)) if gap.dim() else ()
+    count, total = int(bad.sum()), want.numel()
+    elements = "the element differs" if total == 1 else f"{count} of {total} elements differ"
+    at = f", at index {worst}" if worst else ""
+    greatest = gap[worst].item() if worst else gap.item()
+    if not math.isfinite(greatest):
+        return f"differs from the expected values: {elements}; one is not a finite number where a number was expected{at}"
+    return f"differs from the expected values: {elements}; the greatest difference is about {_roughly(greatest)}{at}"
+
+
+def _roughly(gap: float) -> str:
+    """A difference to one significant digit, without its sign: enough to
+    judge how wrong an answer is, too coarse to read the expected value back."""
+    return f"{abs(gap):.1g}"
 
 
 def mismatch_rows(expected: torch.Tensor, got: torch.Tensor, rtol: float, atol: float) -> tuple[MismatchRow, ...]:

@@ -28,6 +28,7 @@ import torch
 from grader.verdicts import Verdict
 from grader.course.catalogue import Course, ExerciseSpec
 from grader.engine.checks import Check, GradeFailure
+from grader.engine.forbidding import ForbiddingStudent, findings_for
 from grader.sandbox.captured import printable
 from grader.sandbox.client import SandboxFailure, Zygote
 from grader.sandbox.limits import Limits
@@ -53,6 +54,8 @@ class _SubmissionState:
     rooms: Rooms
     exercises: dict[str, StudentExercise] = field(default_factory=dict)
     tests: dict[str, list[TestResult]] = field(default_factory=dict)
+    # What each exercise's source uses that it forbids, by function (read once, here, never in the room).
+    forbidden: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 class GradingPlugin:
@@ -120,9 +123,15 @@ class GradingPlugin:
         return torch.Generator().manual_seed(seed_for(self.seed, exercise.id, request.node.originalname))
 
     @pytest.fixture
-    def check(self, student: StudentExercise, reference, exercise: ExerciseSpec) -> Check:
-        return Check(student=student, reference=reference, mistakes=lambda: self.references.mistakes(exercise),
-                     rtol=exercise.rtol, atol=exercise.atol)
+    def check(self, request: pytest.FixtureRequest, tg_submission: int, student: StudentExercise, reference,
+              exercise: ExerciseSpec) -> Check:
+        state = self._state(tg_submission)
+        if exercise.id not in state.forbidden:
+            state.forbidden[exercise.id] = findings_for(self.submissions[tg_submission], exercise)
+        forbidden = state.forbidden[exercise.id]
+        return Check(student=ForbiddingStudent(student, forbidden) if forbidden else student, reference=reference,
+                     mistakes=lambda: self.references.mistakes(exercise), rtol=exercise.rtol, atol=exercise.atol,
+                     reveal_values=self._visibility(request.node) == "public" or exercise.hidden_reveals == "values")
 
     # -- running and reporting -----------------------------------------------
     @pytest.hookimpl(tryfirst=True)
