@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: shape | features | order
+# expect-words: features | order | the other way round
 import torch
 from torch import nn
 

@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: transpos | shape
+# expect-words: transpos
 import torch
 from torch import nn
 
