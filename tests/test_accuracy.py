@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from accuracy_corpus import Case, CorpusError, corpus, internals_in, names_the_mistake, parse
+from accuracy_corpus import CorpusError, corpus, internals_in, names_the_mistake, parse
 
 # Today's figures (benchmarks/feedback.py at the course seed): accepted of 36
 # correct, refused and named of 72 wrong, and the most submissions whose

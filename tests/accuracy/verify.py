@@ -52,7 +52,7 @@ def same(expected: Any, got: Any, where: str) -> None:
     elif isinstance(expected, (list, tuple)):
         if type(got) is not type(expected) or len(got) != len(expected):
             raise Differs(f"{where}: {type(got).__name__} of {len(got) if hasattr(got, '__len__') else '?'}")
-        for index, (e, g) in enumerate(zip(expected, got)):
+        for index, (e, g) in enumerate(zip(expected, got, strict=True)):
             same(e, g, f"{where}[{index}]")
     elif isinstance(expected, float):
         if type(got) is not float or abs(got - expected) > ATOL + RTOL * abs(expected):
@@ -84,7 +84,7 @@ def compare_calls(reference: Callable, student: Callable, make_args: Callable[[]
             if cotangent is not None and isinstance(value, torch.Tensor) and value.requires_grad:
                 wrt = [a for a in args if isinstance(a, torch.Tensor) and a.requires_grad]
                 grads = torch.autograd.grad(value, wrt, cotangent(value), allow_unused=True)
-                grads = tuple(torch.zeros_like(a) if g is None else g for a, g in zip(wrt, grads))
+                grads = tuple(torch.zeros_like(a) if g is None else g for a, g in zip(wrt, grads, strict=True))
             return value, grads, [a.detach().clone() if isinstance(a, torch.Tensor) else a for a in args]
         results.append(outcome(run))
     (kind_r, ref), (kind_s, got) = results
@@ -118,7 +118,7 @@ def check_exercise1(ref: ModuleType, sub: ModuleType, g: torch.Generator) -> Non
                 pshape = () if kind == "tensor" else (1,)
                 return x, randn(g, *pshape, requires_grad=True), randn(g, *pshape, requires_grad=True)
             cot = randn(g, *shape)
-            compare_calls(ref.model, sub.model, args, f"model {shape} {kind}", cotangent=lambda v, c=cot: c.expand_as(v) if v.shape == c.shape else c)
+            compare_calls(ref.model, sub.model, args, f"model {shape} {kind}", cotangent=lambda v, c=cot: c)
             args()  # advance the generator past the arguments
         state = g.get_state()
         def loss_args(shape=shape, state=state):
@@ -139,13 +139,16 @@ def check_exercise2(ref: ModuleType, sub: ModuleType, g: torch.Generator) -> Non
             compare_calls(ref.dloss_fn, sub.dloss_fn, copies(y_hat, y), f"dloss_fn {shape}", no_grad=True)
             compare_calls(ref.dmodel_dw, sub.dmodel_dw, copies(x, w, b), f"dmodel_dw {shape}", no_grad=True)
             compare_calls(ref.dmodel_db, sub.dmodel_db, copies(x, w, b), f"dmodel_db {shape}", no_grad=True)
-            compare_calls(ref.grad_fn, sub.grad_fn, copies(x, y, y_hat, w, b), f"grad_fn {shape} floats={floats}", no_grad=True)
+            compare_calls(ref.grad_fn, sub.grad_fn, copies(x, y, y_hat, w, b), f"grad_fn {shape} floats={floats}",
+                          no_grad=True)
 
 
 def module_signature(model: torch.nn.Module) -> dict:
-    parameters = {name: (tuple(p.shape), p.dtype, type(p) is torch.nn.Parameter) for name, p in model.named_parameters()}
+    parameters = {name: (tuple(p.shape), p.dtype, type(p) is torch.nn.Parameter)
+                  for name, p in model.named_parameters()}
+    containers = (torch.nn.ModuleList, torch.nn.Sequential, torch.nn.Identity)  # aliases and no-ops
     layers = sorted((name, type(m).__name__, getattr(m, "in_features", None), getattr(m, "out_features", None))
-                    for name, m in model.named_children() if not isinstance(m, (torch.nn.ModuleList, torch.nn.Sequential, torch.nn.Identity)))
+                    for name, m in model.named_children() if not isinstance(m, containers))
     plain = sorted(name for name, value in vars(model).items() if isinstance(value, torch.Tensor))
     return {"parameters": parameters, "layers": layers, "plain tensors": plain}
 
@@ -176,7 +179,8 @@ def check_module(ref_class: type, sub_class: type, g: torch.Generator, shapes: l
             if value.shape != x.shape:
                 raise Differs(f"forward {shape}: shape {tuple(value.shape)}")
             value.backward(torch.ones_like(value))
-            results.append((value.detach(), xi.grad, {n: torch.zeros_like(p) if p.grad is None else p.grad.clone() for n, p in model.named_parameters()}))
+            grads = {n: torch.zeros_like(p) if p.grad is None else p.grad.clone() for n, p in model.named_parameters()}
+            results.append((value.detach(), xi.grad, grads))
         same(results[0][0], results[1][0], f"forward {shape}")
         same(results[0][1], results[1][1], f"grad x {shape}")
         same(sorted(results[0][2].items()), sorted(results[1][2].items()), f"parameter grads {shape}")
@@ -203,9 +207,11 @@ def check_exercise5(ref: ModuleType, sub: ModuleType, g: torch.Generator) -> Non
                 if with_stale_grad:
                     params.grad = stale.clone()
                 xs, ys = x.clone(), y.clone()
-                kind, value = outcome(lambda: module.training_loop(n_epochs, lr, params, xs, ys))
-                answers.append((kind, value if kind == "error" else (value is params, value.detach().clone() if isinstance(value, torch.Tensor) else value,
-                                                                      params.detach().clone(), xs, ys)))
+                kind, value = outcome(lambda: module.training_loop(n_epochs, lr, params, xs, ys))  # noqa: B023
+                if kind == "value":
+                    returned = value.detach().clone() if isinstance(value, torch.Tensor) else value
+                    value = (value is params, returned, params.detach().clone(), xs, ys)
+                answers.append((kind, value))
             where = f"training_loop({n_epochs}, {lr}) stale grad={with_stale_grad}"
             if answers[0][0] != answers[1][0]:
                 raise Differs(f"{where}: {answers[1]}")
@@ -223,8 +229,10 @@ def check_exercise5(ref: ModuleType, sub: ModuleType, g: torch.Generator) -> Non
                     model.weight.grad, model.bias.grad = grad_w.clone(), grad_b.clone()
                 opt = getattr(torch.optim, optimizer)(model.parameters(), lr=lr)
                 xs, ys = x[:10].unsqueeze(1), y[:10].unsqueeze(1)
-                kind, value = outcome(lambda: module.train(model, torch.nn.MSELoss(), opt, xs, ys, epochs))
-                answers.append((kind, value if kind == "error" else (value, model.weight.detach().clone(), model.bias.detach().clone())))
+                kind, value = outcome(lambda: module.train(model, torch.nn.MSELoss(), opt, xs, ys, epochs))  # noqa: B023
+                if kind == "value":
+                    value = (value, model.weight.detach().clone(), model.bias.detach().clone())
+                answers.append((kind, value))
             where = f"train {optimizer} lr={lr} epochs={epochs} stale grad={with_stale_grad}"
             if answers[0][0] != answers[1][0]:
                 raise Differs(f"{where}: {answers[1]}")
