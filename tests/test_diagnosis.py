@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from grader.engine.diagnosis import (WORDS, carries_no_gradient, diagnose, diagnose_final_state, diagnose_losses,
-                                     modified_inputs, swapped_arguments)
+                                     modified_inputs, returned_copy, swapped_arguments)
 
 EXPECTED = torch.tensor([[0.5, -1.25, 2.0], [1.5, -0.75, 3.0]])  # 6 elements, 2 rows
 
@@ -28,6 +28,7 @@ def kind(expected, got, **sizes):
     (EXPECTED.T, "transposed"),
     (EXPECTED.reshape(6), "reshaped"),
     (EXPECTED.double(), "float64"),
+    (torch.full((2, 3), 0.7), "constant"),  # e.g. dmodel_dw returning w instead of x
 ])
 def test_each_difference_of_a_tensor_is_named(got, expected_kind):
     assert kind(EXPECTED, got, n_elements=6, n_rows=2) == expected_kind
@@ -78,7 +79,15 @@ def test_a_broadcast_shape():
 
 def test_a_python_number_where_a_tensor_was_expected():
     assert kind(torch.tensor(0.5), 0.5) == "python_number"
-    assert kind(torch.tensor([0.5, 1.0]), 0.5) is None
+    found = diagnose(torch.tensor([0.5, 1.0]), 1)
+    assert found.kind == "number_not_tensor" and "(2,)" in found.message
+    assert kind(torch.tensor([0.5, 1.0]), "1") is None
+
+
+def test_a_copy_returned_instead_of_the_argument():
+    assert returned_copy(returned_is_argument=False, expected_is_argument=True).kind == "returned_copy"
+    assert returned_copy(returned_is_argument=True, expected_is_argument=True) is None
+    assert returned_copy(returned_is_argument=False, expected_is_argument=False) is None
 
 
 def test_swapped_arguments_are_named_as_in_the_signature():
@@ -122,8 +131,7 @@ def test_a_right_loss_record_and_an_unrelated_one_have_no_diagnosis():
     assert diagnose_losses(LOSSES, [9.0, 8.0, 7.0, 6.0, 5.0]) is None
 
 
-def test_a_variant_equal_to_the_reference_proves_nothing():
-    # With a fresh model, clearing after the step is the same as before it.
+def test_a_variant_is_named_only_when_the_answer_follows_it():
     assert diagnose_losses(LOSSES, [4.0, 3.9, 3.8, 3.7, 3.6], stale_gradient=LOSSES).kind == "first_epoch_right"
 
 

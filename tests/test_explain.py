@@ -39,8 +39,8 @@ def _backward_twice():
     (lambda: _leaf()[0:1].add_(1), "inplace_leaf", ["in place"]),  # the grader's view of an input: same cause
     (lambda: torch.ones(3) + torch.ones(4), "broadcast", ["dimension 0", "3", "4"]),
     (lambda: torch.nn.Linear(2, 1)(torch.ones(5, 1)), "matmul_shapes", ["1 features", "2 are needed", "layers"]),
-    (lambda: torch.nn.Linear(2, 1)(torch.ones(5, 2, dtype=torch.float64)), "dtype", ["float64", "float32"]),
-    (lambda: torch.ones(2, 2).double() @ torch.ones(2, 2), "dtype", ["float64", "float32"]),
+    (lambda: torch.nn.Linear(2, 1)(torch.ones(5, 2, dtype=torch.float64)), "dtype", ["float64 and float32 tensors"]),
+    (lambda: torch.ones(2, 2).double() @ torch.ones(2, 2), "dtype", ["float64 and float32 tensors"]),
     (_backward_twice, "backward_twice", ["twice", "once"]),
     (lambda: torch.ones(9).item(), "item_many", ["9 elements", ".item()"]),
     (lambda: float(torch.ones(9)), "item_many", ["several elements"]),

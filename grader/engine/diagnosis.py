@@ -30,11 +30,12 @@ WORDS: dict[str, str] = {
             "is taken the other way round, or a minus is missing or extra.",
     "factor_n": "Your answer is exactly {n} times too large, and {n} is the number of elements: the "
                 "expected answer averages over the {n} elements, and yours adds them up.",
-    "factor_1_over_n": "Your answer is exactly {n} times too small, and {n} is the number of elements: "
-                       "it divides by the number of elements once too often, or averages where it should add up.",
+    "factor_1_over_n": "Your answer is exactly {n} times too small, and {n} is the number of elements: it "
+                       "divides by the number of elements once too often, or averages where it should add up.",
     "factor_len": "Your answer is exactly {ratio} times too large: you divide by len(), which on this "
                   "{rows}-row input counts only the rows (the first dimension), not all {n} elements.",
-    "double": "Your answer is exactly 2 times too large everywhere: a factor 2 is extra, or something is counted twice.",
+    "double": "Your answer is exactly 2 times too large everywhere: a factor 2 is extra, or something is "
+              "counted twice.",
     "half": "Your answer is exactly 2 times too small (half the expected value) everywhere: a factor 2 is missing, "
             "for example the one that differentiating a square brings down.",
     "factor": "Your answer is the expected one multiplied by {factor:.4g} everywhere: the computation "
@@ -64,6 +65,12 @@ WORDS: dict[str, str] = {
                  "every entry of the other.",
     "float64": "Your answer is float64 (double precision) where float32 is expected: a tensor made with "
                "dtype=float, torch.float64 or .double() turns everything it touches into float64.",
+    "constant": "Your answer is the same number everywhere, while the expected one changes from entry to "
+                "entry: an input that should make a difference is not used.",
+    "number_not_tensor": "Your answer is a Python number, not a tensor of shape {shape}: the answer needs one "
+                         "value per element of the input.",
+    "returned_copy": "Your function returns a copy, not the very tensor it was given: the caller's tensor must "
+                     "be the one that changes (update it in place and return it).",
     "python_number": "Your answer is a plain Python number, not a tensor: .item() or float() turns a tensor "
                      "into a number and drops autograd's record of how it was computed.",
     "no_gradient": "Your answer carries no gradient: autograd cannot trace it back to the inputs, because it "
@@ -74,8 +81,8 @@ WORDS: dict[str, str] = {
     "epoch_too_few": "Your training stops one epoch early: it ran {got} epochs where {expected} were asked for.",
     "epoch_too_many": "Your training runs one epoch too many: {got} epochs where {expected} were asked for.",
     "epochs_off": "Your training ran {got} epochs where {expected} were asked for: check the loop's range.",
-    "recorded_after_step": "Each loss you record is the next epoch's: the loss is measured after the "
-                           "parameters were updated, not before that epoch's step.",
+    "recorded_after_step": "Each loss you record is the next epoch's: your loss is measured after the step "
+                           "has updated the parameters, not before it.",
     "step_twice": "Your parameters move twice as far each epoch as gradient descent moves them: the update "
                   "(the step, or the learning rate in it) is applied twice.",
     "accumulating": "Your steps use gradients that pile up from epoch to epoch: backward() adds to .grad, "
@@ -120,8 +127,10 @@ def diagnose(expected: torch.Tensor, got: Any, *, n_elements: int | None = None,
     numel()" are told apart from other factors."""
     expected = expected.detach()
     if not isinstance(got, torch.Tensor):
-        if isinstance(got, (int, float)) and not isinstance(got, bool) and expected.numel() == 1:
-            return _diagnosis("python_number")
+        if isinstance(got, (int, float)) and not isinstance(got, bool):
+            if expected.numel() == 1:
+                return _diagnosis("python_number")
+            return _diagnosis("number_not_tensor", shape=tuple(expected.shape))
         return None
     got = got.detach()
     if got.shape != expected.shape:
@@ -171,6 +180,10 @@ def _value_difference(want: torch.Tensor, have: torch.Tensor, n_elements: int | 
     # alike: those two are evidence only where several entries agree on them.
     if want.numel() > 1 and torch.allclose(offset, offset[0].expand_as(offset), rtol=rtol, atol=atol):
         return _diagnosis("offset", offset=float(offset[0]))
+    flat = have.flatten()
+    # (A constant reference was already matched by a factor or an offset above.)
+    if want.numel() > 1 and _close(flat, flat[0].expand_as(flat), rtol, atol):
+        return _diagnosis("constant")
     if bool((want >= 0).all()):
         if _close(have, want.sqrt(), rtol, atol):
             return _diagnosis("square_root")
@@ -249,12 +262,18 @@ def carries_no_gradient(expected_requires_grad: bool, got_requires_grad: bool) -
     return _diagnosis("no_gradient") if expected_requires_grad and not got_requires_grad else None
 
 
+def returned_copy(returned_is_argument: bool, expected_is_argument: bool) -> Diagnosis | None:
+    """The reference returns the very tensor it was given (updated in
+    place) and the student's function returns another one."""
+    return _diagnosis("returned_copy") if expected_is_argument and not returned_is_argument else None
+
+
 def modified_inputs(before: Sequence[Any], after: Sequence[Any], names: Sequence[str], *,
                     rtol: float = RTOL, atol: float = ATOL) -> Diagnosis | None:
     """The first argument (named as in the student's signature) whose value
     changed during the call; ``before`` and ``after`` are the arguments'
     values before and after it."""
-    for name, old, new in zip(names, before, after):
+    for name, old, new in zip(names, before, after, strict=False):
         old_t, new_t = _as_tensor(old), _as_tensor(new)
         if old_t is None or new_t is None:
             continue
@@ -271,7 +290,7 @@ def _values(values: Sequence[Any]) -> list[torch.Tensor] | None:
 
 
 def _same_path(a: Sequence[torch.Tensor], b: Sequence[torch.Tensor], rtol: float, atol: float) -> bool:
-    return len(a) == len(b) and all(_close(x, y, rtol, atol) for x, y in zip(a, b))
+    return len(a) == len(b) and all(_close(x, y, rtol, atol) for x, y in zip(a, b, strict=True))
 
 
 def diagnose_losses(expected: Sequence[Any], got: Sequence[Any], *, longer: Sequence[Any] | None = None,
@@ -296,14 +315,16 @@ def diagnose_losses(expected: Sequence[Any], got: Sequence[Any], *, longer: Sequ
         return _diagnosis("epoch_too_few", got=n - 1, expected=n)
     if len(have) == n + 1:
         reference = _values(longer) if longer is not None else None
-        if reference is not None and _same_path(have, reference, rtol, atol) or _same_path(have[:n], want, rtol, atol):
+        if (reference is not None and _same_path(have, reference, rtol, atol)
+                or _same_path(have[:n], want, rtol, atol)):
             return _diagnosis("epoch_too_many", got=n + 1, expected=n)
     if len(have) != n:
         return None
     for kind, variant in (("step_twice", doubled_step), ("accumulating", accumulating),
                           ("stale_gradient", stale_gradient)):
         path = _values(variant) if variant is not None else None
-        if path is not None and _same_path(have, path, rtol, atol) and not _same_path(path, want, rtol, atol):
+        # have == want returned above, so a variant equal to the reference never matches here.
+        if path is not None and _same_path(have, path, rtol, atol):
             return _diagnosis(kind)
     if n >= 2 and _same_path(have[:-1], want[1:], rtol, atol):
         return _diagnosis("recorded_after_step")
@@ -329,8 +350,7 @@ def diagnose_final_state(path: Sequence[torch.Tensor], got: Any, n_epochs: int, 
         return None
     for kind, variant in (("step_twice", doubled_step), ("accumulating", accumulating),
                           ("stale_gradient", stale_gradient)):
-        if variant is not None and _close(have, variant.detach(), rtol, atol) \
-                and not _close(variant.detach(), path[n_epochs].detach(), rtol, atol):
+        if variant is not None and _close(have, variant.detach(), rtol, atol):
             return _diagnosis(kind)
     for epochs, state in enumerate(path):
         if epochs != n_epochs and _close(have, state.detach(), rtol, atol):
@@ -340,4 +360,4 @@ def diagnose_final_state(path: Sequence[torch.Tensor], got: Any, n_epochs: int, 
 
 
 __all__ = ["WORDS", "Diagnosis", "carries_no_gradient", "diagnose", "diagnose_final_state", "diagnose_losses",
-           "modified_inputs", "swapped_arguments"]
+           "modified_inputs", "returned_copy", "swapped_arguments"]

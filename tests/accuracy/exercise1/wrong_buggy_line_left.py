@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: x changes | ignores x | does not depend on x
+# expect-words: x changes | ignores x | does not depend on x | same number everywhere
 # why: the bug of the course notes left in
 import torch
 
