@@ -117,3 +117,6 @@ def test_explain_puts_cause_original_and_place_together(tmp_path):
     assert lines[2] == '  File "exercise4.py", line 4, in model'
     unknown = explain("KeyError", "'w'", "", student_file="exercise4.py")
     assert unknown.cause is None and unknown.text() == "KeyError: 'w'"
+    syntax = explain("SyntaxError", "invalid syntax (/tmp/torchgrade-x9/exercise4.py, line 3)", "",
+                     student_file="exercise4.py", shown_as="task2.ipynb")
+    assert syntax.text() == "SyntaxError: invalid syntax (task2.ipynb, line 3)"
