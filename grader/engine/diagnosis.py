@@ -285,8 +285,8 @@ def modified_inputs(before: Sequence[Any], after: Sequence[Any], names: Sequence
 # --- trajectories ------------------------------------------------------------
 
 def _values(values: Sequence[Any]) -> list[torch.Tensor] | None:
-    tensors = [_as_tensor(v) for v in values]
-    return None if any(t is None for t in tensors) else tensors
+    tensors = [t for t in (_as_tensor(v) for v in values) if t is not None]
+    return tensors if len(tensors) == len(values) else None
 
 
 def _same_path(a: Sequence[torch.Tensor], b: Sequence[torch.Tensor], rtol: float, atol: float) -> bool:

@@ -105,14 +105,17 @@ def _mean_of_integers(match: re.Match) -> str:
 
 
 def _not_implemented(match: re.Match) -> str:
-    return "the function still raises NotImplementedError, as the exercise's stub does: replace that line with your code."
+    return ("the function still raises NotImplementedError, as the exercise's stub does: replace that line "
+            "with your code.")
 
 
 # (kind, exception type or None for any, pattern, explanation): the first match wins.
 _RULES: tuple[tuple[str, str | None, re.Pattern, Callable[[re.Match], str]], ...] = (
     ("no_grad_fn", None, re.compile(r"does not require grad and does not have a grad_fn"), _no_grad_fn),
-    ("inplace_leaf", None, re.compile(r"leaf Variable that requires grad is (?:being )?used in an in-place"), _inplace_leaf),
-    ("inplace_saved", None, re.compile(r"needed for gradient computation has been modified by an inplace"), _inplace_saved),
+    ("inplace_leaf", None, re.compile(r"leaf Variable that requires grad is (?:being )?used in an in-place"),
+     _inplace_leaf),
+    ("inplace_saved", None, re.compile(r"needed for gradient computation has been modified by an inplace"),
+     _inplace_saved),
     ("broadcast", None, re.compile(r"size of tensor a \((\d+)\) must match the size of tensor b \((\d+)\) "
                                    r"at non-singleton dimension (-?\d+)"), _broadcast),
     ("matmul_shapes", None, re.compile(r"shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)"), _matmul),
