@@ -1,0 +1,15 @@
+# expect: correct
+# why: parameters created in another order
+import torch
+from torch import nn
+
+
+class LinearModel(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.bias = nn.Parameter(torch.randn(1))
+        self.weight2 = nn.Parameter(torch.randn(1))
+        self.weight1 = nn.Parameter(torch.randn(1))
+
+    def forward(self, x):
+        return self.bias + self.weight1 * x + self.weight2 * x

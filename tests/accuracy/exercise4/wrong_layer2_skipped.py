@@ -1,0 +1,14 @@
+# expect: wrong
+# expect-words: layer2 | 2 features | second layer
+import torch
+from torch import nn
+
+
+class Task2(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer1 = nn.Linear(1, 2)
+        self.layer2 = nn.Linear(2, 1)
+
+    def forward(self, x):
+        return self.layer1(x)

@@ -1,0 +1,14 @@
+# expect: wrong
+# expect-words: relu | activation | negative
+import torch
+from torch import nn
+
+
+class Task2(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer1 = nn.Linear(1, 2)
+        self.layer2 = nn.Linear(2, 1)
+
+    def forward(self, x):
+        return self.layer2(torch.relu(self.layer1(x)))

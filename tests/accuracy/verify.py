@@ -1,0 +1,284 @@
+"""Checks that the corpus tells the truth, independently of the grader.
+
+Every ``# expect: correct`` file must answer exactly as ``solutions/`` does,
+and every ``# expect: wrong`` file must differ from it, at the course seed
+AND at several other seeds. The checks here go further than the hidden
+suites do on purpose (inputs compared after every call, training started
+from a model that already holds gradients, several shapes), so a wrong file
+that today's grader accepts is still shown to be wrong.
+
+This runs the corpus's own files in this process: they are ours, not
+students'. Run it after adding a file:  python tests/accuracy/verify.py
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+SEEDS = (2026, 0, 1, 7, 12345)
+RTOL, ATOL = 1e-4, 1e-5
+
+
+class Differs(Exception):
+    """The submission's behaviour differs from the reference's."""
+
+
+def load(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def same(expected: Any, got: Any, where: str) -> None:
+    """Raise Differs unless ``got`` is ``expected`` in type, shape, dtype, value and gradient-carrying."""
+    if isinstance(expected, torch.Tensor):
+        if type(got) is not torch.Tensor:
+            raise Differs(f"{where}: {type(got).__name__}, expected a tensor")
+        if got.shape != expected.shape or got.dtype != expected.dtype:
+            raise Differs(f"{where}: {tuple(got.shape)} {got.dtype}, expected {tuple(expected.shape)} {expected.dtype}")
+        if not torch.allclose(got.detach(), expected.detach(), rtol=RTOL, atol=ATOL, equal_nan=True):
+            raise Differs(f"{where}: values differ")
+        if expected.requires_grad != got.requires_grad:
+            raise Differs(f"{where}: requires_grad {got.requires_grad}, expected {expected.requires_grad}")
+    elif isinstance(expected, (list, tuple)):
+        if type(got) is not type(expected) or len(got) != len(expected):
+            raise Differs(f"{where}: {type(got).__name__} of {len(got) if hasattr(got, '__len__') else '?'}")
+        for index, (e, g) in enumerate(zip(expected, got, strict=True)):
+            same(e, g, f"{where}[{index}]")
+    elif isinstance(expected, float):
+        if type(got) is not float or abs(got - expected) > ATOL + RTOL * abs(expected):
+            raise Differs(f"{where}: {got!r}, expected {expected!r}")
+    elif expected != got or type(expected) is not type(got):
+        raise Differs(f"{where}: {got!r}, expected {expected!r}")
+
+
+def outcome(function: Callable[[], Any]) -> tuple[str, Any]:
+    try:
+        return "value", function()
+    except Differs:
+        raise
+    except Exception as error:  # noqa: BLE001 - a raising submission is an answer too
+        return "error", type(error).__name__
+
+
+def compare_calls(reference: Callable, student: Callable, make_args: Callable[[], tuple], where: str,
+                  cotangent: Callable[[Any], torch.Tensor] | None = None, no_grad: bool = False) -> None:
+    """Call both on fresh copies of the same arguments; compare results, the
+    arguments afterwards, and (with ``cotangent``) gradients w.r.t. every tensor argument."""
+    results = []
+    for function in (reference, student):
+        args = make_args()
+        def run(function=function, args=args):
+            with torch.no_grad() if no_grad else torch.enable_grad():
+                value = function(*args)
+            grads = None
+            if cotangent is not None and isinstance(value, torch.Tensor) and value.requires_grad:
+                wrt = [a for a in args if isinstance(a, torch.Tensor) and a.requires_grad]
+                grads = torch.autograd.grad(value, wrt, cotangent(value), allow_unused=True)
+                grads = tuple(torch.zeros_like(a) if g is None else g for a, g in zip(wrt, grads, strict=True))
+            return value, grads, [a.detach().clone() if isinstance(a, torch.Tensor) else a for a in args]
+        results.append(outcome(run))
+    (kind_r, ref), (kind_s, got) = results
+    if kind_r != kind_s:
+        raise Differs(f"{where}: {kind_s} {got if kind_s == 'error' else ''}")
+    if kind_r == "error":
+        if ref != got:
+            raise Differs(f"{where}: raised {got}, reference raised {ref}")
+        return
+    same(ref[0], got[0], f"{where} result")
+    if ref[1] is not None:
+        if got[1] is None:
+            raise Differs(f"{where}: no gradient")
+        same(ref[1], got[1], f"{where} gradients")
+    same(ref[2], got[2], f"{where} arguments after the call")
+
+
+def randn(g: torch.Generator, *shape: int, requires_grad: bool = False) -> torch.Tensor:
+    return torch.randn(shape, generator=g).requires_grad_(requires_grad)
+
+
+def check_exercise1(ref: ModuleType, sub: ModuleType, g: torch.Generator) -> None:
+    for shape in [(7,), (5, 1), (3, 4), (2, 3, 2)]:
+        for kind in ("tensor", "float", "shape1"):
+            state = g.get_state()
+            def args(shape=shape, kind=kind, state=state):
+                g.set_state(state)
+                x = randn(g, *shape, requires_grad=True)
+                if kind == "float":
+                    return x, randn(g).item(), randn(g).item()
+                pshape = () if kind == "tensor" else (1,)
+                return x, randn(g, *pshape, requires_grad=True), randn(g, *pshape, requires_grad=True)
+            cot = randn(g, *shape)
+            compare_calls(ref.model, sub.model, args, f"model {shape} {kind}", cotangent=lambda v, c=cot: c)
+            args()  # advance the generator past the arguments
+        state = g.get_state()
+        def loss_args(shape=shape, state=state):
+            g.set_state(state)
+            return randn(g, *shape, requires_grad=True), randn(g, *shape)
+        compare_calls(ref.loss_fn, sub.loss_fn, loss_args, f"loss_fn {shape}", cotangent=lambda v: torch.ones_like(v))
+        loss_args()
+
+
+def check_exercise2(ref: ModuleType, sub: ModuleType, g: torch.Generator) -> None:
+    for shape in [(9,), (4, 1), (3, 5)]:
+        for floats in (False, True):
+            x, y, w, b = randn(g, *shape), randn(g, *shape), randn(g), randn(g)
+            y_hat = w * x + b
+            if floats:
+                w, b = w.item(), b.item()
+            copies = lambda *values: lambda: tuple(v.clone() if isinstance(v, torch.Tensor) else v for v in values)  # noqa: E731
+            compare_calls(ref.dloss_fn, sub.dloss_fn, copies(y_hat, y), f"dloss_fn {shape}", no_grad=True)
+            compare_calls(ref.dmodel_dw, sub.dmodel_dw, copies(x, w, b), f"dmodel_dw {shape}", no_grad=True)
+            compare_calls(ref.dmodel_db, sub.dmodel_db, copies(x, w, b), f"dmodel_db {shape}", no_grad=True)
+            compare_calls(ref.grad_fn, sub.grad_fn, copies(x, y, y_hat, w, b), f"grad_fn {shape} floats={floats}",
+                          no_grad=True)
+
+
+def module_signature(model: torch.nn.Module) -> dict:
+    parameters = {name: (tuple(p.shape), p.dtype, type(p) is torch.nn.Parameter)
+                  for name, p in model.named_parameters()}
+    containers = (torch.nn.ModuleList, torch.nn.Sequential, torch.nn.Identity)  # aliases and no-ops
+    layers = sorted((name, type(m).__name__, getattr(m, "in_features", None), getattr(m, "out_features", None))
+                    for name, m in model.named_children() if not isinstance(m, containers))
+    plain = sorted(name for name, value in vars(model).items() if isinstance(value, torch.Tensor))
+    return {"parameters": parameters, "layers": layers, "plain tensors": plain}
+
+
+def check_module(ref_class: type, sub_class: type, g: torch.Generator, shapes: list[tuple]) -> None:
+    ref_model = ref_class()
+    sub_outcome = outcome(sub_class)
+    if sub_outcome[0] == "error":
+        raise Differs(f"construction raised {sub_outcome[1]}")
+    sub_model = sub_outcome[1]
+    same(module_signature(ref_model), module_signature(sub_model), "structure")
+    state = {name: randn(g, *p.shape) for name, p in ref_model.named_parameters()}
+    with torch.no_grad():
+        for model in (ref_model, sub_model):
+            for name, p in model.named_parameters():
+                p.copy_(state[name])
+    for shape in shapes:
+        x = randn(g, *shape)
+        results = []
+        for model in (ref_model, sub_model):
+            model.zero_grad()
+            xi = x.clone().requires_grad_(True)
+            kind, value = outcome(lambda m=model, xi=xi: m(xi))
+            if kind == "error":
+                raise Differs(f"forward {shape} raised {value}")
+            if not (isinstance(value, torch.Tensor) and value.requires_grad):
+                raise Differs(f"forward {shape}: no gradient")
+            if value.shape != x.shape:
+                raise Differs(f"forward {shape}: shape {tuple(value.shape)}")
+            value.backward(torch.ones_like(value))
+            grads = {n: torch.zeros_like(p) if p.grad is None else p.grad.clone() for n, p in model.named_parameters()}
+            results.append((value.detach(), xi.grad, grads))
+        same(results[0][0], results[1][0], f"forward {shape}")
+        same(results[0][1], results[1][1], f"grad x {shape}")
+        same(sorted(results[0][2].items()), sorted(results[1][2].items()), f"parameter grads {shape}")
+
+
+def check_exercise3(ref: ModuleType, sub: ModuleType, g: torch.Generator) -> None:
+    check_module(ref.LinearModel, sub.LinearModel, g, [(1, 1), (6, 1), (8,), (2, 3, 4)])
+
+
+def check_exercise4(ref: ModuleType, sub: ModuleType, g: torch.Generator) -> None:
+    check_module(ref.Task2, sub.Task2, g, [(1, 1), (5, 1), (16, 1)])
+
+
+def check_exercise5(ref: ModuleType, sub: ModuleType, g: torch.Generator) -> None:
+    x = randn(g, 12)
+    y = 2.5 * x - 1.0 + 0.1 * randn(g, 12)
+    start = torch.tensor([randn(g).item(), randn(g).item()])
+    stale = randn(g, 2)
+    for n_epochs, lr in [(0, 0.1), (1, 0.1), (5, 0.05), (20, 0.02)]:
+        for with_stale_grad in (False, True):
+            answers = []
+            for module in (ref, sub):
+                params = start.clone().requires_grad_(True)
+                if with_stale_grad:
+                    params.grad = stale.clone()
+                xs, ys = x.clone(), y.clone()
+                kind, value = outcome(lambda: module.training_loop(n_epochs, lr, params, xs, ys))  # noqa: B023
+                if kind == "value":
+                    returned = value.detach().clone() if isinstance(value, torch.Tensor) else value
+                    value = (value is params, returned, params.detach().clone(), xs, ys)
+                answers.append((kind, value))
+            where = f"training_loop({n_epochs}, {lr}) stale grad={with_stale_grad}"
+            if answers[0][0] != answers[1][0]:
+                raise Differs(f"{where}: {answers[1]}")
+            same(list(answers[0][1]), list(answers[1][1]), where)
+    for optimizer, lr, epochs in [("SGD", 0.05, 8), ("Adam", 0.1, 6), ("SGD", 0.1, 1)]:
+        weight, bias, grad_w, grad_b = randn(g, 1, 1), randn(g, 1), randn(g, 1, 1), randn(g, 1)
+        for with_stale_grad in (False, True):
+            answers = []
+            for module in (ref, sub):
+                model = torch.nn.Linear(1, 1)
+                with torch.no_grad():
+                    model.weight.copy_(weight)
+                    model.bias.copy_(bias)
+                if with_stale_grad:
+                    model.weight.grad, model.bias.grad = grad_w.clone(), grad_b.clone()
+                opt = getattr(torch.optim, optimizer)(model.parameters(), lr=lr)
+                xs, ys = x[:10].unsqueeze(1), y[:10].unsqueeze(1)
+                kind, value = outcome(lambda: module.train(model, torch.nn.MSELoss(), opt, xs, ys, epochs))  # noqa: B023
+                if kind == "value":
+                    value = (value, model.weight.detach().clone(), model.bias.detach().clone())
+                answers.append((kind, value))
+            where = f"train {optimizer} lr={lr} epochs={epochs} stale grad={with_stale_grad}"
+            if answers[0][0] != answers[1][0]:
+                raise Differs(f"{where}: {answers[1]}")
+            if answers[0][0] == "value":
+                same(list(answers[0][1]), list(answers[1][1]), where)
+
+
+CHECKS = {f"exercise{n}": globals()[f"check_exercise{n}"] for n in range(1, 6)}
+
+
+def verdicts(path: Path) -> dict[int, str | None]:
+    """For each seed: None when the file agrees with the solution, else the first difference."""
+    exercise = path.parent.name
+    reference = load(REPO / "solutions" / f"{exercise}.py", f"reference_{exercise}")
+    submission = load(path, f"corpus_{exercise}_{path.stem}")
+    found = {}
+    for seed in SEEDS:
+        torch.manual_seed(seed)
+        generator = torch.Generator().manual_seed(seed)
+        try:
+            CHECKS[exercise](reference, submission, generator)
+            found[seed] = None
+        except Differs as difference:
+            found[seed] = str(difference)
+    return found
+
+
+def main() -> int:
+    from accuracy_corpus import corpus  # noqa: PLC0415
+
+    bad = 0
+    for case in corpus():
+        found = verdicts(case.path)
+        if case.correct:
+            lies = {seed: why for seed, why in found.items() if why is not None}
+        else:
+            lies = {seed: "agrees with the solution" for seed, why in found.items() if why is None}
+        if lies:
+            bad += 1
+            print(f"UNTRUE {case.name}: {lies}")
+        elif "-v" in sys.argv:
+            print(f"ok     {case.name}: {next(iter(found.values()))}")
+    print(f"{bad} untrue expectations in the corpus")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE.parent))
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The feedback benchmark as a floor: the accuracy corpus (tests/accuracy/)
+graded through the real engine must never do worse than FLOOR.
+
+Raise FLOOR as diagnoses land (benchmarks/feedback.py prints today's figures);
+never lower it to make a change pass."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from accuracy_corpus import CorpusError, corpus, internals_in, names_the_mistake, parse
+
+# Today's figures (benchmarks/feedback.py at the course seed): accepted of 36
+# correct, refused and named of 72 wrong, and the most submissions whose
+# feedback may still show the grader's machinery (the target is 0).
+FLOOR = {"accepted": 33, "refused": 67, "named": 39, "internals_at_most": 27}
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _benchmark():
+    spec = importlib.util.spec_from_file_location("feedback_benchmark", REPO / "benchmarks" / "feedback.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_corpus_is_big_enough_and_well_formed():
+    cases = corpus()
+    assert sum(c.correct for c in cases) >= 30
+    assert sum(not c.correct for c in cases) >= 60
+    assert {c.exercise for c in cases} == {f"exercise{n}" for n in range(1, 6)}
+
+
+def test_words_groups_are_all_required_and_alternatives_any(tmp_path):
+    path = tmp_path / "exercise1" / "wrong_x.py"
+    path.parent.mkdir()
+    path.write_text("# expect: wrong\n# expect-words: too large | too big\n# expect-words: averages\nx = 1\n")
+    case = parse(path)
+    assert case.words == (("too large", "too big"), ("averages",))
+    assert names_the_mistake(case, "It is 3 times TOO BIG: the loss averages")
+    assert not names_the_mistake(case, "It is 3 times too big")
+    assert not names_the_mistake(case, "the loss averages")
+
+
+def test_malformed_declarations_are_refused(tmp_path):
+    (tmp_path / "exercise1").mkdir()
+    for text in ("x = 1\n", "# expect: wrong\n", "# expect: correct\n# expect-words: a\n"):
+        path = tmp_path / "exercise1" / "case.py"
+        path.write_text(text)
+        with pytest.raises(CorpusError):
+            parse(path)
+
+
+def test_internals_are_found():
+    assert internals_in('File "/tmp/torchgrade-ab12/exercise1.py", line 3') == ["/tmp/torchgrade"]
+    assert internals_in("your loss is 4 times too large") == []
+
+
+def test_feedback_does_not_slide_back(zygote):
+    benchmark = _benchmark()
+    figures = benchmark.figures(benchmark.grade_corpus(corpus(), zygote=zygote))
+    print("\n".join(figures.lines()))
+    assert figures.accepted >= FLOOR["accepted"], figures
+    assert figures.refused >= FLOOR["refused"], figures
+    assert figures.named >= FLOOR["named"], figures
+    assert figures.internals <= FLOOR["internals_at_most"], figures
