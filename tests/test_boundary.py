@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.commands import batch
+from grader.commands.batch import classbook, controller
+from grader.options import GradeOptions
 from grader.course.catalogue import load_course
 from grader.course.submissions import from_path
 from grader.engine import runner
@@ -148,8 +149,8 @@ def test_what_a_room_plants_is_never_followed_in_a_batch(course, private_tmp):
     for spec in course.exercises:
         (honest / spec.filename).write_text(spec.solution.read_text())
     out = private_tmp.parent / "out"
-    outcome = batch.run_batch(submissions, out, course, jobs=1, timeout_s=5)
-    results = {r.submission: r for r in batch.collect_results(out)}
+    outcome = controller.run_batch(submissions, out, course, jobs=1, options=GradeOptions(timeout_s=5))
+    results = {r.submission: r for r in classbook.collect_results(out)}
     assert _state_of(sentinel) == before
     assert not outcome.failed and not outcome.interrupted
     assert results["planter"].score == results["zz_honest"].score == 50
@@ -274,9 +275,9 @@ def test_a_batch_worker_outlives_every_abuse_of_its_channel_and_grades_what_foll
         for spec in course.exercises[:2]:
             (honest / spec.filename).write_text(spec.solution.read_text())
     started = time.monotonic()
-    outcome = batch.run_batch(submissions, out, course, exercise_ids=["exercise1", "exercise2"], jobs=1, timeout_s=2)
+    outcome = controller.run_batch(submissions, out, course, exercise_ids=["exercise1", "exercise2"], jobs=1, options=GradeOptions(timeout_s=2))
     assert time.monotonic() - started < 120
-    results = {r.submission: r for r in batch.collect_results(out)}
+    results = {r.submission: r for r in classbook.collect_results(out)}
     assert not outcome.failed and not outcome.interrupted and not outcome.worker_errors
     assert len(results) == 2 * len(CHANNEL_ABUSE)
     for number, name in enumerate(CHANNEL_ABUSE):

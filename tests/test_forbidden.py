@@ -14,7 +14,8 @@ import pytest
 from corpus import expectations
 from rich.console import Console
 
-from grader.commands import batch
+from grader.commands.batch import classbook, controller
+from grader.options import GradeOptions
 from grader.course.catalogue import CourseError, load_course
 from grader.course.submissions import from_path
 from grader.engine import runner
@@ -116,8 +117,8 @@ def test_batch_gives_the_same_verdicts(course, tmp_path):
         folder = submissions / path.stem
         folder.mkdir()
         shutil.copy(path, folder / f"{expectations(path)['exercise']}.py")
-    batch.run_batch(submissions, out, course, exercise_ids=["exercise2", "exercise5"], jobs=1, timeout_s=10)
-    results = {r.submission: r for r in batch.collect_results(out)}
+    controller.run_batch(submissions, out, course, exercise_ids=["exercise2", "exercise5"], jobs=1, options=GradeOptions(timeout_s=10))
+    results = {r.submission: r for r in classbook.collect_results(out)}
     for path in FORBIDDEN_CASES:
         expect = expectations(path)
         exercise = _exercise_of(results[path.stem], expect["exercise"])
@@ -212,9 +213,9 @@ def test_hidden_reveals_is_a_course_setting_overridable_per_exercise(tmp_path):
 @pytest.mark.parametrize("course_table, exercise_lines, words", [
     ('hidden_reveals = "everything"\n', "", "hidden_reveals"),
     ("", '[[exercises.forbid]]\nuses = "numpy"\nfunctions = ["model"]\nwhy = "x"\n', "uses 'numpy'"),
-    ("", '[[exercises.forbid]]\nuses = "autograd"\nwhy = "x"\n', "needs functions"),
-    ("", '[[exercises.forbid]]\nuses = "autograd"\nfunctions = ["model"]\n', "needs why"),
-    ("", '[[exercises.forbid]]\nuses = "autograd"\nfunctions = ["model"]\nwhy = "x"\nfunctoins = 1\n', "unknown keys"),
+    ("", '[[exercises.forbid]]\nuses = "autograd"\nwhy = "x"\n', "has no 'functions', which it must have"),
+    ("", '[[exercises.forbid]]\nuses = "autograd"\nfunctions = ["model"]\n', "has no 'why', which it must have"),
+    ("", '[[exercises.forbid]]\nuses = "autograd"\nfunctions = ["model"]\nwhy = "x"\nfunctoins = 1\n', "has no key 'functoins'; did you mean 'functions'"),
 ])
 def test_a_bad_declaration_is_a_plain_error(tmp_path, course_table, exercise_lines, words):
     with pytest.raises(CourseError, match=re.escape(words)):

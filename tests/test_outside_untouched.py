@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.commands import batch
+from grader.commands.batch import classbook, controller
+from grader.options import GradeOptions
 from grader.commands.grade import grade_local
 
 ATTACK = '''
@@ -189,10 +190,9 @@ def test_grade_batch_leaves_everything_outside_scratch_as_it_was(surroundings, t
     before = take()
     submissions = tmp_path / "submissions"
     _write_attackers(submissions, targets)
-    outcome = batch.run_batch(submissions, tmp_path / "out", course, exercise_ids=["exercise1"], jobs=2,
-                              timeout_s=5, memory_mb=512)
+    outcome = controller.run_batch(submissions, tmp_path / "out", course, exercise_ids=["exercise1"], jobs=2, options=GradeOptions(timeout_s=5, memory_mb=512))
     assert not outcome.interrupted and not outcome.failed
-    results = batch.collect_results(tmp_path / "out")
+    results = classbook.collect_results(tmp_path / "out")
     assert sorted(r.submission for r in results) == ["at_import", "in_call"]
     assert all(r.score == r.max_score for r in results), [(r.submission, r.score) for r in results]
     assert take() == before

@@ -355,7 +355,7 @@ def test_the_course_fingerprint_changes_with_a_suite_or_a_solution_not_a_stub(tm
     for folder in ("exercises", "solutions", "suites"):
         (root / folder).mkdir(parents=True)
     (root / "course.toml").write_text(
-        '[course]\ntitle = "T"\n[[exercises]]\nid = "exercise1"\ntitle = "One"\npoints = 10\n'
+        '[course]\ntitle = "T"\n[[exercises]]\nid = "exercise1"\ntitle = "One"\n'
         'stub = "exercises/exercise1.py"\nsolution = "solutions/exercise1.py"\nsuite = "suites/test_exercise1.py"\n')
     for path in ("exercises/exercise1.py", "solutions/exercise1.py", "suites/test_exercise1.py", "suites/helpers.py"):
         (root / path).write_text("x = 1\n")
