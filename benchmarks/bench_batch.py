@@ -207,7 +207,8 @@ def main() -> None:
         per_item = lambda subs_per_s: f"{1000 * args.jobs / subs_per_s / exercises:.0f}"  # noqa: E731
         rows = [
             ("", "submissions", "wall s", "subs/s", "ms per exercise per worker"),
-            (f"grade batch --jobs {args.jobs} --isolate {args.isolate}", args.n, f"{batch_s:.1f}", f"{rate:.2f}", per_item(rate)),
+            (f"grade batch --jobs {args.jobs} --isolate {args.isolate}", args.n, f"{batch_s:.1f}", f"{rate:.2f}",
+             per_item(rate)),
             (f"  of which {args.jobs} workers starting (fixed)", args.jobs, f"{fixed_s:.1f}", "", ""),
             ("  once started (marginal)", args.n - args.jobs, f"{batch_s - fixed_s:.1f}", f"{marginal:.2f}",
              per_item(marginal)),
@@ -221,7 +222,7 @@ def main() -> None:
         widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
         for row in rows:
             print("  ".join(str(cell).ljust(w) if i == 0 else str(cell).rjust(w)
-                            for i, (cell, w) in enumerate(zip(row, widths))))
+                            for i, (cell, w) in enumerate(zip(row, widths, strict=False))))
         print(f"speed-up over a cold process per submission: {rate / cold_rate:.1f}x at N={args.n}, "
               f"{cold_1000 / batch_1000:.1f}x extrapolated to {target}")
         if len(runs) > 1:

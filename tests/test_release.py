@@ -300,7 +300,7 @@ def test_the_copy_gives_every_public_test_the_verdict_the_course_gives(graded):
     compared = 0
     for name, copy_result in pairs:
         for spec in course.exercises:
-            def verdicts(result, public_only):
+            def verdicts(result, public_only, spec=spec):
                 exercise = next(e for e in result.exercises if e.exercise_id == spec.id)
                 return {t.name: (t.passed, t.message, t.hint, t.verdict) for t in exercise.tests
                         if not public_only or t.visibility == "public"}

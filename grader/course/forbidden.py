@@ -210,7 +210,8 @@ _OPAQUE_DUNDERS = frozenset({"__dict__", "__globals__", "__code__", "__builtins_
                              "f_back", "f_builtins", "gi_frame", "tb_frame"})
 # Modules whose calls can run code the source does not show.
 _OPAQUE_MODULES = ("pickle", "_pickle", "marshal", "ctypes", "runpy", "code", "codeop", "gc", "dill",
-                   "cloudpickle", "importlib.util", "importlib.machinery", "importlib.reload", "inspect", "types.FunctionType", "types.CodeType",
+                   "cloudpickle", "importlib.util", "importlib.machinery", "importlib.reload", "inspect",
+                   "types.FunctionType", "types.CodeType",
                    "operator.attrgetter", "operator.methodcaller", "sys._getframe", "sys.settrace",
                    "sys.setprofile", "threading.settrace", "threading.setprofile", "builtins",
                    "signal", "torch.overrides", "torch.utils._python_dispatch", "torch.library", "torch.ops",

@@ -131,7 +131,8 @@ def read_notebook(data: bytes, name: str) -> NotebookNode:
                             "format version (nbformat)")
     major, _ = get_version(raw)
     if not isinstance(major, int) or isinstance(major, bool):
-        raise NotebookError(f"{name} is not a Jupyter notebook: its format version is {str(major)[:20]!r}, not a number")
+        raise NotebookError(f"{name} is not a Jupyter notebook: its format version is {str(major)[:20]!r}, "
+                            "not a number")
     if major < OLDEST_FORMAT:
         raise NotebookError(f"{name} is in the old notebook format {major}, which the grader does not read: "
                             "open it in Jupyter and save it again (that writes format 4)")

@@ -76,7 +76,8 @@ def from_path(path: Path, exercise_filenames: Sequence[str], *, name: str | None
                                                          f"{_expected(exercise_filenames)}; it was not graded")
             return _with_notebooks(Submission(name=name or path.stem, files={}), {f: path for f in answers})
         if len(exercise_filenames) != 1:
-            raise SubmissionError(f"{path} is one file: name the exercise it answers, e.g. grade exercise3 --submission {path}")
+            raise SubmissionError(f"{path} is one file: name the exercise it answers, "
+                                  f"e.g. grade exercise3 --submission {path}")
         return Submission(name=name or path.stem, files={exercise_filenames[0]: path})
     raise SubmissionError(f"{path} does not exist")
 

@@ -49,7 +49,8 @@ def to_gradescope(result: SubmissionResult, *, hidden_visibility: Mapping[str, s
 def summary_line(result: SubmissionResult) -> str:
     """One paragraph: the points, why anything could not be graded, the notes."""
     parts = [f"{e.exercise_id} {e.score:g}/{e.max_score:g}" for e in result.exercises]
-    text = f"{result.submission}: {result.score:g}/{result.max_score:g} points ({', '.join(parts)}); seed {result.seed}."
+    text = (f"{result.submission}: {result.score:g}/{result.max_score:g} points ({', '.join(parts)}); "
+            f"seed {result.seed}.")
     problems = dict.fromkeys(_first_line(e.problem) for e in result.exercises if e.problem)
     if problems:
         text += " Not graded: " + "; ".join(problems) + "."

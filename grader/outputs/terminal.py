@@ -79,7 +79,7 @@ def print_exercise(console: Console, exercise: ExerciseResult) -> None:
         max((t.cell_len for t in titles), default=0),
         max(console.width - points_width - 8, 10),
     )
-    for test, title, fraction in zip(exercise.tests, titles, fractions):
+    for test, title, fraction in zip(exercise.tests, titles, fractions, strict=False):
         title.pad_right(title_width - title.cell_len)
         mark = (PASS_MARK, "bold green") if test.passed else (FAIL_MARK, "bold red")
         points = (fraction.rjust(points_width), "green" if test.passed else "red")

@@ -54,7 +54,7 @@ _SANDBOX_PACKAGE = Path(__file__).resolve().parent
 def _wire():
     # Imported on first use (it imports torch), so that a caller can start the
     # zygote first and let it warm up while this process imports torch.
-    from grader.sandbox import wire
+    from grader.sandbox import wire  # noqa: PLC0415
     return wire
 
 
@@ -203,7 +203,8 @@ class Zygote:
         self.forks += 1
         ours, theirs = socket_pair()
         try:
-            pid = self._ask({"op": "fork", "parent_pid": os.getpid(), "run_as": self.run_as, **request}, [theirs.fileno()],
+            pid = self._ask({"op": "fork", "parent_pid": os.getpid(), "run_as": self.run_as, **request},
+                            [theirs.fileno()],
                             timeout_s=FORK_TIMEOUT_S)["pid"]
         except BaseException:
             ours.close()
@@ -386,7 +387,8 @@ class Sandbox:
         except ChannelTimeout:
             self._time_out(started)
             raise SandboxFailure(Verdict.TIME_LIMIT, f"time limit exceeded while {doing}: the sandbox stopped "
-                                 f"reading requests (the exercise may use {self.limits.timeout_s:g} s in all)") from None
+                                 f"reading requests (the exercise may use {self.limits.timeout_s:g} s in all)"
+                                 ) from None
         except ChannelClosed:
             pass  # it died or closed its end: _receive reads the exit status and says how
         return self._receive(doing=doing, started=started)

@@ -73,7 +73,7 @@ def decode(data: bytes) -> Any:
     blob = data[_HEADER.size + head_len:]
     try:
         tensors = _load_tensors(blob) if blob else {}
-    except Exception as error:  # safetensors raises its own error types
+    except Exception as error:  # noqa: BLE001 - safetensors raises its own error types
         raise WireError(f"tensor payload rejected: {error}") from None
     return join(tree, tensors)
 

@@ -49,7 +49,7 @@ def boot(bundle):
     os.close(devnull)
     modules = {name: (entry["source"], entry["package"]) for name, entry in bundle["modules"].items()}
     sys.meta_path.insert(0, BundleImporter(modules))
-    from grader.sandbox.untrusted import zygote
+    from grader.sandbox.untrusted import zygote  # noqa: PLC0415 - only through the importer above
 
     zygote.main(bundle["control_fd"])
 

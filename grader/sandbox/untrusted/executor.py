@@ -51,7 +51,8 @@ def _call(module: ModuleType, request: dict) -> dict:
     args = [_argument(module, spec, built) for spec in request.get("args", [])]
     kwargs = {k: _argument(module, spec, built) for k, spec in request.get("kwargs", {}).items()}
     target_spec = request["target"]
-    target = _build(module, target_spec["build"], built) if "build" in target_spec else _lookup(module, target_spec["name"])
+    target = (_build(module, target_spec["build"], built) if "build" in target_spec
+              else _lookup(module, target_spec["name"]))
     if request.get("autograd", True):
         value = target(*args, **kwargs)
     else:
@@ -85,7 +86,7 @@ def _gradients(value: Any, cotangent: torch.Tensor, args: list, target: Any) -> 
     input_grads = iter(grads[:len(inputs)])
     return {
         "input_grads": [next(input_grads) if type(a) is torch.Tensor and a.requires_grad else None for a in args],
-        "param_grads": {name: g for (name, _), g in zip(params, grads[len(inputs):])},
+        "param_grads": {name: g for (name, _), g in zip(params, grads[len(inputs):], strict=False)},
     }
 
 
@@ -165,7 +166,8 @@ def describe_exception(error: BaseException, filename: str | None) -> dict:
     kind = "student"
     if isinstance(error, MissingName):
         kind = "missing name"
-    elif isinstance(error, MemoryError) or (isinstance(error, RuntimeError) and any(w in _safe_str(error) for w in _MEMORY_WORDS)):
+    elif isinstance(error, MemoryError) or (isinstance(error, RuntimeError)
+                                            and any(w in _safe_str(error) for w in _MEMORY_WORDS)):
         kind = "memory"
     elif isinstance(error, SystemExit):
         kind = "exit"

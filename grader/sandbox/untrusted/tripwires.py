@@ -46,7 +46,8 @@ WATCHED_MODULES = (
     "builtins", "math", "cmath", "operator", "functools", "itertools", "random", "copy", "numbers",
     "collections", "types", "json", "struct", "io", "traceback", "importlib", "warnings",
     "multiprocessing.connection", "safetensors", "safetensors.torch",
-    "grader.sandbox.wire", "grader.sandbox.untrusted.executor", "grader.sandbox.untrusted.zygote", "grader.sandbox.untrusted.tripwires",
+    "grader.sandbox.wire", "grader.sandbox.untrusted.executor", "grader.sandbox.untrusted.zygote",
+    "grader.sandbox.untrusted.tripwires",
     "torch", "torch._C", "torch._C._nn", "torch._C._linalg", "torch._C._special", "torch._tensor",
     "torch.functional", "torch.random", "torch.serialization", "torch.overrides", "torch.linalg", "torch.special",
 )
@@ -183,9 +184,10 @@ class NamespaceBaseline:
         )
 
     def dirt(self) -> list[str]:
-        found = [f"torch's {name} changed" for (name, before), (_, now) in zip(self.settings, torch_settings())
+        found = [f"torch's {name} changed"
+                 for (name, before), (_, now) in zip(self.settings, torch_settings(), strict=False)
                  if before != now]
-        found += [f"{name} changed" for (name, before), (_, now) in zip(self.hooks, interpreter_hooks())
+        found += [f"{name} changed" for (name, before), (_, now) in zip(self.hooks, interpreter_hooks(), strict=False)
                   if not _same(before, now)]
         found += [f"sys.modules[{name!r}] was replaced" for name, module in self.modules
                   if sys.modules.get(name) is not module]
@@ -193,7 +195,8 @@ class NamespaceBaseline:
             suspects = self.spaces
         else:
             now = _read_versions(self.addresses)
-            suspects = tuple(self.spaces[i] for i, (before, after) in enumerate(zip(self.versions or (), now))
+            pairs = enumerate(zip(self.versions or (), now, strict=False))
+            suspects = tuple(self.spaces[i] for i, (before, after) in pairs
                              if before != after)
         for where, namespace, keys, values in suspects:
             changed = _changed_keys(namespace, keys, values)
@@ -244,7 +247,7 @@ _PLAIN = (int, float, bool, str)
 def _changed_keys(namespace: dict, keys: tuple, values: tuple) -> list[str]:
     """Keys removed or rebound; a key added is dirt unless it is a submodule
     (importing ``torch.distributions`` adds it to ``torch``'s namespace)."""
-    changed = [key for key, value in zip(keys, values) if namespace.get(key, _MISSING) is not value]
+    changed = [key for key, value in zip(keys, values, strict=False) if namespace.get(key, _MISSING) is not value]
     known = set(keys)
     changed += [key for key, value in list(namespace.items())
                 if key not in known and not isinstance(value, types.ModuleType) and key != "__warningregistry__"]
@@ -306,7 +309,8 @@ class RoomBaseline:
             found.append("signals were blocked")
         if _files(self.scratch) != self.files:
             found.append("files in the scratch folder were written or removed")
-        if any(now is not before for now, before in zip((sys.stdin, sys.stdout, sys.stderr), self.streams)):
+        streams = (sys.stdin, sys.stdout, sys.stderr)
+        if any(now is not before for now, before in zip(streams, self.streams, strict=False)):
             found.append("sys.stdin/stdout/stderr were replaced")
         allowed_mb = min(MAX_GROWTH_MB, memory_mb // 4)
         if _peak_memory() - self.peak_memory > allowed_mb << 20:
@@ -332,7 +336,7 @@ class RoomBaseline:
         """Modules imported since the room started, newest first (read from the
         end, so that the thousand modules of torch are not touched)."""
         count = len(sys.modules) - self.modules
-        newest = list(zip(reversed(sys.modules), range(max(0, count))))
+        newest = list(zip(reversed(sys.modules), range(max(0, count)), strict=False))
         return [(name, sys.modules[name]) for name, _ in newest]
 
 

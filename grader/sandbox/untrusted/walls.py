@@ -52,7 +52,7 @@ from grader.sandbox.limits import Limits
 
 try:  # optional: without it the seccomp wall is reported missing
     import pyseccomp as _seccomp
-except Exception as _error:  # ImportError, or RuntimeError when libseccomp is absent
+except Exception as _error:  # noqa: BLE001 - ImportError, or RuntimeError when libseccomp is absent
     _seccomp = None
     _SECCOMP_IMPORT_ERROR = f"{type(_error).__name__}: {_error}"
 else:
@@ -846,7 +846,7 @@ def canary_report(scratch_dir: str, planted_secret: str, parent_pid: int) -> dic
         except OSError as error:
             allowed = _NET_BLOCKED_ERRNOS if name in ("tcp", "udp") else _BLOCKED_ERRNOS
             report[name] = error.errno in allowed
-        except Exception:  # an odd failure proves nothing: fail closed
+        except Exception:  # noqa: BLE001 - an odd failure proves nothing: fail closed
             report[name] = False
     return report
 

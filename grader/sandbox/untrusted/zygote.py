@@ -215,7 +215,7 @@ def _warm_executor() -> None:
     """Run the executor's own paths a few times, so that every sandbox starts
     with them imported and their bytecode already specialised (3.11 quickens
     code on first calls: each child would otherwise redo it, ~4 ms)."""
-    import types
+    import types  # noqa: PLC0415
 
     module = types.ModuleType("warm_up")
     module.affine = lambda x, w, b: w * x + b
@@ -272,7 +272,8 @@ def _child(fd: int, request: dict, readable: tuple[str, ...], base_path: list[st
         conn = Connection(fd)
         if request["mode"] == "canary":
             result = walls.canary_report(scratch, request["secret"], request["parent_pid"])
-            conn.send_bytes(wire.encode({"canary": result, "walls": list(report.applied), "missing": list(report.missing)}))
+            conn.send_bytes(wire.encode({"canary": result, "walls": list(report.applied),
+                                         "missing": list(report.missing)}))
         else:
             _serve(conn, request["scratch"], limits, cpu_limit_s, report)
     except BaseException:  # noqa: BLE001 - a sandbox never returns into the zygote's loop
