@@ -131,12 +131,14 @@ def _with_notebooks(submission: Submission, answered: Mapping[str, Path | tuple[
     notes = list(submission.notes)
     modules: dict[Path, notebooks.NotebookModule | str] = {}
     for filename, answer in answered.items():
+        module: notebooks.NotebookModule | str | None
         path, module = answer if isinstance(answer, tuple) else (answer, None)
         if module is None:
             if path not in modules:
                 try:
-                    modules[path] = notebooks.read_module(path)
-                    notes += modules[path].notes
+                    read = notebooks.read_module(path)
+                    notes += read.notes
+                    modules[path] = read
                 except notebooks.NotebookError as error:
                     modules[path] = str(error)
             module = modules[path]

@@ -10,6 +10,7 @@ that ships no solution code.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -69,7 +70,7 @@ class RecordedSolutions:
 @dataclass
 class _RecordingSubject:
     inner: Subject
-    on_reply: object  # Callable[[Request, Reply], None]
+    on_reply: Callable[[Request, Reply], None]
 
     def run(self, request: Request) -> Reply:
         reply = self.inner.run(request)

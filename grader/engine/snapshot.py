@@ -131,6 +131,7 @@ class _SnapshotFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return None
 
     def exec_module(self, module: ModuleType) -> None:
+        assert module.__spec__ is not None  # created from the spec find_spec returned
         path = self._by_name[module.__spec__.name]
         module.__file__ = str(path)
         exec(_compile_suite(self.sources[path], path), module.__dict__)  # noqa: S102 - the course's own suite
@@ -141,7 +142,7 @@ def _compile_suite(source: bytes, path: Path):
     try:  # pytest's own rewriting, so a bare `assert` in a suite explains itself as under pytest
         from _pytest.assertion.rewrite import rewrite_asserts  # noqa: PLC0415
     except ImportError:  # pragma: no cover - a pytest without it: plain asserts
-        rewrite_asserts = None
-    if rewrite_asserts is not None:
+        pass
+    else:
         rewrite_asserts(tree, source, str(path))
     return compile(tree, str(path), "exec", dont_inherit=True)

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,6 +154,7 @@ class Zygote:
         theirs.close()
         stderr.close()
         try:
+            assert process.stdin is not None  # stdin=PIPE
             process.stdin.write(bundle.encode())
             process.stdin.close()
         except OSError:
@@ -173,7 +175,7 @@ class Zygote:
             raise ZygoteError(f"the sandbox zygote did not start:\n{self._stderr_tail()}")
         self.ready = True
 
-    def _ask(self, request: dict, fds: list[int] = (), *, timeout_s: float) -> dict:
+    def _ask(self, request: dict, fds: Sequence[int] = (), *, timeout_s: float) -> dict:
         """Send ``request`` and wait, at most ``timeout_s``, for the reply that
         carries its id (a late reply to an earlier request is skipped)."""
         self.wait_ready()

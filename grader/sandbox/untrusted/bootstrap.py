@@ -55,4 +55,4 @@ def boot(bundle):
 
 
 if __name__ == "torchgrade_boot":
-    boot(BUNDLE)  # noqa: F821 - defined by the -c program that runs this source
+    boot(BUNDLE)  # type: ignore[name-defined]  # noqa: F821 - defined by the -c program that runs this source

@@ -46,6 +46,7 @@ import socket
 import stat
 import sys
 import sysconfig
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from grader.sandbox.limits import Limits
@@ -142,7 +143,7 @@ def _interpreter_library_dirs() -> list[str]:
     return [os.path.realpath(p) for p in paths if p and os.path.isdir(p)]
 
 
-def _looks_like_course_repo(names: set[str] | list[str]) -> bool:
+def _looks_like_course_repo(names: Collection[str]) -> bool:
     return "solutions" in names or "course.toml" in names
 
 
@@ -276,7 +277,7 @@ if _LINUX:
     _libc.syscall.restype = ctypes.c_long
     _libc.prctl.restype = ctypes.c_int
 else:  # pragma: no cover - exercised on non-Linux only
-    _libc = None
+    _libc = None  # type: ignore[assignment]
 
 
 def _syscall(number: int, *args) -> int:
@@ -312,7 +313,7 @@ def _landlock_abi() -> int | str:
             return "landlock: kernel has no Landlock (ENOSYS)"
         if error.errno == errno.EOPNOTSUPP:
             return "landlock: Landlock is disabled at boot (EOPNOTSUPP)"
-        return f"landlock: cannot query the ABI ({errno.errorcode.get(error.errno, error.errno)})"
+        return f"landlock: cannot query the ABI ({errno.errorcode.get(error.errno or 0, error.errno)})"
 
 
 @functools.lru_cache(maxsize=8)
@@ -446,9 +447,9 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-def _seccomp_rules(s) -> list[tuple[int, str, tuple]]:
+def _seccomp_rules(s) -> list[tuple[int, str | int, tuple]]:
     eperm = s.ERRNO(errno.EPERM)
-    rules = [(eperm, name, ()) for name in _EPERM_SYSCALLS + _METADATA_SYSCALLS]
+    rules: list[tuple[int, str | int, tuple]] = [(eperm, name, ()) for name in _EPERM_SYSCALLS + _METADATA_SYSCALLS]
     if platform.machine() in _UNIFIED_NUMBERING:
         rules += [(eperm, number, ()) for number in _NEW_SYSCALL_NUMBERS.values()]
         rules += [(s.ERRNO(errno.ENOSYS), number, ()) for number in _UNREVIEWED_SYSCALLS]
@@ -514,9 +515,9 @@ def _seccomp_program() -> _SeccompProgram | str:
 
 def _prctl(option: int, *args) -> None:
     """prctl(2) with unsigned-long arguments (ints) or pointers (``byref``)."""
-    args = [ctypes.c_ulong(arg) if isinstance(arg, int) else arg for arg in args]
-    args += [ctypes.c_ulong(0)] * (4 - len(args))
-    if _libc.prctl(ctypes.c_int(option), *args) != 0:
+    values = [ctypes.c_ulong(arg) if isinstance(arg, int) else arg for arg in args]
+    values += [ctypes.c_ulong(0)] * (4 - len(values))
+    if _libc.prctl(ctypes.c_int(option), *values) != 0:
         code = ctypes.get_errno()
         raise OSError(code, os.strerror(code))
 
@@ -778,7 +779,7 @@ def apply_walls(scratch_dir: str, limits: Limits, readable: tuple[str, ...], *, 
             _apply_landlock(landlock, scratch_dir)
             applied.append("landlock")
         except OSError as error:
-            code = errno.errorcode.get(error.errno, str(error.errno))
+            code = errno.errorcode.get(error.errno or 0, str(error.errno))
             missing.append(f"landlock: the kernel refused the ruleset ({code}: {error.strerror})")
 
     # After Landlock (its rules open paths the room's user may not reach) and
@@ -795,7 +796,7 @@ def apply_walls(scratch_dir: str, limits: Limits, readable: tuple[str, ...], *, 
             _prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(seccomp.fprog))
             applied.append("seccomp")
         except OSError as error:
-            code = errno.errorcode.get(error.errno, str(error.errno))
+            code = errno.errorcode.get(error.errno or 0, str(error.errno))
             missing.append(f"seccomp: the kernel refused the filter ({code}: {error.strerror})")
 
     return WallReport(tuple(applied), tuple(missing))

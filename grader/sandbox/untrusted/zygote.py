@@ -218,8 +218,8 @@ def _warm_executor() -> None:
     import types  # noqa: PLC0415
 
     module = types.ModuleType("warm_up")
-    module.affine = lambda x, w, b: w * x + b
-    module.fit = lambda model, loss_fn, optimizer, x, y: [loss_fn(model(x), y).item()]
+    setattr(module, "affine", lambda x, w, b: w * x + b)  # noqa: B010 - a module built here, for mypy
+    setattr(module, "fit", lambda model, loss_fn, optimizer, x, y: [loss_fn(model(x), y).item()])  # noqa: B010
     x = torch.randn(3, 1, requires_grad=True)
     linear = {"target": "torch.nn.Linear", "args": [1, 1], "kwargs": {},
               "state": {"weight": torch.ones(1, 1), "bias": torch.zeros(1)}, "params_of": None}
@@ -296,7 +296,8 @@ class CappedOutput:
     encoding = "utf-8"
 
     def __init__(self, limit: int) -> None:
-        self.limit, self.kept, self.dropped, self._parts = limit, 0, 0, []
+        self.limit, self.kept, self.dropped = limit, 0, 0
+        self._parts: list[str] = []
         self._reported = 0
 
     def write(self, text: str) -> int:
@@ -335,7 +336,8 @@ def _serve(conn: Connection, scratch: str, limits: Limits, cpu_limit_s: int, rep
     sys.stdout = sys.stderr = output
     room = tripwires.RoomBaseline.take(scratch)
     _send(conn, {"walls": list(report.applied), "missing": list(report.missing)})
-    module, names, path = None, (), None
+    module, path = None, None
+    names: tuple[str, ...] = ()
     while True:
         request = wire.decode(conn.recv_bytes(max_request))
         op = request["op"]
@@ -345,7 +347,7 @@ def _serve(conn: Connection, scratch: str, limits: Limits, cpu_limit_s: int, rep
             room.restore_random_state()
             finder = sys.path_importer_cache.get(scratch)
             if finder is not None:  # it may have listed scratch before this exercise's file was written
-                finder.invalidate_caches()
+                finder.invalidate_caches()  # type: ignore[attr-defined]
             path = os.path.join(scratch, request["file"])
             names = (request["module"],)
             reply: dict = {}
