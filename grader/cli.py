@@ -172,11 +172,15 @@ def verify_command(junit_path: Path | None, seed: int | None, course_root: Path 
               help="Folder for gradebook.csv, index.html and one folder per submission.")
 @click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per CPU).")
 @click.option("--exercise", "exercise_ids", multiple=True, help="Grade only this exercise (repeatable). Default: all.")
-@click.option("--resume", is_flag=True, help="Grade only submissions without up-to-date results in OUT.")
+@click.option("--resume", is_flag=True,
+              help="Skip submissions whose results in OUT are up to date (same files, course version and seed).")
+@click.option("--force", is_flag=True,
+              help="Grade even into an OUT holding another course's results or results of another seed "
+                   "(they stay in the class record's history).")
 @grading_options
 @course_option
 def batch_command(submissions: Path, out: Path, jobs: int | None, exercise_ids: tuple[str, ...], resume: bool,
-                  options: GradeOptions, course_root: Path | None) -> None:
+                  force: bool, options: GradeOptions, course_root: Path | None) -> None:
     """Grade a class: every folder, .zip or notebook in SUBMISSIONS, into OUT."""
     # Neither imports torch: the workers do.
     from grader.commands.batch.controller import grade_batch  # noqa: PLC0415
@@ -186,7 +190,7 @@ def batch_command(submissions: Path, out: Path, jobs: int | None, exercise_ids: 
     console = make_console()
     with ProgressBar(console) as progress:
         outcome = grade_batch(submissions, out, course_root=course_root, exercise_ids=exercise_ids, jobs=jobs,
-                              resume=resume, options=options, on_progress=progress)
+                              resume=resume, options=options, force=force, on_progress=progress)
     print_summary(console, outcome)
     sys.exit(outcome.exit_status)
 

@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from grader import scoring
+from grader.errors import UserError
 from grader.record.status import Status, exercise_status, refusal, submission_status
 from grader.results import ExerciseResult, MismatchRow, SandboxStatus, SubmissionResult, TestResult
 from grader.verdicts import Verdict
@@ -128,8 +129,8 @@ SCHEMA_VERSION = len(MIGRATIONS)
 ADOPTED = "unknown (adopted from results.json)"  # grader version and course fingerprint of an adopted run
 
 
-class RecordError(Exception):
-    """A problem with the class record a user can fix (plain words, no traceback)."""
+class RecordError(UserError):
+    """A problem with the class record a user can fix (plain words, no traceback, exit 2)."""
 
 
 class RecordRefused(RecordError):

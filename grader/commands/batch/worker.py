@@ -11,7 +11,8 @@ submission's files. Plain data crosses, both ways:
   ``exercises`` (ids), ``options`` (``GradeOptions`` fields) and ``entries``
   (``{"name", "path"}`` in the order to grade them);
 - stdout, one JSON line per event: ``{"event": "graded", "submission": name,
-  ...}`` the moment ``OUT/<name>/`` is written, or ``{"event": "error",
+  "result": {...}, ...}`` (the whole result, as plain data, for the class
+  record the controller keeps) the moment ``OUT/<name>/`` is written, or ``{"event": "error",
   "message": ...}`` when the batch cannot run at all (a broken suite).
 
 It starts its zygote first (it warms up while this process imports torch and
@@ -38,6 +39,7 @@ from grader.course.catalogue import CourseError, load_course
 from grader.course.submissions import from_entry
 from grader.errors import EXIT_INTERRUPTED, GraderFailure
 from grader.options import GradeOptions
+from grader.outputs.results_json import to_plain
 from grader.results import SubmissionResult
 from grader.sandbox.client import Zygote
 
@@ -76,7 +78,9 @@ def main() -> int:
                 verdicts = sorted({t.verdict for e in result.exercises for t in e.tests if t.verdict})
                 _send(protocol, {"event": "graded", "submission": result.submission, "score": result.score,
                                  "max_score": result.max_score, "verdicts": verdicts,
-                                 "problem": result.submission in problems})
+                                 "problem": result.submission in problems,
+                                 "refused": problems.get(result.submission),
+                                 "result": to_plain(result)})  # the controller stores it in the class record
 
             runner.grade(course, submissions, specs, options=GradeOptions(**job["options"]),
                          zygote=zygote, on_result=finished, keep_results=False,
