@@ -265,6 +265,8 @@ def release_command(out: Path, course_root: Path | None) -> None:
 
     course = load_course(course_root)
     release = build_release(course, out)
+    for warning in release.warnings:
+        click.echo(f"warning: {warning}", err=True)
     tests = sum(len(names) for names in release.public_tests.values())
     click.echo(f"Wrote the student copy of {course.title!r} to {release.root}: {len(release.files)} files, "
                f"{tests} public tests in {len(release.public_tests)} exercises.")

@@ -98,7 +98,7 @@ def worker_command() -> list[str]:
 
 def grade_batch(submissions: Path, out: Path, *, course_root: Path | None = None,
                 exercise_ids: Sequence[str] = (), jobs: int | None = None, resume: bool = False,
-                options: GradeOptions = GradeOptions(), force: bool = False,
+                options: GradeOptions | None = None, force: bool = False,
                 on_progress: Callable[[dict], None] | None = None) -> BatchOutcome:
     """What ``grade batch`` does: load the course (found from here upwards
     when ``course_root`` is None) and grade the class (``run_batch``). Raises
@@ -109,7 +109,7 @@ def grade_batch(submissions: Path, out: Path, *, course_root: Path | None = None
 
 
 def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Sequence[str] | None = None,
-              jobs: int | None = None, resume: bool = False, options: GradeOptions = GradeOptions(),
+              jobs: int | None = None, resume: bool = False, options: GradeOptions | None = None,
               on_progress: Callable[[dict], None] | None = None,
               command: Sequence[str] | None = None, force: bool = False) -> BatchOutcome:
     """Grade every entry of ``submissions`` into ``out`` with ``jobs`` worker processes.
@@ -132,6 +132,7 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
     and every file in OUT is rebuilt from the record's current state.
     """
     started = time.monotonic()
+    options = options or GradeOptions()
     specs = [course.exercise(i) for i in exercise_ids] if exercise_ids else list(course.exercises)
     seed = course.seed if options.seed is None else options.seed
     out.mkdir(parents=True, exist_ok=True)
