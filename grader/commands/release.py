@@ -462,7 +462,7 @@ def student_pyproject(course: Course) -> str:
         'readme = "README.md"',
         f"requires-python = {_toml_value(project.get('requires-python', '>=3.10'))}",
         "dependencies = [",
-        *(f"    {_toml_value(d)}," for d in dependencies),
+        *(f"    {_toml_value(d)}," for d in [*dependencies, *course.requirements]),  # the course's: its exercises
         "]",
         "",
         "[project.scripts]",
@@ -475,6 +475,15 @@ def student_pyproject(course: Course) -> str:
         f"grader = {_toml_value(package_data)}",
         "",
     ])
+
+
+def _requirements_line(course: Course) -> str:
+    """The README's word on the course's extra packages (``pip install .`` installs them)."""
+    if not course.requirements:
+        return ""
+    listed = ", ".join(f"`{r}`" for r in course.requirements)
+    return (f"- Your exercises may also use {listed}: `pip install .` installed "
+            f"{'it' if len(course.requirements) == 1 else 'them'} with the grader.\n")
 
 
 def student_readme(course: Course) -> str:
@@ -513,7 +522,7 @@ Each exercise is a file in `exercises/`: read its docstring, write the code, gra
   file; `%` and `!` lines are left out, with a note in the report.
 - Grading needs no network: your code runs in a sandbox on this machine, and
   its answers are compared with the reference answers stored in this copy.
-
+{_requirements_line(course)}
 ## What the report means
 
     {first} — {course.exercises[0].title}
