@@ -511,3 +511,21 @@ def test_a_batch_exits_0_whatever_the_scores_3_when_the_grader_failed_and_130_wh
     assert controller.BatchOutcome(out=tmp_path, summary=summary, graded=["a"]).exit_status == 0
     assert controller.BatchOutcome(out=tmp_path, summary=summary, failed=["a"]).exit_status == 3
     assert controller.BatchOutcome(out=tmp_path, summary=summary, failed=["a"], interrupted=True).exit_status == 130
+
+
+def test_an_out_graded_before_the_record_keeps_its_other_exercises_through_a_subset_run(course, fake_class, tmp_path):
+    command, subs = fake_class
+    _folders(subs, "a", "b")
+    out = tmp_path / "out"
+    for name in ("a", "b"):  # an OUT as a grader without a class record left it: results.json files only
+        tests = (GradedTest("test_old", "old", 10.0, True),)
+        classbook.write_submission(out, SubmissionResult(name, tuple(
+            ExerciseResult(i, i, tests, seed=course.seed) for i in course.ids), seed=course.seed))
+
+    outcome = controller.run_batch(subs, out, course, exercise_ids=["exercise1"], jobs=1, command=command)
+
+    assert sorted(outcome.graded) == ["a", "b"]
+    rows = {row[0]: row for row in _gradebook(out)[2:]}
+    assert rows["a"][1:] == ["graded", "5", "10", "10", "10", "10", "45", ""]  # exercise1 re-graded, the rest kept
+    kept = from_gradescope(json.loads((out / "a" / "results.json").read_text()))
+    assert [e.exercise_id for e in kept.exercises] == list(course.ids) and kept.score == 45
