@@ -73,7 +73,8 @@ def run() -> None:
 @click.group(cls=_GradeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Grade PyTorch exercises: `grade exercise3`, `grade` (all), `grade list`,
-    `grade batch`, `grade verify`, `grade release OUT`."""
+    `grade batch`, `grade history`, `grade override`, `grade export`, `grade verify`,
+    `grade release OUT`."""
 
 
 # ---------------------------------------------------------------------------
