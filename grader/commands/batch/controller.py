@@ -153,7 +153,8 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
                                replaced=len(plan.replacements))
         run_id = record.begin_run(grader_version=grader_version(), seed=seed, course_title=course.title,
                                   course_fingerprint=fingerprint, exercise_ids=ids, forced=force and plan.refused)
-        # A subset (of exercises) leaves the worker's files short of the rest: rewrite them from the record.
+        # A subset of the exercises: the worker's files would lack the rest, so it writes none and the
+        # controller writes them from the record (a crash in between leaves the earlier, whole files).
         subset = set(ids) != set(course.ids)
 
         def store(result: SubmissionResult, refused: str | None = None, *, written: bool = True) -> None:
@@ -170,7 +171,7 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
         report({"event": "planned", "total": len(pending), "skipped": len(outcome.skipped), "jobs": outcome.jobs})
         from grader.engine.snapshot import CourseFiles  # noqa: PLC0415 - torch-free
 
-        job = {"course": str(course.root), "out": str(out.resolve()), "exercises": ids,
+        job = {"course": str(course.root), "out": str(out.resolve()), "exercises": ids, "write_files": not subset,
                # What the workers will run, fingerprinted before any of them (or any sandbox) starts.
                "course_files": CourseFiles.read(specs).fingerprints(),
                "options": {**dataclasses.asdict(options), "seed": seed}}
