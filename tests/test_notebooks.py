@@ -326,7 +326,8 @@ def test_a_batch_of_notebooks_goes_on_past_broken_ones(course, tmp_path):
     (subs / "bob.ipynb").write_text('{"cells": [')
     (subs / "carol.ipynb").write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}))
     with zipfile.ZipFile(subs / "dave.zip", "w") as archive:
-        archive.writestr("dave/exercise1.ipynb", notebook_from_source(course.exercise("exercise1").solution.read_text()))
+        archive.writestr("dave/exercise1.ipynb",
+                         notebook_from_source(course.exercise("exercise1").solution.read_text()))
     outcome = controller.run_batch(subs, out, course, exercise_ids=["exercise1"], jobs=1)
     assert not outcome.failed
     # after the header and the row of maximum points: status, exercise1, total (a refusal is not a plain zero)
