@@ -7,6 +7,9 @@
     grade verify                          check the course itself (CI)
     grade gradescope OUT.zip              the autograder package for Gradescope
     grade release OUT                     write the student copy: stubs, grader, public tests
+    grade history OUT [SUBMISSION]        what changed in the class record, and why
+    grade override OUT SUB EX POINTS      a score set by hand (--reason TEXT; --remove)
+    grade export OUT --format F --roster  grades for Canvas, Moodle or a plain CSV
 
 Each option shared by several commands is declared once below and reused.
 Errors come in two kinds (``grader.errors``): a ``UserError`` is a usage error
@@ -70,7 +73,8 @@ def run() -> None:
 @click.group(cls=_GradeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Grade PyTorch exercises: `grade exercise3`, `grade` (all), `grade list`,
-    `grade batch`, `grade verify`, `grade release OUT`."""
+    `grade batch`, `grade history`, `grade override`, `grade export`, `grade verify`,
+    `grade release OUT`."""
 
 
 # ---------------------------------------------------------------------------
@@ -172,11 +176,15 @@ def verify_command(junit_path: Path | None, seed: int | None, course_root: Path 
               help="Folder for gradebook.csv, index.html and one folder per submission.")
 @click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per CPU).")
 @click.option("--exercise", "exercise_ids", multiple=True, help="Grade only this exercise (repeatable). Default: all.")
-@click.option("--resume", is_flag=True, help="Grade only submissions without up-to-date results in OUT.")
+@click.option("--resume", is_flag=True,
+              help="Skip submissions whose results in OUT are up to date (same files, course version and seed).")
+@click.option("--force", is_flag=True,
+              help="Grade even into an OUT holding another course's results or results of another seed "
+                   "(they stay in the class record's history).")
 @grading_options
 @course_option
 def batch_command(submissions: Path, out: Path, jobs: int | None, exercise_ids: tuple[str, ...], resume: bool,
-                  options: GradeOptions, course_root: Path | None) -> None:
+                  force: bool, options: GradeOptions, course_root: Path | None) -> None:
     """Grade a class: every folder, .zip or notebook in SUBMISSIONS, into OUT."""
     # Neither imports torch: the workers do.
     from grader.commands.batch.controller import grade_batch  # noqa: PLC0415
@@ -186,9 +194,65 @@ def batch_command(submissions: Path, out: Path, jobs: int | None, exercise_ids: 
     console = make_console()
     with ProgressBar(console) as progress:
         outcome = grade_batch(submissions, out, course_root=course_root, exercise_ids=exercise_ids, jobs=jobs,
-                              resume=resume, options=options, on_progress=progress)
+                              resume=resume, options=options, force=force, on_progress=progress)
     print_summary(console, outcome)
     sys.exit(outcome.exit_status)
+
+
+out_argument = click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+
+
+@main.command("history")
+@out_argument
+@click.argument("submission", required=False)
+@click.option("--all", "everything", is_flag=True, help="Also list re-grades that changed nothing.")
+def history_command(out: Path, submission: str | None, everything: bool) -> None:
+    """What changed in OUT's class record, per student: points before and after, and why."""
+    from grader.record import commands  # noqa: PLC0415
+
+    click.echo(commands.show_history(out, submission, everything=everything), nl=False)
+
+
+@main.command("override")
+@out_argument
+@click.argument("submission")
+@click.argument("exercise")
+@click.argument("points", type=float, required=False)
+@click.option("--reason", help="Why (required to set): the student's report, the summary and the exports show it.")
+@click.option("--remove", is_flag=True, help="Remove the override in force: the grader's points count again.")
+def override_command(out: Path, submission: str, exercise: str, points: float | None, reason: str | None,
+                     remove: bool) -> None:
+    """Set EXERCISE's POINTS for SUBMISSION by hand; it survives re-grades until --remove."""
+    from grader.record import commands  # noqa: PLC0415
+
+    if remove:
+        if points is not None:
+            raise click.UsageError("--remove takes no POINTS")
+        click.echo(commands.remove_override(out, submission, exercise), nl=False)
+        return
+    if points is None or reason is None:
+        raise click.UsageError("give POINTS and --reason TEXT (or --remove)")
+    click.echo(commands.override(out, submission, exercise, points, reason=reason), nl=False)
+
+
+@main.command("export")
+@out_argument
+@click.option("--format", "format_", required=True, type=click.Choice(["canvas", "moodle", "csv"]),
+              help="Canvas's gradebook import, Moodle's CSV grade import, or a plain CSV of everything.")
+@click.option("--roster", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV with a header: submission, name, id, sis_user_id, sis_login_id, email, section.")
+@click.option("--assignment", help='The LMS column, e.g. "Homework 1 (12345)". Default: the course title.')
+@click.option("--changed-only", is_flag=True, help="Write only the grades that changed since the last export.")
+@click.option("--to", "path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the file. Default: OUT/export-<format>.csv")
+def export_command(out: Path, format_: str, roster: Path, assignment: str | None, changed_only: bool,
+                   path: Path | None) -> None:
+    """Write OUT's grades for an LMS, matched to students by the roster."""
+    from grader.record import commands  # noqa: PLC0415
+
+    _, text = commands.export_grades(out, format=format_, roster=roster, path=path, assignment=assignment,
+                                     changed_only=changed_only)
+    click.echo(text, nl=False)
 
 
 @main.command("release")
@@ -202,6 +266,8 @@ def release_command(out: Path, course_root: Path | None) -> None:
 
     course = load_course(course_root)
     release = build_release(course, out)
+    for warning in release.warnings:
+        click.echo(f"warning: {warning}", err=True)
     tests = sum(len(names) for names in release.public_tests.values())
     click.echo(f"Wrote the student copy of {course.title!r} to {release.root}: {len(release.files)} files, "
                f"{tests} public tests in {len(release.public_tests)} exercises.")

@@ -96,24 +96,29 @@ def _gradebook(out: Path) -> list[list[str]]:
 def test_gradebook_lists_every_entry_by_name_with_points_earned(course, library_run):
     outcome, out, *_ = library_run
     rows = _gradebook(out)
-    assert rows[0] == ["submission", *course.ids, "total"]
-    by_name = {row[0]: row[1:] for row in rows[1:]}
-    assert [row[0] for row in rows[1:]] == ["alice", "Bob", "carol", "dave", "erin", "mallory"]
+    assert rows[0] == ["submission", "status", *course.ids, "total", "notes"]
+    assert rows[1] == ["(maximum points)", "maximum", "10", "10", "10", "10", "10", "50", ""]
+    by_name = {row[0]: row[2:-1] for row in rows[2:]}
+    status = {row[0]: row[1] for row in rows[2:]}
+    assert [row[0] for row in rows[2:]] == ["alice", "Bob", "carol", "dave", "erin", "mallory"]
     assert by_name["alice"] == ["10"] * 5 + ["50"]
     assert by_name["Bob"] == ["10", "0", "10", "0", "0", "20"]  # files one folder down in the zip
     assert by_name["dave"] == ["10", "0", "0", "0", "0", "10"]  # missing ones score zero
     assert by_name["carol"][-1] == by_name["erin"][-1] == by_name["mallory"][-1] == "0"
+    # a zero that could not be graded says so: a lone .py and an unsafe zip are refused
+    assert status == {"alice": "graded", "Bob": "graded", "carol": "refused", "dave": "graded", "erin": "graded",
+                      "mallory": "refused"}
     assert sorted(outcome.graded) == sorted(by_name) and not outcome.failed
     assert outcome.hidden == [".DS_Store"]
 
 
 def test_each_submission_gets_its_report_and_a_gradescope_results_file(library_run):
     outcome, out, *_ = library_run
-    for row in _gradebook(out)[1:]:
+    for row in _gradebook(out)[2:]:
         data = json.loads((out / row[0] / "results.json").read_text())
         result = from_gradescope(data)
         assert result.submission == row[0]
-        assert data["score"] == result.score == float(row[-1])
+        assert data["score"] == result.score == float(row[-2])
         assert result.seed == outcome.summary.seeds[0]  # the seed is recorded
         html = (out / row[0] / "report.html").read_text()
         assert f"{result.score:g}</strong> / {result.max_score:g}" in html
@@ -183,7 +188,7 @@ def cli_run(course, classroom):
 def test_cli_grades_the_chosen_exercises_and_says_where_the_files_are(cli_run):
     result, out = cli_run
     assert result.exit_code == 0, result.output
-    assert _gradebook(out)[0] == ["submission", "exercise1", "exercise3", "total"]
+    assert _gradebook(out)[0] == ["submission", "status", "exercise1", "exercise3", "total", "notes"]
     assert "graded 6 submission(s)" in result.output
     assert str(out / "index.html") in result.output
     assert "or crashed: exited 1" in result.output
@@ -194,8 +199,8 @@ def test_resume_grades_only_what_changed_and_the_same_work_scores_the_same(cours
     _, out = cli_run
     mtimes = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
     first = from_gradescope(json.loads((out / "dave" / "results.json").read_text()))
-    later = time.time() + 5
-    os.utime(subs / "dave" / "exercise1.py", (later, later))  # dave edits a file inside his folder
+    with (subs / "dave" / "exercise1.py").open("a") as edited:  # dave edits a file inside his folder
+        edited.write("\n# tidied up\n")
     outcome = controller.run_batch(subs, out, course, exercise_ids=["exercise1", "exercise3"], jobs=2, resume=True)
     assert outcome.graded == ["dave"] and len(outcome.skipped) == 5 and outcome.jobs == 1
     after = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
@@ -403,6 +408,7 @@ FAKE_WORKER = textwrap.dedent("""
     import json, os, signal, sys, time
     from pathlib import Path
     from grader.commands.batch.classbook import write_submission
+    from grader.outputs.results_json import to_plain
     from grader.results import ExerciseResult, SubmissionResult, TestResult
 
     job = json.loads(sys.stdin.read())
@@ -420,7 +426,7 @@ FAKE_WORKER = textwrap.dedent("""
         result = SubmissionResult(name, tuple(ExerciseResult(i, i, tests, seed=job["options"]["seed"] or 0)
                                               for i in job["exercises"]), seed=job["options"]["seed"] or 0)
         write_submission(Path(job["out"]), result)
-        print(json.dumps({"event": "graded", "submission": name}), flush=True)
+        print(json.dumps({"event": "graded", "submission": name, "result": to_plain(result)}), flush=True)
 """)
 
 
@@ -447,8 +453,9 @@ def test_a_crashing_worker_costs_only_the_submission_it_was_grading(course, fake
     assert outcome.failed == ["crasher"]
     assert sorted(outcome.graded) == ["a", "b", "d", "e", "f"]
     assert any(e["event"] == "retry" and "crasher" in e["submissions"] for e in events)
-    rows = {row[0]: row for row in _gradebook(tmp_path / "out")[1:]}
-    assert rows["crasher"][1:] == [""] * 6 and rows["a"][-1] == "25"  # not a score: empty, not zero
+    rows = {row[0]: row for row in _gradebook(tmp_path / "out")[2:]}  # after the header and the maximum points
+    assert rows["crasher"][1] == "grader failed" and rows["crasher"][2:-1] == [""] * 6  # not a score: empty, not 0
+    assert rows["a"][1:] == ["graded", "5", "5", "5", "5", "5", "25", ""]
     crasher = classbook.read_result(tmp_path / "out" / "crasher")
     assert crasher.max_score == sum(s.points for s in course.exercises)
     assert classbook.GRADER_FAILED in crasher.exercises[0].problem
@@ -464,16 +471,20 @@ def test_ctrl_c_stops_the_workers_and_keeps_what_finished(course, fake_class, tm
     _folders(subs, *"abcdefgh")
     monkeypatch.setenv("FAKE_WORKER_DELAY", "0.3")
 
+    graded: list[str] = []
+
     def interrupt_after_two(event: dict) -> None:
-        if event["event"] == "graded" and len([p for p in (tmp_path / "out").glob("*/results.json")]) >= 2:
-            raise KeyboardInterrupt
+        if event["event"] == "graded":
+            graded.append(event["submission"])
+            if len(graded) >= 2:
+                raise KeyboardInterrupt
 
     outcome = controller.run_batch(subs, tmp_path / "out", course, jobs=2, command=command,
                               on_progress=interrupt_after_two)
     assert outcome.interrupted
-    finished = sorted(p.parent.name for p in (tmp_path / "out").glob("*/results.json"))
+    finished = sorted(outcome.graded)  # stored in the class record (a file written after the stop is not)
     assert 2 <= len(finished) < 8
-    assert [row[0] for row in _gradebook(tmp_path / "out")[1:]] == finished
+    assert [row[0] for row in _gradebook(tmp_path / "out")[2:]] == finished
     index = (tmp_path / "out" / "index.html").read_text()
     assert f"Not graded yet: {8 - len(finished)} submission(s)" in index and "--resume" in index
     for pid in (tmp_path / "out" / ".pids").iterdir():
@@ -500,3 +511,21 @@ def test_a_batch_exits_0_whatever_the_scores_3_when_the_grader_failed_and_130_wh
     assert controller.BatchOutcome(out=tmp_path, summary=summary, graded=["a"]).exit_status == 0
     assert controller.BatchOutcome(out=tmp_path, summary=summary, failed=["a"]).exit_status == 3
     assert controller.BatchOutcome(out=tmp_path, summary=summary, failed=["a"], interrupted=True).exit_status == 130
+
+
+def test_an_out_graded_before_the_record_keeps_its_other_exercises_through_a_subset_run(course, fake_class, tmp_path):
+    command, subs = fake_class
+    _folders(subs, "a", "b")
+    out = tmp_path / "out"
+    for name in ("a", "b"):  # an OUT as a grader without a class record left it: results.json files only
+        tests = (GradedTest("test_old", "old", 10.0, True),)
+        classbook.write_submission(out, SubmissionResult(name, tuple(
+            ExerciseResult(i, i, tests, seed=course.seed) for i in course.ids), seed=course.seed))
+
+    outcome = controller.run_batch(subs, out, course, exercise_ids=["exercise1"], jobs=1, command=command)
+
+    assert sorted(outcome.graded) == ["a", "b"]
+    rows = {row[0]: row for row in _gradebook(out)[2:]}
+    assert rows["a"][1:] == ["graded", "5", "10", "10", "10", "10", "45", ""]  # exercise1 re-graded, the rest kept
+    kept = from_gradescope(json.loads((out / "a" / "results.json").read_text()))
+    assert [e.exercise_id for e in kept.exercises] == list(course.ids) and kept.score == 45

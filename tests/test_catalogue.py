@@ -83,7 +83,8 @@ def test_a_value_of_the_wrong_type_is_refused_with_where_it_is(tmp_path, anchor,
 
 def test_a_mistake_of_the_wrong_type_is_refused(tmp_path):
     root = course_with(tmp_path, "seed = 2026\n", replaced="seed = 2026\n\n[[course.mistakes]]\nid = 1\n")
-    assert refused(root).endswith("[course] has no key 'mistakes' (it may have: title, seed, recordings, hidden_reveals, limits)")
+    assert refused(root).endswith("[course] has no key 'mistakes' (it may have: title, seed, recordings, "
+                                  "hidden_reveals, limits, requirements)")
     (tmp_path / "course.toml").write_text((REPO / "course.toml").read_text().replace(
         '  id = "grad_never_zeroed"\n', "  id = 7\n"))
     assert refused(tmp_path).endswith("exercise 'exercise5', mistake #1 has id 7, which must be a string, "

@@ -326,11 +326,14 @@ def test_a_batch_of_notebooks_goes_on_past_broken_ones(course, tmp_path):
     (subs / "bob.ipynb").write_text('{"cells": [')
     (subs / "carol.ipynb").write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}))
     with zipfile.ZipFile(subs / "dave.zip", "w") as archive:
-        archive.writestr("dave/exercise1.ipynb", notebook_from_source(course.exercise("exercise1").solution.read_text()))
+        archive.writestr("dave/exercise1.ipynb",
+                         notebook_from_source(course.exercise("exercise1").solution.read_text()))
     outcome = controller.run_batch(subs, out, course, exercise_ids=["exercise1"], jobs=1)
     assert not outcome.failed
-    rows = {row[0]: row[1:] for row in list(csv.reader(io.StringIO((out / "gradebook.csv").read_text())))[1:]}
-    assert rows == {"alice": ["10", "10"], "bob": ["0", "0"], "carol": ["0", "0"], "dave": ["10", "10"]}
+    # after the header and the row of maximum points: status, exercise1, total (a refusal is not a plain zero)
+    rows = {row[0]: row[1:4] for row in list(csv.reader(io.StringIO((out / "gradebook.csv").read_text())))[2:]}
+    assert rows == {"alice": ["graded", "10", "10"], "bob": ["refused", "0", "0"], "carol": ["refused", "0", "0"],
+                    "dave": ["graded", "10", "10"]}
     problems = dict(outcome.summary.problems)
     assert "bob.ipynb is not a notebook: it is not valid JSON" in problems["bob"]
     assert "carol.ipynb holds no code cells" in problems["carol"]

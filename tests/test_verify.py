@@ -157,7 +157,8 @@ def test_a_broken_exercise_is_reported_check_by_check(tmp_path, zygote):
     assert set(failures) == {"points match course.toml", "stub earns zero", "mistake commuted",
                              "mistake times_one", "same seed, same results", "another seed (12)"}
     assert "carry 2 points; course.toml declares 3" in failures["points match course.toml"]
-    assert "passes on the untouched stub: test_double" in failures["stub earns zero"]
+    assert failures["stub earns zero"].startswith("the stub of exercise6 earns 2 points: it holds an answer")
+    assert "test_double" in failures["stub earns zero"]
     assert "still earns 2/2" in failures["mistake commuted"]
     assert "hint is never shown; hints shown instead: " + MISTAKES["identity"][2] in failures["mistake times_one"]
     assert failures["same seed, same results"].startswith("stubs, two runs at seed 11: output differs")

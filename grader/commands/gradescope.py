@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import signal
 import stat
 import sys
@@ -61,6 +62,8 @@ python3 -m venv /autograder/venv
 /autograder/venv/bin/pip install --no-cache-dir torch=={torch_version} --index-url {index_url}
 /autograder/venv/bin/pip install --no-cache-dir /autograder/source
 """
+# The course's [course] requirements: packages its exercises may import.
+REQUIREMENTS_LINE = "/autograder/venv/bin/pip install --no-cache-dir {requirements}\n"
 
 
 def torch_version() -> str:
@@ -74,9 +77,12 @@ def torch_version() -> str:
         return TORCH_FALLBACK_VERSION
 
 
-def setup_script(torch_version: str) -> str:
-    """setup.sh, with torch pinned to ``torch_version``'s CPU build."""
-    return SETUP_SH_TEMPLATE.format(torch_version=torch_version, index_url=TORCH_INDEX_URL)
+def setup_script(torch_version: str, requirements: Sequence[str] = ()) -> str:
+    """setup.sh, with torch pinned to ``torch_version``'s CPU build, then the course's ``requirements``."""
+    script = SETUP_SH_TEMPLATE.format(torch_version=torch_version, index_url=TORCH_INDEX_URL)
+    if requirements:
+        script += REQUIREMENTS_LINE.format(requirements=" ".join(shlex.quote(r) for r in requirements))
+    return script
 
 
 # The JSON the bash guard writes is fixed text: it must not depend on Python.
@@ -193,7 +199,7 @@ def build_package(course: Course, out: Path) -> Package:
     if out.suffix.lower() != ".zip":
         raise PackageError(f"{out} must end in .zip: Gradescope takes the autograder as a zip file")
     contents: dict[str, bytes] = {name: path.read_bytes() for name, path in package_files(course).items()}
-    contents["setup.sh"] = setup_script(torch_version()).encode()
+    contents["setup.sh"] = setup_script(torch_version(), course.requirements).encode()
     contents["run_autograder"] = RUN_AUTOGRADER.encode()
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")

@@ -34,6 +34,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 import grader
+from grader.commands.committed import CourseSources, committed_sources, release_paths
 from grader.course.catalogue import COURSE_FILE, COURSE_KEYS, EXERCISE_KEYS, FORBID_KEYS, MISTAKE_KEYS, Course
 from grader.course.mutants import write_mutants
 from grader.errors import UserError
@@ -67,18 +68,26 @@ class Release:
     root: Path
     files: tuple[str, ...]  # relative POSIX paths, sorted
     public_tests: Mapping[str, tuple[str, ...]]
+    warnings: tuple[str, ...] = ()  # said before the summary (a course outside git, copied as it is)
 
 
-def build_release(course: Course, out: Path, *, zygote: Zygote | None = None) -> Release:
+def build_release(course: Course, out: Path, *, zygote: Zygote | None = None, committed: bool = True) -> Release:
     """Write the student copy of ``course`` to ``out``.
 
     ``out`` must not exist, be empty, or hold an earlier release (which is
     replaced). Pass a started ``zygote`` to reuse one; otherwise one is
     started here, before any solution or suite is imported, and closed.
+    ``committed``: copy the course's files as committed in git, refusing
+    (``UncommittedCourse``, listing them) when the working tree differs for
+    any of them (``grade verify`` passes False: it checks the tree as it is).
     """
     out = out.resolve()
     _check_course(course)
     _check_destination(course, out)
+    if committed:
+        sources = committed_sources(course)  # before anything runs: a refusal leaves nothing behind
+    else:
+        sources = CourseSources({p: p.read_bytes() for p in release_paths(course)})
     own_zygote = zygote is None
     zygote = zygote or Zygote.start()  # first: no secret may be loaded before it forks
     try:
@@ -90,7 +99,7 @@ def build_release(course: Course, out: Path, *, zygote: Zygote | None = None) ->
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        for relative, data in sorted(release_files(course, public).items()):
+        for relative, data in sorted(release_files(course, public, sources).items()):
             path = staging / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
@@ -105,7 +114,7 @@ def build_release(course: Course, out: Path, *, zygote: Zygote | None = None) ->
         shutil.rmtree(staging, ignore_errors=True)
         raise
     files = tuple(sorted(p.relative_to(out).as_posix() for p in _walk(out)))
-    return Release(root=out, files=files, public_tests=public)
+    return Release(root=out, files=files, public_tests=public, warnings=sources.warnings)
 
 
 # -- recording -----------------------------------------------------------------------
@@ -161,16 +170,19 @@ def _without_tracebacks(recorded: dict) -> dict:
 
 # -- the files of the copy -----------------------------------------------------------
 
-def release_files(course: Course, public: Mapping[str, Collection[str]]) -> dict[str, bytes]:
-    """Every file of the copy but the recordings, by relative path."""
+def release_files(course: Course, public: Mapping[str, Collection[str]],
+                  sources: CourseSources | None = None) -> dict[str, bytes]:
+    """Every file of the copy but the recordings, by relative path; the
+    course's files read from ``sources`` (as committed), else from disk."""
+    sources = sources or CourseSources({p: p.read_bytes() for p in release_paths(course)})
     files: dict[str, bytes] = {}
     for path in _walk(Path(grader.__file__).parent, skip_dirs=_PACKAGE_SKIPPED_DIRS):
         if path.suffix not in (".pyc", ".pyo"):
             files[f"{PACKAGE}/{path.relative_to(Path(grader.__file__).parent).as_posix()}"] = path.read_bytes()
     for spec in course.exercises:
-        files[_relative(course, spec.stub)] = spec.stub.read_bytes()
+        files[_relative(course, spec.stub)] = sources.read_bytes(spec.stub)
         suite = _relative(course, spec.suite)
-        source = spec.suite.read_text(encoding="utf-8")
+        source = sources.read_text(spec.suite)
         header = (f"The public tests of {spec.id} ({spec.title}), from the course's {Path(suite).name} "
                   "by `grade release`.\n\nYour course grades with more tests than these; they are not in this copy.")
         files[suite] = public_suite(source, public.get(spec.id, ()), docstring=header, filename=suite).encode()
@@ -184,7 +196,8 @@ def _relative(course: Course, path: Path) -> str:
     try:
         return path.resolve().relative_to(course.root).as_posix()
     except ValueError:
-        raise ReleaseError(f"{path} is outside the course folder {course.root}: it cannot be part of its copy") from None
+        raise ReleaseError(f"{path} is outside the course folder {course.root}: "
+                           "it cannot be part of its copy") from None
 
 
 def _walk(root: Path, *, skip_dirs: Collection[str] = ()) -> Iterator[Path]:
@@ -320,7 +333,8 @@ def _defines(node: ast.stmt) -> set[str] | None:
         return None if keep else {node.name}
     if isinstance(node, (ast.Assign, ast.AnnAssign)):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        if not all(isinstance(t, ast.Name) or (isinstance(t, ast.Tuple) and all(isinstance(e, ast.Name) for e in t.elts))
+        if not all(isinstance(t, ast.Name)
+                   or (isinstance(t, ast.Tuple) and all(isinstance(e, ast.Name) for e in t.elts))
                    for t in targets):
             return None
         names = _assigned_names(node)
@@ -448,7 +462,7 @@ def student_pyproject(course: Course) -> str:
         'readme = "README.md"',
         f"requires-python = {_toml_value(project.get('requires-python', '>=3.10'))}",
         "dependencies = [",
-        *(f"    {_toml_value(d)}," for d in dependencies),
+        *(f"    {_toml_value(d)}," for d in [*dependencies, *course.requirements]),  # the course's: its exercises
         "]",
         "",
         "[project.scripts]",
@@ -461,6 +475,15 @@ def student_pyproject(course: Course) -> str:
         f"grader = {_toml_value(package_data)}",
         "",
     ])
+
+
+def _requirements_line(course: Course) -> str:
+    """The README's word on the course's extra packages (``pip install .`` installs them)."""
+    if not course.requirements:
+        return ""
+    listed = ", ".join(f"`{r}`" for r in course.requirements)
+    return (f"- Your exercises may also use {listed}: `pip install .` installed "
+            f"{'it' if len(course.requirements) == 1 else 'them'} with the grader.\n")
 
 
 def student_readme(course: Course) -> str:
@@ -499,7 +522,7 @@ Each exercise is a file in `exercises/`: read its docstring, write the code, gra
   file; `%` and `!` lines are left out, with a note in the report.
 - Grading needs no network: your code runs in a sandbox on this machine, and
   its answers are compared with the reference answers stored in this copy.
-
+{_requirements_line(course)}
 ## What the report means
 
     {first} — {course.exercises[0].title}

@@ -150,8 +150,10 @@ def stub_check(spec: ExerciseSpec, stub: ExerciseResult, *, name: str = "stub ea
         return VerifyCheck(spec.id, name, False, "no test with points ran on the stub: nothing was checked")
     if passing:
         names = ", ".join(f"{t.name} ({_points(t.max_points)} pts)" for t in passing)
+        # Said plainly: a stub that earns points holds an answer (edited in the checkout, or never emptied).
         return VerifyCheck(spec.id, name, False,
-                           f"{_points(stub.score)}/{_points(stub.max_score)}: passes on the untouched stub: {names}")
+                           f"the stub of {spec.id} earns {_points(stub.score)} points: it holds an answer "
+                           f"(of {_points(stub.max_score)}; tests passing: {names})")
     return VerifyCheck(spec.id, name, True, f"0/{_points(stub.max_score)}; every test with points fails")
 
 
@@ -216,7 +218,7 @@ def result_difference(first: ExerciseResult, second: ExerciseResult) -> str | No
             return f"{field.name} differs: {getattr(first, field.name)!r} vs {getattr(second, field.name)!r}"
     if [t.name for t in first.tests] != [t.name for t in second.tests]:
         return "different tests ran"
-    for a, b in zip(first.tests, second.tests):
+    for a, b in zip(first.tests, second.tests, strict=True):  # same names: same length
         for field in dataclasses.fields(a):
             if getattr(a, field.name) != getattr(b, field.name):
                 return f"{a.name}: {field.name} differs ({getattr(a, field.name)!r} vs {getattr(b, field.name)!r})"
@@ -241,7 +243,7 @@ def other_seed_check(spec: ExerciseSpec, solution: ExerciseResult, stub: Exercis
         return dataclasses.replace(reference, detail=f"reference {reference.detail}")
     empty = stub_check(spec, stub, name=name)
     if not empty.passed:
-        return dataclasses.replace(empty, detail=f"stub {empty.detail}")
+        return empty  # its detail names the stub already
     return VerifyCheck(spec.id, name, True, f"reference {reference.detail}, stub {empty.detail.split(';')[0]}")
 
 
@@ -396,7 +398,8 @@ def release_checks(spec: ExerciseSpec, course_solution: ExerciseResult, release:
 
 def _releasable(course: Course, runs: VerifyRuns) -> bool:
     """A course with public tests is meant to be released; a student copy is one already."""
-    return not course.is_student_copy and any(t.visibility == "public" for e in runs.solutions.exercises for t in e.tests)
+    return not course.is_student_copy and any(t.visibility == "public"
+                                              for e in runs.solutions.exercises for t in e.tests)
 
 
 def verify_release(course: Course, zygote: Zygote) -> ReleaseRuns:
@@ -408,7 +411,7 @@ def verify_release(course: Course, zygote: Zygote) -> ReleaseRuns:
 
     with tempfile.TemporaryDirectory(prefix="torchgrade-verify-release-") as scratch:
         try:
-            release = build_release(course, Path(scratch) / "copy", zygote=zygote)
+            release = build_release(course, Path(scratch) / "copy", zygote=zygote, committed=False)
         except ReleaseError as error:
             return ReleaseRuns(problem=str(error))
         except runner.GraderError as error:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
@@ -140,6 +141,8 @@ class Course:
     # or a folder of recorded values (a student copy of the course, which
     # then holds only public tests).
     recordings: Path | None = None
+    # Extra packages the exercises may import (pip requirement strings), installed with the grader.
+    requirements: tuple[str, ...] = ()
 
     @property
     def is_student_copy(self) -> bool:
@@ -272,6 +275,21 @@ def _needs(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+_REQUIREMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?\s*([<>=!~;@ ].*)?")
+
+
+def _requirements(value: Any, where: str) -> tuple[str, ...]:
+    """pip requirement strings (``"matplotlib>=3.7"``); never an option (``--index-url``),
+    which setup.sh would hand to pip as one."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Refused(f"must be a list of strings, not {_kind(value)}")
+    for requirement in value:
+        if not _REQUIREMENT.fullmatch(requirement.strip()) or "\n" in requirement:
+            raise _Refused(sentence=f"requirement {requirement!r} is not a package name with an optional version "
+                                    "(write it as pip does: \"matplotlib>=3.7\")")
+    return tuple(v.strip() for v in value)
+
+
 def _names(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
         raise _Refused("must be a list of one or more names")
@@ -389,6 +407,8 @@ COURSE_KEYS: dict[str, Key] = {
     "recordings": Key(_string),  # a student copy's recorded reference values (written by grade release)
     "hidden_reveals": Key(_one_of(HIDDEN_REVEALS), copied=True),  # every exercise's, unless it says
     "limits": _table(LIMIT_KEYS, "limits"),  # copied as a table by grade release
+    # Packages the exercises may import (pip requirement strings): setup.sh and the student copy install them.
+    "requirements": Key(_requirements, copied=True),
 }
 FILE_KEYS: dict[str, Key] = {
     "course": _table(COURSE_KEYS, "course"),

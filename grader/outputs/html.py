@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -89,12 +90,18 @@ def select_exercises(
 
 
 def render_html(
-    result: SubmissionResult, *, exercise_ids: Sequence[str] | None = None
+    result: SubmissionResult, *, exercise_ids: Sequence[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> str:
-    """One submission's HTML report, covering ``exercise_ids`` or every exercise."""
+    """One submission's HTML report, covering ``exercise_ids`` or every exercise.
+    ``overrides``: exercise id -> a score set by hand (``.points``, ``.reason``),
+    shown beside the grader's points; the total counts them."""
     shown = select_exercises(result, exercise_ids)
+    overrides = {k: v for k, v in (overrides or {}).items() if any(e.exercise_id == k for e in shown.exercises)}
+    total = scoring.total([overrides[e.exercise_id].points if e.exercise_id in overrides else e.score
+                           for e in shown.exercises])
     template = template_environment().get_template("report.html.j2")
-    return template.render(result=shown, sandbox=shown.sandbox)
+    return template.render(result=shown, sandbox=shown.sandbox, overrides=overrides, total=total)
 
 
 def write_html(result: SubmissionResult, path: Path, **kw) -> Path:

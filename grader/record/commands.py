@@ -1,6 +1,7 @@
 """What ``grade history``, ``grade override`` and ``grade export`` do, one
 function each, for a thin CLI: open OUT's record, act, return the text to
-print. ``write_gradebook`` is what a batch calls at its end.
+print. ``write_gradebook`` rebuilds the gradebook alone; ``rebuild_views``
+the student's report, the gradebook and the class summary after an override.
 Errors a user can hit raise ``RecordError`` (print its message, exit 2).
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ from grader.outputs.files import write_atomic
 from grader.record import exports, history, views
 from grader.record.database import DATABASE_FILE, ClassRecord, RecordError
 from grader.record.roster import read_roster
+from grader.record.status import Status
 
 GRADEBOOK_FILE = "gradebook.csv"
 
@@ -42,7 +44,7 @@ def override(out: Path, submission: str, exercise_id: str, points: float, *, rea
     with open_existing(out) as record:
         made = record.set_override(submission, exercise_id, points, reason)
         graded = record.current_of(submission).graded_points(exercise_id)
-        write_gradebook(record, out, course_ids or _course_ids(record))
+        rebuild_views(record, out, submission, course_ids)
     return (f"{submission} {exercise_id}: {made.points:g} points set by hand (graded {graded:g}), "
             f"reason: {made.reason}. It stays until removed with --remove.\n")
 
@@ -52,7 +54,7 @@ def remove_override(out: Path, submission: str, exercise_id: str, *, course_ids:
     with open_existing(out) as record:
         removed = record.remove_override(submission, exercise_id)
         graded = record.current_of(submission).graded_points(exercise_id)
-        write_gradebook(record, out, course_ids or _course_ids(record))
+        rebuild_views(record, out, submission, course_ids)
     return (f"{submission} {exercise_id}: override of {removed.points:g} removed; "
             f"the grader's {graded:g} counts again.\n")
 
@@ -70,6 +72,18 @@ def export_grades(out: Path, *, format: str, roster: Path, path: Path | None = N
                                  path=path or Path(out) / f"export-{format}.csv", assignment=name,
                                  course_ids=course_ids or _course_ids(record), changed_only=changed_only)
     return outcome, exports.render_outcome(outcome)
+
+
+def rebuild_views(record: ClassRecord, out: Path, submission: str, course_ids: Sequence[str] = ()) -> None:
+    """After a change by hand: the student's report, ``gradebook.csv`` and ``index.html``, from the record."""
+    from grader.commands.batch.classbook import build_outputs_from_record, write_current  # noqa: PLC0415
+
+    current = record.current_of(submission)
+    if current.status is not Status.REMOVED:
+        write_current(Path(out), current, report_only=True)  # results.json keeps the grader's points
+    latest = record.latest_run()
+    build_outputs_from_record(record, Path(out), title=latest.course_title if latest else "torchgrade",
+                              course_ids=course_ids or _course_ids(record))
 
 
 def _course_ids(record: ClassRecord) -> list[str]:

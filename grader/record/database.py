@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from grader import scoring
+from grader.errors import UserError
 from grader.record.status import Status, exercise_status, refusal, submission_status
 from grader.results import ExerciseResult, MismatchRow, SandboxStatus, SubmissionResult, TestResult
 from grader.verdicts import Verdict
@@ -128,8 +129,8 @@ SCHEMA_VERSION = len(MIGRATIONS)
 ADOPTED = "unknown (adopted from results.json)"  # grader version and course fingerprint of an adopted run
 
 
-class RecordError(Exception):
-    """A problem with the class record a user can fix (plain words, no traceback)."""
+class RecordError(UserError):
+    """A problem with the class record a user can fix (plain words, no traceback, exit 2)."""
 
 
 class RecordRefused(RecordError):
@@ -369,13 +370,15 @@ class ClassRecord(AbstractContextManager["ClassRecord"]):
         return [row[0] for row in self.db.execute(
             "SELECT name FROM submissions WHERE removed_at IS NOT NULL ORDER BY name")]
 
-    def current(self, *, include_removed: bool = False) -> list[Current]:
-        """Every submission's current state, by name (case-insensitively)."""
+    def current(self, *, include_removed: bool = False, only: str | None = None) -> list[Current]:
+        """Every submission's current state (or only that of the submission named
+        ``only``: a batch reads one as each arrives), by name (case-insensitively)."""
+        where, parameters = (" WHERE g.submission = ?", (only,)) if only is not None else ("", ())
         rows = self.db.execute(
             "SELECT * FROM (SELECT e.*, g.submission, g.run_id, g.files_hash, g.seed AS grading_seed,"
             " g.sandbox, g.elapsed_s, s.removed_at, ROW_NUMBER() OVER (PARTITION BY g.submission, e.exercise_id"
             " ORDER BY g.run_id DESC, g.id DESC) AS age FROM exercise_results e JOIN gradings g ON g.id = e.grading_id"
-            " JOIN submissions s ON s.name = g.submission) WHERE age = 1").fetchall()
+            " JOIN submissions s ON s.name = g.submission" + where + ") WHERE age = 1", parameters).fetchall()
         order = {exercise_id: n for n, exercise_id in enumerate(self.exercise_order())}
         by_submission: dict[str, list[sqlite3.Row]] = {}
         for row in sorted(rows, key=lambda r: (order.get(r["exercise_id"], len(order)), r["position"])):
@@ -386,7 +389,7 @@ class ClassRecord(AbstractContextManager["ClassRecord"]):
         return sorted(records, key=lambda c: (c.submission.casefold(), c.submission))
 
     def current_of(self, submission: str) -> Current:
-        for record in self.current(include_removed=True):
+        for record in self.current(include_removed=True, only=submission):
             if record.submission == submission:
                 return record
         raise RecordError(f"no submission named {submission!r} in {self.path}")

@@ -29,9 +29,10 @@ def spreadsheet_safe(text: str) -> str:
 
 
 def exercise_columns(records: Sequence[Current], course_ids: Sequence[str]) -> list[str]:
-    """The course's exercises in its order, then any other the record holds."""
+    """The exercises the record holds: the course's in its order, then any other
+    (an exercise never graded into this OUT has no column)."""
     present = {e.exercise_id for r in records for e in r.result.exercises}
-    return list(course_ids) + sorted(present - set(course_ids))
+    return [c for c in course_ids if c in present] + sorted(present - set(course_ids))
 
 
 def max_points(records: Sequence[Current], columns: Sequence[str]) -> dict[str, float]:

@@ -82,6 +82,7 @@ def clean_environment() -> dict[str, str]:
         "OPENBLAS_NUM_THREADS": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
+        "MPLBACKEND": "Agg",  # matplotlib never opens a window (each room also sets it, with its own MPLCONFIGDIR)
     }
 
 

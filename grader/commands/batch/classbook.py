@@ -2,9 +2,11 @@
 
 Per submission, ``OUT/<name>/report.html`` (the student's report) and
 ``OUT/<name>/results.json`` (Gradescope's schema), written by the worker that
-graded it. ``results.json`` is the record: ``gradebook.csv`` and ``index.html``
-(the class summary) are rebuilt from the files in OUT alone
-(``build_outputs``), so an interrupted run leaves a consistent OUT. The class
+graded it (and rewritten by the controller from the class record when the run
+graded only some exercises, or an override is in force). ``gradebook.csv`` and
+``index.html`` (the class summary) are views of the class record
+(``build_outputs_from_record``); ``build_outputs`` rebuilds them from the
+``results.json`` files alone, for an OUT without a record. The class
 numbers are small pure functions (``summarize`` and its helpers), rendered by
 ``templates/summary.html.j2``.
 
@@ -25,6 +27,7 @@ from pathlib import Path
 from grader.course.catalogue import Course, ExerciseSpec
 from grader.outputs.files import write_atomic
 from grader.outputs.results_json import from_gradescope, to_gradescope
+from grader.record.database import ClassRecord, Current
 from grader.record.status import GRADER_FAILED_TEST  # the stand-in test of a row the grader could not grade
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
 from grader.verdicts import Verdict
@@ -65,7 +68,8 @@ def write_submission(out: Path, result: SubmissionResult, hidden_visibility: Map
 
     folder = out / result.submission
     write_html(result, folder / REPORT_FILE)
-    write_atomic(folder / RESULTS_FILE, json.dumps(to_gradescope(result, hidden_visibility=hidden_visibility), indent=1) + "\n")
+    write_atomic(folder / RESULTS_FILE,
+                 json.dumps(to_gradescope(result, hidden_visibility=hidden_visibility), indent=1) + "\n")
     return folder
 
 
@@ -292,15 +296,56 @@ def summarize(results: Sequence[SubmissionResult], exercise_ids: Sequence[str]) 
 
 
 def render_summary(summary: ClassSummary, results: Sequence[SubmissionResult], *, title: str,
-                   ungraded: Sequence[str] = ()) -> str:
+                   ungraded: Sequence[str] = (), records: Sequence[Current] = (),
+                   removed: Sequence[str] = ()) -> str:
     """The class summary page (``OUT/index.html``): self-contained, no scripts.
-    ``ungraded``: submissions listed but without results (an interrupted batch)."""
+    ``ungraded``: submissions listed but without results (an interrupted batch);
+    ``records``: the class record's current states, whose overrides the page
+    shows; ``removed``: submissions gone from SUBMISSIONS."""
     from grader.outputs.html import template_environment  # noqa: PLC0415
 
     columns = [s.exercise_id for s in summary.exercises]
+    overrides = {r.submission: dict(r.overrides) for r in records if r.overrides}
+    totals = {r.submission: r.total for r in records if r.overrides and r.total is not None}
     return template_environment().get_template("summary.html.j2").render(
         summary=summary, results=results, columns=columns, title=title, sandbox=summary.sandbox, ungraded=ungraded,
+        overrides=overrides, totals=totals, removed=removed,
         report_file=REPORT_FILE, results_file=RESULTS_FILE, gradebook_file=GRADEBOOK_FILE)
+
+
+# ---------------------------------------------------------------------------
+# OUT as views of the class record (grader.record)
+# ---------------------------------------------------------------------------
+def write_current(out: Path, current: Current, hidden_visibility: Mapping[str, str] | None = None,
+                  *, report_only: bool = False) -> Path:
+    """One submission's files from its current state in the class record: every
+    exercise (whichever run graded it last), its overrides shown in the report."""
+    from grader.outputs.html import write_html  # noqa: PLC0415
+
+    folder = out / current.submission
+    write_html(current.result, folder / REPORT_FILE, overrides=current.overrides)
+    if not report_only:
+        write_atomic(folder / RESULTS_FILE,
+                     json.dumps(to_gradescope(current.result, hidden_visibility=hidden_visibility), indent=1) + "\n")
+    return folder
+
+
+def build_outputs_from_record(record: ClassRecord, out: Path, *, title: str, course_ids: Sequence[str],
+                              listed: Iterable[str] | None = None) -> ClassSummary:
+    """Rebuild ``gradebook.csv`` and ``index.html`` from the class record alone.
+    ``listed``: the entries of SUBMISSIONS, to name those not graded yet."""
+    from grader.record import views  # noqa: PLC0415
+
+    records = record.current()
+    results = [r.result for r in records]
+    columns = exercise_columns(results, course_ids)
+    write_atomic(out / GRADEBOOK_FILE, views.gradebook_csv(record, course_ids))
+    summary = summarize(results, columns)
+    graded = {r.submission for r in records}
+    ungraded = sorted((n for n in set(listed or ()) if n not in graded), key=sort_key)
+    write_atomic(out / INDEX_FILE, render_summary(summary, results, title=title, ungraded=ungraded, records=records,
+                                                  removed=record.removed()))
+    return summary
 
 
 def build_outputs(out: Path, course: Course, names: Iterable[str] | None = None) -> ClassSummary:

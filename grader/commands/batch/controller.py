@@ -6,9 +6,11 @@ hands each of ``jobs`` worker processes a static share. A worker
 (``worker``, a fresh interpreter) grades its share and writes each
 submission's files itself; only plain JSON lines come back. A worker that
 dies becomes retries and, at worst, rows that say "the grader failed on this
-submission" (``classbook.failed_result``), never a crashed batch. At the end
-(or on Ctrl-C, or when the grader cannot run at all) the gradebook and the
-class summary are rebuilt from the files in OUT (``classbook.build_outputs``).
+submission" (``classbook.failed_result``), never a crashed batch. The
+controller alone writes the class record (``OUT/gradebook.sqlite``,
+``grader.record``): each result the moment it arrives. At the end (or on
+Ctrl-C, or when the grader cannot run at all) the gradebook and the class
+summary are rebuilt from the record (``classbook.build_outputs_from_record``).
 """
 from __future__ import annotations
 
@@ -29,12 +31,17 @@ from pathlib import Path
 
 import grader
 from grader.commands.batch.classbook import (
-    GRADER_FAILED, RESULTS_FILE, ClassSummary, build_outputs, failed_result, summarize, write_submission)
-from grader.commands.batch.entries import list_entries, split_for_resume
+    GRADER_FAILED, ClassSummary, build_outputs_from_record, collect_results, failed_result, summarize,
+    write_current)
+from grader.commands.batch.entries import Entry, is_up_to_date, list_entries
 from grader.commands.batch.worker import BOOT
 from grader.course.catalogue import Course, ExerciseSpec, load_course
 from grader.errors import EXIT_GRADER_FAILURE, EXIT_INTERRUPTED, GraderFailure
 from grader.options import GradeOptions
+from grader.outputs.results_json import from_plain
+from grader.record.database import ClassRecord, check_plan, plan_run, up_to_date
+from grader.record.fingerprint import course_fingerprint, files_hash, grader_version
+from grader.results import SubmissionResult
 
 MAX_ATTEMPTS = 2  # a submission left unfinished by this many crashed workers gets a failed row
 STOP_GRACE_S = 5.0  # after SIGTERM, how long workers get to close their zygotes before SIGKILL
@@ -57,7 +64,10 @@ class BatchOutcome:
     skipped: list[str] = field(default_factory=list)  # up to date (--resume)
     failed: list[str] = field(default_factory=list)  # the grader failed on them in this run
     hidden: list[str] = field(default_factory=list)  # hidden entries of SUBMISSIONS left out
-    not_listed: int = 0  # results in OUT for entries no longer in SUBMISSIONS, left out
+    not_listed: int = 0  # submissions in the record no longer in SUBMISSIONS (marked removed)
+    removed: list[str] = field(default_factory=list)  # newly marked removed by this run
+    notes: list[str] = field(default_factory=list)  # worth saying (a new course version)
+    replaced: int = 0  # current results this run grades again (kept in the record's history)
     interrupted: bool = False
     jobs: int = 0
     elapsed_s: float = 0.0
@@ -88,20 +98,20 @@ def worker_command() -> list[str]:
 
 def grade_batch(submissions: Path, out: Path, *, course_root: Path | None = None,
                 exercise_ids: Sequence[str] = (), jobs: int | None = None, resume: bool = False,
-                options: GradeOptions = GradeOptions(),
+                options: GradeOptions | None = None, force: bool = False,
                 on_progress: Callable[[dict], None] | None = None) -> BatchOutcome:
     """What ``grade batch`` does: load the course (found from here upwards
     when ``course_root`` is None) and grade the class (``run_batch``). Raises
     ``CourseError`` for a bad course or an exercise it lacks (before anything
     is written), ``BatchError`` if the grader cannot run at all."""
     return run_batch(submissions, out, load_course(course_root), exercise_ids=list(exercise_ids) or None,
-                     jobs=jobs, resume=resume, options=options, on_progress=on_progress)
+                     jobs=jobs, resume=resume, options=options, on_progress=on_progress, force=force)
 
 
 def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Sequence[str] | None = None,
-              jobs: int | None = None, resume: bool = False, options: GradeOptions = GradeOptions(),
+              jobs: int | None = None, resume: bool = False, options: GradeOptions | None = None,
               on_progress: Callable[[dict], None] | None = None,
-              command: Sequence[str] | None = None) -> BatchOutcome:
+              command: Sequence[str] | None = None, force: bool = False) -> BatchOutcome:
     """Grade every entry of ``submissions`` into ``out`` with ``jobs`` worker processes.
 
     ``options`` (seed, limits, isolation) reach every worker as they are; a
@@ -110,51 +120,107 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
     "graded" | "failed", "submission": name, ...}`` per submission and
     ``{"event": "retry", ...}`` when a worker died. Ctrl-C stops the
     workers, keeps finished results and returns with ``interrupted`` set.
-    Raises ``BatchError`` if the grader cannot run at all. ``command``
-    replaces the worker command (for tests).
+    Raises ``BatchError`` if the grader cannot run at all, and
+    ``RecordRefused`` (a ``UserError``, before anything is graded) when OUT's
+    class record holds another course or results of another seed, unless
+    ``force``. ``command`` replaces the worker command (for tests).
+
+    The controller is the only writer of ``OUT/gradebook.sqlite``: each
+    submission's result is stored in one transaction as it arrives, so an
+    interrupted run loses at most the submissions in flight; grading a subset
+    (some exercises, some submissions) replaces exactly that in the record,
+    and every file in OUT is rebuilt from the record's current state.
     """
     started = time.monotonic()
+    options = options or GradeOptions()
     specs = [course.exercise(i) for i in exercise_ids] if exercise_ids else list(course.exercises)
     seed = course.seed if options.seed is None else options.seed
     out.mkdir(parents=True, exist_ok=True)
     entries, hidden = list_entries(submissions, exclude=out)
     ids = [s.id for s in specs]
-    pending, skipped = split_for_resume(entries, out, resume=resume, seed=seed, exercise_ids=ids)
-    outcome = BatchOutcome(out=out, summary=summarize([], ids), hidden=hidden, skipped=skipped)
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(pending) or 1))
-    outcome.jobs = jobs if pending else 0
-    report = on_progress or (lambda event: None)
-    report({"event": "planned", "total": len(pending), "skipped": len(outcome.skipped), "jobs": outcome.jobs})
-    from grader.engine.snapshot import CourseFiles  # noqa: PLC0415 - torch-free
+    hashes = {e.name: files_hash(e.path) for e in entries}
+    fingerprint = course_fingerprint(course.root, course.exercises)
+    with ClassRecord.open(out) as record:
+        adopt_results(record, out, course, entries, hashes)
+        fresh = up_to_date(record, course_fingerprint=fingerprint, seed=seed, exercise_ids=ids,
+                           hashes=hashes) if resume else set()
+        pending = [e for e in entries if e.name not in fresh]
+        # Before anything is graded: refuse what would mix courses or seeds (nothing written but the record's file).
+        plan = check_plan(plan_run(record, course_title=course.title, course_fingerprint=fingerprint, seed=seed,
+                                   exercise_ids=ids, pending={e.name: hashes[e.name] for e in pending}), force=force)
+        outcome = BatchOutcome(out=out, summary=summarize([], ids), hidden=hidden,
+                               skipped=[e.name for e in entries if e.name in fresh], notes=list(plan.notes),
+                               replaced=len(plan.replacements))
+        run_id = record.begin_run(grader_version=grader_version(), seed=seed, course_title=course.title,
+                                  course_fingerprint=fingerprint, exercise_ids=ids, forced=force and plan.refused)
+        # A subset of the exercises: the worker's files would lack the rest, so it writes none and the
+        # controller writes them from the record (a crash in between leaves the earlier, whole files).
+        subset = set(ids) != set(course.ids)
 
-    job = {"course": str(course.root), "out": str(out.resolve()), "exercises": ids,
-           # What the workers will run, fingerprinted before any of them (or any sandbox) starts.
-           "course_files": CourseFiles.read(specs).fingerprints(),
-           "options": {**dataclasses.asdict(options), "seed": seed}}
-    scheduler = _Scheduler(job, command or worker_command(), jobs, report, outcome, specs, seed, out)
-    try:
-        scheduler.run([[(e.name, str(e.path.resolve())) for e in share] for share in round_robin(pending, jobs)])
-    except KeyboardInterrupt:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+        def store(result: SubmissionResult, refused: str | None = None, *, written: bool = True) -> None:
+            """One result into the record (one transaction); OUT/<name>/ rewritten from the record unless
+            the worker's files already say the same (the whole course graded, no override)."""
+            record.store(run_id, result, files_hash=hashes.get(result.submission, ""), refused=refused or None)
+            overridden = any(name == result.submission for name, _ in record.overrides())
+            if subset or overridden or not written:
+                write_current(out, record.current_of(result.submission), course.hidden_visibility)
+
+        jobs = max(1, min(jobs or os.cpu_count() or 1, len(pending) or 1))
+        outcome.jobs = jobs if pending else 0
+        report = on_progress or (lambda event: None)
+        report({"event": "planned", "total": len(pending), "skipped": len(outcome.skipped), "jobs": outcome.jobs})
+        from grader.engine.snapshot import CourseFiles  # noqa: PLC0415 - torch-free
+
+        job = {"course": str(course.root), "out": str(out.resolve()), "exercises": ids, "write_files": not subset,
+               # What the workers will run, fingerprinted before any of them (or any sandbox) starts.
+               "course_files": CourseFiles.read(specs).fingerprints(),
+               "options": {**dataclasses.asdict(options), "seed": seed}}
+        scheduler = _Scheduler(job, command or worker_command(), jobs, report, outcome, specs, seed, store)
+        listed = [e.name for e in entries]
         try:
+            scheduler.run([[(e.name, str(e.path.resolve())) for e in share] for share in round_robin(pending, jobs)])
+        except KeyboardInterrupt:
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+            try:
+                scheduler.stop()
+                outcome.interrupted = True
+            finally:
+                signal.signal(signal.SIGINT, previous)
+        except BatchError:
             scheduler.stop()
-            outcome.interrupted = True
+            # OUT stays consistent with what finished
+            build_outputs_from_record(record, out, title=course.title, course_ids=course.ids, listed=listed)
+            raise
+        except BaseException:
+            scheduler.stop()
+            raise
         finally:
-            signal.signal(signal.SIGINT, previous)
-    except BatchError:
-        scheduler.stop()
-        build_outputs(out, course, [e.name for e in entries])  # OUT stays consistent with what finished
-        raise
-    except BaseException:
-        scheduler.stop()
-        raise
-    finally:
-        scheduler.remove_logs()
-    listed = [e.name for e in entries]
-    outcome.not_listed = len({p.name for p in out.iterdir() if (p / RESULTS_FILE).is_file()} - set(listed))
-    outcome.summary = build_outputs(out, course, listed)
+            scheduler.remove_logs()
+        if not outcome.interrupted:
+            record.finish_run(run_id)  # an interrupted run stays unfinished in the record
+        outcome.removed = record.mark_listed(listed)
+        outcome.not_listed = len(record.removed())
+        outcome.summary = build_outputs_from_record(record, out, title=course.title, course_ids=course.ids,
+                                                    listed=listed)
     outcome.elapsed_s = round(time.monotonic() - started, 3)
     return outcome
+
+
+def adopt_results(record: ClassRecord, out: Path, course: Course, entries: Sequence[Entry],
+                  hashes: dict[str, str]) -> int | None:
+    """An OUT graded before it had a class record: take its ``results.json``
+    files in as one run, so that a subset re-grade keeps them. A result newer
+    than its entry keeps the entry's files hash (``--resume`` may skip it)."""
+    if record.runs():
+        return None
+    results = collect_results(out)
+    if not results:
+        return None
+    by_name = {e.name: e for e in entries}
+    newer = {name: hashes[name] for name, entry in by_name.items()
+             if is_up_to_date(entry, out, seed=results[0].seed, exercise_ids=[
+                 e.exercise_id for r in results if r.submission == name for e in r.exercises])}
+    return record.adopt(results, course_title=course.title, files_hashes=newer)
 
 
 def round_robin(items: Sequence, shares: int) -> list[list]:
@@ -168,9 +234,10 @@ class _Scheduler:
     likely cause), and after ``MAX_ATTEMPTS`` become failed rows."""
 
     def __init__(self, job: dict, command: Sequence[str], jobs: int, report: Callable[[dict], None],
-                 outcome: BatchOutcome, specs: Sequence[ExerciseSpec], seed: int, out: Path) -> None:
+                 outcome: BatchOutcome, specs: Sequence[ExerciseSpec], seed: int,
+                 store: Callable[..., None]) -> None:
         self.job, self.command, self.jobs, self.report = job, list(command), jobs, report
-        self.outcome, self.specs, self.seed, self.out = outcome, specs, seed, out
+        self.outcome, self.specs, self.seed, self.store = outcome, specs, seed, store
         self.events: queue.Queue = queue.Queue()
         self.running: list[_Worker] = []
         self.attempts: Counter[str] = Counter()
@@ -224,6 +291,7 @@ class _Scheduler:
         if not isinstance(event, dict):
             return
         if event.get("event") == "graded" and event.get("submission") in worker.names:
+            self.store(from_plain(event.pop("result")), event.get("refused"))
             worker.done.add(event["submission"])
             self.outcome.graded.append(event["submission"])
             self.report(event)
@@ -245,10 +313,10 @@ class _Scheduler:
         for position, name in enumerate(unfinished):
             self.attempts[name] += 1
             if self.attempts[name] >= MAX_ATTEMPTS:
-                write_submission(self.out, failed_result(
+                self.store(failed_result(
                     name, self.specs, self.seed,
                     f"{GRADER_FAILED}: its grading process {why}, twice. This is not the submission's "
-                    "score; grade it again with --resume, and report it if it happens again."))
+                    "score; grade it again with --resume, and report it if it happens again."), written=False)
                 self.outcome.failed.append(name)
                 self.report({"event": "failed", "submission": name})
             else:

@@ -94,9 +94,14 @@ def print_summary(console: Console, outcome: BatchOutcome) -> None:
             console.print(Text(error, style="dim"))
     if outcome.hidden:
         console.print(f"Left out hidden entries: {', '.join(outcome.hidden)}", style="dim", highlight=False)
+    for note in outcome.notes:
+        console.print(f"Note: {note}.", highlight=False)
+    if outcome.replaced:
+        console.print(f"Graded again {outcome.replaced} earlier result(s); `grade history {outcome.out}` shows what "
+                      "changed.", style="dim", highlight=False)
     if outcome.not_listed:
-        console.print(f"Left out {outcome.not_listed} result(s) in {outcome.out} whose submission is no longer "
-                      "in the submissions folder", style="dim", highlight=False)
+        console.print(f"{outcome.not_listed} submission(s) in the class record are no longer in the submissions "
+                      "folder: marked removed in the gradebook, kept in the record", style="dim", highlight=False)
     console.print(Text.assemble("Class summary: ", (str(outcome.out / INDEX_FILE), "bold"), "\nGradebook: ",
                                 (str(outcome.out / GRADEBOOK_FILE), "bold"),
                                 f"\nPer submission: {outcome.out}/<submission>/{REPORT_FILE} and {RESULTS_FILE}"))

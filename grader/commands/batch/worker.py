@@ -8,10 +8,13 @@ sandbox client, the runner, the course, and the class book that writes a
 submission's files. Plain data crosses, both ways:
 
 - stdin, once: the job, one JSON object: ``course`` (its folder), ``out``,
-  ``exercises`` (ids), ``options`` (``GradeOptions`` fields) and ``entries``
-  (``{"name", "path"}`` in the order to grade them);
+  ``exercises`` (ids), ``write_files`` (false when grading some of the
+  course's exercises: the controller writes those files from its record),
+  ``options`` (``GradeOptions`` fields) and ``entries`` (``{"name", "path"}``
+  in the order to grade them);
 - stdout, one JSON line per event: ``{"event": "graded", "submission": name,
-  ...}`` the moment ``OUT/<name>/`` is written, or ``{"event": "error",
+  "result": {...}, ...}`` (the whole result, as plain data, for the class
+  record the controller keeps) the moment ``OUT/<name>/`` is written, or ``{"event": "error",
   "message": ...}`` when the batch cannot run at all (a broken suite).
 
 It starts its zygote first (it warms up while this process imports torch and
@@ -38,6 +41,7 @@ from grader.course.catalogue import CourseError, load_course
 from grader.course.submissions import from_entry
 from grader.errors import EXIT_INTERRUPTED, GraderFailure
 from grader.options import GradeOptions
+from grader.outputs.results_json import to_plain
 from grader.results import SubmissionResult
 from grader.sandbox.client import Zygote
 
@@ -72,11 +76,14 @@ def main() -> int:
                 if _stopping.is_set():
                     return  # a session cut short may finish a submission with tests missing: not a result
                 result = with_problem(result, problems.get(result.submission))
-                write_submission(out, result, course.hidden_visibility)
+                if job.get("write_files", True):  # not for a subset of the exercises: the controller writes those
+                    write_submission(out, result, course.hidden_visibility)
                 verdicts = sorted({t.verdict for e in result.exercises for t in e.tests if t.verdict})
                 _send(protocol, {"event": "graded", "submission": result.submission, "score": result.score,
                                  "max_score": result.max_score, "verdicts": verdicts,
-                                 "problem": result.submission in problems})
+                                 "problem": result.submission in problems,
+                                 "refused": problems.get(result.submission),
+                                 "result": to_plain(result)})  # the controller stores it in the class record
 
             runner.grade(course, submissions, specs, options=GradeOptions(**job["options"]),
                          zygote=zygote, on_result=finished, keep_results=False,

@@ -263,7 +263,9 @@ def _child(fd: int, request: dict, readable: tuple[str, ...], base_path: list[st
         os.chdir(scratch)
         os.environ.clear()
         os.environ.update({"HOME": scratch, "TMPDIR": scratch, "PATH": "/usr/bin:/bin",
-                           "OMP_NUM_THREADS": "1", "LANG": "C.UTF-8"})
+                           "OMP_NUM_THREADS": "1", "LANG": "C.UTF-8",
+                           # A notebook that plots: draw off screen, keep matplotlib's cache in the room.
+                           "MPLBACKEND": "Agg", "MPLCONFIGDIR": scratch})
         limits = Limits.from_plain(request["limits"])
         cpu_limit_s = limits.cpu_s * max(1, int(request.get("tenants", 1)))  # a room serves several exercises
         report = walls.apply_walls(scratch, limits, readable, cpu_s=cpu_limit_s, run_as=request.get("run_as"))
