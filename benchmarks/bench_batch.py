@@ -123,16 +123,23 @@ def compare(subs: Path, scratch: Path, ref: str, kinds: dict[str, str], jobs: in
     subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(checkout), ref], cwd=REPO, check=True)
     try:
         before, after = [], []
+        cpu: dict[bool, list[float]] = {False: [], True: []}  # CPU seconds of all processes: steadier under load
         graded: dict[bool, str] = {}
         for _ in range(max(1, repeat)):
             for runs, root in ((before, checkout), (after, None)):
                 shutil.rmtree(scratch / "out", ignore_errors=True)
+                used = resource.getrusage(resource.RUSAGE_CHILDREN)
                 runs.append(run_batch(subs, scratch / "out", jobs, isolate, grader_root=root))
+                now = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu[root is None].append(now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime)
                 graded[root is None] = check(scratch / "out", kinds)
         b, a = statistics.median(before), statistics.median(after)
         print(f"before ({ref}): " + ", ".join(f"{r:.1f}" for r in before) + f" s; median {b:.1f} s")
         print("after (this checkout): " + ", ".join(f"{r:.1f}" for r in after) + f" s; median {a:.1f} s")
         print(f"after / before: {a / b:.3f} (throughput {100 * (b / a - 1):+.1f}%)")
+        cb, ca = statistics.median(cpu[False]), statistics.median(cpu[True])
+        print(f"CPU seconds, all processes: before median {cb:.1f}, after median {ca:.1f} "
+              f"(after / before {ca / cb:.3f})")
         print(f"before's grades: {graded[False]}\nafter's grades: {graded[True]}")
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(checkout)], cwd=REPO, check=False)
