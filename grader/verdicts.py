@@ -48,7 +48,8 @@ _EXPLANATIONS = {
     Verdict.NOT_SUBMITTED: "no file for this exercise was found in the submission",
     Verdict.NOT_IMPLEMENTED: "the function still raises NotImplementedError, as the stub does",
     Verdict.MISSING_NAME: "a function or class the exercise asks for is not defined",
-    Verdict.FORBIDDEN: "the function uses what the exercise forbids there (read from its source), or code the grader cannot read",
+    Verdict.FORBIDDEN: ("the function uses what the exercise forbids there (read from its source), "
+                        "or code the grader cannot read"),
     Verdict.SANDBOX_ERROR: "the sandbox broke the protocol: a malformed, oversized or non-plain answer",
     Verdict.NOT_RECORDED: "a student copy has no recorded answer for this seed",
     Verdict.GRADER_ERROR: "the grader itself failed (not the submission's fault)",

@@ -5,7 +5,8 @@ import torch
 from grader.engine.checks import Call, randn
 
 SHAPES = [(9,), (4, 1), (3, 5)]
-NO_AUTOGRAD = "grad_fn runs here with autograd switched off: compute the gradient with the chain rule, from dloss_fn, dmodel_dw and dmodel_db."
+NO_AUTOGRAD = ("grad_fn runs here with autograd switched off: compute the gradient with the chain rule, "
+               "from dloss_fn, dmodel_dw and dmodel_db.")
 
 
 @pytest.mark.public

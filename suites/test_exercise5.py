@@ -20,7 +20,8 @@ def _training_loop(rng, n_epochs: int, learning_rate: float) -> Call:
 @pytest.mark.points(4)
 def test_training_loop_follows_gradient_descent(check, rng):
     """training_loop ends at the same params as plain gradient descent, epoch for epoch."""
-    check.same(*[_training_loop(rng, n_epochs, learning_rate) for n_epochs, learning_rate in [(1, 0.1), (5, 0.05), (20, 0.02)]])
+    check.same(*[_training_loop(rng, n_epochs, learning_rate)
+                 for n_epochs, learning_rate in [(1, 0.1), (5, 0.05), (20, 0.02)]])
 
 
 @pytest.mark.points(2)

@@ -320,7 +320,7 @@ def _test_names(node: ast.stmt) -> set[str]:
     return set()
 
 
-def _assigned_names(node: ast.stmt) -> set[str]:
+def _assigned_names(node: ast.Assign | ast.AnnAssign) -> set[str]:
     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
     return {n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name)}
 
@@ -369,9 +369,9 @@ def _referenced_only(statements: Sequence[ast.stmt]) -> list[ast.stmt]:
     while pending:
         for node in pending:
             live |= _references(node)
-        pending = [n for n in droppable if id(n) not in kept_ids and _defines(n) & live]
+        pending = [n for n in droppable if id(n) not in kept_ids and (_defines(n) or set()) & live]
         kept_ids |= {id(n) for n in pending}
-    result = []
+    result: list[ast.stmt] = []
     for node in statements:
         if isinstance(node, imports):
             if isinstance(node, ast.ImportFrom) and node.module == "__future__":

@@ -296,7 +296,8 @@ def verify_course(course: Course, *, seed: int | None = None, zygote: Zygote | N
     seed = course.seed if seed is None else seed
     file_checks = {spec.id: files_check(spec) for spec in course.exercises}
     specs = [spec for spec in course.exercises if file_checks[spec.id].passed]
-    runs, mutant_problems, sandbox, release = None, {}, SandboxStatus(), None
+    runs, sandbox, release = None, SandboxStatus(), None
+    mutant_problems: dict[tuple[str, str], str] = {}
     try:
         if specs:
             runs, mutant_problems, sandbox = _grade_all(course, specs, seed, zygote)

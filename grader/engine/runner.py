@@ -44,7 +44,7 @@ class GradeRun:
 
 
 def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence[ExerciseSpec], *,
-          options: GradeOptions = GradeOptions(), zygote: Zygote | None = None,
+          options: GradeOptions = GradeOptions(), zygote: Zygote | None = None,  # noqa: B008 - frozen
           references: ReferenceSource | None = None,
           on_result: Callable[[SubmissionResult], None] | None = None,
           keep_results: bool = True, expected_files: Mapping[str, str] | None = None) -> GradeRun:
@@ -75,8 +75,10 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
             if on_result is not None:
                 on_result(result)
 
-        from grader.engine.plugin import GradingPlugin  # imports pytest and the checks: after the zygote started
-        import pytest
+        # pytest and the checks: imported after the zygote started (ARCHITECTURE.md rule 5)
+        import pytest  # noqa: PLC0415
+
+        from grader.engine.plugin import GradingPlugin  # noqa: PLC0415
 
         plugin = GradingPlugin(course, exercises, submissions, references, zygote,
                                seed=course.seed if options.seed is None else options.seed,
