@@ -12,7 +12,7 @@ def _model_call(rng, shape, w_shape=None):
         w, b = randn(rng).item(), randn(rng).item()
     else:
         w, b = randn(rng, *w_shape, requires_grad=True), randn(rng, *w_shape, requires_grad=True)
-    return Call("model", (x, w, b), cotangent=randn(rng, *shape))
+    return Call("model", (x, w, b), cotangent=randn(rng, *shape), after=True)
 
 
 @pytest.mark.public
@@ -38,5 +38,5 @@ def test_model_broadcasts_parameters_of_shape_1(check, rng):
 @pytest.mark.points(3)
 def test_loss_is_mean_squared_error(check, rng):
     """loss_fn(y_hat, y) is the mean squared error, a 0-dim tensor, with its gradient w.r.t. y_hat."""
-    check.same(*[Call("loss_fn", (randn(rng, *shape, requires_grad=True), randn(rng, *shape)), cotangent=randn(rng))
-                 for shape in SHAPES])
+    check.same(*[Call("loss_fn", (randn(rng, *shape, requires_grad=True), randn(rng, *shape)),
+                      cotangent=randn(rng), after=True) for shape in SHAPES])

@@ -16,7 +16,7 @@ from accuracy_corpus import CorpusError, corpus, internals_in, names_the_mistake
 # Today's figures (benchmarks/feedback.py at the course seed): accepted of 36
 # correct, refused and named of 72 wrong, and the most submissions whose
 # feedback may still show the grader's machinery (the target is 0).
-FLOOR = {"accepted": 33, "refused": 67, "named": 39, "internals_at_most": 27}
+FLOOR = {"accepted": 36, "refused": 70, "named": 59, "internals_at_most": 0}
 
 REPO = Path(__file__).resolve().parent.parent
 
