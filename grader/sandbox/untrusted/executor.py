@@ -219,9 +219,10 @@ def load_matched(obj: torch.nn.Module, state: dict[str, torch.Tensor]) -> dict[s
             continue
         same_shape = [n for n, t in free.items() if tuple(t.shape) == tuple(value.shape)]
         same_role = [n for n in same_shape if _role(n) == _role(name)]
-        chosen = (same_role or same_shape or [None])[0]
-        if chosen is None:
+        candidates = same_role or same_shape
+        if not candidates:
             raise StructureMismatch(_missing_words(type(obj).__name__, name, value, own))
+        chosen = candidates[0]
         pairs[name] = chosen
         del free[chosen]
     tensors = {}
