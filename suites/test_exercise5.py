@@ -17,7 +17,16 @@ def _training_loop(rng, n_epochs: int, learning_rate: float, stale: bool = False
     x, y = _data(rng)
     params = torch.tensor([randn(rng).item(), randn(rng).item()], requires_grad=True)
     grads = (None, None, randn(rng, 2), None, None) if stale else ()
-    return Call("training_loop", (n_epochs, learning_rate, params, x, y), after=True, grads=grads)
+
+    def call(epochs: int, rate: float) -> Call:
+        return Call("training_loop", (epochs, rate, params, x, y), after=True, grads=grads)
+
+    # What the reference ends with one epoch off, or with every step taken twice.
+    variants = (("epoch_too_many", {"got": n_epochs + 1, "expected": n_epochs}, call(n_epochs + 1, learning_rate)),
+                ("epoch_too_few", {"got": n_epochs - 1, "expected": n_epochs}, call(n_epochs - 1, learning_rate)),
+                ("step_twice", {}, call(n_epochs, 2 * learning_rate)))
+    return Call("training_loop", (n_epochs, learning_rate, params, x, y), after=True, grads=grads,
+                variants=variants if n_epochs >= 1 else ())
 
 
 @pytest.mark.public

@@ -136,3 +136,60 @@ def test_a_reference_built_module_reports_gradients_by_reference_names():
     assert set(reply["param_grads"]) == {"weight1", "weight2", "bias"}
     assert torch.equal(reply["value"], torch.tensor([6.0, 6.0]))
     assert Build("Bais").to_plain() == {"target": "Bais", "args": [], "kwargs": {}, "state": None, "params_of": None}
+
+
+def _subject(source: str):
+    from types import ModuleType  # noqa: PLC0415
+
+    from grader.engine.subjects import ModuleSubject  # noqa: PLC0415
+
+    module = ModuleType("subject")
+    module.__file__ = "/tmp/torchgrade-room/exercise9.py"  # where a sandbox keeps it
+    exec(compile("import torch\n" + source, module.__file__, "exec"), module.__dict__)  # noqa: S102 - test code
+    return ModuleSubject(module)
+
+
+def _failure(student: str, reference: str, *requests) -> str:
+    from grader.engine.checks import Check, GradeFailure  # noqa: PLC0415
+
+    check = Check(student=_subject(student), reference=_subject(reference), mistakes=lambda: (), rtol=1e-6,
+                  atol=1e-6, student_file="exercise9.py", shown_as="my_answer.py")
+    with pytest.raises(GradeFailure) as failure:
+        check.same(*requests)
+    return failure.value.message
+
+
+def test_a_variant_the_reference_answers_names_the_slip():
+    reference = "def run(n, rate):\n    return torch.tensor(n * rate)\n"
+    student = "def run(n, rate):\n    return torch.tensor((n + 1) * rate)\n"
+    variants = (("epoch_too_many", {"got": 4, "expected": 3}, Call("run", (4, 0.5))),
+                ("step_twice", {}, Call("run", (3, 1.0))))
+    message = _failure(student, reference, Call("run", (3, 0.5), variants=variants))
+    assert "one epoch too many: 4 epochs where 3 were asked for" in message
+    assert Call("run", (3, 0.5), variants=variants).encoded == Call("run", (3, 0.5)).encoded  # never sent
+
+
+def test_a_record_of_losses_one_epoch_late_is_diagnosed():
+    reference = "def train():\n    return [4.0, 3.0, 2.0, 1.0]\n"
+    student = "def train():\n    return [3.0, 2.0, 1.0, 0.5]\n"
+    assert "measured after the step" in _failure(student, reference, Call("train"))
+
+
+def test_a_students_error_is_explained_at_their_own_line():
+    reference = "def model(x):\n    return 2 * x\n"
+    student = "def model(x):\n    x.mul_(2)\n    return x\n"
+    message = _failure(student, reference, Call("model", (torch.ones(3, requires_grad=True),)))
+    assert "is changed in place" in message and "PyTorch said: RuntimeError: a leaf Variable" in message
+    assert 'File "my_answer.py", line 3, in model' in message and "/tmp/torchgrade" not in message
+
+
+def test_parameters_of_one_shape_are_matched_by_role_not_by_creation_order():
+    class Affine(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bias_b = nn.Parameter(torch.zeros(2))  # created first
+            self.weight_w = nn.Parameter(torch.zeros(2))
+
+    model = Affine()
+    tensors = executor.load_matched(model, {"weight": torch.ones(2), "bias": torch.full((2,), 5.0)})
+    assert tensors["weight"] is model.weight_w and model.bias_b.tolist() == [5.0, 5.0]

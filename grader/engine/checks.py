@@ -108,8 +108,11 @@ class Check:
         if got.error is not None:
             raise self._error_failure(request, got.error,
                                       self._matching_hint(request, want, got) or error_hint or hint)
-        words = next((w for r, _, g, d in found if g.error is None
-                      and (w := diagnose_difference(r, d, rtol=self.rtol, atol=self.atol))), None)
+        words = next((w if r is request else f"On {r.describe()}: {w}"
+                      for r, want_r, g, d in found if g.error is None
+                      and (w := self._variant_words(r, g)
+                           or diagnose_difference(r, d, rtol=self.rtol, atol=self.atol, want=want_r, got=g))),
+                     None)
         message = f"{request.describe()}:\n{difference.words(reveal_values=self.reveal_values)}"
         raise GradeFailure(
             f"{message}\n{words}" if words else message,
@@ -119,6 +122,14 @@ class Check:
 
     def fail(self, message: str, *, hint: str | None = None) -> None:
         raise GradeFailure(message, hint=hint)
+
+    def _variant_words(self, request: Request, got: Reply) -> str | None:
+        """The words of the first variant of ``request`` (see ``Call.variants``)
+        whose reference answer the student's equals."""
+        for kind, fields, variant in getattr(request, "variants", ()):
+            if compare_replies(self.reference.run(variant), got, rtol=self.rtol, atol=self.atol) is None:
+                return diagnosis.WORDS[kind].format(**fields)
+        return None
 
     def _matching_hint(self, request: Request, expected: Reply, got: Reply) -> str | None:
         for mistake in self.mistakes():
@@ -230,9 +241,16 @@ def _with(difference: Difference, *, part: str, index: int | None) -> Difference
                       part=part, expected=difference.expected, got=difference.got, index=index)
 
 
-def diagnose_difference(request: Request, difference: Difference, *, rtol: float, atol: float) -> str | None:
+def diagnose_difference(request: Request, difference: Difference, *, rtol: float, atol: float,
+                        want: Reply | None = None, got: Reply | None = None) -> str | None:
     """How the student's answer differs (``diagnosis``), in a beginner's
     words, or None. Needs no expected value in its words."""
+    if want is not None and got is not None and difference.part == "value" and _numbers(want.value) \
+            and _numbers(got.value):
+        # A record per epoch (the losses train returns): one short or long, or one step late.
+        found_path = diagnosis.diagnose_losses(want.value, got.value, rtol=max(rtol, 1e-4), atol=max(atol, 1e-5))
+        if found_path is not None:
+            return found_path.message
     if difference.part == "no_grad":
         return diagnosis.WORDS["no_gradient"]
     if difference.part == "copy":
@@ -254,6 +272,10 @@ def diagnose_difference(request: Request, difference: Difference, *, rtol: float
     found = diagnosis.diagnose(difference.expected, difference.got, n_elements=n_elements, n_rows=n_rows,
                                rtol=max(rtol, 1e-4), atol=max(atol, 1e-5))
     return found.message if found else None
+
+
+def _numbers(value: Any) -> bool:
+    return type(value) is list and len(value) > 1 and all(type(v) in (float, int) for v in value)
 
 
 def _count_difference(where: str, got: Any, expected: Sequence) -> Difference:

@@ -77,6 +77,12 @@ class Call(_Encoded):
     # The .grad each positional argument already holds (None: none), as
     # after an earlier backward().
     grads: tuple = ()
+    # Trusted side only, never sent: (kind, fields, request) — the same
+    # question with one thing changed the way a known kind of slip changes it
+    # (one epoch more, the learning rate doubled). When the student's answer
+    # equals the reference's answer to one, the failure says so in the words
+    # of ``diagnosis.WORDS[kind]`` formatted with ``fields``.
+    variants: tuple = field(default=(), compare=False)
 
     def to_plain(self) -> dict:
         target = {"build": self.target.to_plain()} if isinstance(self.target, Build) else {"name": self.target}
