@@ -12,7 +12,11 @@ def _model_call(rng, shape, w_shape=None):
         w, b = randn(rng).item(), randn(rng).item()
     else:
         w, b = randn(rng, *w_shape, requires_grad=True), randn(rng, *w_shape, requires_grad=True)
-    return Call("model", (x, w, b), cotangent=randn(rng, *shape), after=True)
+    cotangent = randn(rng, *shape)
+    # What the reference answers with w and b exchanged: a slip the failure then names.
+    swapped = (("swapped_arguments", {"first": "w", "second": "b"},
+                Call("model", (x, b, w), cotangent=cotangent, after=True)),)
+    return Call("model", (x, w, b), cotangent=cotangent, after=True, variants=swapped)
 
 
 @pytest.mark.public
