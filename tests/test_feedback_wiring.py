@@ -193,3 +193,26 @@ def test_parameters_of_one_shape_are_matched_by_role_not_by_creation_order():
     model = Affine()
     tensors = executor.load_matched(model, {"weight": torch.ones(2), "bias": torch.full((2,), 5.0)})
     assert tensors["weight"] is model.weight_w and model.bias_b.tolist() == [5.0, 5.0]
+
+
+def test_layers_built_in_a_container_first_are_found_under_their_attribute_names():
+    class Reference(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layer1, self.layer2 = nn.Linear(1, 2), nn.Linear(2, 1)
+
+    class SequentialFirst(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = nn.Sequential(nn.Linear(1, 2), nn.Linear(2, 1))
+            self.layer1, self.layer2 = self.net[0], self.net[1]
+
+    class Renamed(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc1, self.fc2 = nn.Linear(1, 2), nn.Linear(2, 1)
+
+    reference = executor.module_info(Reference())
+    assert _module_difference(reference, executor.module_info(SequentialFirst()), 1e-6, 1e-6, "", False) is None
+    renamed = _module_difference(reference, executor.module_info(Renamed()), 1e-6, 1e-6, "", False)
+    assert "has no parameter `layer1.weight`" in renamed.message
