@@ -12,7 +12,11 @@ def _model_call(rng, shape, w_shape=None):
         w, b = randn(rng).item(), randn(rng).item()
     else:
         w, b = randn(rng, *w_shape, requires_grad=True), randn(rng, *w_shape, requires_grad=True)
-    return Call("model", (x, w, b), cotangent=randn(rng, *shape))
+    cotangent = randn(rng, *shape)
+    # What the reference answers with w and b exchanged: a slip the failure then names.
+    swapped = (("swapped_arguments", {"first": "w", "second": "b"},
+                Call("model", (x, b, w), cotangent=cotangent, after=True)),)
+    return Call("model", (x, w, b), cotangent=cotangent, after=True, variants=swapped)
 
 
 @pytest.mark.public
@@ -38,5 +42,5 @@ def test_model_broadcasts_parameters_of_shape_1(check, rng):
 @pytest.mark.points(3)
 def test_loss_is_mean_squared_error(check, rng):
     """loss_fn(y_hat, y) is the mean squared error, a 0-dim tensor, with its gradient w.r.t. y_hat."""
-    check.same(*[Call("loss_fn", (randn(rng, *shape, requires_grad=True), randn(rng, *shape)), cotangent=randn(rng))
-                 for shape in SHAPES])
+    check.same(*[Call("loss_fn", (randn(rng, *shape, requires_grad=True), randn(rng, *shape)),
+                      cotangent=randn(rng), after=True) for shape in SHAPES])

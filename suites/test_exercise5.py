@@ -10,18 +10,33 @@ def _data(rng, n=12):
     return x, 2.5 * x - 1.0 + 0.1 * randn(rng, n)
 
 
-def _training_loop(rng, n_epochs: int, learning_rate: float) -> Call:
+def _training_loop(rng, n_epochs: int, learning_rate: float, stale: bool = False) -> Call:
+    """With ``stale``, params already hold a gradient (as after an earlier
+    backward()): a loop that clears it first ends where one on fresh params
+    does; a loop that clears it only after its step does not."""
     x, y = _data(rng)
     params = torch.tensor([randn(rng).item(), randn(rng).item()], requires_grad=True)
-    return Call("training_loop", (n_epochs, learning_rate, params, x, y), after=True)
+    grads = (None, None, randn(rng, 2), None, None) if stale else ()
+
+    def call(epochs: int, rate: float) -> Call:
+        return Call("training_loop", (epochs, rate, params, x, y), after=True, grads=grads)
+
+    # What the reference ends with one epoch off, or with every step taken twice.
+    variants = (("epoch_too_many", {"got": n_epochs + 1, "expected": n_epochs}, call(n_epochs + 1, learning_rate)),
+                ("epoch_too_few", {"got": n_epochs - 1, "expected": n_epochs}, call(n_epochs - 1, learning_rate)),
+                ("step_twice", {}, call(n_epochs, 2 * learning_rate)))
+    return Call("training_loop", (n_epochs, learning_rate, params, x, y), after=True, grads=grads,
+                variants=variants if n_epochs >= 1 else ())
 
 
 @pytest.mark.public
 @pytest.mark.points(4)
 def test_training_loop_follows_gradient_descent(check, rng):
-    """training_loop ends at the same params as plain gradient descent, epoch for epoch."""
-    check.same(*[_training_loop(rng, n_epochs, learning_rate)
-                 for n_epochs, learning_rate in [(1, 0.1), (5, 0.05), (20, 0.02)]])
+    """training_loop ends at the same params as plain gradient descent, epoch for epoch, also from params
+    that already hold a gradient."""
+    check.same(*[_training_loop(rng, n_epochs, learning_rate, stale)
+                 for n_epochs, learning_rate, stale in [(1, 0.1, False), (5, 0.05, False), (20, 0.02, False),
+                                                        (3, 0.1, True)]])
 
 
 @pytest.mark.points(2)
@@ -30,10 +45,11 @@ def test_training_loop_updates_params_in_place(check, rng):
     check.same(_training_loop(rng, 1, 0.1), _training_loop(rng, 0, 0.1))
 
 
-def _train(rng, optimizer: str, learning_rate: float, epochs: int) -> Call:
+def _train(rng, optimizer: str, learning_rate: float, epochs: int, stale: bool = False) -> Call:
     x, y = _data(rng, 10)
     state = {"weight": randn(rng, 1, 1), "bias": randn(rng, 1)}
-    model = Build("torch.nn.Linear", (1, 1), state=state)
+    grads = {"weight": randn(rng, 1, 1), "bias": randn(rng, 1)} if stale else None
+    model = Build("torch.nn.Linear", (1, 1), state=state, grads=grads)
     return Call("train", (model, Build("torch.nn.MSELoss"),
                           Build(optimizer, kwargs={"lr": learning_rate}, params_of=0),
                           x.unsqueeze(1), y.unsqueeze(1), epochs), after=True)
@@ -43,4 +59,5 @@ def _train(rng, optimizer: str, learning_rate: float, epochs: int) -> Call:
 @pytest.mark.points(4)
 def test_train_with_an_optimizer(check, rng):
     """train returns each epoch's loss as a Python float and leaves the model trained, with SGD and Adam."""
-    check.same(_train(rng, "torch.optim.SGD", 0.05, 8), _train(rng, "torch.optim.Adam", 0.1, 6))
+    check.same(_train(rng, "torch.optim.SGD", 0.05, 8), _train(rng, "torch.optim.Adam", 0.1, 6),
+               _train(rng, "torch.optim.SGD", 0.05, 3, stale=True))

@@ -13,10 +13,10 @@ import pytest
 
 from accuracy_corpus import CorpusError, corpus, internals_in, names_the_mistake, parse
 
-# Today's figures (benchmarks/feedback.py at the course seed): accepted of 36
+# Today's figures (benchmarks/feedback.py at the course seed, and at seeds 1 and 7): accepted of 37
 # correct, refused and named of 72 wrong, and the most submissions whose
 # feedback may still show the grader's machinery (the target is 0).
-FLOOR = {"accepted": 33, "refused": 67, "named": 39, "internals_at_most": 27}
+FLOOR = {"accepted": 37, "refused": 72, "named": 72, "internals_at_most": 0}
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -282,3 +282,30 @@ def test_junit_has_one_testsuite_per_exercise_and_a_failure_per_failed_check():
     assert not report.passed and report.exercise_passed("exercise1")
     assert not VerifyReport(course_title="empty", seed=1, exercise_ids=(), checks=()).passed
 
+
+
+def _lucky_at(seed: int) -> bool:
+    """Whether the mutant below answers right at ``seed``: the first element
+    of both inputs of test_double is negative."""
+    import torch  # noqa: PLC0415
+
+    from grader.engine.plugin import seed_for  # noqa: PLC0415
+
+    rng = torch.Generator().manual_seed(seed_for(seed, "exercise6", "test_double"))
+    first = torch.randn((4,), generator=rng)
+    torch.randn((4,), generator=rng)
+    second = torch.randn((2, 3), generator=rng)
+    return bool(first[0] < 0 and second.flatten()[0] < 0)
+
+
+def test_a_known_mistake_that_passes_by_luck_at_another_seed_fails_verify(tmp_path, zygote):
+    seed = next(s for s in range(500) if not _lucky_at(s) and _lucky_at(s + 1))
+    mistakes = {**MISTAKES, "lucky": ("return 2 * x", "return 2 * x if x.flatten()[0] < 0 else 3 * x",
+                                      "Your result triples x when x starts positive.")}
+    course = load_course(write_course(tmp_path, suite_name="test_exercise6_lucky.py", mistakes=mistakes))
+
+    report = verify_course(course, seed=seed, zygote=zygote)
+
+    failures = failed_checks(report)
+    assert set(failures) == {"mistake lucky"}, failures
+    assert failures["mistake lucky"].startswith(f"at seed {seed + 1}: the mutant still earns")

@@ -7,6 +7,8 @@ solution with one edit) loses points and is told its own hint; each rule of
 what the exercise forbids is enforced (its mutant, the solution edited to use
 the forbidden thing, loses points, each to the rule's message); and grading is
 reproducible (same seed, same results; another seed, full marks again).
+Known mistakes are graded at MISTAKE_SEEDS seeds (the course's, then the
+next ones): a test that lets one pass at some seed is a defect of the suite.
 
 A course with public tests is also released into a temporary folder (``grade
 release``) and its student copy graded: against the recorded values, the
@@ -44,6 +46,7 @@ from grader.course.submissions import Submission
 from grader.course.mutants import rule_key, write_mutants
 
 MIN_MISTAKES = 3
+MISTAKE_SEEDS = 3  # seeds at which every known mistake must lose points with its hint
 SOLUTIONS, STUBS = "solutions", "stubs"
 
 
@@ -98,6 +101,10 @@ class VerifyRuns:
     stubs_again: SubmissionResult
     solutions_other_seed: SubmissionResult  # seed + 1
     stubs_other_seed: SubmissionResult
+    # The known mistakes' mutants again, at each of MISTAKE_SEEDS - 1 other
+    # seeds (seed + 1, seed + 2, ...): a mistake must lose points with its
+    # hint at every one, or a test lets it pass by luck.
+    mutants_other_seeds: tuple[tuple[int, Mapping[tuple[str, str], SubmissionResult]], ...] = ()
 
 
 # -- pure checks: results in, VerifyCheck out -----------------------------------
@@ -264,7 +271,14 @@ def exercise_checks(spec: ExerciseSpec, runs: VerifyRuns, mutant_problems: Mappi
     for mistake in spec.mistakes:
         key = (spec.id, mistake.id)
         mutant = _exercise(runs.mutants[key], spec) if key in runs.mutants else None
-        checks.append(mistake_check(spec, mistake, mutant, mutant_problems.get(key)))
+        check = mistake_check(spec, mistake, mutant, mutant_problems.get(key))
+        for other_seed, mutants in runs.mutants_other_seeds:
+            if not check.passed:
+                break
+            again = mistake_check(spec, mistake, _exercise(mutants[key], spec) if key in mutants else None)
+            if not again.passed:
+                check = dataclasses.replace(again, detail=f"at seed {other_seed}: {again.detail}")
+        checks.append(check)
     for index, rule in enumerate(spec.forbid):
         key = (spec.id, rule_key(index))
         mutant = _exercise(runs.mutants[key], spec) if key in runs.mutants else None
@@ -284,9 +298,10 @@ def verify_course(course: Course, *, seed: int | None = None, zygote: Zygote | N
     """Grade the course's solutions, stubs and known-mistake mutants, and check
     what a sound course guarantees (see the module docstring).
 
-    Three pytest sessions in all, sharing one zygote: everything at ``seed``
-    (default: the course's), then solutions and stubs again at ``seed`` and at
-    ``seed + 1``. Pass a ``zygote`` to reuse one; otherwise one is started here,
+    Pytest sessions sharing one zygote: everything at ``seed`` (default: the
+    course's) and at ``seed + 1``, the known mistakes at the seeds after that
+    up to MISTAKE_SEEDS, and solutions and stubs again at ``seed``. Pass a
+    ``zygote`` to reuse one; otherwise one is started here,
     before anything imports a solution, and closed at the end. Raises
     ``VerifyError`` when the hidden suites cannot run at all.
     """
@@ -339,13 +354,17 @@ def _grade_all(course: Course, specs: Sequence[ExerciseSpec], seed: int, zygote:
     with tempfile.TemporaryDirectory(prefix="torchgrade-verify-") as scratch:
         mutants, mutant_problems = write_mutants(specs, Path(scratch), rules=True)
         first, sandbox = grade([solutions, stubs, *mutants.values()], seed)
+        other, _ = grade([solutions, stubs, *mutants.values()], seed + 1)
+        later = [(seed + n, grade(list(mutants.values()), seed + n)[0]) for n in range(2, MISTAKE_SEEDS)]
     again, _ = grade([solutions, stubs], seed)
-    other, _ = grade([solutions, stubs], seed + 1)
+    at_seeds = [(seed + 1, other), *later][:MISTAKE_SEEDS - 1]
     runs = VerifyRuns(
         seed=seed, solutions=first[SOLUTIONS], stubs=first[STUBS],
         mutants={key: first[submission.name] for key, submission in mutants.items()},
         solutions_again=again[SOLUTIONS], stubs_again=again[STUBS],
         solutions_other_seed=other[SOLUTIONS], stubs_other_seed=other[STUBS],
+        mutants_other_seeds=tuple((at, {key: graded[submission.name] for key, submission in mutants.items()})
+                                  for at, graded in at_seeds),
     )
     return runs, mutant_problems, sandbox
 

@@ -1,20 +1,28 @@
 """Comparing a submission with the reference: the one module suites share.
 
 ``Check.same(request)`` asks the student and the reference the same
-question and fails with expected-vs-got in the words of
-``torch.testing.assert_close``, plus the hint of the known mistake whose
-answer the student's matches. Comparisons are pure functions of two replies.
+question and fails with what differs, in our own words built from the
+statistics ``torch.testing.assert_close`` reports (mismatched elements, the
+greatest differences and where), then *how* it differs (``diagnosis``: a
+constant factor, the sign, a shape, an input changed in place...), plus the
+hint of the known mistake whose answer the student's matches. A student's
+exception is explained (``explain``): its likely cause, what PyTorch said,
+and the student's own file and line or notebook cell. Arguments are named
+as in the student's signature. Comparisons are pure functions of two replies.
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from grader.verdicts import Verdict
+from grader.engine import diagnosis
+from grader.engine.explain import explain
 from grader.engine.protocol import Call, Inspect, Reply, Request
 from grader.results import MismatchRow
 from grader.engine.subjects import Mistake, Subject
@@ -41,12 +49,18 @@ class Difference:
     # are the same at every submission, so expected values could be collected.
     # None: ``message`` shows none.
     diagnosis: str | None = None
+    # What the detectors of ``diagnosis`` need: the two values that differ,
+    # and which part of the reply they are ("value", "grad", "after", "no_grad", "copy").
+    part: str = "value"
+    expected: Any = None
+    got: Any = None
+    index: int | None = None
 
     def words(self, *, reveal_values: bool) -> str:
-        return f"{self.where} {self.message if reveal_values or self.diagnosis is None else self.diagnosis}"
+        return f"{self.where} {self.message if reveal_values or self.diagnosis is None else self.diagnosis}".strip()
 
     def __str__(self) -> str:
-        return f"{self.where} {self.message}"
+        return f"{self.where} {self.message}".strip()
 
 
 def randn(rng: torch.Generator, *shape: int, requires_grad: bool = False) -> torch.Tensor:
@@ -66,32 +80,59 @@ class Check:
     # False for hidden tests (unless the course says otherwise): failures say
     # what is wrong but show no expected value and no table.
     reveal_values: bool = True
+    # The exercise's file as the sandbox imports it ("exercise1.py"), the name
+    # the student knows it by, and for a notebook: module line -> (cell, line).
+    student_file: str = ""
+    shown_as: str | None = None
+    cells: Mapping[int, tuple[int, int]] | None = None
 
-    def same(self, *requests: Request, hint: str | None = None) -> list[Reply]:
+    def same(self, *requests: Request, hint: str | None = None, error_hint: str | None = None) -> list[Reply]:
         """Fail unless the student answers every request as the reference does
         (value, gradients, state after the call); several requests travel to
         the sandbox in one round trip. ``hint`` is shown when no known mistake
-        explains the difference. Returns the student's replies."""
+        explains the difference; ``error_hint`` only when the student's code
+        raised an error (a hint that applies to that case alone). Returns the
+        student's replies."""
         expected = self.reference.run_many(requests)
         for request, reply in zip(requests, expected, strict=True):
             if reply.error is not None:
                 raise RuntimeError(f"the reference failed on {request.describe()}: {reply.error}")
         answers = self.student.run_many(requests)
-        for request, want, got in zip(requests, expected, answers, strict=True):
-            difference = compare_replies(want, got, rtol=self.rtol, atol=self.atol)
-            if difference is None:
-                continue
-            if got.error is not None:
-                raise _error_failure(request, got.error, self._matching_hint(request, want, got) or hint)
-            raise GradeFailure(
-                f"{request.describe()}:\n{difference.words(reveal_values=self.reveal_values)}",
-                hint=self._matching_hint(request, want, got) or hint,
-                table=difference.table if self.reveal_values else (),
-            )
-        return answers
+        found = [(request, want, got, difference)
+                 for request, want, got in zip(requests, expected, answers, strict=True)
+                 if (difference := compare_replies(want, got, rtol=self.rtol, atol=self.atol,
+                                                   names=got.arg_names)) is not None]
+        if not found:
+            return answers
+        request, want, got, difference = found[0]
+        if got.error is not None:
+            raise self._error_failure(request, got.error,
+                                      self._matching_hint(request, want, got) or error_hint or hint)
+        words = next((w if r is request else f"On {r.describe()}: {w}"
+                      for r, want_r, g, d in found if g.error is None
+                      and (w := self._variant_words(r, g)
+                           or diagnose_difference(r, d, rtol=self.rtol, atol=self.atol, want=want_r, got=g))),
+                     None)
+        message = f"{request.describe()}:\n{difference.words(reveal_values=self.reveal_values)}"
+        raise GradeFailure(
+            f"{message}\n{words}" if words else message,
+            hint=self._matching_hint(request, want, got) or hint,
+            table=difference.table if self.reveal_values else (),
+        )
 
     def fail(self, message: str, *, hint: str | None = None) -> None:
         raise GradeFailure(message, hint=hint)
+
+    def _variant_words(self, request: Request, got: Reply) -> str | None:
+        """The words of the first variant of ``request`` (see ``Call.variants``)
+        whose reference answer the student's equals."""
+        for kind, fields, variant in getattr(request, "variants", ()):
+            answer = self.reference.run(variant)
+            # The value alone: with arguments exchanged, gradients and states come back in another order.
+            if answer.error is None and got.value is not None and first_difference(
+                    answer.value, got.value, rtol=self.rtol, atol=self.atol, where="the result") is None:
+                return diagnosis.WORDS[kind].format(**fields)
+        return None
 
     def _matching_hint(self, request: Request, expected: Reply, got: Reply) -> str | None:
         for mistake in self.mistakes():
@@ -101,12 +142,40 @@ class Check:
                 return mistake.spec.hint
         return None
 
+    def _error_failure(self, request: Request, error: dict, hint: str | None) -> GradeFailure:
+        """The student's exception: its likely cause, what PyTorch said, and
+        where in the student's own file or notebook cell."""
+        if error.get("kind") != "student" or error.get("type") == "NotImplementedError":
+            return _error_failure(request, error, hint)
+        explained = explain(error.get("type", "Exception"), error.get("message", ""), error.get("traceback", ""),
+                            student_file=self.student_file or "exercise.py", shown_as=self.shown_as,
+                            cells=self.cells)
+        lines = ([f"{request.describe()} raised an error: {explained.cause}", f"PyTorch said: {explained.original}"]
+                 if explained.cause else [f"{request.describe()} raised {explained.original}"])
+        return GradeFailure("\n".join([*lines, *([explained.where] if explained.where else [])]), hint=hint)
+
+
+def notebook_cells(source: str) -> dict[int, tuple[int, int]]:
+    """For a module made from a notebook (a ``# cell N`` line before each
+    cell's code): each module line -> (cell number, line within the cell)."""
+    cells: dict[int, tuple[int, int]] = {}
+    cell, start = None, 0
+    for number, line in enumerate(source.splitlines(), start=1):
+        header = re.fullmatch(r"# cell (\d+)", line)
+        if header:
+            cell, start = int(header[1]), number
+        elif cell is not None:
+            cells[number] = (cell, number - start)
+    return cells
+
 
 def _error_failure(request: Request, error: dict, hint: str | None) -> GradeFailure:
     kind, name, message = error.get("kind"), error.get("type", "Exception"), error.get("message", "")
     where = error.get("traceback", "")
     if kind == "missing name":
         return GradeFailure(f"{request.describe()}: {message}", hint=hint, verdict=Verdict.MISSING_NAME)
+    if kind == "structure":
+        return GradeFailure(f"{request.describe()}: {message}", hint=hint)
     if kind == "memory":
         return GradeFailure(f"{request.describe()} ran out of memory ({name}: {message})", verdict=Verdict.MEMORY_LIMIT)
     if kind == "exit":
@@ -118,8 +187,15 @@ def _error_failure(request: Request, error: dict, hint: str | None) -> GradeFail
     return GradeFailure(f"{text}\n{where}".rstrip(), hint=hint)
 
 
-def compare_replies(expected: Reply, got: Reply, *, rtol: float, atol: float) -> Difference | None:
-    """The first way ``got`` differs from ``expected``, or None."""
+def _argument_words(names: Sequence | None, index: int) -> str:
+    name = names[index] if names is not None and index < len(names) else None
+    return f"`{name}`" if isinstance(name, str) and name else f"argument {index + 1}"
+
+
+def compare_replies(expected: Reply, got: Reply, *, rtol: float, atol: float,
+                    names: Sequence | None = None) -> Difference | None:
+    """The first way ``got`` differs from ``expected``, or None. ``names``:
+    the arguments' names in the student's signature, for the words."""
     if expected.error is not None or got.error is not None:
         same = (expected.error is not None and got.error is not None
                 and expected.error.get("type") == got.error.get("type")
@@ -132,14 +208,16 @@ def compare_replies(expected: Reply, got: Reply, *, rtol: float, atol: float) ->
         return difference
     if expected.input_grads is not None or expected.param_grads is not None:
         if got.grad_error or got.input_grads is None:
-            return Difference("the gradient", f"could not be computed: {got.grad_error or 'no gradient came back'}")
+            why = got.grad_error or "no gradient came back"
+            part = "no_grad" if "grad_fn" in why else "value"
+            return Difference("the gradient", f"could not be computed: {why}", part=part)
         if type(got.input_grads) is not list or len(got.input_grads) != len(expected.input_grads or ()):
             return _count_difference("the gradients", got.input_grads, expected.input_grads or ())
         for index, (want, have) in enumerate(zip(expected.input_grads or (), got.input_grads, strict=True)):
             difference = first_difference(want, have, rtol=rtol, atol=atol,
-                                          where=f"the gradient w.r.t. argument {index + 1}")
+                                          where=f"the gradient w.r.t. {_argument_words(names, index)}")
             if difference:
-                return difference
+                return _with(difference, part="grad", index=index)
         difference = first_difference(expected.param_grads or {}, got.param_grads or {}, rtol=rtol, atol=atol,
                                       where="the parameters' gradients")
         if difference:
@@ -149,13 +227,58 @@ def compare_replies(expected: Reply, got: Reply, *, rtol: float, atol: float) ->
             return _count_difference("the arguments after the call", got.after, expected.after)
         for index, (want, have) in enumerate(zip(expected.after, got.after, strict=True)):
             difference = first_difference(want, have, rtol=rtol, atol=atol,
-                                          where=f"argument {index + 1} after the call")
+                                          where=f"{_argument_words(names, index)} after the call")
             if difference:
-                return difference
+                return _with(difference, part="after", index=index)
+        if expected.returns_arg is not None and got.returns_arg != expected.returns_arg:
+            return Difference("the result", f"is not the very tensor passed as "
+                                            f"{_argument_words(names, expected.returns_arg)}", part="copy")
     if expected.target_after is not None:
         return first_difference(expected.target_after, got.target_after, rtol=rtol, atol=atol,
                                 where="the module after the call")
     return None
+
+
+def _with(difference: Difference, *, part: str, index: int | None) -> Difference:
+    return Difference(difference.where, difference.message, difference.table, difference.diagnosis,
+                      part=part, expected=difference.expected, got=difference.got, index=index)
+
+
+def diagnose_difference(request: Request, difference: Difference, *, rtol: float, atol: float,
+                        want: Reply | None = None, got: Reply | None = None) -> str | None:
+    """How the student's answer differs (``diagnosis``), in a beginner's
+    words, or None. Needs no expected value in its words."""
+    if want is not None and got is not None and difference.part == "value" and _numbers(want.value) \
+            and _numbers(got.value):
+        # A record per epoch (the losses train returns): one short or long, or one step late.
+        found_path = diagnosis.diagnose_losses(want.value, got.value, rtol=max(rtol, 1e-4), atol=max(atol, 1e-5))
+        if found_path is not None:
+            return found_path.message
+    if difference.part == "no_grad":
+        return diagnosis.WORDS["no_gradient"]
+    if difference.part == "copy":
+        return diagnosis.WORDS["returned_copy"]
+    args = request.args if isinstance(request, Call) else ()
+    if difference.part == "after" and difference.index is not None and difference.index < len(args):
+        given = args[difference.index]
+        # The reference leaves this argument as it was given: the student's code changed it.
+        if isinstance(given, torch.Tensor) and isinstance(difference.expected, torch.Tensor) \
+                and given.shape == difference.expected.shape \
+                and torch.equal(given.detach().to(difference.expected.dtype), difference.expected):
+            name = difference.where.removesuffix(" after the call").strip("`")
+            return diagnosis.WORDS["modified_input"].format(name=name)
+    if not isinstance(difference.expected, torch.Tensor):
+        return None
+    sizes = [a for a in args if isinstance(a, torch.Tensor) and a.numel() > 1]
+    n_elements = sizes[0].numel() if sizes else None
+    n_rows = sizes[0].shape[0] if sizes else None
+    found = diagnosis.diagnose(difference.expected, difference.got, n_elements=n_elements, n_rows=n_rows,
+                               rtol=max(rtol, 1e-4), atol=max(atol, 1e-5))
+    return found.message if found else None
+
+
+def _numbers(value: Any) -> bool:
+    return type(value) is list and len(value) > 1 and all(type(v) in (float, int) for v in value)
 
 
 def _count_difference(where: str, got: Any, expected: Sequence) -> Difference:
@@ -170,7 +293,10 @@ def first_difference(expected: Any, got: Any, *, rtol: float, atol: float, where
     if isinstance(expected, torch.Tensor):
         return _tensor_difference(expected, got, rtol, atol, where) if values else None
     if isinstance(expected, dict) and expected.get("is_module"):
-        return _module_difference(expected, got, rtol, atol, where, values)
+        found = _module_difference(expected, got, rtol, atol, where, values)
+        # "LinearModel has no parameter `bias`", not "the result LinearModel has ...".
+        return Difference("", found.message) if found and found.where == where and where == "the result" \
+            and isinstance(got, dict) and found.message.startswith(str(got.get("type"))) else found
     if type(expected) is float:
         if type(got) not in (float, int):
             return Difference(where, f"is {_kind(got)}, expected a Python float")
@@ -207,24 +333,37 @@ def first_difference(expected: Any, got: Any, *, rtol: float, atol: float, where
 
 def _tensor_difference(expected: torch.Tensor, got: Any, rtol: float, atol: float, where: str) -> Difference | None:
     shape = tuple(expected.shape)
+    kept = dict(expected=expected, got=got)
     if type(got) is not torch.Tensor:
-        return Difference(where, f"is {_kind(got)}, expected a torch.Tensor of shape {shape}")
+        return Difference(where, f"is {_kind(got)}, expected a torch.Tensor of shape {shape}", **kept)
     if tuple(got.shape) != shape:
-        return Difference(where, f"has shape {tuple(got.shape)}, expected {shape}")
+        return Difference(where, f"has shape {tuple(got.shape)}, expected {shape}", **kept)
     if got.dtype != expected.dtype:
-        return Difference(where, f"has dtype {_dtype(got)}, expected {_dtype(expected)}")
+        return Difference(where, f"has dtype {_dtype(got)}, expected {_dtype(expected)}", **kept)
     if torch.allclose(got, expected, rtol=rtol, atol=atol, equal_nan=True):  # fast path: ~10 µs
         return None
-    try:
-        torch.testing.assert_close(got, expected, rtol=rtol, atol=atol, equal_nan=True)
-    except AssertionError as error:
-        words = str(error).replace("Tensor-likes are not close!", "").strip()
-    else:  # pragma: no cover - allclose and assert_close disagree only on edge dtypes
-        return None
     rows = mismatch_rows(expected, got, rtol, atol)
-    first = f"\nFirst mismatch at index {rows[0].index}." if rows else ""
-    return Difference(where, f"differs from the expected values.\n{words}{first}", rows,
-                      diagnosis=tensor_diagnosis(expected, got, rtol, atol))
+    return Difference(where, mismatch_words(expected, got, rtol, atol), rows,
+                      diagnosis=tensor_diagnosis(expected, got, rtol, atol), **kept)
+
+
+def mismatch_words(expected: torch.Tensor, got: torch.Tensor, rtol: float, atol: float) -> str:
+    """What ``assert_close`` measures (mismatched elements, the greatest
+    absolute and relative differences, where, and what is allowed), in our words."""
+    want, have = expected.detach().double(), got.detach().double()
+    bad = ~torch.isclose(have, want, rtol=rtol, atol=atol, equal_nan=True)
+    allowed = f"allowed: {atol:.1g} + {rtol:.1g} × |expected|"
+    if want.numel() == 1:
+        w, h = want.item(), have.item()
+        return f"is {h:.6g}, expected {w:.6g} (a difference of {abs(h - w):.3g}; {allowed})"
+    absolute = (have - want).abs().nan_to_num(nan=math.inf)
+    relative = absolute / want.abs()
+    absolute, relative = torch.where(bad, absolute, 0), torch.where(bad, relative.nan_to_num(nan=math.inf), 0)
+    at = lambda d: str(tuple(int(i) for i in torch.unravel_index(d.argmax(), d.shape)))  # noqa: E731
+    count, total = int(bad.sum()), want.numel()
+    return (f"differs from the expected values in {count} of {total} elements ({100 * count / total:.0f}%);\n"
+            f"the greatest difference is {absolute.max().item():.3g}, at index {at(absolute)}; the greatest "
+            f"relative difference is {relative.max().item():.3g}, at index {at(relative)} ({allowed}).")
 
 
 def tensor_diagnosis(expected: torch.Tensor, got: torch.Tensor, rtol: float, atol: float) -> str:
@@ -271,30 +410,75 @@ def mismatch_rows(expected: torch.Tensor, got: torch.Tensor, rtol: float, atol: 
 
 
 def _module_difference(expected: dict, got: Any, rtol: float, atol: float, where: str, values: bool) -> Difference | None:
+    """How a module's structure differs from the reference's, in the student's
+    terms: names they wrote, never the order they created things in."""
     if not (isinstance(got, dict) and got.get("is_module")):
         return Difference(where, f"is a {got.get('type') if isinstance(got, dict) else _kind(got)}, expected an nn.Module")
+    kind = got.get("type", "the model")
     want = {p["name"]: p for p in expected["parameters"]}
     have = {p["name"]: p for p in got["parameters"]}
-    if set(want) != set(have):
-        stray = [t["name"] for t in got.get("plain_tensors", []) if t["name"] in want]
-        extra = f"; {', '.join(stray)} are plain tensors, not registered parameters" if stray else ""
-        return Difference(where, f"registers the parameters: {_parameter_list(have) or 'none'}; "
-                                 f"expected {_parameter_list(want)}{extra}")
+    missing, extra = [n for n in want if n not in have], [n for n in have if n not in want]
+    if missing and _held_under_other_names(expected, got, missing, extra):
+        # Layers built in a container first and then also kept as attributes:
+        # torch names each parameter once, by its first holder.
+        have = {**{n: have[n] for n in have if n not in extra},
+                **dict(zip(missing, (have[n] for n in extra), strict=True))}
+        missing, extra = [], []
+    if missing:
+        stray = [t["name"] for t in got.get("plain_tensors", []) if t["name"].rsplit(".", 1)[-1] in
+                 {n.rsplit(".", 1)[-1] for n in missing}]
+        if stray:
+            return Difference(where, f"{kind} keeps {_names(stray)} as plain tensors: they are not registered "
+                                     "parameters (wrap each in nn.Parameter)")
+        alike = [n for n in extra if any(have[n]["shape"] == want[m]["shape"] for m in missing)]
+        has = f"; it has {_names(alike)}" if alike else (f"; it has {_names(extra)}" if extra else "")
+        return Difference(where, f"{kind} has no parameter {_names(missing)}{has}")
+    if extra:
+        return Difference(where, f"{kind} has an extra parameter the exercise does not ask for: "
+                                 f"{_names(extra)} ({_parameter_list({n: have[n] for n in extra})})")
     for name, spec in want.items():
         for attribute in ("shape", "dtype", "requires_grad", "is_parameter"):
             if have[name][attribute] != spec[attribute]:
-                return Difference(where, f"parameter {name} has {attribute} {_short(have[name][attribute])}, "
-                                         f"expected {_short(spec[attribute])}")
-    for want_child, have_child in zip(expected["children"], got["children"] + [None] * len(expected["children"])):
-        if have_child != want_child:
-            label = lambda c: "nothing" if c is None else f"{c['name']} = {c['type']}({c['in_features']}, {c['out_features']})"  # noqa: E731
-            return Difference(where, f"has the layer {label(have_child)}, expected {label(want_child)}")
+                mine, theirs = have[name][attribute], spec[attribute]
+                if attribute == "shape":
+                    mine, theirs = tuple(mine), tuple(theirs)
+                note = " (double precision)" if attribute == "dtype" and mine == "float64" else ""
+                return Difference(where, f"{kind}'s parameter `{name}` has {attribute} {_short(mine)}{note}, "
+                                         f"expected {_short(theirs)}")
+    label = lambda c: f"`{c['name']}` = {c['type']}({c['in_features']}, {c['out_features']})"  # noqa: E731
+    own = {c["name"]: c for c in got["children"]}
+    for child in expected["children"]:
+        mine = own.get(child["name"])
+        if mine is None:
+            alike = [c for c in got["children"] if {**c, "name": ""} == {**child, "name": ""}]
+            has = f"; it has {label(alike[0])}" if alike else ""
+            return Difference(where, f"{kind} has no layer {label(child)}{has}")
+        if mine != child:
+            return Difference(where, f"{kind} has the layer {label(mine)}, expected {label(child)}")
     if values:
         for name in want:
             difference = _tensor_difference(want[name]["value"], have[name]["value"], rtol, atol, f"{where}: parameter {name}")
             if difference:
                 return difference
     return None
+
+
+def _held_under_other_names(expected: dict, got: dict, missing: list[str], extra: list[str]) -> bool:
+    """Whether every missing parameter belongs to a layer the student's module
+    does hold under the expected name (the same type and sizes), its
+    parameters named after another holder: as many, of the same shapes, in order."""
+    own = {c["name"]: c for c in got["children"]}
+    layers = {c["name"]: c for c in expected["children"]}
+    prefixes = {name.rsplit(".", 1)[0] for name in missing}
+    if len(missing) != len(extra) or not all(p in layers and own.get(p) == layers[p] for p in prefixes):
+        return False
+    want = {p["name"]: p["shape"] for p in expected["parameters"]}
+    have = {p["name"]: p["shape"] for p in got["parameters"]}
+    return [want[n] for n in missing] == [have[n] for n in extra]
+
+
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(f"`{n}`" for n in names)
 
 
 def _parameter_list(parameters: dict) -> str:

@@ -27,7 +27,7 @@ import torch
 
 from grader.verdicts import Verdict
 from grader.course.catalogue import Course, ExerciseSpec
-from grader.engine.checks import Check, GradeFailure
+from grader.engine.checks import Check, GradeFailure, notebook_cells
 from grader.engine.forbidding import ForbiddingStudent, findings_for
 from grader.sandbox.captured import printable
 from grader.sandbox.client import SandboxFailure, Zygote
@@ -129,9 +129,14 @@ class GradingPlugin:
         if exercise.id not in state.forbidden:
             state.forbidden[exercise.id] = findings_for(self.submissions[tg_submission], exercise)
         forbidden = state.forbidden[exercise.id]
+        submission = self.submissions[tg_submission]
+        submitted = submission.files.get(exercise.filename)
+        notebook = submission.sources.get(exercise.filename)
         return Check(student=ForbiddingStudent(student, forbidden) if forbidden else student, reference=reference,
                      mistakes=lambda: self.references.mistakes(exercise), rtol=exercise.rtol, atol=exercise.atol,
-                     reveal_values=self._visibility(request.node) == "public" or exercise.hidden_reveals == "values")
+                     reveal_values=self._visibility(request.node) == "public" or exercise.hidden_reveals == "values",
+                     student_file=exercise.filename, shown_as=submitted.name if submitted else None,
+                     cells=notebook_cells(notebook.decode("utf-8", "replace")) if notebook is not None else None)
 
     # -- running and reporting -----------------------------------------------
     @pytest.hookimpl(tryfirst=True)

@@ -41,10 +41,17 @@ class Build:
     kwargs: dict = field(default_factory=dict)
     state: dict[str, torch.Tensor] | None = None
     params_of: int | None = None
+    # Gradients the built module's parameters already hold (by the state's
+    # names), as after an earlier backward(): tells a loop that clears them
+    # first from one that clears them after its step.
+    grads: dict[str, torch.Tensor] | None = None
 
     def to_plain(self) -> dict:
-        return {"target": self.target, "args": list(self.args), "kwargs": dict(self.kwargs),
-                "state": self.state, "params_of": self.params_of}
+        plain = {"target": self.target, "args": list(self.args), "kwargs": dict(self.kwargs),
+                 "state": self.state, "params_of": self.params_of}
+        if self.grads:  # only when set: the requests of existing recordings keep their keys
+            plain["grads"] = self.grads
+        return plain
 
     def describe(self) -> str:
         inner = ", ".join([*(describe_value(a) for a in self.args),
@@ -67,13 +74,25 @@ class Call(_Encoded):
     cotangent: torch.Tensor | None = None
     after: bool = False
     autograd: bool = True
+    # The .grad each positional argument already holds (None: none), as
+    # after an earlier backward().
+    grads: tuple = ()
+    # Trusted side only, never sent: (kind, fields, request) — the same
+    # question with one thing changed the way a known kind of slip changes it
+    # (one epoch more, the learning rate doubled). When the student's answer
+    # equals the reference's answer to one, the failure says so in the words
+    # of ``diagnosis.WORDS[kind]`` formatted with ``fields``.
+    variants: tuple = field(default=(), compare=False)
 
     def to_plain(self) -> dict:
         target = {"build": self.target.to_plain()} if isinstance(self.target, Build) else {"name": self.target}
-        return {"op": "call", "target": target,
-                "args": [_argument(a) for a in self.args],
-                "kwargs": {k: _argument(v) for k, v in self.kwargs.items()},
-                "cotangent": self.cotangent, "after": self.after, "autograd": self.autograd}
+        plain = {"op": "call", "target": target,
+                 "args": [_argument(a) for a in self.args],
+                 "kwargs": {k: _argument(v) for k, v in self.kwargs.items()},
+                 "cotangent": self.cotangent, "after": self.after, "autograd": self.autograd}
+        if self.grads:  # only when set: the requests of existing recordings keep their keys
+            plain["grads"] = list(self.grads)
+        return plain
 
     def describe(self) -> str:
         name = self.target.describe() if isinstance(self.target, Build) else self.target
@@ -135,6 +154,8 @@ class Reply:
     grad_error: str | None = None
     after: list | None = None
     target_after: dict | None = None
+    arg_names: list | None = None  # each argument's name in the function's signature (None: unnamed)
+    returns_arg: int | None = None  # the argument the function returned itself, when asked ``after``
 
     @classmethod
     def from_plain(cls, data: dict) -> "Reply":
@@ -143,4 +164,5 @@ class Reply:
             error = {"type": "MalformedError", "message": "the submission sent back a malformed error", "kind": "student"}
         return cls(value=data.get("value"), error=error, input_grads=data.get("input_grads"),
                    param_grads=data.get("param_grads"), grad_error=data.get("grad_error"),
-                   after=data.get("after"), target_after=data.get("target_after"))
+                   after=data.get("after"), target_after=data.get("target_after"),
+                   arg_names=data.get("arg_names"), returns_arg=data.get("returns_arg"))

@@ -33,7 +33,7 @@ MAX_DIMS = 64  # dimensions of one shape
 MAX_COUNT = 1 << 48  # a size of a dimension, a layer's in/out features
 INT_LIMIT = 1 << 63  # integers anywhere in a reply: within 64 bits, as torch's own
 ERROR_FIELDS = frozenset({"type", "message", "traceback", "kind"})
-ERROR_KINDS = frozenset({"student", "missing name", "memory", "exit", "grader"})
+ERROR_KINDS = frozenset({"student", "missing name", "structure", "memory", "exit", "grader"})
 CUT = "…"
 
 
@@ -61,14 +61,18 @@ def read_reply(request: Request, data: Any) -> tuple[Reply, tuple[str, ...]]:
 
 
 def _call_reply(request: Call, data: dict, reader: _Reader) -> Reply:
-    required, optional = {"value"}, set()
+    required, optional = {"value"}, {"arg_names"}
     if request.cotangent is not None:  # a gradient, or why there is none
         required |= {"grad_error"} if "grad_error" in data else {"input_grads", "param_grads"}
     if request.after:
         required.add("after")
-        optional.add("target_after")  # only when the target is an nn.Module
+        optional |= {"target_after", "returns_arg"}  # target_after only when the target is an nn.Module
     _fields(data, required, "the answer", optional)
     reply: dict[str, Any] = {"value": reader.value(data["value"], "the result")}
+    if "arg_names" in data:
+        reply["arg_names"] = _arg_names(request, data["arg_names"], reader)
+    if "returns_arg" in data:
+        reply["returns_arg"] = _returns_arg(request, data["returns_arg"])
     if "grad_error" in data:
         reply["grad_error"] = reader.text(data["grad_error"], "why there is no gradient")
     if "input_grads" in data:
@@ -81,6 +85,27 @@ def _call_reply(request: Call, data: dict, reader: _Reader) -> Reply:
         reply["target_after"] = (None if target_after is None
                                  else reader.module_info(target_after, "the module after the call"))
     return Reply(**reply)
+
+
+def _arg_names(request: Call, names: Any, reader: _Reader) -> list:
+    """One name per argument, as the function's signature calls it (or None):
+    exactly as many as the request passed, each a bounded name."""
+    count = len(request.args)
+    if type(names) is not list:
+        raise MalformedReply(f"the arguments' names are {_kind(names)}, expected a list of {count}")
+    if len(names) != count:
+        raise MalformedReply(f"{len(names)} argument names came back for {count} arguments")
+    return [None if name is None else reader.name(name, "an argument's name") for name in names]
+
+
+def _returns_arg(request: Call, index: Any) -> int | None:
+    """Which argument the function returned itself, if any: an index into the request's arguments."""
+    if index is None:
+        return None
+    if type(index) is not int or not 0 <= index < len(request.args):
+        raise MalformedReply(f"the returned argument is {_number_words(index)}, expected an index below "
+                             f"{len(request.args)} or None")
+    return index
 
 
 def _input_grads(request: Call, grads: Any, reader: _Reader) -> list:

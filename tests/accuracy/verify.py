@@ -143,9 +143,20 @@ def check_exercise2(ref: ModuleType, sub: ModuleType, g: torch.Generator) -> Non
                           no_grad=True)
 
 
-def module_signature(model: torch.nn.Module) -> dict:
+def named_parameters(model: torch.nn.Module, prefer: set[str] = frozenset()) -> dict[str, torch.Tensor]:
+    """Each parameter once, by the name in ``prefer`` (the reference's) when one
+    of its holders gives it that name: a layer also kept in a container is the
+    same layer, whichever was assigned first."""
+    chosen: dict[int, tuple[str, torch.Tensor]] = {}
+    for name, p in model.named_parameters(remove_duplicate=False):
+        if id(p) not in chosen or (name in prefer and chosen[id(p)][0] not in prefer):
+            chosen[id(p)] = (name, p)
+    return dict(chosen.values())
+
+
+def module_signature(model: torch.nn.Module, prefer: set[str] = frozenset()) -> dict:
     parameters = {name: (tuple(p.shape), p.dtype, type(p) is torch.nn.Parameter)
-                  for name, p in model.named_parameters()}
+                  for name, p in named_parameters(model, prefer).items()}
     containers = (torch.nn.ModuleList, torch.nn.Sequential, torch.nn.Identity)  # aliases and no-ops
     layers = sorted((name, type(m).__name__, getattr(m, "in_features", None), getattr(m, "out_features", None))
                     for name, m in model.named_children() if not isinstance(m, containers))
@@ -159,11 +170,12 @@ def check_module(ref_class: type, sub_class: type, g: torch.Generator, shapes: l
     if sub_outcome[0] == "error":
         raise Differs(f"construction raised {sub_outcome[1]}")
     sub_model = sub_outcome[1]
-    same(module_signature(ref_model), module_signature(sub_model), "structure")
+    names = {name for name, _ in ref_model.named_parameters()}
+    same(module_signature(ref_model), module_signature(sub_model, names), "structure")
     state = {name: randn(g, *p.shape) for name, p in ref_model.named_parameters()}
     with torch.no_grad():
         for model in (ref_model, sub_model):
-            for name, p in model.named_parameters():
+            for name, p in named_parameters(model, names).items():
                 p.copy_(state[name])
     for shape in shapes:
         x = randn(g, *shape)
@@ -179,7 +191,8 @@ def check_module(ref_class: type, sub_class: type, g: torch.Generator, shapes: l
             if value.shape != x.shape:
                 raise Differs(f"forward {shape}: shape {tuple(value.shape)}")
             value.backward(torch.ones_like(value))
-            grads = {n: torch.zeros_like(p) if p.grad is None else p.grad.clone() for n, p in model.named_parameters()}
+            grads = {n: torch.zeros_like(p) if p.grad is None else p.grad.clone()
+                     for n, p in named_parameters(model, names).items()}
             results.append((value.detach(), xi.grad, grads))
         same(results[0][0], results[1][0], f"forward {shape}")
         same(results[0][1], results[1][1], f"grad x {shape}")

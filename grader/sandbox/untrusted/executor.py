@@ -7,17 +7,32 @@ mutants: one contract, two places. Requests and replies are plain data
 
 Request ops:
   call     {"target": T, "args": [A...], "kwargs": {name: A}, "cotangent": tensor|None,
-            "autograd": bool, "after": bool}
+            "autograd": bool, "after": bool, "grads": [tensor|None...] (optional)}
+           -> {"value", "arg_names", ...}: ``arg_names`` names each argument as the
+           function's signature does (None where it cannot), so messages can say
+           "the gradient w.r.t. `w`"; with ``after``, ``returns_arg`` is the index of
+           the tensor argument the function changed in place and returned itself
+           (the very object), or None
   inspect  {"build": B}  -> the module's structure and parameter values
   many     {"requests": [...]} -> {"replies": [...]}, one round trip for several
 A target T is {"name": "model"} (a module attribute) or {"build": B}; an
 argument A is {"value": v} or {"build": B}; a build B is {"target": "LinearModel"
 or "torch.nn.Linear", "args": [...], "kwargs": {...}, "state": {...}|None,
-"params_of": i|None} (i: index of an earlier built argument whose
-``parameters()`` go first, e.g. for an optimizer).
+"params_of": i|None, "grads": {name: tensor}|None} (i: index of an earlier
+built argument whose ``parameters()`` go first, e.g. for an optimizer).
+
+A build's ``state`` is the reference's parameters by the reference's names.
+It is loaded by matching, never with a strict ``load_state_dict``: by name,
+then by shape and role (weight/bias), counting a module held twice once and
+ignoring attribute order, so a model whose structure differs in a detail
+(a misspelt name, float64, layers in a ModuleList too) still has its
+mathematics graded; the structure test reports the detail. Gradients of a
+built module are reported under the reference's names. A parameter that
+cannot be matched is a ``StructureMismatch`` in the student's terms.
 """
 from __future__ import annotations
 
+import inspect
 import traceback
 from types import ModuleType
 from typing import Any
@@ -32,6 +47,10 @@ class MissingName(Exception):
     """The submission does not define a name the exercise asks for."""
 
 
+class StructureMismatch(Exception):
+    """A built module cannot be matched to the reference's parameters."""
+
+
 def run_request(module: ModuleType, request: dict, *, catch: type[BaseException] = BaseException) -> dict:
     """Run one request; never raises what ``catch`` covers: errors become replies."""
     if request["op"] == "many":  # several requests in one round trip, answered in order
@@ -40,7 +59,7 @@ def run_request(module: ModuleType, request: dict, *, catch: type[BaseException]
         if request["op"] == "call":
             return _call(module, request)
         if request["op"] == "inspect":
-            return {"value": module_info(_build(module, request["build"], []))}
+            return {"value": module_info(_build(module, request["build"], [], {}))}
         return {"error": {"type": "BadRequest", "message": f"unknown op {request['op']!r}", "kind": "grader"}}
     except catch as error:  # noqa: BLE001 - the student's exception is the answer
         return {"error": describe_exception(error, getattr(module, "__file__", None))}
@@ -48,32 +67,68 @@ def run_request(module: ModuleType, request: dict, *, catch: type[BaseException]
 
 def _call(module: ModuleType, request: dict) -> dict:
     built: list[Any] = []
-    args = [_argument(module, spec, built) for spec in request.get("args", [])]
-    kwargs = {k: _argument(module, spec, built) for k, spec in request.get("kwargs", {}).items()}
+    matched: dict[int, dict[str, torch.Tensor]] = {}  # id of a built module -> its tensors by reference name
+    args = [_argument(module, spec, built, matched) for spec in request.get("args", [])]
+    kwargs = {k: _argument(module, spec, built, matched) for k, spec in request.get("kwargs", {}).items()}
+    for arg, grad in zip(args, request.get("grads") or [], strict=False):
+        if grad is not None and type(arg) is torch.Tensor:
+            arg.grad = grad.clone()  # an argument that already holds a gradient, as after an earlier backward()
     target_spec = request["target"]
-    target = (_build(module, target_spec["build"], built) if "build" in target_spec
+    target = (_build(module, target_spec["build"], built, matched) if "build" in target_spec
               else _lookup(module, target_spec["name"]))
+    names = argument_names(target, len(args))
+    # With ``after``: each tensor argument as given, to tell the argument a
+    # function updated in place and returned from one it merely passed through.
+    given = ([a.detach().clone() if type(a) is torch.Tensor else None for a in args] if request.get("after")
+             else [])
     if request.get("autograd", True):
         value = target(*args, **kwargs)
     else:
         with torch.no_grad():
             value = target(*args, **kwargs)
-    reply: dict[str, Any] = {"value": value}
+    reply: dict[str, Any] = {"value": value, "arg_names": names}
     cotangent = request.get("cotangent")
     if cotangent is not None:
-        reply.update(_gradients(value, cotangent, args, target))
+        names_of = matched.get(id(target))
+        # (Four arguments when nothing was matched: the hostile corpus rewrites this function with that signature.)
+        reply.update(_gradients(value, cotangent, args, target) if names_of is None
+                     else _gradients(value, cotangent, args, target, names_of))
     if request.get("after"):
         reply["after"] = [_after(a) for a in args]
+        reply["returns_arg"] = next((i for i, (a, before) in enumerate(zip(args, given, strict=True))
+                                     if value is a and before is not None and not torch.equal(before, a.detach())),
+                                    None)
         if isinstance(target, torch.nn.Module):
             reply["target_after"] = module_info(target)
     return reply
 
 
-def _gradients(value: Any, cotangent: torch.Tensor, args: list, target: Any) -> dict:
+def argument_names(target: Any, count: int) -> list[str | None]:
+    """The name of each of ``count`` positional arguments in ``target``'s
+    signature (a module's forward), None where the signature has none."""
+    try:
+        function = target.forward if isinstance(target, torch.nn.Module) else target
+        names: list[str | None] = []
+        for parameter in inspect.signature(function).parameters.values():
+            if parameter.kind == parameter.VAR_POSITIONAL:
+                break
+            if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+                names.append(str(parameter.name)[:200])
+    except Exception:  # noqa: BLE001 - a signature the student's code makes unreadable names nothing
+        names = []
+    return (names + [None] * count)[:count]
+
+
+def _gradients(value: Any, cotangent: torch.Tensor, args: list, target: Any,
+               matched: dict[str, torch.Tensor] | None = None) -> dict:
     """Vector-Jacobian product of the output with a given cotangent, w.r.t. the
-    arguments that require grad and the called module's parameters."""
+    arguments that require grad and the called module's parameters (by the
+    reference's names when the module was built from a reference state)."""
     inputs = [a for a in args if type(a) is torch.Tensor and a.requires_grad]
-    params = list(target.named_parameters()) if isinstance(target, torch.nn.Module) else []
+    if matched is not None:
+        params = [(name, t) for name, t in matched.items() if t.requires_grad]
+    else:
+        params = list(target.named_parameters()) if isinstance(target, torch.nn.Module) else []
     if type(value) is not torch.Tensor:
         return {"grad_error": f"the result is a {type(value).__name__}, not a tensor"}
     if not value.requires_grad:
@@ -98,16 +153,21 @@ def _after(arg: Any) -> Any:
     return None
 
 
-def _argument(module: ModuleType, spec: dict, built: list) -> Any:
+def _argument(module: ModuleType, spec: dict, built: list, matched: dict[int, dict[str, torch.Tensor]]) -> Any:
     if "build" in spec:
-        obj = _build(module, spec["build"], built)
+        obj = _build(module, spec["build"], built, matched)
     else:
         obj = spec["value"]
+        if type(obj) is torch.Tensor and obj._base is not None:
+            # A tensor decoded from the wire can be a view of its buffer: the
+            # student's code gets a tensor of its own, so torch's messages
+            # speak of "a leaf", as they would on the student's machine.
+            obj = obj.detach().clone().requires_grad_(obj.requires_grad)
     built.append(obj)
     return obj
 
 
-def _build(module: ModuleType, spec: dict, built: list) -> Any:
+def _build(module: ModuleType, spec: dict, built: list, matched: dict[int, dict[str, torch.Tensor]]) -> Any:
     factory = _lookup(module, spec["target"])
     args = list(spec.get("args", []))
     if spec.get("params_of") is not None:
@@ -116,8 +176,68 @@ def _build(module: ModuleType, spec: dict, built: list) -> Any:
     if spec.get("state") is not None:
         if not isinstance(obj, torch.nn.Module):
             raise TypeError(f"{spec['target']}() returned a {type(obj).__name__}, not an nn.Module")
-        obj.load_state_dict(spec["state"])
+        matched[id(obj)] = load_matched(obj, spec["state"])
+        for name, grad in (spec.get("grads") or {}).items():
+            if name in matched[id(obj)]:
+                matched[id(obj)][name].grad = grad.clone()
     return obj
+
+
+def _own_tensors(obj: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A module's parameters (each once, however many times it is held) and
+    the floating tensors its modules keep as plain attributes."""
+    found: dict[str, torch.Tensor] = dict(obj.named_parameters())
+    seen = {id(t) for t in found.values()}
+    for prefix, child in obj.named_modules():
+        for name, value in vars(child).items():
+            if type(value) is torch.Tensor and value.is_floating_point() and id(value) not in seen:
+                seen.add(id(value))
+                found[f"{prefix}.{name}" if prefix else name] = value
+    return found
+
+
+def _role(name: str) -> str:
+    """weight or bias (or the name itself): what a parameter does, whatever its module is called."""
+    last = name.rsplit(".", 1)[-1].lower()
+    return next((role for role in ("weight", "bias") if last.startswith(role)), last)
+
+
+def load_matched(obj: torch.nn.Module, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Give ``obj``'s tensors the values of ``state`` (the reference's), matched
+    by name, then by shape and role, then by shape in order; returns the
+    student's tensors by the reference's names. A matched tensor takes the
+    reference's dtype too: a float64 parameter is the structure test's to
+    report, not every test's. Raises StructureMismatch when one is missing."""
+    own = _own_tensors(obj)
+    free = dict(own)
+    pairs: dict[str, str] = {}
+    for name, value in state.items():
+        if name in free and tuple(free[name].shape) == tuple(value.shape):
+            pairs[name] = name
+            del free[name]
+    for name, value in state.items():
+        if name in pairs:
+            continue
+        same_shape = [n for n, t in free.items() if tuple(t.shape) == tuple(value.shape)]
+        same_role = [n for n in same_shape if _role(n) == _role(name)]
+        candidates = same_role or same_shape
+        if not candidates:
+            raise StructureMismatch(_missing_words(type(obj).__name__, name, value, own))
+        chosen = candidates[0]
+        pairs[name] = chosen
+        del free[chosen]
+    tensors = {}
+    with torch.no_grad():
+        for name, mine in pairs.items():
+            own[mine].data = state[name].detach().clone()
+            tensors[name] = own[mine]
+    return tensors
+
+
+def _missing_words(type_name: str, name: str, value: torch.Tensor, own: dict[str, torch.Tensor]) -> str:
+    has = ", ".join(f"`{n}` {tuple(t.shape)}" for n, t in list(own.items())[:8]) or "none"
+    return (f"{type_name} has no parameter like `{name}` (shape {tuple(value.shape)}), so its computation "
+            f"cannot be tested; its parameters: {has}")
 
 
 def _lookup(module: ModuleType, name: str) -> Any:
@@ -166,6 +286,8 @@ def describe_exception(error: BaseException, filename: str | None) -> dict:
     kind = "student"
     if isinstance(error, MissingName):
         kind = "missing name"
+    elif isinstance(error, StructureMismatch):
+        kind = "structure"
     elif isinstance(error, MemoryError) or (isinstance(error, RuntimeError)
                                             and any(w in _safe_str(error) for w in _MEMORY_WORDS)):
         kind = "memory"
