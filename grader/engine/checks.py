@@ -300,16 +300,18 @@ def first_difference(expected: Any, got: Any, *, rtol: float, atol: float, where
     if type(expected) is float:
         if type(got) not in (float, int):
             return Difference(where, f"is {_kind(got)}, expected a Python float")
-        if not math.isclose(got, expected, rel_tol=rtol, abs_tol=atol) and not (math.isnan(got) and math.isnan(expected)):
+        both_nan = math.isnan(got) and math.isnan(expected)
+        if not math.isclose(got, expected, rel_tol=rtol, abs_tol=atol) and not both_nan:
             return Difference(where, f"is {got:.6g}, expected {expected:.6g}",
-                              diagnosis=f"is {got:.6g}, not the expected value (off by about {_roughly(got - expected)})")
+                              diagnosis=f"is {got:.6g}, not the expected value "
+                                        f"(off by about {_roughly(got - expected)})")
         return None
     if type(expected) in (list, tuple):
         if type(got) is not type(expected):
             return Difference(where, f"is {_kind(got)}, expected {_kind(expected)}")
         if len(got) != len(expected):
             return Difference(where, f"has {len(got)} items, expected {len(expected)}")
-        for index, (want, have) in enumerate(zip(expected, got)):
+        for index, (want, have) in enumerate(zip(expected, got, strict=False)):
             difference = first_difference(want, have, rtol=rtol, atol=atol, where=f"{where}[{index}]", values=values)
             if difference:
                 return difference
@@ -320,7 +322,8 @@ def first_difference(expected: Any, got: Any, *, rtol: float, atol: float, where
         if set(got) != set(expected):
             return Difference(where, f"has keys {sorted(got)}, expected {sorted(expected)}")
         for key in expected:
-            difference = first_difference(expected[key], got[key], rtol=rtol, atol=atol, where=f"{where} {key}", values=values)
+            difference = first_difference(expected[key], got[key], rtol=rtol, atol=atol, where=f"{where} {key}",
+                                          values=values)
             if difference:
                 return difference
         return None
@@ -379,7 +382,8 @@ def tensor_diagnosis(expected: torch.Tensor, got: torch.Tensor, rtol: float, ato
     at = f", at index {worst}" if worst else ""
     greatest = gap[worst].item() if worst else gap.item()
     if not math.isfinite(greatest):
-        return f"differs from the expected values: {elements}; one is not a finite number where a number was expected{at}"
+        return (f"differs from the expected values: {elements}; one is not a finite number where a number "
+                f"was expected{at}")
     return f"differs from the expected values: {elements}; the greatest difference is about {_roughly(greatest)}{at}"
 
 
@@ -400,7 +404,8 @@ def mismatch_rows(expected: torch.Tensor, got: torch.Tensor, rtol: float, atol: 
     if len(positions) > TABLE_ROWS:
         absolute = (have - want).abs()[bad].nan_to_num(nan=float("inf"))
         relative = absolute / want.abs()[bad]
-        chosen |= {tuple(positions[int(d.argmax())].tolist()) for d in (absolute, relative.nan_to_num(nan=float("inf")))}
+        chosen |= {tuple(positions[int(d.argmax())].tolist())
+                   for d in (absolute, relative.nan_to_num(nan=float("inf")))}
     rows = []
     for index in sorted(chosen):
         w, h = want[tuple(index)].item(), have[tuple(index)].item()
@@ -409,11 +414,13 @@ def mismatch_rows(expected: torch.Tensor, got: torch.Tensor, rtol: float, atol: 
     return tuple(rows)
 
 
-def _module_difference(expected: dict, got: Any, rtol: float, atol: float, where: str, values: bool) -> Difference | None:
+def _module_difference(expected: dict, got: Any, rtol: float, atol: float, where: str,
+                       values: bool) -> Difference | None:
     """How a module's structure differs from the reference's, in the student's
     terms: names they wrote, never the order they created things in."""
     if not (isinstance(got, dict) and got.get("is_module")):
-        return Difference(where, f"is a {got.get('type') if isinstance(got, dict) else _kind(got)}, expected an nn.Module")
+        kind = got.get("type") if isinstance(got, dict) else _kind(got)
+        return Difference(where, f"is a {kind}, expected an nn.Module")
     kind = got.get("type", "the model")
     want = {p["name"]: p for p in expected["parameters"]}
     have = {p["name"]: p for p in got["parameters"]}
@@ -457,7 +464,8 @@ def _module_difference(expected: dict, got: Any, rtol: float, atol: float, where
             return Difference(where, f"{kind} has the layer {label(mine)}, expected {label(child)}")
     if values:
         for name in want:
-            difference = _tensor_difference(want[name]["value"], have[name]["value"], rtol, atol, f"{where}: parameter {name}")
+            difference = _tensor_difference(want[name]["value"], have[name]["value"], rtol, atol,
+                                            f"{where}: parameter {name}")
             if difference:
                 return difference
     return None

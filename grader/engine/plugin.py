@@ -91,7 +91,7 @@ class GradingPlugin:
         position = {id(item): n for n, item in enumerate(items)}
         items[:] = [i for i in items if self._exercise_of(i) is not None
                     and (not self.public_only or self._visibility(i) == "public")]
-        items.sort(key=lambda i: (self._submission_index(i), order[self._exercise_of(i).id], position[id(i)]))
+        items.sort(key=lambda i: (self._submission_index(i), order[self._exercise(i).id], position[id(i)]))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -104,7 +104,7 @@ class GradingPlugin:
 
     @pytest.fixture
     def exercise(self, request: pytest.FixtureRequest) -> ExerciseSpec:
-        return self._exercise_of(request.node)
+        return self._exercise(request.node)
 
     @pytest.fixture
     def student(self, tg_submission: int, exercise: ExerciseSpec) -> StudentExercise:
@@ -147,18 +147,19 @@ class GradingPlugin:
         if call.when == "call" or (call.when == "setup" and failed):
             self._record(item, call, passed=not failed)
         longrepr = None
-        if failed:
+        if call.excinfo is not None:
             error = call.excinfo.value
-            longrepr = _failure_fields(error).get("message", "") if not isinstance(error, KeyboardInterrupt) else "interrupted"
+            longrepr = ("interrupted" if isinstance(error, KeyboardInterrupt)
+                        else _failure_fields(error).get("message", ""))
         return pytest.TestReport(item.nodeid, item.location, {}, "failed" if failed else "passed", longrepr,
-                                 call.when, (), call.duration, call.start, call.stop)
+                                 call.when, (), call.duration, call.start, call.stop)  # type: ignore[arg-type]
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None):
         outcome = yield
         if outcome.excinfo is not None or item.session.shouldstop:
             return  # interrupted: this submission is unfinished and must not be reported
-        index, spec = self._submission_index(item), self._exercise_of(item)
+        index, spec = self._submission_index(item), self._exercise(item)
         next_index = self._submission_index(nextitem) if nextitem else None
         next_spec = self._exercise_of(nextitem) if nextitem else None
         state = self._state(index)
@@ -174,12 +175,13 @@ class GradingPlugin:
         marker = item.get_closest_marker("points")
         max_points = float(marker.args[0]) if marker else 0.0
         doc = (getattr(item, "function", None).__doc__ or "").strip().splitlines()
-        result = dict(name=item.originalname, title=doc[0] if doc else item.originalname,
+        name = getattr(item, "originalname", item.name)  # a pytest.Function's, without its parameters
+        result: dict[str, Any] = dict(name=name, title=doc[0] if doc else name,
                       max_points=max_points, passed=passed, visibility=self._visibility(item))
         if not passed and call.excinfo is not None:
             result.update(_failure_fields(call.excinfo.value))
         state = self._state(self._submission_index(item))
-        state.tests.setdefault(self._exercise_of(item).id, []).append(TestResult(**result))
+        state.tests.setdefault(self._exercise(item).id, []).append(TestResult(**result))
 
     def _finish(self, index: int) -> None:
         state = self._states.pop(index, None)
@@ -213,7 +215,7 @@ class GradingPlugin:
         for visibility in ("public", "hidden"):
             if item.get_closest_marker(visibility):
                 return visibility
-        return self._exercise_of(item).visibility
+        return self._exercise(item).visibility
 
     def _state(self, index: int) -> _SubmissionState:
         if index not in self._states:
@@ -221,6 +223,13 @@ class GradingPlugin:
                           share=self.share_rooms)
             self._states[index] = _SubmissionState(started=time.monotonic(), rooms=rooms)
         return self._states[index]
+
+    def _exercise(self, item: pytest.Item) -> ExerciseSpec:
+        """The exercise of an item kept by pytest_collection_modifyitems (which drops the others)."""
+        spec = self._exercise_of(item)
+        if spec is None:
+            raise RuntimeError(f"{item.nodeid} belongs to no exercise of this run")
+        return spec
 
     def _exercise_of(self, item: pytest.Item) -> ExerciseSpec | None:
         path = item.path  # items of one suite share it: resolve each path once

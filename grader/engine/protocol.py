@@ -20,6 +20,9 @@ from grader.sandbox import wire
 class _Encoded:
     """Requests are immutable: encode each once, for its cache key and for the wire."""
 
+    def to_plain(self) -> dict:
+        raise NotImplementedError(f"{type(self).__name__} must say what it sends")
+
     @cached_property
     def encoded(self) -> bytes:
         return wire.encode(self.to_plain())
@@ -161,7 +164,8 @@ class Reply:
     def from_plain(cls, data: dict) -> "Reply":
         error = data.get("error")
         if error is not None and not (type(error) is dict and all(type(v) is str for v in error.values())):
-            error = {"type": "MalformedError", "message": "the submission sent back a malformed error", "kind": "student"}
+            error = {"type": "MalformedError", "message": "the submission sent back a malformed error",
+                     "kind": "student"}
         return cls(value=data.get("value"), error=error, input_grads=data.get("input_grads"),
                    param_grads=data.get("param_grads"), grad_error=data.get("grad_error"),
                    after=data.get("after"), target_after=data.get("target_after"),

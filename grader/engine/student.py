@@ -141,10 +141,13 @@ class StudentExercise:
         if self.sandbox is not None:
             self.restarts += 1
             if self.restarts > MAX_RESTARTS:
-                self.failure = SandboxFailure(Verdict.CRASHED, "the submission's sandbox died too many times; not restarting it")
+                self.failure = SandboxFailure(Verdict.CRASHED,
+                                              "the submission's sandbox died too many times; not restarting it")
                 raise self.failure
         try:
             source = self.submission.module_source(self.exercise.filename)  # a notebook that is no module fails here
+            if source is None:  # __post_init__ made that a failure already; kept for the type
+                raise SandboxFailure(Verdict.NOT_SUBMITTED, f"{self.exercise.filename} was not submitted")
             self.sandbox = self.rooms.room_for(self.limits, self.budget)
             self.sandbox.load(self.exercise.filename, source, self.budget)
         except SandboxFailure as failure:
