@@ -155,7 +155,8 @@ def run_baseline(folders: list[Path], jobs: int) -> float:
 
 def check(out: Path, kinds: dict[str, str]) -> str:
     """Plain figures on what the grades say (full marks for correct, zero for hostile)."""
-    rows = {row["submission"]: float(row["total"]) for row in csv.DictReader((out / "gradebook.csv").open())}
+    rows = {row["submission"]: float(row["total"] or "nan") for row in csv.DictReader((out / "gradebook.csv").open())
+            if row["submission"] in kinds}  # not the row of maximum points
     by_kind: dict[str, list[float]] = {}
     for name, kind in kinds.items():
         by_kind.setdefault(kind, []).append(rows.get(name, float("nan")))
