@@ -158,10 +158,6 @@ def without_files(name: str, problem: str) -> Submission:
     return Submission(name=name, files={}, problem=problem)
 
 
-def as_mapping(files: Mapping[str, Path]) -> dict[str, Path]:
-    return dict(files)
-
-
 
 _LISTED_NAMES = 8  # how many of an entry's files a problem message names
 

@@ -80,10 +80,3 @@ def is_up_to_date(entry: Entry, out: Path, *, seed: int, exercise_ids: Sequence[
     return (result is not None and result.seed == seed
             and [e.exercise_id for e in result.exercises] == list(exercise_ids)
             and not grader_failed(result))
-
-
-def split_for_resume(entries: Sequence[Entry], out: Path, *, resume: bool, seed: int,
-                     exercise_ids: Sequence[str]) -> tuple[list[Entry], list[str]]:
-    """The entries to grade, and the names of those ``--resume`` keeps as they are."""
-    kept = {e.name for e in entries if resume and is_up_to_date(e, out, seed=seed, exercise_ids=exercise_ids)}
-    return [e for e in entries if e.name not in kept], [e.name for e in entries if e.name in kept]
