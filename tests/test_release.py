@@ -381,11 +381,11 @@ def test_release_refuses_a_folder_in_use_and_a_student_copy(release, tmp_path):
     assert again.exit_code == 2 and "already a student copy" in again.output
 
 
-def test_release_keeps_a_used_copy_from_being_replaced(tmp_path):
+def test_release_keeps_a_used_copy_from_being_replaced(release, tmp_path):
     """An earlier release is replaced only while it holds nothing but a
     release: a student's .venv or reports inside it are not deleted."""
     copy = tmp_path / "copy"
-    assert CliRunner().invoke(main, ["release", str(copy), "--course", str(REPO)]).exit_code == 0
+    shutil.copytree(release, copy)
     assert CliRunner().invoke(main, ["release", str(copy), "--course", str(REPO)]).exit_code == 0
     (copy / ".venv").mkdir()
     (copy / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
