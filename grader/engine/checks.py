@@ -301,11 +301,14 @@ def _grad_state_words(request: Request, difference: Difference) -> str | None:
         return diagnosis.WORDS["grad_left_behind"].format(name=name)
     if difference.got is None:
         return diagnosis.WORDS["grad_missing"].format(name=name)
-    old = grads[index] if index < len(grads) else None
-    if isinstance(old, torch.Tensor) and isinstance(difference.got, torch.Tensor) \
-            and isinstance(difference.expected, torch.Tensor) and difference.got.shape == old.shape \
-            and torch.allclose(difference.got.double(), (difference.expected + old).double(), rtol=1e-4, atol=1e-5):
+    old, want, have = grads[index] if index < len(grads) else None, difference.expected, difference.got
+    if not (isinstance(old, torch.Tensor) and isinstance(want, torch.Tensor) and isinstance(have, torch.Tensor)
+            and have.shape == want.shape == old.shape):
+        return None
+    if torch.allclose(have.double(), (want + old).double(), rtol=1e-4, atol=1e-5):  # the old one kept, once too often
         return diagnosis.WORDS["grad_added_to_old"].format(name=name)
+    if torch.allclose(want.double(), old.double(), rtol=1e-4, atol=1e-5):  # the caller's gradient was to stay as it was
+        return diagnosis.WORDS["grad_changed"].format(name=name)
     return None
 
 

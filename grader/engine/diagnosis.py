@@ -103,6 +103,9 @@ WORDS: dict[str, str] = {
                     "between).",
     "grad_added_to_old": "`{name}.grad` holds the new gradient plus the one it already had: backward() adds to "
                          ".grad, so the old gradient must be cleared before backward().",
+    "grad_changed": "Your function changed the gradient the caller's `{name}.grad` already held: backward() "
+                    "through the caller's tensor adds to it. Leave the caller's tensor out of backward() (use a "
+                    "fresh leaf tensor made from its value).",
     # trajectories
     "epoch_too_few": "Your training stops one epoch early: it ran {got} epochs where {expected} were asked for.",
     "epoch_too_many": "Your training runs one epoch too many: {got} epochs where {expected} were asked for.",
