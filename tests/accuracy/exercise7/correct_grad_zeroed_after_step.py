@@ -1,6 +1,5 @@
 # expect: correct
 # why: params.grad.zero_() after the step instead of None: the next backward() adds to zeros just the same
-import torch
 
 
 def f(t, params):

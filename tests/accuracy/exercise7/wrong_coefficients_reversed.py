@@ -1,7 +1,6 @@
 # expect: wrong
 # expect-words: wrong order
 # why: c multiplies t ** 2 and a is the constant
-import torch
 
 
 def f(t, params):

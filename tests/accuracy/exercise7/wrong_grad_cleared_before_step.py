@@ -2,7 +2,6 @@
 # expect-words: .grad
 # expect-words: None
 # why: params.grad is cleared before the update reads it
-import torch
 
 
 def f(t, params):

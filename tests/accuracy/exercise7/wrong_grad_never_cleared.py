@@ -2,7 +2,6 @@
 # expect-words: leaves a gradient
 # expect-words: piles up | adds to it
 # why: params.grad is never reset: the next step would add to it
-import torch
 
 
 def f(t, params):

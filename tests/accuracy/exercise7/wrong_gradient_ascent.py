@@ -1,7 +1,6 @@
 # expect: wrong
 # expect-words: opposite direction | uphill
 # why: params.data += lr * grad
-import torch
 
 
 def f(t, params):

@@ -1,7 +1,6 @@
 # expect: wrong
 # expect-words: times as far | learning rate
 # why: the step is the whole gradient
-import torch
 
 
 def f(t, params):

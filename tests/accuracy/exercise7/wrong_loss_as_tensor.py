@@ -1,7 +1,6 @@
 # expect: wrong
 # expect-words: Python float | Python number
 # why: returns the 0-dim loss tensor
-import torch
 
 
 def f(t, params):

@@ -1,7 +1,6 @@
 # expect: wrong
 # expect-words: times too large
 # why: mse adds the squared differences up
-import torch
 
 
 def f(t, params):

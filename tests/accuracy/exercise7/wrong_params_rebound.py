@@ -1,7 +1,6 @@
 # expect: wrong
 # expect-words: as it was given | in place
 # why: params = params - lr * grad only rebinds the local name
-import torch
 
 
 def f(t, params):

@@ -2,7 +2,6 @@
 # expect-words: in place
 # expect-words: no_grad
 # why: params -= lr * params.grad while autograd records
-import torch
 
 
 def f(t, params):

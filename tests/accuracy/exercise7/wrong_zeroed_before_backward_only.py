@@ -1,7 +1,6 @@
 # expect: wrong
 # expect-words: leaves a gradient
 # why: the gradient is zeroed at the start (as in exercise 5) but left in params.grad after the step
-import torch
 
 
 def f(t, params):

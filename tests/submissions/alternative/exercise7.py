@@ -1,5 +1,4 @@
 """A correct exercise 7 written differently from the reference."""
-import torch
 import torch.nn.functional as F
 
 
