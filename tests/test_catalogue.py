@@ -95,8 +95,7 @@ def test_a_mistake_of_the_wrong_type_is_refused(tmp_path):
     ('["../course.toml"]', "student file '../course.toml' must be a path inside the course folder"),
     ('["/etc/passwd"]', "student file '/etc/passwd' must be a path inside the course folder"),
     ('"exercises/iris.csv"', "must be a list of paths, not a string"),
-    ('["exercises/irises.csv"]', "student_files: exercises/irises.csv is not a file in"),
-], ids=["outside", "absolute", "not-a-list", "missing"])
+], ids=["outside", "absolute", "not-a-list"])
 def test_student_files_must_be_files_inside_the_course(tmp_path, files, expected):
     root = course_with(tmp_path, 'student_files = ["exercises/iris.csv"]\n', replaced=f"student_files = {files}\n")
     assert expected in refused(root)

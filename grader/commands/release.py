@@ -233,6 +233,7 @@ def _check_course(course: Course) -> None:
     missing = [f"{spec.id}: {role} {path}" for spec in course.exercises
                for role, path in (("stub", spec.stub), ("solution", spec.solution), ("suite", spec.suite))
                if not path.is_file()]
+    missing += [f"student file {path}" for path in course.student_files if not (course.root / path).is_file()]
     if missing:
         raise ReleaseError("missing files: " + "; ".join(missing))
 

@@ -462,9 +462,6 @@ def _course(root: Path, data: dict[str, Any]) -> Course:
     ids = [e.id for e in exercises]
     if len(set(ids)) != len(ids):
         raise CourseError(f"exercise ids must be unique, got {ids}")
-    missing = [path for path in course.get("student_files", ()) if not (root / path).is_file()]
-    if missing:
-        raise CourseError(f"[course] student_files: {', '.join(missing)} is not a file in {root}")
     return Course(**{**_as_read(course, Course), "root": root, "title": course.get("title", root.name),
                      "exercises": exercises, "recordings": recordings})
 
