@@ -84,11 +84,21 @@ def test_a_value_of_the_wrong_type_is_refused_with_where_it_is(tmp_path, anchor,
 def test_a_mistake_of_the_wrong_type_is_refused(tmp_path):
     root = course_with(tmp_path, "seed = 2026\n", replaced="seed = 2026\n\n[[course.mistakes]]\nid = 1\n")
     assert refused(root).endswith("[course] has no key 'mistakes' (it may have: title, seed, recordings, "
-                                  "hidden_reveals, limits, requirements)")
+                                  "hidden_reveals, limits, requirements, student_files)")
     (tmp_path / "course.toml").write_text((REPO / "course.toml").read_text().replace(
         '  id = "grad_never_zeroed"\n', "  id = 7\n"))
     assert refused(tmp_path).endswith("exercise 'exercise5', mistake #1 has id 7, which must be a string, "
                                       "not a whole number")
+
+
+@pytest.mark.parametrize(("files", "expected"), [
+    ('["../course.toml"]', "student file '../course.toml' must be a path inside the course folder"),
+    ('["/etc/passwd"]', "student file '/etc/passwd' must be a path inside the course folder"),
+    ('"exercises/iris.csv"', "must be a list of paths, not a string"),
+], ids=["outside", "absolute", "not-a-list"])
+def test_student_files_must_be_files_inside_the_course(tmp_path, files, expected):
+    root = course_with(tmp_path, 'student_files = ["exercises/iris.csv"]\n', replaced=f"student_files = {files}\n")
+    assert expected in refused(root)
 
 
 def test_a_required_key_left_out_is_named(tmp_path):
@@ -119,7 +129,7 @@ def test_points_that_disagree_with_the_suites_markers_are_refused(tmp_path):
 
 def test_points_are_declared_once_by_the_markers():
     assert "\npoints =" not in (REPO / "course.toml").read_text()
-    assert [spec.points for spec in load_course(REPO).exercises] == [10] * 5  # each suite's markers' total
+    assert {spec.points for spec in load_course(REPO).exercises} == {10}  # each suite's markers' total
 
 
 def test_a_suite_whose_points_cannot_be_read_must_declare_them(tmp_path):

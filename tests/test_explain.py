@@ -59,6 +59,8 @@ def test_torch_errors_get_their_likely_cause(action, kind, words):
 def test_stub_and_none_grad():
     assert explain_error("NotImplementedError", "loss_fn: average ...").kind == "not_implemented"
     assert explain_error("AttributeError", "'NoneType' object has no attribute 'zero_'").kind == "grad_is_none"
+    none_in_stack = explain_error("TypeError", "expected Tensor as element 1 in argument 0, but got NoneType")
+    assert none_in_stack.kind == "none_in_list" and "position 1" in none_in_stack.cause
 
 
 def test_an_unknown_error_is_left_alone():

@@ -180,6 +180,7 @@ def test_the_package_holds_the_scripts_at_its_root_the_course_and_the_grader(pac
             "grader/sandbox/untrusted/zygote.py"} <= names
     for spec in course.exercises:
         assert {spec.stub, spec.solution, spec.suite} <= {course.root / n for n in names}
+    assert set(course.student_files) <= names  # its course.toml names them: the autograder loads it
     assert not any(n.startswith(("tests/", "benchmarks/", ".")) or "__pycache__" in n for n in names)
 
 

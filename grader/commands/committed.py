@@ -41,8 +41,9 @@ class CourseSources:
 
 
 def release_paths(course: Course) -> list[Path]:
-    """Every course file a release reads: course.toml, and each exercise's stub, suite and solution."""
-    paths = [course.root / COURSE_FILE]
+    """Every course file a release reads: course.toml, the student files, and each exercise's stub, suite and
+    solution."""
+    paths = [course.root / COURSE_FILE, *(course.root / path for path in course.student_files)]
     for spec in course.exercises:
         paths += [Path(spec.stub), Path(spec.suite)]
         if Path(spec.solution).is_file():

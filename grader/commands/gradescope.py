@@ -138,8 +138,8 @@ class Package:
 # The package
 # ---------------------------------------------------------------------------
 def package_files(course: Course) -> dict[str, Path]:
-    """What the zip holds, by name inside it: the course (course.toml, every
-    stub, solution and hidden suite it declares, its recordings), the grader
+    """What the zip holds, by name inside it: the course (course.toml, its
+    student files, every stub, solution and hidden suite it declares, its recordings), the grader
     package and the project files pip needs to install it. Not the grader's
     own tests or benchmarks."""
     import grader  # noqa: PLC0415
@@ -155,7 +155,7 @@ def package_files(course: Course) -> dict[str, Path]:
     for path in _tree(package_dir):
         files[path.relative_to(project).as_posix()] = path
     root = course.root
-    declared = [root / "course.toml"]
+    declared = [root / "course.toml", *(root / path for path in course.student_files)]  # course.toml names them
     for spec in course.exercises:
         declared += [spec.stub, spec.suite]
         if course.recordings is None:

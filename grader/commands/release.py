@@ -186,6 +186,8 @@ def release_files(course: Course, public: Mapping[str, Collection[str]],
         header = (f"The public tests of {spec.id} ({spec.title}), from the course's {Path(suite).name} "
                   "by `grade release`.\n\nYour course grades with more tests than these; they are not in this copy.")
         files[suite] = public_suite(source, public.get(spec.id, ()), docstring=header, filename=suite).encode()
+    for student_file in course.student_files:  # a data set the stubs read, say: at the same place in the copy
+        files[student_file] = sources.read_bytes(course.root / student_file)
     files[COURSE_FILE] = student_course_toml(course).encode()
     files["pyproject.toml"] = student_pyproject(course).encode()
     files["README.md"] = student_readme(course).encode()
@@ -231,6 +233,7 @@ def _check_course(course: Course) -> None:
     missing = [f"{spec.id}: {role} {path}" for spec in course.exercises
                for role, path in (("stub", spec.stub), ("solution", spec.solution), ("suite", spec.suite))
                if not path.is_file()]
+    missing += [f"student file {path}" for path in course.student_files if not (course.root / path).is_file()]
     if missing:
         raise ReleaseError("missing files: " + "; ".join(missing))
 
@@ -247,7 +250,8 @@ def _check_destination(course: Course, out: Path) -> None:
     if out.is_dir() and _is_release(out):
         written = {PACKAGE, COURSE_FILE, "pyproject.toml", "README.md",
                    *(_relative(course, path).split("/")[0] for spec in course.exercises
-                     for path in (spec.stub, spec.suite))}
+                     for path in (spec.stub, spec.suite)),
+                   *(path.split("/")[0] for path in course.student_files)}
         others = sorted(p.name for p in out.iterdir() if p.name not in written)
         if others:
             raise ReleaseError(f"{out} holds an earlier release that has been used ({', '.join(others)} "

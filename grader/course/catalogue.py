@@ -143,6 +143,8 @@ class Course:
     recordings: Path | None = None
     # Extra packages the exercises may import (pip requirement strings), installed with the grader.
     requirements: tuple[str, ...] = ()
+    # Files students work with besides the stubs (a data set), relative to the root; grade release ships them.
+    student_files: tuple[str, ...] = ()
 
     @property
     def is_student_copy(self) -> bool:
@@ -290,6 +292,19 @@ def _requirements(value: Any, where: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
+def _student_files(value: Any, where: str) -> tuple[str, ...]:
+    """Paths inside the course folder, written relative to it with /: a copy
+    of the course holds them at the same place."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise _Refused(f"must be a list of paths, not {_kind(value)}")
+    for path in value:
+        parts = path.split("/")
+        if path.startswith("/") or "\\" in path or any(part in ("", ".", "..") for part in parts):
+            raise _Refused(sentence=f"student file {path!r} must be a path inside the course folder, written "
+                                    "relative to it with / (\"exercises/iris.csv\")")
+    return tuple(value)
+
+
 def _names(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
         raise _Refused("must be a list of one or more names")
@@ -409,6 +424,8 @@ COURSE_KEYS: dict[str, Key] = {
     "limits": _table(LIMIT_KEYS, "limits"),  # copied as a table by grade release
     # Packages the exercises may import (pip requirement strings): setup.sh and the student copy install them.
     "requirements": Key(_requirements, copied=True),
+    # Files students work with besides the stubs (a data set): grade release ships them beside the stubs.
+    "student_files": Key(_student_files, copied=True),
 }
 FILE_KEYS: dict[str, Key] = {
     "course": _table(COURSE_KEYS, "course"),

@@ -50,7 +50,8 @@ class Difference:
     # None: ``message`` shows none.
     diagnosis: str | None = None
     # What the detectors of ``diagnosis`` need: the two values that differ,
-    # and which part of the reply they are ("value", "grad", "after", "no_grad", "copy").
+    # and which part of the reply they are ("value", "grad", "after", "no_grad", "copy",
+    # "requires_grad" and "held_grad": an argument's autograd state after the call).
     part: str = "value"
     expected: Any = None
     got: Any = None
@@ -233,9 +234,81 @@ def compare_replies(expected: Reply, got: Reply, *, rtol: float, atol: float,
         if expected.returns_arg is not None and got.returns_arg != expected.returns_arg:
             return Difference("the result", f"is not the very tensor passed as "
                                             f"{_argument_words(names, expected.returns_arg)}", part="copy")
+    if expected.after_grads is not None:
+        difference = _grad_state_difference(expected.after_grads, got.after_grads, rtol=rtol, atol=atol, names=names)
+        if difference:
+            return difference
     if expected.target_after is not None:
         return first_difference(expected.target_after, got.target_after, rtol=rtol, atol=atol,
                                 where="the module after the call")
+    return None
+
+
+def _grad_state_difference(expected: list, got: Any, *, rtol: float, atol: float,
+                           names: Sequence | None) -> Difference | None:
+    """How the tensor arguments' autograd state after the call differs:
+    whether each requires grad, then the .grad it holds."""
+    if type(got) is not list or len(got) != len(expected):
+        return _count_difference("the arguments' gradients after the call", got, expected)
+    for index, (want, have) in enumerate(zip(expected, got, strict=True)):
+        if want is None:  # not a tensor
+            continue
+        name = _argument_words(names, index)
+        if type(have) is not dict:
+            return Difference(name, "came back without its autograd state", part="requires_grad", index=index)
+        if have["requires_grad"] != want["requires_grad"]:
+            words = "requires grad after the call, expected it not to" if have["requires_grad"] else \
+                "does not require grad after the call, expected it to"
+            return Difference(name, words, part="requires_grad", expected=want["requires_grad"],
+                              got=have["requires_grad"], index=index)
+        where = f"`{name.strip('`')}.grad`" if name.startswith("`") else f"the .grad of {name}"
+        want_grad, have_grad = _cleared(want["grad"]), _cleared(have["grad"])
+        if want_grad is None and have_grad is not None:
+            return Difference(where, "holds a gradient after the call, expected None", part="held_grad",
+                              got=have_grad, index=index)
+        if want_grad is not None and have_grad is None:
+            return Difference(where, "is None after the call, expected a gradient", part="held_grad",
+                              expected=want_grad, index=index)
+        if want_grad is not None:
+            difference = first_difference(want_grad, have_grad, rtol=rtol, atol=atol, where=f"{where} after the call")
+            if difference:
+                return _with(difference, part="held_grad", index=index)
+    return None
+
+
+def _cleared(grad: Any) -> Any:
+    """A .grad of zeros counts as cleared: the next backward() adds to it just as it starts from None."""
+    if type(grad) is torch.Tensor and not bool(grad.count_nonzero()):
+        return None
+    return grad
+
+
+def _grad_state_words(request: Request, difference: Difference) -> str | None:
+    """Why an argument's requires_grad or .grad differs, from what it was given."""
+    args = request.args if isinstance(request, Call) else ()
+    grads = request.grads if isinstance(request, Call) else ()
+    index = difference.index if difference.index is not None else len(args)
+    given = args[index] if index < len(args) else None
+    name = difference.where.split(" after")[0].strip("`").removesuffix(".grad").removeprefix("the .grad of ")
+    if difference.part == "requires_grad":
+        was = bool(given.requires_grad) if isinstance(given, torch.Tensor) else False
+        if difference.got is was or not isinstance(difference.got, bool):
+            return diagnosis.WORDS["requires_grad_as_given"].format(name=name, got=difference.got,
+                                                                    expected=difference.expected)
+        kind = "requires_grad_switched_on" if difference.got else "requires_grad_switched_off"
+        return diagnosis.WORDS[kind].format(name=name)
+    if difference.expected is None:
+        return diagnosis.WORDS["grad_left_behind"].format(name=name)
+    if difference.got is None:
+        return diagnosis.WORDS["grad_missing"].format(name=name)
+    old, want, have = grads[index] if index < len(grads) else None, difference.expected, difference.got
+    if not (isinstance(old, torch.Tensor) and isinstance(want, torch.Tensor) and isinstance(have, torch.Tensor)
+            and have.shape == want.shape == old.shape):
+        return None
+    if torch.allclose(have.double(), (want + old).double(), rtol=1e-4, atol=1e-5):  # the old one kept, once too often
+        return diagnosis.WORDS["grad_added_to_old"].format(name=name)
+    if torch.allclose(want.double(), old.double(), rtol=1e-4, atol=1e-5):  # the caller's gradient was to stay as it was
+        return diagnosis.WORDS["grad_changed"].format(name=name)
     return None
 
 
@@ -258,6 +331,10 @@ def diagnose_difference(request: Request, difference: Difference, *, rtol: float
         return diagnosis.WORDS["no_gradient"]
     if difference.part == "copy":
         return diagnosis.WORDS["returned_copy"]
+    if difference.part in ("requires_grad", "held_grad"):
+        words = _grad_state_words(request, difference)
+        if words or difference.part == "requires_grad" or difference.expected is None or difference.got is None:
+            return words
     args = request.args if isinstance(request, Call) else ()
     if difference.part == "after" and difference.index is not None and difference.index < len(args):
         given = args[difference.index]
@@ -267,6 +344,9 @@ def diagnose_difference(request: Request, difference: Difference, *, rtol: float
                 and torch.equal(given.detach().to(difference.expected.dtype), difference.expected):
             name = difference.where.removesuffix(" after the call").strip("`")
             return diagnosis.WORDS["modified_input"].format(name=name)
+        words = _update_words(given, difference)
+        if words:
+            return words
     if not isinstance(difference.expected, torch.Tensor):
         return None
     sizes = [a for a in args if isinstance(a, torch.Tensor) and a.numel() > 1]
@@ -275,6 +355,29 @@ def diagnose_difference(request: Request, difference: Difference, *, rtol: float
     found = diagnosis.diagnose(difference.expected, difference.got, n_elements=n_elements, n_rows=n_rows,
                                rtol=max(rtol, 1e-4), atol=max(atol, 1e-5))
     return found.message if found else None
+
+
+def _update_words(given: Any, difference: Difference) -> str | None:
+    """How an argument the reference changes in place was changed instead:
+    not at all, or by the expected change reversed or scaled."""
+    want, have = difference.expected, difference.got
+    if not (isinstance(given, torch.Tensor) and isinstance(want, torch.Tensor) and isinstance(have, torch.Tensor)) \
+            or not given.shape == want.shape == have.shape or not given.is_floating_point():
+        return None
+    start = given.detach().double()
+    expected_change, change = want.double() - start, have.double() - start
+    if not bool(expected_change.count_nonzero()):
+        return None
+    name = difference.where.removesuffix(" after the call").strip("`")
+    if not bool(change.abs().gt(1e-7).any()):
+        return diagnosis.WORDS["unchanged_argument"].format(name=name)
+    found = diagnosis.diagnose(expected_change, change, rtol=1e-3, atol=1e-6)
+    if found is not None and found.kind == "sign":
+        return diagnosis.WORDS["update_reversed"].format(name=name)
+    if found is not None and found.kind in ("double", "half", "factor"):
+        ratio = float((change.norm() / expected_change.norm()).item())
+        return diagnosis.WORDS["update_scaled"].format(name=name, factor=ratio)
+    return None
 
 
 def _numbers(value: Any) -> bool:

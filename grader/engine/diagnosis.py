@@ -77,6 +77,35 @@ WORDS: dict[str, str] = {
                    "was computed under torch.no_grad(), detached, or rebuilt from plain numbers.",
     "modified_input": "Your function changed its argument `{name}` in place: an operation ending in _ "
                       "(add_, mul_), or +=, -=, *= on a tensor you were given, changes the caller's tensor too.",
+    "unchanged_argument": "Your function leaves `{name}` exactly as it was given, where it should change it in "
+                          "place: `{name} = {name} - ...` makes a new tensor and only rebinds your own local name; "
+                          "the caller's tensor changes only through an in-place update ({name}.data -= ..., or "
+                          "-= inside torch.no_grad()).",
+    "update_reversed": "Your function changes `{name}` by the right amount in the opposite direction: a step "
+                       "of gradient descent goes against the gradient (minus learning rate times gradient).",
+    "update_scaled": "Your function changes `{name}` in the right direction, but {factor:.3g} times as far as "
+                     "expected: check the learning rate and how often the step is applied.",
+    # autograd state of a tensor argument after the call (``Call(after_grads=True)``)
+    "requires_grad_switched_on": "Your function switched requires_grad on for the tensor `{name}` it was given "
+                                 "(requires_grad_() or .requires_grad = True on the caller's tensor): the caller's "
+                                 "tensor must stay as it was. Make a fresh leaf tensor from its value and use that.",
+    "requires_grad_switched_off": "Your function switched requires_grad off for the tensor `{name}` it was given "
+                                  "(requires_grad_(False) or .requires_grad = False): autograd no longer tracks "
+                                  "the caller's tensor.",
+    "requires_grad_as_given": "Your function leaves `{name}.requires_grad` as it was given ({got}); after the call "
+                              "it should be {expected}.",
+    "grad_left_behind": "Your function leaves a gradient in `{name}.grad`: backward() stores each gradient in "
+                        ".grad, and the next backward() adds to it, so it piles up unless it is cleared. Clear it "
+                        "(`{name}.grad = None`) once it has been used, or call backward() on fresh tensors of your "
+                        "own rather than on the caller's.",
+    "grad_missing": "`{name}.grad` is None after your function, where a gradient belongs: your function cleared "
+                    "it, or its backward() never reached `{name}` (a .detach(), torch.no_grad() or a copy in "
+                    "between).",
+    "grad_added_to_old": "`{name}.grad` holds the new gradient plus the one it already had: backward() adds to "
+                         ".grad, so the old gradient must be cleared before backward().",
+    "grad_changed": "Your function changed the gradient the caller's `{name}.grad` already held: backward() "
+                    "through the caller's tensor adds to it. Leave the caller's tensor out of backward() (use a "
+                    "fresh leaf tensor made from its value).",
     # trajectories
     "epoch_too_few": "Your training stops one epoch early: it ran {got} epochs where {expected} were asked for.",
     "epoch_too_many": "Your training runs one epoch too many: {got} epochs where {expected} were asked for.",

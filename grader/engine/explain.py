@@ -95,6 +95,12 @@ def _grad_is_none(match: re.Match) -> str:
             "fills it, so check for None before using it.")
 
 
+def _none_in_list(match: re.Match) -> str:
+    return (f"the list given to torch.stack (or torch.cat) holds None at position {match.group(1)}, where a "
+            "tensor belongs: often a .grad that backward() never filled, because that tensor did not require "
+            "grad or was cut from the loss (.detach(), torch.no_grad(), a copy) before backward().")
+
+
 def _numpy_grad(match: re.Match) -> str:
     return ("numpy() was called on a tensor that requires grad: numpy arrays sit outside autograd. Stay "
             "with tensor operations.")
@@ -131,6 +137,8 @@ _RULES: tuple[tuple[str, str | None, re.Pattern, Callable[[re.Match], str]], ...
     ("no_super_init", None, re.compile(r"cannot assign (parameters?|modules?) before Module\.__init__\(\) call"),
      _no_super_init),
     ("grad_is_none", "AttributeError", re.compile(r"'NoneType' object has no attribute '(\w+)'"), _grad_is_none),
+    ("none_in_list", "TypeError", re.compile(r"expected Tensor as element (\d+) in argument \d+, but got NoneType"),
+     _none_in_list),
     ("numpy_requires_grad", None, re.compile(r"Can't call numpy\(\) on Tensor that requires grad"), _numpy_grad),
     ("mean_of_integers", None, re.compile(r"mean\(\): could not infer output dtype.*Got: (\w+)", re.S),
      _mean_of_integers),

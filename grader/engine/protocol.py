@@ -68,8 +68,11 @@ class Call(_Encoded):
     ``args``. With ``cotangent``, also return the vector-Jacobian product of
     the result w.r.t. every argument that requires grad and the module's
     parameters. With ``after``, also return the arguments' state after the
-    call (in-place updates, trained modules). ``autograd=False`` runs it under
-    ``torch.no_grad()`` (for code that must not rely on autograd)."""
+    call (in-place updates, trained modules). With ``after_grads``, also
+    return each tensor argument's autograd state after the call: whether it
+    requires grad and the ``.grad`` it holds (a function that must leave the
+    caller's tensors alone, or clear a gradient it used). ``autograd=False``
+    runs it under ``torch.no_grad()`` (for code that must not rely on autograd)."""
 
     target: str | Build
     args: tuple = ()
@@ -80,6 +83,7 @@ class Call(_Encoded):
     # The .grad each positional argument already holds (None: none), as
     # after an earlier backward().
     grads: tuple = ()
+    after_grads: bool = False
     # Trusted side only, never sent: (kind, fields, request) — the same
     # question with one thing changed the way a known kind of slip changes it
     # (one epoch more, the learning rate doubled). When the student's answer
@@ -95,6 +99,8 @@ class Call(_Encoded):
                  "cotangent": self.cotangent, "after": self.after, "autograd": self.autograd}
         if self.grads:  # only when set: the requests of existing recordings keep their keys
             plain["grads"] = list(self.grads)
+        if self.after_grads:  # likewise
+            plain["after_grads"] = True
         return plain
 
     def describe(self) -> str:
@@ -159,6 +165,9 @@ class Reply:
     target_after: dict | None = None
     arg_names: list | None = None  # each argument's name in the function's signature (None: unnamed)
     returns_arg: int | None = None  # the argument the function returned itself, when asked ``after``
+    # With ``after_grads``: per argument, {"requires_grad": bool, "grad": tensor | None}
+    # for a tensor, None for anything else.
+    after_grads: list | None = None
 
     @classmethod
     def from_plain(cls, data: dict) -> "Reply":
@@ -169,4 +178,5 @@ class Reply:
         return cls(value=data.get("value"), error=error, input_grads=data.get("input_grads"),
                    param_grads=data.get("param_grads"), grad_error=data.get("grad_error"),
                    after=data.get("after"), target_after=data.get("target_after"),
-                   arg_names=data.get("arg_names"), returns_arg=data.get("returns_arg"))
+                   arg_names=data.get("arg_names"), returns_arg=data.get("returns_arg"),
+                   after_grads=data.get("after_grads"))

@@ -67,6 +67,8 @@ def _call_reply(request: Call, data: dict, reader: _Reader) -> Reply:
     if request.after:
         required.add("after")
         optional |= {"target_after", "returns_arg"}  # target_after only when the target is an nn.Module
+    if request.after_grads:
+        required.add("after_grads")
     _fields(data, required, "the answer", optional)
     reply: dict[str, Any] = {"value": reader.value(data["value"], "the result")}
     if "arg_names" in data:
@@ -84,6 +86,8 @@ def _call_reply(request: Call, data: dict, reader: _Reader) -> Reply:
         target_after = data.get("target_after")
         reply["target_after"] = (None if target_after is None
                                  else reader.module_info(target_after, "the module after the call"))
+    if request.after_grads:
+        reply["after_grads"] = _after_grads(request, data["after_grads"], reader)
     return Reply(**reply)
 
 
@@ -147,6 +151,32 @@ def _after(request: Call, states: Any, reader: _Reader) -> list:
             raise MalformedReply(f"{where} came back as {_kind(state)}, expected nothing")
         else:
             out.append(None)
+    return out
+
+
+def _after_grads(request: Call, states: Any, reader: _Reader) -> list:
+    """One autograd state per argument: for a tensor, whether it requires grad
+    and its .grad (None, or a tensor shaped and typed like the argument, as
+    torch itself insists); None for anything else."""
+    count = len(request.args)
+    if type(states) is not list:
+        raise MalformedReply(f"the arguments' gradients after the call are {_kind(states)}, "
+                             f"expected a list of {count}")
+    if len(states) != count:
+        raise MalformedReply(f"{len(states)} arguments' gradients came back after the call, for {count}")
+    out: list[dict | None] = []
+    for index, (argument, state) in enumerate(zip(request.args, states, strict=True)):
+        where = f"the autograd state of argument {index + 1} after the call"
+        if type(argument) is not torch.Tensor:
+            if state is not None:
+                raise MalformedReply(f"{where} came back as {_kind(state)}, but that argument is not a tensor")
+            out.append(None)
+            continue
+        if type(state) is not dict:
+            raise MalformedReply(f"{where} is {_kind(state)}, expected a dict")
+        _fields(state, {"requires_grad", "grad"}, where)
+        out.append({"requires_grad": reader.flag(state["requires_grad"], f"whether {where} requires grad"),
+                    "grad": reader.optional_tensor(state["grad"], f"the .grad in {where}", like=argument)})
     return out
 
 

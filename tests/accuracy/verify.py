@@ -253,7 +253,78 @@ def check_exercise5(ref: ModuleType, sub: ModuleType, g: torch.Generator) -> Non
                 same(list(answers[0][1]), list(answers[1][1]), where)
 
 
-CHECKS = {f"exercise{n}": globals()[f"check_exercise{n}"] for n in range(1, 6)}
+def grad_state(tensors: list) -> list:
+    """Each tensor's requires_grad and .grad (a .grad of zeros counts as cleared, as the grader counts it)."""
+    state = []
+    for value in tensors:
+        if isinstance(value, torch.Tensor):
+            grad = value.grad
+            cleared = grad is None or not bool(grad.count_nonzero())
+            state.append((value.requires_grad, None if cleared else grad.detach().clone()))
+    return state
+
+
+def compare_with_state(reference: Callable, student: Callable, make_args: Callable[[], tuple], where: str) -> None:
+    """Results and the arguments after the call, values and autograd state (requires_grad, .grad)."""
+    answers = []
+    for function in (reference, student):
+        args = make_args()
+        kind, value = outcome(lambda function=function, args=args: function(*args))
+        if kind == "value":
+            value = (value.detach() if isinstance(value, torch.Tensor) else value,
+                     [a.detach().clone() if isinstance(a, torch.Tensor) else a for a in args], grad_state(list(args)))
+        answers.append((kind, value))
+    if answers[0][0] != answers[1][0] or (answers[0][0] == "error" and answers[0][1] != answers[1][1]):
+        raise Differs(f"{where}: {answers[1]}")
+    if answers[0][0] == "value":
+        (ref_value, ref_args, ref_state), (value, args, state) = answers[0][1], answers[1][1]
+        same(ref_value, value, f"{where} result")
+        same(ref_args, args, f"{where} arguments after the call")
+        if [r for r, _ in ref_state] != [r for r, _ in state]:
+            raise Differs(f"{where}: requires_grad after the call {state}, expected {ref_state}")
+        for (_, want), (_, have) in zip(ref_state, state, strict=True):
+            if (want is None) != (have is None):
+                raise Differs(f"{where}: .grad after the call {have}, expected {want}")
+            if want is not None:
+                same(want, have, f"{where} .grad after the call")
+
+
+def check_exercise6(ref: ModuleType, sub: ModuleType, g: torch.Generator) -> None:
+    for shape in [(10,), (4, 3)]:
+        for kind in ("float", "tensor", "requires_grad", "stale"):
+            x = randn(g, *shape)
+            y = 1.5 * x - 0.5 + 0.3 * randn(g, *shape)
+            w, b, old_w, old_b = randn(g), randn(g), randn(g), randn(g)
+
+            def args(x=x, y=y, w=w, b=b, kind=kind, old=(old_w, old_b)) -> tuple:
+                if kind == "float":
+                    return x.clone(), y.clone(), w.item(), b.item()
+                w2, b2 = w.clone().requires_grad_(kind != "tensor"), b.clone().requires_grad_(kind != "tensor")
+                if kind == "stale":
+                    w2.grad, b2.grad = old[0].clone(), old[1].clone()
+                return x.clone(), y.clone(), w2, b2
+            for delta in (0.1, 0.5):
+                compare_calls(lambda *a, d=delta: ref.grad_by_finite_differences(*a, delta=d),
+                              lambda *a, d=delta: sub.grad_by_finite_differences(*a, delta=d),
+                              args, f"grad_by_finite_differences {shape} {kind} delta={delta}", no_grad=True)
+            compare_with_state(ref.grad_by_autograd, sub.grad_by_autograd, args, f"grad_by_autograd {shape} {kind}")
+
+
+def check_exercise7(ref: ModuleType, sub: ModuleType, g: torch.Generator) -> None:
+    for shape in [(8,), (3, 4)]:
+        t, params, preds, targets = randn(g, *shape), randn(g, 3), randn(g, *shape), randn(g, *shape)
+        compare_calls(ref.f, sub.f, lambda t=t, p=params: (t.clone(), p.clone().requires_grad_(True)),
+                      f"f {shape}", cotangent=lambda v: torch.ones_like(v))
+        compare_calls(ref.mse, sub.mse, lambda p=preds, q=targets: (p.clone().requires_grad_(True), q.clone()),
+                      f"mse {shape}", cotangent=lambda v: torch.ones_like(v))
+        y = 1.5 * t ** 2 - 0.5 * t + 2.0 + 0.1 * randn(g, *shape)
+        for lr in (0.1, 0.02):
+            compare_with_state(ref.apply_step, sub.apply_step,
+                               lambda t=t, y=y, p=params, lr=lr: (p.clone().requires_grad_(True), t.clone(), y.clone(), lr),
+                               f"apply_step {shape} lr={lr}")
+
+
+CHECKS = {name.removeprefix("check_"): check for name, check in globals().items() if name.startswith("check_exercise")}
 
 
 def verdicts(path: Path) -> dict[int, str | None]:

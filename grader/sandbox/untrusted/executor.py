@@ -7,12 +7,14 @@ mutants: one contract, two places. Requests and replies are plain data
 
 Request ops:
   call     {"target": T, "args": [A...], "kwargs": {name: A}, "cotangent": tensor|None,
-            "autograd": bool, "after": bool, "grads": [tensor|None...] (optional)}
+            "autograd": bool, "after": bool, "grads": [tensor|None...] (optional),
+            "after_grads": bool (optional)}
            -> {"value", "arg_names", ...}: ``arg_names`` names each argument as the
            function's signature does (None where it cannot), so messages can say
            "the gradient w.r.t. `w`"; with ``after``, ``returns_arg`` is the index of
            the tensor argument the function changed in place and returned itself
-           (the very object), or None
+           (the very object), or None; with ``after_grads``, ``after_grads`` holds, per
+           argument, {"requires_grad": bool, "grad": tensor|None} for a tensor, None otherwise
   inspect  {"build": B}  -> the module's structure and parameter values
   many     {"requests": [...]} -> {"replies": [...]}, one round trip for several
 A target T is {"name": "model"} (a module attribute) or {"build": B}; an
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import inspect
 import traceback
+import warnings
 from types import ModuleType
 from typing import Any
 
@@ -100,6 +103,8 @@ def _call(module: ModuleType, request: dict) -> dict:
                                     None)
         if isinstance(target, torch.nn.Module):
             reply["target_after"] = module_info(target)
+    if request.get("after_grads"):
+        reply["after_grads"] = [_grad_state(a) for a in args]
     return reply
 
 
@@ -151,6 +156,16 @@ def _after(arg: Any) -> Any:
     if isinstance(arg, torch.nn.Module):
         return module_info(arg)
     return None
+
+
+def _grad_state(arg: Any) -> dict | None:
+    """A tensor argument's autograd state: whether it requires grad, and its .grad."""
+    if type(arg) is not torch.Tensor:
+        return None
+    with warnings.catch_warnings():  # .grad of a tensor a student made non-leaf in place warns; it is None
+        warnings.simplefilter("ignore")
+        grad = arg.grad
+    return {"requires_grad": bool(arg.requires_grad), "grad": None if grad is None else grad.detach()}
 
 
 def _argument(module: ModuleType, spec: dict, built: list, matched: dict[int, dict[str, torch.Tensor]]) -> Any:
