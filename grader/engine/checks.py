@@ -206,7 +206,7 @@ def compare_replies(expected: Reply, got: Reply, *, rtol: float, atol: float,
     # How the code ran a model (its probes' records) explains what it computed: compared first.
     for index, want in enumerate(expected.after or ()):
         have = got.after[index] if type(got.after) is list and index < len(got.after) else None
-        difference = _probes_difference(want, have, f"{_argument_words(names, index)}")
+        difference = _probes_difference(want, have, f"{_argument_words(names, index)}:")
         if difference:
             return _with(difference, part="after", index=index)
     structure_only = isinstance(expected.value, dict) and expected.value.get("is_module") and expected.after is None
@@ -586,9 +586,9 @@ def _probes_difference(expected: Any, got: Any, where: str) -> Difference | None
     for probe in expected["probes"]:
         mine = have.get(probe["name"])
         if mine is None:
-            return Difference(where, "was not run through the model it was given (its layers recorded nothing)")
+            return Difference(where, "the model it was given never ran (its layers recorded nothing)")
         if mine["calls"] != probe["calls"]:
-            return Difference(where, f"ran the model {mine['calls']} times (forward calls), expected "
+            return Difference(where, f"the model ran {mine['calls']} times (forward calls), expected "
                                      f"{probe['calls']}")
         count = len(probe["records"])
         for index, (want, record) in enumerate(zip(probe["records"], mine["records"], strict=False)):

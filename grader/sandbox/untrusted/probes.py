@@ -50,13 +50,20 @@ def seeded_generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(int(seed))
 
 
+def eval_mode(module: torch.nn.Module) -> torch.nn.Module:
+    """``module`` switched to evaluation mode: a model as an earlier evaluation
+    left it, so code that must switch it back to training mode shows whether it does."""
+    return module.eval()
+
+
 def identity(value: Any) -> Any:
     """Returns what it is given: a call target that shows a built object
     (with ``views``, a dataset or a loader described as plain data)."""
     return value
 
 
-PROBES: dict[str, Any] = {"ModeProbe": ModeProbe, "seeded_generator": seeded_generator, "identity": identity}
+PROBES: dict[str, Any] = {"ModeProbe": ModeProbe, "seeded_generator": seeded_generator, "eval_mode": eval_mode,
+                          "identity": identity}
 
 
 def lookup(name: str) -> Any:
