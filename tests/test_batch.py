@@ -30,8 +30,11 @@ from grader.results import ExerciseResult, SubmissionResult
 from grader.results import TestResult as GradedTest  # not collected by pytest
 from grader.course.submissions import from_entry
 
+from grader.course.catalogue import load_course
+
 HERE = Path(__file__).resolve().parent
-EXERCISES = [f"exercise{n}.py" for n in range(1, 6)]
+# Every exercise of the course, as its file is named: derived, so a new exercise needs no edit here.
+EXERCISES = [spec.filename for spec in load_course(Path(__file__).resolve().parents[1]).exercises]
 
 
 # ---------------------------------------------------------------------------
@@ -304,7 +307,7 @@ def test_entries_become_submissions_or_problems(tmp_path):
     assert "not a readable zip" in from_entry(tmp_path / "garbage.zip", EXERCISES, name="g",
                                               unpack_to=tmp_path / "u2").problem
     _zip(tmp_path / "empty.zip", {"work/notes.txt": b"hi"})
-    assert "holds none of exercise1.py … exercise5.py (it holds: work/notes.txt)" in from_entry(
+    assert f"holds none of {EXERCISES[0]} … {EXERCISES[-1]} (it holds: work/notes.txt)" in from_entry(
         tmp_path / "empty.zip", EXERCISES, name="e", unpack_to=tmp_path / "u3").problem
     folder = tmp_path / "linked"
     folder.mkdir()

@@ -105,7 +105,7 @@ class Call(_Encoded):
 
     def to_plain(self) -> dict:
         target = {"build": self.target.to_plain()} if isinstance(self.target, Build) else {"name": self.target}
-        plain = {"op": "call", "target": target,
+        plain: dict[str, Any] = {"op": "call", "target": target,
                  "args": [_argument(a) for a in self.args],
                  "kwargs": {k: _argument(v) for k, v in self.kwargs.items()},
                  "cotangent": self.cotangent, "after": self.after, "autograd": self.autograd}

@@ -66,15 +66,18 @@ def view_of(obj: Any, args: list, depth: int = 0) -> dict:
                 "dataset": view_of(obj.dataset, args, depth + 1)}
     if isinstance(obj, data.IterableDataset):
         return {"view": "dataset", "type": name, "length": None, "items": []}
-    length = len(obj)  # type: ignore[arg-type]
+    length = len(obj)
     return {"view": "dataset", "type": name, "length": length,
             "items": [_plain(obj[i], args) for i in range(min(length, MAX_ITEMS))]}
 
 
 def _loader(loader: data.DataLoader, args: list, depth: int) -> dict:
+    if loader.num_workers > 0:  # the walls refuse fork: say why, not "Permission denied"
+        raise RuntimeError(f"a DataLoader with num_workers={loader.num_workers} starts worker processes, which "
+                           "the grader's sandbox does not allow: use num_workers=0 (the default)")
     sampler = loader.sampler
     shuffled = isinstance(sampler, data.RandomSampler)
-    batches = []
+    batches: list[Any] = []
     for batch in loader:
         if len(batches) == MAX_BATCHES:
             break
