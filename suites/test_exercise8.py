@@ -45,13 +45,13 @@ def test_dataset_in_a_loader(check, rng):
 
 
 @pytest.mark.public
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_make_loaders(check, rng):
     """make_loaders splits 70/20/10 with the generator, in batches of 10, only the training loader shuffled."""
     check.same(_make_loaders(rng, 150))
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_make_loaders_other_sizes(check, rng):
     """make_loaders works on datasets of other sizes, and follows the generator it is given."""
     check.same(*[_make_loaders(rng, n) for n in (40, 23)])

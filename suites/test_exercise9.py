@@ -56,14 +56,14 @@ def _evaluate(rng, n, batch_size=10):
 
 
 @pytest.mark.public
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_layers(check):
     """IRISClassifier holds layers = Sequential(Linear(4, 16), Linear(16, 8), Linear(8, 3))."""
     check.same(Inspect(Build("IRISClassifier")))
 
 
 @pytest.mark.public
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_forward_gives_logits(check, rng):
     """forward(x) gives the logits, shape (N, 3), with gradients for x and every weight and bias."""
     check.same(*[Call(Build("IRISClassifier", state=_classifier_state(rng)), (randn(rng, n, 4, requires_grad=True),),
@@ -71,7 +71,7 @@ def test_forward_gives_logits(check, rng):
 
 
 @pytest.mark.public
-@pytest.mark.points(4)
+@pytest.mark.points(2)
 def test_train_one_epoch(check, rng):
     """train_one_epoch trains in training mode, clearing the gradients for every batch, and returns the mean
     batch loss."""
@@ -79,20 +79,20 @@ def test_train_one_epoch(check, rng):
                _train_one_epoch(rng, 23, "torch.optim.Adam", 0.05, grads=True))
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(1)
 def test_train_one_epoch_from_any_mode(check, rng):
     """train_one_epoch also trains a model that is in training mode already, with stale gradients."""
     check.same(_train_one_epoch(rng, 17, "torch.optim.SGD", 0.2, evaluating=False, grads=True))
 
 
 @pytest.mark.public
-@pytest.mark.points(4)
+@pytest.mark.points(2)
 def test_evaluate(check, rng):
     """evaluate runs in evaluation mode under torch.inference_mode(); returns the mean loss and the accuracy."""
     check.same(_evaluate(rng, 30))
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(1)
 def test_evaluate_counts_samples(check, rng):
     """evaluate's accuracy is a fraction of samples, also when the last batch is smaller."""
     check.same(_evaluate(rng, 23), _evaluate(rng, 7, batch_size=3))
