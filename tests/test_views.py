@@ -132,3 +132,44 @@ def test_nested_builds_and_probes_build_alike_and_unknown_probes_are_missing_nam
     assert [c["type"] for c in inspected["value"]["children"]] == ["Linear", "ModeProbe", "Dropout"]
     missing = executor.run_request(_module(""), wire.decode(Call("probe.nothing", ()).encoded))
     assert missing["error"]["kind"] == "missing name"
+
+
+# A room that lies: the submission rewrites the room's own view and probe code.
+FORGED_VIEW = '''
+import sys
+from torch.utils.data import DataLoader, random_split
+views = sys.modules["grader.sandbox.untrusted.views"]
+views._loader = lambda loader, args, depth: {
+    "view": "loader", "type": "DataLoader", "batch_size": 10, "drop_last": False, "num_workers": 0,
+    "sampler": "RandomSampler", "shuffled": True, "generator": "argument 1",
+    "dataset": {"view": "subset", "type": "Subset", "length": 10 ** 6, "indices": list(range(3)),
+                "dataset": {"view": "argument", "index": 0}}, "batches": []}
+
+def make_loaders(dataset, generator):
+    return tuple(DataLoader(s, batch_size=10) for s in random_split(dataset, [0.7, 0.2, 0.1]))
+'''
+FORGED_PROBE = '''
+import sys
+import torch
+probes = sys.modules["grader.sandbox.untrusted.probes"]
+probes.probe_records = lambda module: [{"name": "1", "calls": 3, "records": [{"training": True, "grad": 1,
+                                        "inference": False, "batch": 10}]}]
+
+def trainer(model, loss_fn, optimizer, X_train, y_train, X_test, y_test, epochs):
+    return [0.0] * epochs, [0.0] * epochs
+'''
+
+
+@pytest.mark.parametrize("exercise, source", [("exercise8", FORGED_VIEW), ("exercise10", FORGED_PROBE)],
+                         ids=["view", "probe"])
+def test_a_room_that_rewrites_its_views_or_probes_gets_a_sandbox_error(course, zygote, tmp_path, exercise, source):
+    from grader.engine import runner
+    from grader.course.submissions import Submission
+
+    (tmp_path / f"{exercise}.py").write_text(source)
+    submission = Submission(name="liar", files={f"{exercise}.py": tmp_path / f"{exercise}.py"})
+    result = runner.grade(course, [submission], [course.exercise(exercise)], zygote=zygote).results[0]
+    graded = result.exercises[0]
+    lied = [t for t in graded.tests if t.verdict == "sandbox error"]
+    assert graded.score == 0 and lied, [(t.name, t.verdict, t.message[:200]) for t in graded.tests]
+    assert all("malformed answer" in t.message for t in lied)
