@@ -522,10 +522,23 @@ def _view_difference(expected: dict, got: Any, *, rtol: float, atol: float, wher
         if got["length"] != expected["length"]:
             return Difference(where, f"has length {got['length']} (what len() gives), expected {expected['length']}")
         for index, (want, have) in enumerate(zip(expected["items"], got["items"], strict=True)):
-            difference = first_difference(want, have, rtol=rtol, atol=atol, where=f"item {index} of {where}")
-            if difference:  # a sample, not a computation: no detector's words
-                return _with(difference, part="view", index=None)
+            difference = _sample_difference(want, have, rtol=rtol, atol=atol, where=f"item {index} of {where}")
+            if difference:
+                return difference
     return None
+
+
+def _sample_difference(expected: Any, got: Any, *, rtol: float, atol: float, where: str) -> Difference | None:
+    """A dataset's item or a loader's batch: data, not a computation, so no
+    detector's words; a (features, target) pair is told apart by its parts."""
+    # A list where a tuple is expected holds the same sample (a DataLoader collates either).
+    if type(expected) in (tuple, list) and type(got) in (tuple, list) and len(got) == len(expected):
+        found = next((d for part, (want, have) in enumerate(zip(expected, got, strict=True))
+                      if (d := first_difference(want, have, rtol=rtol, atol=atol,
+                                                where=f"part {part + 1} of {where}"))), None)
+    else:
+        found = first_difference(expected, got, rtol=rtol, atol=atol, where=where)
+    return None if found is None else _with(found, part="view", index=None)
 
 
 def _loader_difference(expected: dict, got: dict, *, rtol: float, atol: float, where: str,
@@ -556,9 +569,9 @@ def _loader_difference(expected: dict, got: dict, *, rtol: float, atol: float, w
     if len(got["batches"]) != len(expected["batches"]):
         return Difference(where, f"gives {len(got['batches'])} batches, expected {len(expected['batches'])}")
     for index, (want, have) in enumerate(zip(expected["batches"], got["batches"], strict=True)):
-        difference = first_difference(want, have, rtol=rtol, atol=atol, where=f"batch {index} of {where}")
+        difference = _sample_difference(want, have, rtol=rtol, atol=atol, where=f"batch {index} of {where}")
         if difference:
-            return _with(difference, part="view", index=None)
+            return difference
     return None
 
 

@@ -118,6 +118,8 @@ class Call(_Encoded):
         return plain
 
     def describe(self) -> str:
+        if self.target == "probe.identity" and len(self.args) == 1 and not self.kwargs:
+            return describe_value(self.args[0])  # a call that only shows what it was given
         name = self.target.describe() if isinstance(self.target, Build) else self.target
         inner = ", ".join([*(describe_value(a) for a in self.args),
                            *(f"{k}={describe_value(v)}" for k, v in self.kwargs.items())])
