@@ -150,7 +150,7 @@ def test_the_upload_may_be_loose_files_a_folder_a_zip_or_a_notebook(tmp_path, la
         else:
             (upload / name).write_text(text)
     found = autograder.find_submission(upload, EXERCISES, unpack_to=tmp_path / "unpacked")
-    assert found.problem is None and sorted(found.files) == graded and found.name == "submission"
+    assert found.problem is None and sorted(found.files) == sorted(graded) and found.name == "submission"
 
 
 def test_an_upload_without_answers_says_what_it_holds(tmp_path):
