@@ -99,18 +99,20 @@ def _honest_submissions(course, tmp_path):
     return submissions
 
 
-@pytest.mark.parametrize("isolate, rooms_per_submission", [("submission", 1), ("exercise", 5)])
+@pytest.mark.parametrize("isolate, rooms_per_submission", [("submission", 1), ("exercise", None)])  # None: one each
 def test_honest_exercises_share_one_room_unless_asked_otherwise(course, zygote, tmp_path, isolate,
                                                                rooms_per_submission):
     submissions = _honest_submissions(course, tmp_path)
     forks = zygote.forks
     run = runner.grade(course, submissions, list(course.exercises), zygote=zygote,
                        options=GradeOptions(isolate=isolate))
-    assert zygote.forks - forks == 1 + rooms_per_submission * len(submissions)
+    rooms = rooms_per_submission or len(course.exercises)
+    assert zygote.forks - forks == 1 + rooms * len(submissions)
     assert not [(r.submission, e.exercise_id, e.notes) for r in run.results for e in r.exercises if e.notes]
     scores = {r.submission: r.score for r in run.results}
-    assert scores["solutions"] == 50 and scores["stubs"] == 0
-    assert all(0 < score < 50 for name, score in scores.items() if name not in ("solutions", "stubs"))
+    total = sum(spec.points for spec in course.exercises)
+    assert scores["solutions"] == total and scores["stubs"] == 0
+    assert all(0 < score < total for name, score in scores.items() if name not in ("solutions", "stubs"))
 
 
 @pytest.mark.parametrize("read_versions", [True, False], ids=["version tags", "values compared"])

@@ -244,6 +244,17 @@ def _warm_feature(feature: str) -> None:
         optimizer = torch.optim.SGD([param], lr=0.1)
         param.sum().backward()
         optimizer.step()
+        # Each optimizer class wraps its own step() the first time one is built:
+        # built here once, so an honest exercise using Adam leaves nothing changed
+        # for the room's checks to find (and the next exercise keeps its room).
+        matrix = torch.nn.Parameter(torch.zeros(2, 2))  # 2-D: some optimizers (Muon) take only matrices
+        for name in dir(torch.optim):
+            kind = getattr(torch.optim, name)
+            if isinstance(kind, type) and issubclass(kind, torch.optim.Optimizer) and kind is not torch.optim.Optimizer:
+                try:
+                    kind([matrix], lr=0.01)
+                except Exception:  # noqa: BLE001, S112 - an optimizer that needs more arguments stays cold
+                    continue
 
 
 def _die_with_parent() -> None:
