@@ -12,12 +12,12 @@ Request ops:
            function's signature does (None where it cannot), so messages can say
            "the gradient w.r.t. `w`"; with ``after``, ``returns_arg`` is the index of
            the tensor argument the function changed in place and returned itself
-           (the very object), or None
+           (the very object), or None; optional: "seed": n seeds torch's global RNG
+           before anything is built (inside ``torch.random.fork_rng``, so the grader's
+           own RNG is untouched); "views": true describes datasets, loaders and
+           generators in the result and in the arguments after the call as plain
+           data (``views.py``)
   inspect  {"build": B}  -> the module's structure and parameter values
-           optional: "seed": n seeds torch's global RNG before anything is built (inside
-           ``torch.random.fork_rng``, so the grader's own RNG is untouched); "views": true
-           describes datasets, loaders and generators in the result and in the arguments
-           after the call as plain data (``views.py``)
   many     {"requests": [...]} -> {"replies": [...]}, one round trip for several
 A target T is {"name": "model"} (a module attribute) or {"build": B}; an
 argument A is {"value": v} or {"build": B}; a build B is {"target": "LinearModel"
