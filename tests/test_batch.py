@@ -31,8 +31,11 @@ from grader.results import TestResult as GradedTest  # not collected by pytest
 from grader.course.catalogue import load_course
 from grader.course.submissions import from_entry
 
+from grader.course.catalogue import load_course
+
 HERE = Path(__file__).resolve().parent
-EXERCISES = [spec.filename for spec in load_course(HERE.parent).exercises]  # the course's, however many
+# Every exercise of the course, as its file is named: derived, so a new exercise needs no edit here.
+EXERCISES = [spec.filename for spec in load_course(Path(__file__).resolve().parents[1]).exercises]
 
 
 # ---------------------------------------------------------------------------
@@ -98,13 +101,13 @@ def test_gradebook_lists_every_entry_by_name_with_points_earned(course, library_
     outcome, out, *_ = library_run
     rows = _gradebook(out)
     assert rows[0] == ["submission", "status", *course.ids, "total", "notes"]
-    points = [spec.points for spec in course.exercises]
-    assert rows[1] == ["(maximum points)", "maximum", *(f"{p:g}" for p in points), f"{sum(points):g}", ""]
+    points = [f"{spec.points:g}" for spec in course.exercises]
+    assert rows[1] == ["(maximum points)", "maximum", *points, f"{sum(s.points for s in course.exercises):g}", ""]
     by_name = {row[0]: row[2:-1] for row in rows[2:]}
     status = {row[0]: row[1] for row in rows[2:]}
     assert [row[0] for row in rows[2:]] == ["alice", "Bob", "carol", "dave", "erin", "mallory"]
-    rest = ["0"] * (len(EXERCISES) - 3)
-    assert by_name["alice"] == ["10"] * len(EXERCISES) + [str(10 * len(EXERCISES))]
+    rest = ["0"] * (len(points) - 3)  # the exercises after exercise3
+    assert by_name["alice"] == rows[1][2:-1]  # every point
     assert by_name["Bob"] == ["10", "0", "10", *rest, "20"]  # files one folder down in the zip
     assert by_name["dave"] == ["10", "0", "0", *rest, "10"]  # missing ones score zero
     assert by_name["carol"][-1] == by_name["erin"][-1] == by_name["mallory"][-1] == "0"
@@ -307,7 +310,7 @@ def test_entries_become_submissions_or_problems(tmp_path):
     assert "not a readable zip" in from_entry(tmp_path / "garbage.zip", EXERCISES, name="g",
                                               unpack_to=tmp_path / "u2").problem
     _zip(tmp_path / "empty.zip", {"work/notes.txt": b"hi"})
-    assert f"holds none of exercise1.py … {EXERCISES[-1]} (it holds: work/notes.txt)" in from_entry(
+    assert f"holds none of {EXERCISES[0]} … {EXERCISES[-1]} (it holds: work/notes.txt)" in from_entry(
         tmp_path / "empty.zip", EXERCISES, name="e", unpack_to=tmp_path / "u3").problem
     folder = tmp_path / "linked"
     folder.mkdir()
@@ -457,15 +460,13 @@ def test_a_crashing_worker_costs_only_the_submission_it_was_grading(course, fake
     assert sorted(outcome.graded) == ["a", "b", "d", "e", "f"]
     assert any(e["event"] == "retry" and "crasher" in e["submissions"] for e in events)
     rows = {row[0]: row for row in _gradebook(tmp_path / "out")[2:]}  # after the header and the maximum points
-    # not a score: empty, not 0
-    assert rows["crasher"][1] == "grader failed" and rows["crasher"][2:-1] == [""] * (len(course.ids) + 1)
+    assert rows["crasher"][1] == "grader failed" and rows["crasher"][2:-1] == [""] * (len(course.ids) + 1)  # not a score
     assert rows["a"][1:] == ["graded", *["5"] * len(course.ids), str(5 * len(course.ids)), ""]
     crasher = classbook.read_result(tmp_path / "out" / "crasher")
     assert crasher.max_score == sum(s.points for s in course.exercises)
     assert classbook.GRADER_FAILED in crasher.exercises[0].problem
     assert outcome.summary.grader_failed == ("crasher",)
-    # not counted as a zero
-    assert outcome.summary.count == 5 and outcome.summary.median_total == 5 * len(course.ids)
+    assert outcome.summary.count == 5 and outcome.summary.median_total == 5 * len(course.ids)  # not a zero
     # --resume grades it again; the others stay as they are
     entry = entries.Entry("crasher", subs / "crasher")
     assert not entries.is_up_to_date(entry, tmp_path / "out", seed=course.seed, exercise_ids=course.ids)
@@ -531,7 +532,7 @@ def test_an_out_graded_before_the_record_keeps_its_other_exercises_through_a_sub
 
     assert sorted(outcome.graded) == ["a", "b"]
     rows = {row[0]: row for row in _gradebook(out)[2:]}
-    others = len(course.ids) - 1  # exercise1 re-graded, the rest kept
-    assert rows["a"][1:] == ["graded", "5", *["10"] * others, str(5 + 10 * others), ""]
+    kept_points = ["10"] * (len(course.ids) - 1)  # exercise1 re-graded, the rest kept
+    assert rows["a"][1:] == ["graded", "5", *kept_points, str(5 + 10 * len(kept_points)), ""]
     kept = from_gradescope(json.loads((out / "a" / "results.json").read_text()))
-    assert [e.exercise_id for e in kept.exercises] == list(course.ids) and kept.score == 5 + 10 * others
+    assert [e.exercise_id for e in kept.exercises] == list(course.ids) and kept.score == 5 + 10 * len(kept_points)

@@ -18,12 +18,13 @@ MISTAKE = '  id = "grad_never_zeroed"\n'
 
 def course_with(tmp_path: Path, anchor: str, added: str = "", *, replaced: str | None = None) -> Path:
     """The real course in ``tmp_path``, its course.toml with ``added`` after
-    ``anchor`` (or ``anchor`` replaced by ``replaced``)."""
+    the first ``anchor`` (or that ``anchor`` replaced by ``replaced``): the
+    earliest exercise that has it, so later exercises may repeat a line."""
     for folder in ("exercises", "solutions", "suites"):
         (tmp_path / folder).symlink_to(REPO / folder)
     text = (REPO / "course.toml").read_text()
-    assert text.count(anchor) == 1, anchor
-    (tmp_path / "course.toml").write_text(text.replace(anchor, anchor + added if replaced is None else replaced))
+    assert anchor in text, anchor
+    (tmp_path / "course.toml").write_text(text.replace(anchor, anchor + added if replaced is None else replaced, 1))
     return tmp_path
 
 

@@ -97,8 +97,8 @@ def test_a_full_batch_then_one_exercise_resumed_keeps_every_other_score(course, 
     subs, out = graded
     before_rows = _rows(out)
     before_scores = {name: _exercise_scores(out, name) for name in ("alice", "bob")}
-    rest = ["0"] * (len(course.ids) - 3)
-    assert before_rows["bob"][1:] == ["graded", "0", "0", "10", *rest, "10", ""]
+    n, total = len(course.ids), f"{sum(spec.points for spec in course.exercises):g}"
+    assert before_rows["bob"][1:] == ["graded", "0", "0", "10", *["0"] * (n - 3), "10", ""]
     shutil.copy(course.exercise("exercise3").stub, subs / "bob" / "exercise3.py")  # bob hands in exercise3 again
 
     outcome = controller.run_batch(subs, out, course, exercise_ids=["exercise3"], jobs=1, resume=True)
@@ -106,14 +106,13 @@ def test_a_full_batch_then_one_exercise_resumed_keeps_every_other_score(course, 
     assert outcome.graded == ["bob"] and outcome.skipped == ["alice"]
     rows = _gradebook(out)
     assert rows[0] == ["submission", "status", *course.ids, "total", "notes"]  # every exercise still there
-    assert rows[1][2:-1] == ["10"] * len(course.ids) + [str(10 * len(course.ids))]
+    assert rows[1][2:-1] == ["10"] * n + [total]
     assert _rows(out)["alice"] == before_rows["alice"]
-    assert _rows(out)["bob"][1:] == ["graded", *["0"] * (len(course.ids) + 1), ""]  # only exercise3 moved
+    assert _rows(out)["bob"][1:] == ["graded", *["0"] * n, "0", ""]  # only exercise3 moved
     assert _exercise_scores(out, "alice") == before_scores["alice"]
     assert _exercise_scores(out, "bob") == {**before_scores["bob"], "exercise3": 0.0}
     index = (out / "index.html").read_text()
     assert all(f'<th scope="col" class="num">{i}</th>' in index for i in course.ids)
-    total = 10 * len(course.ids)
     assert f"<strong>{total}</strong> / {total}" in index  # alice's total, from the record
 
 
@@ -143,7 +142,8 @@ def test_an_override_survives_a_regrade_and_shows_in_report_gradebook_summary_an
     bob = _rows(out)["bob"]
     assert bob[2] == "7" and bob[-2] == "17" and reason in bob[-1]
     assert reason in (out / "bob" / "report.html").read_text()
-    assert f"<strong>17</strong> / {10 * len(course.ids)}" in (out / "bob" / "report.html").read_text()
+    total = f"{sum(spec.points for spec in course.exercises):g}"
+    assert f"<strong>17</strong> / {total}" in (out / "bob" / "report.html").read_text()
     assert reason in (out / "index.html").read_text()
     roster = tmp_path / "roster.csv"
     roster.write_text("submission,name,id,email\nalice,Alice A,101,alice@uni.example\nbob,Bob B,102,bob@uni.example\n")
@@ -186,7 +186,7 @@ def test_exports_read_back_as_the_class_record(course, graded, tmp_path):
     assert code == 0, output
     assert "Students on the roster with no submission: carl" in output  # listed, never dropped
     canvas = list(csv.DictReader(io.StringIO((out / "export-canvas.csv").read_text())))
-    assert canvas[0]["Student"].strip() == "Points Possible" and canvas[0]["Homework 1 (12345)"] == str(10 * len(course.ids))
+    assert canvas[0]["Student"].strip() == "Points Possible" and canvas[0]["Homework 1 (12345)"] == f"{sum(spec.points for spec in course.exercises):g}"
     assert {names[r["Student"]]: float(r["Homework 1 (12345)"]) for r in canvas[1:]} == totals
     assert {r["SIS User ID"] for r in canvas[1:]} == {"S-1", "S-2"}
 

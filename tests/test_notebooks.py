@@ -21,12 +21,14 @@ from grader.commands.batch import controller
 
 from grader.engine import runner
 from grader.cli import main
+from grader.course.catalogue import load_course
 from grader.course.notebooks import NotebookError, cell_python, module_from_notebook, read_module, read_notebook
 from grader.course.submissions import Submission, from_entry, from_path
 
 from corpus import HOSTILE, expectations
 
-EXERCISES = [f"exercise{n}.py" for n in range(1, 6)]
+# Every exercise of the course, as its file is named: derived, so a new exercise needs no edit here.
+EXERCISES = [spec.filename for spec in load_course(Path(__file__).resolve().parents[1]).exercises]
 MODEL = "def model(x, w, b):\n    return w * x + b\n"
 
 

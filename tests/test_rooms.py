@@ -99,14 +99,15 @@ def _honest_submissions(course, tmp_path):
     return submissions
 
 
-@pytest.mark.parametrize("isolate, rooms_per_submission", [("submission", 1), ("exercise", None)])  # None: one per exercise
+@pytest.mark.parametrize("isolate, rooms_per_submission", [("submission", 1), ("exercise", None)])  # None: one each
 def test_honest_exercises_share_one_room_unless_asked_otherwise(course, zygote, tmp_path, isolate,
                                                                rooms_per_submission):
     submissions = _honest_submissions(course, tmp_path)
     forks = zygote.forks
     run = runner.grade(course, submissions, list(course.exercises), zygote=zygote,
                        options=GradeOptions(isolate=isolate))
-    assert zygote.forks - forks == 1 + (rooms_per_submission or len(course.exercises)) * len(submissions)
+    rooms = rooms_per_submission or len(course.exercises)
+    assert zygote.forks - forks == 1 + rooms * len(submissions)
     assert not [(r.submission, e.exercise_id, e.notes) for r in run.results for e in r.exercises if e.notes]
     scores = {r.submission: r.score for r in run.results}
     total = sum(spec.points for spec in course.exercises)

@@ -102,7 +102,8 @@ class Check:
         found = [(request, want, got, difference)
                  for request, want, got in zip(requests, expected, answers, strict=True)
                  if (difference := compare_replies(want, got, rtol=self.rtol, atol=self.atol,
-                                                   names=got.arg_names)) is not None]
+                                                   names=got.arg_names,
+                                                   parts=getattr(request, "parts", ()))) is not None]
         if not found:
             return answers
         request, want, got, difference = found[0]
@@ -194,17 +195,30 @@ def _argument_words(names: Sequence | None, index: int) -> str:
 
 
 def compare_replies(expected: Reply, got: Reply, *, rtol: float, atol: float,
-                    names: Sequence | None = None) -> Difference | None:
+                    names: Sequence | None = None, parts: Sequence[str] = ()) -> Difference | None:
     """The first way ``got`` differs from ``expected``, or None. ``names``:
-    the arguments' names in the student's signature, for the words."""
+    the arguments' names in the student's signature, for the words;
+    ``parts``: what each item of a tuple result is ("the training loader")."""
     if expected.error is not None or got.error is not None:
         same = (expected.error is not None and got.error is not None
                 and expected.error.get("type") == got.error.get("type")
                 and expected.error.get("message") == got.error.get("message"))
         return None if same else Difference("the call", "raised an error" if got.error else "did not raise")
+    # How the code ran a model (its probes' records) explains what it computed: compared first.
+    for index, want in enumerate(expected.after or ()):
+        have = got.after[index] if type(got.after) is list and index < len(got.after) else None
+        difference = _probes_difference(want, have, f"{_argument_words(names, index)}:")
+        if difference:
+            return _with(difference, part="after", index=index)
     structure_only = isinstance(expected.value, dict) and expected.value.get("is_module") and expected.after is None
-    difference = first_difference(expected.value, got.value, rtol=rtol, atol=atol,
-                                  where="the result", values=not structure_only)
+    if parts and type(expected.value) in (tuple, list) and type(got.value) is type(expected.value) \
+            and len(got.value) == len(expected.value) == len(parts):
+        difference = next((d for want, have, part in zip(expected.value, got.value, parts, strict=True)
+                           if (d := first_difference(want, have, rtol=rtol, atol=atol, where=part,
+                                                     names=names))), None)
+    else:
+        difference = first_difference(expected.value, got.value, rtol=rtol, atol=atol,
+                                      where="the result", values=not structure_only, names=names)
     if difference:
         return difference
     if expected.input_grads is not None or expected.param_grads is not None:
@@ -327,6 +341,8 @@ def diagnose_difference(request: Request, difference: Difference, *, rtol: float
         found_path = diagnosis.diagnose_losses(want.value, got.value, rtol=max(rtol, 1e-4), atol=max(atol, 1e-5))
         if found_path is not None:
             return found_path.message
+    if difference.part == "view":  # samples and batches of a loader: data, not a computation
+        return None
     if difference.part == "no_grad":
         return diagnosis.WORDS["no_gradient"]
     if difference.part == "copy":
@@ -391,8 +407,11 @@ def _count_difference(where: str, got: Any, expected: Sequence) -> Difference:
 
 
 def first_difference(expected: Any, got: Any, *, rtol: float, atol: float, where: str,
-                     values: bool = True) -> Difference | None:
-    """The first difference between two plain values, in words, or None."""
+                     values: bool = True, names: Sequence | None = None) -> Difference | None:
+    """The first difference between two plain values, in words, or None.
+    ``names``: the arguments' names, for views that point at an argument."""
+    if isinstance(expected, dict) and "view" in expected:
+        return _view_difference(expected, got, rtol=rtol, atol=atol, where=where, names=names)
     if isinstance(expected, torch.Tensor):
         return _tensor_difference(expected, got, rtol, atol, where) if values else None
     if isinstance(expected, dict) and expected.get("is_module"):
@@ -415,7 +434,8 @@ def first_difference(expected: Any, got: Any, *, rtol: float, atol: float, where
         if len(got) != len(expected):
             return Difference(where, f"has {len(got)} items, expected {len(expected)}")
         for index, (want, have) in enumerate(zip(expected, got, strict=False)):
-            difference = first_difference(want, have, rtol=rtol, atol=atol, where=f"{where}[{index}]", values=values)
+            difference = first_difference(want, have, rtol=rtol, atol=atol, where=f"{where}[{index}]", values=values,
+                                          names=names)
             if difference:
                 return difference
         return None
@@ -426,7 +446,7 @@ def first_difference(expected: Any, got: Any, *, rtol: float, atol: float, where
             return Difference(where, f"has keys {sorted(got)}, expected {sorted(expected)}")
         for key in expected:
             difference = first_difference(expected[key], got[key], rtol=rtol, atol=atol, where=f"{where} {key}",
-                                          values=values)
+                                          values=values, names=names)
             if difference:
                 return difference
         return None
@@ -571,6 +591,130 @@ def _module_difference(expected: dict, got: Any, rtol: float, atol: float, where
                                             f"{where}: parameter {name}")
             if difference:
                 return difference
+    return None
+
+
+def _view_difference(expected: dict, got: Any, *, rtol: float, atol: float, where: str,
+                     names: Sequence | None) -> Difference | None:
+    """How an object described by its view (a dataset, a split, a loader, a
+    generator: ``untrusted/views.py``) differs from the reference's, in words."""
+    kind = expected["view"]
+    if kind == "argument":
+        if got == expected:
+            return None
+        return Difference(where, f"is not the {_argument_words(names, expected['index'])} you were given")
+    if not (isinstance(got, dict) and "view" in got):
+        return Difference(where, f"is {_kind(got)}, expected a {expected.get('type', 'object')}")
+    if got["view"] != kind or got.get("type") != expected.get("type"):
+        mine = got.get("type") or f"the {_argument_words(names, got.get('index', 0))} you were given"
+        return Difference(where, f"is a {mine}, expected a {expected.get('type')}")
+    if kind == "loader":
+        return _loader_difference(expected, got, rtol=rtol, atol=atol, where=where, names=names)
+    if kind == "subset":
+        if got["length"] != expected["length"]:
+            return Difference(where, f"holds {got['length']} samples, expected {expected['length']}")
+        if got["dataset"] != expected["dataset"] and expected["dataset"]["view"] == "argument":
+            return Difference(where, "is not a split of the "
+                                     f"{_argument_words(names, expected['dataset']['index'])} you were given")
+        if got["indices"] != expected["indices"]:
+            return Difference(where, "holds other samples than expected: its indices differ (a random split "
+                                     "picks its samples with the generator it is given)")
+        return first_difference(expected["dataset"], got["dataset"], rtol=rtol, atol=atol,
+                                where=f"the dataset of {where}", names=names)
+    if kind == "dataset":
+        if got["length"] != expected["length"]:
+            return Difference(where, f"has length {got['length']} (what len() gives), expected {expected['length']}")
+        for index, (want, have) in enumerate(zip(expected["items"], got["items"], strict=True)):
+            difference = _sample_difference(want, have, rtol=rtol, atol=atol, where=f"item {index} of {where}")
+            if difference:
+                return difference
+    return None
+
+
+def _sample_difference(expected: Any, got: Any, *, rtol: float, atol: float, where: str) -> Difference | None:
+    """A dataset's item or a loader's batch: data, not a computation, so no
+    detector's words; a (features, target) pair is told apart by its parts."""
+    # A list where a tuple is expected holds the same sample (a DataLoader collates either).
+    if type(expected) in (tuple, list) and type(got) in (tuple, list) and len(got) == len(expected):
+        found = next((d for part, (want, have) in enumerate(zip(expected, got, strict=True))
+                      if (d := first_difference(want, have, rtol=rtol, atol=atol,
+                                                where=f"part {part + 1} of {where}"))), None)
+    else:
+        found = first_difference(expected, got, rtol=rtol, atol=atol, where=where)
+    return None if found is None else _with(found, part="view", index=None)
+
+
+def _loader_difference(expected: dict, got: dict, *, rtol: float, atol: float, where: str,
+                       names: Sequence | None) -> Difference | None:
+    if got["batch_size"] != expected["batch_size"]:
+        return Difference(where, f"has batches of {got['batch_size']}, expected {expected['batch_size']}")
+    if got["shuffled"] != expected["shuffled"]:
+        return Difference(where, "shuffles its samples: it should give them in order" if got["shuffled"]
+                          else "gives its samples in order: it should shuffle them")
+    if got["generator"] != expected["generator"]:
+        def origin(value: str) -> str:
+            if value.startswith("argument "):
+                return f"the {_argument_words(names, int(value.split()[1]))} you were given"
+            return {"global": "torch's global random state (no generator)", "another": "another generator"}.get(
+                value, value)
+        return Difference(where, f"shuffles with {origin(got['generator'])}, not with "
+                                 f"{origin(expected['generator'])}")
+    if got["drop_last"] != expected["drop_last"]:
+        return Difference(where, "drops its last incomplete batch (drop_last=True)" if got["drop_last"]
+                          else "keeps its last incomplete batch: it should drop it")
+    if got["sampler"] != expected["sampler"]:
+        return Difference(where, f"draws its samples with a {got['sampler']}, expected a {expected['sampler']}")
+    behind = "the split" if expected["dataset"].get("view") == "subset" else "the dataset"
+    difference = first_difference(expected["dataset"], got["dataset"], rtol=rtol, atol=atol,
+                                  where=f"{behind} behind {where}", names=names)
+    if difference:
+        return difference
+    if len(got["batches"]) != len(expected["batches"]):
+        return Difference(where, f"gives {len(got['batches'])} batches, expected {len(expected['batches'])}")
+    for index, (want, have) in enumerate(zip(expected["batches"], got["batches"], strict=True)):
+        difference = _sample_difference(want, have, rtol=rtol, atol=atol, where=f"batch {index} of {where}")
+        if difference:
+            return difference
+    return None
+
+
+_MODE_WORDS = {
+    ("training", True): "was in training mode, expected evaluation mode: dropout and batch norm behave "
+                        "differently in training mode (model.eval() switches to evaluation mode)",
+    ("training", False): "was in evaluation mode, expected training mode (model.train() switches back)",
+    ("grad", True): "recorded gradients (autograd built a graph), expected none: a pass that only "
+                    "measures needs no graph (run it under torch.inference_mode())",
+    ("grad", False): "recorded no gradients, expected them: a training pass must not run under "
+                     "torch.no_grad() or torch.inference_mode()",
+    ("inference", False): "ran outside inference mode, expected torch.inference_mode() (no graph recorded, "
+                          "faster, less memory)",
+    ("inference", True): "ran in inference mode, expected a pass that autograd records",
+}
+
+
+def _probes_difference(expected: Any, got: Any, where: str) -> Difference | None:
+    """How the code ran a model, as the probes inside it recorded each
+    forward call (``untrusted/probes.py``): how often, in which mode, with or
+    without a graph, on batches of which size."""
+    if not (isinstance(expected, dict) and expected.get("probes")):
+        return None
+    have = {p["name"]: p for p in got.get("probes", [])} if isinstance(got, dict) else {}
+    for probe in expected["probes"]:
+        mine = have.get(probe["name"])
+        if mine is None:
+            return Difference(where, "the model it was given never ran (its layers recorded nothing)")
+        if mine["calls"] != probe["calls"]:
+            return Difference(where, f"the model ran {mine['calls']} times (forward calls), expected "
+                                     f"{probe['calls']}")
+        count = len(probe["records"])
+        for index, (want, record) in enumerate(zip(probe["records"], mine["records"], strict=False)):
+            for key in ("training", "grad", "inference"):
+                if record[key] != want[key]:
+                    return Difference(where, f"in forward call {index + 1} of {count}, the model "
+                                             f"{_MODE_WORDS[key, record[key]]}")
+            if record["batch"] != want["batch"]:
+                return Difference(where, f"in forward call {index + 1} of {count}, the model saw a batch of "
+                                         f"{record['batch']} samples, expected {want['batch']}")
     return None
 
 

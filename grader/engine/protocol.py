@@ -50,8 +50,15 @@ class Build:
     grads: dict[str, torch.Tensor] | None = None
 
     def to_plain(self) -> dict:
-        plain = {"target": self.target, "args": list(self.args), "kwargs": dict(self.kwargs),
-                 "state": self.state, "params_of": self.params_of}
+        if any(isinstance(a, Build) for a in (*self.args, *self.kwargs.values())):
+            # Builds inside a build (a DataLoader of a TensorDataset): every argument tagged, as a
+            # Call's are. Only then: the requests of existing recordings keep their keys.
+            plain = {"target": self.target, "args": [_argument(a) for a in self.args],
+                     "kwargs": {k: _argument(v) for k, v in self.kwargs.items()}, "tagged": True,
+                     "state": self.state, "params_of": self.params_of}
+        else:
+            plain = {"target": self.target, "args": list(self.args), "kwargs": dict(self.kwargs),
+                     "state": self.state, "params_of": self.params_of}
         if self.grads:  # only when set: the requests of existing recordings keep their keys
             plain["grads"] = self.grads
         return plain
@@ -59,7 +66,7 @@ class Build:
     def describe(self) -> str:
         inner = ", ".join([*(describe_value(a) for a in self.args),
                            *(f"{k}={describe_value(v)}" for k, v in self.kwargs.items())])
-        return f"{self.target.removeprefix('torch.')}({inner})"
+        return f"{self.target.removeprefix('torch.').removeprefix('utils.data.')}({inner})"
 
 
 @dataclass(frozen=True)
@@ -72,7 +79,11 @@ class Call(_Encoded):
     return each tensor argument's autograd state after the call: whether it
     requires grad and the ``.grad`` it holds (a function that must leave the
     caller's tensors alone, or clear a gradient it used). ``autograd=False``
-    runs it under ``torch.no_grad()`` (for code that must not rely on autograd)."""
+    runs it under ``torch.no_grad()`` (for code that must not rely on autograd). ``seed``
+    seeds torch's global RNG before anything is built or called (dropout,
+    shuffling without a generator: the same draws on both sides). ``views``
+    describes datasets, loaders and generators in the result and in the
+    arguments after the call as plain data (``untrusted/views.py``)."""
 
     target: str | Build
     args: tuple = ()
@@ -84,6 +95,11 @@ class Call(_Encoded):
     # after an earlier backward().
     grads: tuple = ()
     after_grads: bool = False
+    seed: int | None = None
+    views: bool = False
+    # Trusted side only, never sent: what each item of a tuple result is, for
+    # the words ("the validation loader" rather than "the result[1]").
+    parts: tuple[str, ...] = field(default=(), compare=False)
     # Trusted side only, never sent: (kind, fields, request) — the same
     # question with one thing changed the way a known kind of slip changes it
     # (one epoch more, the learning rate doubled). When the student's answer
@@ -93,7 +109,7 @@ class Call(_Encoded):
 
     def to_plain(self) -> dict:
         target = {"build": self.target.to_plain()} if isinstance(self.target, Build) else {"name": self.target}
-        plain = {"op": "call", "target": target,
+        plain: dict[str, Any] = {"op": "call", "target": target,
                  "args": [_argument(a) for a in self.args],
                  "kwargs": {k: _argument(v) for k, v in self.kwargs.items()},
                  "cotangent": self.cotangent, "after": self.after, "autograd": self.autograd}
@@ -101,9 +117,15 @@ class Call(_Encoded):
             plain["grads"] = list(self.grads)
         if self.after_grads:  # likewise
             plain["after_grads"] = True
+        if self.seed is not None:
+            plain["seed"] = self.seed
+        if self.views:
+            plain["views"] = True
         return plain
 
     def describe(self) -> str:
+        if self.target == "probe.identity" and len(self.args) == 1 and not self.kwargs:
+            return describe_value(self.args[0])  # a call that only shows what it was given
         name = self.target.describe() if isinstance(self.target, Build) else self.target
         inner = ", ".join([*(describe_value(a) for a in self.args),
                            *(f"{k}={describe_value(v)}" for k, v in self.kwargs.items())])

@@ -24,6 +24,7 @@ import torch
 
 from grader.engine.protocol import Build, Call, Inspect, Reply, Request
 from grader.sandbox.captured import printable
+from grader.sandbox.untrusted import probes, views
 from grader.sandbox.wire import Unsupported
 
 MAX_TEXT_CHARS = 2000  # error messages, tracebacks, strings the submission returned
@@ -70,7 +71,8 @@ def _call_reply(request: Call, data: dict, reader: _Reader) -> Reply:
     if request.after_grads:
         required.add("after_grads")
     _fields(data, required, "the answer", optional)
-    reply: dict[str, Any] = {"value": reader.value(data["value"], "the result")}
+    reply: dict[str, Any] = {"value": (reader.viewed(data["value"], "the result", len(request.args))
+                                       if request.views else reader.value(data["value"], "the result"))}
     if "arg_names" in data:
         reply["arg_names"] = _arg_names(request, data["arg_names"], reader)
     if "returns_arg" in data:
@@ -145,6 +147,8 @@ def _after(request: Call, states: Any, reader: _Reader) -> list:
         where = f"argument {index + 1} after the call"
         if type(argument) is torch.Tensor:
             out.append(reader.tensor(state, where))
+        elif isinstance(argument, Build) and request.views and type(state) is dict and "view" in state:
+            out.append(reader.view(state, where, count))
         elif isinstance(argument, Build) and state is not None:
             out.append(reader.module_info(state, where))
         elif state is not None:
@@ -299,13 +303,116 @@ class _Reader:
         if value.get("is_module") is False:
             _fields(value, {"type", "is_module"}, where)
             return {"type": self.name(value["type"], f"the type of {where}"), "is_module": False}
-        _fields(value, {"type", "is_module", "parameters", "plain_tensors", "children"}, where)
+        _fields(value, {"type", "is_module", "parameters", "plain_tensors", "children"}, where, {"probes"})
         self.flag(value["is_module"], f"whether {where} is a module")
-        return {"type": self.name(value["type"], f"the type of {where}"), "is_module": True,
+        info = {"type": self.name(value["type"], f"the type of {where}"), "is_module": True,
                 "parameters": self.items(value["parameters"], f"the parameters of {where}", self._parameter),
                 "plain_tensors": self.items(value["plain_tensors"], f"the plain tensors of {where}",
                                             self._plain_tensor),
                 "children": self.items(value["children"], f"the layers of {where}", self._child)}
+        if "probes" in value:
+            info["probes"] = self.items(value["probes"], f"the probes of {where}", self._probe)
+        return info
+
+    def _probe(self, value: Any, where: str) -> dict:
+        """A probe's records (``untrusted/probes.py``): one per forward call, up to its bound."""
+        self._record(value, {"name", "calls", "records"}, where)
+        calls = self.count(value["calls"], f"the calls of a probe in {where}")
+        records = value["records"]
+        if type(records) is not list or len(records) != min(calls, probes.MAX_RECORDS):
+            raise MalformedReply(f"a probe in {where} says it ran {calls} times but holds "
+                                 f"{_kind(records) if type(records) is not list else len(records)} records")
+        return {"name": self.name(value["name"], f"a probe's name in {where}"), "calls": calls,
+                "records": [self._probe_record(r, where) for r in records]}
+
+    def _probe_record(self, value: Any, where: str) -> dict:
+        self._record(value, {"training", "grad", "inference", "batch"}, f"the records of a probe in {where}")
+        record = {key: self.flag(value[key], f"a probe's record in {where}")
+                  for key in ("training", "grad", "inference")}
+        batch = value["batch"]
+        return {**record, "batch": None if batch is None else self.count(batch, f"a batch size in {where}")}
+
+    def viewed(self, value: Any, where: str, arguments: int) -> Any:
+        """A result of a request with ``views``: plain values, where any dict
+        with a ``view`` key is a view, read strictly."""
+        kind = type(value)
+        if kind is dict and "view" in value:
+            return self.view(value, where, arguments)
+        if kind in (list, tuple):
+            return kind(self.viewed(item, where, arguments) for item in value)
+        if kind is dict:
+            return {self.name(key, f"a key in {where}"): self.viewed(item, where, arguments)
+                    for key, item in value.items()}
+        return self.value(value, where)
+
+    def view(self, value: Any, where: str, arguments: int, depth: int = 0) -> dict:
+        """One view (``untrusted/views.py``): its fields exactly, its lists
+        within the room's bounds and as long as its counts say."""
+        if type(value) is not dict or type(value.get("view")) is not str:
+            raise MalformedReply(f"{where} is {_kind(value)}, expected a description of an object")
+        kind = value["view"]
+        if depth > views.MAX_DEPTH:
+            raise MalformedReply(f"{where} nests descriptions deeper than {views.MAX_DEPTH}")
+        if kind == "argument" and depth > 0:
+            _fields(value, {"view", "index"}, where)
+            index = value["index"]
+            if type(index) is not int or not 0 <= index < arguments:
+                raise MalformedReply(f"{where} names argument {_number_words(index)}, expected an index "
+                                     f"below {arguments}")
+            return {"view": kind, "index": index}
+        if kind in ("generator", "object"):
+            _fields(value, {"view", "type"}, where)
+            return {"view": kind, "type": self.name(value["type"], f"the type of {where}")}
+        if kind == "dataset":
+            _fields(value, {"view", "type", "length", "items"}, where)
+            length = None if value["length"] is None else self.count(value["length"], f"the length of {where}")
+            items = self._bounded(value["items"], 0 if length is None else min(length, views.MAX_ITEMS),
+                                  f"the items of {where}")
+            return {"view": kind, "type": self.name(value["type"], f"the type of {where}"), "length": length,
+                    "items": [self.value(item, f"an item of {where}") for item in items]}
+        if kind == "subset":
+            _fields(value, {"view", "type", "length", "indices", "dataset"}, where)
+            length = self.count(value["length"], f"the length of {where}")
+            indices = self._bounded(value["indices"], min(length, views.MAX_INDICES), f"the indices of {where}")
+            return {"view": kind, "type": self.name(value["type"], f"the type of {where}"), "length": length,
+                    "indices": [self.count(i, f"an index of {where}") for i in indices],
+                    "dataset": self.view(value["dataset"], f"the dataset of {where}", arguments, depth + 1)}
+        if kind == "loader":
+            _fields(value, {"view", "type", "batch_size", "drop_last", "num_workers", "sampler", "shuffled",
+                            "generator", "dataset", "batches"}, where)
+            size = value["batch_size"]
+            batches = value["batches"]
+            if type(batches) is not list or len(batches) > views.MAX_BATCHES:
+                got = _kind(batches) if type(batches) is not list else f"{len(batches)} batches"
+                raise MalformedReply(f"the batches of {where} are {got}, expected at most {views.MAX_BATCHES}")
+            return {"view": kind, "type": self.name(value["type"], f"the type of {where}"),
+                    "batch_size": None if size is None else self.count(size, f"the batch size of {where}"),
+                    "drop_last": self.flag(value["drop_last"], f"drop_last of {where}"),
+                    "num_workers": self.count(value["num_workers"], f"the workers of {where}"),
+                    "sampler": self.name(value["sampler"], f"the sampler of {where}"),
+                    "shuffled": self.flag(value["shuffled"], f"whether {where} shuffles"),
+                    "generator": self._origin(value["generator"], where, arguments),
+                    "dataset": self.view(value["dataset"], f"the dataset of {where}", arguments, depth + 1),
+                    "batches": [self.value(batch, f"a batch of {where}") for batch in batches]}
+        raise MalformedReply(f"{where} is a description of an unknown kind {_short_name(kind)}")
+
+    @staticmethod
+    def _bounded(value: Any, length: int, where: str) -> list:
+        if type(value) is not list or len(value) != length:
+            got = _kind(value) if type(value) is not list else f"{len(value)} entries"
+            raise MalformedReply(f"{where} are {got}, expected {length}")
+        return value
+
+    @staticmethod
+    def _origin(value: Any, where: str, arguments: int) -> str:
+        """Which generator shuffles a loader: none, global, another, or argument i."""
+        if value in ("none", "global", "another"):
+            return str(value)
+        if type(value) is str and value.startswith("argument ") and value[9:].isdigit() \
+                and len(value) < 16 and int(value[9:]) < arguments:
+            return value
+        raise MalformedReply(f"the generator of {where} is {_short_name(value)}, expected none, global, "
+                             f"another or an argument's index")
 
     def _parameter(self, value: Any, where: str) -> dict:
         fields = {"name", "shape", "dtype", "requires_grad", "is_parameter", "value"}

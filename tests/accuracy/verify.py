@@ -324,6 +324,126 @@ def check_exercise7(ref: ModuleType, sub: ModuleType, g: torch.Generator) -> Non
                                f"apply_step {shape} lr={lr}")
 
 
+# -- exercises 8-10: loaders, a classifier, train and test --------------------------------------
+def iris(g: torch.Generator, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    target = torch.randint(0, 3, (n,), generator=g)
+    centres = torch.tensor([[5.0, 3.4, 1.5, 0.2], [5.9, 2.8, 4.3, 1.3], [6.6, 3.0, 5.6, 2.0]])
+    return centres[target] + 0.3 * randn(g, n, 4), target
+
+
+def describe_loader(loader: Any, dataset: Any, generator: torch.Generator) -> tuple:
+    """What a loader is made of, and its batches over two epochs (a shuffled one changes order)."""
+    sampler = loader.sampler
+    given = getattr(sampler, "generator", None)
+    subset = loader.dataset
+    indices = list(subset.indices) if isinstance(subset, torch.utils.data.Subset) else None
+    base = subset.dataset is dataset if isinstance(subset, torch.utils.data.Subset) else subset is dataset
+    epochs = [[[t.clone() for t in batch] for batch in loader] for _ in range(2)]
+    return (loader.batch_size, loader.drop_last, type(sampler).__name__,
+            "given" if given is generator else repr(given is None), indices, base, epochs)
+
+
+def check_exercise8(ref: ModuleType, sub: ModuleType, g: torch.Generator) -> None:
+    for n in (6, 17, 150):
+        data, target = iris(g, n)
+        answers = []
+        for module in (ref, sub):
+            kind, value = outcome(lambda: module.IRISDataset(data.clone(), target.clone()))  # noqa: B023
+            if kind == "value":
+                value = (len(value), [tuple(value[i]) for i in range(min(len(value), n))])
+            answers.append((kind, value))
+        if answers[0][0] != answers[1][0]:
+            raise Differs(f"IRISDataset({n}): {answers[1]}")
+        same(list(answers[0][1]), list(answers[1][1]), f"IRISDataset({n})")
+    for n in (150, 40, 23):
+        data, target = iris(g, n)
+        seed = int(torch.randint(0, 2**31 - 1, (1,), generator=g))
+        answers = []
+        for module in (ref, sub):
+            dataset = torch.utils.data.TensorDataset(data, target)
+            generator = torch.Generator().manual_seed(seed)
+            torch.manual_seed(seed + 1)
+            kind, value = outcome(lambda: module.make_loaders(dataset, generator))  # noqa: B023
+            if kind == "value":
+                value = [describe_loader(loader, dataset, generator) for loader in value]
+            answers.append((kind, value))
+        if answers[0][0] != answers[1][0]:
+            raise Differs(f"make_loaders({n}): {answers[1]}")
+        same(answers[0][1], answers[1][1], f"make_loaders({n})")
+
+
+def probed_model(n_in: int, n_out: int, state: dict, stale: dict | None, *, evaluating: bool) -> tuple:
+    """Linear, dropout, Linear; records (training, grad, inference, batch) at every forward call."""
+    model = torch.nn.Sequential(torch.nn.Linear(n_in, 8), torch.nn.Dropout(0.25), torch.nn.Linear(8, n_out))
+    model.load_state_dict(state)
+    for name, p in model.named_parameters():
+        p.grad = None if stale is None else stale[name].clone()
+    records: list[tuple] = []
+    model[1].register_forward_pre_hook(lambda m, args: records.append(
+        (m.training, torch.is_grad_enabled(), torch.is_inference_mode_enabled(), args[0].shape[0])))
+    return (model.eval() if evaluating else model), records
+
+
+def model_state(g: torch.Generator, n_in: int, n_out: int) -> dict:
+    return {"0.weight": 0.3 * randn(g, 8, n_in), "0.bias": 0.1 * randn(g, 8),
+            "2.weight": 0.3 * randn(g, n_out, 8), "2.bias": 0.1 * randn(g, n_out)}
+
+
+def run_training(ref: ModuleType, sub: ModuleType, g: torch.Generator, call: Callable, n_in: int, n_out: int,
+                 where: str, *, evaluating: bool, optimizer: str = "SGD", lr: float = 0.1) -> None:
+    state = model_state(g, n_in, n_out)
+    stale = {k: randn(g, *v.shape) for k, v in state.items()}
+    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=g))
+    answers = []
+    for module in (ref, sub):
+        model, records = probed_model(n_in, n_out, state, stale, evaluating=evaluating)
+        opt = getattr(torch.optim, optimizer)(model.parameters(), lr=lr)
+        torch.manual_seed(seed)
+        kind, value = outcome(lambda: call(module, model, opt))  # noqa: B023
+        if kind == "value":
+            value = (value, records, [p.detach().clone() for p in model.parameters()])
+        answers.append((kind, value))
+    if answers[0][0] != answers[1][0]:
+        raise Differs(f"{where}: {answers[1]}")
+    if answers[0][0] == "value":
+        same(list(answers[0][1]), list(answers[1][1]), where)
+
+
+def check_exercise9(ref: ModuleType, sub: ModuleType, g: torch.Generator) -> None:
+    sizes = {f"layers.{i}.{kind}": shape for i, (o, n) in enumerate([(16, 4), (8, 16), (3, 8)])
+             for kind, shape in (("weight", (o, n)), ("bias", (o,)))}
+    reference, submission = ref.IRISClassifier(), sub.IRISClassifier()
+    same({k: tuple(v.shape) for k, v in reference.state_dict().items()},
+         {k: tuple(v.shape) for k, v in submission.state_dict().items()}, "IRISClassifier's parameters")
+    state = {k: 0.3 * randn(g, *shape) for k, shape in sizes.items()}
+    reference.load_state_dict(state)
+    submission.load_state_dict(state)
+    x = randn(g, 12, 4)
+    same(reference(x).detach(), submission(x).detach(), "IRISClassifier forward")
+    for n, batch, evaluating in [(30, 10, True), (23, 10, False), (7, 3, True)]:
+        data, target = iris(g, n)
+        loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(data, target), batch_size=batch)
+        run_training(ref, sub, g, lambda m, model, opt, loader=loader: m.train_one_epoch(
+            model, loader, torch.nn.CrossEntropyLoss(), opt), 4, 3, f"train_one_epoch({n})", evaluating=evaluating)
+        run_training(ref, sub, g, lambda m, model, opt, loader=loader: m.evaluate(
+            model, loader, torch.nn.CrossEntropyLoss()), 4, 3, f"evaluate({n}, {batch})", evaluating=False)
+
+
+def check_exercise10(ref: ModuleType, sub: ModuleType, g: torch.Generator) -> None:
+    for loss, classes, optimizer, epochs, evaluating in [(torch.nn.L1Loss, False, "SGD", 5, True),
+                                                         (torch.nn.CrossEntropyLoss, True, "Adam", 3, True),
+                                                         (torch.nn.MSELoss, False, "SGD", 4, False)]:
+        if classes:
+            (x_train, y_train), (x_test, y_test) = iris(g, 24), iris(g, 9)
+        else:
+            x_train, x_test = randn(g, 24, 1), randn(g, 9, 1)
+            y_train, y_test = 0.7 * x_train + 0.3, 0.7 * x_test + 0.3
+        run_training(ref, sub, g, lambda m, model, opt: m.trainer(  # noqa: B023
+            model, loss(), opt, x_train, y_train, x_test, y_test, epochs),  # noqa: B023
+            4 if classes else 1, 3 if classes else 1, f"trainer({loss.__name__})", evaluating=evaluating,
+            optimizer=optimizer, lr=0.05)
+
+
 CHECKS = {name.removeprefix("check_"): check for name, check in globals().items() if name.startswith("check_exercise")}
 
 

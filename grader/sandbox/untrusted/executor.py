@@ -14,14 +14,23 @@ Request ops:
            "the gradient w.r.t. `w`"; with ``after``, ``returns_arg`` is the index of
            the tensor argument the function changed in place and returned itself
            (the very object), or None; with ``after_grads``, ``after_grads`` holds, per
-           argument, {"requires_grad": bool, "grad": tensor|None} for a tensor, None otherwise
+           argument, {"requires_grad": bool, "grad": tensor|None} for a tensor, None otherwise;
+           optional: "seed": n seeds torch's global RNG
+           before anything is built (inside ``torch.random.fork_rng``, so the grader's
+           own RNG is untouched); "views": true describes datasets, loaders and
+           generators in the result and in the arguments after the call as plain
+           data (``views.py``)
   inspect  {"build": B}  -> the module's structure and parameter values
   many     {"requests": [...]} -> {"replies": [...]}, one round trip for several
 A target T is {"name": "model"} (a module attribute) or {"build": B}; an
 argument A is {"value": v} or {"build": B}; a build B is {"target": "LinearModel"
 or "torch.nn.Linear", "args": [...], "kwargs": {...}, "state": {...}|None,
 "params_of": i|None, "grads": {name: tensor}|None} (i: index of an earlier
-built argument whose ``parameters()`` go first, e.g. for an optimizer).
+built argument whose ``parameters()`` go first, e.g. for an optimizer). With
+"tagged": true, a build's args and kwargs are arguments A themselves, so builds
+nest (a DataLoader of a TensorDataset, a Sequential of layers); nested builds
+are not counted among the call's built arguments. A target named "probe.X" is
+one of the grader's probes (``probes.py``).
 
 A build's ``state`` is the reference's parameters by the reference's names.
 It is loaded by matching, never with a strict ``load_state_dict``: by name,
@@ -41,6 +50,8 @@ from types import ModuleType
 from typing import Any
 
 import torch
+
+from grader.sandbox.untrusted import probes, views
 
 MAX_TEXT = 2000
 _MEMORY_WORDS = ("can't allocate memory", "DefaultCPUAllocator", "out of memory")
@@ -69,6 +80,16 @@ def run_request(module: ModuleType, request: dict, *, catch: type[BaseException]
 
 
 def _call(module: ModuleType, request: dict) -> dict:
+    if request.get("seed") is None:
+        return _call_seeded(module, request)
+    # Dropout, shuffling without a generator, a fresh layer's initial weights:
+    # the same draws for the reference and for a correct student.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(request["seed"])
+        return _call_seeded(module, request)
+
+
+def _call_seeded(module: ModuleType, request: dict) -> dict:
     built: list[Any] = []
     matched: dict[int, dict[str, torch.Tensor]] = {}  # id of a built module -> its tensors by reference name
     args = [_argument(module, spec, built, matched) for spec in request.get("args", [])]
@@ -89,7 +110,8 @@ def _call(module: ModuleType, request: dict) -> dict:
     else:
         with torch.no_grad():
             value = target(*args, **kwargs)
-    reply: dict[str, Any] = {"value": value, "arg_names": names}
+    reply: dict[str, Any] = {"value": views.viewed(value, args) if request.get("views") else value,
+                             "arg_names": names}
     cotangent = request.get("cotangent")
     if cotangent is not None:
         names_of = matched.get(id(target))
@@ -97,7 +119,7 @@ def _call(module: ModuleType, request: dict) -> dict:
         reply.update(_gradients(value, cotangent, args, target) if names_of is None
                      else _gradients(value, cotangent, args, target, names_of))
     if request.get("after"):
-        reply["after"] = [_after(a) for a in args]
+        reply["after"] = [_after(a, args if request.get("views") else None) for a in args]
         reply["returns_arg"] = next((i for i, (a, before) in enumerate(zip(args, given, strict=True))
                                      if value is a and before is not None and not torch.equal(before, a.detach())),
                                     None)
@@ -150,11 +172,15 @@ def _gradients(value: Any, cotangent: torch.Tensor, args: list, target: Any,
     }
 
 
-def _after(arg: Any) -> Any:
+def _after(arg: Any, args: list | None = None) -> Any:
+    """An argument's state after the call; with ``args`` (a request with
+    views), a dataset, loader or generator described."""
     if type(arg) is torch.Tensor:
         return arg.detach()
     if isinstance(arg, torch.nn.Module):
         return module_info(arg)
+    if args is not None and views.has_view(arg):
+        return views.view_of(arg, args)
     return None
 
 
@@ -184,10 +210,14 @@ def _argument(module: ModuleType, spec: dict, built: list, matched: dict[int, di
 
 def _build(module: ModuleType, spec: dict, built: list, matched: dict[int, dict[str, torch.Tensor]]) -> Any:
     factory = _lookup(module, spec["target"])
-    args = list(spec.get("args", []))
+    if spec.get("tagged"):  # nested builds: built here, not counted among the call's arguments
+        args = [_nested(module, a, built, matched) for a in spec.get("args", [])]
+        kwargs = {k: _nested(module, a, built, matched) for k, a in spec.get("kwargs", {}).items()}
+    else:
+        args, kwargs = list(spec.get("args", [])), dict(spec.get("kwargs", {}))
     if spec.get("params_of") is not None:
         args.insert(0, built[spec["params_of"]].parameters())
-    obj = factory(*args, **spec.get("kwargs", {}))
+    obj = factory(*args, **kwargs)
     if spec.get("state") is not None:
         if not isinstance(obj, torch.nn.Module):
             raise TypeError(f"{spec['target']}() returned a {type(obj).__name__}, not an nn.Module")
@@ -196,6 +226,10 @@ def _build(module: ModuleType, spec: dict, built: list, matched: dict[int, dict[
             if name in matched[id(obj)]:
                 matched[id(obj)][name].grad = grad.clone()
     return obj
+
+
+def _nested(module: ModuleType, spec: dict, built: list, matched: dict[int, dict[str, torch.Tensor]]) -> Any:
+    return _build(module, spec["build"], built, matched) if "build" in spec else spec["value"]
 
 
 def _own_tensors(obj: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -256,6 +290,11 @@ def _missing_words(type_name: str, name: str, value: torch.Tensor, own: dict[str
 
 
 def _lookup(module: ModuleType, name: str) -> Any:
+    if name.startswith(probes.PREFIX):
+        try:
+            return probes.lookup(name)
+        except KeyError:
+            raise MissingName(f"the grader has no probe `{name}`") from None
     if name.startswith("torch."):
         obj: Any = torch
         for part in name.split(".")[1:]:
@@ -277,7 +316,7 @@ def module_info(obj: Any) -> dict:
         for name, value in vars(obj).items()
         if isinstance(value, torch.Tensor) and id(value) not in registered
     ]
-    return {
+    info = {
         "type": type(obj).__name__,
         "is_module": True,
         "parameters": [
@@ -294,6 +333,10 @@ def module_info(obj: Any) -> dict:
             for name, child in obj.named_children()
         ],
     }
+    found = probes.probe_records(obj)
+    if found:  # only with probes: every other module's description keeps its fields
+        info["probes"] = found
+    return info
 
 
 def describe_exception(error: BaseException, filename: str | None) -> dict:

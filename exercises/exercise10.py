@@ -1,0 +1,38 @@
+"""Exercise 10 - Train and test.
+
+Training makes the loss on the training data go down; only data the model
+never trained on (the test data) shows whether it learnt something that
+holds beyond it. So after every epoch of training, measure the loss on the
+test data too, and keep both curves.
+
+trainer(model, loss_fn, optimizer, X_train, y_train, X_test, y_test, epochs)
+    model       an nn.Module (it may hold dropout).
+    loss_fn     e.g. nn.L1Loss() (the mean absolute error), nn.MSELoss() or
+                nn.CrossEntropyLoss().
+    optimizer   a torch.optim optimizer built on model.parameters().
+    X_train, y_train, X_test, y_test   tensors: inputs and targets.
+    epochs      int, how many epochs.
+    Each epoch:
+      1. model.train(): training mode (dropout drops features, batch norm
+         learns), since the test pass of the epoch before left the model
+         in evaluation mode;
+         the predictions on X_train, their loss against y_train, clear the
+         gradients (optimizer.zero_grad()), loss.backward(), optimizer.step();
+      2. model.eval(): evaluation mode (dropout off, batch norm fixed), and
+         under torch.inference_mode() (autograd records no graph: faster,
+         less memory; the test pass never calls backward() and never steps)
+         the predictions on X_test and their loss against y_test.
+    Returns (train_losses, test_losses): two lists of `epochs` Python floats
+    (loss.item()), each epoch's training loss (before its step) and test loss.
+
+Do not print anything: the grader reads what you return.
+"""
+import torch
+
+
+def trainer(model, loss_fn, optimizer, X_train, y_train, X_test, y_test, epochs):
+    """Train for `epochs` epochs, testing after each; returns (train_losses, test_losses)."""
+    raise NotImplementedError("trainer: per epoch, train mode and a step, then eval mode and the test loss")
+
+
+# Check your work:  grade exercise10

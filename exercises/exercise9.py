@@ -1,0 +1,60 @@
+"""Exercise 9 - A classifier.
+
+A classifier gives one score (a logit) per class; the largest one is its
+answer. nn.CrossEntropyLoss compares the logits with the right class and
+turns them into probabilities itself, so forward returns the raw logits.
+
+class IRISClassifier(nn.Module)
+    __init__(self)
+        self.layers = nn.Sequential(nn.Linear(4, 16), nn.Linear(16, 8), nn.Linear(8, 3)):
+        4 measurements in, 16 then 8 hidden features, 3 logits out (one per
+        class). Nothing else: no activation between the layers in this
+        exercise, and no softmax at the end.
+    forward(self, x)
+        x of shape (N, 4) -> logits of shape (N, 3).
+
+train_one_epoch(model, loader, loss_fn, optimizer)
+    One pass over the training data. First model.train(): layers such as
+    dropout and batch norm behave differently while training, and the model
+    may still be in evaluation mode from an earlier evaluate. Then, for each
+    batch (X, y) of the loader: clear the gradients (optimizer.zero_grad(),
+    since backward() adds to them), compute the logits and the loss, call
+    backward(), and let the optimizer step.
+    Returns the mean of the batches' losses, as a Python float.
+
+evaluate(model, loader, loss_fn)
+    Measures the model without changing it. First model.eval(): evaluation
+    mode switches dropout off and makes batch norm use what it learnt.
+    Then run every batch under torch.inference_mode(): autograd records no
+    graph there, which is faster and needs less memory (nothing will call
+    backward() on these numbers).
+    Returns (mean loss, accuracy), two Python floats: the mean of the
+    batches' losses, and the fraction of samples (not of batches) whose
+    largest logit is at their target class.
+
+Do not print anything: the grader reads what you return.
+"""
+import torch
+from torch import nn
+
+
+class IRISClassifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        raise NotImplementedError("IRISClassifier: self.layers = nn.Sequential(...)")
+
+    def forward(self, x):
+        raise NotImplementedError("IRISClassifier.forward: the logits")
+
+
+def train_one_epoch(model, loader, loss_fn, optimizer):
+    """One epoch of training; returns the mean batch loss (a float)."""
+    raise NotImplementedError("train_one_epoch: train mode, then zero_grad, logits, loss, backward, step per batch")
+
+
+def evaluate(model, loader, loss_fn):
+    """Evaluation mode and inference mode; returns (mean loss, accuracy)."""
+    raise NotImplementedError("evaluate: eval mode, inference mode, mean loss and accuracy")
+
+
+# Check your work:  grade exercise9
