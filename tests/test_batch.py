@@ -31,7 +31,6 @@ from grader.results import TestResult as GradedTest  # not collected by pytest
 from grader.course.catalogue import load_course
 from grader.course.submissions import from_entry
 
-from grader.course.catalogue import load_course
 
 HERE = Path(__file__).resolve().parent
 # Every exercise of the course, as its file is named: derived, so a new exercise needs no edit here.

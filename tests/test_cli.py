@@ -17,7 +17,7 @@ from grader.commands.batch import controller
 from grader.commands.gradescope import PackageError
 from grader.commands.release import ReleaseError
 from grader.commands.verify import VerifyError
-from grader.course.catalogue import CourseError, load_course
+from grader.course.catalogue import CourseError
 from grader.course.submissions import SubmissionError
 from grader.errors import GraderFailure, UserError
 from grader.options import GradeOptions, GraderError
