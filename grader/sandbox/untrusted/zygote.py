@@ -248,11 +248,12 @@ def _warm_feature(feature: str) -> None:
         # built here once, so an honest exercise using Adam leaves nothing changed
         # for the room's checks to find (and the next exercise keeps its room).
         matrix = torch.nn.Parameter(torch.zeros(2, 2))  # 2-D: some optimizers (Muon) take only matrices
+        options: dict = {"lr": 0.01}  # untyped: each optimizer names its own arguments
         for name in dir(torch.optim):
             kind = getattr(torch.optim, name)
             if isinstance(kind, type) and issubclass(kind, torch.optim.Optimizer) and kind is not torch.optim.Optimizer:
                 try:
-                    kind([matrix], lr=0.01)
+                    kind([matrix], **options)
                 except Exception:  # noqa: BLE001, S112 - an optimizer that needs more arguments stays cold
                     continue
 
