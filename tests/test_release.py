@@ -87,9 +87,10 @@ def test_the_copy_holds_the_stubs_the_grader_and_the_public_tests_and_nothing_el
                                                        "grader", "suites"}
     for spec in course.exercises:
         assert files[f"exercises/{spec.filename}"] == spec.stub.read_bytes()
+        assert f"{RECORDINGS}/{spec.id}.json" in files and f"{RECORDINGS}/{spec.id}.safetensors" in files
+    assert course.student_files
     for student_file in course.student_files:  # the iris data set, beside the stubs
         assert files[student_file] == (course.root / student_file).read_bytes()
-        assert f"{RECORDINGS}/{spec.id}.json" in files and f"{RECORDINGS}/{spec.id}.safetensors" in files
     assert not [path for path in files if "__pycache__" in path or path.endswith(".pyc")]
     assert {p.name for p in (release / "suites").iterdir()} == {s.suite.name for s in course.exercises}
 
