@@ -187,3 +187,10 @@ def test_settings_left_out_take_the_defaults_and_limits_are_layered(tmp_path):
     assert first.limits == DEFAULTS.limits.__class__(**{**DEFAULTS.limits.to_plain(), "timeout_s": 4.5})
     assert (fifth.limits.timeout_s, fifth.limits.memory_mb) == (4.5, 512)
     assert fifth.limits.file_size_mb == DEFAULTS.limits.file_size_mb
+
+
+def test_a_mistake_id_names_one_mistake_in_the_whole_course(tmp_path):
+    """grade verify's release runs and the reports name a mutant by its mistake's id alone."""
+    root = course_with(tmp_path, '  id = "trainer_never_clears_grads"\n', replaced='  id = "grad_never_zeroed"\n')
+    assert refused(root).endswith("exercise 'exercise10': mistake id 'grad_never_zeroed' is also a mistake of "
+                                  "'exercise5'; mistake ids must be unique across the course")

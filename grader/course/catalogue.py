@@ -462,6 +462,14 @@ def _course(root: Path, data: dict[str, Any]) -> Course:
     ids = [e.id for e in exercises]
     if len(set(ids)) != len(ids):
         raise CourseError(f"exercise ids must be unique, got {ids}")
+    # A mistake's id names its mutant in grade verify's release runs and its file in reports: one per course.
+    owners: dict[str, str] = {}
+    for exercise in exercises:
+        for mistake in exercise.mistakes:
+            if mistake.id in owners:
+                raise CourseError(f"exercise {exercise.id!r}: mistake id {mistake.id!r} is also a mistake of "
+                                  f"{owners[mistake.id]!r}; mistake ids must be unique across the course")
+            owners[mistake.id] = exercise.id
     return Course(**{**_as_read(course, Course), "root": root, "title": course.get("title", root.name),
                      "exercises": exercises, "recordings": recordings})
 
