@@ -101,7 +101,7 @@ class ClusterRunner:
                 self.client = Client(self.target, timeout="30s")
         except OSError as error:  # unreachable, refused, timed out
             raise ClusterError(f"cannot reach the Dask scheduler {self.target}: {error}") from None
-        bundle, self.digest = pack_course(self.course, self.specs)
+        bundle, self.digest = pack_course(self.course, self.course.exercises)  # whole: one version, any subset
         # Sent once to each worker, and to every worker that joins later; its setup starts the zygote first.
         self.client.register_plugin(CoursePlugin(bundle, self.digest), name=plugin_name(self.digest))
         self.workers = max(1, sum(self.client.nthreads().values()))

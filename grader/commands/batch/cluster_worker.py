@@ -120,9 +120,17 @@ def _grade(plugin: CoursePlugin, job: dict, entries: list[tuple[str, str, bytes]
             lines.append(json.dumps(graded_event(with_problem(result, problem), problem)))
 
         runner.grade(course, submissions, specs, options=GradeOptions(**job["options"]), zygote=zygote,
-                     on_result=finished, keep_results=False, expected_files=plugin.fingerprints)
+                     on_result=finished, keep_results=False, expected_files=_of(plugin.fingerprints, specs))
     except (GraderFailure, CourseError, PayloadError) as error:  # the batch cannot run: say why, once
         return [json.dumps({"event": "error", "message": str(error)})]
     finally:
         shutil.rmtree(unpacked, ignore_errors=True)
     return lines
+
+
+def _of(fingerprints: dict[str, str] | None, specs: list) -> dict[str, str] | None:
+    """The fingerprints of the files a session over ``specs`` reads (the runner compares exactly those)."""
+    if fingerprints is None:
+        return None
+    wanted = {str(path) for spec in specs for path in (spec.suite, spec.solution)}
+    return {path: digest for path, digest in fingerprints.items() if path in wanted}
