@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 MAX_CHUNK = 16  # submissions per task, at most (see chunk_size)
 CHUNKS_PER_WORKER = 4  # at least this many chunks per worker thread when the class is small enough
 IN_FLIGHT_PER_WORKER = 2  # tasks sent ahead per worker thread: one running, one waiting
-LOST = "was lost with its Dask worker"
+LOST = "was lost (Dask's KilledWorker)"  # words a progress line and a failed row: "a worker was lost ..."
 
 
 class ClusterError(GraderFailure):
@@ -124,6 +124,8 @@ class ClusterRunner:
         top_up()
         for future in finished:
             chunk = self.in_flight.pop(future)
+            if future.status == "cancelled":  # by someone else: the scheduler restarted, another client
+                raise ClusterError("the Dask cluster cancelled a chunk of this batch")
             if future.status == "error":
                 error = future.exception()
                 if not isinstance(error, KilledWorker):
