@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 MAX_CHUNK = 16  # submissions per task, at most (see chunk_size)
 CHUNKS_PER_WORKER = 4  # at least this many chunks per worker thread when the class is small enough
 IN_FLIGHT_PER_WORKER = 2  # tasks sent ahead per worker thread: one running, one waiting
+# A LocalCluster's settings. Dask's statistical profiler samples every thread's stack every 10 ms, in the
+# worker's own process, beside the grading thread (the GIL): it costs a grading worker more than it tells.
+LOCAL_CLUSTER_CONFIG = {"distributed.worker.profile.enabled": False}
 LOST = "was lost (Dask's KilledWorker)"  # words a progress line and a failed row: "a worker was lost ..."
 
 
@@ -93,7 +96,8 @@ class ClusterRunner:
         try:
             if isinstance(self.target, int):
                 # A task whose workers died this many times ends in KilledWorker: the local batch's bound.
-                with dask.config.set({"distributed.scheduler.allowed-failures": self.max_attempts - 1}):
+                with dask.config.set({**LOCAL_CLUSTER_CONFIG,
+                                      "distributed.scheduler.allowed-failures": self.max_attempts - 1}):
                     self.cluster = LocalCluster(n_workers=self.target, threads_per_worker=1, processes=True,
                                                 dashboard_address=None, silence_logs=logging.ERROR)
                 self.client = Client(self.cluster)
