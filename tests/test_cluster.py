@@ -27,6 +27,7 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from grader.commands.batch import cluster, controller  # noqa: E402
+from grader.commands.batch.entries import Entry  # noqa: E402
 from grader.commands.batch.payload import pack_entry, unpack_entry  # noqa: E402
 from grader.options import GradeOptions  # noqa: E402
 
@@ -206,3 +207,73 @@ def test_a_bad_scheduler_is_a_usage_error(course, tmp_path):
         cluster.parse_scheduler("localhost")
     with pytest.raises(UserError, match="number of workers"):
         cluster.parse_scheduler("local:zero")
+
+
+class _FakeFuture:
+    def __init__(self, outcome):
+        self.outcome = outcome
+        self.status = "error" if isinstance(outcome, BaseException) else "finished"
+
+    def exception(self):
+        return self.outcome
+
+    def result(self):
+        return self.outcome
+
+    def release(self):
+        pass
+
+
+class _FakeAsCompleted:
+    def __init__(self):
+        self.queue = []
+
+    def add(self, future):
+        self.queue.append(future)
+
+    def __iter__(self):
+        while self.queue:
+            yield self.queue.pop(0)
+
+
+class _FakeSink:
+    def __init__(self):
+        self.stored, self.failures, self.events = set(), [], []
+
+    def graded(self, event):
+        self.stored.add(event["submission"])
+
+    def failed(self, name, why):
+        self.failures.append(name)
+
+    def report(self, event):
+        self.events.append(event)
+
+
+def test_a_chunk_that_kills_workers_is_split_and_only_its_culprit_gets_a_failed_row(monkeypatch, tmp_path):
+    """No processes: Dask's side is played by fakes. A chunk ending in KilledWorker is sent
+    again one submission at a time; the one that still kills its worker gets a failed row
+    (bounded: never retried again), every other is graded once."""
+    sent: list[list[str]] = []
+
+    def submit(runner, chunk):
+        names = [e.name for e in chunk]
+        sent.append(names)
+        if "killer" in names:
+            future = _FakeFuture(distributed.KilledWorker("task", None, 1))
+        else:
+            future = _FakeFuture([json.dumps({"event": "graded", "submission": n, "result": {}}) for n in names])
+        runner.in_flight[future] = chunk
+        return future
+
+    monkeypatch.setattr(cluster, "as_completed", _FakeAsCompleted)
+    monkeypatch.setattr(cluster.ClusterRunner, "_submit", submit)
+    runner = cluster.ClusterRunner.__new__(cluster.ClusterRunner)
+    runner.sink, runner.max_attempts, runner.workers, runner.in_flight = _FakeSink(), 2, 1, {}
+    runner.client = object()
+    names = ["a", "b", "killer", "c", "d", "e"]
+    runner.run([Entry(n, tmp_path / n) for n in names])
+    assert runner.sink.failures == ["killer"]
+    assert runner.sink.stored == set(names) - {"killer"}
+    assert sent[0] == ["a", "b"] and ["killer"] in sent and sent.count(["killer"]) == 1  # tried alone once, then a row
+    assert any(e["event"] == "retry" for e in runner.sink.events)
