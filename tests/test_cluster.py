@@ -49,7 +49,7 @@ def dask_cluster():
     import dask
 
     with dask.config.set({"distributed.scheduler.allowed-failures": controller.MAX_ATTEMPTS - 1}):
-        local = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        local = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
     client = distributed.Client(local)
     yield local, client
     client.close()

@@ -99,7 +99,8 @@ class ClusterRunner:
                 with dask.config.set({**LOCAL_CLUSTER_CONFIG,
                                       "distributed.scheduler.allowed-failures": self.max_attempts - 1}):
                     self.cluster = LocalCluster(n_workers=self.target, threads_per_worker=1, processes=True,
-                                                dashboard_address=None, silence_logs=logging.ERROR)
+                                                # any free port: a busy 8787 is not worth a warning
+                                                dashboard_address=":0", silence_logs=logging.ERROR)
                 self.client = Client(self.cluster)
             else:
                 self.client = Client(self.target, timeout="30s")
