@@ -173,10 +173,10 @@ def test_a_worker_killed_mid_batch_changes_no_result(course, tmp_path, dask_clus
     client.wait_for_workers(2, timeout=60)  # the nanny brought it back, for whoever comes next
 
 
-def test_chunks_are_small_enough_to_balance_and_large_enough_to_pay_off():
-    assert cluster.chunk_size(10, 2) == 2  # a small class: four chunks a worker
+def test_chunks_are_large_enough_to_pay_off_and_shrink_as_the_class_runs_out():
     assert cluster.chunk_size(10_000, 2) == cluster.MAX_CHUNK
-    assert cluster.chunk_size(1, 8) == 1
+    assert cluster.chunk_size(40, 2) == 10  # a quarter of what is left, with two workers
+    assert cluster.chunk_size(3, 2) == 1 and cluster.chunk_size(1, 8) == 1  # the tail: one at a time
 
 
 def test_an_entry_travels_as_bytes_with_its_real_sizes_and_no_link_read(tmp_path):
@@ -275,5 +275,5 @@ def test_a_chunk_that_kills_workers_is_split_and_only_its_culprit_gets_a_failed_
     runner.run([Entry(n, tmp_path / n) for n in names])
     assert runner.sink.failures == ["killer"]
     assert runner.sink.stored == set(names) - {"killer"}
-    assert sent[0] == ["a", "b"] and ["killer"] in sent and sent.count(["killer"]) == 1  # tried alone once, then a row
+    assert sent[0] == ["a", "b", "killer"] and ["killer"] in sent and sent.count(["killer"]) == 1  # tried alone once, then a row
     assert any(e["event"] == "retry" for e in runner.sink.events)

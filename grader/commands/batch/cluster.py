@@ -25,7 +25,7 @@ import logging
 import math
 import uuid
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import dask
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from grader.commands.batch.controller import ResultSink
 
 MAX_CHUNK = 16  # submissions per task, at most (see chunk_size)
-CHUNKS_PER_WORKER = 4  # at least this many chunks per worker thread when the class is small enough
+TAIL_SHARE = 2  # a chunk is at most 1 / (TAIL_SHARE x workers) of what is left (see chunk_size)
 IN_FLIGHT_PER_WORKER = 2  # tasks sent ahead per worker thread: one running, one waiting
 # A LocalCluster's settings. Dask's statistical profiler samples every thread's stack every 10 ms, in the
 # worker's own process, beside the grading thread (the GIL): it costs a grading worker more than it tells.
@@ -53,16 +53,18 @@ class ClusterError(GraderFailure):
     """The cluster could not grade at all (unreachable, a course it could not use, a broken suite)."""
 
 
-def chunk_size(pending: int, workers: int) -> int:
-    """How many submissions one task grades.
+def chunk_size(remaining: int, workers: int) -> int:
+    """How many of the ``remaining`` submissions the next task grades.
 
     A task pays a fixed cost on its worker (a pytest session: collecting the
-    suites, the sandbox canary) and on the scheduler (a few ms a task): a
-    chunk of 16 spreads it over about 16 × 5 exercises of grading. A small
-    class is cut finer, into at least ``CHUNKS_PER_WORKER`` chunks a worker,
-    so that no worker waits long for the last one to finish.
+    suites, the sandbox canary; about 0.1 s here) and on the scheduler (a few
+    ms): a chunk of 16 spreads it over 16 submissions' grading (0.2-0.4 s
+    each on 5 exercises). Chunks shrink as the class runs out (guided
+    self-scheduling, as OpenMP's ``schedule(guided)``): each takes at most
+    1 / (``TAIL_SHARE`` × workers) of what is left, so the last chunks are
+    single submissions and no worker waits long for another's last chunk.
     """
-    return max(1, min(MAX_CHUNK, math.ceil(pending / (CHUNKS_PER_WORKER * max(1, workers)))))
+    return max(1, min(MAX_CHUNK, math.ceil(remaining / (TAIL_SHARE * max(1, workers)))))
 
 
 def parse_scheduler(address: str) -> int | str:
@@ -116,14 +118,17 @@ class ClusterRunner:
         if not pending:
             return
         assert self.client is not None  # start() came first
-        size = chunk_size(len(pending), self.workers)
-        waiting: deque[list[Entry]] = deque(_chunks(pending, size))
+        remaining: deque[Entry] = deque(pending)
+        waiting: deque[list[Entry]] = deque()  # sent again: before the rest
         finished = as_completed()
         attempts: dict[str, int] = {}
 
         def top_up() -> None:
             # Entries are read only when their chunk is sent: the client's memory stays flat in the class size.
-            while waiting and len(self.in_flight) < IN_FLIGHT_PER_WORKER * self.workers + 1:
+            while (waiting or remaining) and len(self.in_flight) < IN_FLIGHT_PER_WORKER * self.workers + 1:
+                if not waiting:
+                    size = chunk_size(len(remaining), self.workers)
+                    waiting.append([remaining.popleft() for _ in range(size)])
                 finished.add(self._submit(waiting.popleft()))
 
         top_up()
@@ -192,7 +197,3 @@ class ClusterRunner:
             self.cluster.close()
             self.cluster = None
 
-
-def _chunks(entries: Sequence[Entry], size: int) -> Iterator[list[Entry]]:
-    for start in range(0, len(entries), size):
-        yield list(entries[start:start + size])
