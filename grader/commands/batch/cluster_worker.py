@@ -70,12 +70,19 @@ class CoursePlugin(WorkerPlugin):
         except (PayloadError, CourseError, OSError) as error:
             self.problem = f"a worker could not use the course it was sent: {error}"
         self.course_bytes = b""  # unpacked: no need to keep a second copy in memory
+        # As a local worker does: import torch and the runner while the zygote warms up, not when the first
+        # chunk arrives (the zygote is out of this process already; a chunk's import waits on this one).
+        threading.Thread(target=_import_runner, name="torchgrade-warm-up", daemon=True).start()
 
     def teardown(self, worker: Any) -> None:
         if self.zygote is not None:
             self.zygote.close()
         if self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _import_runner() -> None:
+    from grader.engine import runner  # noqa: F401, PLC0415 - it imports torch: after the zygote started
 
 
 def grade_chunk(digest: str, job: str, entries: list[tuple[str, str, bytes]]) -> list[str]:
