@@ -57,7 +57,7 @@ def chunk_size(remaining: int, workers: int) -> int:
     """How many of the ``remaining`` submissions the next task grades.
 
     A task pays a fixed cost on its worker (a pytest session: collecting the
-    suites, the sandbox canary; about 0.1 s here) and on the scheduler (a few
+    suites, the sandbox canary; a fraction of a second here) and on the scheduler (a few
     ms): a chunk of 16 spreads it over 16 submissions' grading (0.2-0.4 s
     each on 5 exercises). Chunks shrink as the class runs out (guided
     self-scheduling, as OpenMP's ``schedule(guided)``): each takes at most
