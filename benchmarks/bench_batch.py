@@ -1,6 +1,7 @@
 """How fast a class is graded: `grade batch` against a cold start per submission.
 
     python benchmarks/bench_batch.py [--n 200] [--jobs 2] [--sample 5] [--repeat 1] [--isolate exercise] [--keep DIR]
+    python benchmarks/bench_batch.py --scheduler local:2 --scheduler local:1 [--n 200] [--repeat 3] [--sample 0]
     python benchmarks/bench_batch.py --against REF [--n 200] [--repeat 3]
 
 Generates N synthetic submissions (correct copies of the solutions, mutants
@@ -14,6 +15,12 @@ and both extrapolated to 1,000 submissions x 5 exercises. With --repeat K
 the batch is graded K times and the median run is reported (a shared
 machine's speed varies ~10% from run to run). Prints figures; asserts
 nothing about time.
+
+With --scheduler S (repeatable: local:N, or a Dask scheduler's address),
+the same submissions are also graded with `grade batch --scheduler S`, runs
+alternating with the default local batch (--jobs J) so that all see the
+same machine; each one's median, its throughput against the local batch's,
+and whether its gradebook equals the local batch's are printed.
 
 With --against REF (a git commit, e.g. the one before a change), the same
 submissions are graded by that commit's grader (checked out in a temporary
@@ -107,9 +114,14 @@ def timed(command: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def run_batch(subs: Path, out: Path, jobs: int, isolate: str, grader_root: Path | None = None) -> float:
-    """``grade batch``; with ``grader_root``, the grader (and course) of that checkout instead of this one."""
+def run_batch(subs: Path, out: Path, jobs: int, isolate: str, grader_root: Path | None = None,
+              scheduler: str | None = None) -> float:
+    """``grade batch``; with ``grader_root``, the grader (and course) of that checkout instead of this one;
+    with ``scheduler``, on that Dask cluster (this checkout's grader)."""
     arguments = ["batch", str(subs), "--out", str(out), "--jobs", str(jobs), "--isolate", isolate]
+    if scheduler is not None:
+        arguments += ["--scheduler", scheduler]
+        grader_root = REPO  # the `grade` script may be another checkout's; a cluster needs this one
     if grader_root is None:
         return timed([grade_command(), *arguments])
     boot = f"import sys; sys.path.insert(0, {str(grader_root)!r}); from grader.cli import run; run()"
@@ -143,6 +155,30 @@ def compare(subs: Path, scratch: Path, ref: str, kinds: dict[str, str], jobs: in
         print(f"before's grades: {graded[False]}\nafter's grades: {graded[True]}")
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(checkout)], cwd=REPO, check=False)
+
+
+def compare_schedulers(subs: Path, scratch: Path, schedulers: list[str], kinds: dict[str, str], jobs: int,
+                       isolate: str, repeat: int) -> None:
+    """The local batch and each Dask scheduler on the same submissions, runs alternating."""
+    labels = [None, *schedulers]
+    runs: dict[str | None, list[float]] = {label: [] for label in labels}
+    books: dict[str | None, list[list[str]]] = {}
+    for _ in range(max(1, repeat)):
+        for label in labels:
+            out = scratch / f"out-{label or 'local'}".replace(":", "-").replace("/", "-")
+            shutil.rmtree(out, ignore_errors=True)
+            runs[label].append(run_batch(subs, out, jobs, isolate, scheduler=label))
+            books[label] = [row[:-1] for row in csv.reader((out / "gradebook.csv").open())]  # notes aside
+    base = statistics.median(runs[None])
+    n = len(kinds)
+    print(f"{n} submissions x 5 exercises; wall seconds per run, median; throughput vs the local batch")
+    for label in labels:
+        median = statistics.median(runs[label])
+        name = f"grade batch --jobs {jobs}" if label is None else f"grade batch --scheduler {label}"
+        same = "" if label is None else ("; same gradebook" if books[label] == books[None] else "; GRADEBOOK DIFFERS")
+        print(f"  {name:<36} " + ", ".join(f"{r:.1f}" for r in runs[label]) + f" s; median {median:.1f} s, "
+              f"{n / median:.2f} subs/s ({100 * (base / median - 1):+.1f}% vs local){same}")
+    print(check(scratch / "out-local", kinds))
 
 
 def run_baseline(folders: list[Path], jobs: int) -> float:
@@ -182,6 +218,8 @@ def main() -> None:
                         help="grade batch's --isolate: one sandbox per submission (default) or per exercise")
     parser.add_argument("--keep", type=Path, help="keep the submissions and OUT here")
     parser.add_argument("--against", metavar="REF", help="compare with the grader of this git commit, side by side")
+    parser.add_argument("--scheduler", action="append", default=[],
+                        help="also grade with grade batch --scheduler S (repeatable), side by side")
     args = parser.parse_args()
     course = load_course(REPO)
     exercises = len(course.exercises)
@@ -193,6 +231,9 @@ def main() -> None:
         kinds = generate(subs, args.n, course)
         if args.against:
             compare(subs, scratch, args.against, kinds, args.jobs, args.isolate, args.repeat)
+            return
+        if args.scheduler:
+            compare_schedulers(subs, scratch, args.scheduler, kinds, args.jobs, args.isolate, args.repeat)
             return
         generate(small, args.jobs, course, seed=1)  # one submission per worker: the fixed cost
 

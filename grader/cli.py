@@ -181,10 +181,13 @@ def verify_command(junit_path: Path | None, seed: int | None, course_root: Path 
 @click.option("--force", is_flag=True,
               help="Grade even into an OUT holding another course's results or results of another seed "
                    "(they stay in the class record's history).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Grade on a Dask cluster: a scheduler's address (tcp://host:8786), or local:N for a "
+                   "LocalCluster of N worker processes on this machine (needs torchgrade[cluster]).")
 @grading_options
 @course_option
 def batch_command(submissions: Path, out: Path, jobs: int | None, exercise_ids: tuple[str, ...], resume: bool,
-                  force: bool, options: GradeOptions, course_root: Path | None) -> None:
+                  force: bool, scheduler: str | None, options: GradeOptions, course_root: Path | None) -> None:
     """Grade a class: every folder, .zip or notebook in SUBMISSIONS, into OUT."""
     # Neither imports torch: the workers do.
     from grader.commands.batch.controller import grade_batch  # noqa: PLC0415
@@ -194,7 +197,7 @@ def batch_command(submissions: Path, out: Path, jobs: int | None, exercise_ids: 
     console = make_console()
     with ProgressBar(console) as progress:
         outcome = grade_batch(submissions, out, course_root=course_root, exercise_ids=exercise_ids, jobs=jobs,
-                              resume=resume, options=options, force=force, on_progress=progress)
+                              resume=resume, options=options, force=force, on_progress=progress, scheduler=scheduler)
     print_summary(console, outcome)
     sys.exit(outcome.exit_status)
 

@@ -18,7 +18,10 @@ UNTRUSTED_MAY_IMPORT = {"grader", "grader.sandbox", "grader.sandbox.wire", "grad
 # Layers that must not import torch when imported (the CLI answers --help at once,
 # the batch controller and the report writers never need it).
 TORCH_FREE = ["grader.cli", "grader.options", "grader.errors", "grader.results", "grader.scoring",
-              "grader.verdicts", "grader.course", "grader.outputs", "grader.record"]
+              "grader.verdicts", "grader.course", "grader.outputs", "grader.record",
+              "grader.commands.batch.cluster"]  # the cluster's client (its workers import torch when they grade)
+# The two kinds of batch worker: a local worker process, and a Dask worker's plugin and task.
+BATCH_WORKERS = ["grader.commands.batch.worker", "grader.commands.batch.cluster_worker"]
 
 
 def module_name(path: Path) -> str:
@@ -105,17 +108,19 @@ def test_the_torch_free_layers_import_no_torch(layer):
     assert done.returncode == 0, done.stderr[-2000:]
 
 
-def test_the_batch_worker_imports_nothing_of_its_controller():
+@pytest.mark.parametrize("worker", BATCH_WORKERS)
+def test_the_batch_worker_imports_nothing_of_its_controller(worker):
     """Like pytest-xdist's remote.py: everything the worker can ever import (its
-    lazy imports too, and theirs) leaves out the controller and the display."""
+    lazy imports too, and theirs) leaves out the controller, the cluster's client and the display."""
     edges = graph(top_level_only=False)
-    reached, todo = set(), ["grader.commands.batch.worker"]
+    reached, todo = set(), [worker]
     while todo:
         name = todo.pop()
         if name not in reached:
             reached.add(name)
             todo.extend(edges[name])
-    controller_side = {"grader.commands.batch.controller", "grader.commands.batch.progress", "grader.cli"}
+    controller_side = {"grader.commands.batch.controller", "grader.commands.batch.cluster",
+                       "grader.commands.batch.progress", "grader.cli"}
     assert reached & controller_side == set()
     assert "grader.commands.batch.classbook" in reached  # the walk does follow the worker's imports
 

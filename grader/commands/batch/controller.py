@@ -28,15 +28,16 @@ from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import grader
 from grader.commands.batch.classbook import (
     GRADER_FAILED, ClassSummary, build_outputs_from_record, collect_results, failed_result, summarize,
-    write_current)
+    write_current, write_submission)
 from grader.commands.batch.entries import Entry, is_up_to_date, list_entries
 from grader.commands.batch.worker import BOOT
 from grader.course.catalogue import Course, ExerciseSpec, load_course
-from grader.errors import EXIT_GRADER_FAILURE, EXIT_INTERRUPTED, GraderFailure
+from grader.errors import EXIT_GRADER_FAILURE, EXIT_INTERRUPTED, GraderFailure, UserError
 from grader.options import GradeOptions
 from grader.outputs.results_json import from_plain
 from grader.record.database import ClassRecord, check_plan, plan_run, up_to_date
@@ -99,19 +100,22 @@ def worker_command() -> list[str]:
 def grade_batch(submissions: Path, out: Path, *, course_root: Path | None = None,
                 exercise_ids: Sequence[str] = (), jobs: int | None = None, resume: bool = False,
                 options: GradeOptions | None = None, force: bool = False,
-                on_progress: Callable[[dict], None] | None = None) -> BatchOutcome:
+                on_progress: Callable[[dict], None] | None = None, scheduler: str | None = None) -> BatchOutcome:
     """What ``grade batch`` does: load the course (found from here upwards
     when ``course_root`` is None) and grade the class (``run_batch``). Raises
     ``CourseError`` for a bad course or an exercise it lacks (before anything
-    is written), ``BatchError`` if the grader cannot run at all."""
+    is written), ``BatchError`` if the grader cannot run at all. ``scheduler``:
+    grade on a Dask cluster instead of local workers (``run_batch``)."""
     return run_batch(submissions, out, load_course(course_root), exercise_ids=list(exercise_ids) or None,
-                     jobs=jobs, resume=resume, options=options, on_progress=on_progress, force=force)
+                     jobs=jobs, resume=resume, options=options, on_progress=on_progress, force=force,
+                     scheduler=scheduler)
 
 
 def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Sequence[str] | None = None,
               jobs: int | None = None, resume: bool = False, options: GradeOptions | None = None,
               on_progress: Callable[[dict], None] | None = None,
-              command: Sequence[str] | None = None, force: bool = False) -> BatchOutcome:
+              command: Sequence[str] | None = None, force: bool = False,
+              scheduler: str | None = None) -> BatchOutcome:
     """Grade every entry of ``submissions`` into ``out`` with ``jobs`` worker processes.
 
     ``options`` (seed, limits, isolation) reach every worker as they are; a
@@ -124,6 +128,10 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
     ``RecordRefused`` (a ``UserError``, before anything is graded) when OUT's
     class record holds another course or results of another seed, unless
     ``force``. ``command`` replaces the worker command (for tests).
+
+    ``scheduler`` (``"local:N"`` or ``"tcp://host:port"``) grades on a Dask
+    cluster instead (``cluster``): the same plan, record, progress events,
+    Ctrl-C and ``--resume``; ``jobs`` is then the cluster's worker threads.
 
     The controller is the only writer of ``OUT/gradebook.sqlite``: each
     submission's result is stored in one transaction as it arrives, so an
@@ -165,37 +173,44 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
             if subset or overridden or not written:
                 write_current(out, record.current_of(result.submission), course.hidden_visibility)
 
-        jobs = max(1, min(jobs or os.cpu_count() or 1, len(pending) or 1))
-        outcome.jobs = jobs if pending else 0
         report = on_progress or (lambda event: None)
+        job_options = {**dataclasses.asdict(options), "seed": seed}
+        runner: _Runner
+        if scheduler is None:
+            jobs = max(1, min(jobs or os.cpu_count() or 1, len(pending) or 1))
+            runner = _local_runner(course, specs, out, ids, subset, job_options, command or worker_command(), jobs,
+                                   report, ResultSink(outcome, store, report, specs, seed))
+        else:
+            runner = _cluster_runner(scheduler, course, specs, job_options, ResultSink(
+                outcome, store, report, specs, seed,
+                write=None if subset else lambda r: write_submission(out, r, course.hidden_visibility)))
+        try:
+            jobs = runner.start() if pending else 0
+        except BaseException:
+            runner.close()
+            raise
+        outcome.jobs = jobs if pending else 0
         report({"event": "planned", "total": len(pending), "skipped": len(outcome.skipped), "jobs": outcome.jobs})
-        from grader.engine.snapshot import CourseFiles  # noqa: PLC0415 - torch-free
-
-        job = {"course": str(course.root), "out": str(out.resolve()), "exercises": ids, "write_files": not subset,
-               # What the workers will run, fingerprinted before any of them (or any sandbox) starts.
-               "course_files": CourseFiles.read(specs).fingerprints(),
-               "options": {**dataclasses.asdict(options), "seed": seed}}
-        scheduler = _Scheduler(job, command or worker_command(), jobs, report, outcome, specs, seed, store)
         listed = [e.name for e in entries]
         try:
-            scheduler.run([[(e.name, str(e.path.resolve())) for e in share] for share in round_robin(pending, jobs)])
+            runner.run(pending)
         except KeyboardInterrupt:
             previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
             try:
-                scheduler.stop()
+                runner.stop()
                 outcome.interrupted = True
             finally:
                 signal.signal(signal.SIGINT, previous)
-        except BatchError:
-            scheduler.stop()
+        except GraderFailure:  # BatchError, or a cluster that cannot grade
+            runner.stop()
             # OUT stays consistent with what finished
             build_outputs_from_record(record, out, title=course.title, course_ids=course.ids, listed=listed)
             raise
         except BaseException:
-            scheduler.stop()
+            runner.stop()
             raise
         finally:
-            scheduler.remove_logs()
+            runner.close()
         if not outcome.interrupted:
             record.finish_run(run_id)  # an interrupted run stays unfinished in the record
         outcome.removed = record.mark_listed(listed)
@@ -228,23 +243,101 @@ def round_robin(items: Sequence, shares: int) -> list[list]:
     return [list(items[k::shares]) for k in range(min(shares, len(items)))]
 
 
+class _Runner(Protocol):
+    """What grades the pending entries: local worker processes (``_Scheduler``) or a Dask cluster."""
+
+    def start(self) -> int:
+        """Get ready; returns how many submissions it grades at a time."""
+        ...
+
+    def run(self, pending: Sequence[Entry]) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class ResultSink:
+    """Where every finished submission goes, whoever graded it: the class
+    record (once per submission, even if a lost worker's task ran twice), the
+    submission's files when ``write`` is given (a cluster's workers cannot
+    write OUT), the outcome and the progress events."""
+
+    outcome: BatchOutcome
+    store: Callable[..., None]
+    report: Callable[[dict], None]
+    specs: Sequence[ExerciseSpec]
+    seed: int
+    write: Callable[[SubmissionResult], object] | None = None
+    stored: set[str] = field(default_factory=set)
+
+    def graded(self, event: dict) -> bool:
+        """A worker's ``graded`` event; False if that submission was stored already."""
+        name = event.get("submission")
+        if name in self.stored:
+            return False
+        result = from_plain(event.pop("result"))
+        if self.write is not None:
+            self.write(result)  # before the record: as a local worker writes, then reports
+        self.store(result, event.get("refused"))
+        self.stored.add(result.submission)
+        self.outcome.graded.append(result.submission)
+        self.report(event)
+        return True
+
+    def failed(self, name: str, why: str) -> None:
+        """A submission that ended ``MAX_ATTEMPTS`` grading processes: a row saying the grader failed."""
+        if name in self.stored:
+            return
+        self.store(failed_result(
+            name, self.specs, self.seed,
+            f"{GRADER_FAILED}: its grading process {why}, twice. This is not the submission's "
+            "score; grade it again with --resume, and report it if it happens again."), written=False)
+        self.stored.add(name)
+        self.outcome.failed.append(name)
+        self.report({"event": "failed", "submission": name})
+
+
+def _local_runner(course: Course, specs: Sequence[ExerciseSpec], out: Path, ids: list[str], subset: bool,
+                  options: dict, command: Sequence[str], jobs: int, report: Callable[[dict], None],
+                  sink: ResultSink) -> _Scheduler:
+    from grader.engine.snapshot import CourseFiles  # noqa: PLC0415 - torch-free
+
+    job = {"course": str(course.root), "out": str(out.resolve()), "exercises": ids, "write_files": not subset,
+           # What the workers will run, fingerprinted before any of them (or any sandbox) starts.
+           "course_files": CourseFiles.read(specs).fingerprints(), "options": options}
+    return _Scheduler(job, command, jobs, report, sink)
+
+
+def _cluster_runner(scheduler: str, course: Course, specs: Sequence[ExerciseSpec], options: dict,
+                    sink: ResultSink) -> _Runner:
+    try:
+        from grader.commands.batch import cluster  # noqa: PLC0415 - dask only when asked for
+    except ImportError as error:
+        raise UserError(f"--scheduler needs Dask ({error}): pip install 'torchgrade[cluster]'") from None
+    return cluster.ClusterRunner(scheduler, course, specs, options, sink, max_attempts=MAX_ATTEMPTS)
+
+
 class _Scheduler:
     """Keeps up to ``jobs`` workers busy with shares; a dead worker's unfinished
     submissions go to new workers (the one it was grading alone, as the
     likely cause), and after ``MAX_ATTEMPTS`` become failed rows."""
 
     def __init__(self, job: dict, command: Sequence[str], jobs: int, report: Callable[[dict], None],
-                 outcome: BatchOutcome, specs: Sequence[ExerciseSpec], seed: int,
-                 store: Callable[..., None]) -> None:
-        self.job, self.command, self.jobs, self.report = job, list(command), jobs, report
-        self.outcome, self.specs, self.seed, self.store = outcome, specs, seed, store
+                 sink: ResultSink) -> None:
+        self.job, self.command, self.jobs, self.report, self.sink = job, list(command), jobs, report, sink
         self.events: queue.Queue = queue.Queue()
         self.running: list[_Worker] = []
         self.attempts: Counter[str] = Counter()
         self.paths: dict[str, str] = {}
         self.logs: list[Path] = []
 
-    def run(self, shares: list[list[tuple[str, str]]]) -> None:
+    def start(self) -> int:
+        return self.jobs  # workers start as shares are dealt
+
+    def run(self, pending: Sequence[Entry]) -> None:
+        shares = [[(e.name, str(e.path.resolve())) for e in share] for share in round_robin(pending, self.jobs)]
         waiting = deque(shares)
         for share in shares:
             self.paths.update(share)
@@ -291,10 +384,8 @@ class _Scheduler:
         if not isinstance(event, dict):
             return
         if event.get("event") == "graded" and event.get("submission") in worker.names:
-            self.store(from_plain(event.pop("result")), event.get("refused"))
+            self.sink.graded(event)
             worker.done.add(event["submission"])
-            self.outcome.graded.append(event["submission"])
-            self.report(event)
         elif event.get("event") == "error":
             worker.error = str(event.get("message", "the grader could not run"))
 
@@ -307,18 +398,13 @@ class _Scheduler:
         if not unfinished:
             return []
         why = _exit_reason(code)
-        self.outcome.worker_errors.append(f"a worker {why}:\n{_tail(worker.log)}".rstrip())
+        self.sink.outcome.worker_errors.append(f"a worker {why}:\n{_tail(worker.log)}".rstrip())
         alone: list[tuple[str, str]] = []  # the one it was grading: the likely cause
         together: list[tuple[str, str]] = []  # the ones waiting behind it: never started
         for position, name in enumerate(unfinished):
             self.attempts[name] += 1
             if self.attempts[name] >= MAX_ATTEMPTS:
-                self.store(failed_result(
-                    name, self.specs, self.seed,
-                    f"{GRADER_FAILED}: its grading process {why}, twice. This is not the submission's "
-                    "score; grade it again with --resume, and report it if it happens again."), written=False)
-                self.outcome.failed.append(name)
-                self.report({"event": "failed", "submission": name})
+                self.sink.failed(name, why)
             else:
                 (alone if position == 0 else together).append((name, self.paths[name]))
         retries = [share for share in (alone, together) if share]
@@ -340,7 +426,8 @@ class _Scheduler:
                 worker.process.wait()
         self.running.clear()
 
-    def remove_logs(self) -> None:
+    def close(self) -> None:
+        """Remove the workers' logs."""
         for log in self.logs:
             log.unlink(missing_ok=True)
 

@@ -78,12 +78,7 @@ def main() -> int:
                 result = with_problem(result, problems.get(result.submission))
                 if job.get("write_files", True):  # not for a subset of the exercises: the controller writes those
                     write_submission(out, result, course.hidden_visibility)
-                verdicts = sorted({t.verdict for e in result.exercises for t in e.tests if t.verdict})
-                _send(protocol, {"event": "graded", "submission": result.submission, "score": result.score,
-                                 "max_score": result.max_score, "verdicts": verdicts,
-                                 "problem": result.submission in problems,
-                                 "refused": problems.get(result.submission),
-                                 "result": to_plain(result)})  # the controller stores it in the class record
+                _send(protocol, graded_event(result, problems.get(result.submission)))
 
             runner.grade(course, submissions, specs, options=GradeOptions(**job["options"]),
                          zygote=zygote, on_result=finished, keep_results=False,
@@ -132,6 +127,15 @@ _stopping = threading.Event()
 def _interrupt(signum, frame) -> None:
     _stopping.set()
     raise KeyboardInterrupt
+
+
+def graded_event(result: SubmissionResult, problem: str | None) -> dict:
+    """What a worker says about a finished submission: plain data, the whole
+    result included (the controller stores it in the class record)."""
+    verdicts = sorted({t.verdict for e in result.exercises for t in e.tests if t.verdict})
+    return {"event": "graded", "submission": result.submission, "score": result.score,
+            "max_score": result.max_score, "verdicts": verdicts, "problem": problem is not None,
+            "refused": problem, "result": to_plain(result)}
 
 
 def with_problem(result: SubmissionResult, problem: str | None) -> SubmissionResult:

@@ -1,0 +1,199 @@
+"""``grade batch --scheduler``: the client side of grading a class on a Dask cluster.
+
+The controller plans, keeps the class record and rebuilds OUT exactly as for
+local workers; this module only replaces the local worker processes. It
+ships the course to every worker once (a ``CoursePlugin`` holding the
+course's bytes and fingerprint: each worker unpacks, verifies and loads it,
+its zygote started first), then sends the pending submissions in chunks,
+each entry packed as bytes (``payload``: no shared file system), and stores
+results as chunks finish (``as_completed``). What comes back is the grader's
+own result record as JSON text, made by the trusted grader code on the
+worker; no sandbox's reply ever crosses (rooms answer the worker's runner).
+The scheduler only schedules: it never runs student code.
+
+Faults: a worker lost mid-chunk makes Dask run the chunk elsewhere; a chunk
+that ends in ``KilledWorker`` (it was running on ``allowed-failures`` + 1
+workers that died) is split and its submissions sent again one by one; a
+single submission that ends in ``KilledWorker`` gets the local batch's
+"the grader failed" row. The sink stores each submission once, whichever
+task finishes it. Torch-free.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import uuid
+from collections import deque
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import dask
+from distributed import Client, Future, KilledWorker, LocalCluster, as_completed
+
+from grader.commands.batch.cluster_worker import CoursePlugin, grade_chunk, plugin_name
+from grader.commands.batch.entries import Entry
+from grader.commands.batch.payload import pack_course, pack_entry
+from grader.course.catalogue import Course, ExerciseSpec
+from grader.errors import GraderFailure, UserError
+
+if TYPE_CHECKING:
+    from grader.commands.batch.controller import ResultSink
+
+MAX_CHUNK = 16  # submissions per task, at most (see chunk_size)
+TAIL_SHARE = 2  # a chunk is at most 1 / (TAIL_SHARE x workers) of what is left (see chunk_size)
+IN_FLIGHT_PER_WORKER = 2  # tasks sent ahead per worker thread: one running, one waiting
+# A LocalCluster's settings. Dask's statistical profiler samples every thread's stack every 10 ms, in the
+# worker's own process, beside the grading thread (the GIL): it costs a grading worker more than it tells.
+LOCAL_CLUSTER_CONFIG = {"distributed.worker.profile.enabled": False}
+LOST = "was lost (Dask's KilledWorker)"  # words a progress line and a failed row: "a worker was lost ..."
+
+
+class ClusterError(GraderFailure):
+    """The cluster could not grade at all (unreachable, a course it could not use, a broken suite)."""
+
+
+def chunk_size(remaining: int, workers: int) -> int:
+    """How many of the ``remaining`` submissions the next task grades.
+
+    A task pays a fixed cost on its worker (a pytest session: collecting the
+    suites, the sandbox canary; a fraction of a second here) and on the scheduler (a few
+    ms): a chunk of 16 spreads it over 16 submissions' grading (0.2-0.4 s
+    each on 5 exercises). Chunks shrink as the class runs out (guided
+    self-scheduling, as OpenMP's ``schedule(guided)``): each takes at most
+    1 / (``TAIL_SHARE`` × workers) of what is left, so the last chunks are
+    single submissions and no worker waits long for another's last chunk.
+    """
+    return max(1, min(MAX_CHUNK, math.ceil(remaining / (TAIL_SHARE * max(1, workers)))))
+
+
+def parse_scheduler(address: str) -> int | str:
+    """``local:N`` → N (a LocalCluster of N workers), else a scheduler address. Raises UserError."""
+    if address.startswith("local:"):
+        count = address.partition(":")[2]
+        if not count.isdigit() or int(count) < 1:
+            raise UserError(f"--scheduler local:N needs a number of workers, got {address!r}")
+        return int(count)
+    if "://" not in address:
+        raise UserError(f"--scheduler takes local:N or a Dask scheduler's address (tcp://host:8786), got {address!r}")
+    return address
+
+
+class ClusterRunner:
+    """Grades the pending entries on a Dask cluster, one chunk per task; results go to ``sink``."""
+
+    def __init__(self, scheduler: str, course: Course, specs: Sequence[ExerciseSpec], options: dict,
+                 sink: ResultSink, *, max_attempts: int) -> None:
+        self.target = parse_scheduler(scheduler)
+        self.course, self.specs, self.sink, self.max_attempts = course, specs, sink, max_attempts
+        self.job = json.dumps({"exercises": [s.id for s in specs], "options": options})
+        self.client: Client | None = None
+        self.cluster: LocalCluster | None = None
+        self.digest = ""
+        self.in_flight: dict[Future, list[Entry]] = {}
+        self.workers = 1
+
+    def start(self) -> int:
+        """Connect (or start a LocalCluster), ship the course; returns the cluster's worker threads."""
+        try:
+            if isinstance(self.target, int):
+                # A task whose workers died this many times ends in KilledWorker: the local batch's bound.
+                with dask.config.set({**LOCAL_CLUSTER_CONFIG,
+                                      "distributed.scheduler.allowed-failures": self.max_attempts - 1}):
+                    self.cluster = LocalCluster(n_workers=self.target, threads_per_worker=1, processes=True,
+                                                # any free port: a busy 8787 is not worth a warning
+                                                dashboard_address=":0", silence_logs=logging.ERROR)
+                self.client = Client(self.cluster)
+            else:
+                self.client = Client(self.target, timeout="30s")
+        except OSError as error:  # unreachable, refused, timed out
+            raise ClusterError(f"cannot reach the Dask scheduler {self.target}: {error}") from None
+        bundle, self.digest = pack_course(self.course, self.course.exercises)  # whole: one version, any subset
+        # Sent once to each worker, and to every worker that joins later; its setup starts the zygote first.
+        self.client.register_plugin(CoursePlugin(bundle, self.digest), name=plugin_name(self.digest))
+        self.workers = max(1, sum(self.client.nthreads().values()))
+        return self.workers
+
+    def run(self, pending: Sequence[Entry]) -> None:
+        if not pending:
+            return
+        assert self.client is not None  # start() came first
+        remaining: deque[Entry] = deque(pending)
+        waiting: deque[list[Entry]] = deque()  # sent again: before the rest
+        finished = as_completed()
+        attempts: dict[str, int] = {}
+
+        def top_up() -> None:
+            # Entries are read only when their chunk is sent: the client's memory stays flat in the class size.
+            while (waiting or remaining) and len(self.in_flight) < IN_FLIGHT_PER_WORKER * self.workers + 1:
+                if not waiting:
+                    size = chunk_size(len(remaining), self.workers)
+                    waiting.append([remaining.popleft() for _ in range(size)])
+                finished.add(self._submit(waiting.popleft()))
+
+        top_up()
+        for future in finished:
+            chunk = self.in_flight.pop(future)
+            if future.status == "cancelled":  # by someone else: the scheduler restarted, another client
+                raise ClusterError("the Dask cluster cancelled a chunk of this batch")
+            if future.status == "error":
+                error = future.exception()
+                if not isinstance(error, KilledWorker):
+                    raise ClusterError(f"a Dask worker failed: {error}")
+                if len(chunk) > 1:  # which of them kills workers? one by one
+                    waiting.extendleft([entry] for entry in reversed(chunk))
+                    self.sink.report({"event": "retry", "submissions": [e.name for e in chunk], "reason": LOST})
+                else:
+                    self.sink.failed(chunk[0].name, LOST)
+            else:
+                left = self._accept(future.result(), chunk)
+                for entry in left:  # a session that ended without them: once more alone, then a failed row
+                    attempts[entry.name] = attempts.get(entry.name, 0) + 1
+                    if attempts[entry.name] >= self.max_attempts:
+                        self.sink.failed(entry.name, "ended without its result")
+                    else:
+                        waiting.appendleft([entry])
+            future.release()
+            top_up()
+
+    def _submit(self, chunk: list[Entry]) -> Future:
+        assert self.client is not None
+        payload = [(e.name, e.path.name, pack_entry(e.path)) for e in chunk]
+        future = self.client.submit(grade_chunk, self.digest, self.job, payload, pure=False,
+                                    key=f"torchgrade-chunk-{uuid.uuid4().hex}")
+        self.in_flight[future] = chunk
+        return future
+
+    def _accept(self, lines: list[str], chunk: list[Entry]) -> list[Entry]:
+        """Store a chunk's results; returns its entries that came back without one."""
+        names = {e.name for e in chunk}
+        done = set()
+        for line in lines:
+            event = json.loads(line)
+            if event.get("event") == "error":
+                raise ClusterError(str(event.get("message", "the grader could not run")))
+            if event.get("event") == "graded" and event.get("submission") in names:
+                done.add(event["submission"])
+                self.sink.graded(event)
+        return [e for e in chunk if e.name not in done and e.name not in self.sink.stored]
+
+    def stop(self) -> None:
+        """Ctrl-C or a failure: cancel what was sent (a LocalCluster's workers go with ``close``)."""
+        if self.client is not None and self.in_flight:
+            self.client.cancel(list(self.in_flight), force=True)
+            self.in_flight.clear()
+
+    def close(self) -> None:
+        """Take the course off a cluster that outlives the batch (its teardown closes the zygotes); disconnect."""
+        if self.client is not None:
+            if self.cluster is None and self.digest:
+                try:
+                    self.client.unregister_worker_plugin(plugin_name(self.digest))
+                except (OSError, ValueError, KeyError):
+                    pass  # gone already: nothing to take off
+            self.client.close()
+            self.client = None
+        if self.cluster is not None:
+            self.cluster.close()
+            self.cluster = None
+

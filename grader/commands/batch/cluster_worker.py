@@ -1,0 +1,143 @@
+"""The Dask worker's side of ``grade batch --scheduler``: a worker plugin and the task it runs.
+
+Like ``worker`` (a local batch worker), it imports nothing of the client
+(``cluster``, ``controller``): only the sandbox client, the course, the
+payloads and, lazily, the runner. Each Dask worker process grades as a local
+batch worker does:
+
+- ``CoursePlugin.setup`` (once per worker, also for a worker that joins or is
+  restarted later) starts the worker's zygote FIRST, before this process
+  imports torch or reads a solution or a suite; then unpacks the course the
+  client shipped (bytes: no shared file system) into a folder of its own,
+  checks its fingerprint against the client's and loads it;
+- ``grade_chunk`` (a task) grades several submissions in ONE ``runner.grade``
+  session with that zygote, one sandbox per submission with every wall, and
+  returns one JSON text per submission: the grader's own result record
+  (``to_plain``). Nothing a sandbox produced is ever pickled or unpickled:
+  rooms answer the runner over their own channel, as in a local batch.
+
+The worker writes nothing to OUT (it has no access to it): the client does.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from distributed import WorkerPlugin, get_worker
+
+from grader.commands.batch.payload import PayloadError, unpack_course, unpack_entry
+from grader.commands.batch.worker import graded_event, with_problem
+from grader.course.catalogue import Course, CourseError, load_course
+from grader.course.submissions import from_entry
+from grader.engine.snapshot import CourseFiles
+from grader.errors import GraderFailure
+from grader.options import GradeOptions
+from grader.results import SubmissionResult
+from grader.sandbox.client import Zygote
+
+PLUGIN_PREFIX = "torchgrade-course-"
+
+
+def plugin_name(digest: str) -> str:
+    """One plugin per course version: two batches of different courses can share a cluster."""
+    return PLUGIN_PREFIX + digest[:16]
+
+
+class CoursePlugin(WorkerPlugin):
+    """Holds a worker's zygote and its unpacked, verified copy of the course."""
+
+    def __init__(self, course: bytes, digest: str) -> None:
+        self.course_bytes, self.digest = course, digest
+        self.zygote: Zygote | None = None
+        self.root: Path | None = None
+        self.course: Course | None = None
+        self.fingerprints: dict[str, str] | None = None
+        self.problem: str | None = None  # why this worker cannot grade with this course
+
+    def setup(self, worker: Any) -> None:
+        self.lock = threading.Lock()  # one session at a time per zygote, whatever threads_per_worker says
+        self.zygote = Zygote.start()  # first: nothing of the course is read before it is out of this process
+        self.root = Path(tempfile.mkdtemp(prefix="torchgrade-course-"))
+        try:
+            unpack_course(self.course_bytes, self.root, self.digest)
+            self.course = load_course(self.root)
+            # What the runner will execute, as verified: any change on this worker's disk is refused.
+            self.fingerprints = CourseFiles.read(self.course.exercises).fingerprints()
+        except (PayloadError, CourseError, OSError) as error:
+            self.problem = f"a worker could not use the course it was sent: {error}"
+        self.course_bytes = b""  # unpacked: no need to keep a second copy in memory
+        # As a local worker does: import torch and the runner while the zygote warms up, not when the first
+        # chunk arrives (the zygote is out of this process already; a chunk's import waits on this one).
+        threading.Thread(target=_import_runner, name="torchgrade-warm-up", daemon=True).start()
+
+    def teardown(self, worker: Any) -> None:
+        if self.zygote is not None:
+            self.zygote.close()
+        if self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _import_runner() -> None:
+    from grader.engine import runner  # noqa: F401, PLC0415 - it imports torch: after the zygote started
+
+
+def grade_chunk(digest: str, job: str, entries: list[tuple[str, str, bytes]]) -> list[str]:
+    """Grade ``entries`` (name, the entry's file name, packed entry) with the course of ``digest``.
+
+    ``job`` is JSON: ``exercises`` (ids) and ``options`` (``GradeOptions``
+    fields, the seed resolved). Returns one JSON text per finished
+    submission, ``{"event": "graded", ...}`` as a local worker sends, or a
+    single ``{"event": "error", "message": ...}`` when the batch cannot run
+    here at all (a course that does not match, a broken suite).
+    """
+    plugin = get_worker().plugins.get(plugin_name(digest))
+    if not isinstance(plugin, CoursePlugin) or plugin.course is None or plugin.zygote is None:
+        problem = getattr(plugin, "problem", None) or "this worker was not sent the course of this batch"
+        return [json.dumps({"event": "error", "message": problem})]
+    if plugin.digest != digest:
+        return [json.dumps({"event": "error", "message": "this worker holds another version of the course"})]
+    with plugin.lock:
+        return _grade(plugin, json.loads(job), entries)
+
+
+def _grade(plugin: CoursePlugin, job: dict, entries: list[tuple[str, str, bytes]]) -> list[str]:
+    from grader.engine import runner  # noqa: PLC0415 - it imports torch: after the zygote started
+
+    course, zygote = plugin.course, plugin.zygote
+    assert course is not None and zygote is not None  # grade_chunk checked
+    lines: list[str] = []
+    unpacked = Path(tempfile.mkdtemp(prefix="torchgrade-chunk-"))
+    try:
+        specs = [course.exercise(i) for i in job["exercises"]]
+        filenames = [s.filename for s in specs]
+        submissions = []
+        for number, (name, filename, data) in enumerate(entries):
+            folder = unpacked / str(number)
+            (folder / "entry").mkdir(parents=True)
+            path = unpack_entry(data, folder / "entry", filename)  # the entry's own name: messages quote it
+            submissions.append(from_entry(path, filenames, name=name, unpack_to=folder / "zip"))
+        problems = {s.name: s.problem for s in submissions if s.problem}
+
+        def finished(result: SubmissionResult) -> None:
+            problem = problems.get(result.submission)
+            lines.append(json.dumps(graded_event(with_problem(result, problem), problem)))
+
+        runner.grade(course, submissions, specs, options=GradeOptions(**job["options"]), zygote=zygote,
+                     on_result=finished, keep_results=False, expected_files=_of(plugin.fingerprints, specs))
+    except (GraderFailure, CourseError, PayloadError) as error:  # the batch cannot run: say why, once
+        return [json.dumps({"event": "error", "message": str(error)})]
+    finally:
+        shutil.rmtree(unpacked, ignore_errors=True)
+    return lines
+
+
+def _of(fingerprints: dict[str, str] | None, specs: list) -> dict[str, str] | None:
+    """The fingerprints of the files a session over ``specs`` reads (the runner compares exactly those)."""
+    if fingerprints is None:
+        return None
+    wanted = {str(path) for spec in specs for path in (spec.suite, spec.solution)}
+    return {path: digest for path, digest in fingerprints.items() if path in wanted}
