@@ -58,3 +58,26 @@ def evaluate(model, loader, loss_fn):
 
 
 # Check your work:  grade exercise9
+
+
+if __name__ == "__main__":  # python exercise9.py: train on the real iris measurements with exercise 8's loaders
+    import csv
+    from pathlib import Path
+
+    from exercise8 import IRISDataset, make_loaders
+
+    with open(Path(__file__).with_name("iris.csv"), newline="") as file:
+        rows = [[float(v) for v in row] for row in list(csv.reader(file))[1:]]
+    table = torch.tensor(rows)
+    train_loader, val_loader, test_loader = make_loaders(IRISDataset(table[:, :4], table[:, 4].long()),
+                                                         torch.Generator().manual_seed(42))
+    torch.manual_seed(0)
+    model = IRISClassifier()
+    loss_fn, optimizer = nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters(), lr=0.01)
+    for epoch in range(1, 51):
+        train_loss = train_one_epoch(model, train_loader, loss_fn, optimizer)
+        if epoch % 10 == 0:
+            val_loss, val_accuracy = evaluate(model, val_loader, loss_fn)
+            print(f"epoch {epoch}: train loss {train_loss:.3f}, validation loss {val_loss:.3f}, "
+                  f"accuracy {val_accuracy:.0%}")
+    print("test (loss, accuracy):", evaluate(model, test_loader, loss_fn))
