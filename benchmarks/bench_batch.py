@@ -11,7 +11,7 @@ them zipped), grades them with `grade batch --jobs J` in a subprocess, and
 grades a small sample the obvious other way: one fresh `grade --submission
 DIR --no-report` process per submission (the same parallelism, J at a time).
 Prints wall times, throughput, the largest process's peak RSS, the ratio,
-and both extrapolated to 1,000 submissions x 5 exercises. With --repeat K
+and both extrapolated to 1,000 submissions x the course's exercises. With --repeat K
 the batch is graded K times and the median run is reported (a shared
 machine's speed varies ~10% from run to run). Prints figures; asserts
 nothing about time.
@@ -171,7 +171,8 @@ def compare_schedulers(subs: Path, scratch: Path, schedulers: list[str], kinds: 
             books[label] = [row[:-1] for row in csv.reader((out / "gradebook.csv").open())]  # notes aside
     base = statistics.median(runs[None])
     n = len(kinds)
-    print(f"{n} submissions x 5 exercises; wall seconds per run, median; throughput vs the local batch")
+    exercises = len(load_course(REPO).exercises)
+    print(f"{n} submissions x {exercises} exercises; wall seconds per run, median; throughput vs the local batch")
     for label in labels:
         median = statistics.median(runs[label])
         name = f"grade batch --jobs {jobs}" if label is None else f"grade batch --scheduler {label}"
@@ -191,7 +192,9 @@ def run_baseline(folders: list[Path], jobs: int) -> float:
 
 def check(out: Path, kinds: dict[str, str]) -> str:
     """Plain figures on what the grades say (full marks for correct, zero for hostile)."""
-    rows = {row["submission"]: float(row["total"] or "nan") for row in csv.DictReader((out / "gradebook.csv").open())
+    table = list(csv.DictReader((out / "gradebook.csv").open()))
+    full = next(float(row["total"]) for row in table if row["status"] == "maximum")
+    rows = {row["submission"]: float(row["total"] or "nan") for row in table
             if row["submission"] in kinds}  # not the row of maximum points
     by_kind: dict[str, list[float]] = {}
     for name, kind in kinds.items():
@@ -202,7 +205,7 @@ def check(out: Path, kinds: dict[str, str]) -> str:
             for verdict in {t["verdict"] for t in test["tests"] if t["verdict"]}:
                 verdicts[verdict] = verdicts.get(verdict, 0) + 1
     parts = [f"{kind}: {len(totals)} (mean {sum(totals) / len(totals):.1f}, "
-             f"{sum(t == 50 for t in totals)} full, {sum(t == 0 for t in totals)} zero)"
+             f"{sum(t == full for t in totals)} full, {sum(t == 0 for t in totals)} zero)"
              for kind, totals in sorted(by_kind.items())]
     return ("graded rows: %d of %d\n  " % (len(rows), len(kinds)) + "\n  ".join(parts)
             + "\n  verdicts (exercise results): " + ", ".join(f"{v} {n}" for v, n in sorted(verdicts.items())))
