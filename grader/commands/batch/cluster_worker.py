@@ -56,6 +56,10 @@ class CoursePlugin(WorkerPlugin):
         self.root: Path | None = None
         self.course: Course | None = None
         self.fingerprints: dict[str, str] | None = None
+        self.files: CourseFiles | None = None  # the course's suites and solutions, read once, as verified
+        # The reference solutions and their known mistakes, compiled from ``files`` at the first chunk (it
+        # imports torch): their replies are cached across chunks as across a local worker's one session.
+        self.references: Any = None
         self.problem: str | None = None  # why this worker cannot grade with this course
 
     def setup(self, worker: Any) -> None:
@@ -66,7 +70,8 @@ class CoursePlugin(WorkerPlugin):
             unpack_course(self.course_bytes, self.root, self.digest)
             self.course = load_course(self.root)
             # What the runner will execute, as verified: any change on this worker's disk is refused.
-            self.fingerprints = CourseFiles.read(self.course.exercises).fingerprints()
+            self.files = CourseFiles.read(self.course.exercises)
+            self.fingerprints = self.files.fingerprints()
         except (PayloadError, CourseError, OSError) as error:
             self.problem = f"a worker could not use the course it was sent: {error}"
         self.course_bytes = b""  # unpacked: no need to keep a second copy in memory
@@ -108,6 +113,10 @@ def _grade(plugin: CoursePlugin, job: dict, entries: list[tuple[str, str, bytes]
     from grader.engine import runner  # noqa: PLC0415 - it imports torch: after the zygote started
 
     course, zygote = plugin.course, plugin.zygote
+    if plugin.references is None:
+        from grader.engine.subjects import LiveSolutions  # noqa: PLC0415 - imports torch, like the runner
+
+        plugin.references = LiveSolutions(plugin.files)
     assert course is not None and zygote is not None  # grade_chunk checked
     lines: list[str] = []
     unpacked = Path(tempfile.mkdtemp(prefix="torchgrade-chunk-"))
@@ -127,7 +136,8 @@ def _grade(plugin: CoursePlugin, job: dict, entries: list[tuple[str, str, bytes]
             lines.append(json.dumps(graded_event(with_problem(result, problem), problem)))
 
         runner.grade(course, submissions, specs, options=GradeOptions(**job["options"]), zygote=zygote,
-                     on_result=finished, keep_results=False, expected_files=_of(plugin.fingerprints, specs))
+                     on_result=finished, keep_results=False, expected_files=_of(plugin.fingerprints, specs),
+                     references=plugin.references)
     except (GraderFailure, CourseError, PayloadError) as error:  # the batch cannot run: say why, once
         return [json.dumps({"event": "error", "message": str(error)})]
     finally:
