@@ -173,3 +173,16 @@ def test_a_room_that_rewrites_its_views_or_probes_gets_a_sandbox_error(course, z
     lied = [t for t in graded.tests if t.verdict == "sandbox error"]
     assert graded.score == 0 and lied, [(t.name, t.verdict, t.message[:200]) for t in graded.tests]
     assert all("malformed answer" in t.message for t in lied)
+
+
+def test_a_message_shows_probes_as_what_they_are_never_by_their_names():
+    """A student never wrote a probe: a recording layer is left out of a model's description, a model put in
+    evaluation mode says so, a seeded generator is a torch.Generator."""
+    model = Build("probe.eval_mode", (Build("torch.nn.Sequential", (Build("torch.nn.Linear", (4, 8)),
+                                                                     Build("probe.ModeProbe"),
+                                                                     Build("torch.nn.Dropout", (0.25,)))),))
+    words = Call("evaluate", (model, Build("probe.seeded_generator", (7,)))).describe()
+
+    assert words == ("evaluate(nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.25)) in evaluation mode, "
+                     "torch.Generator(seed 7))")
+    assert "probe" not in words

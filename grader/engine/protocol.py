@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from grader.sandbox import wire
+from grader.sandbox.untrusted import probes
 
 
 class _Encoded:
@@ -64,9 +65,21 @@ class Build:
         return plain
 
     def describe(self) -> str:
-        inner = ", ".join([*(describe_value(a) for a in self.args),
-                           *(f"{k}={describe_value(v)}" for k, v in self.kwargs.items())])
+        """The build in a student's words: torch's classes by their usual names, the grader's probes by
+        what they are (``probes.SHOWN_AS``; a recording layer not at all)."""
+        shown = [describe_value(a) for a in self.args if not _unshown(a)]
+        if self.target.startswith(probes.PREFIX):
+            words = probes.SHOWN_AS.get(self.target.removeprefix(probes.PREFIX))
+            if words is not None:
+                return words.format(*shown, "")
+        inner = ", ".join([*shown, *(f"{k}={describe_value(v)}" for k, v in self.kwargs.items())])
         return f"{self.target.removeprefix('torch.').removeprefix('utils.data.')}({inner})"
+
+
+def _unshown(value: Any) -> bool:
+    """A probe a message leaves out (a layer that only records)."""
+    return (isinstance(value, Build) and value.target.startswith(probes.PREFIX)
+            and probes.SHOWN_AS.get(value.target.removeprefix(probes.PREFIX), "") is None)
 
 
 @dataclass(frozen=True)
@@ -124,7 +137,7 @@ class Call(_Encoded):
         return plain
 
     def describe(self) -> str:
-        if self.target == "probe.identity" and len(self.args) == 1 and not self.kwargs:
+        if self.target == f"{probes.PREFIX}identity" and len(self.args) == 1 and not self.kwargs:
             return describe_value(self.args[0])  # a call that only shows what it was given
         name = self.target.describe() if isinstance(self.target, Build) else self.target
         inner = ", ".join([*(describe_value(a) for a in self.args),

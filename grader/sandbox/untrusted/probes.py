@@ -66,6 +66,14 @@ PROBES: dict[str, Any] = {
 }
 
 
+# How a message shows a probe to a student, who never wrote one: a recording layer is not shown at all
+# (None), the others by what they are ("{0}": the probe's first argument, as described).
+SHOWN_AS: dict[str, str | None] = {
+    "ModeProbe": None, "eval_mode": "{0} in evaluation mode", "seeded_generator": "torch.Generator(seed {0})",
+    "identity": "{0}",
+}
+
+
 def lookup(name: str) -> Any:
     """The probe called ``probe.<name>``; KeyError for any other."""
     return PROBES[name.removeprefix(PREFIX)]
