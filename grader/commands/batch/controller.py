@@ -315,7 +315,8 @@ def _cluster_runner(scheduler: str, course: Course, specs: Sequence[ExerciseSpec
     try:
         from grader.commands.batch import cluster  # noqa: PLC0415 - dask only when asked for
     except ImportError as error:
-        raise UserError(f"--scheduler needs Dask ({error}): pip install -e '.[cluster]' in the course's folder") from None
+        raise UserError(f"--scheduler needs Dask ({error}): "
+                        "pip install -e '.[cluster]' in the course's folder") from None
     return cluster.ClusterRunner(scheduler, course, specs, options, sink, max_attempts=MAX_ATTEMPTS)
 
 
