@@ -125,6 +125,34 @@ def test_the_cluster_gives_the_local_batch_s_gradebook_and_results(both_runs, cl
     assert sorted(e["submission"] for e in events if e["event"] == "graded") == names
 
 
+def test_a_worker_keeps_its_reference_answers_from_one_chunk_to_the_next(course, tmp_path, monkeypatch):
+    """The reference's answers are worked out once per worker, not once per chunk (each chunk's session
+    would otherwise recompute them all: the cluster's throughput depended on it)."""
+    from grader.commands.batch import cluster_worker
+    from grader.commands.batch.payload import pack_course
+
+    bundle, digest = pack_course(course, course.exercises)
+    plugin = cluster_worker.CoursePlugin(bundle, digest)
+    monkeypatch.setattr(cluster_worker, "get_worker",
+                        lambda: type("Worker", (), {"plugins": {cluster_worker.plugin_name(digest): plugin}})())
+    (tmp_path / "alice").mkdir()
+    shutil.copy(course.exercise("exercise1").solution, tmp_path / "alice" / "exercise1.py")
+    job = json.dumps({"exercises": ["exercise1"], "options": {**OPTIONS.__dict__, "seed": course.seed}})
+    plugin.setup(None)
+    try:
+        chunk = [("alice", "alice", pack_entry(tmp_path / "alice"))]
+        first = cluster_worker.grade_chunk(digest, job, chunk)
+        references = plugin.references
+        cached = {id(s): dict(s.cache) for s in references._references.values()}
+        second = cluster_worker.grade_chunk(digest, job, chunk)
+    finally:
+        plugin.teardown(None)
+    assert json.loads(first[0])["score"] == json.loads(second[0])["score"] == 10
+    assert plugin.references is references and cached and all(cached.values())
+    # The second chunk asked the same questions: every answer came from the first chunk's cache.
+    assert {id(s): dict(s.cache) for s in references._references.values()} == cached
+
+
 def test_resume_on_a_cluster_grades_only_what_changed(course, class_folder, both_runs, dask_cluster):
     root, subs = class_folder
     local, _ = dask_cluster
