@@ -67,13 +67,18 @@ class Build:
     def describe(self) -> str:
         """The build in a student's words: torch's classes by their usual names, the grader's probes by
         what they are (``probes.SHOWN_AS``; a recording layer not at all)."""
+        words = _probe_words(self.target, self.args)
+        if words is not None:
+            return words
         shown = [describe_value(a) for a in self.args if not _unshown(a)]
-        if self.target.startswith(probes.PREFIX):
-            words = probes.SHOWN_AS.get(self.target.removeprefix(probes.PREFIX))
-            if words is not None:
-                return words.format(*shown, "")
         inner = ", ".join([*shown, *(f"{k}={describe_value(v)}" for k, v in self.kwargs.items())])
         return f"{self.target.removeprefix('torch.').removeprefix('utils.data.')}({inner})"
+
+
+def _probe_words(target: str, args: tuple) -> str | None:
+    """A probe (built or called) in a student's words (``probes.SHOWN_AS``), or None for anything else."""
+    words = probes.SHOWN_AS.get(target.removeprefix(probes.PREFIX)) if target.startswith(probes.PREFIX) else None
+    return None if words is None else words.format(*(describe_value(a) for a in args if not _unshown(a)), "")
 
 
 def _unshown(value: Any) -> bool:
@@ -137,8 +142,9 @@ class Call(_Encoded):
         return plain
 
     def describe(self) -> str:
-        if self.target == f"{probes.PREFIX}identity" and len(self.args) == 1 and not self.kwargs:
-            return describe_value(self.args[0])  # a call that only shows what it was given
+        words = _probe_words(self.target, self.args) if isinstance(self.target, str) and not self.kwargs else None
+        if words is not None:
+            return words  # a probe called only to show what it was given
         name = self.target.describe() if isinstance(self.target, Build) else self.target
         inner = ", ".join([*(describe_value(a) for a in self.args),
                            *(f"{k}={describe_value(v)}" for k, v in self.kwargs.items())])
