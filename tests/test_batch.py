@@ -9,12 +9,14 @@ import io
 import json
 import os
 import re
+import statistics
 import stat
 import sys
 import tempfile
 import textwrap
 import time
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import nbformat
@@ -22,7 +24,7 @@ import pytest
 from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_notebook
 
-from grader.commands.batch import classbook, controller, entries, worker
+from grader.commands.batch import classbook, controller, entries, tally, worker
 from grader.course.archives import Member, UnsafeArchive, ZipLimits, extract_sources, plan_extraction, read_capped
 from grader.outputs.files import write_atomic
 from grader.outputs.results_json import from_gradescope, to_gradescope
@@ -344,40 +346,43 @@ CLASS = [
 
 
 def test_histogram_bins_totals_and_keeps_full_marks_in_the_last_bin():
-    bins = classbook.histogram([0, 4.9, 5, 49.9, 50], 50, bins=10)
+    bins = tally.histogram([0, 4.9, 5, 49.9, 50], 50, bins=10)
     assert [b.count for b in bins] == [2, 1, 0, 0, 0, 0, 0, 0, 0, 2]
     assert (bins[0].low, bins[0].high, bins[-1].high) == (0, 5, 50)
-    assert classbook.histogram([0, 0], 0) == (classbook.Bin(0.0, 0.0, 2),)
+    assert tally.histogram([0, 0], 0) == (tally.Bin(0.0, 0.0, 2),)
+    assert tally.histogram({0: 2, 50: 3}, 50, bins=10) == tally.histogram([0, 0, 50, 50, 50], 50, bins=10)
+
+
+def test_means_and_medians_of_counted_values_are_those_of_the_values():
+    assert tally.mean_median([1, 2, 4]) == (2.33, 2.0) and tally.mean_median([]) == (0.0, 0.0)
+    assert tally.mean_median({1: 1, 2: 1, 4: 1}) == (2.33, 2.0)
+    for values in ([3.5], [1, 2], [0, 0, 10, 10, 10, 2.5], [10 / 3] * 7 + [0] * 4, [5, 1, 5, 1, 2, 9, 9, 9]):
+        assert tally.mean_median(Counter(values)) == (round(statistics.fmean(values), 2),
+                                                      float(statistics.median(values))), values
 
 
 def test_exercise_means_and_medians_count_not_submitted_as_zero():
-    stats = {s.exercise_id: s for s in classbook.exercise_stats(CLASS, ["ex1", "ex2"])}
+    stats = {s.exercise_id: s for s in tally.summarize(CLASS, ["ex1", "ex2"]).exercises}
     assert (stats["ex1"].mean, stats["ex1"].median, stats["ex1"].full_marks) == (2.0, 2.0, 1)
     assert (stats["ex2"].submitted, stats["ex2"].count, stats["ex2"].max_points) == (2, 3, 2.0)
-    assert classbook.mean_median([1, 2, 4]) == (2.33, 2.0) and classbook.mean_median([]) == (0.0, 0.0)
 
 
 def test_pass_rates_are_among_submitters_and_sorted_most_failed_first():
-    rates = [(s.exercise_id, s.name, s.passed, s.attempted) for s in classbook.pass_rates(CLASS, ["ex1", "ex2"])]
+    rates = [(s.exercise_id, s.name, s.passed, s.attempted) for s in tally.summarize(CLASS, ["ex1", "ex2"]).tests]
     assert rates == [("ex2", "t_c", 0, 2), ("ex1", "t_b", 1, 3), ("ex1", "t_a", 2, 3)]
 
 
 def test_frequent_hints_count_each_submission_once():
-    hints = classbook.frequent_hints(CLASS)
+    hints = tally.summarize(CLASS, ["ex1", "ex2"]).hints
     assert [(h.exercise_id, h.hint, h.count) for h in hints] == [("ex1", "h1", 2), ("ex2", "h2", 2)]
 
 
-def test_gradebook_rows_are_sorted_by_name_and_safe_in_a_spreadsheet():
-    rows = classbook.gradebook_rows([*CLASS, _result("=HYPERLINK(1)", _exercise("ex1", ("t_a", True, None)))],
-                                ["ex1", "ex2"])
-    assert rows[0] == ["submission", "ex1", "ex2", "total"]
-    assert [r[0] for r in rows[1:]] == ["'=HYPERLINK(1)", "a", "b", "C"]
-    assert rows[2] == ["a", "4", "0", "4"] and rows[1] == ["'=HYPERLINK(1)", "2", "", "2"]
-
-
-def test_the_gradebook_has_the_courses_columns_before_any_result():
-    assert classbook.exercise_columns([], ["ex1", "ex2"]) == ["ex1", "ex2"]
-    assert classbook.exercise_columns(CLASS[:1], ["ex0", "ex1", "ex2"]) == ["ex1", "ex2"]
+def test_the_summary_has_the_courses_columns_it_holds_in_the_courses_order():
+    assert tally.ClassTally().columns(["ex1", "ex2"]) == ["ex1", "ex2"]  # before any result
+    counted = tally.ClassTally()
+    counted.add(CLASS[0])
+    assert counted.columns(["ex0", "ex2", "ex1"]) == ["ex2", "ex1"]
+    assert [s.exercise_id for s in counted.summary(["ex0", "ex2", "ex1"]).exercises] == ["ex2", "ex1"]
 
 
 def test_entries_are_named_without_extension_unless_two_would_clash(tmp_path):
@@ -512,7 +517,7 @@ def test_problem_wording_reaches_every_exercise():
 
 
 def test_a_batch_exits_0_whatever_the_scores_3_when_the_grader_failed_and_130_when_interrupted(tmp_path):
-    summary = classbook.summarize([], [])
+    summary = tally.summarize([], [])
     assert controller.BatchOutcome(out=tmp_path, summary=summary, graded=["a"]).exit_status == 0
     assert controller.BatchOutcome(out=tmp_path, summary=summary, failed=["a"]).exit_status == 3
     assert controller.BatchOutcome(out=tmp_path, summary=summary, failed=["a"], interrupted=True).exit_status == 130

@@ -10,7 +10,8 @@ import pytest
 
 from grader.course.catalogue import load_course
 from grader.record import database, exports, history, roster, views
-from grader.record.database import ClassRecord, RecordError, RecordRefused, check_plan, plan_run, up_to_date
+from grader.record.database import (
+    ClassRecord, RecordError, RecordRefused, check_plan, plan_run, replacements, up_to_date)
 from grader.record.fingerprint import course_fingerprint, files_hash
 from grader.record.status import GRADER_FAILED_TEST, Status
 from grader.results import ExerciseResult, SubmissionResult, TestResult
@@ -187,10 +188,11 @@ def test_a_new_version_of_the_same_course_is_recorded_not_refused(record):
                     pending={"alice": "a1", "bob": "b2"})
     check_plan(plan)
     assert plan.notes and "course changed" in plan.notes[0]
-    why = {(r.submission, r.exercise_id): r.why for r in plan.replacements}
+    why = {(r.submission, r.exercise_id): r.why for r in replacements(
+        record, course_fingerprint="v2", seed=0, exercise_ids=IDS, pending={"alice": "a1", "bob": "b2"})}
     assert why[("alice", "exercise1")] == ("new course version",)
     assert why[("bob", "exercise2")] == ("new submission files", "new course version")
-    assert len(plan.replacements) == 6  # carol is not pending: nothing of hers is replaced
+    assert len(why) == plan.replaced == 6  # carol is not pending: nothing of hers is replaced
 
 
 def test_replacing_results_graded_with_another_seed_refuses_and_lists_them(record):
@@ -253,11 +255,60 @@ def test_history_says_what_changed_and_why(record):
 
 
 # -- views ----------------------------------------------------------------------
+def test_current_states_stream_by_name_case_insensitively_then_exactly(record):
+    run = begin(record)
+    names = ["bob", "Ébc", "alice", "Bob", "éac", "Zoë", "_x", "carol"]  # é is not ASCII: NOCASE would not fold it
+    for name in names:
+        record.store(run, result(name, {"exercise1": 1}), files_hash="h")
+    streamed = record.each_current()
+    assert next(streamed).submission == "_x"  # read as consumed, not loaded first
+    assert [c.submission for c in record.each_current()] == sorted(names, key=lambda n: (n.casefold(), n))
+    assert [c.submission for c in record.current()] == [c.submission for c in record.each_current()]
+
+
+def test_brief_current_states_drop_messages_tables_and_output_but_keep_the_numbers(record):
+    full_class(record)
+    whole, brief = record.current(), list(record.each_current(brief=True))
+    assert [c.result.score for c in brief] == [c.result.score for c in whole]
+    assert [t.hint for c in brief for e in c.result.exercises for t in e.tests] == [
+        t.hint for c in whole for e in c.result.exercises for t in e.tests]
+    assert any(t.message for c in whole for e in c.result.exercises for t in e.tests)
+    assert not any(t.message or t.table for c in brief for e in c.result.exercises for t in e.tests)
+    assert record.exercise_maxima() == {"exercise1": 10.0, "exercise2": 10.0, "exercise3": 10.0}
+
+
+def test_out_is_rebuilt_streaming_the_record_never_holding_the_class(record, monkeypatch):
+    from grader.commands.batch.classbook import build_outputs_from_record
+
+    full_class(record)
+    record.set_override("bob", "exercise2", 8, "regraded by hand")
+    monkeypatch.setattr(ClassRecord, "current", lambda *a, **k: pytest.fail("the whole class was loaded"))
+    out = record.path.parent
+    summary = build_outputs_from_record(record, out, title=COURSE, course_ids=IDS, listed=["alice", "bob", "carol",
+                                                                                            "dave"])
+    assert summary.count == 3 and summary.problems[0][0] == "carol"
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert page.index("alice/report.html") < page.index("bob/report.html") < page.index("carol/report.html")
+    assert "exercise2 set by hand to 8" in page and "Not graded yet: 1 submission(s) (dave)" in page
+    assert "bob,graded,5,8,10,23," in (out / "gradebook.csv").read_text(encoding="utf-8")
+
+
+def test_a_name_that_a_spreadsheet_would_run_is_quoted_in_the_gradebook(record):
+    run = begin(record)
+    record.store(run, result("=HYPERLINK(1)", {"exercise1": 2}), files_hash="h")
+    record.store(run, result("alice", {"exercise1": 1}), files_hash="h")
+    path = views.write_gradebook(record, record.path.parent / "gradebook.csv", IDS)
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    assert [row[0] for row in rows[2:]] == ["'=HYPERLINK(1)", "alice"]
+    assert rows[0] == ["submission", "status", "exercise1", "total", "notes"]
+
+
 def test_the_gradebook_has_status_maximum_points_overrides_and_removed_rows(record):
     full_class(record)
     record.set_override("bob", "exercise2", 8, "regraded by hand")
     record.mark_listed(["bob", "carol"])
-    rows = list(csv.reader(io.StringIO(views.gradebook_csv(record, IDS))))
+    path = views.write_gradebook(record, record.path.parent / "gradebook.csv", IDS)
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
     assert rows[0] == ["submission", "status", *IDS, "total", "notes"]
     assert rows[1] == [views.MAXIMUM_ROW, "maximum", "10", "10", "10", "30", ""]
     by_name = {row[0]: row for row in rows[2:]}
@@ -267,11 +318,11 @@ def test_the_gradebook_has_status_maximum_points_overrides_and_removed_rows(reco
     assert by_name["carol"][:6] == ["carol", "refused", "0", "0", "0", "0"] and "../evil.py" in by_name["carol"][6]
 
 
-def test_the_summary_results_are_the_current_submission_results(record):
+def test_the_current_results_combine_each_exercises_latest_grading(record):
     full_class(record)
     run = begin(record, ids=("exercise3",))
     record.store(run, result("bob", {"exercise3": 0}), files_hash="b1")
-    results = views.summary_results(record)
+    results = [c.result for c in record.each_current(brief=True)]
     assert [r.submission for r in results] == ["alice", "bob", "carol"]
     assert all(isinstance(r, SubmissionResult) for r in results)
     assert results[1].score == 5 and [e.exercise_id for e in results[1].exercises] == list(IDS)
@@ -433,7 +484,9 @@ def test_results_of_an_out_graded_before_the_record_are_adopted_and_kept(record)
     plan = plan_run(record, course_title=COURSE, course_fingerprint="v1", seed=0, exercise_ids=("exercise3",),
                     pending={"alice": "a1", "carol": "c1"})
     check_plan(plan)
-    assert {(r.submission, r.why) for r in plan.replacements} == {
+    assert plan.replaced == 2
+    assert {(r.submission, r.why) for r in replacements(record, course_fingerprint="v1", seed=0, exercise_ids=(
+        "exercise3",), pending={"alice": "a1", "carol": "c1"})} == {
         ("alice", ("graded again, nothing changed",)), ("carol", ("files not recorded before",))}
     assert up_to_date(record, course_fingerprint="v1", seed=0, exercise_ids=IDS,
                       hashes={"alice": "a1", "carol": "c1"}) == set()  # an adopted run's course version is unknown

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.outputs.files import write_atomic
 from grader.record import exports, history, views
 from grader.record.database import DATABASE_FILE, ClassRecord, RecordError
 from grader.record.roster import read_roster
@@ -27,7 +26,7 @@ def open_existing(out: Path) -> ClassRecord:
 
 def write_gradebook(record: ClassRecord, out: Path, course_ids: Sequence[str]) -> Path:
     """Rebuild ``OUT/gradebook.csv`` from the record (atomically)."""
-    return write_atomic(Path(out) / GRADEBOOK_FILE, views.gradebook_csv(record, course_ids))
+    return views.write_gradebook(record, Path(out) / GRADEBOOK_FILE, course_ids)
 
 
 def show_history(out: Path, submission: str | None = None, *, everything: bool = False) -> str:

@@ -17,8 +17,9 @@ A batch calls, in order: ``ClassRecord.open(out)``; ``plan_run(...)`` and
 from __future__ import annotations
 
 import json
+import itertools
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -126,6 +127,20 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+
+# Each submission's latest result of each exercise (age 1), whichever run graded it; one row per exercise.
+_CURRENT_ROWS = (
+    "SELECT e.*, g.submission, g.run_id, g.files_hash, g.seed AS grading_seed, g.sandbox, g.elapsed_s,"
+    " s.removed_at, ROW_NUMBER() OVER (PARTITION BY g.submission, e.exercise_id ORDER BY g.run_id DESC, g.id DESC)"
+    " AS age FROM exercise_results e JOIN gradings g ON g.id = e.grading_id"
+    " JOIN submissions s ON s.name = g.submission")
+_BRIEF_TEST_COLUMNS = "name, title, max_points, passed, verdict, hint, visibility"
+_BY_NAME = "by_name"  # a collation: names as sort_key orders them, case-insensitively, then exactly
+
+
+def _by_name(left: str, right: str) -> int:
+    a, b = (left.casefold(), left), (right.casefold(), right)
+    return (a > b) - (a < b)
 ADOPTED = "unknown (adopted from results.json)"  # grader version and course fingerprint of an adopted run
 
 
@@ -214,7 +229,7 @@ class Replacement:
 
 @dataclass(frozen=True)
 class RunPlan:
-    replacements: tuple[Replacement, ...]
+    replaced: int  # current results the run would grade again (``replacements`` says which and why)
     refusals: tuple[str, ...]  # each a sentence: why the run must not go ahead without --force
     notes: tuple[str, ...]  # worth saying, not a reason to stop (a new course version)
 
@@ -240,6 +255,7 @@ class ClassRecord(AbstractContextManager["ClassRecord"]):
         try:
             connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             connection.row_factory = sqlite3.Row
+            connection.create_collation(_BY_NAME, _by_name)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA foreign_keys=ON")
             connection.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, never corrupt
@@ -373,20 +389,34 @@ class ClassRecord(AbstractContextManager["ClassRecord"]):
     def current(self, *, include_removed: bool = False, only: str | None = None) -> list[Current]:
         """Every submission's current state (or only that of the submission named
         ``only``: a batch reads one as each arrives), by name (case-insensitively)."""
+        return list(self.each_current(include_removed=include_removed, only=only))
+
+    def each_current(self, *, include_removed: bool = False, only: str | None = None,
+                     brief: bool = False) -> Iterator[Current]:
+        """``current``, one submission at a time, read from the database as it
+        is consumed: a class of any size in the memory of one submission.
+        ``brief``: tests without their messages and mismatch tables, exercises
+        without their output (what the gradebook and the class summary use)."""
         where, parameters = (" WHERE g.submission = ?", (only,)) if only is not None else ("", ())
+        kept = "" if include_removed else " AND removed_at IS NULL"
         rows = self.db.execute(
-            "SELECT * FROM (SELECT e.*, g.submission, g.run_id, g.files_hash, g.seed AS grading_seed,"
-            " g.sandbox, g.elapsed_s, s.removed_at, ROW_NUMBER() OVER (PARTITION BY g.submission, e.exercise_id"
-            " ORDER BY g.run_id DESC, g.id DESC) AS age FROM exercise_results e JOIN gradings g ON g.id = e.grading_id"
-            " JOIN submissions s ON s.name = g.submission" + where + ") WHERE age = 1", parameters).fetchall()
+            f"SELECT * FROM ({_CURRENT_ROWS}{where}) WHERE age = 1{kept} ORDER BY submission COLLATE {_BY_NAME}",
+            parameters)
         order = {exercise_id: n for n, exercise_id in enumerate(self.exercise_order())}
-        by_submission: dict[str, list[sqlite3.Row]] = {}
-        for row in sorted(rows, key=lambda r: (order.get(r["exercise_id"], len(order)), r["position"])):
-            if include_removed or row["removed_at"] is None:
-                by_submission.setdefault(row["submission"], []).append(row)
-        overrides = self.overrides()
-        records = [self._current(name, exercise_rows, overrides) for name, exercise_rows in by_submission.items()]
-        return sorted(records, key=lambda c: (c.submission.casefold(), c.submission))
+        overrides = self.overrides()  # set by hand: a few
+        for name, group in itertools.groupby(rows, key=lambda row: row["submission"]):
+            exercise_rows = sorted(group, key=lambda r: (order.get(r["exercise_id"], len(order)), r["position"]))
+            yield self._current(name, exercise_rows, overrides, brief=brief)
+
+    def exercise_maxima(self, *, include_removed: bool = True) -> dict[str, float]:
+        """Each exercise the current results hold, with its maximum points as they state it."""
+        kept = "" if include_removed else " AND removed_at IS NULL"
+        return {row[0]: row[1] for row in self.db.execute(
+            f"SELECT exercise_id, MAX(max_points) FROM ({_CURRENT_ROWS}) WHERE age = 1{kept} GROUP BY exercise_id")}
+
+    def names(self) -> set[str]:
+        """Every submission the record holds a result of (removed ones too)."""
+        return {row[0] for row in self.db.execute("SELECT DISTINCT submission FROM gradings")}
 
     def current_of(self, submission: str) -> Current:
         for record in self.current(include_removed=True, only=submission):
@@ -394,9 +424,10 @@ class ClassRecord(AbstractContextManager["ClassRecord"]):
                 return record
         raise RecordError(f"no submission named {submission!r} in {self.path}")
 
-    def _current(self, name: str, rows: list[sqlite3.Row], overrides: Mapping[tuple[str, str], Override]) -> Current:
+    def _current(self, name: str, rows: list[sqlite3.Row], overrides: Mapping[tuple[str, str], Override], *,
+                 brief: bool = False) -> Current:
         latest = max(rows, key=lambda r: r["run_id"])
-        exercises = tuple(self._exercise(row) for row in rows)
+        exercises = tuple(self._exercise(row, brief=brief) for row in rows)
         statuses = {row["exercise_id"]: Status(row["status"]) for row in rows}
         sandbox = json.loads(latest["sandbox"])
         result = SubmissionResult(submission=name, exercises=exercises, seed=latest["grading_seed"],
@@ -416,16 +447,20 @@ class ClassRecord(AbstractContextManager["ClassRecord"]):
                        files_hash=latest["files_hash"], run_ids={row["exercise_id"]: row["run_id"] for row in rows},
                        files_hashes={row["exercise_id"]: row["files_hash"] for row in rows})
 
-    def _exercise(self, row: sqlite3.Row) -> ExerciseResult:
+    def _exercise(self, row: sqlite3.Row, *, brief: bool = False) -> ExerciseResult:
+        columns = _BRIEF_TEST_COLUMNS if brief else "*"
         tests = tuple(
             TestResult(name=t["name"], title=t["title"], max_points=t["max_points"], passed=bool(t["passed"]),
-                       message=t["message"], hint=t["hint"], verdict=Verdict(t["verdict"]) if t["verdict"] else None,
-                       table=tuple(MismatchRow(**m) for m in json.loads(t["mismatches"])), visibility=t["visibility"])
-            for t in self.db.execute("SELECT * FROM test_results WHERE grading_id = ? AND exercise_id = ?"
+                       message="" if brief else t["message"], hint=t["hint"],
+                       verdict=Verdict(t["verdict"]) if t["verdict"] else None,
+                       table=() if brief else tuple(MismatchRow(**m) for m in json.loads(t["mismatches"])),
+                       visibility=t["visibility"])
+            for t in self.db.execute(f"SELECT {columns} FROM test_results WHERE grading_id = ? AND exercise_id = ?"
                                      " ORDER BY position", (row["grading_id"], row["exercise_id"])))
         return ExerciseResult(exercise_id=row["exercise_id"], title=row["title"], tests=tests, seed=row["seed"],
-                              submitted=bool(row["submitted"]), problem=row["problem"], output=row["output"],
-                              notes=tuple(json.loads(row["notes"])), scope=row["scope"])
+                              submitted=bool(row["submitted"]), problem=row["problem"],
+                              output="" if brief else row["output"], notes=tuple(json.loads(row["notes"])),
+                              scope=row["scope"])
 
     def gradings(self, submission: str | None = None) -> list[sqlite3.Row]:
         """Every grading with its exercises (one row per exercise), oldest first: history reads these."""
@@ -571,7 +606,8 @@ def _combined_status(rows: Sequence[sqlite3.Row]) -> tuple[Status, str | None]:
 def plan_run(record: ClassRecord, *, course_title: str, course_fingerprint: str, seed: int,
              exercise_ids: Sequence[str], pending: Mapping[str, str]) -> RunPlan:
     """What grading ``pending`` (submission name -> files hash) on
-    ``exercise_ids`` would replace. Pure reading: nothing is written.
+    ``exercise_ids`` would replace (``replacements``, counted). Pure reading:
+    nothing is written.
 
     Refused (see ``check_plan``): grading into the record of another course
     (another title), and replacing results graded with another seed (every
@@ -584,17 +620,32 @@ def plan_run(record: ClassRecord, *, course_title: str, course_fingerprint: str,
     notes: list[str] = []
     titles = sorted({r.course_title for r in runs} - {course_title})
     if titles:
-        held = sorted(c.submission for c in record.current())
+        held = sorted(c.submission for c in record.each_current(brief=True))
         refusals.append(f"{record.path} holds the results of another course ({', '.join(map(repr, titles))}), "
                         f"not of {course_title!r}: {len(held)} submission(s), {_listing(held)}")
     versions = {r.course_fingerprint for r in runs if r.course_title == course_title}
     if versions and course_fingerprint not in versions:
         notes.append(f"the course changed since the last run (course.toml, a suite or a solution): "
                      f"this run records course version {course_fingerprint[:12]}")
-    run_by_id = {r.id: r for r in runs}
-    replacements = []
+    replaced = 0
+    reseeded: dict[str, int] = {}  # submission -> its results graded with another seed
+    for replacement in replacements(record, course_fingerprint=course_fingerprint, seed=seed,
+                                    exercise_ids=exercise_ids, pending=pending):
+        replaced += 1
+        if "new seed" in replacement.why:
+            reseeded[replacement.submission] = reseeded.get(replacement.submission, 0) + 1
+    if reseeded:
+        refusals.append(f"it would replace {sum(reseeded.values())} result(s) graded with another seed than {seed}: "
+                        + _listing(sorted(reseeded)))
+    return RunPlan(replaced=replaced, refusals=tuple(refusals), notes=tuple(notes))
+
+
+def replacements(record: ClassRecord, *, course_fingerprint: str, seed: int, exercise_ids: Sequence[str],
+                 pending: Mapping[str, str]) -> Iterator[Replacement]:
+    """Each current result that grading ``pending`` on ``exercise_ids`` would replace, and why."""
+    run_by_id = {r.id: r for r in record.runs()}
     wanted = set(exercise_ids)
-    for current in record.current(include_removed=True):
+    for current in record.each_current(include_removed=True, brief=True):
         if current.submission not in pending:
             continue
         for exercise in current.result.exercises:
@@ -602,13 +653,7 @@ def plan_run(record: ClassRecord, *, course_title: str, course_fingerprint: str,
                 continue
             run = run_by_id[current.run_ids[exercise.exercise_id]]
             why = _why(current, run, exercise, pending[current.submission], course_fingerprint, seed)
-            replacements.append(Replacement(current.submission, exercise.exercise_id, run.id, why))
-    reseeded = [r for r in replacements if "new seed" in r.why]
-    if reseeded:
-        names = sorted({r.submission for r in reseeded})
-        refusals.append(f"it would replace {len(reseeded)} result(s) graded with another seed than {seed}: "
-                        + _listing(names))
-    return RunPlan(replacements=tuple(replacements), refusals=tuple(refusals), notes=tuple(notes))
+            yield Replacement(current.submission, exercise.exercise_id, run.id, why)
 
 
 def _why(current: Current, run: Run, exercise: ExerciseResult, files_hash: str, fingerprint: str,
@@ -645,7 +690,7 @@ def up_to_date(record: ClassRecord, *, course_fingerprint: str, seed: int, exerc
     none where the grader failed."""
     runs = {r.id: r for r in record.runs()}
     fresh = set()
-    for current in record.current():
+    for current in record.each_current(brief=True):
         if current.submission not in hashes:
             continue
         by_id = {e.exercise_id: e for e in current.result.exercises}

@@ -110,7 +110,7 @@ def export(record: ClassRecord, *, format: str, students: Sequence[Student], pat
         raise RecordError(f"unknown export format {format!r}: use one of {', '.join(FORMATS)}")
     if not assignment.strip():
         raise RecordError("the export needs an assignment name (--assignment \"Homework 1 (12345)\")")
-    records = record.current()
+    records = list(record.each_current(brief=True))
     matching = match(students, records)
     pairs = list(matching.pairs)
     unmatchable: list[str] = []

@@ -32,8 +32,8 @@ from typing import Protocol
 
 import grader
 from grader.commands.batch.classbook import (
-    GRADER_FAILED, ClassSummary, build_outputs_from_record, collect_results, failed_result, summarize,
-    write_current, write_submission)
+    GRADER_FAILED, build_outputs_from_record, collect_results, failed_result, write_current, write_submission)
+from grader.commands.batch.tally import ClassSummary, summarize
 from grader.commands.batch.entries import Entry, is_up_to_date, list_entries
 from grader.commands.batch.worker import BOOT
 from grader.course.catalogue import Course, ExerciseSpec, load_course
@@ -158,7 +158,7 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
                                    exercise_ids=ids, pending={e.name: hashes[e.name] for e in pending}), force=force)
         outcome = BatchOutcome(out=out, summary=summarize([], ids), hidden=hidden,
                                skipped=[e.name for e in entries if e.name in fresh], notes=list(plan.notes),
-                               replaced=len(plan.replacements))
+                               replaced=plan.replaced)
         run_id = record.begin_run(grader_version=grader_version(), seed=seed, course_title=course.title,
                                   course_fingerprint=fingerprint, exercise_ids=ids, forced=force and plan.refused)
         # A subset of the exercises: the worker's files would lack the rest, so it writes none and the

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.commands.batch.classbook import RESULTS_FILE, grader_failed, read_result, sort_key
+from grader.commands.batch.classbook import RESULTS_FILE, read_result, sort_key
+from grader.commands.batch.tally import grader_failed
 
 
 @dataclass(frozen=True)
