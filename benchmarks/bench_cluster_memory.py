@@ -10,8 +10,8 @@ own peak RSS (``ru_maxrss`` of that process alone: the worker processes are
 not counted; with ``local:N`` the Dask scheduler runs inside the client, so
 it is counted). Prints, per N: wall time, throughput, the client's peak RSS
 while grading and at the end (after OUT's gradebook and summary are rebuilt
-from the class record, which holds every current result at once, as a
-local batch does), and their growth per 1,000 submissions. Asserts nothing.
+from the class record, as a local batch does), and their growth per 1,000
+submissions. Asserts nothing.
 """
 from __future__ import annotations
 
@@ -27,8 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 # The client: this checkout's CLI, then its own peak RSS (KB on Linux) on stderr: once when grading is
-# over (before OUT's gradebook and summary are rebuilt from the class record, which reads every current
-# result at once, as a local batch does), and once at the end.
+# over (before OUT's gradebook and summary are rebuilt from the class record), and once at the end.
 CLIENT = """
 import resource, sys
 sys.path.insert(0, {repo!r})

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 distributed = pytest.importorskip("distributed")
+import dask  # noqa: E402
 
 from grader.commands.batch import cluster, controller  # noqa: E402
 from grader.commands.batch.entries import Entry  # noqa: E402
@@ -46,8 +47,6 @@ SCRATCH = re.compile(r"/torchgrade-[A-Za-z0-9_]{8}/")
 @pytest.fixture(scope="module")
 def dask_cluster():
     """Two worker processes, one thread each; a task may lose MAX_ATTEMPTS - 1 workers before KilledWorker."""
-    import dask
-
     with dask.config.set({"distributed.scheduler.allowed-failures": controller.MAX_ATTEMPTS - 1}):
         local = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
     client = distributed.Client(local)
@@ -83,8 +82,12 @@ def both_runs(course, class_folder, dask_cluster):
     root, subs = class_folder
     local, _ = dask_cluster
     events: list[dict] = []
+
+    def progress(event: dict) -> None:
+        events.append({**event, "log_length": dask.config.get("distributed.admin.low-level-log-length")})
+
     on_cluster = controller.run_batch(subs, root / "cluster", course, options=OPTIONS,
-                                      scheduler=local.scheduler_address, on_progress=events.append)
+                                      scheduler=local.scheduler_address, on_progress=progress)
     on_machine = controller.run_batch(subs, root / "local", course, options=OPTIONS, jobs=2)
     return on_cluster, on_machine, events
 
@@ -123,6 +126,14 @@ def test_the_cluster_gives_the_local_batch_s_gradebook_and_results(both_runs, cl
     assert rows["lone"][1] == "refused"
     assert events[0]["event"] == "planned" and events[0]["jobs"] == 2
     assert sorted(e["submission"] for e in events if e["event"] == "graded") == names
+
+
+def test_the_client_keeps_no_long_log_of_the_chunks_it_sent(both_runs):
+    """Dask logs each stream's last messages (1,000 by default), and every message the client sends
+    is a chunk with its submissions' bytes: while a batch runs, the log is short; after, as it was."""
+    _, _, events = both_runs
+    assert {e["log_length"] for e in events} == {cluster.CLIENT_CONFIG["distributed.admin.low-level-log-length"]}
+    assert dask.config.get("distributed.admin.low-level-log-length") == 1000
 
 
 def test_a_worker_keeps_its_reference_answers_from_one_chunk_to_the_next(course, tmp_path, monkeypatch):

@@ -43,9 +43,17 @@ if TYPE_CHECKING:
 MAX_CHUNK = 16  # submissions per task, at most (see chunk_size)
 TAIL_SHARE = 2  # a chunk is at most 1 / (TAIL_SHARE x workers) of what is left (see chunk_size)
 IN_FLIGHT_PER_WORKER = 2  # tasks sent ahead per worker thread: one running, one waiting
+# Dask logs the last messages of every stream for debugging (1,000 each by default): the client's to the
+# scheduler and the scheduler's to each worker, where every message is a chunk holding its submissions'
+# bytes. Kept that long, the client grew by ~45 KB per chunk sent, for the first 1,000 chunks; kept short,
+# its memory is flat in the class size. Set while the batch runs, in this process (with local:N, the
+# scheduler's too); a cluster's own scheduler is configured by whoever starts it (README).
+CLIENT_CONFIG = {"distributed.admin.low-level-log-length": 10}
 # A LocalCluster's settings. Dask's statistical profiler samples every thread's stack every 10 ms, in the
 # worker's own process, beside the grading thread (the GIL): it costs a grading worker more than it tells.
-LOCAL_CLUSTER_CONFIG = {"distributed.worker.profile.enabled": False}
+# The scheduler's history of computations holds each one's task groups and code (100 by default).
+LOCAL_CLUSTER_CONFIG = {"distributed.worker.profile.enabled": False,
+                        "distributed.diagnostics.computations.max-history": 10}
 LOST = "was lost (Dask's KilledWorker)"  # words a progress line and a failed row: "a worker was lost ..."
 
 
@@ -92,9 +100,11 @@ class ClusterRunner:
         self.digest = ""
         self.in_flight: dict[Future, list[Entry]] = {}
         self.workers = 1
+        self.config: dask.config.set | None = None  # CLIENT_CONFIG, from start to close
 
     def start(self) -> int:
         """Connect (or start a LocalCluster), ship the course; returns the cluster's worker threads."""
+        self.config = dask.config.set(CLIENT_CONFIG)
         try:
             if isinstance(self.target, int):
                 # A task whose workers died this many times ends in KilledWorker: the local batch's bound.
@@ -196,4 +206,7 @@ class ClusterRunner:
         if self.cluster is not None:
             self.cluster.close()
             self.cluster = None
+        if self.config is not None:
+            self.config.__exit__(None, None, None)
+            self.config = None
 
