@@ -178,6 +178,40 @@ def test_resume_on_a_cluster_grades_only_what_changed(course, class_folder, both
     assert {name for name in mtimes if after[name] != mtimes[name]} == {"stubs"}
 
 
+def test_ctrl_c_on_a_cluster_keeps_what_finished_and_resume_grades_the_rest(course, tmp_path, dask_cluster):
+    local, client = dask_cluster
+    subs = tmp_path / "submissions"
+    subs.mkdir()
+    for number in range(12):
+        (subs / f"s{number:02d}").mkdir()
+        shutil.copy(course.exercise("exercise1").solution, subs / f"s{number:02d}" / "exercise1.py")
+    graded: list[str] = []
+
+    def interrupt_after_two(event: dict) -> None:
+        if event["event"] == "graded":
+            graded.append(event["submission"])
+            if len(graded) == 2:
+                raise KeyboardInterrupt
+
+    out = tmp_path / "out"
+    outcome = controller.run_batch(subs, out, course, exercise_ids=["exercise1"], options=OPTIONS,
+                                   scheduler=local.scheduler_address, on_progress=interrupt_after_two)
+    assert outcome.interrupted and outcome.exit_status == 130
+    finished = sorted(outcome.graded)
+    assert 2 <= len(finished) < 12 and [row[0] for row in _gradebook(out)[2:]] == finished
+    assert f"Not graded yet: {12 - len(finished)} submission(s)" in (out / "index.html").read_text(encoding="utf-8")
+    deadline = time.monotonic() + 30  # cancelled: the scheduler forgets the batch's chunks
+    while [k for keys in client.processing().values() for k in keys if str(k).startswith("torchgrade-chunk")]:
+        assert time.monotonic() < deadline, "the interrupted batch left chunks on the cluster"
+        time.sleep(0.1)
+
+    resumed = controller.run_batch(subs, out, course, exercise_ids=["exercise1"], options=OPTIONS,
+                                   scheduler=local.scheduler_address, resume=True)
+    assert sorted(resumed.skipped) == finished and sorted(resumed.graded + resumed.skipped) == [
+        f"s{n:02d}" for n in range(12)]
+    assert {row[0]: row[2] for row in _gradebook(out)[2:]} == {f"s{n:02d}": "10" for n in range(12)}
+
+
 def test_a_worker_killed_mid_batch_changes_no_result(course, tmp_path, dask_cluster):
     local, client = dask_cluster
     subs = tmp_path / "submissions"

@@ -5,13 +5,16 @@ its own:
 
 - ``entries``: what SUBMISSIONS holds, and which entries ``--resume`` keeps;
 - ``classbook``: the files in OUT (per submission, ``gradebook.csv``,
-  ``index.html``) and the class's numbers;
+  ``index.html``), rebuilt from the class record one submission at a time;
+- ``tally``: the class's numbers, counted as results stream past;
 - ``controller``: ``grade_batch``/``run_batch``, the scheduler that keeps
   workers busy, retries what a dead worker left, and rebuilds OUT;
 - ``worker``: a fresh interpreter grading its share; like pytest-xdist's
   ``remote.py`` it imports nothing of the controller, and only plain data
   crosses between them;
-- ``progress``: the progress bar and the closing screen.
+- ``progress``: the progress bar and the closing screen;
+- ``cluster``, ``cluster_worker``, ``payload``: the same on a Dask cluster
+  (``--scheduler``): the client side, the worker side, and the bytes between.
 
 This file imports none of them: importing ``grader.commands.batch.worker``
 must not bring the controller along.
