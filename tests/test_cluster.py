@@ -20,6 +20,7 @@ import signal
 import threading
 import time
 import zipfile
+from collections import deque
 from pathlib import Path
 
 import pytest
@@ -330,7 +331,7 @@ def test_a_chunk_that_kills_workers_is_split_and_only_its_culprit_gets_a_failed_
     (bounded: never retried again), every other is graded once."""
     sent: list[list[str]] = []
 
-    def submit(runner, chunk):
+    def submit(runner, chunk, packed):
         names = [e.name for e in chunk]
         sent.append(names)
         if "killer" in names:
@@ -351,3 +352,22 @@ def test_a_chunk_that_kills_workers_is_split_and_only_its_culprit_gets_a_failed_
     assert runner.sink.stored == set(names) - {"killer"}
     assert sent[0] == ["a", "b", "killer"] and ["killer"] in sent and sent.count(["killer"]) == 1  # tried alone once, then a row
     assert any(e["event"] == "retry" for e in runner.sink.events)
+
+
+def test_a_chunk_holds_at_most_its_byte_budget_unless_one_submission_alone_is_more(monkeypatch, tmp_path):
+    monkeypatch.setattr(cluster, "CHUNK_BYTES", 10_000)
+    sizes = {"a": 3000, "b": 3000, "c": 3000, "big": 40_000, "d": 100, "e": 100}
+    entries = []
+    for name, size in sizes.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "exercise1.py").write_bytes(b"#" * size)
+        entries.append(Entry(name, tmp_path / name))
+    remaining = deque(entries)
+    chunks = []
+    while remaining:
+        chunk, packed = cluster.ClusterRunner._fill(remaining, 16)
+        assert packed == [pack_entry(e.path) for e in chunk]
+        chunks.append(([e.name for e in chunk], sum(map(len, packed))))
+    assert [names for names, _ in chunks] == [["a", "b", "c"], ["big"], ["d", "e"]]
+    assert all(total <= 10_000 for names, total in chunks if names != ["big"])
+    assert cluster.ClusterRunner._fill(deque(entries), 2)[0] == entries[:2]  # and at most `size` entries

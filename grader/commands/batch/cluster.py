@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from grader.commands.batch.controller import ResultSink
 
 MAX_CHUNK = 16  # submissions per task, at most (see chunk_size)
+CHUNK_BYTES = 16 << 20  # a task's submissions' bytes, at most, unless one alone is more (see ClusterRunner._fill)
 TAIL_SHARE = 2  # a chunk is at most 1 / (TAIL_SHARE x workers) of what is left (see chunk_size)
 IN_FLIGHT_PER_WORKER = 2  # tasks sent ahead per worker thread: one running, one waiting
 # Dask logs the last messages of every stream for debugging (1,000 each by default): the client's to the
@@ -136,10 +137,11 @@ class ClusterRunner:
         def top_up() -> None:
             # Entries are read only when their chunk is sent: the client's memory stays flat in the class size.
             while (waiting or remaining) and len(self.in_flight) < IN_FLIGHT_PER_WORKER * self.workers + 1:
-                if not waiting:
-                    size = chunk_size(len(remaining), self.workers)
-                    waiting.append([remaining.popleft() for _ in range(size)])
-                finished.add(self._submit(waiting.popleft()))
+                if waiting:
+                    chunk = waiting.popleft()
+                    finished.add(self._submit(chunk, [pack_entry(e.path) for e in chunk]))
+                else:
+                    finished.add(self._submit(*self._fill(remaining, chunk_size(len(remaining), self.workers))))
 
         top_up()
         for future in finished:
@@ -166,9 +168,25 @@ class ClusterRunner:
             future.release()
             top_up()
 
-    def _submit(self, chunk: list[Entry]) -> Future:
+    @staticmethod
+    def _fill(remaining: deque[Entry], size: int) -> tuple[list[Entry], list[bytes]]:
+        """The next chunk: up to ``size`` entries of ``remaining``, packed, holding
+        at most ``CHUNK_BYTES`` unless its one entry is more (up to the 64 MB an
+        entry may be). Sixteen students who each hand in 60 MB are sixteen chunks,
+        not a gigabyte in the client's memory at once."""
+        chunk: list[Entry] = []
+        packed: list[bytes] = []
+        while remaining and len(chunk) < size:
+            data = pack_entry(remaining[0].path)
+            if chunk and sum(map(len, packed)) + len(data) > CHUNK_BYTES:
+                break  # the next chunk reads it again: the price of large submissions only
+            chunk.append(remaining.popleft())
+            packed.append(data)
+        return chunk, packed
+
+    def _submit(self, chunk: list[Entry], packed: list[bytes]) -> Future:
         assert self.client is not None
-        payload = [(e.name, e.path.name, pack_entry(e.path)) for e in chunk]
+        payload = [(e.name, e.path.name, data) for e, data in zip(chunk, packed, strict=True)]
         future = self.client.submit(grade_chunk, self.digest, self.job, payload, pure=False,
                                     key=f"torchgrade-chunk-{uuid.uuid4().hex}")
         self.in_flight[future] = chunk
