@@ -367,6 +367,18 @@ def test_exercise_means_and_medians_count_not_submitted_as_zero():
     assert (stats["ex2"].submitted, stats["ex2"].count, stats["ex2"].max_points) == (2, 3, 2.0)
 
 
+def test_points_set_by_hand_replace_the_graded_ones_in_the_class_numbers_but_not_in_pass_rates():
+    counted = tally.ClassTally()
+    counted.add(CLASS[0], {"ex1": 4.0})  # b: ex1 graded 2 of 4, set by hand to full marks
+    for result in CLASS[1:]:
+        counted.add(result)
+    summary = counted.summary(["ex1", "ex2"])
+    stats = {s.exercise_id: s for s in summary.exercises}
+    assert (stats["ex1"].mean, stats["ex1"].full_marks) == (2.67, 2)  # 4, 4, 0
+    assert summary.mean_total == 2.67
+    assert [(s.name, s.passed) for s in summary.tests if s.exercise_id == "ex1"] == [("t_b", 1), ("t_a", 2)]
+
+
 def test_pass_rates_are_among_submitters_and_sorted_most_failed_first():
     rates = [(s.exercise_id, s.name, s.passed, s.attempted) for s in tally.summarize(CLASS, ["ex1", "ex2"]).tests]
     assert rates == [("ex2", "t_c", 0, 2), ("ex1", "t_b", 1, 3), ("ex1", "t_a", 2, 3)]

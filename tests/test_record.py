@@ -287,6 +287,9 @@ def test_out_is_rebuilt_streaming_the_record_never_holding_the_class(record, mon
     summary = build_outputs_from_record(record, out, title=COURSE, course_ids=IDS, listed=["alice", "bob", "carol",
                                                                                             "dave"])
     assert summary.count == 3 and summary.problems[0][0] == "carol"
+    # The class's numbers count bob's exercise2 as set by hand (8, graded 0), as the gradebook does.
+    assert {s.exercise_id: s.mean for s in summary.exercises}["exercise2"] == 6.0  # (10 + 8 + 0) / 3
+    assert (summary.mean_total, summary.median_total) == (17.67, 23.0)  # 30, 23, 0
     page = (out / "index.html").read_text(encoding="utf-8")
     assert page.index("alice/report.html") < page.index("bob/report.html") < page.index("carol/report.html")
     assert "exercise2 set by hand to 8" in page and "Not graded yet: 1 submission(s) (dave)" in page

@@ -129,7 +129,7 @@ def build_outputs_from_record(record: ClassRecord, out: Path, *, title: str, cou
     views.write_gradebook(record, out / GRADEBOOK_FILE, course_ids)
     tally = ClassTally()
     for current in record.each_current(brief=True):
-        tally.add(current.result)
+        tally.add(current.result, {exercise_id: o.points for exercise_id, o in current.overrides.items()})
     summary = tally.summary(course_ids)
     graded = record.names()
     ungraded = sorted((n for n in set(listed or ()) if n not in graded), key=sort_key)

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from grader import scoring
 from grader.record.status import GRADER_FAILED_TEST  # the stand-in test of a row the grader could not grade
 from grader.results import SandboxStatus, SubmissionResult
 
@@ -155,7 +156,11 @@ class ClassTally:
         self.missing: dict[str, None] = {}  # any result was graded without them
         self.seeds: set[int] = set()
 
-    def add(self, result: SubmissionResult) -> None:
+    def add(self, result: SubmissionResult, overrides: Mapping[str, float] | None = None) -> None:
+        """Count ``result``; ``overrides`` (exercise id -> points set by hand)
+        replace its exercises' points, as in the gradebook. Tests' pass rates,
+        hints and verdicts stay the grader's."""
+        overrides = overrides or {}
         self.present.update(dict.fromkeys(e.exercise_id for e in result.exercises))
         self.seeds.add(result.seed)
         walls = result.sandbox.walls
@@ -167,13 +172,14 @@ class ClassTally:
         problem = next((e.problem for e in result.exercises if e.problem and not e.submitted), None)
         if problem and not any(e.submitted for e in result.exercises):
             self.problems.append((result.submission, problem))
-        self.totals[result.score] += 1
+        points = {e.exercise_id: overrides.get(e.exercise_id, e.score) for e in result.exercises}
+        self.totals[scoring.total(points.values())] += 1
         self.max_total = max(self.max_total, result.max_score)
         for exercise in result.exercises:
             tally = self.exercises.setdefault(exercise.exercise_id, _ExerciseTally(exercise.title))
             tally.max_points = max(tally.max_points, exercise.max_score)
-            tally.scores[exercise.score] += 1
-            tally.full_marks += exercise.full_marks
+            tally.scores[points[exercise.exercise_id]] += 1
+            tally.full_marks += exercise.max_score > 0 and points[exercise.exercise_id] >= exercise.max_score
             tally.submitted += exercise.submitted
             if exercise.submitted:
                 for test in exercise.tests:
