@@ -359,3 +359,28 @@ def test_a_write_to_a_sandbox_that_stops_reading_ends_at_its_deadline():
         channel.send([b"x" * (32 << 20)], started + 0.3)
     assert time.monotonic() - started < 2
     theirs.close()
+
+
+def test_a_zygote_lost_mid_session_scores_no_one_it_did_not_grade(course, caplog):
+    """The sandboxes' zygote dies between two submissions (killed, or its worker shutting down):
+    what finished stands; the rest is not reported (no test of theirs becomes a zero "grader
+    error"), the session stops at once, and the caller hears ZygoteLost to grade them again."""
+    from grader.sandbox.client import Zygote, ZygoteLost
+
+    spec = course.exercise("exercise1")
+    submissions = [from_path(REPO / "solutions", [spec.filename], name=f"s{n}") for n in range(3)]
+    zygote = Zygote.start()
+    reported = []
+
+    def kill_the_zygote_after_the_first(result) -> None:
+        reported.append((result.submission, result.score))
+        zygote.process.kill()
+        zygote.process.wait()
+
+    try:
+        with pytest.raises(ZygoteLost, match="zygote"):
+            runner.grade(course, submissions, [spec], zygote=zygote, on_result=kill_the_zygote_after_the_first)
+    finally:
+        zygote.close()
+    assert reported == [("s0", 10)]
+    assert zygote.lost and "grader error in a hidden test" not in caplog.text

@@ -30,7 +30,7 @@ from grader.course.catalogue import Course, ExerciseSpec
 from grader.engine.checks import Check, GradeFailure, notebook_cells
 from grader.engine.forbidding import ForbiddingStudent, findings_for
 from grader.sandbox.captured import printable
-from grader.sandbox.client import SandboxFailure, Zygote
+from grader.sandbox.client import SandboxFailure, Zygote, ZygoteError
 from grader.sandbox.limits import Limits
 from grader.engine.recordings import MissingRecording
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
@@ -74,6 +74,7 @@ class GradingPlugin:
         self._by_path: dict[Path, ExerciseSpec | None] = {}
         self._states: dict[int, _SubmissionState] = {}
         self.collection_errors: list[str] = []
+        self.zygote_lost: str | None = None  # why the session stopped: no sandbox can be forked any more
 
     # -- collection ---------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -144,10 +145,15 @@ class GradingPlugin:
         """Our own report (a firstresult hook): pytest's would format a full
         traceback with the fixtures' reprs for every failure, ~70 ms each."""
         failed = call.excinfo is not None
-        if call.when == "call" or (call.when == "setup" and failed):
-            self._record(item, call, passed=not failed)
         longrepr = None
-        if call.excinfo is not None:
+        if call.excinfo is not None and isinstance(call.excinfo.value, ZygoteError):
+            # Not this test's result, nor the submission's: the sandboxes are gone (the zygote died, or its
+            # worker is shutting down). The session stops; this submission stays unfinished, for a retry.
+            self.zygote_lost = longrepr = str(call.excinfo.value).splitlines()[0]
+            item.session.shouldstop = longrepr
+        elif call.when == "call" or (call.when == "setup" and failed):
+            self._record(item, call, passed=not failed)
+        if call.excinfo is not None and longrepr is None:
             error = call.excinfo.value
             longrepr = ("interrupted" if isinstance(error, KeyboardInterrupt)
                         else _failure_fields(error).get("message", ""))
@@ -209,7 +215,10 @@ class GradingPlugin:
     def finish_all(self) -> None:
         """Close whatever an interrupted session left open."""
         for index in list(self._states):
-            self._states.pop(index).rooms.close()
+            try:
+                self._states.pop(index).rooms.close()
+            except ZygoteError:
+                pass  # its sandboxes went with the zygote
 
     def _visibility(self, item: pytest.Item) -> str:
         for visibility in ("public", "hidden"):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader.course.catalogue import Course, ExerciseSpec
-from grader.sandbox.client import Zygote
+from grader.sandbox.client import Zygote, ZygoteLost
 from grader.sandbox.limits import Limits
 from grader.options import GradeOptions, GraderError
 from grader.results import SandboxStatus, SubmissionResult
@@ -99,6 +99,8 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
                 os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
             else:
                 os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+        if plugin.zygote_lost is not None:  # every submission finished before it was reported; not the rest
+            raise ZygoteLost(plugin.zygote_lost)
         if plugin.collection_errors or code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR,
                                                 pytest.ExitCode.INTERRUPTED):
             if code == pytest.ExitCode.INTERRUPTED and not plugin.collection_errors:

@@ -72,6 +72,11 @@ class ZygoteError(GraderFailure):
     """The zygote could not start: a problem of this machine, not of a submission."""
 
 
+class ZygoteLost(ZygoteError):
+    """The zygote went away during a session (it died, or its worker is shutting down): the submissions
+    not yet reported were not graded, and are not to blame."""
+
+
 def clean_environment() -> dict[str, str]:
     """What the zygote inherits: nothing secret, one thread for every BLAS/OpenMP pool."""
     return {
@@ -171,7 +176,7 @@ class Zygote:
         except (socket.timeout, OSError):
             message = b""
         finally:
-            self.control.settimeout(None)
+            self._untimed()
         if not message:
             raise ZygoteError(f"the sandbox zygote did not start:\n{self._stderr_tail()}")
         self.ready = True
@@ -200,7 +205,7 @@ class Zygote:
         except OSError as error:
             raise ZygoteError(f"lost the sandbox zygote: {error}\n{self._stderr_tail()}") from None
         finally:
-            self.control.settimeout(None)
+            self._untimed()
 
     def fork(self, request: dict) -> tuple[int, Channel]:
         self.forks += 1
@@ -224,7 +229,7 @@ class Zygote:
         except OSError:
             pass
         finally:
-            self.control.settimeout(None)
+            self._untimed()
 
     def reap(self, pid: int, *, grace_s: float) -> Reaped:
         """A child's end: it gets ``grace_s`` seconds to exit on its own, then
@@ -233,6 +238,17 @@ class Zygote:
         answer = self._ask({"op": "reap", "pid": pid, "grace_s": grace_s}, timeout_s=grace_s + KILLED_EXIT_S)
         status = answer.get("status")
         return Reaped(status=status if type(status) is int else None, killed=answer.get("killed") is True)
+
+    def _untimed(self) -> None:
+        try:
+            self.control.settimeout(None)
+        except OSError:
+            pass  # closed under us (the worker is shutting down): the caller's own error says so
+
+    @property
+    def lost(self) -> bool:
+        """Whether this zygote can fork no more sandboxes: it exited, or it was closed."""
+        return self.control.fileno() == -1 or self.process.poll() is not None
 
     def close(self, *, wait: bool = True) -> None:
         """Stop the zygote (its sandboxes die with it). ``wait=False`` skips

@@ -121,7 +121,8 @@ class ClusterRunner:
             raise ClusterError(f"cannot reach the Dask scheduler {self.target}: {error}") from None
         bundle, self.digest = pack_course(self.course, self.course.exercises)  # whole: one version, any subset
         # Sent once to each worker, and to every worker that joins later; its setup starts the zygote first.
-        self.client.register_plugin(CoursePlugin(bundle, self.digest), name=plugin_name(self.digest))
+        self.client.register_plugin(CoursePlugin(bundle, self.digest, owned=self.cluster is not None),
+                                    name=plugin_name(self.digest))
         self.workers = max(1, sum(self.client.nthreads().values()))
         return self.workers
 

@@ -21,7 +21,9 @@ The worker writes nothing to OUT (it has no access to it): the client does.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import tempfile
 import threading
 from pathlib import Path
@@ -37,7 +39,7 @@ from grader.engine.snapshot import CourseFiles
 from grader.errors import GraderFailure
 from grader.options import GradeOptions
 from grader.results import SubmissionResult
-from grader.sandbox.client import Zygote
+from grader.sandbox.client import Zygote, ZygoteLost
 
 PLUGIN_PREFIX = "torchgrade-course-"
 
@@ -50,8 +52,12 @@ def plugin_name(digest: str) -> str:
 class CoursePlugin(WorkerPlugin):
     """Holds a worker's zygote and its unpacked, verified copy of the course."""
 
-    def __init__(self, course: bytes, digest: str) -> None:
+    def __init__(self, course: bytes, digest: str, *, owned: bool = False) -> None:
         self.course_bytes, self.digest = course, digest
+        # A LocalCluster's workers belong to the client's process: Ctrl-C reaches the client only, which stops
+        # them (as a local batch's workers are in their own session), not each worker mid-chunk.
+        self.owned = owned
+        self.closing = False
         self.zygote: Zygote | None = None
         self.root: Path | None = None
         self.course: Course | None = None
@@ -65,6 +71,11 @@ class CoursePlugin(WorkerPlugin):
     def setup(self, worker: Any) -> None:
         self.lock = threading.Lock()  # one session at a time per zygote, whatever threads_per_worker says
         self.zygote = Zygote.start()  # first: nothing of the course is read before it is out of this process
+        if self.owned:
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+            except ValueError:  # not the main thread: leave the terminal's process group instead
+                os.setpgrp()
         self.root = Path(tempfile.mkdtemp(prefix="torchgrade-course-"))
         try:
             unpack_course(self.course_bytes, self.root, self.digest)
@@ -80,6 +91,7 @@ class CoursePlugin(WorkerPlugin):
         threading.Thread(target=_import_runner, name="torchgrade-warm-up", daemon=True).start()
 
     def teardown(self, worker: Any) -> None:
+        self.closing = True  # a chunk still running ends at its next sandbox, unreported (ZygoteLost)
         if self.zygote is not None:
             self.zygote.close()
         if self.root is not None:
@@ -138,6 +150,13 @@ def _grade(plugin: CoursePlugin, job: dict, entries: list[tuple[str, str, bytes]
         runner.grade(course, submissions, specs, options=GradeOptions(**job["options"]), zygote=zygote,
                      on_result=finished, keep_results=False, expected_files=_of(plugin.fingerprints, specs),
                      references=plugin.references)
+    except ZygoteLost:
+        # Its sandboxes are gone: what finished stands, the rest goes back to the client (sent again). Unless
+        # this worker is shutting down, the next chunk gets a new zygote: a fresh interpreter (exec, not
+        # fork), so nothing this process has read since is in it.
+        if not plugin.closing:
+            zygote.close()
+            plugin.zygote = Zygote.start()
     except (GraderFailure, CourseError, PayloadError) as error:  # the batch cannot run: say why, once
         return [json.dumps({"event": "error", "message": str(error)})]
     finally:

@@ -43,7 +43,7 @@ from grader.errors import EXIT_INTERRUPTED, GraderFailure
 from grader.options import GradeOptions
 from grader.outputs.results_json import to_plain
 from grader.results import SubmissionResult
-from grader.sandbox.client import Zygote
+from grader.sandbox.client import Zygote, ZygoteLost
 
 # The whole of the worker's start: what follows ``-c``. It names this module
 # and nothing else of the grader.
@@ -83,6 +83,9 @@ def main() -> int:
             runner.grade(course, submissions, specs, options=GradeOptions(**job["options"]),
                          zygote=zygote, on_result=finished, keep_results=False,
                          expected_files=job.get("course_files"))
+        except ZygoteLost as error:  # its sandboxes are gone mid-share: the controller retries what is left
+            print(f"torchgrade batch worker: {error}", file=sys.stderr)
+            return error.exit_status
         except (GraderFailure, CourseError) as error:  # the batch cannot run at all: say why, once
             _send(protocol, {"event": "error", "message": str(error)})
             return error.exit_status
