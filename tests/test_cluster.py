@@ -371,3 +371,31 @@ def test_a_chunk_holds_at_most_its_byte_budget_unless_one_submission_alone_is_mo
     assert [names for names, _ in chunks] == [["a", "b", "c"], ["big"], ["d", "e"]]
     assert all(total <= 10_000 for names, total in chunks if names != ["big"])
     assert cluster.ClusterRunner._fill(deque(entries), 2)[0] == entries[:2]  # and at most `size` entries
+
+
+def test_ctrl_c_while_the_cluster_starts_is_an_interrupted_batch_not_a_crash(course, tmp_path, monkeypatch):
+    """A cluster takes seconds to start (workers, zygotes, the course shipped): Ctrl-C then stops the
+    batch as it would mid-grading, and the runner is closed, with no second Ctrl-C cutting it short."""
+    closed = []
+
+    class StartsSlowly:
+        def start(self):
+            raise KeyboardInterrupt
+
+        def run(self, pending):
+            raise AssertionError("nothing runs after an interrupted start")
+
+        def stop(self):
+            pass
+
+        def close(self):
+            closed.append(True)
+
+    monkeypatch.setattr(controller, "_cluster_runner", lambda *args: StartsSlowly())
+    subs = tmp_path / "subs"
+    for name in ("a", "b"):
+        (subs / name).mkdir(parents=True)
+        shutil.copy(course.exercise("exercise1").solution, subs / name / "exercise1.py")
+    outcome = controller.run_batch(subs, tmp_path / "out", course, scheduler="local:2")
+    assert outcome.interrupted and outcome.exit_status == 130 and closed == [True] and not outcome.graded
+    assert "Not graded yet: 2 submission(s)" in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")

@@ -23,6 +23,8 @@ from __future__ import annotations
 import json
 import logging
 import math
+import shutil
+import tempfile
 import uuid
 from collections import deque
 from collections.abc import Sequence
@@ -102,14 +104,17 @@ class ClusterRunner:
         self.in_flight: dict[Future, list[Entry]] = {}
         self.workers = 1
         self.config: dask.config.set | None = None  # CLIENT_CONFIG, from start to close
+        self.scratch: str | None = None  # a LocalCluster's local_directory
 
     def start(self) -> int:
         """Connect (or start a LocalCluster), ship the course; returns the cluster's worker threads."""
         self.config = dask.config.set(CLIENT_CONFIG)
         try:
             if isinstance(self.target, int):
+                # Its scheduler's and workers' scratch (Dask's, not ours): removed with it, not left in /tmp.
+                self.scratch = tempfile.mkdtemp(prefix="torchgrade-dask-")
                 # A task whose workers died this many times ends in KilledWorker: the local batch's bound.
-                with dask.config.set({**LOCAL_CLUSTER_CONFIG,
+                with dask.config.set({**LOCAL_CLUSTER_CONFIG, "temporary-directory": self.scratch,
                                       "distributed.scheduler.allowed-failures": self.max_attempts - 1}):
                     self.cluster = LocalCluster(n_workers=self.target, threads_per_worker=1, processes=True,
                                                 # any free port: a busy 8787 is not worth a warning
@@ -225,6 +230,9 @@ class ClusterRunner:
         if self.cluster is not None:
             self.cluster.close()
             self.cluster = None
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
         if self.config is not None:
             self.config.__exit__(None, None, None)
             self.config = None

@@ -25,7 +25,8 @@ import tempfile
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -68,7 +69,7 @@ class BatchOutcome:
     not_listed: int = 0  # submissions in the record no longer in SUBMISSIONS (marked removed)
     removed: list[str] = field(default_factory=list)  # newly marked removed by this run
     notes: list[str] = field(default_factory=list)  # worth saying (a new course version)
-    replaced: int = 0  # current results this run grades again (kept in the record's history)
+    replaced: int = 0  # current exercise results this run grades again (kept in the record's history)
     interrupted: bool = False
     jobs: int = 0
     elapsed_s: float = 0.0
@@ -184,23 +185,17 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
             runner = _cluster_runner(scheduler, course, specs, job_options, ResultSink(
                 outcome, store, report, specs, seed,
                 write=None if subset else lambda r: write_submission(out, r, course.hidden_visibility)))
-        try:
-            jobs = runner.start() if pending else 0
-        except BaseException:
-            runner.close()
-            raise
-        outcome.jobs = jobs if pending else 0
-        report({"event": "planned", "total": len(pending), "skipped": len(outcome.skipped), "jobs": outcome.jobs})
         listed = [e.name for e in entries]
         try:
+            jobs = runner.start() if pending else 0  # a cluster takes seconds to start: Ctrl-C may come here
+            outcome.jobs = jobs if pending else 0
+            report({"event": "planned", "total": len(pending), "skipped": len(outcome.skipped),
+                    "jobs": outcome.jobs})
             runner.run(pending)
         except KeyboardInterrupt:
-            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
-            try:
+            with _uninterrupted():
                 runner.stop()
                 outcome.interrupted = True
-            finally:
-                signal.signal(signal.SIGINT, previous)
         except GraderFailure:  # BatchError, or a cluster that cannot grade
             runner.stop()
             # OUT stays consistent with what finished
@@ -210,7 +205,8 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
             runner.stop()
             raise
         finally:
-            runner.close()
+            with _uninterrupted():
+                runner.close()
         if not outcome.interrupted:
             record.finish_run(run_id)  # an interrupted run stays unfinished in the record
         outcome.removed = record.mark_listed(listed)
@@ -431,6 +427,19 @@ class _Scheduler:
         """Remove the workers' logs."""
         for log in self.logs:
             log.unlink(missing_ok=True)
+
+
+@contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """A second Ctrl-C must not cut a clean-up short (only the main thread handles signals)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _signal_group(process: subprocess.Popen, number: int) -> None:

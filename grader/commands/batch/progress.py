@@ -97,8 +97,8 @@ def print_summary(console: Console, outcome: BatchOutcome) -> None:
     for note in outcome.notes:
         console.print(f"Note: {note}.", highlight=False)
     if outcome.replaced:
-        console.print(f"Graded again {outcome.replaced} earlier result(s); `grade history {outcome.out}` shows what "
-                      "changed.", style="dim", highlight=False)
+        console.print(f"Graded again {outcome.replaced} earlier exercise result(s) (a submission's exercises count "
+                      f"one each); `grade history {outcome.out}` shows what changed.", style="dim", highlight=False)
     if outcome.not_listed:
         console.print(f"{outcome.not_listed} submission(s) in the class record are no longer in the submissions "
                       "folder: marked removed in the gradebook, kept in the record", style="dim", highlight=False)
