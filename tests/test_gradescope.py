@@ -336,3 +336,12 @@ def test_run_autograder_writes_results_even_when_python_cannot_start(package, tm
     data, done = _run_autograder(root, python="/bin/false")
     assert data["score"] == 0 and "exit status 1" in data["output"]
     assert "without writing" in done.stderr
+
+
+def test_a_sandbox_lost_while_grading_is_told_apart_from_one_that_never_started():
+    from grader.commands.gradescope import describe_failure
+    from grader.sandbox.client import ZygoteError, ZygoteLost
+
+    lost = describe_failure(ZygoteLost("lost the sandbox zygote: [Errno 9] Bad file descriptor\n/tmp/x.log"))
+    assert "stopped while grading" in lost and "Errno" not in lost and "/tmp" not in lost
+    assert "could not start" in describe_failure(ZygoteError("the sandbox zygote did not start:\nboom"))

@@ -299,6 +299,8 @@ def describe_failure(error: BaseException) -> str:
         return f"the course it was built from is broken ({first})"
     if kind == "ZygoteError":
         return "the sandbox that runs submissions could not start on this machine"
+    if kind == "ZygoteLost":
+        return "the sandbox that runs submissions stopped while grading (often: the machine ran out of memory)"
     if kind == "GraderError":
         return f"the grader could not run ({first})"
     if isinstance(error, ImportError):
