@@ -606,8 +606,9 @@ def _view_difference(expected: dict, got: Any, *, rtol: float, atol: float, wher
     if not (isinstance(got, dict) and "view" in got):
         return Difference(where, f"is {_kind(got)}, expected a {expected.get('type', 'object')}")
     if got["view"] != kind or got.get("type") != expected.get("type"):
-        mine = got.get("type") or f"the {_argument_words(names, got.get('index', 0))} you were given"
-        return Difference(where, f"is a {mine}, expected a {expected.get('type')}")
+        mine = f"a {got['type']}" if got.get("type") else \
+            f"the {_argument_words(names, got.get('index', 0))} you were given"
+        return Difference(where, f"is {mine}, expected a {expected.get('type')}")
     if kind == "loader":
         return _loader_difference(expected, got, rtol=rtol, atol=atol, where=where, names=names)
     if kind == "subset":
