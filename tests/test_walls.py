@@ -15,6 +15,7 @@ import platform
 import select
 import shutil
 import signal
+import site
 import sys
 import tempfile
 import time
@@ -27,7 +28,8 @@ import pytest
 import torch
 
 from grader.sandbox.limits import Limits
-from grader.sandbox.untrusted import walls
+from grader.sandbox.untrusted import landlock, privileges, seccomp_filter, walls
+from grader.sandbox.untrusted import readable as readable_module
 
 # What the zygote does before its first fork: one thread, cpuinfo read while
 # /proc is still readable, and the first optimizer's import of torch._dynamo
@@ -143,7 +145,7 @@ def test_canary_tells_the_truth_without_walls(scratch, secret, readable):
 
 def test_missing_wall_is_reported_in_plain_words_and_canary_notices(scratch, secret, readable):
     def probe():
-        walls._seccomp_program = lambda: "seccomp: switched off for this test"  # child only
+        seccomp_filter.seccomp_program = lambda: "seccomp: switched off for this test"  # child only
         report = walls.apply_walls(str(scratch), LIMITS, readable)
         return {"report": [list(report.applied), list(report.missing)],
                 "canary": walls.canary_report(str(scratch), str(secret), os.getppid())}
@@ -303,14 +305,14 @@ def test_course_files_and_grader_stay_unreadable(tmp_path, scratch, monkeypatch)
     (course / "solutions").mkdir(parents=True)
     (course / "solutions" / "exercise1.py").write_text("ANSWER = 42\n")
     (course / "course.toml").write_text("[course]\n")
-    real_site_packages = walls.site.getsitepackages()
-    monkeypatch.setattr(walls.site, "getsitepackages",
+    real_site_packages = site.getsitepackages()
+    monkeypatch.setattr(site, "getsitepackages",
                         lambda: [*real_site_packages, str(site_packages)])
     monkeypatch.syspath_prepend(str(course))
     readable = walls.readable_paths()
 
     assert str(site_packages / "okpkg") in readable
-    assert not any(walls._is_within(str(path), granted) for granted in readable
+    assert not any(readable_module.is_within(str(path), granted) for granted in readable
                    for path in (site_packages / "grader", nested_course, course))
 
     targets = {
@@ -341,12 +343,12 @@ def test_course_files_and_grader_stay_unreadable(tmp_path, scratch, monkeypatch)
 
 def test_readable_paths_cover_the_interpreter_and_nothing_of_ours(readable):
     def covered(path) -> bool:
-        return any(walls._is_within(os.path.realpath(path), granted) for granted in readable)
+        return any(readable_module.is_within(os.path.realpath(path), granted) for granted in readable)
 
     assert covered(os.__file__) and covered(torch.__file__) and covered("/dev/null")
     for private in (REPO, REPO / "solutions", REPO / "grader", "/proc/self/status", "/tmp"):
         assert not covered(private), private
-    assert not any(walls._is_within(str(REPO), granted) for granted in readable)
+    assert not any(readable_module.is_within(str(REPO), granted) for granted in readable)
 
 
 # --------------------------------------------------------------------------
@@ -432,11 +434,11 @@ def _without(*parts: str):
     """A probe prefix that switches walls off in the child only."""
     def switch_off():
         if "seccomp" in parts:
-            walls._seccomp_program = lambda: "seccomp: switched off for this test"
+            seccomp_filter.seccomp_program = lambda: "seccomp: switched off for this test"
         if "drop" in parts:
-            walls._drop_privileges = lambda *args: ("", "")
+            privileges.drop_privileges = lambda *args: ("", "")
         if "landlock" in parts:
-            walls._landlock_plan = lambda readable: "landlock: switched off for this test"
+            landlock.landlock_plan = lambda readable: "landlock: switched off for this test"
     return switch_off
 
 
@@ -551,7 +553,7 @@ def test_where_everything_is_world_readable_the_room_keeps_no_capability(readabl
     scratch = Path(tempfile.mkdtemp(prefix="torchgrade-test-"))
     try:
         def probe():
-            walls._library_hidden_from_others = lambda readable: ""
+            privileges.library_hidden_from_others = lambda readable: ""
             report = walls.apply_walls(str(scratch), LIMITS, readable)
             (scratch / "mine.txt").write_text("ok")
             return {"applied": list(report.applied), "capabilities": list(walls.capabilities()),
@@ -560,13 +562,13 @@ def test_where_everything_is_world_readable_the_room_keeps_no_capability(readabl
         # Whether torch's files really are readable by anyone here (a venv under a
         # private folder, as in a CI run from mktemp -d, is not): then a room
         # without the capability must still read them.
-        torch_for_all = walls._others_can_reach(torch.__file__, read=True)
+        torch_for_all = privileges.others_can_reach(torch.__file__, read=True)
 
         value = run_walled(probe, scratch, readable, walled=False)["value"]
     finally:
         shutil.rmtree(scratch)
     assert "privilege_drop" in value["applied"] and value["capabilities"] == [0, 0]
-    assert value["torch"] is (True if walls._others_can_reach(torch.__file__, read=True) else None)
+    assert value["torch"] is (True if privileges.others_can_reach(torch.__file__, read=True) else None)
 
 
 def test_the_pinned_room_id_setting_is_checked(monkeypatch):
