@@ -42,7 +42,7 @@ LIMITS = Limits(timeout_s=10, memory_mb=256, file_size_mb=1, open_files=64)
 REPO = Path(__file__).resolve().parents[1]
 BLOCKED_EVERYWHERE = {"read_outside", "write_outside", "tcp", "udp", "fork", "exec",
                       "signal_parent", "proc_parent", "change_mode_outside", "change_owner_outside",
-                      "change_times_outside", "set_xattr_outside", "stay_root"}
+                      "change_times_outside", "set_xattr_outside", "stay_root", "make_sysv_ipc"}
 ROOT = os.geteuid() == 0
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
@@ -152,9 +152,10 @@ def test_missing_wall_is_reported_in_plain_words_and_canary_notices(scratch, sec
 
     value = run_walled(probe, scratch, readable, walled=False)["value"]
     dropped = [name for name in value["report"][0] if name.startswith("privilege_drop")]
-    assert value["report"] == [["rlimits", "no_new_privs", "landlock", *dropped],
+    namespaced = [name for name in value["report"][0] if name in ("ipc_namespace", "scratch_quota")]
+    assert value["report"] == [[*namespaced, "rlimits", "no_new_privs", "landlock", *dropped],
                                ["seccomp: switched off for this test"]]
-    assert len(dropped) == ROOT
+    assert len(dropped) == ROOT and len(namespaced) == 2 * ROOT
     # Landlock alone stops files, TCP, signals and exec, not UDP or fork.
     assert value["canary"]["udp"] is False and value["canary"]["fork"] is False
     assert value["canary"]["read_outside"] and value["canary"]["tcp"]
@@ -448,12 +449,12 @@ def test_no_metadata_change_outside_or_inside_scratch(scratch, planted, readable
     if "seccomp" in switched_off and not ROOT:
         pytest.skip("only a grader running as root has a privilege to drop")
     inside = scratch / "mine.txt"
-    inside.write_text("scratch file\n")
     before = {path: _metadata(path) for path in (planted, planted.parent)}
 
     def probe():
         _without(*switched_off)()
         report = walls.apply_walls(str(scratch), LIMITS, readable)
+        inside.write_text("scratch file\n")
         return {"applied": list(report.applied), "outside": _metadata_attempts(planted),
                 "inside": _metadata_attempts(inside) if "seccomp" not in switched_off else {}}
 
@@ -467,7 +468,6 @@ def test_no_metadata_change_outside_or_inside_scratch(scratch, planted, readable
 @pytest.mark.skipif(not ROOT, reason="only a grader running as root drops privileges")
 def test_a_root_grader_s_room_runs_as_its_own_unprivileged_user(scratch, readable):
     grader_pid = os.getpid()
-    (scratch / "helper.py").write_text("HELPER = 1\n")
 
     def probe():
         import resource
@@ -475,6 +475,7 @@ def test_a_root_grader_s_room_runs_as_its_own_unprivileged_user(scratch, readabl
 
         _without("seccomp", "landlock")()  # what the kernel's own permissions refuse
         report = walls.apply_walls(str(scratch), LIMITS, readable)
+        (scratch / "helper.py").write_text("HELPER = 1\n")  # as the room writes a submission's helpers
         started, release = [], threading.Event()
         try:
             for _ in range(walls.ROOM_TASKS + 10):
@@ -493,6 +494,7 @@ def test_a_root_grader_s_room_runs_as_its_own_unprivileged_user(scratch, readabl
                    "scratch_owner": os.stat(scratch).st_uid,
                    "helper": (scratch / "helper.py").read_text()}
         (scratch / "written.txt").write_text("mine")
+        outcome["written_owner"] = (scratch / "written.txt").stat().st_uid
         for name, attempt in {"signal_grader": lambda: os.kill(grader_pid, 0),
                               "grader_mem": lambda: open(f"/proc/{grader_pid}/mem", "rb").close(),
                               "write_root_file": lambda: open(REPO / "README.md", "ab").close(),
@@ -512,7 +514,7 @@ def test_a_root_grader_s_room_runs_as_its_own_unprivileged_user(scratch, readabl
     assert all(mask & ~read_only == 0 for mask in value["capabilities"]), value["capabilities"]
     assert value["nproc"] == [walls.ROOM_TASKS] * 2 and value["threads"] < walls.ROOM_TASKS
     assert value["scratch_owner"] == room_id and value["helper"] == "HELPER = 1\n"
-    assert (scratch / "written.txt").stat().st_uid == room_id
+    assert value["written_owner"] == room_id
     assert {key: value[key] for key in ("signal_grader", "grader_mem", "write_root_file", "back_to_root")} == {
         "signal_grader": "EPERM", "grader_mem": "EACCES", "write_root_file": "EACCES", "back_to_root": "EPERM"}
 

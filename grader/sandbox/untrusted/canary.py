@@ -4,24 +4,28 @@ Untrusted side: stdlib only.
 """
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
 import socket
 import stat
 
+from grader.sandbox.untrusted.kernel import libc, raise_errno
 from grader.sandbox.untrusted.privileges import CAP_DAC_READ_SEARCH, capabilities
 
 _BLOCKED_ERRNOS = frozenset({errno.EPERM, errno.EACCES, errno.EROFS})
 _NET_BLOCKED_ERRNOS = _BLOCKED_ERRNOS | {errno.ENETUNREACH, errno.EAFNOSUPPORT}
 
 
-def canary_report(scratch_dir: str, planted_secret: str, parent_pid: int) -> dict[str, bool]:
+def canary_report(scratch_dir: str, planted_secret: str, parent_pid: int, *,
+                  scratch_quota_bytes: int | None = None) -> dict[str, bool]:
     """Run INSIDE an already-walled child: try what a sandbox must not do.
 
     Returns ``{"read_outside", "write_outside", "change_mode_outside",
     "change_owner_outside", "change_times_outside", "set_xattr_outside",
     "tcp", "udp", "fork", "exec", "signal_parent", "proc_parent",
-    "stay_root"}`` with True meaning BLOCKED. It fails closed: an attempt
+    "stay_root", "make_sysv_ipc"}`` (and ``"exceed_scratch_quota"`` when
+    ``scratch_quota_bytes`` is given) with True meaning BLOCKED. It fails closed: an attempt
     counts as blocked only when a wall said no (EPERM, EACCES, ...); any
     other outcome, including an odd error, is False. The metadata attempts
     change nothing when they get through (the same mode, owner and times;
@@ -44,7 +48,10 @@ def canary_report(scratch_dir: str, planted_secret: str, parent_pid: int) -> dic
         "set_xattr_outside": lambda: os.setxattr(planted_secret, "user.torchgrade-canary", b"",
                                                  os.XATTR_REPLACE),
         "stay_root": _try_stay_root,
+        "make_sysv_ipc": _try_sysv_ipc,
     }
+    if scratch_quota_bytes is not None:
+        checks["exceed_scratch_quota"] = lambda: _try_unbounded_scratch(scratch_dir, scratch_quota_bytes)
     report = {}
     for name, attempt in checks.items():
         try:
@@ -131,3 +138,35 @@ def _try_exec(scratch_dir: str) -> None:
             os.unlink(path)
         except OSError:
             pass
+
+
+_IPC_PRIVATE, _IPC_CREAT, _IPC_RMID = 0, 0o1000, 0
+
+
+def _try_sysv_ipc() -> None:
+    """Make a System V segment, queue and semaphore set. Each one made is
+    removed at once (a missing wall leaves nothing behind); any one made
+    means the wall is missing."""
+    attempts = ((lambda: libc.shmget(_IPC_PRIVATE, ctypes.c_size_t(4096), _IPC_CREAT | 0o600),
+                 lambda made: libc.shmctl(made, _IPC_RMID, None)),
+                (lambda: libc.msgget(_IPC_PRIVATE, _IPC_CREAT | 0o600),
+                 lambda made: libc.msgctl(made, _IPC_RMID, None)),
+                (lambda: libc.semget(_IPC_PRIVATE, 1, _IPC_CREAT | 0o600),
+                 lambda made: libc.semctl(made, 0, _IPC_RMID)))
+    for make, remove in attempts:
+        made = make()
+        if made >= 0:
+            remove(made)
+            return
+        if ctypes.get_errno() not in _BLOCKED_ERRNOS:
+            raise_errno()
+    raise PermissionError(errno.EPERM, "System V IPC refused")
+
+
+def _try_unbounded_scratch(scratch_dir: str, quota_bytes: int) -> None:
+    """Succeeds (the wall is missing) when the file system scratch lives on
+    could hold more than the room's quota: the quota is its size."""
+    status = os.statvfs(scratch_dir)
+    if status.f_blocks * status.f_frsize > quota_bytes:
+        return
+    raise PermissionError(errno.EPERM, "scratch is a file system of the quota's size")

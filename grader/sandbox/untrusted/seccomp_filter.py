@@ -53,6 +53,23 @@ _EPERM_SYSCALLS = (
     "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "acct", "syslog",
     "iopl", "ioperm", "quotactl", "vhangup", "fanotify_init",
 )
+# Inter-process communication objects that outlive the process that made
+# them and are found by a key any other process can guess (issue 23, §8):
+# System V shared memory, message queues and semaphore sets, and POSIX
+# message queues. Every call of the family is refused, not only the ones
+# that create: ``ipc`` is the multiplexer 32-bit x86, s390 and others route
+# them all through (libseccomp names the multiplexed calls there by
+# pseudo-numbers, which ``seccomp_program`` skips; ``ipc`` itself covers
+# them); ``*_time64`` are the 32-bit architectures' variants. A room also
+# has an IPC namespace of its own where the machine allows (namespaces.py).
+IPC_SYSCALLS = (
+    "ipc",
+    "shmget", "shmat", "shmdt", "shmctl",
+    "msgget", "msgsnd", "msgrcv", "msgctl",
+    "semget", "semop", "semtimedop", "semtimedop_time64", "semctl",
+    "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr",
+    "mq_timedsend_time64", "mq_timedreceive_time64",
+)
 # A file's metadata, which Landlock does not govern (it limits contents):
 # mode, owner, times and extended attributes, denied everywhere, scratch
 # included (seccomp cannot see which file a path or descriptor names; an
@@ -93,7 +110,8 @@ class _SockFprog(ctypes.Structure):
 
 def _seccomp_rules(s) -> list[tuple[int, str | int, tuple]]:
     eperm = s.ERRNO(errno.EPERM)
-    rules: list[tuple[int, str | int, tuple]] = [(eperm, name, ()) for name in _EPERM_SYSCALLS + _METADATA_SYSCALLS]
+    denied = _EPERM_SYSCALLS + _METADATA_SYSCALLS + IPC_SYSCALLS
+    rules: list[tuple[int, str | int, tuple]] = [(eperm, name, ()) for name in denied]
     if platform.machine() in _UNIFIED_NUMBERING:
         rules += [(eperm, number, ()) for number in _NEW_SYSCALL_NUMBERS.values()]
         rules += [(s.ERRNO(errno.ENOSYS), number, ()) for number in _UNREVIEWED_SYSCALLS]

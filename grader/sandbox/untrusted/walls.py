@@ -44,11 +44,13 @@ import sys
 from dataclasses import dataclass
 
 from grader.sandbox.limits import Limits
-from grader.sandbox.untrusted import landlock, privileges, readable as readable_module, rlimits, \
+from grader.sandbox.untrusted import landlock, namespaces, privileges, readable as readable_module, rlimits, \
     seccomp_filter
 from grader.sandbox.untrusted.canary import canary_report
 from grader.sandbox.untrusted.kernel import LINUX, prctl
 from grader.sandbox.untrusted.privileges import NOBODY, ROOM_ID_BASE, ROOM_TASKS, capabilities
+
+_MIB = 1024 * 1024
 
 __all__ = ["NOBODY", "ROOM_ID_BASE", "ROOM_TASKS", "WallReport", "apply_walls", "canary_report", "capabilities",
            "prepare_walls", "readable_paths"]
@@ -90,7 +92,9 @@ def prepare_walls(readable: tuple[str, ...]) -> None:
 
 def apply_walls(scratch_dir: str, limits: Limits, readable: tuple[str, ...], *, cpu_s: int | None = None,
                 run_as: int | None = None) -> WallReport:
-    """Wall in the calling (freshly forked, single-threaded) child: rlimits,
+    """Wall in the calling (freshly forked, single-threaded) child: its own
+    IPC namespace and a tmpfs of ``limits.scratch_mb`` over ``scratch_dir``
+    in a mount namespace of its own (the room's total disk quota), rlimits,
     no-new-privs, Landlock (read-only ``readable``, read-write
     ``scratch_dir``, no TCP, no signals or abstract unix sockets out of the
     domain), then, when running as root, a drop to a user and group of the
@@ -110,8 +114,9 @@ def apply_walls(scratch_dir: str, limits: Limits, readable: tuple[str, ...], *, 
     # Cheap when prepared in the zygote; built here (before any wall) otherwise.
     landlock_plan = landlock.landlock_plan(readable)
     seccomp = seccomp_filter.seccomp_program()
-    applied: list[str] = []
-    missing: list[str] = []
+    # First, while the child is still root (or may become root of a user
+    # namespace): what it mounts here, Landlock's scratch rule then names.
+    applied, missing = namespaces.enter_private_namespaces(scratch_dir, limits.scratch_mb * _MIB)
 
     if hasattr(resource, "setrlimit"):
         rlimit_problems = rlimits.apply_rlimits(limits, fork_walled_elsewhere=not isinstance(seccomp, str),
