@@ -43,6 +43,7 @@ cannot be matched is a ``StructureMismatch`` in the student's terms.
 """
 from __future__ import annotations
 
+import errno
 import inspect
 import traceback
 import warnings
@@ -339,6 +340,10 @@ def module_info(obj: Any) -> dict:
     return info
 
 
+# A write past the file-size rlimit (EFBIG) or the scratch tmpfs's size (ENOSPC; EDQUOT on a quota'd disk).
+_DISK_ERRNOS = frozenset({errno.EFBIG, errno.ENOSPC, errno.EDQUOT})
+
+
 def describe_exception(error: BaseException, filename: str | None) -> dict:
     """Type, message and the submission's own frames, as bounded text."""
     kind = "student"
@@ -351,6 +356,8 @@ def describe_exception(error: BaseException, filename: str | None) -> dict:
         kind = "memory"
     elif isinstance(error, SystemExit):
         kind = "exit"
+    elif isinstance(error, OSError) and error.errno in _DISK_ERRNOS:
+        kind = "disk"
     frames = [f for f in traceback.extract_tb(error.__traceback__) if filename and f.filename == filename]
     where = "".join(traceback.format_list(frames[-4:]))
     return {
