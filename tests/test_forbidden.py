@@ -69,7 +69,7 @@ def graded(course, zygote, tmp_path_factory):
     for name, cells in (("honest", EX2_HONEST_NOTEBOOK), ("cheating", EX2_CHEATING_NOTEBOOK)):
         submissions.append(from_path(_notebook(notebooks / f"{name}.ipynb", *cells), ["exercise2.py"],
                                      name=f"notebook_{name}"))
-    run = runner.grade(course, submissions, [course.exercise("exercise2"), course.exercise("exercise5")],
+    run = runner.grade(course, submissions, [course.exercise(e) for e in ("exercise2", "exercise5", "exercise6")],
                        zygote=zygote)
     return {r.submission: r for r in run.results}
 
@@ -117,7 +117,7 @@ def test_batch_gives_the_same_verdicts(course, tmp_path):
         folder = submissions / path.stem
         folder.mkdir()
         shutil.copy(path, folder / f"{expectations(path)['exercise']}.py")
-    controller.run_batch(submissions, out, course, exercise_ids=["exercise2", "exercise5"], jobs=1, options=GradeOptions(timeout_s=10))
+    controller.run_batch(submissions, out, course, exercise_ids=["exercise2", "exercise5", "exercise6"], jobs=1, options=GradeOptions(timeout_s=10))
     results = {r.submission: r for r in classbook.collect_results(out)}
     for path in FORBIDDEN_CASES:
         expect = expectations(path)

@@ -19,11 +19,13 @@ def found(source: str, rule: ForbidRule = AUTOGRAD, **kwargs) -> list[tuple[int,
 
 
 def flagged(source: str, rule: ForbidRule = AUTOGRAD, **kwargs) -> bool:
+    """Refused, naming the forbidden thing itself or what is not on the rule's allow-list."""
     return any(not opaque for _, _, opaque in found(source, rule, **kwargs))
 
 
 def refused(source: str, rule: ForbidRule = AUTOGRAD, **kwargs) -> bool:
-    return any(opaque for _, _, opaque in found(source, rule, **kwargs))
+    """Refused for any reason: forbidden, not on the allow-list, or unreadable."""
+    return bool(found(source, rule, **kwargs))
 
 
 @pytest.mark.parametrize("source", [
