@@ -268,3 +268,19 @@ def test_a_file_that_cannot_be_imported_gets_that_verdict_first(course, zygote, 
     run = runner.grade(course, [from_path(folder, ["exercise2.py"])], [course.exercise("exercise2")], zygote=zygote)
     tests = run.results[0].exercises[0].tests
     assert {t.verdict for t in tests} == {Verdict.IMPORT_ERROR}, [(t.verdict, t.message[:100]) for t in tests]
+
+
+def test_a_notebook_that_rebinds_grad_fn_with_global_is_refused(course, zygote, tmp_path):
+    """Issue 23 §5: the rebinding lives in a later cell; it scored 10/10 before."""
+    honest = ex2_solution
+    rebinds = ("def _installs(function):\n    global grad_fn\n    grad_fn = function\n    return function\n\n\n"
+               "@_installs\ndef _by_autograd(x, y, y_hat, w, b):\n    with torch.enable_grad():\n"
+               "        params = torch.tensor([float(w), float(b)], requires_grad=True)\n"
+               "        loss = ((params[0] * x + params[1] - y) ** 2).mean()\n"
+               "        return torch.autograd.grad(loss, params)[0]")
+    path = _notebook(tmp_path / "exercise2.ipynb", honest, rebinds)
+    run = runner.grade(course, [from_path(path, ["exercise2.py"])], [course.exercise("exercise2")], zygote=zygote)
+    exercise = run.results[0].exercises[0]
+    assert exercise.score == 0, [(t.name, t.verdict, t.message[:200]) for t in exercise.tests]
+    assert all(t.verdict == Verdict.FORBIDDEN and "global grad_fn" in t.message and "cell 2, line 2" in t.message
+               for t in exercise.tests), [t.message for t in exercise.tests]
