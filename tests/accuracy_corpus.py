@@ -24,8 +24,13 @@ class Case:
     words: tuple[tuple[str, ...], ...]
 
     @property
+    def blind(self) -> bool:
+        """Written blind: by someone shown only the stubs and the students' README."""
+        return self.path.parent.parent.name == "blind"
+
+    @property
     def name(self) -> str:
-        return f"{self.exercise}/{self.path.stem}"
+        return f"{'blind/' if self.blind else ''}{self.exercise}/{self.path.stem}"
 
 
 class CorpusError(ValueError):
@@ -48,7 +53,8 @@ def parse(path: Path) -> Case:
 
 
 def corpus(root: Path = ACCURACY) -> list[Case]:
-    return [parse(path) for path in sorted(root.glob("exercise*/*.py"))]
+    """Every case: the corpus grown with the grader in view, then the blind one (``blind/``)."""
+    return [parse(path) for path in [*sorted(root.glob("exercise*/*.py")), *sorted(root.glob("blind/exercise*/*.py"))]]
 
 
 def names_the_mistake(case: Case, feedback: str) -> bool:

@@ -201,6 +201,10 @@ def check_module(ref_class: type, sub_class: type, g: torch.Generator, shapes: l
 
 def check_exercise3(ref: ModuleType, sub: ModuleType, g: torch.Generator) -> None:
     check_module(ref.LinearModel, sub.LinearModel, g, [(1, 1), (6, 1), (8,), (2, 3, 4)])
+    # The task asks for random starting values (torch.randn): two models differ.
+    starts = [[p.detach().clone() for p in sub.LinearModel().parameters()] for _ in range(2)]
+    if all(torch.equal(a, b) for a, b in zip(*starts, strict=True)):
+        raise Differs("every LinearModel() starts from the same values: not random")
 
 
 def check_exercise4(ref: ModuleType, sub: ModuleType, g: torch.Generator) -> None:
