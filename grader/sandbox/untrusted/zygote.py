@@ -428,7 +428,7 @@ class _OwnNameLoader(importlib.machinery.SourceFileLoader):
     the student's code cites the file as the student knows it, with its
     source lines (kept in ``linecache`` under that name)."""
 
-    def source_to_code(self, data, path, *, _optimize=-1):  # type: ignore[override]
+    def source_to_code(self, data, path, *, _optimize=-1):
         name = os.path.basename(path)
         code = compile(data, name, "exec", dont_inherit=True, optimize=_optimize)
         source = importlib.util.decode_source(data)  # compiled: it decodes
