@@ -3,6 +3,7 @@
     grade exercise3 [--submission PATH]   grade one exercise
     grade [all]                           grade every exercise, with a summary table
     grade list                            the course's exercises
+    grade watch [EXERCISE...]             grade again on every save, with a warm grader
     grade batch SUBMISSIONS --out OUT     grade a whole class
     grade verify                          check the course itself (CI)
     grade gradescope OUT.zip              the autograder package for Gradescope
@@ -147,6 +148,39 @@ def exercise_command(exercise: str, submission: Path | None, report_path: Path |
     grade.show_result(result, course, as_json=as_json, summary=exercise_ids is None,
                       report=None if no_report else grade.report_path(exercise, report_path))
     sys.exit(grade.exit_status(result))
+
+
+@main.command("watch")
+@click.argument("exercise_ids", nargs=-1, metavar="[EXERCISE]...")
+@click.option("--submission", type=click.Path(exists=True, path_type=Path),
+              help="A folder of exerciseN.py files or notebooks, one file, or one notebook. "
+                   "Default: the course's exercises/ folder.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to keep the HTML report. Default: reports/<exercise>.html (reports/all.html)")
+@click.option("--no-report", is_flag=True, help="Do not write an HTML report.")
+@grading_options
+@course_option
+def watch_command(exercise_ids: tuple[str, ...], submission: Path | None, report_path: Path | None,
+                  no_report: bool, options: GradeOptions, course_root: Path | None) -> None:
+    """Grade again on every save (default: every exercise), with a warm grader: Ctrl-C to stop."""
+    from grader.sandbox.client import Zygote  # noqa: PLC0415
+
+    zygote = Zygote.start()  # first: it warms up while this process imports torch
+    from grader.commands import grade  # noqa: PLC0415
+    from grader.commands.watch import WatchView, watch  # noqa: PLC0415
+    from grader.course.catalogue import load_course  # noqa: PLC0415
+    from grader.outputs.terminal import make_console  # noqa: PLC0415
+
+    label = exercise_ids[0] if len(exercise_ids) == 1 else "all"
+    view = WatchView(make_console(), summary=len(exercise_ids) != 1,
+                     report=None if no_report else grade.report_path(label, report_path))
+    try:
+        watch(load_course(course_root), exercise_ids=exercise_ids or None, submission=submission, options=options,
+              zygote=zygote, show=view.show)
+    except KeyboardInterrupt:
+        click.echo("stopped watching")
+    finally:
+        zygote.close(wait=False)
 
 
 @main.command("list")

@@ -14,6 +14,7 @@ class Verdict(str, Enum):
 
     TIME_LIMIT = "time limit"
     MEMORY_LIMIT = "memory limit"
+    DISK_QUOTA = "disk quota"
     KILLED = "killed"
     CRASHED = "crashed"
     EXITED = "exited"
@@ -41,6 +42,8 @@ class Verdict(str, Enum):
 _EXPLANATIONS = {
     Verdict.TIME_LIMIT: "the exercise used up its time (wall clock or CPU) and was stopped",
     Verdict.MEMORY_LIMIT: "the submission asked for more memory than the exercise allows",
+    Verdict.DISK_QUOTA: ("the submission wrote more than it may (a file over `file_size_mb`, "
+                         "or all its files together over `scratch_mb`) and the write failed"),
     Verdict.KILLED: "the sandbox was killed by SIGKILL (most often: out of memory)",
     Verdict.CRASHED: "the sandbox died with a signal (a segmentation fault, say)",
     Verdict.EXITED: "the submission ended its own process (sys.exit, os._exit)",
@@ -56,5 +59,5 @@ _EXPLANATIONS = {
 }
 
 # Verdicts that mean the submission's process hit a wall or died.
-LIMIT_VERDICTS = frozenset({Verdict.TIME_LIMIT, Verdict.MEMORY_LIMIT, Verdict.KILLED, Verdict.CRASHED,
-                            Verdict.EXITED, Verdict.SANDBOX_ERROR})
+LIMIT_VERDICTS = frozenset({Verdict.TIME_LIMIT, Verdict.MEMORY_LIMIT, Verdict.DISK_QUOTA, Verdict.KILLED,
+                            Verdict.CRASHED, Verdict.EXITED, Verdict.SANDBOX_ERROR})

@@ -63,6 +63,7 @@ def test_internals_are_found():
     assert internals_in("your loss is 4 times too large") == []
 
 
+@pytest.mark.slow  # grades the whole accuracy corpus: CI runs it (pytest -m slow)
 def test_feedback_does_not_slide_back(zygote):
     benchmark = _benchmark()
     figures = benchmark.figures(benchmark.grade_corpus(corpus(), zygote=zygote))

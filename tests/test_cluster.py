@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 distributed = pytest.importorskip("distributed")
+pytestmark = pytest.mark.slow  # a Dask LocalCluster per test: CI runs these (pytest -m slow)
 import dask  # noqa: E402
 
 from grader.commands.batch import cluster, controller  # noqa: E402

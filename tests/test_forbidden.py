@@ -69,7 +69,7 @@ def graded(course, zygote, tmp_path_factory):
     for name, cells in (("honest", EX2_HONEST_NOTEBOOK), ("cheating", EX2_CHEATING_NOTEBOOK)):
         submissions.append(from_path(_notebook(notebooks / f"{name}.ipynb", *cells), ["exercise2.py"],
                                      name=f"notebook_{name}"))
-    run = runner.grade(course, submissions, [course.exercise("exercise2"), course.exercise("exercise5")],
+    run = runner.grade(course, submissions, [course.exercise(e) for e in ("exercise2", "exercise5", "exercise6")],
                        zygote=zygote)
     return {r.submission: r for r in run.results}
 
@@ -117,7 +117,7 @@ def test_batch_gives_the_same_verdicts(course, tmp_path):
         folder = submissions / path.stem
         folder.mkdir()
         shutil.copy(path, folder / f"{expectations(path)['exercise']}.py")
-    controller.run_batch(submissions, out, course, exercise_ids=["exercise2", "exercise5"], jobs=1, options=GradeOptions(timeout_s=10))
+    controller.run_batch(submissions, out, course, exercise_ids=["exercise2", "exercise5", "exercise6"], jobs=1, options=GradeOptions(timeout_s=10))
     results = {r.submission: r for r in classbook.collect_results(out)}
     for path in FORBIDDEN_CASES:
         expect = expectations(path)
@@ -268,3 +268,19 @@ def test_a_file_that_cannot_be_imported_gets_that_verdict_first(course, zygote, 
     run = runner.grade(course, [from_path(folder, ["exercise2.py"])], [course.exercise("exercise2")], zygote=zygote)
     tests = run.results[0].exercises[0].tests
     assert {t.verdict for t in tests} == {Verdict.IMPORT_ERROR}, [(t.verdict, t.message[:100]) for t in tests]
+
+
+def test_a_notebook_that_rebinds_grad_fn_with_global_is_refused(course, zygote, tmp_path):
+    """Issue 23 §5: the rebinding lives in a later cell; it scored 10/10 before."""
+    honest = ex2_solution
+    rebinds = ("def _installs(function):\n    global grad_fn\n    grad_fn = function\n    return function\n\n\n"
+               "@_installs\ndef _by_autograd(x, y, y_hat, w, b):\n    with torch.enable_grad():\n"
+               "        params = torch.tensor([float(w), float(b)], requires_grad=True)\n"
+               "        loss = ((params[0] * x + params[1] - y) ** 2).mean()\n"
+               "        return torch.autograd.grad(loss, params)[0]")
+    path = _notebook(tmp_path / "exercise2.ipynb", honest, rebinds)
+    run = runner.grade(course, [from_path(path, ["exercise2.py"])], [course.exercise("exercise2")], zygote=zygote)
+    exercise = run.results[0].exercises[0]
+    assert exercise.score == 0, [(t.name, t.verdict, t.message[:200]) for t in exercise.tests]
+    assert all(t.verdict == Verdict.FORBIDDEN and "global grad_fn" in t.message and "cell 2, line 2" in t.message
+               for t in exercise.tests), [t.message for t in exercise.tests]

@@ -19,11 +19,13 @@ def found(source: str, rule: ForbidRule = AUTOGRAD, **kwargs) -> list[tuple[int,
 
 
 def flagged(source: str, rule: ForbidRule = AUTOGRAD, **kwargs) -> bool:
+    """Refused, naming the forbidden thing itself or what is not on the rule's allow-list."""
     return any(not opaque for _, _, opaque in found(source, rule, **kwargs))
 
 
 def refused(source: str, rule: ForbidRule = AUTOGRAD, **kwargs) -> bool:
-    return any(opaque for _, _, opaque in found(source, rule, **kwargs))
+    """Refused for any reason: forbidden, not on the allow-list, or unreadable."""
+    return bool(found(source, rule, **kwargs))
 
 
 @pytest.mark.parametrize("source", [
@@ -201,3 +203,96 @@ def test_aliases_that_refer_to_each_other_are_read_quickly():
     started = time.monotonic()
     find_forbidden(source, [AUTOGRAD])
     assert time.monotonic() - started < 2
+
+
+# -- issue 23 §5: sound by construction ---------------------------------------------------
+# Each of these scored full marks with the previous analyser (it found nothing in them).
+
+HONEST_GRAD_FN = "def grad_fn(x, y):\n    return 2 * (x - y)\n"
+BY_AUTOGRAD = ("import torch\ndef _auto(x, y):\n    with torch.enable_grad():\n"
+               "        return torch.autograd.grad(x.sum(), x)[0]\n")
+
+
+@pytest.mark.parametrize("source", [
+    # the function checked is not the function called: rebinding from a function
+    BY_AUTOGRAD + HONEST_GRAD_FN + "def use(f):\n    global grad_fn\n    grad_fn = f\n    return f\n@use\ndef _g(x, y):\n    return _auto(x, y)\n",
+    BY_AUTOGRAD + HONEST_GRAD_FN + "def install(f):\n    global grad_fn\n    grad_fn = f\ninstall(_auto)\n",
+    BY_AUTOGRAD + HONEST_GRAD_FN + "def install():\n    globals()['grad_fn'] = _auto\ninstall()\n",
+    BY_AUTOGRAD + HONEST_GRAD_FN + "import sys\ndef install():\n    setattr(sys.modules[__name__], 'grad_fn', _auto)\ninstall()\n",
+    BY_AUTOGRAD + HONEST_GRAD_FN + "def install():\n    vars(__import__(__name__))['grad_fn'] = _auto\ninstall()\n",
+    BY_AUTOGRAD + HONEST_GRAD_FN + "def __getattr__(name):\n    return _auto\n",
+    # a decorator: what it returns is known only by running it
+    "def keep(f):\n    return f\n@keep\n" + HONEST_GRAD_FN,
+    # code loaded that the source does not show: a module written at import
+    "import pathlib\npathlib.Path('sneaky.py').write_text('...')\nfrom sneaky import grad_fn\n",
+    "open('sneaky.py', 'w').write('...')\nimport sneaky\n" + HONEST_GRAD_FN,
+    "import sneaky\n" + HONEST_GRAD_FN,
+    # module-level data changed at import, then called
+    BY_AUTOGRAD + "TABLE = []\nTABLE.append(_auto)\ndef grad_fn(x, y):\n    return TABLE[0](x, y)\n",
+    # autograd with none of its names
+    "import torch\ndef grad_fn(x, y):\n    s = torch.no_grad()\n    s.prev = True\n    s.__exit__(None, None, None)\n    return x\n",
+    "import torch\ndef grad_fn(x, y):\n    p = torch.nn.Parameter(x.clone())\n    return (p * y).sum()\n",
+    "def grad_fn(x, y):\n    loss = (x * y).sum()\n    return loss.grad_fn(1.0), loss.grad_fn.next_functions\n",
+    "import torch.nn as nn\ndef grad_fn(x, y):\n    return nn.Parameter(x)\n",
+    "def grad_fn(x, y):\n    return x.__class__.__mro__\n",
+])
+def test_what_the_rule_cannot_prove_is_refused(source):
+    assert refused(source), found(source)
+
+
+@pytest.mark.parametrize("source, what", [
+    ("import torch\ndef grad_fn(x):\n    return torch.nn.Parameter(x)\n", "torch.nn.Parameter"),
+    ("def grad_fn(x):\n    return x.sum().grad_fn.next_functions\n", ".next_functions"),
+    ("import torch\ndef grad_fn(x):\n    torch.no_grad().__exit__(None, None, None)\n", ".__exit__"),
+    ("def grad_fn(x):\n    return getattr(x, 'sum')()\n", "getattr()"),
+])
+def test_the_finding_names_what_was_used(source, what):
+    assert what in [w for _, w, _ in found(source)], found(source)
+
+
+def test_other_files_of_the_submission_are_followed_under_the_same_rule():
+    source = "from helpers import g\nimport helpers as h\ndef grad_fn(x):\n    return g(x) + h.k(x)\n"
+    honest = {"helpers": "def g(x):\n    return 2 * x\ndef k(x):\n    return x\n"}
+    assert found(source, local_sources=honest) == []
+    cheating = {"helpers": "def g(x):\n    return 2 * x\ndef k(x):\n    x.sum().backward()\n    return x.grad\n"}
+    [(line, what, _), *_] = found(source, local_sources=cheating)
+    assert (line, what) == (4, ".backward")
+    [finding, *_] = find_forbidden(source, [AUTOGRAD], local_sources=cheating)
+    assert "helpers.py, line 4" in finding.where()
+    rebinding = {"helpers": "import exercise\ndef g(x):\n    return x\nexercise.grad_fn = g\ndef k(x):\n    return x\n"}
+    assert refused(source, local_sources=rebinding)
+
+
+# What students write (tests/accuracy holds more): none of it may be refused.
+@pytest.mark.parametrize("source", [
+    # loops, a helper, math, a list comprehension
+    ("import math\nimport torch\ndef _mse_slope(p, t):\n    return [2 * (a - b) / len(p) for a, b in zip(p.tolist(), t.tolist())]\n"
+     "def grad_fn(x, y, y_hat, w, b):\n    slopes = _mse_slope(y_hat.flatten(), y.flatten())\n"
+     "    gw = math.fsum(s * xi for s, xi in zip(slopes, x.flatten().tolist()))\n"
+     "    gb = sum(slopes)\n    return torch.tensor([gw, gb])\n"),
+    # torch.where, clamp, a nested function, a lambda, a loop over the file's functions
+    ("import torch\ndef dmodel_dw(x, w, b):\n    return x\ndef dmodel_db(x, w, b):\n    return torch.ones_like(x)\n"
+     "def grad_fn(x, y, y_hat, w, b):\n    def dloss(p, t):\n        return 2 * (p - t) / p.numel()\n"
+     "    sq = lambda v: torch.where(v > 0, v, v).clamp(-1e9, 1e9)\n    d = sq(dloss(y_hat, y))\n"
+     "    return torch.stack([(d * f(x, w, b)).sum() for f in (dmodel_dw, dmodel_db)])\n"),
+    # floats and isinstance, an assert, an f-string, no_grad, in-place updates, a while loop
+    ("import torch\ndef grad_fn(x, y, y_hat, w, b):\n    if isinstance(w, torch.Tensor):\n        w = float(w.item())\n"
+     "    assert x.shape == y.shape, f'shapes {x.shape} {y.shape}'\n    g = torch.zeros(2, dtype=x.dtype)\n"
+     "    i = 0\n    with torch.no_grad():\n        while i < x.numel():\n"
+     "            d = 2 * (y_hat.reshape(-1)[i] - y.reshape(-1)[i]) / x.numel()\n"
+     "            g[0] += d * x.reshape(-1)[i]\n            g[1] += d\n            i += 1\n    return g\n"),
+    # a notebook: the function redefined in a later cell, checked with autograd at import
+    ("import torch\ndef grad_fn(x, y, y_hat, w, b):\n    return None\n"
+     "def grad_fn(x, y, y_hat, w, b):\n    d = 2 * (y_hat - y) / y.numel()\n    return torch.stack([(d * x).sum(), d.sum()])\n"
+     "import numpy as np\nimport matplotlib.pyplot as plt\nw = torch.tensor(1.0, requires_grad=True)\n"
+     "((w * 2) ** 2).backward()\nprint(w.grad, np.zeros(1))\n"),
+])
+def test_honest_answers_written_many_ways_are_accepted(source):
+    assert found(source) == []
+
+
+def test_a_course_widens_a_rule_with_allow():
+    source = "import torch.nn.functional as F\ndef grad_fn(x):\n    return F.relu(x).double()\n"
+    assert [w for _, w, _ in found(source)] == ["torch.nn.functional.relu"]
+    widened = ForbidRule("autograd", ("grad_fn",), "by hand.", allow=("torch.nn.functional.relu",))
+    assert found(source, widened) == []

@@ -15,6 +15,7 @@ import platform
 import select
 import shutil
 import signal
+import site
 import sys
 import tempfile
 import time
@@ -27,7 +28,8 @@ import pytest
 import torch
 
 from grader.sandbox.limits import Limits
-from grader.sandbox.untrusted import walls
+from grader.sandbox.untrusted import landlock, privileges, seccomp_filter, walls
+from grader.sandbox.untrusted import readable as readable_module
 
 # What the zygote does before its first fork: one thread, cpuinfo read while
 # /proc is still readable, and the first optimizer's import of torch._dynamo
@@ -40,7 +42,7 @@ LIMITS = Limits(timeout_s=10, memory_mb=256, file_size_mb=1, open_files=64)
 REPO = Path(__file__).resolve().parents[1]
 BLOCKED_EVERYWHERE = {"read_outside", "write_outside", "tcp", "udp", "fork", "exec",
                       "signal_parent", "proc_parent", "change_mode_outside", "change_owner_outside",
-                      "change_times_outside", "set_xattr_outside", "stay_root"}
+                      "change_times_outside", "set_xattr_outside", "stay_root", "make_sysv_ipc"}
 ROOT = os.geteuid() == 0
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
@@ -143,16 +145,17 @@ def test_canary_tells_the_truth_without_walls(scratch, secret, readable):
 
 def test_missing_wall_is_reported_in_plain_words_and_canary_notices(scratch, secret, readable):
     def probe():
-        walls._seccomp_program = lambda: "seccomp: switched off for this test"  # child only
+        seccomp_filter.seccomp_program = lambda: "seccomp: switched off for this test"  # child only
         report = walls.apply_walls(str(scratch), LIMITS, readable)
         return {"report": [list(report.applied), list(report.missing)],
                 "canary": walls.canary_report(str(scratch), str(secret), os.getppid())}
 
     value = run_walled(probe, scratch, readable, walled=False)["value"]
     dropped = [name for name in value["report"][0] if name.startswith("privilege_drop")]
-    assert value["report"] == [["rlimits", "no_new_privs", "landlock", *dropped],
+    namespaced = [name for name in value["report"][0] if name in ("ipc_namespace", "scratch_quota")]
+    assert value["report"] == [[*namespaced, "rlimits", "no_new_privs", "landlock", *dropped],
                                ["seccomp: switched off for this test"]]
-    assert len(dropped) == ROOT
+    assert len(dropped) == ROOT and len(namespaced) == 2 * ROOT
     # Landlock alone stops files, TCP, signals and exec, not UDP or fork.
     assert value["canary"]["udp"] is False and value["canary"]["fork"] is False
     assert value["canary"]["read_outside"] and value["canary"]["tcp"]
@@ -303,14 +306,14 @@ def test_course_files_and_grader_stay_unreadable(tmp_path, scratch, monkeypatch)
     (course / "solutions").mkdir(parents=True)
     (course / "solutions" / "exercise1.py").write_text("ANSWER = 42\n")
     (course / "course.toml").write_text("[course]\n")
-    real_site_packages = walls.site.getsitepackages()
-    monkeypatch.setattr(walls.site, "getsitepackages",
+    real_site_packages = site.getsitepackages()
+    monkeypatch.setattr(site, "getsitepackages",
                         lambda: [*real_site_packages, str(site_packages)])
     monkeypatch.syspath_prepend(str(course))
     readable = walls.readable_paths()
 
     assert str(site_packages / "okpkg") in readable
-    assert not any(walls._is_within(str(path), granted) for granted in readable
+    assert not any(readable_module.is_within(str(path), granted) for granted in readable
                    for path in (site_packages / "grader", nested_course, course))
 
     targets = {
@@ -341,12 +344,12 @@ def test_course_files_and_grader_stay_unreadable(tmp_path, scratch, monkeypatch)
 
 def test_readable_paths_cover_the_interpreter_and_nothing_of_ours(readable):
     def covered(path) -> bool:
-        return any(walls._is_within(os.path.realpath(path), granted) for granted in readable)
+        return any(readable_module.is_within(os.path.realpath(path), granted) for granted in readable)
 
     assert covered(os.__file__) and covered(torch.__file__) and covered("/dev/null")
     for private in (REPO, REPO / "solutions", REPO / "grader", "/proc/self/status", "/tmp"):
         assert not covered(private), private
-    assert not any(walls._is_within(str(REPO), granted) for granted in readable)
+    assert not any(readable_module.is_within(str(REPO), granted) for granted in readable)
 
 
 # --------------------------------------------------------------------------
@@ -432,11 +435,11 @@ def _without(*parts: str):
     """A probe prefix that switches walls off in the child only."""
     def switch_off():
         if "seccomp" in parts:
-            walls._seccomp_program = lambda: "seccomp: switched off for this test"
+            seccomp_filter.seccomp_program = lambda: "seccomp: switched off for this test"
         if "drop" in parts:
-            walls._drop_privileges = lambda *args: ("", "")
+            privileges.drop_privileges = lambda *args: ("", "")
         if "landlock" in parts:
-            walls._landlock_plan = lambda readable: "landlock: switched off for this test"
+            landlock.landlock_plan = lambda readable: "landlock: switched off for this test"
     return switch_off
 
 
@@ -446,12 +449,12 @@ def test_no_metadata_change_outside_or_inside_scratch(scratch, planted, readable
     if "seccomp" in switched_off and not ROOT:
         pytest.skip("only a grader running as root has a privilege to drop")
     inside = scratch / "mine.txt"
-    inside.write_text("scratch file\n")
     before = {path: _metadata(path) for path in (planted, planted.parent)}
 
     def probe():
         _without(*switched_off)()
         report = walls.apply_walls(str(scratch), LIMITS, readable)
+        inside.write_text("scratch file\n")
         return {"applied": list(report.applied), "outside": _metadata_attempts(planted),
                 "inside": _metadata_attempts(inside) if "seccomp" not in switched_off else {}}
 
@@ -465,7 +468,6 @@ def test_no_metadata_change_outside_or_inside_scratch(scratch, planted, readable
 @pytest.mark.skipif(not ROOT, reason="only a grader running as root drops privileges")
 def test_a_root_grader_s_room_runs_as_its_own_unprivileged_user(scratch, readable):
     grader_pid = os.getpid()
-    (scratch / "helper.py").write_text("HELPER = 1\n")
 
     def probe():
         import resource
@@ -473,6 +475,7 @@ def test_a_root_grader_s_room_runs_as_its_own_unprivileged_user(scratch, readabl
 
         _without("seccomp", "landlock")()  # what the kernel's own permissions refuse
         report = walls.apply_walls(str(scratch), LIMITS, readable)
+        (scratch / "helper.py").write_text("HELPER = 1\n")  # as the room writes a submission's helpers
         started, release = [], threading.Event()
         try:
             for _ in range(walls.ROOM_TASKS + 10):
@@ -491,6 +494,7 @@ def test_a_root_grader_s_room_runs_as_its_own_unprivileged_user(scratch, readabl
                    "scratch_owner": os.stat(scratch).st_uid,
                    "helper": (scratch / "helper.py").read_text()}
         (scratch / "written.txt").write_text("mine")
+        outcome["written_owner"] = (scratch / "written.txt").stat().st_uid
         for name, attempt in {"signal_grader": lambda: os.kill(grader_pid, 0),
                               "grader_mem": lambda: open(f"/proc/{grader_pid}/mem", "rb").close(),
                               "write_root_file": lambda: open(REPO / "README.md", "ab").close(),
@@ -510,7 +514,7 @@ def test_a_root_grader_s_room_runs_as_its_own_unprivileged_user(scratch, readabl
     assert all(mask & ~read_only == 0 for mask in value["capabilities"]), value["capabilities"]
     assert value["nproc"] == [walls.ROOM_TASKS] * 2 and value["threads"] < walls.ROOM_TASKS
     assert value["scratch_owner"] == room_id and value["helper"] == "HELPER = 1\n"
-    assert (scratch / "written.txt").stat().st_uid == room_id
+    assert value["written_owner"] == room_id
     assert {key: value[key] for key in ("signal_grader", "grader_mem", "write_root_file", "back_to_root")} == {
         "signal_grader": "EPERM", "grader_mem": "EACCES", "write_root_file": "EACCES", "back_to_root": "EPERM"}
 
@@ -551,7 +555,7 @@ def test_where_everything_is_world_readable_the_room_keeps_no_capability(readabl
     scratch = Path(tempfile.mkdtemp(prefix="torchgrade-test-"))
     try:
         def probe():
-            walls._library_hidden_from_others = lambda readable: ""
+            privileges.library_hidden_from_others = lambda readable: ""
             report = walls.apply_walls(str(scratch), LIMITS, readable)
             (scratch / "mine.txt").write_text("ok")
             return {"applied": list(report.applied), "capabilities": list(walls.capabilities()),
@@ -560,13 +564,13 @@ def test_where_everything_is_world_readable_the_room_keeps_no_capability(readabl
         # Whether torch's files really are readable by anyone here (a venv under a
         # private folder, as in a CI run from mktemp -d, is not): then a room
         # without the capability must still read them.
-        torch_for_all = walls._others_can_reach(torch.__file__, read=True)
+        torch_for_all = privileges.others_can_reach(torch.__file__, read=True)
 
         value = run_walled(probe, scratch, readable, walled=False)["value"]
     finally:
         shutil.rmtree(scratch)
     assert "privilege_drop" in value["applied"] and value["capabilities"] == [0, 0]
-    assert value["torch"] is (True if walls._others_can_reach(torch.__file__, read=True) else None)
+    assert value["torch"] is (True if privileges.others_can_reach(torch.__file__, read=True) else None)
 
 
 def test_the_pinned_room_id_setting_is_checked(monkeypatch):

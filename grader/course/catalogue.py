@@ -395,6 +395,10 @@ FORBID_KEYS: dict[str, Key] = {
     "uses": Key(_one_of(tuple(KINDS)), required=True, copied=True),
     "functions": Key(_names, required=True, copied=True),  # "name", "Class" or "Class.method"
     "why": Key(_string, required=True, copied=True),  # what a student reads when the rule is broken
+    # What the course adds to the rule's allow-list ("torch.nn.functional.relu", ".grad"), and libraries
+    # its files may import besides the standard library's: grader/course/by_hand.py.
+    "allow": Key(_names, copied=True),
+    "libraries": Key(_names, copied=True),
     "find": Key(_string),  # a mutant for grade verify that breaks the rule: not in a student copy
     "replace": Key(_string),
 }

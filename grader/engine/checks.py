@@ -165,6 +165,9 @@ def _error_failure(request: Request, error: dict, hint: str | None) -> GradeFail
         return GradeFailure(f"{request.describe()}: {message}", hint=hint)
     if kind == "memory":
         return GradeFailure(f"{request.describe()} ran out of memory ({name}: {message})", verdict=Verdict.MEMORY_LIMIT)
+    if kind == "disk":
+        return GradeFailure(f"{request.describe()} wrote more than it may ({name}: {message})",
+                            verdict=Verdict.DISK_QUOTA)
     if kind == "exit":
         return GradeFailure(f"{request.describe()} called sys.exit({message})", verdict=Verdict.EXITED)
     if name == "NotImplementedError":

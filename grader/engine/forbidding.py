@@ -9,6 +9,7 @@ the points of the tests of the functions the rule names.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 
 from grader.course.catalogue import ExerciseSpec
 from grader.course.forbidden import Finding, ForbidRule, describe, find_forbidden, notebook_place
@@ -31,11 +32,16 @@ def findings_for(submission: Submission, spec: ExerciseSpec) -> dict[str, str]:
         return {}
     if raw is None:
         return {}
-    local = {helper.stem for helper in submission.helpers}
+    try:
+        local = {Path(name).stem: source for name, source in submission.helper_sources().items()}
+    except OSError:
+        local = {}
+    unread = {helper.stem for helper in submission.helpers} - set(local)
     # A notebook's module is UTF-8 made by the grader; a file is parsed from its bytes, as it is imported.
     place = notebook_place(raw.decode("utf-8")) if spec.filename in submission.sources else "line {}".format
     grouped: dict[tuple[str, ForbidRule], list[Finding]] = {}
-    for finding in find_forbidden(raw, spec.forbid, local_modules=local):
+    for finding in find_forbidden(raw, spec.forbid, module=Path(spec.filename).stem,
+                                  local_modules=unread, local_sources=local):
         grouped.setdefault((finding.function, finding.rule), []).append(finding)
     messages: dict[str, str] = {}
     for (function, _), found in grouped.items():

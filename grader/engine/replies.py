@@ -34,7 +34,7 @@ MAX_DIMS = 64  # dimensions of one shape
 MAX_COUNT = 1 << 48  # a size of a dimension, a layer's in/out features
 INT_LIMIT = 1 << 63  # integers anywhere in a reply: within 64 bits, as torch's own
 ERROR_FIELDS = frozenset({"type", "message", "traceback", "kind"})
-ERROR_KINDS = frozenset({"student", "missing name", "structure", "memory", "exit", "grader"})
+ERROR_KINDS = frozenset({"student", "missing name", "structure", "memory", "disk", "exit", "grader"})
 CUT = "…"
 
 

@@ -47,13 +47,16 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
           options: GradeOptions = GradeOptions(), zygote: Zygote | None = None,  # noqa: B008 - frozen
           references: ReferenceSource | None = None,
           on_result: Callable[[SubmissionResult], None] | None = None,
-          keep_results: bool = True, expected_files: Mapping[str, str] | None = None) -> GradeRun:
+          keep_results: bool = True, expected_files: Mapping[str, str] | None = None,
+          sandbox: SandboxStatus | None = None) -> GradeRun:
     """Grade every submission on every given exercise in one pytest session.
 
     Pass a ``zygote`` started as early as possible (before importing torch)
     to overlap its start-up with this process's; otherwise one is started here.
     ``expected_files``: the suites' and solutions' fingerprints taken when a
     larger run (a batch) started; any difference is a GraderError.
+    ``sandbox``: what the canary found when this zygote's first run started
+    (a warm session's later runs skip trying its walls again).
     """
     own_zygote = zygote is None
     zygote = zygote or Zygote.start()
@@ -64,7 +67,7 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
         references = references or default_references(course, files)
         _read_references_now(references, exercises)
         limits_for = _limits_resolver(options)
-        run.sandbox = zygote.canary(limits_for(exercises[0]) if exercises else Limits())
+        run.sandbox = sandbox or zygote.canary(limits_for(exercises[0]) if exercises else Limits())
         if options.require_sandbox and run.sandbox.missing:
             raise GraderError("refusing to grade without a complete sandbox (--require-sandbox):\n  "
                               + "\n  ".join(run.sandbox.missing))

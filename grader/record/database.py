@@ -16,8 +16,9 @@ A batch calls, in order: ``ClassRecord.open(out)``; ``plan_run(...)`` and
 """
 from __future__ import annotations
 
-import json
+import errno
 import itertools
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -146,6 +147,17 @@ ADOPTED = "unknown (adopted from results.json)"  # grader version and course fin
 
 class RecordError(UserError):
     """A problem with the class record a user can fix (plain words, no traceback, exit 2)."""
+
+
+class RecordFull(RecordError):
+    """One submission's result could not be stored: the disk under OUT is full. Its transaction was
+    rolled back, so everything stored before stays as it was, readable and exportable."""
+
+    def __init__(self, submission: str, error: BaseException) -> None:
+        super().__init__(f"the result of {submission!r} could not be stored in the class record: the disk is "
+                         f"full ({error}); everything stored before is kept. Free some space, then run "
+                         "`grade batch --resume` to grade what is missing")
+        self.submission = submission
 
 
 class RecordRefused(RecordError):
@@ -320,6 +332,15 @@ class ClassRecord(AbstractContextManager["ClassRecord"]):
         refused = refused if refused is not None else refusal(result)
         statuses = [exercise_status(e, refused) for e in result.exercises]
         status, reason = submission_status(result, refused)
+        try:
+            return self._store(run_id, result, files_hash, statuses, status, reason)
+        except (sqlite3.Error, OSError) as error:
+            if is_disk_full(error):
+                raise RecordFull(result.submission, error) from None
+            raise
+
+    def _store(self, run_id: int, result: SubmissionResult, files_hash: str,
+               statuses: list[tuple[Status, str | None]], status: Status, reason: str | None) -> int:
         with _transaction(self.db):
             self.db.execute("INSERT INTO submissions (name) VALUES (?)"
                             " ON CONFLICT(name) DO UPDATE SET removed_at = NULL", (result.submission,))
@@ -572,7 +593,26 @@ class _transaction:
         self.connection.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, kind: object, *rest: object) -> None:
-        self.connection.execute("COMMIT" if kind is None else "ROLLBACK")
+        if kind is None:
+            try:
+                self.connection.execute("COMMIT")  # where a full disk shows in WAL mode
+                return
+            except sqlite3.Error:
+                if self.connection.in_transaction:
+                    self.connection.execute("ROLLBACK")
+                raise
+        self.connection.execute("ROLLBACK")
+
+
+_DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+_SQLITE_FULL = 13  # sqlite3.SQLITE_FULL, named in the module only from Python 3.11
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether ``error`` says the disk (or the user's quota) under OUT is full."""
+    if isinstance(error, sqlite3.Error):
+        return getattr(error, "sqlite_errorcode", None) == _SQLITE_FULL or "disk is full" in str(error)
+    return isinstance(error, OSError) and error.errno in _DISK_FULL_ERRNOS
 
 
 def _row_id(cursor: sqlite3.Cursor) -> int:

@@ -533,5 +533,7 @@ def _import_verdict(filename: str, error: object, cite: Citing | None = None) ->
         return Verdict.EXITED, f"{filename} called sys.exit({message}) while being imported"
     if kind == "memory":
         return Verdict.MEMORY_LIMIT, f"{filename} ran out of memory while being imported ({name}: {message})"
+    if kind == "disk":
+        return Verdict.DISK_QUOTA, f"{filename} wrote more than it may while being imported ({name}: {message})"
     detail = f"\n{where}" if where else ""
     return Verdict.IMPORT_ERROR, f"{filename} raised {name} while being imported: {message}{detail}"

@@ -22,6 +22,8 @@ class Limits:
     memory_mb: int = 1024
     # Largest file the sandbox may write (scratch only).
     file_size_mb: int = 16
+    # Everything the sandbox may write in all (its scratch folder is a tmpfs of this size, where the machine allows).
+    scratch_mb: int = 64
     open_files: int = 64
     # Captured stdout+stderr kept per sandbox; the rest is counted and dropped.
     output_kb: int = 64

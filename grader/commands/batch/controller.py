@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sqlite3
 import os
 import queue
 import signal
@@ -41,7 +42,7 @@ from grader.course.catalogue import Course, ExerciseSpec, load_course
 from grader.errors import EXIT_GRADER_FAILURE, EXIT_INTERRUPTED, GraderFailure, UserError
 from grader.options import GradeOptions
 from grader.outputs.results_json import from_plain
-from grader.record.database import ClassRecord, check_plan, plan_run, up_to_date
+from grader.record.database import ClassRecord, RecordFull, check_plan, is_disk_full, plan_run, up_to_date
 from grader.record.fingerprint import course_fingerprint, files_hash, grader_version
 from grader.results import SubmissionResult
 
@@ -74,14 +75,16 @@ class BatchOutcome:
     jobs: int = 0
     elapsed_s: float = 0.0
     worker_errors: list[str] = field(default_factory=list)  # stderr tails of workers that died
+    unstored: list[str] = field(default_factory=list)  # graded, but the disk was full when storing them
+    stale_outputs: bool = False  # the disk was full when the class files were rebuilt at the end
 
     @property
     def exit_status(self) -> int:
-        """130 when interrupted, 3 when the grader failed on a submission, else 0
-        (whatever the scores: grading a class succeeded)."""
+        """130 when interrupted, 3 when the grader failed on a submission or a full disk kept a result
+        or the class files from being written, else 0 (whatever the scores: grading a class succeeded)."""
         if self.interrupted:
             return EXIT_INTERRUPTED
-        return EXIT_GRADER_FAILURE if self.failed else 0
+        return EXIT_GRADER_FAILURE if self.failed or self.unstored or self.stale_outputs else 0
 
 
 @dataclass
@@ -168,11 +171,22 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
 
         def store(result: SubmissionResult, refused: str | None = None, *, written: bool = True) -> None:
             """One result into the record (one transaction); OUT/<name>/ rewritten from the record unless
-            the worker's files already say the same (the whole course graded, no override)."""
-            record.store(run_id, result, files_hash=hashes.get(result.submission, ""), refused=refused or None)
-            overridden = any(name == result.submission for name, _ in record.overrides())
-            if subset or overridden or not written:
-                write_current(out, record.current_of(result.submission), course.hidden_visibility)
+            the worker's files already say the same (the whole course graded, no override). A full disk
+            costs this entry only: it is named, and the batch goes on."""
+            try:
+                record.store(run_id, result, files_hash=hashes.get(result.submission, ""), refused=refused or None)
+                overridden = any(name == result.submission for name, _ in record.overrides())
+                if subset or overridden or not written:
+                    write_current(out, record.current_of(result.submission), course.hidden_visibility)
+            except RecordFull as full:
+                outcome.unstored.append(result.submission)
+                outcome.notes.append(str(full))
+            except OSError as error:
+                if not is_disk_full(error):
+                    raise
+                outcome.unstored.append(result.submission)
+                outcome.notes.append(f"the files of {result.submission!r} in {out} could not be written: the disk "
+                                     f"is full ({error}); its result is in the class record")
 
         report = on_progress or (lambda event: None)
         job_options = {**dataclasses.asdict(options), "seed": seed}
@@ -207,12 +221,20 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
         finally:
             with _uninterrupted():
                 runner.close()
-        if not outcome.interrupted:
-            record.finish_run(run_id)  # an interrupted run stays unfinished in the record
-        outcome.removed = record.mark_listed(listed)
-        outcome.not_listed = len(record.removed())
-        outcome.summary = build_outputs_from_record(record, out, title=course.title, course_ids=course.ids,
-                                                    listed=listed)
+        try:
+            if not outcome.interrupted:
+                record.finish_run(run_id)  # an interrupted run stays unfinished in the record
+            outcome.removed = record.mark_listed(listed)
+            outcome.not_listed = len(record.removed())
+            outcome.summary = build_outputs_from_record(record, out, title=course.title, course_ids=course.ids,
+                                                        listed=listed)
+        except (sqlite3.Error, OSError) as error:
+            if not is_disk_full(error):
+                raise
+            outcome.stale_outputs = True
+            outcome.notes.append(f"the class files in {out} could not be rebuilt: the disk is full ({error}); "
+                                 "every result stored is kept in the class record: free some space, then "
+                                 "`grade batch --resume` rebuilds them")
     outcome.elapsed_s = round(time.monotonic() - started, 3)
     return outcome
 

@@ -78,10 +78,10 @@ def print_summary(console: Console, outcome: BatchOutcome) -> None:
     verdicts = dict(summary.verdicts)
     limits = {v: n for v, n in verdicts.items() if v in LIMIT_VERDICTS}
     if limits:
-        console.print("Submissions that hit a time or memory limit, or crashed: "
+        console.print("Submissions that hit a time, memory or disk limit, or crashed: "
                       + ", ".join(f"{verdict} {n}" for verdict, n in limits.items()), highlight=False)
     elif summary.count:
-        console.print("No submission hit a time or memory limit or crashed.")
+        console.print("No submission hit a time, memory or disk limit or crashed.")
     if verdicts.get(Verdict.IMPORT_ERROR):
         console.print(f"Submissions with a file that could not be imported: {verdicts[Verdict.IMPORT_ERROR]}",
                       highlight=False)

@@ -43,6 +43,7 @@ cannot be matched is a ``StructureMismatch`` in the student's terms.
 """
 from __future__ import annotations
 
+import errno
 import inspect
 import os
 import traceback
@@ -340,6 +341,10 @@ def module_info(obj: Any) -> dict:
     return info
 
 
+# A write past the file-size rlimit (EFBIG) or the scratch tmpfs's size (ENOSPC; EDQUOT on a quota'd disk).
+_DISK_ERRNOS = frozenset({errno.EFBIG, errno.ENOSPC, errno.EDQUOT})
+
+
 def describe_exception(error: BaseException, filename: str | None) -> dict:
     """Type, message and the submission's own frames, as bounded text."""
     kind = "student"
@@ -352,6 +357,8 @@ def describe_exception(error: BaseException, filename: str | None) -> dict:
         kind = "memory"
     elif isinstance(error, SystemExit):
         kind = "exit"
+    elif isinstance(error, OSError) and error.errno in _DISK_ERRNOS:
+        kind = "disk"
     # The room compiles the exercise under its own name (zygote._OwnNameLoader);
     # a module compiled under its path (the reference) is matched by its path.
     names = {filename, os.path.basename(filename)} if filename else set()

@@ -287,7 +287,8 @@ def _child(fd: int, request: dict, readable: tuple[str, ...], base_path: list[st
         sys.dont_write_bytecode = True
         conn = Connection(fd)
         if request["mode"] == "canary":
-            result = walls.canary_report(scratch, request["secret"], request["parent_pid"])
+            result = walls.canary_report(scratch, request["secret"], request["parent_pid"],
+                                         scratch_quota_bytes=limits.scratch_mb << 20)
             conn.send_bytes(wire.encode({"canary": result, "walls": list(report.applied),
                                          "missing": list(report.missing)}))
         else:
