@@ -49,11 +49,20 @@ class _GradeGroup(click.Group):
         try:
             return super().invoke(ctx)
         except UserError as error:
-            raise click.UsageError(str(error)) from None
+            raise click.UsageError(_inert(str(error))) from None
         except GraderFailure as error:
             command = ctx.invoked_subcommand
-            click.echo(f"grade{'' if command in (None, 'exercise') else ' ' + command}: {error}", err=True)
+            click.echo(f"grade{'' if command in (None, 'exercise') else ' ' + command}: {_inert(str(error))}",
+                       err=True)
             ctx.exit(error.exit_status)
+
+
+def _inert(text: str) -> str:
+    """What the CLI prints of words that can quote a submission (its name, a
+    zip member, an override's reason): no escape sequence reaches the terminal."""
+    from grader.inert import inert  # noqa: PLC0415
+
+    return inert(text, multiline=True)
 
 
 def run() -> None:
@@ -247,7 +256,7 @@ def history_command(out: Path, submission: str | None, everything: bool) -> None
     """What changed in OUT's class record, per student: points before and after, and why."""
     from grader.record import commands  # noqa: PLC0415
 
-    click.echo(commands.show_history(out, submission, everything=everything), nl=False)
+    click.echo(_inert(commands.show_history(out, submission, everything=everything)), nl=False)
 
 
 @main.command("override")
@@ -265,11 +274,11 @@ def override_command(out: Path, submission: str, exercise: str, points: float | 
     if remove:
         if points is not None:
             raise click.UsageError("--remove takes no POINTS")
-        click.echo(commands.remove_override(out, submission, exercise), nl=False)
+        click.echo(_inert(commands.remove_override(out, submission, exercise)), nl=False)
         return
     if points is None or reason is None:
         raise click.UsageError("give POINTS and --reason TEXT (or --remove)")
-    click.echo(commands.override(out, submission, exercise, points, reason=reason), nl=False)
+    click.echo(_inert(commands.override(out, submission, exercise, points, reason=reason)), nl=False)
 
 
 @main.command("export")
@@ -289,7 +298,7 @@ def export_command(out: Path, format_: str, roster: Path, assignment: str | None
 
     _, text = commands.export_grades(out, format=format_, roster=roster, path=path, assignment=assignment,
                                      changed_only=changed_only)
-    click.echo(text, nl=False)
+    click.echo(_inert(text), nl=False)
 
 
 @main.command("release")

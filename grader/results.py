@@ -3,13 +3,31 @@
 A run produces one ``SubmissionResult``; terminal, HTML, JSON, CSV and JUnit
 renderers read it and never recompute a score (scores come from
 ``grader.scoring``).
+
+The text a submission can put in a result (messages, captured output, notes,
+the cells of a mismatch table) is made inert as the record is built
+(``grader.inert``): whatever built it (a grading run, the class record, a
+results.json read back), no record holds a terminal escape or a bidi control
+for a renderer to pass on. A submission's name is its identity and is kept
+as it is: each renderer shows it through ``inert``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from grader import scoring
+from grader.inert import inert
 from grader.verdicts import Verdict
+
+
+def _make_inert(record: object, *, lines: tuple[str, ...] = (), multiline: tuple[str, ...] = ()) -> None:
+    """Replace the named text fields of a frozen record by their inert form."""
+    for name in lines + multiline:
+        value = getattr(record, name)
+        if isinstance(value, str):
+            object.__setattr__(record, name, inert(value, multiline=name in multiline))
+        elif isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+            object.__setattr__(record, name, tuple(inert(v, multiline=name in multiline) for v in value))
 
 
 @dataclass(frozen=True)
@@ -20,6 +38,9 @@ class MismatchRow:
     expected: str
     got: str
     abs_diff: str
+
+    def __post_init__(self) -> None:
+        _make_inert(self, lines=tuple(f.name for f in fields(self)))
 
 
 @dataclass(frozen=True)
@@ -37,6 +58,9 @@ class TestResult:
     verdict: Verdict | None = None
     table: tuple[MismatchRow, ...] = ()
     visibility: str = "hidden"  # "public" or "hidden" (see issue on releases)
+
+    def __post_init__(self) -> None:
+        _make_inert(self, lines=("name", "title"), multiline=("message", "hint"))
 
     @property
     def points(self) -> float:
@@ -57,6 +81,9 @@ class ExerciseResult:
     # "all", or "public" where only the public tests ran (a student copy):
     # reports must then never say that every test passed.
     scope: str = "all"
+
+    def __post_init__(self) -> None:
+        _make_inert(self, lines=("title", "notes"), multiline=("problem", "output"))
 
     @property
     def score(self) -> float:

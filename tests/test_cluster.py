@@ -40,7 +40,7 @@ from corpus import HOSTILE, expectations  # noqa: E402
 # forged header, an attack on the grader's files, undecodable source (the whole corpus, through
 # local batch workers, is tests/test_hostile_batch.py's: too slow to run twice here).
 HOSTILE_SUBSET = ["exit_at_import", "segfault", "loop_forever", "memory_bomb", "tensor_subclass", "oversized_header",
-                  "reads_solutions", "not_utf8"]
+                  "reads_solutions", "not_utf8", "escape_sequences_in_message"]
 OPTIONS = GradeOptions(timeout_s=2, memory_mb=512)
 TIMING = {"execution_time", "elapsed_s"}
 SCRATCH = re.compile(r"/torchgrade-[A-Za-z0-9_]{8}/")

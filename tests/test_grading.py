@@ -135,9 +135,8 @@ def test_hostile_submission_gets_an_honest_verdict(path, hostile_results):
         assert any(expect["note"] in note for note in exercise.notes), exercise.notes
 
 
-def test_no_report_of_a_hostile_submission_is_large_or_shows_the_hidden_suite(hostile_results):
-    """HTML, results.json and terminal, whatever the submission did: small, and
-    no hidden suite's path, source or traceback, and no grader error."""
+def _reports(result) -> dict[str, str]:
+    """HTML, results.json and terminal (without colours: any escape is the submission's)."""
     import io  # noqa: PLC0415
 
     from rich.console import Console  # noqa: PLC0415
@@ -146,17 +145,56 @@ def test_no_report_of_a_hostile_submission_is_large_or_shows_the_hidden_suite(ho
     from grader.outputs.results_json import to_gradescope  # noqa: PLC0415
     from grader.outputs.terminal import print_exercise  # noqa: PLC0415
 
+    console = Console(file=io.StringIO(), width=120)
+    for exercise in result.exercises:
+        print_exercise(console, exercise)
+    return {"html": render_html(result), "json": json.dumps(to_gradescope(result)),
+            "terminal": console.file.getvalue()}
+
+
+def test_no_report_of_a_hostile_submission_is_large_or_shows_the_hidden_suite(hostile_results):
+    """HTML, results.json and terminal, whatever the submission did: small, and
+    no hidden suite's path, source or traceback, and no grader error."""
     for name, result in hostile_results.items():
-        console = Console(file=io.StringIO(), width=120)
-        for exercise in result.exercises:
-            print_exercise(console, exercise)
-        reports = {"html": render_html(result), "json": json.dumps(to_gradescope(result)),
-                   "terminal": console.file.getvalue()}
-        for kind, text in reports.items():
+        for kind, text in _reports(result).items():
             assert len(text) < MAX_REPORT_CHARS, (name, kind, len(text))
             text.encode("utf-8")  # a file can hold it (no lone surrogates)
             for leak in SUITE_LEAKS:
                 assert leak not in text, (name, kind, leak)
+
+
+def test_no_report_of_a_hostile_submission_holds_a_control_character(hostile_results):
+    """Whatever a submission raised or printed (tests/hostile/escape_sequences_*),
+    no report passes on an escape sequence, a carriage return or a bidi override:
+    each reads as a visible escape, in the terminal, the HTML and every string
+    of results.json."""
+    for name, result in hostile_results.items():
+        reports = _reports(result)
+        texts = {**reports, "json": "\n".join(_strings(json.loads(reports["json"])))}
+        for kind, text in texts.items():
+            assert not active_characters(text), (name, kind, active_characters(text)[:5])
+    attacked = _reports(hostile_results["escape_sequences_in_output"])
+    assert "\\x1b]52;c;" in attacked["html"] and "\\x1b]52;c;" in attacked["json"]
+    said = _reports(hostile_results["escape_sequences_in_message"])["terminal"]
+    assert "\\x1b]52;c;" in said and "[bold red]markup[/bold red]" in said
+
+
+def active_characters(text: str) -> list[str]:
+    """Characters a terminal or a reader acts on rather than shows: controls
+    (but newline and tab), format characters (bidi), separators of lines."""
+    import unicodedata  # noqa: PLC0415
+
+    return [ch for ch in text if ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp")]
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (*_strings(k), *_strings(v))]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
 
 
 # What only a hidden suite's traceback or a grader failure would put in a report.

@@ -229,8 +229,8 @@ def test_a_linked_notebook_in_a_batch_folder_is_not_followed(tmp_path):
 # ---------------------------------------------------------------------------
 # End to end: the same scores and verdicts as the files
 # ---------------------------------------------------------------------------
-HOSTILE_AS_NOTEBOOKS = ["always_equal", "exit_at_import", "flood_output", "keyboard_interrupt_at_import",
-                        "memory_bomb", "missing_name", "mutates_inputs", "patches_torch_testing",
+HOSTILE_AS_NOTEBOOKS = ["always_equal", "escape_sequences_in_message", "exit_at_import", "flood_output",
+                        "keyboard_interrupt_at_import", "memory_bomb", "missing_name", "mutates_inputs", "patches_torch_testing",
                         "reads_environment", "reads_solutions", "segfault", "sleep_at_import", "syntax_error",
                         "tensor_subclass", "writes_outside"]
 

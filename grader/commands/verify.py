@@ -38,6 +38,7 @@ from rich.text import Text
 
 from grader.verdicts import Verdict
 from grader.errors import GraderFailure
+from grader.inert import inert
 from grader.course.catalogue import Course, ExerciseSpec, MistakeSpec
 from grader.course.forbidden import ForbidRule
 from grader.sandbox.client import Zygote
@@ -471,9 +472,9 @@ def report_table(report: VerifyReport) -> Table:
                                 ("PASS", "bold green") if passed else ("FAIL", "bold red"))
         for i, check in enumerate(checks):
             table.add_row(verdict if i == 0 else "",
-                          Text(check.name),
+                          Text(inert(check.name)),
                           Text(PASS_MARK, "bold green") if check.passed else Text(FAIL_MARK, "bold red"),
-                          Text(check.detail, style="dim" if check.passed else "red"),
+                          Text(inert(check.detail, multiline=True), style="dim" if check.passed else "red"),
                           end_section=i == len(checks) - 1 and n < len(report.exercise_ids) - 1)
     return table
 
@@ -495,7 +496,9 @@ def print_report(console: Console, report: VerifyReport) -> None:
 
 
 def junit_xml(report: VerifyReport) -> ET.ElementTree:
-    """JUnit XML as CI systems read it: a <testsuite> per exercise, a <testcase> per check."""
+    """JUnit XML as CI systems read it: a <testsuite> per exercise, a <testcase> per check.
+    A check's words can quote a submission's: made inert (no control character,
+    which XML 1.0 cannot even hold, and no escape sequence for a CI log)."""
     root = ET.Element("testsuites", name="grade verify", tests=str(len(report.checks)),
                       failures=str(len(report.failures)), time=f"{report.elapsed_s:g}")
     for exercise_id in report.exercise_ids:
@@ -503,11 +506,12 @@ def junit_xml(report: VerifyReport) -> ET.ElementTree:
         suite = ET.SubElement(root, "testsuite", name=exercise_id, tests=str(len(checks)),
                               failures=str(sum(not c.passed for c in checks)), errors="0", skipped="0")
         for check in checks:
-            case = ET.SubElement(suite, "testcase", classname=f"verify.{exercise_id}", name=check.name)
+            case = ET.SubElement(suite, "testcase", classname=f"verify.{exercise_id}", name=inert(check.name))
+            detail = inert(check.detail, multiline=True)
             if check.passed:
-                ET.SubElement(case, "system-out").text = check.detail
+                ET.SubElement(case, "system-out").text = detail
             else:
-                ET.SubElement(case, "failure", message=check.detail, type="VerifyFailure").text = check.detail
+                ET.SubElement(case, "failure", message=inert(check.detail), type="VerifyFailure").text = detail
     ET.indent(root)
     return ET.ElementTree(root)
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rich.console import Console
-from rich.text import Text
 
 from grader.course.catalogue import Course, ExerciseSpec
 from grader.course.notebooks import exercises_answered, is_notebook
@@ -241,12 +240,12 @@ class WatchView:
         if round_.result is not None:
             terminal.print_result(console, round_.result, summary=self.summary)
             for change in round_.changes:
-                console.print(Text(change, style="bold"))
+                console.print(terminal.shown(change, "bold"))
             if self.report is not None:
                 from grader.outputs.html import write_html  # noqa: PLC0415 - jinja: only when a report is asked
 
                 console.print(f"HTML report: {write_html(round_.result, self.report)}", style="dim")
         if round_.problem:
-            console.print(Text(round_.problem, style="bold red"))
-        console.print(Text(f"graded in {round_.elapsed_s:.2f} s · watching {round_.watched.submission} "
-                           "(save to grade again, Ctrl-C to stop)", style="dim"))
+            console.print(terminal.shown(round_.problem, "bold red", multiline=True))
+        console.print(terminal.shown(f"graded in {round_.elapsed_s:.2f} s · watching {round_.watched.submission} "
+                                     "(save to grade again, Ctrl-C to stop)", "dim"))

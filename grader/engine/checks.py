@@ -13,7 +13,6 @@ as in the student's signature. Comparisons are pure functions of two replies.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +21,7 @@ import torch
 
 from grader.verdicts import Verdict
 from grader.engine import diagnosis
-from grader.engine.explain import explain
+from grader.engine.explain import explain, notebook_cells  # noqa: F401 - notebook_cells: re-exported
 from grader.engine.protocol import Call, Inspect, Reply, Request
 from grader.results import MismatchRow
 from grader.engine.subjects import Mistake, Subject
@@ -155,20 +154,6 @@ class Check:
         lines = ([f"{request.describe()} raised an error: {explained.cause}", f"PyTorch said: {explained.original}"]
                  if explained.cause else [f"{request.describe()} raised {explained.original}"])
         return GradeFailure("\n".join([*lines, *([explained.where] if explained.where else [])]), hint=hint)
-
-
-def notebook_cells(source: str) -> dict[int, tuple[int, int]]:
-    """For a module made from a notebook (a ``# cell N`` line before each
-    cell's code): each module line -> (cell number, line within the cell)."""
-    cells: dict[int, tuple[int, int]] = {}
-    cell, start = None, 0
-    for number, line in enumerate(source.splitlines(), start=1):
-        header = re.fullmatch(r"# cell (\d+)", line)
-        if header:
-            cell, start = int(header[1]), number
-        elif cell is not None:
-            cells[number] = (cell, number - start)
-    return cells
 
 
 def _error_failure(request: Request, error: dict, hint: str | None) -> GradeFailure:

@@ -208,6 +208,30 @@ def scrub_paths(text: str, student_file: str, *, shown_as: str | None = None) ->
     return _TEMP_PATH.sub(lambda m: shown if m["name"] == wanted else m["name"], text)
 
 
+def notebook_cells(source: str) -> dict[int, tuple[int, int]]:
+    """For a module made from a notebook (a ``# cell N`` line before each
+    cell's code): each module line -> (cell number, line within the cell)."""
+    cells: dict[int, tuple[int, int]] = {}
+    cell, start = None, 0
+    for number, line in enumerate(source.splitlines(), start=1):
+        header = re.fullmatch(r"# cell (\d+)", line)
+        if header:
+            cell, start = int(header[1]), number
+        elif cell is not None:
+            cells[number] = (cell, number - start)
+    return cells
+
+
+def citing(student_file: str, *, shown_as: str | None = None,
+           cells: Mapping[int, tuple[int, int]] | None = None) -> Callable[[str, str], tuple[str, str]]:
+    """(message, traceback) -> both as the student reads them: the frames in
+    the student's own file or notebook cell, no path of the sandbox."""
+    def cite(message: str, traceback_text: str) -> tuple[str, str]:
+        return (scrub_paths(message, student_file, shown_as=shown_as),
+                student_traceback(traceback_text, student_file, shown_as=shown_as, cells=cells))
+    return cite
+
+
 @dataclass(frozen=True)
 class ExplainedError:
     cause: str | None  # beginner words, or None when the error is not a known one
@@ -233,4 +257,5 @@ def explain(type_name: str, message: str, traceback_text: str, *, student_file: 
     )
 
 
-__all__ = ["ExplainedError", "Explanation", "explain", "explain_error", "scrub_paths", "student_traceback"]
+__all__ = ["ExplainedError", "Explanation", "citing", "explain", "explain_error", "notebook_cells", "scrub_paths",
+           "student_traceback"]

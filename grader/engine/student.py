@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from grader.verdicts import Verdict
 from grader.sandbox import wire
 from grader.course.catalogue import ExerciseSpec
-from grader.sandbox.client import Budget, Sandbox, SandboxFailure, Zygote
+from grader.sandbox.client import Budget, Citing, Sandbox, SandboxFailure, Zygote
 from grader.sandbox.limits import Limits
+from grader.engine.explain import citing, notebook_cells
 from grader.engine.protocol import Reply, Request
 from grader.engine.replies import CUT, MAX_NAME_CHARS, MalformedReply, read_reply
 from grader.sandbox import captured
@@ -149,7 +150,8 @@ class StudentExercise:
             if source is None:  # __post_init__ made that a failure already; kept for the type
                 raise SandboxFailure(Verdict.NOT_SUBMITTED, f"{self.exercise.filename} was not submitted")
             self.sandbox = self.rooms.room_for(self.limits, self.budget)
-            self.sandbox.load(self.exercise.filename, source, self.budget)
+            shown_as, cite = self._citing()
+            self.sandbox.load(self.exercise.filename, source, self.budget, shown_as=shown_as, cite=cite)
         except SandboxFailure as failure:
             if failure.verdict != Verdict.CRASHED or self.restarts >= MAX_RESTARTS:
                 self.failure = failure  # importing again would fail the same way
@@ -158,6 +160,16 @@ class StudentExercise:
             if self.sandbox is not None:
                 self._collect(self.sandbox)
         return self.sandbox
+
+    def _citing(self) -> tuple[str, Citing]:
+        """The file's name as the student knows it, and how an error in it is
+        cited: its own file and line, or a notebook's cell and line."""
+        filename = self.exercise.filename
+        submitted = self.submission.files.get(filename)
+        shown_as = submitted.name if submitted is not None else filename
+        notebook = self.submission.sources.get(filename)
+        cells = notebook_cells(notebook.decode("utf-8", "replace")) if notebook is not None else None
+        return shown_as, citing(filename, shown_as=shown_as, cells=cells)
 
     def _collect(self, sandbox: Sandbox) -> None:
         # The exercise's share of output, however many rooms and requests it took.

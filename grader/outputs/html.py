@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from grader import scoring
+from grader.inert import inert
 from grader.outputs.files import write_atomic
 from grader.results import ExerciseResult, SubmissionResult
 
@@ -44,6 +46,12 @@ def score_state(score: float, max_score: float) -> str:
     return "partial" if score > 0 else "none"
 
 
+def _inert_value(value: Any) -> Any:
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return inert(value, multiline=True)
+    return value
+
+
 @functools.cache
 def template_environment() -> Environment:
     """The Jinja2 environment, built once per process.
@@ -56,6 +64,9 @@ def template_environment() -> Environment:
         # Everything a student controls (messages, output, file names) reaches
         # the page through an expression, so escaping is on for every template.
         autoescape=True,
+        # ... and made inert first (grader.inert): no control character or
+        # bidi override of a submission reaches the page, whatever built the value.
+        finalize=_inert_value,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

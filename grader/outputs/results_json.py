@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict
 
+from grader.inert import inert
 from grader.outputs.html import scope_line
 from grader.verdicts import Verdict
 from grader.results import ExerciseResult, MismatchRow, SandboxStatus, SubmissionResult, TestResult
@@ -49,7 +50,7 @@ def to_gradescope(result: SubmissionResult, *, hidden_visibility: Mapping[str, s
 def summary_line(result: SubmissionResult) -> str:
     """One paragraph: the points, why anything could not be graded, the notes."""
     parts = [f"{e.exercise_id} {e.score:g}/{e.max_score:g}" for e in result.exercises]
-    text = (f"{result.submission}: {result.score:g}/{result.max_score:g} points ({', '.join(parts)}); "
+    text = (f"{inert(result.submission)}: {result.score:g}/{result.max_score:g} points ({', '.join(parts)}); "
             f"seed {result.seed}.")
     problems = dict.fromkeys(_first_line(e.problem) for e in result.exercises if e.problem)
     if problems:

@@ -2,9 +2,11 @@
 
 Every function takes the ``Console`` to print to, so the CLI passes its own and
 tests pass a recording one. Scores come from the result records; nothing here
-recomputes them. Text a submission can influence (messages, output, verdicts)
-is printed through ``Text`` objects, never parsed as rich markup, so a message
-containing ``[bold]`` prints as written.
+recomputes them. Text a submission can influence (messages, names, notes) is
+printed through ``shown``: a ``Text`` object, never parsed as rich markup (a
+message containing ``[bold]`` prints as written), holding the text made inert
+(``grader.inert``), so no escape sequence of a submission reaches the
+terminal, even from a result built elsewhere.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader import scoring
+from grader.inert import inert
 from grader.outputs.html import format_points, scope_line, score_state
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
 
@@ -35,6 +38,11 @@ def make_console(*, stderr: bool = False) -> Console:
     return console
 
 
+def shown(text: str, style: str = "", *, multiline: bool = False) -> Text:
+    """Text a submission may have written, as a rich ``Text``: inert, no markup."""
+    return Text(inert(text, multiline=multiline), style=style)
+
+
 _STATE_STYLES = {"full": "bold green", "partial": "bold yellow", "none": "bold red"}
 
 
@@ -50,11 +58,11 @@ def _failure_details(test: TestResult) -> Group:
     """What went wrong, under a failed test: verdict, message, hint."""
     parts: list[Text] = []
     if test.verdict:
-        parts.append(Text(test.verdict, style="bold red"))
+        parts.append(shown(test.verdict, "bold red"))
     if test.message:
-        parts.append(Text(test.message.rstrip("\n"), style="dim"))
+        parts.append(shown(test.message.rstrip("\n"), "dim", multiline=True))
     if test.hint:
-        parts.append(Text.assemble(("hint: ", "bold yellow"), (test.hint, "yellow")))
+        parts.append(Text.assemble(("hint: ", "bold yellow"), shown(test.hint, "yellow", multiline=True)))
     return Group(*parts)
 
 
@@ -64,13 +72,13 @@ def _indented(renderable, spaces: int) -> Padding:
 
 def print_exercise(console: Console, exercise: ExerciseResult) -> None:
     """One exercise's result: a line per test, what went wrong, then its score."""
-    console.print(Text.assemble((exercise.exercise_id, "bold"), " — ", exercise.title))
+    console.print(Text.assemble(shown(exercise.exercise_id, "bold"), " — ", shown(exercise.title)))
     if exercise.problem:
-        console.print(_indented(Text(exercise.problem, style="bold red"), 2))
+        console.print(_indented(shown(exercise.problem, "bold red", multiline=True), 2))
     for note in exercise.notes:
-        console.print(_indented(Text(f"note: {note}", style="dim"), 2))
+        console.print(_indented(shown(f"note: {note}", "dim"), 2))
 
-    titles = [Text(test.title or test.name) for test in exercise.tests]
+    titles = [shown(test.title or test.name) for test in exercise.tests]
     fractions = [_fraction(test.points, test.max_points) for test in exercise.tests]
     # Points line up in one column after the longest title (within the
     # console's width); a long failure message below does not push them away.
@@ -112,12 +120,12 @@ def print_summary_table(console: Console, result: SubmissionResult) -> None:
     last = len(result.exercises) - 1
     for i, exercise in enumerate(result.exercises):
         table.add_row(
-            Text.assemble(exercise.exercise_id, (f"  {exercise.title}", "dim")),
+            Text.assemble(shown(exercise.exercise_id), shown(f"  {exercise.title}", "dim")),
             Text(
                 _fraction(exercise.score, exercise.max_score),
                 style=_score_style(exercise.score, exercise.max_score),
             ),
-            Text(exercise.problem or "", style="red"),
+            shown(exercise.problem or "", "red", multiline=True),
             end_section=i == last,
         )
     table.add_row(
@@ -137,7 +145,7 @@ def print_sandbox_warning(console: Console, status: SandboxStatus) -> None:
         return
     body = Group(
         Text("Submissions are graded without these protections:"),
-        *(Text.assemble(("  • ", "bold red"), wall) for wall in status.missing),
+        *(Text.assemble(("  • ", "bold red"), shown(wall)) for wall in status.missing),
         Text(
             "A hostile submission could interfere with its own grade. "
             "Use --require-sandbox to refuse to grade on this machine.",

@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from grader.inert import inert
 from grader.record.database import ClassRecord
 
 
@@ -80,7 +81,7 @@ def render_history(changes: Sequence[Change]) -> str:
     for change in changes:
         if change.submission != current:
             current = change.submission
-            lines.append(("\n" if lines else "") + current)
+            lines.append(("\n" if lines else "") + inert(current))  # a name: one line, whatever it holds
         run = f"run {change.run_id}" if change.run_id is not None else "by hand"
         lines.append(f"  {change.at}  {run:<8} {change.exercise_id}: {_state(change.before, change.status_before)}"
                      f" → {_state(change.after, change.status_after)}  ({'; '.join(change.why)})")

@@ -8,6 +8,7 @@ import csv
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from grader.inert import inert
 from grader.outputs.files import atomic_writer
 from grader.record.database import ClassRecord, Current
 from grader.record.status import Status
@@ -22,8 +23,11 @@ def points_text(points: float | None) -> str:
 
 
 def spreadsheet_safe(text: str) -> str:
-    # A cell starting with = + - @ is a formula to Excel and LibreOffice; a
-    # submission's name (and an override's reason) is chosen by someone else.
+    """A text cell of a CSV we write: a submission's name, a roster's, a note
+    (chosen by someone else) is made inert (no escape sequence, no line break;
+    ``grader.inert``), and a cell starting with = + - @ is a formula to Excel
+    and LibreOffice: a quote in front keeps it text."""
+    text = inert(text)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 

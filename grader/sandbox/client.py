@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +30,9 @@ from grader.sandbox import captured
 from grader.sandbox.channel import Channel, ChannelClosed, ChannelTimeout, FrameTooLarge, socket_pair
 from grader.sandbox.limits import Limits
 from grader.results import SandboxStatus
+
+# (an error's message, its traceback) -> the same as the student reads them
+Citing = Callable[[str, str], tuple[str, str]]
 
 READY_TIMEOUT_S = 120.0
 CHECK_TIMEOUT_S = 2.0  # for a room to say what an exercise left behind
@@ -361,14 +364,18 @@ class Sandbox:
         sandbox.request_encoded(setup, doing="starting the sandbox")  # walled in (the canary reports the walls)
         return sandbox
 
-    def load(self, filename: str, source: bytes, budget: Budget) -> None:
+    def load(self, filename: str, source: bytes, budget: Budget, *, shown_as: str | None = None,
+             cite: Citing | None = None) -> None:
         """Import ``source`` as the room's exercise ``filename`` (the room
-        writes the file itself), spending ``budget``. Raises SandboxFailure."""
+        writes the file itself), spending ``budget``. Raises SandboxFailure,
+        naming the file ``shown_as`` (the student's name for it) and its
+        error's message and frames as ``cite`` rewrites them (its own file
+        and line, or a notebook's cell and line)."""
         self.budget, self.tenant = budget, filename
         reply = self.request({"op": "load", "module": filename.removesuffix(".py"), "file": filename,
                               "source": _file_tensor(source)}, doing=f"importing {filename}")
         if not reply.get("loaded"):
-            raise SandboxFailure(*_import_verdict(filename, reply.get("error", {})))
+            raise SandboxFailure(*_import_verdict(shown_as or filename, reply.get("error", {}), cite))
 
     def release(self) -> list[str]:
         """The exercise is done: the room removes its file and says what it
@@ -513,13 +520,15 @@ def _file_tensor(data: bytes):
     return torch.frombuffer(bytearray(data), dtype=torch.uint8) if data else torch.empty(0, dtype=torch.uint8)
 
 
-def _import_verdict(filename: str, error: object) -> tuple[Verdict, str]:
+def _import_verdict(filename: str, error: object, cite: Citing | None = None) -> tuple[Verdict, str]:
     if type(error) is not dict or not all(type(v) is str for v in error.values()):  # the room's word: check it
         return Verdict.SANDBOX_ERROR, f"the sandbox sent a malformed answer while importing {filename}"
     kind, name, message = error.get("kind"), error.get("type", "error"), error.get("message", "")
     where = error.get("traceback", "")
+    if cite is not None:
+        message, where = cite(message, where)
     if name in ("SyntaxError", "IndentationError", "TabError"):
-        return Verdict.IMPORT_ERROR, f"{filename} has a syntax error: {message}"
+        return Verdict.IMPORT_ERROR, f"{filename} has a syntax error: {message}" + (f"\n{where}" if where else "")
     if kind == "exit":
         return Verdict.EXITED, f"{filename} called sys.exit({message}) while being imported"
     if kind == "memory":

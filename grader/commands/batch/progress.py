@@ -1,6 +1,8 @@
 """What ``grade batch`` shows in the terminal: a progress bar while it runs, one screen at the end.
 
 Both read only the controller's plain progress events and its ``BatchOutcome``.
+Names, problems and notes can hold what a submission wrote (an entry's name, a
+zip member's): they are printed through ``terminal.shown`` (inert, no markup).
 """
 from __future__ import annotations
 
@@ -47,8 +49,10 @@ class ProgressBar:
         elif kind in ("graded", "failed") and self.task is not None:
             self.progress.update(self.task, advance=1)
         elif kind == "retry":
-            self.progress.console.print(f"a worker {event['reason']}; grading {len(event['submissions'])} "
-                                        "submission(s) again in a new one", style="yellow", highlight=False)
+            from grader.outputs.terminal import shown  # noqa: PLC0415
+
+            self.progress.console.print(shown(f"a worker {event['reason']}; grading {len(event['submissions'])} "
+                                              "submission(s) again in a new one", "yellow"))
 
 
 def print_summary(console: Console, outcome: BatchOutcome) -> None:
@@ -56,7 +60,7 @@ def print_summary(console: Console, outcome: BatchOutcome) -> None:
     from rich.text import Text  # noqa: PLC0415
 
     from grader.outputs.html import format_points  # noqa: PLC0415
-    from grader.outputs.terminal import print_sandbox_warning  # noqa: PLC0415
+    from grader.outputs.terminal import print_sandbox_warning, shown  # noqa: PLC0415
 
     summary = outcome.summary
     print_sandbox_warning(console, summary.sandbox)
@@ -84,26 +88,27 @@ def print_summary(console: Console, outcome: BatchOutcome) -> None:
     if summary.problems:
         console.print(Text(f"{len(summary.problems)} could not be graded (zero points):", style="yellow"))
         for name, problem in summary.problems[:10]:
-            console.print(Text.assemble("  ", (name, "bold"), ": ", problem))
+            console.print(Text.assemble("  ", shown(name, "bold"), ": ", shown(problem)))
         if len(summary.problems) > 10:
             console.print(f"  … and {len(summary.problems) - 10} more (see {INDEX_FILE})")
     if summary.grader_failed:
-        console.print(Text(f"The grader failed on {len(summary.grader_failed)}: "
-                           f"{', '.join(summary.grader_failed[:10])} — grade again with --resume", style="bold red"))
+        console.print(shown(f"The grader failed on {len(summary.grader_failed)}: "
+                            f"{', '.join(summary.grader_failed[:10])} — grade again with --resume", "bold red"))
         for error in outcome.worker_errors[:2]:
-            console.print(Text(error, style="dim"))
+            console.print(shown(error, "dim", multiline=True))
     if outcome.hidden:
-        console.print(f"Left out hidden entries: {', '.join(outcome.hidden)}", style="dim", highlight=False)
+        console.print(shown(f"Left out hidden entries: {', '.join(outcome.hidden)}", "dim"))
     for note in outcome.notes:
-        console.print(f"Note: {note}.", highlight=False)
+        console.print(shown(f"Note: {note}."))
     if outcome.replaced:
-        console.print(f"Graded again {outcome.replaced} earlier exercise result(s) (a submission's exercises count "
-                      f"one each); `grade history {outcome.out}` shows what changed.", style="dim", highlight=False)
+        console.print(shown(f"Graded again {outcome.replaced} earlier exercise result(s) (a submission's exercises "
+                            f"count one each); `grade history {outcome.out}` shows what changed.", "dim"))
     if outcome.not_listed:
         console.print(f"{outcome.not_listed} submission(s) in the class record are no longer in the submissions "
                       "folder: marked removed in the gradebook, kept in the record", style="dim", highlight=False)
-    console.print(Text.assemble("Class summary: ", (str(outcome.out / INDEX_FILE), "bold"), "\nGradebook: ",
-                                (str(outcome.out / GRADEBOOK_FILE), "bold"),
-                                f"\nPer submission: {outcome.out}/<submission>/{REPORT_FILE} and {RESULTS_FILE}"))
+    console.print(Text.assemble("Class summary: ", shown(str(outcome.out / INDEX_FILE), "bold"), "\nGradebook: ",
+                                shown(str(outcome.out / GRADEBOOK_FILE), "bold"),
+                                "\nPer submission: ",
+                                shown(f"{outcome.out}/<submission>/{REPORT_FILE} and {RESULTS_FILE}")))
     if outcome.interrupted:
         console.print("Run the same command with --resume to grade the rest.", style="yellow")

@@ -45,8 +45,10 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import importlib.machinery
 import importlib.util
 import json
+import linecache
 import os
 import select
 import shutil
@@ -421,8 +423,22 @@ def _tensor_bytes(data: object) -> bytes:
     return data.numpy().tobytes() if data.numel() else b""
 
 
+class _OwnNameLoader(importlib.machinery.SourceFileLoader):
+    """Compiles the exercise's file under its own name (``exercise1.py``),
+    never its path in the room: every traceback, syntax error and warning of
+    the student's code cites the file as the student knows it, with its
+    source lines (kept in ``linecache`` under that name)."""
+
+    def source_to_code(self, data, path, *, _optimize=-1):
+        name = os.path.basename(path)
+        code = compile(data, name, "exec", dont_inherit=True, optimize=_optimize)
+        source = importlib.util.decode_source(data)  # compiled: it decodes
+        linecache.cache[name] = (len(source), None, source.splitlines(keepends=True), name)
+        return code
+
+
 def _import(name: str, path: str):
-    spec = importlib.util.spec_from_file_location(name, path)
+    spec = importlib.util.spec_from_file_location(name, path, loader=_OwnNameLoader(name, path))
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot import {os.path.basename(path)}")
     module = importlib.util.module_from_spec(spec)
