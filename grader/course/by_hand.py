@@ -42,6 +42,11 @@ _TYPES = _words("""float32 float64 float16 bfloat16 float double half int8 int16
     short bool complex64 dtype Size Tensor is_tensor is_floating_point numel get_default_dtype finfo iinfo
     pi e inf nan device no_grad inference_mode is_grad_enabled""")
 TORCH_FUNCTIONS = _CREATION | _COMBINING | _ELEMENTWISE | _REDUCTIONS | _COMPARISONS | _TYPES
+# torch.nn.functional's losses and activations: plain computations on their
+# arguments (a loss written as F.mse_loss is still a loss computed by hand).
+FUNCTIONAL = _words("""mse_loss l1_loss smooth_l1_loss huber_loss cross_entropy nll_loss binary_cross_entropy
+    binary_cross_entropy_with_logits kl_div relu leaky_relu elu gelu silu sigmoid tanh softmax log_softmax
+    softplus linear normalize one_hot pad""")
 
 # What may be read or called on any value (a tensor, a list, a number, a string).
 _TENSOR_ONLY = _words("""shape dtype device ndim T mT size dim numel nelement item tolist float double half int
@@ -107,11 +112,12 @@ class Vocabulary:
 
 BY_HAND_WORDS = ("Python's operators, comparisons and indexing, the pure built-ins (len, range, zip, min, "
                  "max, sum, ...), the math module, torch's tensor creation, elementwise math, reductions and "
-                 "shape operations, and the file's own functions")
+                 "shape operations, torch.nn.functional's losses and activations, and the file's own functions")
 
 BY_HAND = Vocabulary(
     paths=frozenset({f"torch.{name}" for name in TORCH_FUNCTIONS} | {f"builtins.{n}" for n in PURE_BUILTINS}
                     | {f"math.{name}" for name in MATH} | _PURE_STDLIB
+                    | {f"torch.nn.functional.{name}" for name in FUNCTIONAL}
                     | {"torch.linalg.norm", "torch.linalg.vector_norm", "torch.linalg.matrix_norm"}),
     words=BY_HAND_WORDS,
 )
