@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+import reprlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -443,7 +444,7 @@ def first_difference(expected: Any, got: Any, *, rtol: float, atol: float, where
         if type(got) is not dict:
             return Difference(where, f"is {_kind(got)}, expected a dict")
         if set(got) != set(expected):
-            return Difference(where, f"has keys {sorted(got)}, expected {sorted(expected)}")
+            return Difference(where, f"has keys {_short(sorted(got))}, expected {_short(sorted(expected))}")
         for key in expected:
             difference = first_difference(expected[key], got[key], rtol=rtol, atol=atol, where=f"{where} {key}",
                                           values=values, names=names)
@@ -756,8 +757,15 @@ def _kind(value: Any) -> str:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    """At most 80 characters of a value's repr, never the repr of all of it (a reply may hold 2**18 items)."""
+    text = _SHORT_REPR.repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+# Enough of every kind to fill 80 characters, so only a long value reads differently from its full repr.
+_SHORT_REPR = reprlib.Repr()
+_SHORT_REPR.maxlevel, _SHORT_REPR.maxstring, _SHORT_REPR.maxother = 6, 200, 200
+_SHORT_REPR.maxlist = _SHORT_REPR.maxtuple = _SHORT_REPR.maxdict = _SHORT_REPR.maxset = 40
 
 
 __all__ = ["Build", "Call", "Check", "GradeFailure", "Inspect", "compare_replies", "first_difference", "randn"]
