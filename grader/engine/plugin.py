@@ -162,7 +162,7 @@ class GradingPlugin:
         ledger = state.ledgers.setdefault(request.node.nodeid, [])
         return Check(student=ForbiddingStudent(student, forbidden) if forbidden else student, reference=reference,
                      mistakes=lambda: self.references.mistakes(exercise), rtol=exercise.rtol, atol=exercise.atol,
-                     reveal_values=self._visibility(request.node) == "public" or exercise.hidden_reveals == "values",
+                     reveal_values=self._reveals_values(request.node, exercise),
                      student_file=exercise.filename, shown_as=submitted.name if submitted else None,
                      cells=notebook_cells(notebook.decode("utf-8", "replace")) if notebook is not None else None,
                      ledger=ledger)
@@ -247,6 +247,14 @@ class GradingPlugin:
                 self._states.pop(index).rooms.close()
             except ZygoteError:
                 pass  # its sandboxes went with the zygote
+
+    def _reveals_values(self, item: pytest.Item, exercise: ExerciseSpec) -> bool:
+        """Expected values are shown where they are public already: a public
+        test at the course's seed (a student copy holds its answers), or where
+        the course reveals them. At a grading seed they would be answers to
+        copy into a resubmission."""
+        public = self._visibility(item) == "public" and self.seed == self.course.seed
+        return public or exercise.hidden_reveals == "values"
 
     def _visibility(self, item: pytest.Item) -> str:
         for visibility in ("public", "hidden"):
