@@ -185,6 +185,18 @@ def test_the_package_holds_the_scripts_at_its_root_the_course_and_the_grader(pac
     assert not any(n.startswith(("tests/", "benchmarks/", ".")) or "__pycache__" in n for n in names)
 
 
+def test_the_package_grades_at_a_seed_no_student_copy_holds(package, course, tmp_path):
+    """Its course.toml gains a grading seed (derived from the solutions and hidden suites, so the same course
+    gives the same package); the autograder grades at it, and a declared grading_seed is kept as written."""
+    with zipfile.ZipFile(package) as archive:
+        packaged = archive.read("course.toml").decode()
+    (tmp_path / "course.toml").write_text(packaged)
+    seed = autograder.package_grading_seed(course)
+    assert f"grading_seed = {seed}" in packaged and seed != course.seed
+    assert autograder.with_grading_seed(packaged, 5) == packaged  # declared once: kept
+    assert "[course]\ngrading_seed = 5" in autograder.with_grading_seed('title = "x"\n', 5)
+
+
 def test_caches_and_hidden_files_are_left_out_and_a_course_file_may_not_replace_grader_code(course, tmp_path):
     (tmp_path / "grader" / ".cache").mkdir(parents=True)
     (tmp_path / "grader" / ".cache" / "x.py").write_text("")
@@ -294,6 +306,7 @@ def test_the_solutions_earn_every_point(gradescope_runs, course):
     assert data["score"] == sum(s.points for s in course.exercises) == sum(t["max_score"] for t in data["tests"])
     assert all(t["status"] == "passed" for t in data["tests"])
     assert data["output"] in done.stdout  # the summary, in the log instructors see
+    assert f"seed {autograder.package_grading_seed(course)}" in data["output"]  # the package's, not the course's
 
 
 def test_public_tests_are_visible_and_hidden_ones_follow_the_course(gradescope_runs):

@@ -493,3 +493,91 @@ def test_a_copy_is_graded_with_its_own_suites_in_a_process_that_graded_the_cours
 
     tests = {t.name: t for t in run.results[0].exercises[0].tests}
     assert "the copy's own suite ran" in tests["test_parameters_are_registered"].message
+
+
+# ---------------------------------------------------------------------------
+# Public answers are no key to the final grade (issue 23, part 6)
+# ---------------------------------------------------------------------------
+LOOKUP_TABLE = '''"""Implements nothing: answers the public tests from the student copy's recorded values."""
+import torch
+
+ANSWERS = {answers!r}
+
+
+def _answer(name, first):
+    found = ANSWERS.get((name, tuple(first.shape), round(float(first.flatten()[0]), 4)))
+    if found is None:
+        return torch.zeros(first.shape)
+    shape, values = found
+    return torch.tensor(values, dtype=torch.float32).reshape(shape)
+
+
+def dloss_fn(y_hat, y):
+    return _answer("dloss_fn", y_hat)
+
+
+def dmodel_dw(x, w, b):
+    return _answer("dmodel_dw", x)
+
+
+def dmodel_db(x, w, b):
+    return _answer("dmodel_db", x)
+
+
+def grad_fn(x, y, y_hat, w, b):
+    return _answer("grad_fn", x)
+'''
+
+
+class _Capturing:
+    """A reference source that keeps every question it was asked and its recorded answer."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.asked = inner, []
+
+    def reference(self, exercise):
+        subject, asked = self.inner.reference(exercise), self.asked
+
+        class Subject:
+            def run(self, request):
+                reply = subject.run(request)
+                asked.append((request, reply))
+                return reply
+
+            def run_many(self, requests):
+                return [self.run(r) for r in requests]
+
+        return Subject()
+
+    def mistakes(self, exercise):
+        return self.inner.mistakes(exercise)
+
+
+def test_a_file_of_the_copys_recorded_answers_scores_nothing_in_the_final_grading(release, zygote, tmp_path):
+    """The lookup table a student can build from their copy (its public suites, seed and recordings) passes
+    the public tests at home, and earns 0 in `grade batch`, which grades at the class record's own seed."""
+    from grader.commands.batch import classbook, controller
+    from grader.course.submissions import Submission
+    from grader.engine import runner
+    from grader.engine.recordings import RecordedSolutions
+
+    copy = load_course(release)
+    spec = copy.exercise("exercise2")
+    capturing = _Capturing(RecordedSolutions(copy.recordings))
+    runner.grade(copy, [Submission("stub", {spec.filename: spec.stub})], [spec], zygote=zygote, references=capturing)
+    answers = {(r.target, tuple(r.args[0].shape), round(float(r.args[0].flatten()[0]), 4)):
+               (tuple(reply.value.shape), reply.value.flatten().tolist()) for r, reply in capturing.asked}
+    assert len(answers) >= 6  # dloss_fn and grad_fn, three shapes each
+    table = tmp_path / "class" / "lookup" / spec.filename
+    table.parent.mkdir(parents=True)
+    table.write_text(LOOKUP_TABLE.format(answers=answers))
+
+    at_home = runner.grade(copy, [Submission("lookup", {spec.filename: table})], [spec], zygote=zygote)
+    assert at_home.results[0].exercises[0].score >= 6, [t.message[:200] for t in at_home.results[0].exercises[0].tests]
+
+    course = load_course(REPO)
+    outcome = controller.run_batch(tmp_path / "class", tmp_path / "out", course, exercise_ids=["exercise2"], jobs=1)
+    graded = {r.submission: r for r in classbook.collect_results(tmp_path / "out")}["lookup"]
+    assert graded.exercises[0].score == 0
+    assert graded.seed != course.seed and not outcome.notes
+    assert "grading_seed" not in (release / "course.toml").read_text()

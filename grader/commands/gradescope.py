@@ -20,8 +20,10 @@ still reaches the code that reports it.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import re
 import shlex
 import signal
 import stat
@@ -199,6 +201,9 @@ def build_package(course: Course, out: Path) -> Package:
     if out.suffix.lower() != ".zip":
         raise PackageError(f"{out} must end in .zip: Gradescope takes the autograder as a zip file")
     contents: dict[str, bytes] = {name: path.read_bytes() for name, path in package_files(course).items()}
+    if not course.is_student_copy:  # a student copy's recordings answer its public seed only
+        contents["course.toml"] = with_grading_seed(contents["course.toml"].decode("utf-8"),
+                                                    package_grading_seed(course)).encode()
     contents["setup.sh"] = setup_script(torch_version(), course.requirements).encode()
     contents["run_autograder"] = RUN_AUTOGRADER.encode()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -219,6 +224,36 @@ def build_package(course: Course, out: Path) -> Package:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     return Package(path=out, files=tuple(sorted(contents)))
+
+
+def package_grading_seed(course: Course) -> int:
+    """The seed the package grades at: the course's ``grading_seed``, else one
+    derived from what a student copy never holds (the solutions and the hidden
+    suites), so the same course gives the same package and no student can
+    compute it. A new seed: declare ``grading_seed`` in course.toml."""
+    if course.grading_seed is not None:
+        return course.grading_seed
+    digest = hashlib.sha256(b"torchgrade grading seed\0")
+    for spec in course.exercises:
+        for path in (spec.solution, spec.suite):
+            data = path.read_bytes()
+            digest.update(len(data).to_bytes(8, "big") + data)
+    return int.from_bytes(digest.digest()[:8], "big") >> 2
+
+
+_COURSE_TABLE = re.compile(r"^[ \t]*\[course\][ \t]*(?:#.*)?$", re.MULTILINE)
+
+
+def with_grading_seed(course_toml: str, seed: int) -> str:
+    """course.toml with ``grading_seed = seed`` in its [course] table (unless it declares one)."""
+    if re.search(r"^[ \t]*grading_seed[ \t]*=", course_toml, re.MULTILINE):
+        return course_toml
+    line = f"grading_seed = {seed}  # written by `grade gradescope`: instructor grading's inputs\n"
+    table = _COURSE_TABLE.search(course_toml)
+    if table is None:
+        return course_toml.rstrip("\n") + "\n\n[course]\n" + line
+    end = table.end() + 1
+    return course_toml[:end] + line + course_toml[end:]
 
 
 # ---------------------------------------------------------------------------
@@ -254,12 +289,15 @@ def grade_root(root: Path, *, course_root: Path | None = None) -> dict:
     try:
         from grader.engine import runner  # noqa: PLC0415 - after the zygote started
         from grader.course.catalogue import load_course  # noqa: PLC0415
+        from grader.options import GradeOptions  # noqa: PLC0415
         from grader.outputs.results_json import to_gradescope  # noqa: PLC0415
 
         course = load_course(course_root or root / "source")
         specs = list(course.exercises)
         submission = find_submission(root / "submission", [s.filename for s in specs], unpack_to=unpacked / "zip")
-        run = runner.grade(course, [submission], specs, zygote=zygote)
+        # The package's grading seed (build_package wrote it): none of a student copy's answers hold there.
+        seed = None if course.is_student_copy else course.grading_seed
+        run = runner.grade(course, [submission], specs, zygote=zygote, options=GradeOptions(seed=seed))
         return to_gradescope(run.results[0], hidden_visibility=course.hidden_visibility)
     finally:
         zygote.close(wait=False)

@@ -137,6 +137,10 @@ class Course:
     title: str
     exercises: tuple[ExerciseSpec, ...]
     seed: int = DEFAULTS.seed
+    # The seed instructor grading draws its inputs from (never copied into a student copy, whose
+    # recordings answer the public tests at ``seed`` only). None: each class record draws a
+    # secret one and the Gradescope package derives one from what only it holds.
+    grading_seed: int | None = None
     # Where reference values come from: None for the live solutions/ modules,
     # or a folder of recorded values (a student copy of the course, which
     # then holds only public tests).
@@ -422,7 +426,8 @@ EXERCISE_KEYS: dict[str, Key] = {
 }
 COURSE_KEYS: dict[str, Key] = {
     "title": Key(_string, copied=True),
-    "seed": Key(_integer, copied=True),
+    "seed": Key(_integer, copied=True),  # the public tests' inputs at home (a student copy records its answers)
+    "grading_seed": Key(_integer),  # instructor grading's inputs: never copied into a student copy
     "recordings": Key(_string),  # a student copy's recorded reference values (written by grade release)
     "hidden_reveals": Key(_one_of(HIDDEN_REVEALS), copied=True),  # every exercise's, unless it says
     "limits": _table(LIMIT_KEYS, "limits"),  # copied as a table by grade release

@@ -13,6 +13,7 @@ as in the student's signature. Comparisons are pure functions of two replies.
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -86,40 +87,35 @@ class Check:
     shown_as: str | None = None
     cells: Mapping[int, tuple[int, int]] | None = None
 
+    # Where a grading session keeps this test's answered questions, to judge them once the
+    # submission's rooms are closed (``Judgement``); None: each is judged as soon as it is answered.
+    ledger: list[Judgement] | None = None
+
     def same(self, *requests: Request, hint: str | None = None, error_hint: str | None = None) -> list[Reply]:
         """Fail unless the student answers every request as the reference does
         (value, gradients, state after the call); several requests travel to
         the sandbox in one round trip. ``hint`` is shown when no known mistake
         explains the difference; ``error_hint`` only when the student's code
         raised an error (a hint that applies to that case alone). Returns the
-        student's replies."""
+        student's replies.
+
+        In a grading session the answers are judged later, after the room has
+        answered every question of the submission (``ledger``): the test goes on
+        as if this check passed, so what the room is asked next, and when, never
+        depends on whether its answers were right."""
         expected = self.reference.run_many(requests)
         for request, reply in zip(requests, expected, strict=True):
             if reply.error is not None:
                 raise RuntimeError(f"the reference failed on {request.describe()}: {reply.error}")
         answers = self.student.run_many(requests)
-        found = [(request, want, got, difference)
-                 for request, want, got in zip(requests, expected, answers, strict=True)
-                 if (difference := compare_replies(want, got, rtol=self.rtol, atol=self.atol,
-                                                   names=got.arg_names,
-                                                   parts=getattr(request, "parts", ()))) is not None]
-        if not found:
+        judgement = Judgement(self, tuple(requests), tuple(expected), tuple(answers), hint, error_hint)
+        if self.ledger is not None:
+            self.ledger.append(judgement)
             return answers
-        request, want, got, difference = found[0]
-        if got.error is not None:
-            raise self._error_failure(request, got.error,
-                                      self._matching_hint(request, want, got) or error_hint or hint)
-        words = next((w if r is request else f"On {r.describe()}: {w}"
-                      for r, want_r, g, d in found if g.error is None
-                      and (w := self._variant_words(r, g)
-                           or diagnose_difference(r, d, rtol=self.rtol, atol=self.atol, want=want_r, got=g))),
-                     None)
-        message = f"{request.describe()}:\n{difference.words(reveal_values=self.reveal_values)}"
-        raise GradeFailure(
-            f"{message}\n{words}" if words else message,
-            hint=self._matching_hint(request, want, got) or hint,
-            table=difference.table if self.reveal_values else (),
-        )
+        failure = judgement.failure()
+        if failure is not None:
+            raise failure
+        return answers
 
     def fail(self, message: str, *, hint: str | None = None) -> None:
         raise GradeFailure(message, hint=hint)
@@ -154,6 +150,47 @@ class Check:
         lines = ([f"{request.describe()} raised an error: {explained.cause}", f"PyTorch said: {explained.original}"]
                  if explained.cause else [f"{request.describe()} raised {explained.original}"])
         return GradeFailure("\n".join([*lines, *([explained.where] if explained.where else [])]), hint=hint)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One ``check.same``: the questions, the reference's and the student's
+    answers, judged by ``failure``. Judging asks the student nothing (only the
+    trusted reference and known mistakes), so it can run once the room is gone."""
+
+    check: Check
+    requests: tuple[Request, ...]
+    expected: tuple[Reply, ...]
+    answers: tuple[Reply, ...]
+    hint: str | None = None
+    error_hint: str | None = None
+
+    def failure(self) -> GradeFailure | None:
+        """How the student's answers differ (the first that does, explained and
+        diagnosed), or None when every answer is the reference's."""
+        check = self.check
+        found = [(request, want, got, difference)
+                 for request, want, got in zip(self.requests, self.expected, self.answers, strict=True)
+                 if (difference := compare_replies(want, got, rtol=check.rtol, atol=check.atol,
+                                                   names=got.arg_names,
+                                                   parts=getattr(request, "parts", ()))) is not None]
+        if not found:
+            return None
+        request, want, got, difference = found[0]
+        if got.error is not None:
+            return check._error_failure(request, got.error,
+                                        check._matching_hint(request, want, got) or self.error_hint or self.hint)
+        words = next((w if r is request else f"On {r.describe()}: {w}"
+                      for r, want_r, g, d in found if g.error is None
+                      and (w := check._variant_words(r, g)
+                           or diagnose_difference(r, d, rtol=check.rtol, atol=check.atol, want=want_r, got=g))),
+                     None)
+        message = f"{request.describe()}:\n{difference.words(reveal_values=check.reveal_values)}"
+        return GradeFailure(
+            f"{message}\n{words}" if words else message,
+            hint=check._matching_hint(request, want, got) or self.hint,
+            table=difference.table if check.reveal_values else (),
+        )
 
 
 def _error_failure(request: Request, error: dict, hint: str | None) -> GradeFailure:
@@ -431,7 +468,7 @@ def first_difference(expected: Any, got: Any, *, rtol: float, atol: float, where
         if type(got) is not dict:
             return Difference(where, f"is {_kind(got)}, expected a dict")
         if set(got) != set(expected):
-            return Difference(where, f"has keys {sorted(got)}, expected {sorted(expected)}")
+            return Difference(where, f"has keys {_short(sorted(got))}, expected {_short(sorted(expected))}")
         for key in expected:
             difference = first_difference(expected[key], got[key], rtol=rtol, atol=atol, where=f"{where} {key}",
                                           values=values, names=names)
@@ -744,9 +781,17 @@ def _kind(value: Any) -> str:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    """At most 80 characters of a value's repr, never the repr of all of it (a reply may hold 2**18 items)."""
+    text = _SHORT_REPR.repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-__all__ = ["Build", "Call", "Check", "GradeFailure", "Inspect", "compare_replies", "first_difference", "randn"]
+# Enough of every kind to fill 80 characters, so only a long value reads differently from its full repr.
+_SHORT_REPR = reprlib.Repr()
+_SHORT_REPR.maxlevel, _SHORT_REPR.maxstring, _SHORT_REPR.maxother = 6, 200, 200
+_SHORT_REPR.maxlist = _SHORT_REPR.maxtuple = _SHORT_REPR.maxdict = _SHORT_REPR.maxset = 40
+
+
+__all__ = ["Build", "Call", "Check", "GradeFailure", "Inspect", "Judgement", "compare_replies", "first_difference",
+           "randn"]
 from grader.engine.protocol import Build  # noqa: E402  (re-exported for suites)

@@ -22,6 +22,13 @@ from typing import Any
 import torch
 
 RTOL, ATOL = 1e-4, 1e-5
+# What a shape diagnosis may compute from a student's tensor: it reduces along
+# each dimension, and a reduction of an empty tensor is as large as its other
+# sizes say (``torch.empty(0, 2**40).sum(0)`` asks for 2**40 numbers from a
+# reply of ~100 bytes). So only a tensor holding elements, few of them, in few
+# dimensions is diagnosed: the cost stays bounded by what was received.
+MAX_DIAGNOSED_ELEMENTS = 1 << 20
+MAX_DIAGNOSED_DIMS = 8
 
 # One template per kind: two different mistakes never get the same words.
 WORDS: dict[str, str] = {
@@ -173,7 +180,14 @@ def diagnose(expected: torch.Tensor, got: Any, *, n_elements: int | None = None,
     return _value_difference(expected.double(), got.double(), n_elements, n_rows, rtol, atol)
 
 
+def diagnosable(tensor: torch.Tensor) -> bool:
+    """Whether a student's tensor is small enough to compute on beyond comparing it."""
+    return 0 < tensor.numel() <= MAX_DIAGNOSED_ELEMENTS and tensor.dim() <= MAX_DIAGNOSED_DIMS
+
+
 def _shape_difference(expected: torch.Tensor, got: torch.Tensor, rtol: float, atol: float) -> Diagnosis | None:
+    if not diagnosable(got):
+        return None
     shapes = {"got": tuple(got.shape), "expected": tuple(expected.shape)}
     want, have = expected.double(), got.double()
     if got.dim() == 2 and expected.dim() == 2 and _close(have.T, want, rtol, atol):
@@ -334,6 +348,8 @@ def diagnose_losses(expected: Sequence[Any], got: Sequence[Any], *, longer: Sequ
     twice the learning rate (a step applied twice), ``accumulating`` with
     gradients never cleared, ``stale_gradient`` with gradients cleared only
     after each step (from a model that starts out holding gradients)."""
+    if len(got) > len(expected) + 1:  # no detector below reads a record that much longer
+        return None
     want, have = _values(expected), _values(got)
     if want is None or have is None:
         return None

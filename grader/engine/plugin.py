@@ -27,7 +27,7 @@ import torch
 
 from grader.verdicts import Verdict
 from grader.course.catalogue import Course, ExerciseSpec
-from grader.engine.checks import Check, GradeFailure, notebook_cells
+from grader.engine.checks import Check, GradeFailure, Judgement, notebook_cells
 from grader.engine.forbidding import ForbiddingStudent, findings_for
 from grader.sandbox.captured import printable
 from grader.sandbox.client import SandboxFailure, Zygote, ZygoteError
@@ -49,11 +49,37 @@ def seed_for(seed: int, exercise_id: str, test_name: str) -> int:
 
 
 @dataclass
+class _AnsweredTest:
+    """A test that ran, not yet judged: its report's fields, its checks' answers
+    in the order they were asked, and what it raised (its failure fields)."""
+
+    fields: dict[str, Any]
+    judgements: list[Judgement]
+    raised: dict[str, Any] | None = None
+
+    def judged(self) -> TestResult:
+        """The first check whose answers differ fails the test, as if it had
+        raised where it was asked; else what the test raised; else it passed."""
+        for judgement in self.judgements:
+            try:
+                failure = judgement.failure()
+            except Exception as error:  # noqa: BLE001 - a bug of the grader: its words, for this test only
+                return TestResult(**self.fields, passed=False, **_failure_fields(error))
+            if failure is not None:
+                return TestResult(**self.fields, passed=False, **_failure_fields(failure))
+        if self.raised is not None:
+            return TestResult(**self.fields, passed=False, **self.raised)
+        return TestResult(**self.fields, passed=True)
+
+
+@dataclass
 class _SubmissionState:
     started: float
     rooms: Rooms
     exercises: dict[str, StudentExercise] = field(default_factory=dict)
-    tests: dict[str, list[TestResult]] = field(default_factory=dict)
+    # Judged only when the submission's rooms are closed: nothing a room sees depends on its verdicts.
+    tests: dict[str, list[_AnsweredTest]] = field(default_factory=dict)
+    ledgers: dict[str, list[Judgement]] = field(default_factory=dict)  # by test node id
     # What each exercise's source uses that it forbids, by function (read once, here, never in the room).
     forbidden: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -133,11 +159,13 @@ class GradingPlugin:
         submission = self.submissions[tg_submission]
         submitted = submission.files.get(exercise.filename)
         notebook = submission.sources.get(exercise.filename)
+        ledger = state.ledgers.setdefault(request.node.nodeid, [])
         return Check(student=ForbiddingStudent(student, forbidden) if forbidden else student, reference=reference,
                      mistakes=lambda: self.references.mistakes(exercise), rtol=exercise.rtol, atol=exercise.atol,
-                     reveal_values=self._visibility(request.node) == "public" or exercise.hidden_reveals == "values",
+                     reveal_values=self._reveals_values(request.node, exercise),
                      student_file=exercise.filename, shown_as=submitted.name if submitted else None,
-                     cells=notebook_cells(notebook.decode("utf-8", "replace")) if notebook is not None else None)
+                     cells=notebook_cells(notebook.decode("utf-8", "replace")) if notebook is not None else None,
+                     ledger=ledger)
 
     # -- running and reporting -----------------------------------------------
     @pytest.hookimpl(tryfirst=True)
@@ -182,12 +210,12 @@ class GradingPlugin:
         max_points = float(marker.args[0]) if marker else 0.0
         doc = (getattr(item, "function", None).__doc__ or "").strip().splitlines()
         name = getattr(item, "originalname", item.name)  # a pytest.Function's, without its parameters
-        result: dict[str, Any] = dict(name=name, title=doc[0] if doc else name,
-                      max_points=max_points, passed=passed, visibility=self._visibility(item))
-        if not passed and call.excinfo is not None:
-            result.update(_failure_fields(call.excinfo.value))
+        fields: dict[str, Any] = dict(name=name, title=doc[0] if doc else name,
+                                      max_points=max_points, visibility=self._visibility(item))
+        raised = _failure_fields(call.excinfo.value) if not passed and call.excinfo is not None else None
         state = self._state(self._submission_index(item))
-        state.tests.setdefault(self._exercise(item).id, []).append(TestResult(**result))
+        answered = _AnsweredTest(fields, state.ledgers.pop(item.nodeid, []), raised)
+        state.tests.setdefault(self._exercise(item).id, []).append(answered)
 
     def _finish(self, index: int) -> None:
         state = self._states.pop(index, None)
@@ -197,7 +225,7 @@ class GradingPlugin:
         exercises = []
         for spec in self.exercises:
             runner = state.exercises.get(spec.id)
-            tests = tuple(state.tests.get(spec.id, ()))
+            tests = tuple(answered.judged() for answered in state.tests.get(spec.id, ()))
             problem = submission.problem
             if problem is None and runner is not None and runner.failure is not None \
                     and runner.failure.verdict in (Verdict.NOT_SUBMITTED, Verdict.IMPORT_ERROR):
@@ -219,6 +247,14 @@ class GradingPlugin:
                 self._states.pop(index).rooms.close()
             except ZygoteError:
                 pass  # its sandboxes went with the zygote
+
+    def _reveals_values(self, item: pytest.Item, exercise: ExerciseSpec) -> bool:
+        """Expected values are shown where they are public already: a public
+        test at the course's seed (a student copy holds its answers), or where
+        the course reveals them. At a grading seed they would be answers to
+        copy into a resubmission."""
+        public = self._visibility(item) == "public" and self.seed == self.course.seed
+        return public or exercise.hidden_reveals == "values"
 
     def _visibility(self, item: pytest.Item) -> str:
         for visibility in ("public", "hidden"):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import errno
 import itertools
 import json
+import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -643,6 +644,21 @@ def _combined_status(rows: Sequence[sqlite3.Row]) -> tuple[Status, str | None]:
 # ---------------------------------------------------------------------------
 # Before a run: what it would replace, and whether it may
 # ---------------------------------------------------------------------------
+def grading_seed(record: ClassRecord, *, declared: int | None) -> int:
+    """The seed a class is graded at when none is given: the seed of the
+    record's latest run, so that every run (``--resume`` too) replays the
+    same inputs; for a new record, the course's ``grading_seed`` if it
+    declares one, else a secret drawn here, kept in the record by its first
+    run. Never the course's public ``seed``, unless a record was graded at
+    it before: a student copy holds the public tests' answers at that seed.
+    A new seed is a deliberate act: ``--seed N``, and ``--force`` when that
+    would replace results graded at another (``plan_run``)."""
+    latest = record.latest_run()
+    if latest is not None:
+        return latest.seed
+    return declared if declared is not None else secrets.randbits(62)
+
+
 def plan_run(record: ClassRecord, *, course_title: str, course_fingerprint: str, seed: int,
              exercise_ids: Sequence[str], pending: Mapping[str, str]) -> RunPlan:
     """What grading ``pending`` (submission name -> files hash) on

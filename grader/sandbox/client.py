@@ -437,13 +437,14 @@ class Sandbox:
                     else "a reply with a malformed length")
             raise SandboxFailure(Verdict.SANDBOX_ERROR, f"the submission sent back {what} while {doing}, "
                                  "breaking the protocol between the sandbox and the grader") from None
-        self.budget.spend(time.monotonic() - started)
         try:
             reply = _wire().decode(data)
         except _wire().WireError as error:
             self.close()
             raise SandboxFailure(Verdict.SANDBOX_ERROR, f"the submission sent back something that is not plain data "
                                  f"while {doing}: {error}") from None
+        finally:  # reading what the room sent is the room's time: a reply built to be slow to read costs it
+            self.budget.spend(time.monotonic() - started)
         if type(reply) is not dict:
             self.close()
             raise SandboxFailure(Verdict.SANDBOX_ERROR, f"malformed reply while {doing}")

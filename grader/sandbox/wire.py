@@ -25,6 +25,10 @@ MAX_DEPTH = 64
 # would otherwise cost the reader ~3 GB and ~100 s; plain data a sandbox
 # sends (tensors travel apart, in the safetensors blob) has few.
 MAX_ITEMS = 1 << 18
+# Dimensions of one tensor: torch's own limit, past which every operation on it
+# raises. An empty tensor may have huge sizes (``torch.empty(0, 2**40)`` is
+# ~100 bytes); what a reader computes from one is bounded where it computes.
+MAX_TENSOR_DIMS = 64
 
 # Markers are dict keys that cannot clash with a user's dict: user dicts are
 # always wrapped in {"$dict": [[key, value], ...]}.
@@ -75,6 +79,9 @@ def decode(data: bytes) -> Any:
         tensors = _load_tensors(blob) if blob else {}
     except Exception as error:  # noqa: BLE001 - safetensors raises its own error types
         raise WireError(f"tensor payload rejected: {error}") from None
+    for tensor in tensors.values():
+        if tensor.dim() > MAX_TENSOR_DIMS:
+            raise WireError(f"a tensor of {tensor.dim()} dimensions (at most {MAX_TENSOR_DIMS})")
     return join(tree, tensors)
 
 

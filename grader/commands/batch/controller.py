@@ -42,7 +42,8 @@ from grader.course.catalogue import Course, ExerciseSpec, load_course
 from grader.errors import EXIT_GRADER_FAILURE, EXIT_INTERRUPTED, GraderFailure, UserError
 from grader.options import GradeOptions
 from grader.outputs.results_json import from_plain
-from grader.record.database import ClassRecord, RecordFull, check_plan, is_disk_full, plan_run, up_to_date
+from grader.record.database import (ClassRecord, RecordFull, check_plan, grading_seed, is_disk_full, plan_run,
+                                    up_to_date)
 from grader.record.fingerprint import course_fingerprint, files_hash, grader_version
 from grader.results import SubmissionResult
 
@@ -146,7 +147,6 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
     started = time.monotonic()
     options = options or GradeOptions()
     specs = [course.exercise(i) for i in exercise_ids] if exercise_ids else list(course.exercises)
-    seed = course.seed if options.seed is None else options.seed
     out.mkdir(parents=True, exist_ok=True)
     entries, hidden = list_entries(submissions, exclude=out)
     ids = [s.id for s in specs]
@@ -154,6 +154,7 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
     fingerprint = course_fingerprint(course.root, course.exercises)
     with ClassRecord.open(out) as record:
         adopt_results(record, out, course, entries, hashes)
+        seed = options.seed if options.seed is not None else batch_seed(course, record)
         fresh = up_to_date(record, course_fingerprint=fingerprint, seed=seed, exercise_ids=ids,
                            hashes=hashes) if resume else set()
         pending = [e for e in entries if e.name not in fresh]
@@ -161,7 +162,8 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
         plan = check_plan(plan_run(record, course_title=course.title, course_fingerprint=fingerprint, seed=seed,
                                    exercise_ids=ids, pending={e.name: hashes[e.name] for e in pending}), force=force)
         outcome = BatchOutcome(out=out, summary=summarize([], ids), hidden=hidden,
-                               skipped=[e.name for e in entries if e.name in fresh], notes=list(plan.notes),
+                               skipped=[e.name for e in entries if e.name in fresh],
+                               notes=[*plan.notes, *public_seed_note(course, seed)],
                                replaced=plan.replaced)
         run_id = record.begin_run(grader_version=grader_version(), seed=seed, course_title=course.title,
                                   course_fingerprint=fingerprint, exercise_ids=ids, forced=force and plan.refused)
@@ -237,6 +239,23 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
                                  "`grade batch --resume` rebuilds them")
     outcome.elapsed_s = round(time.monotonic() - started, 3)
     return outcome
+
+
+def batch_seed(course: Course, record: ClassRecord) -> int:
+    """The seed a batch grades at when ``--seed`` is not given: the class
+    record's grading seed (``grading_seed``), which no student copy holds; a
+    student copy's batch can only grade at its recorded, public seed."""
+    if course.is_student_copy:
+        return course.seed
+    return grading_seed(record, declared=course.grading_seed)
+
+
+def public_seed_note(course: Course, seed: int) -> tuple[str, ...]:
+    """A class graded at the course's public seed: a student copy's recorded answers score there."""
+    if course.is_student_copy or seed != course.seed:
+        return ()
+    return (f"graded at the course's public seed {seed}, whose public tests' answers every student copy holds "
+            "(a file of those answers scores their points): grade at a seed of your own with --seed N --force",)
 
 
 def adopt_results(record: ClassRecord, out: Path, course: Course, entries: Sequence[Entry],
