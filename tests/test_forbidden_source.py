@@ -292,7 +292,14 @@ def test_honest_answers_written_many_ways_are_accepted(source):
 
 
 def test_a_course_widens_a_rule_with_allow():
-    source = "import torch.nn.functional as F\ndef grad_fn(x):\n    return F.relu(x).double()\n"
-    assert [w for _, w, _ in found(source)] == ["torch.nn.functional.relu"]
-    widened = ForbidRule("autograd", ("grad_fn",), "by hand.", allow=("torch.nn.functional.relu",))
+    source = "import torch.fft as fft\ndef grad_fn(x):\n    return fft.fft(x).real.double()\n"
+    assert [w for _, w, _ in found(source)] == ["torch.fft.fft"]
+    widened = ForbidRule("autograd", ("grad_fn",), "by hand.", allow=("torch.fft.fft",))
     assert found(source, widened) == []
+
+
+def test_a_loss_from_torch_nn_functional_is_a_computation_by_hand():
+    """A blind student's finite differences with F.mse_loss: no autograd in it."""
+    source = ("import torch.nn.functional as F\ndef grad_fn(x, y, w):\n"
+              "    return (F.mse_loss(w * x + 0.1, y) - F.mse_loss(w * x - 0.1, y)) / 0.2\n")
+    assert found(source) == []
