@@ -84,7 +84,7 @@ def test_a_value_of_the_wrong_type_is_refused_with_where_it_is(tmp_path, anchor,
 
 def test_a_mistake_of_the_wrong_type_is_refused(tmp_path):
     root = course_with(tmp_path, "seed = 2026\n", replaced="seed = 2026\n\n[[course.mistakes]]\nid = 1\n")
-    assert refused(root).endswith("[course] has no key 'mistakes' (it may have: title, seed, recordings, "
+    assert refused(root).endswith("[course] has no key 'mistakes' (it may have: title, seed, grading_seed, recordings, "
                                   "hidden_reveals, limits, requirements, student_files)")
     (tmp_path / "course.toml").write_text((REPO / "course.toml").read_text().replace(
         '  id = "grad_never_zeroed"\n', "  id = 7\n"))
