@@ -29,6 +29,7 @@ distributed = pytest.importorskip("distributed")
 import dask  # noqa: E402
 
 from grader.commands.batch import cluster, controller  # noqa: E402
+from grader.commands.batch.classbook import submission_folder  # noqa: E402
 from grader.commands.batch.entries import Entry  # noqa: E402
 from grader.commands.batch.payload import pack_entry, unpack_entry  # noqa: E402
 from grader.options import GradeOptions  # noqa: E402
@@ -117,7 +118,7 @@ def test_the_cluster_gives_the_local_batch_s_gradebook_and_results(both_runs, cl
     assert not on_cluster.failed and not on_machine.failed
     assert _gradebook(root / "cluster") == _gradebook(root / "local")
     for name in names:
-        ours, theirs = (json.loads((root / out / name / "results.json").read_text()) for out in ("cluster", "local"))
+        ours, theirs = (json.loads((submission_folder(root / out, name) / "results.json").read_text()) for out in ("cluster", "local"))
         assert _without_timing(ours) == _without_timing(theirs), name
     rows = {row[0]: row for row in _gradebook(root / "cluster")[2:]}
     for name in HOSTILE_SUBSET:  # the points each hostile case promises, on the cluster too
@@ -169,13 +170,13 @@ def test_resume_on_a_cluster_grades_only_what_changed(course, class_folder, both
     root, subs = class_folder
     local, _ = dask_cluster
     out = root / "cluster"
-    mtimes = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
+    mtimes = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("submissions/*/results.json")}
     with (subs / "stubs" / "exercise1.py").open("a") as edited:
         edited.write("\n# edited\n")
     outcome = controller.run_batch(subs, out, course, options=OPTIONS, scheduler=local.scheduler_address,
                                    resume=True)
     assert outcome.graded == ["stubs"] and len(outcome.skipped) == len(mtimes) - 1
-    after = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
+    after = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("submissions/*/results.json")}
     assert {name for name in mtimes if after[name] != mtimes[name]} == {"stubs"}
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from grader.commands.batch import classbook, controller
+from grader.commands.batch.classbook import submission_folder
 from grader.options import GradeOptions
 from corpus import CASES, expectations
 
@@ -63,7 +64,7 @@ def test_batch_gives_each_hostile_submission_the_same_honest_verdict(path, class
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
 def test_batch_reports_of_hostile_submissions_stay_small_and_show_no_hidden_suite(path, class_run):
     _, _, root, _ = class_run
-    files = sorted((root / "out" / path.stem).iterdir())
+    files = sorted((submission_folder(root / "out", path.stem)).iterdir())
     assert files
     for report in files:
         text = report.read_text()  # written, and valid UTF-8

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from grader.commands.batch.classbook import GRADEBOOK_FILE, INDEX_FILE, REPORT_FILE, RESULTS_FILE
+from grader.commands.batch.classbook import GRADEBOOK_FILE, INDEX_FILE, REPORT_FILE, RESULTS_FILE, SUBMISSIONS_FOLDER
 from grader.verdicts import LIMIT_VERDICTS, Verdict
 
 if TYPE_CHECKING:
@@ -92,8 +92,8 @@ def print_summary(console: Console, outcome: BatchOutcome) -> None:
                            f"{', '.join(summary.grader_failed[:10])} — grade again with --resume", style="bold red"))
         for error in outcome.worker_errors[:2]:
             console.print(Text(error, style="dim"))
-    if outcome.hidden:
-        console.print(f"Left out hidden entries: {', '.join(outcome.hidden)}", style="dim", highlight=False)
+    if outcome.hidden:  # students' file names: plain text, never markup (and carried escaped by entries)
+        console.print(Text(f"Left out hidden entries: {', '.join(outcome.hidden)}", style="dim"))
     for note in outcome.notes:
         console.print(f"Note: {note}.", highlight=False)
     if outcome.replaced:
@@ -104,6 +104,7 @@ def print_summary(console: Console, outcome: BatchOutcome) -> None:
                       "folder: marked removed in the gradebook, kept in the record", style="dim", highlight=False)
     console.print(Text.assemble("Class summary: ", (str(outcome.out / INDEX_FILE), "bold"), "\nGradebook: ",
                                 (str(outcome.out / GRADEBOOK_FILE), "bold"),
-                                f"\nPer submission: {outcome.out}/<submission>/{REPORT_FILE} and {RESULTS_FILE}"))
+                                f"\nPer submission: {outcome.out / SUBMISSIONS_FOLDER}/<submission>/{REPORT_FILE} "
+                                f"and {RESULTS_FILE}"))
     if outcome.interrupted:
         console.print("Run the same command with --resume to grade the rest.", style="yellow")
