@@ -31,7 +31,7 @@ REBUILD = """
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
-from grader.commands.batch.classbook import build_outputs_from_record, submission_folder
+from grader.commands.batch.classbook import build_outputs_from_record
 from grader.course.catalogue import load_course
 from grader.record.database import ClassRecord
 course = load_course(Path(sys.argv[1]))
@@ -56,7 +56,8 @@ def graded_pair(scratch: Path) -> list[dict]:
     boot = f"import sys; sys.path.insert(0, {str(REPO)!r}); from grader.cli import run; run()"
     subprocess.run([sys.executable, "-c", boot, "batch", str(subs), "--out", str(out)], cwd=REPO, check=True,
                    capture_output=True)
-    return [json.loads((submission_folder(out, name) / "results.json").read_text(encoding="utf-8")) for name in ("solutions", "stubs")]
+    return [json.loads((out / "submissions" / name / "results.json").read_text(encoding="utf-8"))
+            for name in ("solutions", "stubs")]
 
 
 def fill(out: Path, pair: list[dict], n: int) -> None:

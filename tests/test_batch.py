@@ -437,6 +437,11 @@ FAKE_WORKER = textwrap.dedent("""
     job = json.loads(sys.stdin.read())
     Path(job["out"], ".pids").mkdir(exist_ok=True)
     Path(job["out"], ".pids", str(os.getpid())).touch()
+    for entry in job["entries"]:  # as a real worker: every entry read before any is graded
+        print(json.dumps({"event": "reading", "submission": entry["name"]}), flush=True)
+        if entry["name"] == "dies-reading":
+            os.kill(os.getpid(), signal.SIGKILL)
+    print(json.dumps({"event": "grading"}), flush=True)
     for entry in job["entries"]:
         name = entry["name"]
         if name == "broken-grader":
@@ -487,6 +492,38 @@ def test_a_crashing_worker_costs_only_the_submission_it_was_grading(course, fake
     # --resume grades it again; the others stay as they are
     entry = entries.Entry("crasher", subs / "crasher")
     assert not entries.is_up_to_date(entry, tmp_path / "out", seed=course.seed, exercise_ids=course.ids)
+
+
+def test_a_worker_dying_while_reading_an_entry_costs_only_that_entry(course, fake_class, tmp_path):
+    """The entry it was reading is retried alone and gets the failed row; the ones behind it in its
+    share never started: they go again together and are graded, never charged for it."""
+    command, subs = fake_class
+    _folders(subs, "a", "b", "c", "dies-reading", "e")
+    events = []
+    outcome = controller.run_batch(subs, tmp_path / "out", course, jobs=1, command=command, on_progress=events.append)
+    assert outcome.failed == ["dies-reading"]
+    assert sorted(outcome.graded) == ["a", "b", "c", "e"]
+    retried = [e["submissions"] for e in events if e["event"] == "retry"]
+    assert retried == [["dies-reading", "a", "b", "c", "e"]]  # it alone, then the others together
+    assert len(outcome.worker_errors) == 2  # it killed its first worker, then the one it had alone
+
+
+def test_entries_named_like_out_s_own_files_cannot_touch_them(course, fake_class, tmp_path):
+    command, subs = fake_class
+    reserved = ["gradebook.sqlite", "gradebook.sqlite-wal", "gradebook.sqlite-shm", "gradebook.csv", "index.html",
+                "export-canvas.csv", "submissions", "alice"]
+    _folders(subs, *reserved)
+    out = tmp_path / "out"
+    for resume in (False, True):
+        outcome = controller.run_batch(subs, out, course, jobs=2, command=command, resume=resume)
+        assert not outcome.failed and sorted(outcome.graded + outcome.skipped) == sorted(reserved)
+        assert {row[0] for row in _gradebook(out)[2:]} == set(reserved)
+        assert (out / "index.html").is_file() and (out / "gradebook.sqlite").is_file()
+    assert len(outcome.skipped) == len(reserved)
+    for name in reserved:
+        assert classbook.read_result(submission_folder(out, name)).submission == name
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "gradebook.csv", "gradebook.sqlite", "index.html", "submissions"]
 
 
 def test_ctrl_c_stops_the_workers_and_keeps_what_finished(course, fake_class, tmp_path, monkeypatch):
