@@ -302,3 +302,19 @@ def test_garbled_notebooks_zips_and_names_never_raise_out_of_the_boundary(data, 
             read.module_source(filename) if filename not in read.file_problems else None
         if kind == "notebook":
             read_submission(path, exercise_filenames)  # grade --submission: a refusal at worst
+
+
+def test_grade_exercise_with_a_600_deep_notebook_prints_a_refusal_not_a_traceback(monkeypatch, course, tmp_path):
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    monkeypatch.chdir(course.root)
+    notebook = tmp_path / "nb.ipynb"
+    notebook.write_bytes(deep_notebook())
+    result = CliRunner().invoke(main, ["exercise1", "--submission", str(notebook), "--json"])
+    assert result.exit_code == 1, result.output  # points missing: a verdict, not a crash (3) or a usage error (2)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    data = json.loads(result.stdout)
+    assert data["score"] == 0 and "nested more than 100 levels" in data["output"]
+    assert "Traceback" not in result.output and "RecursionError" not in result.output
