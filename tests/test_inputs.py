@@ -113,6 +113,13 @@ def test_a_batch_entry_that_makes_a_reader_raise_anything_is_that_entry_s_refusa
         assert "\x1b" not in read.problem and "Traceback" not in read.problem
 
 
+def test_a_fifo_named_like_a_zip_or_a_notebook_is_refused_without_being_opened(tmp_path):
+    for name in ("x.zip", "x.ipynb"):
+        os.mkfifo(tmp_path / name)  # opening it would wait for a writer for ever
+        read = read_submission(tmp_path / name, FILENAMES, name="x", unpack_to=tmp_path / "zip")
+        assert "it was not graded" in read.problem and not read.files
+
+
 def test_an_entry_refused_for_its_name_is_not_read_and_keeps_its_notes(tmp_path):
     read = worker.read_entry({"name": "x", "path": str(tmp_path / "nowhere"), "refused": "bad name",
                               "notes": ["maybe bob's"]}, FILENAMES, tmp_path / "zip")

@@ -243,7 +243,7 @@ def from_entry(path: Path, exercise_filenames: Sequence[str], *, name: str, unpa
                                          *(f"{link} is a symbolic link; it was not graded" for link in links)))
         if notebooks.is_notebook(path) and path.is_file() and not path.is_symlink():
             return from_path(path, exercise_filenames, name=name)
-        if path.suffix.lower() == ".zip":
+        if path.suffix.lower() == ".zip" and path.is_file():  # a FIFO named x.zip would block its reader for ever
             try:
                 written = archives.extract_sources(path, unpack_to, exercise_filenames)
             except archives.UnsafeArchive as error:
