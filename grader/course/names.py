@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 # Unicode categories that draw nothing or move the cursor: controls (C0, DEL, C1), formats (bidi
@@ -121,16 +121,22 @@ def unique_names(entries: Sequence[tuple[str, bool]]) -> list[EntryName]:
         return stem if stem_counts[stem.casefold()] == 1 and others_full == 0 else full
 
     names = [named(stem, full) for stem, full in zip(stems, fulls, strict=True)]
-    same_student: dict[str, list[str]] = defaultdict(list)
-    for name in names:
-        same_student[student_key(name)].append(name)
-    return [EntryName(name=name, refused=refused, notes=_same_student_note(name, same_student[student_key(name)]))
+    others = same_student(names)
+    return [EntryName(name=name, refused=refused, notes=_same_student_note(name, others.get(name, [])))
             for name, refused in zip(names, refusals, strict=True)]
 
 
-def _same_student_note(name: str, group: Sequence[str]) -> tuple[str, ...]:
-    if len(group) < 2:
+def same_student(names: Iterable[str]) -> dict[str, list[str]]:
+    """For each name that shares its ``student_key`` with others, those others (sorted)."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for name in names:
+        groups[student_key(name)].append(name)
+    return {name: sorted(n for n in group if n != name) for group in groups.values() if len(group) > 1
+            for name in group}
+
+
+def _same_student_note(name: str, others: Sequence[str]) -> tuple[str, ...]:
+    if not others:
         return ()
-    others = ", ".join(n for n in sorted(group) if n != name)
-    return (f"{name} and {others} in the submissions folder may be the same student's: each is graded on its own, "
-            "and an export asks which one counts (keep one in the folder)",)
+    return (f"{name} and {', '.join(others)} in the submissions folder may be the same student's: each is graded "
+            "on its own, and an export asks which one counts (keep one in the folder)",)
