@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import re
 import statistics
 import stat
@@ -524,6 +525,19 @@ def test_entries_named_like_out_s_own_files_cannot_touch_them(course, fake_class
         assert classbook.read_result(submission_folder(out, name)).submission == name
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
         "gradebook.csv", "gradebook.sqlite", "index.html", "submissions"]
+
+
+def test_an_out_from_before_the_submissions_folder_gets_it_written_from_its_record(course, fake_class, tmp_path):
+    command, subs = fake_class
+    _folders(subs, "a", "b")
+    out = tmp_path / "out"
+    controller.run_batch(subs, out, course, jobs=1, command=command)
+    shutil.rmtree(out / classbook.SUBMISSIONS_FOLDER)  # as an older grader left it (its OUT/<name>/ are not read)
+    outcome = controller.run_batch(subs, out, course, jobs=1, command=command, resume=True)
+    assert sorted(outcome.skipped) == ["a", "b"] and not outcome.graded
+    for name in ("a", "b"):  # the summary's links lead somewhere
+        assert classbook.read_result(submission_folder(out, name)).submission == name
+        assert (submission_folder(out, name) / "report.html").is_file()
 
 
 def test_ctrl_c_stops_the_workers_and_keeps_what_finished(course, fake_class, tmp_path, monkeypatch):
