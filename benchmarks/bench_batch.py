@@ -200,7 +200,7 @@ def check(out: Path, kinds: dict[str, str]) -> str:
     for name, kind in kinds.items():
         by_kind.setdefault(kind, []).append(rows.get(name, float("nan")))
     verdicts: dict[str, int] = {}
-    for path in out.glob("*/results.json"):
+    for path in [*out.glob("submissions/*/results.json"), *out.glob("*/results.json")]:  # OUT/<name>/ before
         for test in json.loads(path.read_text())["extra_data"]["torchgrade"]["exercises"]:
             for verdict in {t["verdict"] for t in test["tests"] if t["verdict"]}:
                 verdicts[verdict] = verdicts.get(verdict, 0) + 1

@@ -64,7 +64,7 @@ def grade(subs: Path, out: Path, scheduler: str) -> tuple[float, int, int, str]:
              if line.startswith(("PEAK_RSS_KB", "GRADED_RSS_KB"))}
     if "PEAK_RSS_KB" not in found:
         raise SystemExit(f"the client did not finish:\n{done.stderr[-3000:]}")
-    graded = sum(1 for _ in out.glob("*/results.json"))
+    graded = sum(1 for _ in out.glob("submissions/*/results.json"))
     return elapsed, found.get("GRADED_RSS_KB", 0), found["PEAK_RSS_KB"], f"{graded} results.json"
 
 

@@ -56,7 +56,8 @@ def graded_pair(scratch: Path) -> list[dict]:
     boot = f"import sys; sys.path.insert(0, {str(REPO)!r}); from grader.cli import run; run()"
     subprocess.run([sys.executable, "-c", boot, "batch", str(subs), "--out", str(out)], cwd=REPO, check=True,
                    capture_output=True)
-    return [json.loads((out / name / "results.json").read_text(encoding="utf-8")) for name in ("solutions", "stubs")]
+    return [json.loads((out / "submissions" / name / "results.json").read_text(encoding="utf-8"))
+            for name in ("solutions", "stubs")]
 
 
 def fill(out: Path, pair: list[dict], n: int) -> None:

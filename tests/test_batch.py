@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import re
 import statistics
 import stat
@@ -25,6 +26,7 @@ from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_notebook
 
 from grader.commands.batch import classbook, controller, entries, tally, worker
+from grader.commands.batch.classbook import submission_folder
 from grader.course.archives import Member, UnsafeArchive, ZipLimits, extract_sources, plan_extraction, read_capped
 from grader.outputs.files import write_atomic
 from grader.outputs.results_json import from_gradescope, to_gradescope
@@ -122,23 +124,23 @@ def test_gradebook_lists_every_entry_by_name_with_points_earned(course, library_
 def test_each_submission_gets_its_report_and_a_gradescope_results_file(library_run):
     outcome, out, *_ = library_run
     for row in _gradebook(out)[2:]:
-        data = json.loads((out / row[0] / "results.json").read_text())
+        data = json.loads((submission_folder(out, row[0]) / "results.json").read_text())
         result = from_gradescope(data)
         assert result.submission == row[0]
         assert data["score"] == result.score == float(row[-2])
         assert result.seed == outcome.summary.seeds[0]  # the seed is recorded
-        html = (out / row[0] / "report.html").read_text()
+        html = (submission_folder(out, row[0]) / "report.html").read_text()
         assert f"{result.score:g}</strong> / {result.max_score:g}" in html
 
 
 def test_unusable_entries_are_rows_with_a_problem_in_plain_words(library_run):
     _, out, *_ = library_run
-    carol = from_gradescope(json.loads((out / "carol" / "results.json").read_text()))
+    carol = from_gradescope(json.loads((submission_folder(out, "carol") / "results.json").read_text()))
     assert "carol.py is a single Python file" in carol.exercises[0].problem
-    mallory = from_gradescope(json.loads((out / "mallory" / "results.json").read_text()))
+    mallory = from_gradescope(json.loads((submission_folder(out, "mallory") / "results.json").read_text()))
     assert "leaves its folder" in mallory.exercises[0].problem
     assert mallory.score == 0  # a zip that tries one trick is not unpacked at all
-    dave = from_gradescope(json.loads((out / "dave" / "results.json").read_text()))
+    dave = from_gradescope(json.loads((submission_folder(out, "dave") / "results.json").read_text()))
     exercise2 = dave.exercises[1]
     assert exercise2.submitted and "syntax error" in exercise2.problem  # not UTF-8: the sandbox says so
     assert dave.exercises[2].problem == "exercise3.py was not submitted"
@@ -146,7 +148,7 @@ def test_unusable_entries_are_rows_with_a_problem_in_plain_words(library_run):
 
 def test_a_submission_exiting_at_import_is_a_verdict_not_a_crash(library_run):
     outcome, out, *_ = library_run
-    erin = from_gradescope(json.loads((out / "erin" / "results.json").read_text()))
+    erin = from_gradescope(json.loads((submission_folder(out, "erin") / "results.json").read_text()))
     assert {t.verdict for t in erin.exercises[0].tests} == {"exited"}
     assert ("exited", 1) in outcome.summary.verdicts
 
@@ -157,7 +159,7 @@ def test_the_class_summary_page(library_run):
     assert "<script" not in html.lower() and "http" not in html.split("<body>")[1]
     assert "Hidden tests, most failed first" in html and "<svg" in html
     for name in ("alice", "Bob", "carol", "dave", "erin", "mallory"):
-        assert f'href="{name}/report.html"' in html
+        assert f'href="submissions/{name}/report.html"' in html
     rates = [float(r) for r in re.findall(r'<td class="num">([\d.]+)%</td>', html)]
     assert rates and rates == sorted(rates)  # most failed first
 
@@ -204,15 +206,15 @@ def test_cli_grades_the_chosen_exercises_and_says_where_the_files_are(cli_run):
 def test_resume_grades_only_what_changed_and_the_same_work_scores_the_same(course, classroom, cli_run):
     _, subs, _ = classroom
     _, out = cli_run
-    mtimes = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
-    first = from_gradescope(json.loads((out / "dave" / "results.json").read_text()))
+    mtimes = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("submissions/*/results.json")}
+    first = from_gradescope(json.loads((submission_folder(out, "dave") / "results.json").read_text()))
     with (subs / "dave" / "exercise1.py").open("a") as edited:  # dave edits a file inside his folder
         edited.write("\n# tidied up\n")
     outcome = controller.run_batch(subs, out, course, exercise_ids=["exercise1", "exercise3"], jobs=2, resume=True)
     assert outcome.graded == ["dave"] and len(outcome.skipped) == 5 and outcome.jobs == 1
-    after = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
+    after = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("submissions/*/results.json")}
     assert {name for name in mtimes if after[name] != mtimes[name]} == {"dave"}
-    again = from_gradescope(json.loads((out / "dave" / "results.json").read_text()))
+    again = from_gradescope(json.loads((submission_folder(out, "dave") / "results.json").read_text()))
     assert again.seed == first.seed
     assert [(t.name, t.passed, t.message) for e in again.exercises for t in e.tests] == \
         [(t.name, t.passed, t.message) for e in first.exercises for t in e.tests]
@@ -413,7 +415,7 @@ def test_resume_keeps_results_only_when_fresh_and_from_the_same_settings(tmp_pat
     (entry.path / "exercise1.py").write_text("x = 1\n")
     out = tmp_path / "out"
     assert not entries.is_up_to_date(entry, out, seed=7, exercise_ids=["ex1"])  # no results yet
-    write_atomic(out / "a" / "results.json", json.dumps(to_gradescope(
+    write_atomic(submission_folder(out, "a") / "results.json", json.dumps(to_gradescope(
         _result("a", _exercise("ex1", ("t_a", True, None))))))
     assert entries.is_up_to_date(entry, out, seed=7, exercise_ids=["ex1"])
     assert not entries.is_up_to_date(entry, out, seed=8, exercise_ids=["ex1"])
@@ -436,6 +438,11 @@ FAKE_WORKER = textwrap.dedent("""
     job = json.loads(sys.stdin.read())
     Path(job["out"], ".pids").mkdir(exist_ok=True)
     Path(job["out"], ".pids", str(os.getpid())).touch()
+    for entry in job["entries"]:  # as a real worker: every entry read before any is graded
+        print(json.dumps({"event": "reading", "submission": entry["name"]}), flush=True)
+        if entry["name"] == "dies-reading":
+            os.kill(os.getpid(), signal.SIGKILL)
+    print(json.dumps({"event": "grading"}), flush=True)
     for entry in job["entries"]:
         name = entry["name"]
         if name == "broken-grader":
@@ -478,7 +485,7 @@ def test_a_crashing_worker_costs_only_the_submission_it_was_grading(course, fake
     rows = {row[0]: row for row in _gradebook(tmp_path / "out")[2:]}  # after the header and the maximum points
     assert rows["crasher"][1] == "grader failed" and rows["crasher"][2:-1] == [""] * (len(course.ids) + 1)  # not a score
     assert rows["a"][1:] == ["graded", *["5"] * len(course.ids), str(5 * len(course.ids)), ""]
-    crasher = classbook.read_result(tmp_path / "out" / "crasher")
+    crasher = classbook.read_result(submission_folder(tmp_path / "out", "crasher"))
     assert crasher.max_score == sum(s.points for s in course.exercises)
     assert classbook.GRADER_FAILED in crasher.exercises[0].problem
     assert outcome.summary.grader_failed == ("crasher",)
@@ -486,6 +493,51 @@ def test_a_crashing_worker_costs_only_the_submission_it_was_grading(course, fake
     # --resume grades it again; the others stay as they are
     entry = entries.Entry("crasher", subs / "crasher")
     assert not entries.is_up_to_date(entry, tmp_path / "out", seed=course.seed, exercise_ids=course.ids)
+
+
+def test_a_worker_dying_while_reading_an_entry_costs_only_that_entry(course, fake_class, tmp_path):
+    """The entry it was reading is retried alone and gets the failed row; the ones behind it in its
+    share never started: they go again together and are graded, never charged for it."""
+    command, subs = fake_class
+    _folders(subs, "a", "b", "c", "dies-reading", "e")
+    events = []
+    outcome = controller.run_batch(subs, tmp_path / "out", course, jobs=1, command=command, on_progress=events.append)
+    assert outcome.failed == ["dies-reading"]
+    assert sorted(outcome.graded) == ["a", "b", "c", "e"]
+    retried = [e["submissions"] for e in events if e["event"] == "retry"]
+    assert retried == [["dies-reading", "a", "b", "c", "e"]]  # it alone, then the others together
+    assert len(outcome.worker_errors) == 2  # it killed its first worker, then the one it had alone
+
+
+def test_entries_named_like_out_s_own_files_cannot_touch_them(course, fake_class, tmp_path):
+    command, subs = fake_class
+    reserved = ["gradebook.sqlite", "gradebook.sqlite-wal", "gradebook.sqlite-shm", "gradebook.csv", "index.html",
+                "export-canvas.csv", "submissions", "alice"]
+    _folders(subs, *reserved)
+    out = tmp_path / "out"
+    for resume in (False, True):
+        outcome = controller.run_batch(subs, out, course, jobs=2, command=command, resume=resume)
+        assert not outcome.failed and sorted(outcome.graded + outcome.skipped) == sorted(reserved)
+        assert {row[0] for row in _gradebook(out)[2:]} == set(reserved)
+        assert (out / "index.html").is_file() and (out / "gradebook.sqlite").is_file()
+    assert len(outcome.skipped) == len(reserved)
+    for name in reserved:
+        assert classbook.read_result(submission_folder(out, name)).submission == name
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "gradebook.csv", "gradebook.sqlite", "index.html", "submissions"]
+
+
+def test_an_out_from_before_the_submissions_folder_gets_it_written_from_its_record(course, fake_class, tmp_path):
+    command, subs = fake_class
+    _folders(subs, "a", "b")
+    out = tmp_path / "out"
+    controller.run_batch(subs, out, course, jobs=1, command=command)
+    shutil.rmtree(out / classbook.SUBMISSIONS_FOLDER)  # as an older grader left it (its OUT/<name>/ are not read)
+    outcome = controller.run_batch(subs, out, course, jobs=1, command=command, resume=True)
+    assert sorted(outcome.skipped) == ["a", "b"] and not outcome.graded
+    for name in ("a", "b"):  # the summary's links lead somewhere
+        assert classbook.read_result(submission_folder(out, name)).submission == name
+        assert (submission_folder(out, name) / "report.html").is_file()
 
 
 def test_ctrl_c_stops_the_workers_and_keeps_what_finished(course, fake_class, tmp_path, monkeypatch):
@@ -550,5 +602,5 @@ def test_an_out_graded_before_the_record_keeps_its_other_exercises_through_a_sub
     rows = {row[0]: row for row in _gradebook(out)[2:]}
     kept_points = ["10"] * (len(course.ids) - 1)  # exercise1 re-graded, the rest kept
     assert rows["a"][1:] == ["graded", "5", *kept_points, str(5 + 10 * len(kept_points)), ""]
-    kept = from_gradescope(json.loads((out / "a" / "results.json").read_text()))
+    kept = from_gradescope(json.loads((submission_folder(out, "a") / "results.json").read_text()))
     assert [e.exercise_id for e in kept.exercises] == list(course.ids) and kept.score == 5 + 10 * len(kept_points)

@@ -19,6 +19,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from grader.cli import main
 from grader.commands.batch import controller
+from grader.commands.batch.classbook import submission_folder
 from grader.commands.committed import UncommittedCourse, committed_sources
 from grader.commands.gradescope import setup_script
 from grader.commands.release import build_release, student_pyproject
@@ -38,7 +39,7 @@ def _rows(out: Path) -> dict[str, list[str]]:
 
 def _exercise_scores(out: Path, name: str) -> dict[str, float]:
     """results.json's points per exercise (its tests are named "exerciseN: ...")."""
-    data = json.loads((out / name / "results.json").read_text())
+    data = json.loads((submission_folder(out, name) / "results.json").read_text())
     scores: dict[str, float] = {}
     for test in data["tests"]:
         exercise_id = test["name"].split(":")[0].split()[0]
@@ -141,9 +142,9 @@ def test_an_override_survives_a_regrade_and_shows_in_report_gradebook_summary_an
 
     bob = _rows(out)["bob"]
     assert bob[2] == "7" and bob[-2] == "17" and reason in bob[-1]
-    assert reason in (out / "bob" / "report.html").read_text()
+    assert reason in (submission_folder(out, "bob") / "report.html").read_text()
     total = f"{sum(spec.points for spec in course.exercises):g}"
-    assert f"<strong>17</strong> / {total}" in (out / "bob" / "report.html").read_text()
+    assert f"<strong>17</strong> / {total}" in (submission_folder(out, "bob") / "report.html").read_text()
     assert reason in (out / "index.html").read_text()
     roster = tmp_path / "roster.csv"
     roster.write_text("submission,name,id,email\nalice,Alice A,101,alice@uni.example\nbob,Bob B,102,bob@uni.example\n")
@@ -154,7 +155,7 @@ def test_an_override_survives_a_regrade_and_shows_in_report_gradebook_summary_an
 
     code, output = _cli("override", out, "bob", "exercise1", "--remove")
     assert code == 0, output
-    assert _rows(out)["bob"][2] == "0" and reason not in (out / "bob" / "report.html").read_text()
+    assert _rows(out)["bob"][2] == "0" and reason not in (submission_folder(out, "bob") / "report.html").read_text()
 
 
 def test_history_shows_a_changed_submission_with_points_before_and_after(course, graded):

@@ -30,11 +30,13 @@ pytestmark = pytest.mark.slow  # a Dask LocalCluster per test: CI runs these (py
 import dask  # noqa: E402
 
 from grader.commands.batch import cluster, controller  # noqa: E402
+from grader.commands.batch.classbook import submission_folder  # noqa: E402
 from grader.commands.batch.entries import Entry  # noqa: E402
 from grader.commands.batch.payload import pack_entry, unpack_entry  # noqa: E402
 from grader.options import GradeOptions  # noqa: E402
 
 from corpus import HOSTILE, expectations  # noqa: E402
+from test_inputs import deep_notebook  # noqa: E402
 
 # One per kind of trouble: an exit, a crash, the time and memory limits, a forged reply, a
 # forged header, an attack on the grader's files, undecodable source (the whole corpus, through
@@ -42,6 +44,7 @@ from corpus import HOSTILE, expectations  # noqa: E402
 HOSTILE_SUBSET = ["exit_at_import", "segfault", "loop_forever", "memory_bomb", "tensor_subclass", "oversized_header",
                   "reads_solutions", "not_utf8", "escape_sequences_in_message"]
 OPTIONS = GradeOptions(timeout_s=2, memory_mb=512)
+ESCAPE_NAME, ESCAPED_NAME = "forged\n\x1bname", "forged\\x0a\\x1bname"
 TIMING = {"execution_time", "elapsed_s"}
 SCRATCH = re.compile(r"/torchgrade-[A-Za-z0-9_]{8}/")
 
@@ -76,6 +79,12 @@ def class_folder(course, tmp_path_factory):
     (subs / "linked").mkdir()
     (subs / "linked" / "exercise1.py").symlink_to(course.exercise("exercise1").solution)
     (subs / "linked" / "notes.txt").write_text("hello")
+    # What broke a cluster batch or a class's files: a notebook nested 600 deep (the batch stopped, exit 3),
+    # an entry named like OUT's summary, a name with a newline and ESC.
+    (subs / "deep.ipynb").write_bytes(deep_notebook())
+    for name in ("index.html", ESCAPE_NAME):
+        (subs / name).mkdir()
+        shutil.copy(course.exercise("exercise1").solution, subs / name / "exercise1.py")
     return root, subs
 
 
@@ -118,7 +127,7 @@ def test_the_cluster_gives_the_local_batch_s_gradebook_and_results(both_runs, cl
     assert not on_cluster.failed and not on_machine.failed
     assert _gradebook(root / "cluster") == _gradebook(root / "local")
     for name in names:
-        ours, theirs = (json.loads((root / out / name / "results.json").read_text()) for out in ("cluster", "local"))
+        ours, theirs = (json.loads((submission_folder(root / out, name) / "results.json").read_text()) for out in ("cluster", "local"))
         assert _without_timing(ours) == _without_timing(theirs), name
     rows = {row[0]: row for row in _gradebook(root / "cluster")[2:]}
     for name in HOSTILE_SUBSET:  # the points each hostile case promises, on the cluster too
@@ -126,6 +135,9 @@ def test_the_cluster_gives_the_local_batch_s_gradebook_and_results(both_runs, cl
     total = sum(spec.points for spec in course.exercises)
     assert rows["solutions"][-2] == f"{total:g}" and rows["stubs"][-2] == "0" and rows["zipped"][-2] == "10"
     assert rows["lone"][1] == "refused"
+    assert rows["deep"][1] == "refused" and "nested more than 100 levels" in rows["deep"][-1]
+    assert rows["index.html"][2] == "10" and (root / "cluster" / "index.html").is_file()
+    assert rows[ESCAPED_NAME][1] == "refused" and "rename it" in rows[ESCAPED_NAME][-1]
     assert events[0]["event"] == "planned" and events[0]["jobs"] == 2
     assert sorted(e["submission"] for e in events if e["event"] == "graded") == names
 
@@ -153,7 +165,7 @@ def test_a_worker_keeps_its_reference_answers_from_one_chunk_to_the_next(course,
     job = json.dumps({"exercises": ["exercise1"], "options": {**OPTIONS.__dict__, "seed": course.seed}})
     plugin.setup(None)
     try:
-        chunk = [("alice", "alice", pack_entry(tmp_path / "alice"))]
+        chunk = [(Entry("alice", tmp_path / "alice").job(), "alice", pack_entry(tmp_path / "alice"))]
         first = cluster_worker.grade_chunk(digest, job, chunk)
         references = plugin.references
         cached = {id(s): dict(s.cache) for s in references._references.values()}
@@ -170,13 +182,13 @@ def test_resume_on_a_cluster_grades_only_what_changed(course, class_folder, both
     root, subs = class_folder
     local, _ = dask_cluster
     out = root / "cluster"
-    mtimes = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
+    mtimes = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("submissions/*/results.json")}
     with (subs / "stubs" / "exercise1.py").open("a") as edited:
         edited.write("\n# edited\n")
     outcome = controller.run_batch(subs, out, course, options=OPTIONS, scheduler=local.scheduler_address,
                                    resume=True)
     assert outcome.graded == ["stubs"] and len(outcome.skipped) == len(mtimes) - 1
-    after = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
+    after = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("submissions/*/results.json")}
     assert {name for name in mtimes if after[name] != mtimes[name]} == {"stubs"}
 
 
@@ -353,6 +365,36 @@ def test_a_chunk_that_kills_workers_is_split_and_only_its_culprit_gets_a_failed_
     assert runner.sink.stored == set(names) - {"killer"}
     assert sent[0] == ["a", "b", "killer"] and ["killer"] in sent and sent.count(["killer"]) == 1  # tried alone once, then a row
     assert any(e["event"] == "retry" for e in runner.sink.events)
+
+
+def test_a_task_that_raises_is_split_and_only_its_culprit_gets_a_failed_row(monkeypatch, tmp_path):
+    """A task's error (not a lost worker) once ended the whole batch ("a Dask worker failed: ..."):
+    now its chunk is sent again one by one, the entry that raises alone twice gets a failed row
+    naming the error's kind, and every other is graded."""
+    sent: list[list[str]] = []
+
+    def submit(runner, chunk, packed):
+        names = [e.name for e in chunk]
+        sent.append(names)
+        if "raiser" in names:
+            future = _FakeFuture(RecursionError("maximum recursion depth exceeded " + "x" * 500_000))
+        else:
+            future = _FakeFuture([json.dumps({"event": "graded", "submission": n, "result": {}}) for n in names])
+        runner.in_flight[future] = chunk
+        return future
+
+    monkeypatch.setattr(cluster, "as_completed", _FakeAsCompleted)
+    monkeypatch.setattr(cluster.ClusterRunner, "_submit", submit)
+    runner = cluster.ClusterRunner.__new__(cluster.ClusterRunner)
+    runner.sink, runner.max_attempts, runner.workers, runner.in_flight = _FakeSink(), 2, 1, {}
+    runner.client = object()
+    names = ["a", "b", "raiser", "c", "d", "e"]
+    runner.run([Entry(n, tmp_path / n) for n in names])
+    assert runner.sink.failures == ["raiser"]
+    assert runner.sink.stored == set(names) - {"raiser"}
+    assert sent.count(["raiser"]) == 2 and all(chunk == ["raiser"] for chunk in sent[1:] if "raiser" in chunk)
+    reasons = {e["reason"] for e in runner.sink.events if e["event"] == "retry"}
+    assert reasons == {"raised RecursionError"}  # its kind, never its 500 KB message
 
 
 def test_a_chunk_holds_at_most_its_byte_budget_unless_one_submission_alone_is_more(monkeypatch, tmp_path):

@@ -15,6 +15,7 @@ from corpus import expectations
 from rich.console import Console
 
 from grader.commands.batch import classbook, controller
+from grader.commands.batch.classbook import submission_folder
 from grader.options import GradeOptions
 from grader.course.catalogue import CourseError, load_course
 from grader.course.submissions import from_path
@@ -124,7 +125,7 @@ def test_batch_gives_the_same_verdicts(course, tmp_path):
         exercise = _exercise_of(results[path.stem], expect["exercise"])
         assert exercise.score == float(expect["points"]), path.stem
         assert Verdict(expect["verdict"]) in {t.verdict for t in exercise.tests if not t.passed}, path.stem
-        report = (out / path.stem / "report.html").read_text()
+        report = (submission_folder(out, path.stem) / "report.html").read_text()
         assert expect["message"] in report
 
 

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grader.commands.batch import controller
+from grader.commands.batch.classbook import submission_folder
 
 from grader.engine import runner
 from grader.cli import main
@@ -343,7 +344,7 @@ def test_a_batch_of_notebooks_goes_on_past_broken_ones(course, tmp_path):
     problems = dict(outcome.summary.problems)
     assert "bob.ipynb is not a notebook: it is not valid JSON" in problems["bob"]
     assert "carol.ipynb holds no code cells" in problems["carol"]
-    bob = json.loads((out / "bob" / "results.json").read_text())
+    bob = json.loads((submission_folder(out, "bob") / "results.json").read_text())
     assert all("bob.ipynb is not a notebook" in test["output"] and "was not submitted" not in test["output"]
                for test in bob["tests"])
 

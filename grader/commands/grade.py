@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from grader.course.catalogue import Course, load_course
-from grader.course.submissions import Submission, from_path
+from grader.course.submissions import Submission, read_submission
 from grader.options import GradeOptions
 from grader.results import SubmissionResult
 from grader.sandbox.client import Zygote
@@ -28,7 +28,7 @@ def grade_local(*, exercise_ids: Sequence[str] | None, submission: Path | None =
 
         course = load_course(course_root)
         specs = [course.exercise(i) for i in exercise_ids] if exercise_ids else list(course.exercises)
-        chosen: Submission = from_path(submission or course.root / "exercises", [s.filename for s in specs])
+        chosen: Submission = read_submission(submission or course.root / "exercises", [s.filename for s in specs])
         run = runner.grade(course, [chosen], specs, options=options or GradeOptions(), zygote=zygote)
         return course, run.results[0]
     finally:

@@ -265,7 +265,7 @@ def find_submission(folder: Path, exercise_filenames: Sequence[str], *, unpack_t
     holds. Anything else is a submission with a problem in plain words."""
     from grader.course import notebooks  # noqa: PLC0415
     from grader.course.archives import JUNK_FOLDERS  # noqa: PLC0415
-    from grader.course.submissions import from_entry  # noqa: PLC0415
+    from grader.course.submissions import read_submission  # noqa: PLC0415
 
     def holds_answers(path: Path) -> bool:
         return any((path / f).is_file() for f in exercise_filenames) or any(
@@ -275,8 +275,8 @@ def find_submission(folder: Path, exercise_filenames: Sequence[str], *, unpack_t
         entries = [p for p in folder.iterdir() if not p.name.startswith(".") and p.name not in JUNK_FOLDERS]
         if len(entries) == 1 and (entries[0].is_dir() or entries[0].suffix.lower() == ".zip") \
                 and not entries[0].is_symlink():
-            return from_entry(entries[0], exercise_filenames, name=SUBMISSION_NAME, unpack_to=unpack_to)
-    return from_entry(folder, exercise_filenames, name=SUBMISSION_NAME, unpack_to=unpack_to)
+            return read_submission(entries[0], exercise_filenames, name=SUBMISSION_NAME, unpack_to=unpack_to)
+    return read_submission(folder, exercise_filenames, name=SUBMISSION_NAME, unpack_to=unpack_to)
 
 
 def grade_root(root: Path, *, course_root: Path | None = None) -> dict:

@@ -10,12 +10,16 @@ writes them flat into a fresh folder. Only importable ``*.py`` files and
 notebooks (``*.ipynb``) at the top of the zip or one folder down are taken;
 everything else is left packed.
 Every refusal is an ``UnsafeArchive`` whose message is in plain words, so a
-bad zip becomes a row with a problem, never a crash of the batch.
+bad zip becomes a row with a problem, never a crash of the batch. Before
+``zipfile`` parses the zip's directory (it builds an object per member), the
+directory's declared size is read from the zip's last record and bounded
+(``directory_problem``): a small zip cannot make the grader parse a million members.
 """
 from __future__ import annotations
 
 import re
 import stat
+import struct
 import zipfile
 import zlib
 from collections.abc import Sequence
@@ -40,6 +44,8 @@ class ZipLimits:
     file_bytes: int = 1 << 20  # one extracted .py file
     notebook_bytes: int = MAX_NOTEBOOK_BYTES  # one extracted .ipynb (outputs make notebooks large)
     total_bytes: int = 20 << 20  # every extracted file together
+    name_chars: int = 255  # one member's name (a file name's limit)
+    directory_bytes: int = 1 << 20  # the zip's central directory: ~ members x (46 + name + extra) bytes
 
 
 class UnsafeArchive(Exception):
@@ -61,8 +67,11 @@ def _parts(name: str) -> list[str]:
     return [part for part in re.split(r"[/\\]", name) if part not in ("", ".")]
 
 
-def unsafe_name_reason(name: str) -> str | None:
-    """Why a member name could write outside the target folder, or None."""
+def unsafe_name_reason(name: str, limits: ZipLimits = ZipLimits()) -> str | None:
+    """Why a member name could write outside the target folder (or is longer
+    than a file name may be), or None."""
+    if len(name) > limits.name_chars:
+        return f"a file name longer than {limits.name_chars} characters"
     if "\x00" in name:
         return "a file name with a NUL character in it"
     if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name):
@@ -92,7 +101,7 @@ def plan_extraction(infos: Sequence[zipfile.ZipInfo], exercise_filenames: Sequen
                             "zip only your exercise files")
     candidates: dict[str, list[tuple[zipfile.ZipInfo, str]]] = {}  # folder ("" = top) -> its .py files
     for info in infos:
-        reason = unsafe_name_reason(info.filename)
+        reason = unsafe_name_reason(info.filename, limits)
         if reason:
             raise UnsafeArchive(f"the zip holds {reason}; it was not unpacked")
         kind = _file_type(info)
@@ -163,6 +172,9 @@ def extract_sources(zip_path: Path, target: Path, exercise_filenames: Sequence[s
         size = zip_path.stat().st_size
         if size > limits.archive_mb << 20:
             raise UnsafeArchive(f"the zip is {size / (1 << 20):.0f} MB, more than the {limits.archive_mb} MB allowed")
+        problem = directory_problem(zip_path, limits)
+        if problem:
+            raise UnsafeArchive(problem)
         with zipfile.ZipFile(zip_path) as archive:
             plan = plan_extraction(archive.infolist(), exercise_filenames, limits)
             target.mkdir(parents=True)
@@ -182,6 +194,34 @@ def extract_sources(zip_path: Path, target: Path, exercise_filenames: Sequence[s
         raise UnsafeArchive(f"the zip uses a compression this grader cannot read ({error})") from None
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as error:
         raise UnsafeArchive(f"the file is not a readable zip ({error})") from None
+
+
+_END_RECORD = struct.Struct("<4s4H2LH")  # the end of central directory record (PKWARE APPNOTE 4.3.16)
+_END_SIGNATURE = b"PK\x05\x06"
+_MAX_COMMENT = 0xFFFF
+
+
+def directory_problem(zip_path: Path, limits: ZipLimits = ZipLimits()) -> str | None:
+    """Why the zip's central directory is more than the grader parses, judged
+    from its end record alone (the last ``22 + 65,535`` bytes at most), or None.
+    A zip without a readable end record is left for ``zipfile`` to refuse."""
+    with zip_path.open("rb") as file:
+        size = file.seek(0, 2)
+        file.seek(max(0, size - _END_RECORD.size - _MAX_COMMENT))
+        tail = file.read()
+    at = tail.rfind(_END_SIGNATURE)
+    if at < 0 or len(tail) - at < _END_RECORD.size:
+        return None
+    fields = _END_RECORD.unpack_from(tail, at)
+    entries, directory_bytes = fields[4], fields[5]
+    if entries == 0xFFFF or directory_bytes == 0xFFFFFFFF:  # a ZIP64 directory: never needed by a submission
+        return "the zip is a ZIP64 archive (made for huge archives): zip only your exercise files"
+    if entries > limits.members:
+        return f"the zip holds {entries} entries, more than the {limits.members} allowed; zip only your exercise files"
+    if directory_bytes > limits.directory_bytes:
+        return (f"the zip's directory is {directory_bytes:,} bytes, more than the {limits.directory_bytes:,} allowed; "
+                "zip only your exercise files")
+    return None
 
 
 def member_names(zip_path: Path, limit: int = 50) -> list[str]:

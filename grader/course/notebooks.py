@@ -15,7 +15,10 @@ dependency).
 
 A notebook that cannot be read (not JSON, not a notebook, an unsupported
 format, no code) raises ``NotebookError`` with the reason in plain words; it
-never quotes the file's contents.
+never quotes the file's contents. The reader bounds its own work: the bytes
+(``MAX_NOTEBOOK_BYTES``), then the parsed JSON's depth, number of values and
+of cells are measured (without recursion) before nbformat sees it, and any
+error nbformat raises, whatever its kind, is a ``NotebookError``.
 """
 from __future__ import annotations
 
@@ -34,6 +37,11 @@ if TYPE_CHECKING:
 NOTEBOOK_SUFFIX = ".ipynb"
 # Outputs (plots above all) make notebooks large; the code in them is small.
 MAX_NOTEBOOK_BYTES = 10 << 20
+# What nbformat is given to convert and validate, at most: it recurses once or twice per level of
+# nesting (about 490 levels exhaust Python's stack) and takes ~0.4 s per million values or 10,000 cells.
+MAX_JSON_DEPTH = 100
+MAX_JSON_VALUES = 1_000_000
+MAX_CELLS = 5_000
 OLDEST_FORMAT = 3  # nbformat upgrades 3 to 4 faithfully; 1 and 2 predate Jupyter
 # Cell magics whose body is ordinary Python run in the notebook's namespace.
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
@@ -105,7 +113,13 @@ def read_module(path: Path) -> NotebookModule:
     if len(data) > MAX_NOTEBOOK_BYTES:
         raise NotebookError(f"{name} is more than the {MAX_NOTEBOOK_BYTES >> 20} MB a notebook may be: clear its "
                             "outputs (Edit → Clear All Outputs), save it and submit it again")
-    return module_from_notebook(read_notebook(data, name), name)
+    notebook = read_notebook(data, name)
+    try:
+        return module_from_notebook(notebook, name)
+    except NotebookError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a cell nbformat let through that the code reader trips on
+        raise NotebookError(f"{name} could not be read ({type(error).__name__})") from None
 
 
 def read_notebook(data: bytes, name: str) -> NotebookNode:
@@ -126,6 +140,9 @@ def read_notebook(data: bytes, name: str) -> NotebookNode:
         raise NotebookError(f"{name} is not a notebook: it is not valid JSON ({_json_position(error)})") from None
     except RecursionError:
         raise NotebookError(f"{name} is not a notebook: its JSON is nested too deeply to read") from None
+    too_large = _too_large(raw)
+    if too_large:
+        raise NotebookError(f"{name} cannot be graded: {too_large}")
     if not isinstance(raw, dict) or "nbformat" not in raw:
         raise NotebookError(f"{name} is not a Jupyter notebook: it is JSON, but without the notebook's "
                             "format version (nbformat)")
@@ -146,9 +163,44 @@ def read_notebook(data: bytes, name: str) -> NotebookNode:
             nbformat.validate(notebook)
         except nbformat.ValidationError as error:
             raise NotebookError(f"{name} is not a valid notebook: {_first_line(error.message)}") from None
-        except (nbformat.NBFormatError, AttributeError, KeyError, TypeError, ValueError) as error:
+        except RecursionError:
+            raise NotebookError(f"{name} is not a notebook that can be read: it is nested too deeply") from None
+        except Exception as error:  # noqa: BLE001 - whatever nbformat trips on is this notebook's problem
             raise NotebookError(f"{name} is not a valid notebook ({type(error).__name__})") from None
     return notebook
+
+
+def _too_large(raw: object) -> str | None:
+    """Why parsed notebook JSON is more than nbformat is given (too deep, too
+    many values or cells), or None. Walks with its own stack: no recursion."""
+    stack: list[tuple[object, int]] = [(raw, 1)]
+    values = 0
+    while stack:
+        value, depth = stack.pop()
+        values += 1
+        if depth > MAX_JSON_DEPTH:
+            return f"its JSON is nested more than {MAX_JSON_DEPTH} levels deep"
+        if values > MAX_JSON_VALUES:
+            return f"its JSON holds more than {MAX_JSON_VALUES:,} values (clear its outputs and save it again)"
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+    cells = _cell_count(raw)
+    if cells > MAX_CELLS:
+        return f"it holds {cells:,} cells, more than the {MAX_CELLS:,} a notebook may have"
+    return None
+
+
+def _cell_count(raw: object) -> int:
+    if not isinstance(raw, dict):
+        return 0
+    cells = raw.get("cells")
+    count = len(cells) if isinstance(cells, list) else 0
+    worksheets = raw.get("worksheets")  # format 3
+    if isinstance(worksheets, list):
+        count += sum(len(w["cells"]) for w in worksheets if isinstance(w, dict) and isinstance(w.get("cells"), list))
+    return count
 
 
 def _json_position(error: Exception) -> str:

@@ -2,7 +2,11 @@
 
 Every kind of submission (a single file, a folder, a zip or a notebook) is
 turned into this one shape before grading; the runner and the suites never
-look at where it came from. A notebook's code becomes a module source held
+look at where it came from. ``read_submission`` is the one boundary where a
+submission is read, for ``grade exerciseN`` and for every batch entry alike:
+whatever goes wrong while reading (a notebook nested too deeply, a zip that
+lies, a name that is not UTF-8, a file that vanished) becomes that
+submission's own refusal, in plain words, never an exception. A notebook's code becomes a module source held
 in memory (``sources``), graded as the ``exerciseN.py`` it answers
 (grader/notebooks.py says which).
 """
@@ -15,6 +19,7 @@ from pathlib import Path
 from grader.verdicts import Verdict
 from grader.errors import UserError
 from grader.course import notebooks
+from grader.course.names import carried_name
 
 MAX_SOURCE_FILES = 50
 MAX_SOURCE_BYTES = 1 << 20
@@ -59,6 +64,59 @@ class Submission:
             raise SandboxFailure(Verdict.IMPORT_ERROR, self.file_problems[filename])
         module = self.sources[filename] if filename in self.sources else path.read_bytes()
         return module[:MAX_SOURCE_BYTES * 4]
+
+
+def read_submission(path: Path, exercise_filenames: Sequence[str], *, name: str | None = None,
+                    unpack_to: Path | None = None, refused: str | None = None,
+                    notes: Sequence[str] = ()) -> Submission:
+    """The submission at ``path``, read one entry at a time; never raises but
+    for a path the user gave that cannot be a submission (``SubmissionError``,
+    for ``grade exerciseN``: no file there, a lone ``.py`` with no exercise).
+
+    ``unpack_to`` given: ``path`` is an entry of a batch (``from_entry``), and
+    every error, that one included, is the entry's refusal. Else ``path`` is
+    what ``grade --submission`` names (``from_path``). ``refused``: why the
+    entry is not read at all (its name); ``notes`` are added to the result's.
+    """
+    label = name if name is not None else carried_name(_default_name(path))
+    if refused:
+        return without_files(label, refused, notes=notes)
+    try:
+        if unpack_to is not None:
+            submission = from_entry(path, exercise_filenames, name=label, unpack_to=unpack_to)
+        else:
+            submission = from_path(path, exercise_filenames, name=label)
+    except SubmissionError:
+        if unpack_to is None:
+            raise
+        submission = without_files(label, f"{carried_name(path.name)} could not be read; it was not graded")
+    except Exception as error:  # noqa: BLE001 - the boundary: anything a submission makes a reader do is its own
+        submission = without_files(label, unreadable(carried_name(path.name), error))
+    return replace(submission, notes=(*notes, *submission.notes)) if notes else submission
+
+
+def _default_name(path: Path) -> str:
+    return path.resolve().name if path.is_dir() else path.stem
+
+
+def unreadable(what: str, error: Exception) -> str:
+    """Why ``what`` could not be read, in plain words: the kind of failure, never
+    its message (which may quote the file) nor a traceback."""
+    import zipfile  # noqa: PLC0415 - only to name an error
+
+    if isinstance(error, RecursionError):
+        why = "it is nested too deeply to read"
+    elif isinstance(error, MemoryError):
+        why = "it is too large to read"
+    elif isinstance(error, UnicodeError):
+        why = "it holds a name or text that is not valid UTF-8"
+    elif isinstance(error, OSError):
+        why = f"it could not be read ({error.strerror or type(error).__name__})"
+    elif isinstance(error, (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError)):
+        why = "it is not a readable zip"
+    else:
+        why = f"the grader could not read it ({type(error).__name__})"
+    return f"{what}: {why}; it was not graded"
 
 
 def from_path(path: Path, exercise_filenames: Sequence[str], *, name: str | None = None) -> Submission:
@@ -141,6 +199,8 @@ def _with_notebooks(submission: Submission, answered: Mapping[str, Path | tuple[
                     modules[path] = read
                 except notebooks.NotebookError as error:
                     modules[path] = str(error)
+                except Exception as error:  # noqa: BLE001 - one notebook's problem, not its neighbours'
+                    modules[path] = unreadable(carried_name(path.name), error)
             module = modules[path]
         files[filename] = path
         if isinstance(module, str):
@@ -154,8 +214,8 @@ def _with_notebooks(submission: Submission, answered: Mapping[str, Path | tuple[
     return replace(submission, files=files, sources=sources, file_problems=file_problems, notes=tuple(notes))
 
 
-def without_files(name: str, problem: str) -> Submission:
-    return Submission(name=name, files={}, problem=problem)
+def without_files(name: str, problem: str, *, notes: Sequence[str] = ()) -> Submission:
+    return Submission(name=name, files={}, problem=problem, notes=tuple(notes))
 
 
 
@@ -183,7 +243,7 @@ def from_entry(path: Path, exercise_filenames: Sequence[str], *, name: str, unpa
                                          *(f"{link} is a symbolic link; it was not graded" for link in links)))
         if notebooks.is_notebook(path) and path.is_file() and not path.is_symlink():
             return from_path(path, exercise_filenames, name=name)
-        if path.suffix.lower() == ".zip":
+        if path.suffix.lower() == ".zip" and path.is_file():  # a FIFO named x.zip would block its reader for ever
             try:
                 written = archives.extract_sources(path, unpack_to, exercise_filenames)
             except archives.UnsafeArchive as error:

@@ -4,16 +4,20 @@ A CSV file with a header row: ``submission`` (the entry's name in
 SUBMISSIONS) and at least one identifier among ``id`` (the LMS's user id),
 ``sis_user_id``, ``sis_login_id`` and ``email``; ``name`` and ``section`` are
 optional. Every problem is reported at once, with its line number, in plain
-words.
+words. A roster line that could mean several submissions (``bob/``, ``bob.zip``
+and ``bob.zip.ipynb`` in one class would all be bob's: ``grader.course.names``)
+is refused with the candidates named: the export never guesses which one counts.
 """
 from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.course.names import student_key
 from grader.record.database import Current, RecordError
 
 IDENTIFIERS = ("id", "sis_user_id", "sis_login_id", "email")
@@ -112,7 +116,13 @@ def parse_roster(text: str, *, source: str = "the roster") -> list[Student]:
 
 
 def match(students: Sequence[Student], records: Sequence[Current]) -> Matching:
-    """Pair each submission with its student by the ``submission`` column."""
+    """Pair each submission with its student by the ``submission`` column.
+    Raises ``RosterError`` if a line could mean several submissions."""
+    ambiguous = ambiguous_lines(students, records)
+    if ambiguous:
+        raise RosterError("the roster does not say which submission counts: " + "; ".join(ambiguous)
+                          + ". They would all be the same student's: keep the one that counts in the submissions "
+                          "folder (move the others out), run grade batch --resume, then export again.")
     by_name = {s.submission: s for s in students}
     names = {r.submission for r in records}
     return Matching(
@@ -120,3 +130,12 @@ def match(students: Sequence[Student], records: Sequence[Current]) -> Matching:
         without_student=tuple(r for r in records if r.submission not in by_name),
         without_submission=tuple(s for s in students if s.submission not in names),
     )
+
+
+def ambiguous_lines(students: Sequence[Student], records: Sequence[Current]) -> list[str]:
+    """Each roster line that could mean more than one submission of the record, with the candidates."""
+    candidates: dict[str, list[str]] = defaultdict(list)
+    for record in records:
+        candidates[student_key(record.submission)].append(record.submission)
+    return [f"line {s.line} ({s.submission}) could mean any of {', '.join(sorted(found))}"
+            for s in students for found in [candidates.get(student_key(s.submission), [])] if len(found) > 1]

@@ -8,6 +8,7 @@ import csv
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from grader.course.names import same_student
 from grader.inert import inert
 from grader.outputs.files import atomic_writer
 from grader.record.database import ClassRecord, Current
@@ -58,13 +59,17 @@ def gradebook_header(maxima: Mapping[str, float], course_ids: Sequence[str]) -> 
              points_text(sum(maxima[c] for c in columns)), ""]]
 
 
-def gradebook_row(record: Current, columns: Sequence[str]) -> list[str]:
+def gradebook_row(record: Current, columns: Sequence[str], same_student: Sequence[str] = ()) -> list[str]:
     """One submission's status, effective points per exercise and in total, and
-    notes. A removed submission keeps a row saying so, without points."""
+    notes. A removed submission keeps a row saying so, without points.
+    ``same_student``: the other current submissions that may be the same student's."""
     scored = record.status is not Status.REMOVED
+    flagged = [f"may be the same student as {', '.join(same_student)}: an export asks which one counts"
+               ] if same_student else []
     return [spreadsheet_safe(record.submission), record.status.value,
             *(points_text(record.points(c)) if scored else "" for c in columns),
-            points_text(record.total) if scored else "", spreadsheet_safe(notes(record))]
+            points_text(record.total) if scored else "",
+            spreadsheet_safe("; ".join(p for p in (notes(record), *flagged) if p))]
 
 
 def write_gradebook(record: ClassRecord, path: Path, course_ids: Sequence[str]) -> Path:
@@ -72,9 +77,11 @@ def write_gradebook(record: ClassRecord, path: Path, course_ids: Sequence[str]) 
     written atomically as the record is read, one submission at a time."""
     header = gradebook_header(record.exercise_maxima(), course_ids)
     columns = header[0][2:-2]
+    flagged = same_student(record.names() - set(record.removed()))
     with atomic_writer(path) as file:
         writer = csv.writer(file)
         writer.writerows(header)
-        writer.writerows(gradebook_row(current, columns)
+        writer.writerows(gradebook_row(current, columns, flagged.get(current.submission, ())
+                                       if current.status is not Status.REMOVED else ())
                          for current in record.each_current(include_removed=True, brief=True))
     return path

@@ -1,7 +1,10 @@
 """The class book: everything ``grade batch`` writes to OUT.
 
-Per submission, ``OUT/<name>/report.html`` (the student's report) and
-``OUT/<name>/results.json`` (Gradescope's schema), written by the worker that
+Per submission, ``OUT/submissions/<name>/report.html`` (the student's report)
+and ``OUT/submissions/<name>/results.json`` (Gradescope's schema): every
+submission's folder sits in ``OUT/submissions/``, where nothing else is, so no
+name (``gradebook.sqlite``, ``index.html``) can meet one of OUT's own files.
+They are written by the worker that
 graded it (and rewritten by the controller from the class record when the run
 graded only some exercises, or an override is in force). ``gradebook.csv`` and
 ``index.html`` (the class summary) are views of the class record
@@ -29,6 +32,7 @@ from grader.verdicts import Verdict
 
 RESULTS_FILE, REPORT_FILE = "results.json", "report.html"
 GRADEBOOK_FILE, INDEX_FILE = "gradebook.csv", "index.html"
+SUBMISSIONS_FOLDER = "submissions"  # OUT/submissions/<name>/: the only place a submission's name becomes a path
 GRADER_FAILED = "the grader failed on this submission"
 
 
@@ -40,6 +44,18 @@ def sort_key(name: str) -> tuple[str, str]:
 # ---------------------------------------------------------------------------
 # Files in OUT
 # ---------------------------------------------------------------------------
+def submission_folder(out: Path, name: str) -> Path:
+    """``OUT/submissions/<name>``. A name is one plain path component (entry
+    names are file names); anything else is a bug, never a path to follow."""
+    if not name or name in (".", "..") or "/" in name or "\0" in name:
+        raise ValueError(f"not a submission name: {name!r}")
+    return out / SUBMISSIONS_FOLDER / name
+
+
+def results_path(out: Path, name: str) -> Path:
+    return submission_folder(out, name) / RESULTS_FILE
+
+
 def read_result(folder: Path) -> SubmissionResult | None:
     """``folder/results.json`` as a result, or None if missing or unreadable."""
     try:
@@ -54,7 +70,7 @@ def write_submission(out: Path, result: SubmissionResult, hidden_visibility: Map
     ``hidden_visibility``: the course's, for results.json (see to_gradescope)."""
     from grader.outputs.html import write_html  # noqa: PLC0415 - Jinja only where pages are written
 
-    folder = out / result.submission
+    folder = submission_folder(out, result.submission)
     write_html(result, folder / REPORT_FILE)
     write_atomic(folder / RESULTS_FILE,
                  json.dumps(to_gradescope(result, hidden_visibility=hidden_visibility), indent=1) + "\n")
@@ -72,12 +88,14 @@ def failed_result(name: str, specs: Sequence[ExerciseSpec], seed: int, reason: s
     return SubmissionResult(submission=name, exercises=exercises, seed=seed)
 
 
-def collect_results(out: Path, names: Iterable[str] | None = None) -> list[SubmissionResult]:
-    """Every ``OUT/*/results.json`` (only those of ``names`` if given), by name."""
-    if not out.is_dir():
+def collect_results(out: Path, names: Iterable[str] | None = None, *, legacy: bool = False) -> list[SubmissionResult]:
+    """Every ``OUT/submissions/*/results.json`` (only those of ``names`` if given),
+    by name; ``legacy``: an OUT written before ``submissions/`` (``OUT/*/results.json``)."""
+    folder = out if legacy else out / SUBMISSIONS_FOLDER
+    if not folder.is_dir():
         return []
     wanted = set(names) if names is not None else None
-    folders = [p for p in out.iterdir() if p.is_dir() and (wanted is None or p.name in wanted)]
+    folders = [p for p in folder.iterdir() if p.is_dir() and (wanted is None or p.name in wanted)]
     results = [result for result in map(read_result, folders) if result is not None]
     return sorted(results, key=lambda r: sort_key(r.submission))
 
@@ -94,7 +112,8 @@ def write_summary(path: Path, summary: ClassSummary, rows: Iterable[Current], *,
     page = template_environment().get_template("summary.html.j2").generate(
         summary=summary, rows=rows, columns=[s.exercise_id for s in summary.exercises], title=title,
         sandbox=summary.sandbox, ungraded=ungraded, removed=removed,
-        report_file=REPORT_FILE, results_file=RESULTS_FILE, gradebook_file=GRADEBOOK_FILE)
+        report_file=REPORT_FILE, results_file=RESULTS_FILE, gradebook_file=GRADEBOOK_FILE,
+        submissions_folder=SUBMISSIONS_FOLDER)
     with atomic_writer(path) as file:
         file.writelines(page)
     return path
@@ -109,7 +128,7 @@ def write_current(out: Path, current: Current, hidden_visibility: Mapping[str, s
     exercise (whichever run graded it last), its overrides shown in the report."""
     from grader.outputs.html import write_html  # noqa: PLC0415
 
-    folder = out / current.submission
+    folder = submission_folder(out, current.submission)
     write_html(current.result, folder / REPORT_FILE, overrides=current.overrides)
     if not report_only:
         write_atomic(folder / RESULTS_FILE,

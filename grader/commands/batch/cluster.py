@@ -13,9 +13,10 @@ The scheduler only schedules: it never runs student code.
 
 Faults: a worker lost mid-chunk makes Dask run the chunk elsewhere; a chunk
 that ends in ``KilledWorker`` (it was running on ``allowed-failures`` + 1
-workers that died) is split and its submissions sent again one by one; a
-single submission that ends in ``KilledWorker`` gets the local batch's
-"the grader failed" row. The sink stores each submission once, whichever
+workers that died) or in an error the task raised is split and its
+submissions sent again one by one; a single submission that ends in
+``KilledWorker``, or raises twice, gets the local batch's "the grader
+failed" row: a task's failure is never the end of the batch. The sink stores each submission once, whichever
 task finishes it. Torch-free.
 """
 from __future__ import annotations
@@ -90,6 +91,11 @@ def parse_scheduler(address: str) -> int | str:
     return address
 
 
+def _packed(entry: Entry) -> bytes:
+    """What is shipped of an entry: nothing when its name is refused (the worker does not read it)."""
+    return b"" if entry.refused else pack_entry(entry.path)
+
+
 class ClusterRunner:
     """Grades the pending entries on a Dask cluster, one chunk per task; results go to ``sink``."""
 
@@ -145,7 +151,7 @@ class ClusterRunner:
             while (waiting or remaining) and len(self.in_flight) < IN_FLIGHT_PER_WORKER * self.workers + 1:
                 if waiting:
                     chunk = waiting.popleft()
-                    finished.add(self._submit(chunk, [pack_entry(e.path) for e in chunk]))
+                    finished.add(self._submit(chunk, [_packed(e) for e in chunk]))
                 else:
                     finished.add(self._submit(*self._fill(remaining, chunk_size(len(remaining), self.workers))))
 
@@ -155,14 +161,20 @@ class ClusterRunner:
             if future.status == "cancelled":  # by someone else: the scheduler restarted, another client
                 raise ClusterError("the Dask cluster cancelled a chunk of this batch")
             if future.status == "error":
+                # A lost worker (KilledWorker) or an error the task raised: which entry caused it? Each goes
+                # again alone; one that fails alone is that entry's row, never the batch's end.
                 error = future.exception()
-                if not isinstance(error, KilledWorker):
-                    raise ClusterError(f"a Dask worker failed: {error}")
-                if len(chunk) > 1:  # which of them kills workers? one by one
+                why = LOST if isinstance(error, KilledWorker) else f"raised {type(error).__name__}"
+                if len(chunk) > 1:
                     waiting.extendleft([entry] for entry in reversed(chunk))
-                    self.sink.report({"event": "retry", "submissions": [e.name for e in chunk], "reason": LOST})
-                else:
-                    self.sink.failed(chunk[0].name, LOST)
+                    self.sink.report({"event": "retry", "submissions": [e.name for e in chunk], "reason": why})
+                else:  # Dask already tried a KilledWorker's task on max_attempts workers
+                    attempts[chunk[0].name] = attempts.get(chunk[0].name, 0) + 1
+                    if isinstance(error, KilledWorker) or attempts[chunk[0].name] >= self.max_attempts:
+                        self.sink.failed(chunk[0].name, why)
+                    else:
+                        waiting.appendleft(chunk)
+                        self.sink.report({"event": "retry", "submissions": [chunk[0].name], "reason": why})
             else:
                 left = self._accept(future.result(), chunk)
                 for entry in left:  # a session that ended without them: once more alone, then a failed row
@@ -183,7 +195,7 @@ class ClusterRunner:
         chunk: list[Entry] = []
         packed: list[bytes] = []
         while remaining and len(chunk) < size:
-            data = pack_entry(remaining[0].path)
+            data = _packed(remaining[0])
             if chunk and sum(map(len, packed)) + len(data) > CHUNK_BYTES:
                 break  # the next chunk reads it again: the price of large submissions only
             chunk.append(remaining.popleft())
@@ -192,7 +204,7 @@ class ClusterRunner:
 
     def _submit(self, chunk: list[Entry], packed: list[bytes]) -> Future:
         assert self.client is not None
-        payload = [(e.name, e.path.name, data) for e, data in zip(chunk, packed, strict=True)]
+        payload = [(e.job(), e.path.name, data) for e, data in zip(chunk, packed, strict=True)]
         future = self.client.submit(grade_chunk, self.digest, self.job, payload, pure=False,
                                     key=f"torchgrade-chunk-{uuid.uuid4().hex}")
         self.in_flight[future] = chunk

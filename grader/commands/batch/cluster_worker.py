@@ -10,7 +10,9 @@ batch worker does:
   imports torch or reads a solution or a suite; then unpacks the course the
   client shipped (bytes: no shared file system) into a folder of its own,
   checks its fingerprint against the client's and loads it;
-- ``grade_chunk`` (a task) grades several submissions in ONE ``runner.grade``
+- ``grade_chunk`` (a task) reads its entries one at a time through the one
+  boundary (``read_submission``: unpacking and reading a bad entry is that
+  entry's refusal, never the chunk's end), grades them in ONE ``runner.grade``
   session with that zygote, one sandbox per submission with every wall, and
   returns one JSON text per submission: the grader's own result record
   (``to_plain``). Nothing a sandbox produced is ever pickled or unpickled:
@@ -34,7 +36,7 @@ from distributed import WorkerPlugin, get_worker
 from grader.commands.batch.payload import PayloadError, unpack_course, unpack_entry
 from grader.commands.batch.worker import graded_event, with_problem
 from grader.course.catalogue import Course, CourseError, load_course
-from grader.course.submissions import from_entry
+from grader.course.submissions import Submission, read_submission, unreadable, without_files
 from grader.engine.snapshot import CourseFiles
 from grader.errors import GraderFailure
 from grader.options import GradeOptions
@@ -102,8 +104,9 @@ def _import_runner() -> None:
     from grader.engine import runner  # noqa: F401, PLC0415 - it imports torch: after the zygote started
 
 
-def grade_chunk(digest: str, job: str, entries: list[tuple[str, str, bytes]]) -> list[str]:
-    """Grade ``entries`` (name, the entry's file name, packed entry) with the course of ``digest``.
+def grade_chunk(digest: str, job: str, entries: list[tuple[dict, str, bytes]]) -> list[str]:
+    """Grade ``entries`` (the entry as a job lists it (``Entry.job``), its file name, the packed
+    entry) with the course of ``digest``.
 
     ``job`` is JSON: ``exercises`` (ids) and ``options`` (``GradeOptions``
     fields, the seed resolved). Returns one JSON text per finished
@@ -121,7 +124,7 @@ def grade_chunk(digest: str, job: str, entries: list[tuple[str, str, bytes]]) ->
         return _grade(plugin, json.loads(job), entries)
 
 
-def _grade(plugin: CoursePlugin, job: dict, entries: list[tuple[str, str, bytes]]) -> list[str]:
+def _grade(plugin: CoursePlugin, job: dict, entries: list[tuple[dict, str, bytes]]) -> list[str]:
     from grader.engine import runner  # noqa: PLC0415 - it imports torch: after the zygote started
 
     course, zygote = plugin.course, plugin.zygote
@@ -135,12 +138,8 @@ def _grade(plugin: CoursePlugin, job: dict, entries: list[tuple[str, str, bytes]
     try:
         specs = [course.exercise(i) for i in job["exercises"]]
         filenames = [s.filename for s in specs]
-        submissions = []
-        for number, (name, filename, data) in enumerate(entries):
-            folder = unpacked / str(number)
-            (folder / "entry").mkdir(parents=True)
-            path = unpack_entry(data, folder / "entry", filename)  # the entry's own name: messages quote it
-            submissions.append(from_entry(path, filenames, name=name, unpack_to=folder / "zip"))
+        submissions = [read_packed(entry, filename, data, filenames, unpacked / str(number))
+                       for number, (entry, filename, data) in enumerate(entries)]
         problems = {s.name: s.problem for s in submissions if s.problem}
 
         def finished(result: SubmissionResult) -> None:
@@ -162,6 +161,21 @@ def _grade(plugin: CoursePlugin, job: dict, entries: list[tuple[str, str, bytes]
     finally:
         shutil.rmtree(unpacked, ignore_errors=True)
     return lines
+
+
+def read_packed(entry: dict, filename: str, data: bytes, exercise_filenames: list[str], folder: Path) -> Submission:
+    """One packed entry as a submission: unpacked under ``folder`` with its own file name (messages
+    quote it), then read through the boundary. Never raises: whatever fails is the entry's refusal."""
+    if entry.get("refused"):
+        return read_submission(folder, exercise_filenames, name=entry["name"], refused=entry["refused"],
+                               notes=entry.get("notes") or ())
+    try:
+        (folder / "entry").mkdir(parents=True)
+        path = unpack_entry(data, folder / "entry", filename)
+    except Exception as error:  # noqa: BLE001 - the boundary, as read_submission's: this entry's refusal
+        return without_files(entry["name"], unreadable(entry["name"], error), notes=entry.get("notes") or ())
+    return read_submission(path, exercise_filenames, name=entry["name"], unpack_to=folder / "zip",
+                           notes=entry.get("notes") or ())
 
 
 def _of(fingerprints: dict[str, str] | None, specs: list) -> dict[str, str] | None:

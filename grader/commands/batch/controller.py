@@ -34,7 +34,8 @@ from typing import Protocol
 
 import grader
 from grader.commands.batch.classbook import (
-    GRADER_FAILED, build_outputs_from_record, collect_results, failed_result, write_current, write_submission)
+    GRADER_FAILED, SUBMISSIONS_FOLDER, build_outputs_from_record, collect_results, failed_result, write_current,
+    write_submission)
 from grader.commands.batch.tally import ClassSummary, summarize
 from grader.commands.batch.entries import Entry, is_up_to_date, list_entries
 from grader.commands.batch.worker import BOOT
@@ -95,6 +96,12 @@ class _Worker:
     log: Path
     done: set[str] = field(default_factory=set)
     error: str | None = None
+    reading: str | None = None  # the entry it is reading, until it says it is grading
+
+    def suspect(self, unfinished: Sequence[str]) -> str:
+        """Which unfinished entry to blame if it dies: the one it was reading,
+        else the first not graded (it grades in order)."""
+        return self.reading if self.reading is not None and self.reading in unfinished else unfinished[0]
 
 
 def worker_command() -> list[str]:
@@ -154,6 +161,7 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
     fingerprint = course_fingerprint(course.root, course.exercises)
     with ClassRecord.open(out) as record:
         adopt_results(record, out, course, entries, hashes)
+        move_to_submissions_folder(record, out, course)
         seed = options.seed if options.seed is not None else batch_seed(course, record)
         fresh = up_to_date(record, course_fingerprint=fingerprint, seed=seed, exercise_ids=ids,
                            hashes=hashes) if resume else set()
@@ -265,14 +273,30 @@ def adopt_results(record: ClassRecord, out: Path, course: Course, entries: Seque
     than its entry keeps the entry's files hash (``--resume`` may skip it)."""
     if record.runs():
         return None
-    results = collect_results(out)
+    legacy = not collect_results(out)  # results.json files in OUT/<name>/, as OUTs were written then
+    results = collect_results(out, legacy=legacy)
     if not results:
         return None
     by_name = {e.name: e for e in entries}
     newer = {name: hashes[name] for name, entry in by_name.items()
-             if is_up_to_date(entry, out, seed=results[0].seed, exercise_ids=[
+             if is_up_to_date(entry, out, seed=results[0].seed, legacy=legacy, exercise_ids=[
                  e.exercise_id for r in results if r.submission == name for e in r.exercises])}
     return record.adopt(results, course_title=course.title, files_hashes=newer)
+
+
+def move_to_submissions_folder(record: ClassRecord, out: Path, course: Course) -> int:
+    """A record whose submissions' files were written as ``OUT/<name>/`` (before
+    ``OUT/submissions/``): write them all in ``OUT/submissions/`` from the
+    record, once, so a ``--resume`` that skips them still links to them. The
+    old folders are left as they are (no longer read nor written)."""
+    if (out / SUBMISSIONS_FOLDER).is_dir() or not record.runs():
+        return 0
+    written = 0
+    for current in record.each_current():
+        write_current(out, current, course.hidden_visibility)
+        written += 1
+    (out / SUBMISSIONS_FOLDER).mkdir(exist_ok=True)
+    return written
 
 
 def round_robin(items: Sequence, shares: int) -> list[list]:
@@ -368,17 +392,15 @@ class _Scheduler:
         self.events: queue.Queue = queue.Queue()
         self.running: list[_Worker] = []
         self.attempts: Counter[str] = Counter()
-        self.paths: dict[str, str] = {}
+        self.entries: dict[str, dict] = {}
         self.logs: list[Path] = []
 
     def start(self) -> int:
         return self.jobs  # workers start as shares are dealt
 
     def run(self, pending: Sequence[Entry]) -> None:
-        shares = [[(e.name, str(e.path.resolve())) for e in share] for share in round_robin(pending, self.jobs)]
-        waiting = deque(shares)
-        for share in shares:
-            self.paths.update(share)
+        self.entries = {e.name: e.job() for e in pending}
+        waiting = deque([e.name for e in share] for share in round_robin(pending, self.jobs))
         while waiting or self.running:
             while waiting and len(self.running) < self.jobs:
                 self._start(waiting.popleft())
@@ -391,19 +413,19 @@ class _Scheduler:
             else:
                 self._handle(worker, line)
 
-    def _start(self, share: list[tuple[str, str]]) -> None:
+    def _start(self, share: list[str]) -> None:
         log = Path(tempfile.mkstemp(prefix="torchgrade-batch-worker-", suffix=".log")[1])
         self.logs.append(log)
         with log.open("wb") as stderr:
             process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
                                        cwd=self.job["course"], text=True, encoding="utf-8", errors="replace",
                                        start_new_session=True)  # Ctrl-C reaches the parent, which stops them
-        worker = _Worker(process=process, names=[name for name, _ in share], log=log)
+        worker = _Worker(process=process, names=list(share), log=log)
         self.running.append(worker)
         threading.Thread(target=self._read, args=(worker,), daemon=True).start()
         assert process.stdin is not None  # stdin=PIPE
         try:
-            process.stdin.write(json.dumps({**self.job, "entries": [{"name": n, "path": p} for n, p in share]}))
+            process.stdin.write(json.dumps({**self.job, "entries": [self.entries[name] for name in share]}))
             process.stdin.close()
         except OSError:
             pass  # it died at once: its end of stdout says so
@@ -424,10 +446,14 @@ class _Scheduler:
         if event.get("event") == "graded" and event.get("submission") in worker.names:
             self.sink.graded(event)
             worker.done.add(event["submission"])
+        elif event.get("event") == "reading":
+            worker.reading = event.get("submission")
+        elif event.get("event") == "grading":
+            worker.reading = None
         elif event.get("event") == "error":
             worker.error = str(event.get("message", "the grader could not run"))
 
-    def _finished(self, worker: _Worker) -> list[list[tuple[str, str]]]:
+    def _finished(self, worker: _Worker) -> list[list[str]]:
         code = worker.process.wait()
         self.running.remove(worker)
         if worker.error is not None:
@@ -437,17 +463,19 @@ class _Scheduler:
             return []
         why = _exit_reason(code)
         self.sink.outcome.worker_errors.append(f"a worker {why}:\n{_tail(worker.log)}".rstrip())
-        alone: list[tuple[str, str]] = []  # the one it was grading: the likely cause
-        together: list[tuple[str, str]] = []  # the ones waiting behind it: never started
-        for position, name in enumerate(unfinished):
-            self.attempts[name] += 1
-            if self.attempts[name] >= MAX_ATTEMPTS:
-                self.sink.failed(name, why)
-            else:
-                (alone if position == 0 else together).append((name, self.paths[name]))
+        # Only the entry it was reading or grading is charged, and it goes again alone: the others never
+        # started, so they go again together, never beside it and never charged for it.
+        suspect = worker.suspect(unfinished)
+        together = [name for name in unfinished if name != suspect]
+        self.attempts[suspect] += 1
+        alone: list[str] = []
+        if self.attempts[suspect] >= MAX_ATTEMPTS:
+            self.sink.failed(suspect, why)
+        else:
+            alone = [suspect]
         retries = [share for share in (alone, together) if share]
         if retries:
-            self.report({"event": "retry", "submissions": [n for share in retries for n, _ in share], "reason": why})
+            self.report({"event": "retry", "submissions": [n for share in retries for n in share], "reason": why})
         return retries
 
     def stop(self) -> None:

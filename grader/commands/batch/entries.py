@@ -1,46 +1,55 @@
 """The entries of SUBMISSIONS, and which of them ``--resume`` may skip.
 
 An entry is a folder, a ``.zip`` or a notebook, named after itself without
-its extension; hidden entries (``.DS_Store``) and OUT itself are left out.
-With ``--resume``, an entry whose ``OUT/<name>/results.json`` is newer than
-the entry, at the same seed and exercises, is kept as it is.
+its extension unless that name would be another entry's (``grader.course.names``:
+every entry gets a name of its own, a name with control characters is carried
+escaped and refused); hidden entries (``.DS_Store``) and OUT itself are left out.
+With ``--resume``, an entry whose ``OUT/submissions/<name>/results.json`` is
+newer than the entry, at the same seed and exercises, is kept as it is.
 """
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.commands.batch.classbook import RESULTS_FILE, read_result, sort_key
+from grader.commands.batch.classbook import RESULTS_FILE, read_result, results_path, sort_key
 from grader.commands.batch.tally import grader_failed
+from grader.course.names import escaped, unique_names
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One submission in SUBMISSIONS: its name (the entry without extension) and path."""
+    """One submission in SUBMISSIONS: the name it carries, its path, why its
+    name is refused (it is then not read), and notes (other entries that may
+    be the same student)."""
 
     name: str
     path: Path
+    refused: str | None = None
+    notes: tuple[str, ...] = ()
+
+    def job(self) -> dict:
+        """The entry as a worker's job lists it (plain data)."""
+        return {"name": self.name, "path": str(self.path.absolute()), "refused": self.refused,
+                "notes": list(self.notes)}
 
 
 def name_entries(paths: Sequence[Path]) -> list[Entry]:
     """Name each entry after itself without its extension (``alice.zip`` → ``alice``).
 
-    Two entries that would share a name (``alice/`` and ``alice.zip``) keep
-    their full names instead, so neither's results overwrite the other's.
+    Entries that would share a name (``alice/``, ``alice.zip``, ``alice.zip.ipynb``)
+    keep their full names instead, so no two share one and none is dropped;
+    they are flagged as maybe the same student (``grader.course.names``).
     """
-    stems = Counter(_stem(p) for p in paths)
-    entries = [Entry(_stem(p) if stems[_stem(p)] == 1 else p.name, p) for p in paths]
+    names = unique_names([(p.name, p.is_dir()) for p in paths])
+    entries = [Entry(n.name, p, n.refused, n.notes) for n, p in zip(names, paths, strict=True)]
     return sorted(entries, key=lambda e: sort_key(e.name))
 
 
-def _stem(path: Path) -> str:
-    return path.name if path.is_dir() else path.stem
-
-
 def list_entries(folder: Path, *, exclude: Path | None = None) -> tuple[list[Entry], list[str]]:
-    """The entries of ``folder`` by name, and the hidden ones left out (``.DS_Store``).
+    """The entries of ``folder`` by name, and the hidden ones left out (``.DS_Store``,
+    their names escaped: they are only ever printed).
 
     ``exclude`` (OUT, when it sits inside SUBMISSIONS) is never an entry.
     """
@@ -48,7 +57,7 @@ def list_entries(folder: Path, *, exclude: Path | None = None) -> tuple[list[Ent
     skip = exclude.resolve() if exclude is not None else None
     for path in folder.iterdir():
         if path.name.startswith("."):
-            hidden.append(path.name)
+            hidden.append(escaped(path.name))
         elif skip is None or path.resolve() != skip:
             paths.append(path)
     return name_entries(paths), sorted(hidden)
@@ -67,11 +76,11 @@ def entry_mtime(path: Path) -> float:
     return newest
 
 
-def is_up_to_date(entry: Entry, out: Path, *, seed: int, exercise_ids: Sequence[str]) -> bool:
+def is_up_to_date(entry: Entry, out: Path, *, seed: int, exercise_ids: Sequence[str], legacy: bool = False) -> bool:
     """Whether ``--resume`` may keep this entry's results: written after the
     entry last changed, with the same seed and exercises, and not a row the
-    grader failed on."""
-    path = out / entry.name / RESULTS_FILE
+    grader failed on. ``legacy``: an OUT written before ``OUT/submissions/``."""
+    path = out / entry.name / RESULTS_FILE if legacy else results_path(out, entry.name)
     try:
         if path.stat().st_mtime < entry_mtime(entry.path):
             return False

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from grader.commands.batch.classbook import GRADEBOOK_FILE, INDEX_FILE, REPORT_FILE, RESULTS_FILE
+from grader.commands.batch.classbook import GRADEBOOK_FILE, INDEX_FILE, REPORT_FILE, RESULTS_FILE, SUBMISSIONS_FOLDER
 from grader.verdicts import LIMIT_VERDICTS, Verdict
 
 if TYPE_CHECKING:
@@ -109,6 +109,7 @@ def print_summary(console: Console, outcome: BatchOutcome) -> None:
     console.print(Text.assemble("Class summary: ", shown(str(outcome.out / INDEX_FILE), "bold"), "\nGradebook: ",
                                 shown(str(outcome.out / GRADEBOOK_FILE), "bold"),
                                 "\nPer submission: ",
-                                shown(f"{outcome.out}/<submission>/{REPORT_FILE} and {RESULTS_FILE}")))
+                                shown(f"{outcome.out / SUBMISSIONS_FOLDER}/<submission>/{REPORT_FILE} "
+                                      f"and {RESULTS_FILE}")))
     if outcome.interrupted:
         console.print("Run the same command with --resume to grade the rest.", style="yellow")

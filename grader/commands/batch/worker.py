@@ -10,15 +10,20 @@ submission's files. Plain data crosses, both ways:
 - stdin, once: the job, one JSON object: ``course`` (its folder), ``out``,
   ``exercises`` (ids), ``write_files`` (false when grading some of the
   course's exercises: the controller writes those files from its record),
-  ``options`` (``GradeOptions`` fields) and ``entries`` (``{"name", "path"}``
-  in the order to grade them);
-- stdout, one JSON line per event: ``{"event": "graded", "submission": name,
-  "result": {...}, ...}`` (the whole result, as plain data, for the class
-  record the controller keeps) the moment ``OUT/<name>/`` is written, or ``{"event": "error",
-  "message": ...}`` when the batch cannot run at all (a broken suite).
+  ``options`` (``GradeOptions`` fields) and ``entries`` (``Entry.job``:
+  ``{"name", "path", "refused", "notes"}``) in the order to grade them;
+- stdout, one JSON line per event: ``{"event": "reading", "submission": name}``
+  before each entry is read, ``{"event": "grading"}`` once all are,
+  ``{"event": "graded", "submission": name, "result": {...}, ...}`` (the whole
+  result, as plain data, for the class record the controller keeps) the moment
+  ``OUT/submissions/<name>/`` is written, or ``{"event": "error", "message": ...}``
+  when the batch cannot run at all (a broken suite).
 
 It starts its zygote first (it warms up while this process imports torch and
-the suites), then runs ONE ``runner.grade`` session over its share. SIGTERM
+the suites), reads its share one entry at a time through the one boundary
+(``read_submission``: a bad entry is that entry's refusal, never the share's
+end; "reading" tells the controller which entry to blame if the process dies
+anyway), then runs ONE ``runner.grade`` session over its share. SIGTERM
 (the controller stopping the batch) closes the zygote on the way out; if the
 controller dies outright, the worker gets SIGTERM too (Linux).
 """
@@ -38,7 +43,7 @@ from pathlib import Path
 
 from grader.commands.batch.classbook import write_submission
 from grader.course.catalogue import CourseError, load_course
-from grader.course.submissions import from_entry
+from grader.course.submissions import Submission, read_submission
 from grader.errors import EXIT_INTERRUPTED, GraderFailure
 from grader.options import GradeOptions
 from grader.outputs.results_json import to_plain
@@ -68,8 +73,11 @@ def main() -> int:
             specs = [course.exercise(i) for i in job["exercises"]]
             filenames = [s.filename for s in specs]
             out = Path(job["out"])
-            submissions = [from_entry(Path(e["path"]), filenames, name=e["name"], unpack_to=unpacked / str(n))
-                           for n, e in enumerate(job["entries"])]
+            submissions = []
+            for number, entry in enumerate(job["entries"]):
+                _send(protocol, {"event": "reading", "submission": entry["name"]})
+                submissions.append(read_entry(entry, filenames, unpacked / str(number)))
+            _send(protocol, {"event": "grading"})
             problems = {s.name: s.problem for s in submissions if s.problem}
 
             def finished(result: SubmissionResult) -> None:
@@ -130,6 +138,12 @@ _stopping = threading.Event()
 def _interrupt(signum, frame) -> None:
     _stopping.set()
     raise KeyboardInterrupt
+
+
+def read_entry(entry: dict, exercise_filenames: list[str], unpack_to: Path) -> Submission:
+    """One entry of a job (``Entry.job``) as a submission, through the boundary (never raises)."""
+    return read_submission(Path(entry["path"]), exercise_filenames, name=entry["name"], unpack_to=unpack_to,
+                           refused=entry.get("refused"), notes=entry.get("notes") or ())
 
 
 def graded_event(result: SubmissionResult, problem: str | None) -> dict:
