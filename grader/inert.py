@@ -30,7 +30,7 @@ def inert(text: str, *, multiline: bool = False) -> str:
         if text.replace("\n", "").replace("\t", "").isprintable():
             return text
     kept = _MULTILINE_KEPT if multiline else frozenset()
-    return "".join(ch if ch in kept or _printable(ch) else _escape(ch) for ch in text)
+    return "".join(ch if ch in kept or printable(ch) else escape(ch) for ch in text)
 
 
 def is_inert(text: str, *, multiline: bool = False) -> bool:
@@ -38,14 +38,16 @@ def is_inert(text: str, *, multiline: bool = False) -> bool:
     return inert(text, multiline=multiline) == text
 
 
-def _printable(ch: str) -> bool:
+def printable(ch: str) -> bool:
+    """The allow-list: a character that draws itself and nothing else."""
     # isprintable refuses every separator but the ASCII space; the other space
     # separators (no-break, ideographic, ...) draw nothing but a space. Line and
     # paragraph separators (U+2028/9, category Zl/Zp) stay escaped.
     return ch.isprintable() or unicodedata.category(ch) == "Zs"
 
 
-def _escape(ch: str) -> str:
+def escape(ch: str) -> str:
+    """A character off the allow-list as a visible escape, as Python writes it in a string literal."""
     named = _NAMED_ESCAPES.get(ch)
     if named:
         return named

@@ -23,7 +23,7 @@ from rich.console import Console
 
 from grader.course.catalogue import Course, ExerciseSpec
 from grader.course.notebooks import exercises_answered, is_notebook
-from grader.course.submissions import Submission, from_path
+from grader.course.submissions import Submission, read_submission
 from grader.errors import UserError
 from grader.options import GradeOptions
 from grader.outputs import terminal
@@ -134,7 +134,7 @@ class WarmGrader:
         self.references = runner.default_references(course, CourseFiles.read(self.specs))
 
     def grade(self, submission: Path, specs: Sequence[ExerciseSpec]) -> SubmissionResult:
-        chosen = from_path(submission, [s.filename for s in specs])
+        chosen = read_submission(submission, [s.filename for s in specs])  # the one boundary
         try:
             return self._grade(chosen, specs)
         except ZygoteLost:  # its rooms are gone (the machine killed it): start again, grade again

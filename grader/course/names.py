@@ -25,14 +25,12 @@ Pure functions of strings; torch-free.
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-# Unicode categories that draw nothing or move the cursor: controls (C0, DEL, C1), formats (bidi
-# overrides, zero-width characters), surrogates (undecodable bytes), line and paragraph separators.
-UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+from grader.inert import escape, printable
+
 MAX_NAME_BYTES = 200  # a carried name is a folder's name in OUT: well under the 255 bytes of a file name
 _DIGEST_CHARS = 12
 # What an entry's name may end with and still be the same student: its kinds of submission.
@@ -40,12 +38,10 @@ ENTRY_SUFFIXES = (".zip", ".ipynb", ".py")
 
 
 def _escape(character: str) -> str:
+    # grader.inert's allow-list, with the backslash escaped too: two file names never carry one name.
     if character == "\\":
         return "\\\\"
-    if unicodedata.category(character) not in UNSAFE_CATEGORIES:
-        return character
-    code = ord(character)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+    return character if printable(character) else escape(character)
 
 
 def escaped(text: str) -> str:
@@ -54,7 +50,9 @@ def escaped(text: str) -> str:
 
 
 def has_unsafe_characters(text: str) -> bool:
-    return any(unicodedata.category(c) in UNSAFE_CATEGORIES for c in text)
+    """Anything off grader.inert's allow-list: controls, formats (bidi overrides, zero-width
+    characters), surrogates (undecodable bytes), separators, unassigned and private code points."""
+    return not all(map(printable, text))
 
 
 def carried_name(raw: str) -> str:
