@@ -44,7 +44,7 @@ from test_inputs import deep_notebook  # noqa: E402
 HOSTILE_SUBSET = ["exit_at_import", "segfault", "loop_forever", "memory_bomb", "tensor_subclass", "oversized_header",
                   "reads_solutions", "not_utf8", "escape_sequences_in_message"]
 OPTIONS = GradeOptions(timeout_s=2, memory_mb=512)
-ESCAPE_NAME, ESCAPED_NAME = "forged\n\x1bname", "forged\\x0a\\x1bname"
+ESCAPE_NAME, ESCAPED_NAME = "forged\n\x1bname", "forged\\n\\x1bname"
 TIMING = {"execution_time", "elapsed_s"}
 SCRATCH = re.compile(r"/torchgrade-[A-Za-z0-9_]{8}/")
 

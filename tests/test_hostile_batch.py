@@ -139,7 +139,7 @@ def test_names_of_out_s_own_files_and_names_with_control_characters(class_run):
     for name in RESERVED:
         assert results[name].score == 20, name
     assert (out / "gradebook.sqlite").is_file() and (out / "index.html").is_file()
-    escaped = "evil\\x0a\\x1b[2Jalice,graded,20"
+    escaped = "evil\\n\\x1b[2Jalice,graded,20"
     assert "rename it" in results[escaped].exercises[0].problem and results[escaped].score == 0
     gradebook = (out / "gradebook.csv").read_text()
     assert "\x1b" not in gradebook and "\nalice,graded,20" not in gradebook and escaped in gradebook
