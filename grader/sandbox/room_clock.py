@@ -70,7 +70,8 @@ class RoomDeadline:
     ``cpu_until_s`` or the wall clock (``time.monotonic``) ``wall_until``.
     ``expired`` says which came first. A channel asks ``wait_s`` before each
     wait; it reads the CPU time no more often than the room could spend
-    what it has left, so a quick answer costs no read at all."""
+    what it has left, and not before the first ``MIN_LOOK_S``, so a quick
+    answer costs no read at all."""
 
     cpu: RoomCpu
     cpu_until_s: float  # in the room's own CPU seconds
@@ -79,6 +80,7 @@ class RoomDeadline:
     cpu_at_start_s: float
     expired: Clock | None = None
     cpu_shown: bool = True  # False once the CPU time could not be read: the wall clock stood in
+    looked: bool = False
 
     def wait_s(self) -> float:
         now = time.monotonic()
@@ -86,6 +88,10 @@ class RoomDeadline:
         if wall_left <= 0:
             self.expired = Clock.WALL
             return 0.0
+        if not self.looked and self.cpu_until_s > self.cpu_at_start_s:
+            # Most answers come within the first look: they cost no read (one per request is charged anyway).
+            self.looked = True
+            return min(wall_left, MIN_LOOK_S)
         used = self.cpu.seconds()
         if used is None:
             self.cpu_shown, used = False, self.cpu_at_start_s + (now - self.started)
