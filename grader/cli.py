@@ -97,7 +97,7 @@ seed_option = click.option("--seed", type=int, help="Seed for the hidden tests' 
 _GRADING_OPTIONS = (
     seed_option,
     click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1),
-                 help="Seconds each exercise may run in all."),
+                 help="Seconds of CPU time each exercise may use in all (its sandbox's threads together)."),
     click.option("--memory", "memory_mb", type=click.IntRange(min=64),
                  help="Memory (MB) each exercise may use, on top of the warm sandbox."),
     click.option("--require-sandbox", is_flag=True, help="Refuse to grade if a sandbox wall is missing here."),

@@ -50,7 +50,7 @@ def class_run(course, tmp_path_factory):
         archive.writestr(link, str(course.exercise("exercise1").solution))
     before = _grader_processes()
     outcome = controller.run_batch(submissions, out, course, exercise_ids=["exercise1", "exercise2"], jobs=2,
-                                   options=GradeOptions(timeout_s=3, memory_mb=512))
+                                   options=GradeOptions(timeout_s=1.5, memory_mb=512))
     survivors = _grader_processes() - before
     return outcome, {r.submission: r for r in classbook.collect_results(out)}, root, survivors
 

@@ -85,7 +85,7 @@ class StudentExercise:
     cut_count: int = 0
 
     def __post_init__(self) -> None:
-        self.budget = Budget(self.limits.timeout_s)
+        self.budget = Budget.for_limits(self.limits)
         if self.submission.files.get(self.exercise.filename) is None:
             why = self.submission.problem or f"{self.exercise.filename} was not submitted"
             self.failure = SandboxFailure(Verdict.NOT_SUBMITTED, why)

@@ -21,10 +21,19 @@ import socket
 import struct
 import time
 from collections.abc import Iterable
+from typing import Protocol
 
 _SHORT = struct.Struct("!i")
 _LONG = struct.Struct("!Q")
 _CHUNK = 1 << 20
+
+
+class Deadline(Protocol):
+    """A deadline that is not a point on the wall clock (a room's CPU time, say)."""
+
+    def wait_s(self) -> float:
+        """How long a wait may last before asking again; 0 or less: the deadline has passed."""
+        ...
 
 
 class ChannelTimeout(Exception):
@@ -65,7 +74,7 @@ class Channel:
     def fileno(self) -> int:
         return self._sock.fileno()
 
-    def send(self, frames: Iterable[bytes], deadline: float) -> None:
+    def send(self, frames: Iterable[bytes], deadline: float | Deadline) -> None:
         """Write each frame whole, or raise ChannelTimeout / ChannelClosed."""
         pending: list[bytes] = []  # small frames go out together, in one system call
         for frame in frames:
@@ -79,7 +88,7 @@ class Channel:
         if pending:
             self._write_all(memoryview(b"".join(pending)), deadline)
 
-    def receive(self, max_bytes: int, deadline: float) -> bytes:
+    def receive(self, max_bytes: int, deadline: float | Deadline) -> bytes:
         """One whole frame of at most ``max_bytes``. Raises ChannelTimeout,
         ChannelClosed or FrameTooLarge (without reading the body)."""
         header = self._read_exactly(_SHORT.size, deadline, already=0)
@@ -97,7 +106,8 @@ class Channel:
             self.closed = True
             self._sock.close()
 
-    def _read_exactly(self, size: int, deadline: float, *, already: int, expected: int | None = None) -> bytes:
+    def _read_exactly(self, size: int, deadline: float | Deadline, *, already: int,
+                      expected: int | None = None) -> bytes:
         buffer = bytearray(size)
         view, got = memoryview(buffer), 0
         while got < size:
@@ -113,7 +123,7 @@ class Channel:
             got += count
         return bytes(buffer)
 
-    def _write_all(self, data: memoryview, deadline: float) -> None:
+    def _write_all(self, data: memoryview, deadline: float | Deadline) -> None:
         sent = 0
         while sent < len(data):
             try:
@@ -125,8 +135,8 @@ class Channel:
                     raise ChannelClosed() from error
                 raise
 
-    def _wait(self, events: int, deadline: float, *, received: int, expected: int | None = None) -> None:
-        left = deadline - time.monotonic()
+    def _wait(self, events: int, deadline: float | Deadline, *, received: int, expected: int | None = None) -> None:
+        left = deadline - time.monotonic() if isinstance(deadline, float | int) else deadline.wait_s()
         if left <= 0:
             raise ChannelTimeout(received, expected)
         poller = select.poll()

@@ -4,7 +4,8 @@
 call it before any solution or hidden suite is imported. Each ``Sandbox``
 is one forked child, a room for one submission's exercises taken one at a
 time (``load``, requests, ``release``); the grader talks to it in plain
-data, with each exercise's wall-clock budget, which it enforces itself.
+data, with each exercise's time budget, which it enforces itself: counted in
+the room's own CPU time, with a wall-clock backstop (``room_clock``).
 Everything a sandbox can do wrong ends as a ``SandboxFailure`` with a verdict
 in plain words, never as a crash of the grader.
 """
@@ -29,6 +30,7 @@ from grader.errors import GraderFailure
 from grader.sandbox import captured
 from grader.sandbox.channel import Channel, ChannelClosed, ChannelTimeout, FrameTooLarge, socket_pair
 from grader.sandbox.limits import Limits
+from grader.sandbox.room_clock import Clock, RoomCpu, RoomDeadline
 from grader.results import SandboxStatus
 
 # (an error's message, its traceback) -> the same as the student reads them
@@ -324,12 +326,29 @@ def _kill_group(pid: int) -> None:
 
 @dataclass
 class Budget:
-    """Wall-clock seconds left for one exercise of one submission."""
+    """What one exercise of one submission has left: seconds of its room's
+    CPU time (all threads together), and of the wall clock as a backstop
+    (``wall_s``; by default the CPU seconds times ``Limits.wall_clock_factor``'s default)."""
 
-    remaining_s: float
+    cpu_s: float
+    wall_s: float | None = None
 
-    def spend(self, seconds: float) -> None:
-        self.remaining_s = max(0.0, self.remaining_s - seconds)
+    def __post_init__(self) -> None:
+        if self.wall_s is None:
+            self.wall_s = self.cpu_s * Limits.wall_clock_factor
+
+    @classmethod
+    def for_limits(cls, limits: Limits, *, at_most_s: float = float("inf")) -> "Budget":
+        cpu_s = min(limits.timeout_s, at_most_s)
+        return cls(cpu_s, cpu_s * limits.wall_clock_factor)
+
+    @property
+    def wall_left_s(self) -> float:
+        return self.wall_s or 0.0
+
+    def spend(self, *, cpu_s: float, wall_s: float) -> None:
+        self.cpu_s = max(0.0, self.cpu_s - cpu_s)
+        self.wall_s = max(0.0, self.wall_left_s - wall_s)
 
 
 @dataclass
@@ -346,6 +365,12 @@ class Sandbox:
     output: str = ""
     dropped: int = 0
     closed: bool = False
+    cpu: RoomCpu | None = None  # the room's CPU time, read from /proc
+    cpu_charged_s: float = 0.0  # how much of it budgets were charged with so far
+
+    def __post_init__(self) -> None:
+        if self.cpu is None:  # opened before the zygote may reap the room: never another process's
+            self.cpu = RoomCpu(self.pid)
 
     @classmethod
     def open(cls, zygote: Zygote, helpers: dict[str, bytes], limits: Limits, budget: Budget, *,
@@ -383,7 +408,7 @@ class Sandbox:
         if self.closed:
             return []
         self.tenant = None
-        self.budget = Budget(min(self.limits.timeout_s, CHECK_TIMEOUT_S))
+        self.budget = Budget.for_limits(self.limits, at_most_s=CHECK_TIMEOUT_S)
         try:
             dirt = self.request({"op": "check"}, doing="checking what the exercise left behind").get("dirt")
         except SandboxFailure as failure:
@@ -408,28 +433,58 @@ class Sandbox:
         if self.closed:
             raise SandboxFailure(Verdict.SANDBOX_ERROR, "the sandbox was already closed")
         started = time.monotonic()
+        deadline = self._deadline(started)
         try:
-            self.channel.send(messages, started + self.budget.remaining_s)
+            self.channel.send(messages, deadline)
         except ChannelTimeout:
-            self._time_out(started)
-            raise SandboxFailure(Verdict.TIME_LIMIT, f"time limit exceeded while {doing}: the sandbox stopped "
-                                 f"reading requests (the exercise may use {self.limits.timeout_s:g} s in all)"
-                                 ) from None
+            self._time_out()
+            raise SandboxFailure(Verdict.TIME_LIMIT, self._time_limit_words(
+                deadline, doing, ": the sandbox stopped reading requests")) from None
         except ChannelClosed:
             pass  # it died or closed its end: _receive reads the exit status and says how
-        return self._receive(doing=doing, started=started)
+        return self._receive(doing=doing, started=started, deadline=deadline)
 
-    def _receive(self, *, doing: str, started: float | None = None) -> dict:
-        started = time.monotonic() if started is None else started
+    def _deadline(self, started: float) -> RoomDeadline:
+        """The current request's deadline: the exercise's CPU budget, counted
+        from what the room had used when last charged (CPU it spent between
+        requests is charged too), and what is left of its wall clock."""
+        assert self.cpu is not None  # set in __post_init__
+        return RoomDeadline(self.cpu, cpu_until_s=self.cpu_charged_s + self.budget.cpu_s,
+                            wall_until=started + self.budget.wall_left_s, started=started,
+                            cpu_at_start_s=self.cpu_charged_s)
+
+    def _charge(self, started: float) -> None:
+        """Spend, from the exercise's budget, the room's CPU time since it was
+        last charged and the wall-clock time since ``started``."""
+        now = time.monotonic()
+        used = self.cpu.seconds() if self.cpu is not None else None
+        if used is None:  # unreadable here (or reaped): the wall clock stands in
+            used = self.cpu_charged_s + (now - started)
+        self.budget.spend(cpu_s=max(0.0, used - self.cpu_charged_s), wall_s=now - started)
+        self.cpu_charged_s = max(self.cpu_charged_s, used)
+
+    def _time_limit_words(self, deadline: RoomDeadline, doing: str, how: str = "") -> str:
+        """Which limit the room hit, in plain words."""
+        if deadline.expired is Clock.CPU and deadline.cpu_shown:
+            return (f"CPU time limit exceeded while {doing}{how} (the exercise may use {self.limits.timeout_s:g} s "
+                    "of CPU time in all, every thread of its sandbox counted)")
+        if deadline.expired is Clock.CPU:
+            return (f"time limit exceeded while {doing}{how} (the exercise may use {self.limits.timeout_s:g} s in "
+                    "all, counted on the wall clock: this machine does not show a sandbox's CPU time)")
+        return (f"wall-clock time limit exceeded while {doing}{how} (the exercise may take "
+                f"{self.limits.wall_clock_s:g} s in all, waiting included, {self.limits.wall_clock_factor:g} times "
+                f"its CPU-time limit of {self.limits.timeout_s:g} s)")
+
+    def _receive(self, *, doing: str, started: float, deadline: RoomDeadline) -> dict:
         max_bytes = self.limits.reply_mb << 20
         try:
-            data = self.channel.receive(max_bytes, started + self.budget.remaining_s)
+            data = self.channel.receive(max_bytes, deadline)
         except ChannelTimeout as timeout:
-            self._time_out(started)
-            raise SandboxFailure(Verdict.TIME_LIMIT, f"time limit exceeded while {doing}{_unfinished(timeout)} "
-                                 f"(the exercise may use {self.limits.timeout_s:g} s in all)") from None
+            self._time_out()
+            raise SandboxFailure(Verdict.TIME_LIMIT, self._time_limit_words(
+                deadline, doing, _unfinished(timeout))) from None
         except ChannelClosed as closed:
-            self.budget.spend(time.monotonic() - started)
+            self._charge(started)
             raise SandboxFailure(*self._death_verdict(doing, closed.received)) from None
         except FrameTooLarge as large:
             self.close()
@@ -437,6 +492,8 @@ class Sandbox:
                     else "a reply with a malformed length")
             raise SandboxFailure(Verdict.SANDBOX_ERROR, f"the submission sent back {what} while {doing}, "
                                  "breaking the protocol between the sandbox and the grader") from None
+        self._charge(started)
+        decoding = time.monotonic()
         try:
             reply = _wire().decode(data)
         except _wire().WireError as error:
@@ -444,7 +501,8 @@ class Sandbox:
             raise SandboxFailure(Verdict.SANDBOX_ERROR, f"the submission sent back something that is not plain data "
                                  f"while {doing}: {error}") from None
         finally:  # reading what the room sent is the room's time: a reply built to be slow to read costs it
-            self.budget.spend(time.monotonic() - started)
+            decoded_in = time.monotonic() - decoding
+            self.budget.spend(cpu_s=decoded_in, wall_s=decoded_in)
         if type(reply) is not dict:
             self.close()
             raise SandboxFailure(Verdict.SANDBOX_ERROR, f"malformed reply while {doing}")
@@ -457,8 +515,8 @@ class Sandbox:
                                  f"the sandbox sent a malformed answer while {doing}: {error}") from None
         return reply
 
-    def _time_out(self, started: float) -> None:
-        self.budget.spend(float("inf"))
+    def _time_out(self) -> None:
+        self.budget.spend(cpu_s=float("inf"), wall_s=float("inf"))
         self.close()
 
     def _death_verdict(self, doing: str, received: int = 0) -> tuple[Verdict, str]:
@@ -466,10 +524,11 @@ class Sandbox:
         running, which the zygote ends within the exercise's budget."""
         self.closed = True
         self.channel.close()
-        grace_s = max(MIN_EXIT_GRACE_S, min(EXIT_GRACE_S, self.budget.remaining_s))
+        grace_s = max(MIN_EXIT_GRACE_S, min(EXIT_GRACE_S, self.budget.wall_left_s))
         try:
             reaped = self.zygote.reap(self.pid, grace_s=grace_s)
         finally:
+            self._forget_cpu()
             self._remove_scratch()
         status = reaped.status
         if reaped.killed or status is None:
@@ -496,8 +555,13 @@ class Sandbox:
         _kill_group(self.pid)
         self.closed = True
         self.channel.close()
+        self._forget_cpu()  # before the zygote may reap it
         self.zygote.forget(self.pid)
         self._remove_scratch()
+
+    def _forget_cpu(self) -> None:
+        if self.cpu is not None:
+            self.cpu.close()
 
     def _remove_scratch(self) -> None:
         remove_scratch(self.scratch)

@@ -15,9 +15,13 @@ WARMABLE = ("optim",)
 
 @dataclass(frozen=True)
 class Limits:
-    # Wall-clock budget for one exercise's sandbox(es), import and every call
-    # together, enforced by the parent with SIGKILL to the sandbox's group.
+    # Time limit for one exercise, import and every call together, counted in
+    # its room's own CPU time (all its threads: grader/sandbox/room_clock.py),
+    # enforced by the parent with SIGKILL to the sandbox's group.
     timeout_s: float = 10.0
+    # Wall-clock backstop, as a multiple of timeout_s: ends a room that sleeps
+    # or waits, and bounds how long a busy machine may make an exercise last.
+    wall_clock_factor: float = 3.0
     # Address space the student's code may add on top of the warm zygote.
     memory_mb: int = 1024
     # Largest file the sandbox may write (scratch only).
@@ -31,8 +35,12 @@ class Limits:
     reply_mb: int = 64
 
     @property
+    def wall_clock_s(self) -> float:
+        return self.timeout_s * self.wall_clock_factor
+
+    @property
     def cpu_s(self) -> int:
-        """CPU-time rlimit: a backstop behind the wall-clock timeout."""
+        """CPU-time rlimit: the kernel's backstop behind the grader's count of the same time."""
         return int(self.timeout_s) + 2
 
     def to_plain(self) -> dict:
