@@ -22,7 +22,7 @@ import torch
 
 from grader.verdicts import Verdict
 from grader.engine import diagnosis
-from grader.engine.explain import explain, notebook_cells  # noqa: F401 - notebook_cells: re-exported
+from grader.engine.explain import explain, notebook_cells, raised_by_stub  # noqa: F401 - notebook_cells: re-exported
 from grader.engine.protocol import Call, Inspect, Reply, Request
 from grader.results import MismatchRow
 from grader.engine.subjects import Mistake, Subject
@@ -142,7 +142,9 @@ class Check:
     def _error_failure(self, request: Request, error: dict, hint: str | None) -> GradeFailure:
         """The student's exception: its likely cause, what PyTorch said, and
         where in the student's own file or notebook cell."""
-        if error.get("kind") != "student" or error.get("type") == "NotImplementedError":
+        if error.get("kind") != "student" or raised_by_stub(
+                error.get("type", ""), error.get("message", ""), error.get("traceback", ""),
+                self.student_file or "exercise.py"):
             return _error_failure(request, error, hint)
         explained = explain(error.get("type", "Exception"), error.get("message", ""), error.get("traceback", ""),
                             student_file=self.student_file or "exercise.py", shown_as=self.shown_as,
