@@ -91,8 +91,9 @@ def _no_super_init(match: re.Match) -> str:
 
 
 def _grad_is_none(match: re.Match) -> str:
-    return (f"`.{match.group(1)}` was used on None: a tensor's .grad is None until the first backward() "
-            "fills it, so check for None before using it.")
+    return (f"`.{match.group(1)}` was used on None: a tensor's .grad is None until backward() fills it, and "
+            "again once something sets it to None, so use a gradient after the backward() that makes it and "
+            "before any line that clears it.")
 
 
 def _none_in_list(match: re.Match) -> str:
@@ -177,7 +178,9 @@ def raised_by_stub(type_name: str, message: str, traceback_text: str, student_fi
     if not frames:
         return _NO_KERNEL.search(message) is None
     innermost, source = frames[-1]
-    return _basename(innermost["path"]) == _basename(student_file) and source.lstrip().startswith("raise")
+    if _basename(innermost["path"]) != _basename(student_file):
+        return False
+    return source.startswith("raise") if source else _NO_KERNEL.search(message) is None
 
 
 _NO_KERNEL = re.compile(r"not implemented for '")

@@ -165,7 +165,7 @@ class GradingPlugin:
                      reveal_values=self._reveals_values(request.node, exercise),
                      student_file=exercise.filename, shown_as=submitted.name if submitted else None,
                      cells=notebook_cells(notebook.decode("utf-8", "replace")) if notebook is not None else None,
-                     ledger=ledger)
+                     source=lambda: _module_text(submission, exercise.filename), ledger=ledger)
 
     # -- running and reporting -----------------------------------------------
     @pytest.hookimpl(tryfirst=True)
@@ -285,6 +285,15 @@ class GradingPlugin:
     @staticmethod
     def _submission_index(item: pytest.Item) -> int:
         return item.callspec.params["tg_submission"] if hasattr(item, "callspec") else -1
+
+
+def _module_text(submission: Submission, filename: str) -> str | None:
+    """The module the room imports for ``filename``, as text, or None when there is none."""
+    try:
+        module = submission.module_source(filename)
+    except SandboxFailure:
+        return None
+    return module.decode("utf-8", "replace") if module is not None else None
 
 
 def docstring_title(docstring: str | None, name: str) -> str:
