@@ -18,3 +18,8 @@ def test_a_reordering_shows_where_the_new_order_is_written():
                          "def forward(self, x):\n    h = self.b(x)\n    return self.a(h)\n")
     assert not edit_shows_in("h = self.a(x)\nreturn self.b(h)", "h = self.b(x)\nreturn self.a(h)",
                              "def forward(self, x):\n    h = self.a(x)\n    return self.b(h)\n")
+
+
+def test_torchs_aliases_are_the_same_code():
+    assert edit_shows_in("return len(self.data)", "return self.data.numel()", "return self.data.nelement()")
+    assert not edit_shows_in("return len(self.data)", "return self.data.numel()", "return self.data.size(0)")

@@ -209,8 +209,9 @@ class Judgement:
                                         or self.hint)
         words = next((w if r is request else f"On {r.describe()}: {w}"
                       for r, want_r, g, d in found if g.error is None
-                      and (w := _never_moved(r, d, g) or check._variant_words(r, g)
-                           or diagnose_difference(r, d, rtol=check.rtol, atol=check.atol, want=want_r, got=g))),
+                      and (w := _never_moved(r, _returned_argument(d, want_r), g) or check._variant_words(r, g)
+                           or diagnose_difference(r, _returned_argument(d, want_r), rtol=check.rtol, atol=check.atol,
+                                                  want=want_r, got=g))),
                      None)
         message = f"{request.describe()}:\n{difference.words(reveal_values=check.reveal_values)}"
         return GradeFailure(
@@ -481,6 +482,14 @@ def diagnose_difference(request: Request, difference: Difference, *, rtol: float
     found = diagnosis.diagnose(difference.expected, difference.got, n_elements=n_elements, n_rows=n_rows,
                                rtol=max(rtol, 1e-4), atol=max(atol, 1e-5))
     return found.message if found else None
+
+
+def _returned_argument(difference: Difference, want: Reply) -> Difference:
+    """A difference in the result, where the reference returns an argument it updates in place, is
+    read as that argument's change (how far it moved, or not at all)."""
+    if difference.part == "value" and want.returns_arg is not None and difference.where == "the result":
+        return _with(difference, part="after", index=want.returns_arg)
+    return difference
 
 
 def _never_moved(request: Request, difference: Difference, got: Reply) -> str | None:

@@ -16,12 +16,15 @@ import re
 _TOKEN = re.compile(r"[A-Za-z_]\w*|\d+(?:\.\d+)?|\*\*=?|//=?|->|[-+*/@%^&|<>=!]=?|[^\s\w]")
 # Punctuation every program holds: never evidence of one edit or another.
 _COMMON = frozenset("()[]{}.,:=")
+# torch's own aliases: one function under two names is the same code.
+_ALIASES = {"nelement": "numel", "multiply": "mul", "divide": "div", "subtract": "sub", "absolute": "abs",
+            "clip": "clamp", "greater": "gt", "less": "lt", "negative": "neg"}
 
 
 def tokens(code: str) -> set[str]:
     """The names, numbers and operators of ``code`` (comments and strings read as code: a
     coarse reading, erring towards finding the tokens)."""
-    return {t for t in _TOKEN.findall(code) if t not in _COMMON}
+    return {_ALIASES.get(t, t) for t in _TOKEN.findall(code) if t not in _COMMON}
 
 
 def edit_shows_in(find: str, replace: str, source: str) -> bool:
