@@ -11,6 +11,9 @@ import torch
 from grader.engine.checks import Build, Call, randn
 
 LOSSES = ("the training losses", "the test losses")
+# One trainer call is graded in parts, each in a test of its own, so that points follow how much is right.
+VALUES, MODES, INFERENCE, UPDATE = (frozenset({"value"}), frozenset({"modes"}), frozenset({"inference_mode"}),
+                                    frozenset({"after"}))
 
 
 def _model(rng, n_in, n_out, *, evaluating, grads=False):
@@ -35,34 +38,48 @@ def _iris(rng, n):
     return centres[target] + 0.3 * randn(rng, n, 4), target
 
 
-def _trainer(rng, loss, optimizer, lr, epochs, *, classes=False, evaluating=True, grads=False):
+def _trainer(rng, loss, optimizer, lr, epochs, judged, *, classes=False, evaluating=True, grads=False):
     data = _iris if classes else _line
     X_train, y_train = data(rng, 24)
     X_test, y_test = data(rng, 9)
     model = _model(rng, 4 if classes else 1, 3 if classes else 1, evaluating=evaluating, grads=grads)
     return Call("trainer", (model, Build(loss), Build(optimizer, kwargs={"lr": lr}, params_of=0),
                             X_train, y_train, X_test, y_test, epochs),
-                after=True, seed=int(torch.randint(0, 2**31 - 1, (1,), generator=rng)), parts=LOSSES)
-
-
-@pytest.mark.public
-@pytest.mark.points(4)
-def test_trainer_with_l1_loss(check, rng):
-    """trainer trains in training mode and tests in evaluation mode under torch.inference_mode(), every epoch;
-    returns both lists of losses (nn.L1Loss, SGD)."""
-    check.same(_trainer(rng, "torch.nn.L1Loss", "torch.optim.SGD", 0.05, 5))
+                after=True, seed=int(torch.randint(0, 2**31 - 1, (1,), generator=rng)), parts=LOSSES, judged=judged)
 
 
 @pytest.mark.public
 @pytest.mark.points(3)
+def test_trainer_losses(check, rng):
+    """trainer returns (train_losses, test_losses): each epoch's training loss, before its step, and its test
+    loss, as Python floats (nn.L1Loss, SGD)."""
+    check.same(_trainer(rng, "torch.nn.L1Loss", "torch.optim.SGD", 0.05, 5, VALUES))
+
+
+@pytest.mark.public
+@pytest.mark.points(2)
+def test_trainer_modes(check, rng):
+    """trainer runs each epoch's training pass in training mode, recording a graph, then its test pass in
+    evaluation mode, recording none."""
+    check.same(_trainer(rng, "torch.nn.L1Loss", "torch.optim.SGD", 0.05, 5, MODES))
+
+
+@pytest.mark.points(1)
+def test_trainer_tests_under_inference_mode(check, rng):
+    """trainer runs its test pass under torch.inference_mode(), as the exercise asks."""
+    check.same(_trainer(rng, "torch.nn.L1Loss", "torch.optim.SGD", 0.05, 3, INFERENCE))
+
+
+@pytest.mark.public
+@pytest.mark.points(2)
 def test_trainer_classifier(check, rng):
-    """trainer trains a classifier with nn.CrossEntropyLoss and Adam."""
-    check.same(_trainer(rng, "torch.nn.CrossEntropyLoss", "torch.optim.Adam", 0.05, 3, classes=True))
+    """trainer trains a classifier with nn.CrossEntropyLoss and Adam: the same losses, epoch for epoch."""
+    check.same(_trainer(rng, "torch.nn.CrossEntropyLoss", "torch.optim.Adam", 0.05, 3, VALUES, classes=True))
 
 
-@pytest.mark.points(3)
-def test_trainer_from_stale_gradients(check, rng):
-    """trainer clears the gradients before each backward(), also for a model that holds gradients already
-    (nn.MSELoss)."""
-    check.same(_trainer(rng, "torch.nn.MSELoss", "torch.optim.SGD", 0.05, 4, evaluating=False, grads=True),
-               _trainer(rng, "torch.nn.L1Loss", "torch.optim.SGD", 0.1, 1, grads=True))
+@pytest.mark.points(2)
+def test_trainer_update(check, rng):
+    """trainer leaves the model trained as the optimizer's steps do, clearing the gradients before each
+    backward(), also for a model that holds gradients already (nn.MSELoss)."""
+    check.same(_trainer(rng, "torch.nn.MSELoss", "torch.optim.SGD", 0.05, 4, UPDATE, evaluating=False, grads=True),
+               _trainer(rng, "torch.nn.L1Loss", "torch.optim.SGD", 0.1, 1, UPDATE, grads=True))

@@ -25,6 +25,9 @@ def kind(expected, got, **sizes):
     (1.7 * EXPECTED, "factor"),
     (EXPECTED + 0.25, "offset"),
     (EXPECTED.clamp(min=0), "clipped"),
+    (torch.sigmoid(EXPECTED), "sigmoid"),
+    (torch.softmax(EXPECTED, dim=1), "softmax"),
+    (torch.log_softmax(EXPECTED, dim=1), "log_softmax"),
     (EXPECTED.T, "transposed"),
     (EXPECTED.reshape(6), "reshaped"),
     (EXPECTED.double(), "float64"),
@@ -160,3 +163,21 @@ def test_two_different_mistakes_never_read_the_same():
     assert len(set(WORDS.values())) == len(WORDS)
     openings = [text.split(":")[0] for text in WORDS.values()]
     assert len(set(openings)) == len(openings), "each kind's first clause must already tell it apart"
+
+
+def test_a_one_row_log_softmax_is_named_not_read_as_a_bias():
+    logits = EXPECTED[:1]
+    assert kind(logits, torch.log_softmax(logits, dim=1)) == "log_softmax"
+    assert kind(logits, logits - 0.7) == "offset"  # near miss: a shift that is no log-softmax
+
+
+def test_an_activation_is_named_only_where_it_fits():
+    assert kind(EXPECTED, torch.sigmoid(EXPECTED) + 0.01) is None  # near miss: not a sigmoid
+    assert kind(EXPECTED, torch.softmax(EXPECTED, dim=0)) is None  # near miss: over the other dimension
+
+
+def test_a_loss_that_never_changes_says_the_model_never_moves():
+    falling = [1.0, 0.8, 0.7]
+    assert diagnose_losses(falling, [1.0, 1.0, 1.0]).kind == "losses_unchanging"
+    assert diagnose_losses(falling, [1.0, 0.9, 0.9]) is None or \
+        diagnose_losses(falling, [1.0, 0.9, 0.9]).kind != "losses_unchanging"  # near miss: it moves

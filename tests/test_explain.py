@@ -123,3 +123,24 @@ def test_explain_puts_cause_original_and_place_together(tmp_path):
     syntax = explain("SyntaxError", "invalid syntax (/tmp/torchgrade-x9/exercise4.py, line 3)", "",
                      student_file="exercise4.py", shown_as="task2.ipynb")
     assert syntax.text() == "SyntaxError: invalid syntax (task2.ipynb, line 3)"
+
+
+STUB_RAISE = '''  File "/tmp/torchgrade-x/exercise7.py", line 9, in f
+    raise NotImplementedError("f: unpack a, b, c")
+'''
+TORCH_RAISE = '''  File "/tmp/torchgrade-x/exercise7.py", line 5, in f
+    return a * t ^ 2 + b * t + c
+'''
+
+
+def test_only_the_students_own_raise_is_not_implemented():
+    from grader.engine.explain import raised_by_stub  # noqa: PLC0415
+    assert raised_by_stub("NotImplementedError", "f: unpack a, b, c", STUB_RAISE, "exercise7.py")
+    message = "\"bitwise_xor_cpu\" not implemented for 'Float'"
+    assert not raised_by_stub("NotImplementedError", message, TORCH_RAISE, "exercise7.py")
+    assert not raised_by_stub("NotImplementedError", message, "", "exercise7.py")
+
+
+def test_pytorchs_not_implemented_names_the_operator_and_dtype():
+    found = explain_error("NotImplementedError", "\"bitwise_xor_cpu\" not implemented for 'Float'")
+    assert found.kind == "no_kernel" and "`^` is exclusive or" in found.cause and "float32" in found.cause

@@ -216,3 +216,57 @@ def test_layers_built_in_a_container_first_are_found_under_their_attribute_names
     assert _module_difference(reference, executor.module_info(SequentialFirst()), 1e-6, 1e-6, "", False) is None
     renamed = _module_difference(reference, executor.module_info(Renamed()), 1e-6, 1e-6, "", False)
     assert "has no parameter `layer1.weight`" in renamed.message
+
+
+def _hint_for_error(student: str, *, error_hint_for: tuple[str, ...] = ()) -> str | None:
+    """The hint of a failure where the student's code and a known mistake's raise the same error."""
+    from grader.course.catalogue import MistakeSpec  # noqa: PLC0415
+    from grader.engine.checks import Check, GradeFailure  # noqa: PLC0415
+    from grader.engine.subjects import Mistake  # noqa: PLC0415
+
+    reference = "def grad(w):\n    w = w.clone().requires_grad_()\n    (w * w).sum().backward()\n    return w.grad\n"
+    mutant = reference.replace("(w * w)", "(w.detach() * w.detach())")
+    spec = MistakeSpec(id="detached", hint="DETACH HINT", find="(w * w)", replace="(w.detach() * w.detach())")
+    check = Check(student=_subject(student), reference=_subject(reference),
+                  mistakes=lambda: (Mistake(spec, _subject(mutant)),), rtol=1e-6, atol=1e-6,
+                  student_file="exercise9.py", source=lambda: student)
+    with pytest.raises(GradeFailure) as failure:
+        check.same(Call("grad", (torch.ones(3),)), error_hint="ERROR HINT", error_hint_for=error_hint_for)
+    return failure.value.hint
+
+
+def test_a_known_mistakes_hint_for_an_error_needs_the_code_that_makes_it():
+    # The same error ("does not require grad") from a requires_grad left out: no .detach() hint.
+    no_requires_grad = "def grad(w):\n    w = w.clone()\n    (w * w).sum().backward()\n    return w.grad\n"
+    assert _hint_for_error(no_requires_grad) == "ERROR HINT"
+    detached = "def grad(w):\n    v = w.clone().requires_grad_()\n    (v.detach() ** 2).sum().backward()\n"
+    assert _hint_for_error(detached) == "DETACH HINT"
+
+
+def test_an_error_hint_fires_only_on_the_students_own_errors_of_its_kind():
+    stub = "def grad(w):\n    raise NotImplementedError('grad: the gradient')\n"
+    assert _hint_for_error(stub) is None
+    assert _hint_for_error("x = 1\n") is None  # a notebook that never defines the function
+    other_error = "def grad(w):\n    return w.view(5)\n"
+    assert _hint_for_error(other_error, error_hint_for=("no_grad_fn",)) is None
+    no_graph = "def grad(w):\n    w = w.clone()\n    (w * w).sum().backward()\n    return w.grad\n"
+    assert _hint_for_error(no_graph, error_hint_for=("no_grad_fn",)) == "ERROR HINT"
+
+
+STEP = "def step(p, x):\n    with torch.no_grad():\n        p -= 0.1 * {scale}(p - x.mean())\n"
+
+
+def test_a_parameter_left_where_it_started_never_moves():
+    start, data = torch.tensor([1.0, 2.0]), torch.arange(6.0)
+    message = _failure("def step(p, x):\n    pass\n", STEP.format(scale=""), Call("step", (start, data), after=True))
+    assert "never moves" in message
+    near = _failure(STEP.format(scale="0.5 * "), STEP.format(scale=""), Call("step", (start, data), after=True))
+    assert "never moves" not in near and "0.5 times as far" in near
+
+
+def test_a_step_as_many_times_too_large_as_there_are_samples_is_a_sum_for_a_mean():
+    start, data = torch.tensor([1.0, 2.0]), torch.arange(6.0)
+    message = _failure(STEP.format(scale="6 * "), STEP.format(scale=""), Call("step", (start, data), after=True))
+    assert "6 is the number of samples" in message
+    near = _failure(STEP.format(scale="5 * "), STEP.format(scale=""), Call("step", (start, data), after=True))
+    assert "number of samples" not in near

@@ -227,3 +227,14 @@ def test_a_type_name_that_no_report_could_hold_is_made_printable():
     data["value"] = wire.Unsupported("Liar\ud800")
     reply, _ = read_reply(GRAD_CALL, data)
     assert reply.value.type_name == "Liar?"
+
+
+def test_a_title_is_the_docstrings_whole_first_paragraph():
+    from grader.engine.plugin import docstring_title  # noqa: PLC0415
+    doc = """grad_by_autograd gives [dL/dw, dL/db] with backward(), and leaves the caller's w and b as they were: no
+    gradient left in them.
+
+    More words for the reader of the suite."""
+    assert docstring_title(doc, "test_x") == ("grad_by_autograd gives [dL/dw, dL/db] with backward(), and leaves the "
+                                              "caller's w and b as they were: no gradient left in them.")
+    assert docstring_title(None, "test_x") == "test_x"

@@ -22,8 +22,9 @@ import torch
 
 from grader.verdicts import Verdict
 from grader.engine import diagnosis
-from grader.engine.explain import explain, notebook_cells  # noqa: F401 - notebook_cells: re-exported
-from grader.engine.protocol import Call, Inspect, Reply, Request
+from grader.engine.evidence import edit_shows_in
+from grader.engine.explain import explain, explain_error, notebook_cells, raised_by_stub  # noqa: F401 - re-exported
+from grader.engine.protocol import ASPECTS, Call, Inspect, Reply, Request
 from grader.results import MismatchRow
 from grader.engine.subjects import Mistake, Subject
 from grader.sandbox.wire import Unsupported
@@ -87,17 +88,24 @@ class Check:
     shown_as: str | None = None
     cells: Mapping[int, tuple[int, int]] | None = None
 
+    # The student's module as the room imports it (read on the trusted side, when a hint
+    # for an error needs the code that raised it); None: unknown.
+    source: Callable[[], str | None] | None = None
+
     # Where a grading session keeps this test's answered questions, to judge them once the
     # submission's rooms are closed (``Judgement``); None: each is judged as soon as it is answered.
     ledger: list[Judgement] | None = None
 
-    def same(self, *requests: Request, hint: str | None = None, error_hint: str | None = None) -> list[Reply]:
+    def same(self, *requests: Request, hint: str | None = None, error_hint: str | None = None,
+             error_hint_for: tuple[str, ...] = ()) -> list[Reply]:
         """Fail unless the student answers every request as the reference does
         (value, gradients, state after the call); several requests travel to
         the sandbox in one round trip. ``hint`` is shown when no known mistake
-        explains the difference; ``error_hint`` only when the student's code
-        raised an error (a hint that applies to that case alone). Returns the
-        student's replies.
+        explains the difference; ``error_hint`` only when the student's own
+        code raised an error (never the stub's NotImplementedError, never a
+        missing function), and with ``error_hint_for`` only an error of one
+        of those kinds (``explain.explain_error``'s). Returns the student's
+        replies.
 
         In a grading session the answers are judged later, after the room has
         answered every question of the submission (``ledger``): the test goes on
@@ -108,7 +116,8 @@ class Check:
             if reply.error is not None:
                 raise RuntimeError(f"the reference failed on {request.describe()}: {reply.error}")
         answers = self.student.run_many(requests)
-        judgement = Judgement(self, tuple(requests), tuple(expected), tuple(answers), hint, error_hint)
+        judgement = Judgement(self, tuple(requests), tuple(expected), tuple(answers), hint, error_hint,
+                              error_hint_for)
         if self.ledger is not None:
             self.ledger.append(judgement)
             return answers
@@ -132,17 +141,33 @@ class Check:
         return None
 
     def _matching_hint(self, request: Request, expected: Reply, got: Reply) -> str | None:
+        judged = _judged(request)
         for mistake in self.mistakes():
+            if got.error is not None and not self._shows_edit(mistake):
+                continue  # the same error from other code: no evidence of this mistake
             answer = mistake.subject.run(request)
-            if (compare_replies(answer, got, rtol=self.rtol, atol=self.atol) is None
-                    and compare_replies(expected, answer, rtol=self.rtol, atol=self.atol) is not None):
+            if (compare_replies(answer, got, rtol=self.rtol, atol=self.atol, judged=judged) is None
+                    and compare_replies(expected, answer, rtol=self.rtol, atol=self.atol, judged=judged) is not None):
                 return mistake.spec.hint
         return None
+
+    def _shows_edit(self, mistake: Mistake) -> bool:
+        spec = mistake.spec
+        if not (spec.find or spec.replace):
+            return True  # a student copy of the course: the edit is not shipped, the error alone must do
+        source = self.source() if self.source is not None else None
+        return source is not None and edit_shows_in(spec.find, spec.replace, source)
+
+    def _own_error(self, error: dict) -> bool:
+        """An error the student's own code raised (not the stub's raise, not a missing name)."""
+        return error.get("kind") == "student" and not raised_by_stub(
+            error.get("type", ""), error.get("message", ""), error.get("traceback", ""),
+            self.student_file or "exercise.py")
 
     def _error_failure(self, request: Request, error: dict, hint: str | None) -> GradeFailure:
         """The student's exception: its likely cause, what PyTorch said, and
         where in the student's own file or notebook cell."""
-        if error.get("kind") != "student" or error.get("type") == "NotImplementedError":
+        if not self._own_error(error):
             return _error_failure(request, error, hint)
         explained = explain(error.get("type", "Exception"), error.get("message", ""), error.get("traceback", ""),
                             student_file=self.student_file or "exercise.py", shown_as=self.shown_as,
@@ -164,6 +189,7 @@ class Judgement:
     answers: tuple[Reply, ...]
     hint: str | None = None
     error_hint: str | None = None
+    error_hint_for: tuple[str, ...] = ()
 
     def failure(self) -> GradeFailure | None:
         """How the student's answers differ (the first that does, explained and
@@ -172,18 +198,20 @@ class Judgement:
         found = [(request, want, got, difference)
                  for request, want, got in zip(self.requests, self.expected, self.answers, strict=True)
                  if (difference := compare_replies(want, got, rtol=check.rtol, atol=check.atol,
-                                                   names=got.arg_names,
-                                                   parts=getattr(request, "parts", ()))) is not None]
+                                                   names=got.arg_names, parts=getattr(request, "parts", ()),
+                                                   judged=_judged(request))) is not None]
         if not found:
             return None
         request, want, got, difference = found[0]
         if got.error is not None:
             return check._error_failure(request, got.error,
-                                        check._matching_hint(request, want, got) or self.error_hint or self.hint)
+                                        check._matching_hint(request, want, got) or self._error_hint(got.error)
+                                        or self.hint)
         words = next((w if r is request else f"On {r.describe()}: {w}"
                       for r, want_r, g, d in found if g.error is None
-                      and (w := check._variant_words(r, g)
-                           or diagnose_difference(r, d, rtol=check.rtol, atol=check.atol, want=want_r, got=g))),
+                      and (w := _never_moved(r, _returned_argument(d, want_r), g) or check._variant_words(r, g)
+                           or diagnose_difference(r, _returned_argument(d, want_r), rtol=check.rtol, atol=check.atol,
+                                                  want=want_r, got=g))),
                      None)
         message = f"{request.describe()}:\n{difference.words(reveal_values=check.reveal_values)}"
         return GradeFailure(
@@ -191,6 +219,16 @@ class Judgement:
             hint=check._matching_hint(request, want, got) or self.hint,
             table=difference.table if check.reveal_values else (),
         )
+
+
+    def _error_hint(self, error: dict) -> str | None:
+        """``error_hint``, for an error of the student's own code of the kinds it is for."""
+        if self.error_hint is None or not self.check._own_error(error):
+            return None
+        if not self.error_hint_for:
+            return self.error_hint
+        found = explain_error(error.get("type", ""), error.get("message", ""))
+        return self.error_hint if found is not None and found.kind in self.error_hint_for else None
 
 
 def _error_failure(request: Request, error: dict, hint: str | None) -> GradeFailure:
@@ -214,29 +252,38 @@ def _error_failure(request: Request, error: dict, hint: str | None) -> GradeFail
     return GradeFailure(f"{text}\n{where}".rstrip(), hint=hint)
 
 
+def _judged(request: Request) -> frozenset[str]:
+    return getattr(request, "judged", frozenset(ASPECTS))
+
+
 def _argument_words(names: Sequence | None, index: int) -> str:
     name = names[index] if names is not None and index < len(names) else None
     return f"`{name}`" if isinstance(name, str) and name else f"argument {index + 1}"
 
 
 def compare_replies(expected: Reply, got: Reply, *, rtol: float, atol: float,
-                    names: Sequence | None = None, parts: Sequence[str] = ()) -> Difference | None:
+                    names: Sequence | None = None, parts: Sequence[str] = (),
+                    judged: frozenset[str] = frozenset(ASPECTS)) -> Difference | None:
     """The first way ``got`` differs from ``expected``, or None. ``names``:
     the arguments' names in the student's signature, for the words;
-    ``parts``: what each item of a tuple result is ("the training loader")."""
+    ``parts``: what each item of a tuple result is ("the training loader");
+    ``judged``: the aspects compared (``protocol.ASPECTS``)."""
     if expected.error is not None or got.error is not None:
         same = (expected.error is not None and got.error is not None
                 and expected.error.get("type") == got.error.get("type")
                 and expected.error.get("message") == got.error.get("message"))
         return None if same else Difference("the call", "raised an error" if got.error else "did not raise")
     # How the code ran a model (its probes' records) explains what it computed: compared first.
-    for index, want in enumerate(expected.after or ()):
+    modes = {"modes", "inference_mode"} & judged
+    for index, want in enumerate(expected.after or () if modes else ()):
         have = got.after[index] if type(got.after) is list and index < len(got.after) else None
-        difference = _probes_difference(want, have, f"{_argument_words(names, index)}:")
+        difference = _probes_difference(want, have, f"{_argument_words(names, index)}:", modes)
         if difference:
-            return _with(difference, part="after", index=index)
+            return _with(difference, part="calls" if difference.part == "calls" else "after", index=index)
     structure_only = isinstance(expected.value, dict) and expected.value.get("is_module") and expected.after is None
-    if parts and type(expected.value) in (tuple, list) and type(got.value) is type(expected.value) \
+    if "value" not in judged:
+        difference = None
+    elif parts and type(expected.value) in (tuple, list) and type(got.value) is type(expected.value) \
             and len(got.value) == len(expected.value) == len(parts):
         difference = next((d for want, have, part in zip(expected.value, got.value, parts, strict=True)
                            if (d := first_difference(want, have, rtol=rtol, atol=atol, where=part,
@@ -262,7 +309,7 @@ def compare_replies(expected: Reply, got: Reply, *, rtol: float, atol: float,
                                       where="the parameters' gradients")
         if difference:
             return difference
-    if expected.after is not None:
+    if expected.after is not None and "after" in judged:
         if type(got.after) is not list or len(got.after) != len(expected.after):
             return _count_difference("the arguments after the call", got.after, expected.after)
         for index, (want, have) in enumerate(zip(expected.after, got.after, strict=True)):
@@ -356,16 +403,53 @@ def _with(difference: Difference, *, part: str, index: int | None) -> Difference
                       part=part, expected=difference.expected, got=difference.got, index=index)
 
 
+def _part_of(value: Any, parts: Sequence[str], where: str) -> Any:
+    """The item of a tuple result that ``where`` (a difference's place) is about, or the whole value."""
+    if parts and type(value) in (tuple, list) and len(value) == len(parts):
+        for part, item in zip(parts, value, strict=True):
+            if where == part or where.startswith(f"{part}["):
+                return item
+    return value
+
+
+def _records_lengths(want: Any, got: Any) -> tuple[int, int] | None:
+    """(n, m) when every list of numbers in the reference's tuple result has n items and every
+    one in the student's has m: records per epoch (or batch, or sample), counted."""
+    if type(want) not in (tuple, list) or type(got) is not type(want) or len(want) != len(got):
+        return None
+    if not all(type(w) is list and type(g) is list for w, g in zip(want, got, strict=True)):
+        return None
+    n, m = {len(w) for w in want}, {len(g) for g in got}
+    return (n.pop(), m.pop()) if len(n) == len(m) == 1 else None
+
+
+def _calls_words(want: Reply, got: Reply, difference: Difference) -> str | None:
+    """A model that ran too often or too rarely, when its records say why: as many calls per
+    record as the reference's, with one record more or fewer (an epoch too many or too few)."""
+    lengths = _records_lengths(want.value, got.value)
+    if lengths is None or not isinstance(difference.expected, int) or not isinstance(difference.got, int):
+        return None
+    n, m = lengths
+    if n == m or n == 0 or m == 0 or difference.expected * m != difference.got * n:
+        return None
+    kind = {n - 1: "epoch_too_few", n + 1: "epoch_too_many"}.get(m, "epochs_off")
+    return diagnosis.WORDS[kind].format(got=m, expected=n)
+
+
 def diagnose_difference(request: Request, difference: Difference, *, rtol: float, atol: float,
                         want: Reply | None = None, got: Reply | None = None) -> str | None:
     """How the student's answer differs (``diagnosis``), in a beginner's
     words, or None. Needs no expected value in its words."""
-    if want is not None and got is not None and difference.part == "value" and _numbers(want.value) \
-            and _numbers(got.value):
-        # A record per epoch (the losses train returns): one short or long, or one step late.
-        found_path = diagnosis.diagnose_losses(want.value, got.value, rtol=max(rtol, 1e-4), atol=max(atol, 1e-5))
-        if found_path is not None:
-            return found_path.message
+    parts = getattr(request, "parts", ())
+    if want is not None and got is not None and difference.part == "value":
+        mine, theirs = _part_of(got.value, parts, difference.where), _part_of(want.value, parts, difference.where)
+        if _numbers(theirs) and _numbers(mine):
+            # A record per epoch (the losses train returns): one short or long, or one step late.
+            found_path = diagnosis.diagnose_losses(theirs, mine, rtol=max(rtol, 1e-4), atol=max(atol, 1e-5))
+            if found_path is not None:
+                return found_path.message
+    if difference.part == "calls":
+        return _calls_words(want, got, difference) if want is not None and got is not None else None
     if difference.part == "view":  # samples and batches of a loader: data, not a computation
         return None
     if difference.part == "no_grad":
@@ -385,7 +469,9 @@ def diagnose_difference(request: Request, difference: Difference, *, rtol: float
                 and torch.equal(given.detach().to(difference.expected.dtype), difference.expected):
             name = difference.where.removesuffix(" after the call").strip("`")
             return diagnosis.WORDS["modified_input"].format(name=name)
-        words = _update_words(given, difference)
+        data = [a for i, a in enumerate(args) if i != difference.index and isinstance(a, torch.Tensor)
+                and a.numel() > 1]
+        words = _update_words(given, difference, samples=data[0].shape[0] if data and data[0].dim() else None)
         if words:
             return words
     if not isinstance(difference.expected, torch.Tensor):
@@ -398,7 +484,42 @@ def diagnose_difference(request: Request, difference: Difference, *, rtol: float
     return found.message if found else None
 
 
-def _update_words(given: Any, difference: Difference) -> str | None:
+def _returned_argument(difference: Difference, want: Reply) -> Difference:
+    """A difference in the result, where the reference returns an argument it updates in place, is
+    read as that argument's change (how far it moved, or not at all)."""
+    if difference.part == "value" and want.returns_arg is not None and difference.where == "the result":
+        return _with(difference, part="after", index=want.returns_arg)
+    return difference
+
+
+def _never_moved(request: Request, difference: Difference, got: Reply) -> str | None:
+    """An argument the reference changes (a tensor updated in place, a model trained) that the
+    student's code leaves exactly as it was given: before any other reading of the difference,
+    since "0 epochs" or "a factor 0" would only describe the same standstill."""
+    args = request.args if isinstance(request, Call) else ()
+    index = difference.index
+    if difference.part != "after" or index is None or index >= len(args):
+        return None
+    given, name = args[index], difference.where.split(" after the call")[0].split(":")[0].strip("`")
+    if isinstance(given, torch.Tensor):
+        have = difference.got
+        unchanged = isinstance(have, torch.Tensor) and have.shape == given.shape and torch.equal(
+            have.detach(), given.detach().to(have.dtype))
+        moved = isinstance(difference.expected, torch.Tensor) and not torch.equal(
+            difference.expected.detach(), given.detach().to(difference.expected.dtype))
+        return diagnosis.WORDS["unchanged_argument"].format(name=name) if unchanged and moved else None
+    if isinstance(given, Build) and given.state and type(got.after) is list and index < len(got.after):
+        module = got.after[index]
+        values = {p.get("name"): p.get("value") for p in module.get("parameters", [])} \
+            if isinstance(module, dict) and module.get("is_module") else {}
+        if values and set(values) == set(given.state) and all(
+                isinstance(v, torch.Tensor) and v.shape == given.state[k].shape and torch.equal(v, given.state[k])
+                for k, v in values.items()):
+            return diagnosis.WORDS["never_moves"].format(name=name)
+    return None
+
+
+def _update_words(given: Any, difference: Difference, samples: int | None = None) -> str | None:
     """How an argument the reference changes in place was changed instead:
     not at all, or by the expected change reversed or scaled."""
     want, have = difference.expected, difference.got
@@ -417,6 +538,8 @@ def _update_words(given: Any, difference: Difference) -> str | None:
         return diagnosis.WORDS["update_reversed"].format(name=name)
     if found is not None and found.kind in ("double", "half", "factor"):
         ratio = float((change.norm() / expected_change.norm()).item())
+        if samples and samples > 2 and math.isclose(ratio, samples, rel_tol=1e-3):
+            return diagnosis.WORDS["update_times_count"].format(name=name, count=samples, what="samples")
         return diagnosis.WORDS["update_scaled"].format(name=name, factor=ratio)
     return None
 
@@ -718,30 +841,41 @@ _MODE_WORDS = {
 }
 
 
-def _probes_difference(expected: Any, got: Any, where: str) -> Difference | None:
+def _probes_difference(expected: Any, got: Any, where: str,
+                       judged: set[str] | frozenset[str] = frozenset(ASPECTS)) -> Difference | None:
     """How the code ran a model, as the probes inside it recorded each
     forward call (``untrusted/probes.py``): how often, in which mode, with or
-    without a graph, on batches of which size."""
+    without a graph, on batches of which size (``judged`` "modes"), and
+    under torch.inference_mode() ("inference_mode")."""
     if not (isinstance(expected, dict) and expected.get("probes")):
         return None
+    modes = "modes" in judged
+    keys = (*(("training", "grad") if modes else ()), *(("inference",) if "inference_mode" in judged else ()))
     have = {p["name"]: p for p in got.get("probes", [])} if isinstance(got, dict) else {}
     for probe in expected["probes"]:
         mine = have.get(probe["name"])
         if mine is None:
             return Difference(where, "the model it was given never ran (its layers recorded nothing)")
-        if mine["calls"] != probe["calls"]:
+        if mine["calls"] != probe["calls"] and modes:
             return Difference(where, f"the model ran {mine['calls']} times (forward calls), expected "
-                                     f"{probe['calls']}")
+                                     f"{probe['calls']}", part="calls", expected=probe["calls"], got=mine["calls"])
         count = len(probe["records"])
         for index, (want, record) in enumerate(zip(probe["records"], mine["records"], strict=False)):
-            for key in ("training", "grad", "inference"):
+            for key in keys:
                 if record[key] != want[key]:
-                    return Difference(where, f"in forward call {index + 1} of {count}, the model "
-                                             f"{_MODE_WORDS[key, record[key]]}")
-            if record["batch"] != want["batch"]:
+                    words = _NO_GRAD_WORDS if key == "inference" and not record["grad"] else \
+                        _MODE_WORDS[key, record[key]]
+                    return Difference(where, f"in forward call {index + 1} of {count}, the model {words}",
+                                      part="after")
+            if modes and record["batch"] != want["batch"]:
                 return Difference(where, f"in forward call {index + 1} of {count}, the model saw a batch of "
                                          f"{record['batch']} samples, expected {want['batch']}")
     return None
+
+
+_NO_GRAD_WORDS = ("ran without a graph but outside inference mode, expected torch.inference_mode(): "
+                  "torch.no_grad() records no graph too, and inference mode is what the exercise asks for "
+                  "(it also skips autograd's bookkeeping: faster, less memory)")
 
 
 def _held_under_other_names(expected: dict, got: dict, missing: list[str], extra: list[str]) -> bool:

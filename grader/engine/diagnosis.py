@@ -55,6 +55,13 @@ WORDS: dict[str, str] = {
                "the formula asks.",
     "clipped": "Your answer matches wherever the expected value is positive but is 0 where it is negative: "
                "something clips negative values, such as a ReLU activation.",
+    "sigmoid": "Your output is the expected one passed through a sigmoid (every value squeezed between 0 and 1): "
+               "the last layer's output is returned as it is, with no activation after it.",
+    "softmax": "Your output is the softmax of the expected one (each row turned into probabilities that add up "
+               "to 1): return the raw scores (logits); nn.CrossEntropyLoss applies the softmax itself.",
+    "log_softmax": "Your output is the log-softmax of the expected one (each row shifted by its own constant): "
+                   "return the raw scores (logits); nn.CrossEntropyLoss applies the log-softmax itself, so "
+                   "applying it first does it twice.",
     "swapped_entries": "Your answer holds the right numbers in the wrong order: entries {first} and {second} are "
                        "swapped.",
     "swapped_arguments": "Your answer is what the right computation gives with `{first}` and `{second}` swapped: "
@@ -85,11 +92,18 @@ WORDS: dict[str, str] = {
     "modified_input": "Your function changed its argument `{name}` in place: an operation ending in _ "
                       "(add_, mul_), or +=, -=, *= on a tensor you were given, changes the caller's tensor too.",
     "unchanged_argument": "Your function leaves `{name}` exactly as it was given, where it should change it in "
-                          "place: `{name} = {name} - ...` makes a new tensor and only rebinds your own local name; "
-                          "the caller's tensor changes only through an in-place update ({name}.data -= ..., or "
-                          "-= inside torch.no_grad()).",
+                          "place: it never moves. Either the update makes a new tensor (`{name} = {name} - ...` only "
+                          "rebinds your own local name; the caller's tensor changes only in place: {name}.data -= "
+                          "..., or -= inside torch.no_grad()), or the step sees no gradient (zero_grad() or "
+                          ".grad = None between backward() and the step, or the step before backward()).",
     "update_reversed": "Your function changes `{name}` by the right amount in the opposite direction: a step "
                        "of gradient descent goes against the gradient (minus learning rate times gradient).",
+    "update_times_count": "Your function changes `{name}` in the right direction, but exactly {count} times as far "
+                          "as expected, and {count} is the number of {what}: a sum where a mean belongs (the loss "
+                          "adds up the errors instead of averaging them), so every step is {count} times too large.",
+    "never_moves": "Your training never moves `{name}`: it ends exactly where it started. Its steps see no "
+                   "gradient: zero_grad() (or .grad = None) between backward() and the step, or the step before "
+                   "backward(); the order is zero_grad(), forward, loss, backward(), step().",
     "update_scaled": "Your function changes `{name}` in the right direction, but {factor:.3g} times as far as "
                      "expected: check the learning rate and how often the step is applied.",
     # autograd state of a tensor argument after the call (``Call(after_grads=True)``)
@@ -125,6 +139,9 @@ WORDS: dict[str, str] = {
                     "and the old gradient is never cleared before the next one is computed.",
     "stale_gradient": "Your first step uses a gradient that was already there before training started: "
                       "clearing the gradient only after the step is too late for the first epoch.",
+    "losses_unchanging": "Your loss is the same every epoch: the model never moves. Its steps see no gradient: "
+                         "zero_grad() (or .grad = None) between backward() and the step, or the step before "
+                         "backward(); the order is zero_grad(), forward, loss, backward(), step().",
     "first_epoch_right": "Your first epoch's loss is right and the later ones are not: each step moves the "
                          "parameters differently from the optimizer's own step.",
 }
@@ -218,6 +235,9 @@ def _value_difference(want: torch.Tensor, have: torch.Tensor, n_elements: int | 
         found = _factor_diagnosis(factor, n_elements, n_rows)
         if found.kind != "factor" or want.numel() > 1:
             return found
+    activation = _activation(want, have, rtol, atol)
+    if activation is not None:  # before the offset: a one-row log-softmax is a constant shift too
+        return _diagnosis(activation)
     offset = (have - want).flatten()
     # A single number differs from another by "an offset" and "a factor"
     # alike: those two are evidence only where several entries agree on them.
@@ -238,6 +258,18 @@ def _value_difference(want: torch.Tensor, have: torch.Tensor, n_elements: int | 
         swapped = _swapped_pair(want, have, rtol, atol)
         if swapped is not None:
             return _diagnosis("swapped_entries", first=swapped[0], second=swapped[1])
+    return None
+
+
+def _activation(want: torch.Tensor, have: torch.Tensor, rtol: float, atol: float) -> str | None:
+    """The activation that turns the expected output into the student's, if one does: a sigmoid
+    elementwise, a softmax or log-softmax along the last dimension (of a 2-D output, one row per sample)."""
+    if _close(have, torch.sigmoid(want), rtol, atol):
+        return "sigmoid"
+    if want.dim() == 2 and want.shape[-1] > 1:
+        for kind, turn in (("softmax", torch.softmax), ("log_softmax", torch.log_softmax)):
+            if _close(have, turn(want, dim=-1), rtol, atol):
+                return kind
     return None
 
 
@@ -373,6 +405,8 @@ def diagnose_losses(expected: Sequence[Any], got: Sequence[Any], *, longer: Sequ
             return _diagnosis(kind)
     if n >= 2 and _same_path(have[:-1], want[1:], rtol, atol):
         return _diagnosis("recorded_after_step")
+    if n >= 2 and _same_path(have, [have[0]] * n, rtol, atol) and not _same_path(want, [want[0]] * n, rtol, atol):
+        return _diagnosis("losses_unchanging")
     if n >= 2 and _close(have[0], want[0], rtol, atol):
         return _diagnosis("first_epoch_right")
     return None

@@ -91,8 +91,9 @@ def _no_super_init(match: re.Match) -> str:
 
 
 def _grad_is_none(match: re.Match) -> str:
-    return (f"`.{match.group(1)}` was used on None: a tensor's .grad is None until the first backward() "
-            "fills it, so check for None before using it.")
+    return (f"`.{match.group(1)}` was used on None: a tensor's .grad is None until backward() fills it, and "
+            "again once something sets it to None, so use a gradient after the backward() that makes it and "
+            "before any line that clears it.")
 
 
 def _none_in_list(match: re.Match) -> str:
@@ -108,6 +109,13 @@ def _numpy_grad(match: re.Match) -> str:
 
 def _mean_of_integers(match: re.Match) -> str:
     return (f"an average was asked of a tensor of {_dtype(match.group(1))}: make it from floats (1.0, not 1).")
+
+
+def _no_kernel(match: re.Match) -> str:
+    return (f"PyTorch has no `{match.group(1).removesuffix('_cpu')}` for {_dtype(match.group(2))} tensors: an "
+            "operator that means something else than you think (in Python `^` is exclusive or, not a power: "
+            "use **), or a tensor of another dtype than this operation takes (integer class labels where "
+            "float predictions belong, e.g. a loss's two arguments swapped).")
 
 
 def _not_implemented(match: re.Match) -> str:
@@ -142,6 +150,7 @@ _RULES: tuple[tuple[str, str | None, re.Pattern, Callable[[re.Match], str]], ...
     ("numpy_requires_grad", None, re.compile(r"Can't call numpy\(\) on Tensor that requires grad"), _numpy_grad),
     ("mean_of_integers", None, re.compile(r"mean\(\): could not infer output dtype.*Got: (\w+)", re.S),
      _mean_of_integers),
+    ("no_kernel", None, re.compile(r'"(\w+)" not implemented for \'(\w+)\''), _no_kernel),
     ("not_implemented", "NotImplementedError", re.compile(r""), _not_implemented),
 )
 
@@ -156,6 +165,37 @@ def explain_error(type_name: str, message: str) -> Explanation | None:
         if match:
             return Explanation(kind, explain(match))
     return None
+
+
+def raised_by_stub(type_name: str, message: str, traceback_text: str, student_file: str) -> bool:
+    """Whether a NotImplementedError is the student's own ``raise`` (the
+    stub's, untouched), not one PyTorch raised for an operation it has no
+    version of (``"bitwise_xor_cpu" not implemented for 'Float'``): the
+    innermost frame is the student's file, at a ``raise`` line."""
+    if type_name != "NotImplementedError":
+        return False
+    frames = [(m, lines) for m, lines in _frames(traceback_text)]
+    if not frames:
+        return _NO_KERNEL.search(message) is None
+    innermost, source = frames[-1]
+    if _basename(innermost["path"]) != _basename(student_file):
+        return False
+    return source.startswith("raise") if source else _NO_KERNEL.search(message) is None
+
+
+_NO_KERNEL = re.compile(r"not implemented for '")
+
+
+def _frames(traceback_text: str) -> list[tuple[re.Match, str]]:
+    """Each frame of a ``traceback.format_list`` text with its first source line ("" when none is shown)."""
+    frames: list[tuple[re.Match, str]] = []
+    for line in traceback_text.splitlines():
+        frame = _FRAME.match(line)
+        if frame:
+            frames.append((frame, ""))
+        elif frames and not frames[-1][1] and line.strip():
+            frames[-1] = (frames[-1][0], line.strip())
+    return frames
 
 
 # --- tracebacks --------------------------------------------------------------
@@ -257,5 +297,6 @@ def explain(type_name: str, message: str, traceback_text: str, *, student_file: 
     )
 
 
-__all__ = ["ExplainedError", "Explanation", "citing", "explain", "explain_error", "notebook_cells", "scrub_paths",
+__all__ = ["ExplainedError", "Explanation", "citing", "explain", "explain_error", "notebook_cells", "raised_by_stub",
+           "scrub_paths",
            "student_traceback"]

@@ -165,7 +165,7 @@ class GradingPlugin:
                      reveal_values=self._reveals_values(request.node, exercise),
                      student_file=exercise.filename, shown_as=submitted.name if submitted else None,
                      cells=notebook_cells(notebook.decode("utf-8", "replace")) if notebook is not None else None,
-                     ledger=ledger)
+                     source=lambda: _module_text(submission, exercise.filename), ledger=ledger)
 
     # -- running and reporting -----------------------------------------------
     @pytest.hookimpl(tryfirst=True)
@@ -208,9 +208,9 @@ class GradingPlugin:
     def _record(self, item: pytest.Item, call: pytest.CallInfo, passed: bool) -> None:
         marker = item.get_closest_marker("points")
         max_points = float(marker.args[0]) if marker else 0.0
-        doc = (getattr(item, "function", None).__doc__ or "").strip().splitlines()
         name = getattr(item, "originalname", item.name)  # a pytest.Function's, without its parameters
-        fields: dict[str, Any] = dict(name=name, title=doc[0] if doc else name,
+        title = docstring_title(getattr(item, "function", None).__doc__, name)
+        fields: dict[str, Any] = dict(name=name, title=title,
                                       max_points=max_points, visibility=self._visibility(item))
         raised = _failure_fields(call.excinfo.value) if not passed and call.excinfo is not None else None
         state = self._state(self._submission_index(item))
@@ -285,6 +285,22 @@ class GradingPlugin:
     @staticmethod
     def _submission_index(item: pytest.Item) -> int:
         return item.callspec.params["tg_submission"] if hasattr(item, "callspec") else -1
+
+
+def _module_text(submission: Submission, filename: str) -> str | None:
+    """The module the room imports for ``filename``, as text, or None when there is none."""
+    try:
+        module = submission.module_source(filename)
+    except SandboxFailure:
+        return None
+    return module.decode("utf-8", "replace") if module is not None else None
+
+
+def docstring_title(docstring: str | None, name: str) -> str:
+    """A test's title: the first paragraph of its docstring, all of it on one
+    line (a docstring's first line often stops mid-sentence), or its name."""
+    paragraph = (docstring or "").strip().split("\n\n", 1)[0]
+    return " ".join(paragraph.split()) or name
 
 
 def _failure_fields(error: BaseException) -> dict:

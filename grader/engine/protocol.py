@@ -87,6 +87,9 @@ def _unshown(value: Any) -> bool:
             and probes.SHOWN_AS.get(value.target.removeprefix(probes.PREFIX), "") is None)
 
 
+ASPECTS = ("modes", "inference_mode", "value", "after")
+
+
 @dataclass(frozen=True)
 class Call(_Encoded):
     """Call ``target`` (a function name, or a built module's forward) with
@@ -124,6 +127,12 @@ class Call(_Encoded):
     # equals the reference's answer to one, the failure says so in the words
     # of ``diagnosis.WORDS[kind]`` formatted with ``fields``.
     variants: tuple = field(default=(), compare=False)
+    # Trusted side only, never sent: which aspects of the answer this question
+    # grades (``ASPECTS``), so one call can be graded in parts, each in a test
+    # of its own ("modes": how each forward call ran; "inference_mode": under
+    # torch.inference_mode(); "value": the result; "after": the arguments after
+    # the call). Gradients and autograd state are always graded.
+    judged: frozenset[str] = field(default=frozenset(ASPECTS), compare=False)
 
     def to_plain(self) -> dict:
         target = {"build": self.target.to_plain()} if isinstance(self.target, Build) else {"name": self.target}
