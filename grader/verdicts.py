@@ -40,7 +40,8 @@ class Verdict(str, Enum):
 
 
 _EXPLANATIONS = {
-    Verdict.TIME_LIMIT: "the exercise used up its time (wall clock or CPU) and was stopped",
+    Verdict.TIME_LIMIT: ("the exercise used up its CPU time, or its wall-clock backstop, and was stopped "
+                         "(the message says which)"),
     Verdict.MEMORY_LIMIT: "the submission asked for more memory than the exercise allows",
     Verdict.DISK_QUOTA: ("the submission wrote more than it may (a file over `file_size_mb`, "
                          "or all its files together over `scratch_mb`) and the write failed"),
