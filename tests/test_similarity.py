@@ -163,3 +163,85 @@ def test_clusters_join_pairs_above_the_threshold():
     found = clusters(rank_exercise("e", evidence), threshold=0.5)
     assert [c.members for c in found] == [("a", "b", "c")]
     assert clusters(rank_exercise("e", evidence), threshold=1.01) == []
+
+
+# -- grade similar, end to end on a tiny OUT ----------------------------------------
+ODD_LOSS = ("import torch\n\n\ndef model(x, w, b):\n    return w * x + b\n\n\n"
+            "def loss_fn(y_hat, y):\n    total = ((y_hat - y) ** 2).sum()\n    count = y.numel() - 1\n"
+            "    return total / count\n")
+
+
+def _tiny_class(root: Path) -> tuple[Path, Path]:
+    """Five students on exercise1: two share an unusual wrong loss (one of them renamed
+    and zipped), two hand in the reference's code, one its own."""
+    import zipfile
+
+    from grader.record.database import ClassRecord
+    from grader.results import ExerciseResult, SubmissionResult, TestResult
+
+    folder, out = root / "submissions", root / "out"
+    folder.mkdir()
+    solution = (ROOT / "solutions/exercise1.py").read_text()
+    sources = {"ana": ODD_LOSS, "ben": ODD_LOSS.replace("total", "s").replace("count", "n") + "# done\n",
+               "cleo": solution, "dan": solution,
+               "eve": "import torch\n\ndef model(x, w, b):\n    return torch.add(torch.mul(w, x), b)\n\n"
+                      "def loss_fn(y_hat, y):\n    return torch.nn.functional.mse_loss(y_hat, y)\n"}
+    for name, text in sources.items():
+        if name == "ben":
+            with zipfile.ZipFile(folder / "ben.zip", "w") as archive:
+                archive.writestr("exercise1.py", text)
+        else:
+            (folder / name).mkdir()
+            (folder / name / "exercise1.py").write_text(text)
+    right = [f"r:{n:010x}" for n in range(6)]
+    odd = right[:2] + ["w:00000000aa", "w:00000000bb", "w:00000000cc", "w:00000000dd"]
+    marks = {"ana": odd, "ben": odd, "cleo": right, "dan": right, "eve": right}
+    out.mkdir()
+    with ClassRecord.open(out) as record:
+        run = record.begin_run(grader_version="t", seed=0, course_title="c", course_fingerprint="f",
+                               exercise_ids=["exercise1"])
+        for name, answers in marks.items():
+            passed = answers == right
+            test = TestResult(name="t", title="t", max_points=1.0, passed=passed)
+            record.store(run, SubmissionResult(name, (ExerciseResult(
+                "exercise1", "Fix the model", (test,), 0, answers=tuple(answers)),), 0), files_hash="h")
+        record.finish_run(run)
+    return folder, out
+
+
+def test_grade_similar_writes_the_page_the_csv_and_the_record(tmp_path):
+    import csv
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    folder, out = _tiny_class(tmp_path)
+    result = CliRunner().invoke(main, ["similar", str(out), "--submissions", str(folder), "--threshold", "0.4",
+                                       "--course", str(ROOT)])
+    assert result.exit_code == 0, result.output
+    assert "1 pair at or above 0.4" in result.output
+    rows = list(csv.reader((out / "similarity.csv").open()))
+    assert rows[0] == ["exercise", "submission a", "submission b", "score", "code evidence", "behaviour evidence"]
+    assert (rows[1][0], rows[1][1], rows[1][2]) == ("exercise1", "ana", "ben")
+    assert "same wrong answer on 4 of 6 calls" in rows[1][5] and "no known mistake does" in rows[1][5]
+    assert float(rows[1][3]) > 0.9 and "found in no other submission" in rows[1][4]
+    # The two handing in the reference's code share only what is boilerplate and right: never above.
+    assert all(float(row[3]) < 0.4 for row in rows[1:] if {row[1], row[2]} == {"cleo", "dan"})
+    page = (out / "similarity.html").read_text()
+    assert "ana and ben" in page and 'class="shared"' in page and "<script" not in page
+    assert "count = y.numel() - 1" in page  # ana's side, the passage ben shares under other names
+    assert "cleo and dan" not in page
+    stored = sqlite3.connect(out / "gradebook.sqlite").execute(
+        "SELECT a, b, score FROM similar_pairs ORDER BY score DESC").fetchall()
+    assert stored[0][:2] == ("ana", "ben")
+
+
+def test_grade_similar_asks_for_a_graded_out(tmp_path):
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    result = CliRunner().invoke(main, ["similar", str(tmp_path), "--course", str(ROOT)])
+    assert result.exit_code == 2 and "grade the class first" in result.output
