@@ -7,8 +7,8 @@ corpus's answers with its names renamed at random, so no two are the same
 text) and synthetic answer marks (a few shared wrong answers, mostly the
 reference's), then times what `grade similar` does after the batch:
 fingerprint every source (stub and reference as boilerplate) and rank every
-exercise through the inverted index. Prints seconds and the peak of Python
-memory (tracemalloc) for each size: the work grows with the rare items shared,
+exercise through the inverted index. Prints CPU seconds (the machine is shared) and the peak resident
+memory of the process so far (ru_maxrss) after each size: the work grows with the rare items shared,
 never with every pair's token lists.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ import random
 import re
 import sys
 import time
-import tracemalloc
+import resource
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,8 +45,7 @@ def disguised(text: str, rng: random.Random) -> str:
 
 
 def run(size: int, texts: dict[str, list[str]], rng: random.Random) -> tuple[float, float, int]:
-    tracemalloc.start()
-    started = time.monotonic()
+    started = time.process_time()
     pairs = 0
     for exercise in EXERCISES:
         course = [(REPO / d / f"{exercise}.py").read_text(encoding="utf-8") for d in ("exercises", "solutions")]
@@ -59,10 +58,8 @@ def run(size: int, texts: dict[str, list[str]], rng: random.Random) -> tuple[flo
             evidence.append(Evidence(f"s{n:05}", code.fingerprint_set(source, boilerplate), marks))
         pairs += len(rank_exercise(exercise, evidence, minimum=0.1))
         del evidence
-    elapsed = time.monotonic() - started
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return elapsed, peak / 2**20, pairs
+    elapsed = time.process_time() - started
+    return elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, pairs
 
 
 def main(argv: list[str] | None = None) -> int:

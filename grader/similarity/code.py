@@ -46,8 +46,12 @@ def normalised_units(source: str) -> list[list[Token]]:
     """The source's normalised tokens, one list per top-level function or
     class and one for the rest of the module (empty lists left out)."""
     tokens = _raw_tokens(source)
-    kept = _imported_names(source) | _KEPT_NAMES
-    starts = _unit_starts(source)
+    try:
+        tree: ast.Module | None = ast.parse(source)
+    except (SyntaxError, ValueError):
+        tree = None
+    kept = _imported_names(tree) | _KEPT_NAMES
+    starts = _unit_starts(tree)
     units: dict[int, list[Token]] = {}
     previous, unit_id = "", 0
     for kind, text, line in _without_docstrings(tokens):
@@ -109,11 +113,9 @@ def _without_docstrings(tokens: list[tuple[int, str, int]]) -> Iterator[tuple[in
         yield kind, text, line
 
 
-def _imported_names(source: str) -> frozenset[str]:
+def _imported_names(tree: ast.Module | None) -> frozenset[str]:
     """The names an import binds (``torch``, ``nn``, ``F``): what the code calls, not what it named."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    if tree is None:
         return frozenset()
     names: set[str] = set()
     for node in ast.walk(tree):
@@ -123,11 +125,9 @@ def _imported_names(source: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def _unit_starts(source: str) -> list[tuple[int, int]]:
+def _unit_starts(tree: ast.Module | None) -> list[tuple[int, int]]:
     """(first line, last line) of each top-level function and class, in order."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    if tree is None:
         return []
     return [(min([node.lineno, *(d.lineno for d in node.decorator_list)]), node.end_lineno or node.lineno)
             for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
