@@ -11,6 +11,7 @@
     grade history OUT [SUBMISSION]        what changed in the class record, and why
     grade override OUT SUB EX POINTS      a score set by hand (--reason TEXT; --remove)
     grade export OUT --format F --roster  grades for Canvas, Moodle or a plain CSV
+    grade similar OUT [--submissions S]   which submissions share rare code or rare wrong answers
 
 Each option shared by several commands is declared once below and reused.
 Errors come in two kinds (``grader.errors``): a ``UserError`` is a usage error
@@ -93,6 +94,9 @@ def main() -> None:
 course_option = click.option(
     "--course", "course_root", type=click.Path(file_okay=False, path_type=Path),
     help="The course folder (holding course.toml). Default: found from here upwards.")
+threshold_option = click.option(
+    "--threshold", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+    help="Similarity score (0 to 1) from which a pair is shown side by side and joins a group.")
 seed_option = click.option("--seed", type=int, help="Seed for the hidden tests' inputs (default: the course's).")
 _GRADING_OPTIONS = (
     seed_option,
@@ -227,10 +231,14 @@ def verify_command(junit_path: Path | None, seed: int | None, course_root: Path 
 @click.option("--scheduler", metavar="ADDRESS",
               help="Grade on a Dask cluster: a scheduler's address (tcp://host:8786), or local:N for a "
                    "LocalCluster of N worker processes on this machine (needs torchgrade[cluster]).")
+@click.option("--similar", is_flag=True,
+              help="Then compare the class (grade similar): OUT/similarity.html and similarity.csv.")
+@threshold_option
 @grading_options
 @course_option
 def batch_command(submissions: Path, out: Path, jobs: int | None, exercise_ids: tuple[str, ...], resume: bool,
-                  force: bool, scheduler: str | None, options: GradeOptions, course_root: Path | None) -> None:
+                  force: bool, scheduler: str | None, similar: bool, threshold: float, options: GradeOptions,
+                  course_root: Path | None) -> None:
     """Grade a class: every folder, .zip or notebook in SUBMISSIONS, into OUT."""
     # Neither imports torch: the workers do.
     from grader.commands.batch.controller import grade_batch  # noqa: PLC0415
@@ -242,10 +250,37 @@ def batch_command(submissions: Path, out: Path, jobs: int | None, exercise_ids: 
         outcome = grade_batch(submissions, out, course_root=course_root, exercise_ids=exercise_ids, jobs=jobs,
                               resume=resume, options=options, force=force, on_progress=progress, scheduler=scheduler)
     print_summary(console, outcome)
+    if similar and not outcome.interrupted:
+        _similar(out, submissions, threshold, course_root)
     sys.exit(outcome.exit_status)
 
 
+def _similar(out: Path, submissions: Path | None, threshold: float, course_root: Path | None) -> None:
+    from grader.commands.similar import find_similar  # noqa: PLC0415
+
+    report = find_similar(out=out, submissions=submissions, threshold=threshold, course_root=course_root)
+    above = sum(len(report.above(exercise_id)) for exercise_id in report.pairs)
+    groups = sum(len(c.members) > 2 for c in report.clusters)
+    click.echo(f"Similarity: {above} pair{'' if above == 1 else 's'} at or above {threshold:g}"
+               f"{f', {groups} groups of three or more' if groups else ''}"
+               f"{'' if report.compared_code else ' (answers only: give --submissions to compare the code)'}; "
+               f"see {report.html_path} and {report.csv_path}")
+
+
 out_argument = click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+
+
+@main.command("similar")
+@out_argument
+@click.option("--submissions", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The SUBMISSIONS folder graded into OUT: compare the code as the grader ran it "
+                   "(without it, only the answers are compared).")
+@threshold_option
+@course_option
+def similar_command(out: Path, submissions: Path | None, threshold: float, course_root: Path | None) -> None:
+    """Which submissions in OUT share rare code or the same rare wrong answers, per exercise:
+    OUT/similarity.html, OUT/similarity.csv and the class record. Evidence, not a verdict."""
+    _similar(out, submissions, threshold, course_root)
 
 
 @main.command("history")

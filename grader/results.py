@@ -81,6 +81,9 @@ class ExerciseResult:
     # "all", or "public" where only the public tests ran (a student copy):
     # reports must then never say that every test passed.
     scope: str = "all"
+    # One mark per call the grader made, in order ("w:3f9a0c12e4": whose answer, and a hash of it
+    # rounded; grader.engine.answer_marks): what similarity across the class compares, never a score.
+    answers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _make_inert(self, lines=("title", "notes"), multiline=("problem", "output"))

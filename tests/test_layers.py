@@ -19,6 +19,7 @@ UNTRUSTED_MAY_IMPORT = {"grader", "grader.sandbox", "grader.sandbox.wire", "grad
 # the batch controller and the report writers never need it).
 TORCH_FREE = ["grader.cli", "grader.options", "grader.errors", "grader.results", "grader.scoring",
               "grader.verdicts", "grader.course", "grader.outputs", "grader.record",
+              "grader.similarity",
               "grader.commands.batch.cluster"]  # the cluster's client (its workers import torch when they grade)
 # The two kinds of batch worker: a local worker process, and a Dask worker's plugin and task.
 BATCH_WORKERS = ["grader.commands.batch.worker", "grader.commands.batch.cluster_worker"]

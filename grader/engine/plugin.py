@@ -27,6 +27,7 @@ import torch
 
 from grader.verdicts import Verdict
 from grader.course.catalogue import Course, ExerciseSpec
+from grader.engine.answer_marks import answer_marks
 from grader.engine.checks import Check, GradeFailure, Judgement, notebook_cells
 from grader.engine.forbidding import ForbiddingStudent, findings_for
 from grader.sandbox.captured import printable
@@ -236,6 +237,7 @@ class GradingPlugin:
                 problem=problem, output=runner.output if runner else "",
                 notes=(*submission.notes, *(runner.notes() if runner else ())),
                 scope="public" if self.public_only else "all",
+                answers=_answer_marks(state.tests.get(spec.id, ())),
             ))
         self.on_result(SubmissionResult(submission=submission.name, exercises=tuple(exercises), seed=self.seed,
                                         sandbox=self.sandbox, elapsed_s=round(time.monotonic() - state.started, 3)))
@@ -301,6 +303,16 @@ def docstring_title(docstring: str | None, name: str) -> str:
     line (a docstring's first line often stops mid-sentence), or its name."""
     paragraph = (docstring or "").strip().split("\n\n", 1)[0]
     return " ".join(paragraph.split()) or name
+
+
+def _answer_marks(tests: Sequence[_AnsweredTest]) -> tuple[str, ...]:
+    """The marks of every call an exercise's tests made (for similarity); a
+    failure to make them costs the marks, never the grade."""
+    try:
+        return answer_marks(judgement for test in tests for judgement in test.judgements)
+    except Exception:  # noqa: BLE001 - a bug of ours: logged, and the exercise keeps its grade
+        _log.exception("could not mark the answers")
+        return ()
 
 
 def _failure_fields(error: BaseException) -> dict:

@@ -95,7 +95,7 @@ def from_plain(data: dict) -> SubmissionResult:
         ExerciseResult(**{**e, "tests": tuple(
             TestResult(**{**t, "table": tuple(MismatchRow(**row) for row in t["table"]),
                           "verdict": Verdict(t["verdict"]) if t["verdict"] else None}) for t in e["tests"]),
-            "notes": tuple(e["notes"])})
+            "notes": tuple(e["notes"]), "answers": tuple(str(a) for a in e.get("answers", ()))})
         for e in data["exercises"]
     )
     sandbox = SandboxStatus(walls=tuple(data["sandbox"]["walls"]), missing=tuple(data["sandbox"]["missing"]))

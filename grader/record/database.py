@@ -127,6 +127,35 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX gradings_by_submission ON gradings(submission, run_id);
     """,
+    # Similarity across the class (grader.record.similarity): each exercise result's answer marks, and the
+    # pairs each `grade similar` found.
+    """
+    CREATE TABLE answer_marks (
+        grading_id INTEGER NOT NULL,
+        exercise_id TEXT NOT NULL,
+        marks TEXT NOT NULL,               -- JSON list: ExerciseResult.answers
+        PRIMARY KEY (grading_id, exercise_id),
+        FOREIGN KEY (grading_id, exercise_id) REFERENCES exercise_results(grading_id, exercise_id) ON DELETE CASCADE
+    );
+    CREATE TABLE similarity_runs (
+        id INTEGER PRIMARY KEY,
+        computed_at TEXT NOT NULL,
+        threshold REAL NOT NULL,
+        submissions TEXT                   -- the folder whose sources were compared (NULL: answers only)
+    );
+    CREATE TABLE similar_pairs (
+        similarity_run_id INTEGER NOT NULL REFERENCES similarity_runs(id),
+        exercise_id TEXT NOT NULL,
+        a TEXT NOT NULL,
+        b TEXT NOT NULL,
+        score REAL NOT NULL,
+        code_score REAL NOT NULL,
+        behaviour_score REAL NOT NULL,
+        code_evidence TEXT NOT NULL,
+        behaviour_evidence TEXT NOT NULL,
+        PRIMARY KEY (similarity_run_id, exercise_id, a, b)
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -354,6 +383,7 @@ class ClassRecord(AbstractContextManager["ClassRecord"]):
                 grading_id = self.db.execute("SELECT id FROM gradings WHERE run_id = ? AND submission = ?",
                                              (run_id, result.submission)).fetchone()[0]
                 self.db.execute("DELETE FROM test_results WHERE grading_id = ?", (grading_id,))
+                self.db.execute("DELETE FROM answer_marks WHERE grading_id = ?", (grading_id,))
                 self.db.execute("DELETE FROM exercise_results WHERE grading_id = ?", (grading_id,))
                 self.db.execute("UPDATE gradings SET graded_at = ?, files_hash = ?, status = ?, reason = ?, seed = ?,"
                                 " elapsed_s = ?, sandbox = ? WHERE id = ?",
@@ -372,6 +402,9 @@ class ClassRecord(AbstractContextManager["ClassRecord"]):
                     [(grading_id, exercise.exercise_id, n, t.name, t.title, int(t.passed), t.points, t.max_points,
                       t.verdict.value if t.verdict else None, t.message, t.hint, t.visibility,
                       json.dumps([asdict(row) for row in t.table])) for n, t in enumerate(exercise.tests)])
+            self.db.executemany("INSERT INTO answer_marks VALUES (?, ?, ?)",
+                                [(grading_id, e.exercise_id, json.dumps(list(e.answers)))
+                                 for e in result.exercises if e.answers])
         return grading_id
 
     def adopt(self, results: Sequence[SubmissionResult], *, course_title: str,
