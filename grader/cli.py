@@ -224,14 +224,25 @@ def verify_command(junit_path: Path | None, seed: int | None, course_root: Path 
 @click.option("--force", is_flag=True,
               help="Grade even into an OUT holding another course's results or results of another seed "
                    "(they stay in the class record's history).")
+@click.option("--only", "only", multiple=True, metavar="NAME",
+              help="Grade only this entry of SUBMISSIONS (repeatable: --only ken --only ana); "
+                   "every other result in OUT stays as it was.")
+@click.option("--prune", is_flag=True,
+              help="Remove from the class the submissions OUT holds that are not in SUBMISSIONS (kept in the "
+                   "record; `grade history` shows each removal). Without it they stay as they were.")
 @click.option("--scheduler", metavar="ADDRESS",
               help="Grade on a Dask cluster: a scheduler's address (tcp://host:8786), or local:N for a "
                    "LocalCluster of N worker processes on this machine (needs torchgrade[cluster]).")
 @grading_options
 @course_option
 def batch_command(submissions: Path, out: Path, jobs: int | None, exercise_ids: tuple[str, ...], resume: bool,
-                  force: bool, scheduler: str | None, options: GradeOptions, course_root: Path | None) -> None:
-    """Grade a class: every folder, .zip or notebook in SUBMISSIONS, into OUT."""
+                  force: bool, only: tuple[str, ...], prune: bool, scheduler: str | None, options: GradeOptions,
+                  course_root: Path | None) -> None:
+    """Grade a class: every folder, .zip or notebook in SUBMISSIONS, into OUT.
+
+    Results already in OUT of submissions not in SUBMISSIONS stay as they
+    were (a folder of one student re-grades that student); --prune removes
+    them, --only NAME grades just the entries named."""
     # Neither imports torch: the workers do.
     from grader.commands.batch.controller import grade_batch  # noqa: PLC0415
     from grader.commands.batch.progress import ProgressBar, print_summary  # noqa: PLC0415
@@ -240,7 +251,8 @@ def batch_command(submissions: Path, out: Path, jobs: int | None, exercise_ids: 
     console = make_console()
     with ProgressBar(console) as progress:
         outcome = grade_batch(submissions, out, course_root=course_root, exercise_ids=exercise_ids, jobs=jobs,
-                              resume=resume, options=options, force=force, on_progress=progress, scheduler=scheduler)
+                              resume=resume, options=options, force=force, on_progress=progress, scheduler=scheduler,
+                              only=only, prune=prune)
     print_summary(console, outcome)
     sys.exit(outcome.exit_status)
 
