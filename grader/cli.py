@@ -37,14 +37,44 @@ from grader.options import GradeOptions
 Command = Callable[..., Any]
 
 
+# ``grade --help``: each command under the people who use it (any other command: under "Other").
+COMMAND_SECTIONS = (
+    ("For students", ("exercise", "watch", "list")),
+    ("For instructors", ("batch", "history", "override", "export", "similar")),
+    ("For course authors", ("verify", "release", "gradescope")),
+)
+_EXERCISE_ROW = ("exerciseN", "Grade one exercise (grade exercise3), or all (grade): --submission, --json, --no-report")
+
+
 class _GradeGroup(click.Group):
     """``grade exercise3`` and ``grade`` run the hidden ``exercise`` command;
-    the two kinds of error become their exit statuses."""
+    the two kinds of error become their exit statuses; ``grade --help`` lists
+    the commands by who uses them."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
+            if args and not args[0].startswith("-"):
+                ctx.meta["grade.exercise"] = args[0]  # its --help names it
             args = ["exercise", *args]
         return super().parse_args(ctx, args)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        placed: set[str] = set()
+        width = max(len(name) for name in [*self.commands, _EXERCISE_ROW[0]])  # one column across sections
+        limit = formatter.width - 6 - width
+        for title, names in COMMAND_SECTIONS:
+            rows = [(_EXERCISE_ROW[0].ljust(width), _EXERCISE_ROW[1]) if name == "exercise" else
+                    (name.ljust(width), self.commands[name].get_short_help_str(limit))
+                    for name in names if name in self.commands]
+            placed.update(names)
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+        others = [(name.ljust(width), command.get_short_help_str(limit)) for name, command in self.commands.items()
+                  if name not in placed and not command.hidden]
+        if others:
+            with formatter.section("Other"):
+                formatter.write_dl(others)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -56,6 +86,14 @@ class _GradeGroup(click.Group):
             click.echo(f"grade{'' if command in (None, 'exercise') else ' ' + command}: {_inert(str(error))}",
                        err=True)
             ctx.exit(error.exit_status)
+
+
+class _ExerciseCommand(click.Command):
+    """``grade exercise3 --help``: a usage naming the exercise, not the hidden command."""
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        exercise = ctx.meta.get("grade.exercise", "exerciseN")
+        formatter.write_usage(f"{ctx.find_root().info_name or 'grade'} {exercise}", "[OPTIONS]")
 
 
 def _inert(text: str) -> str:
@@ -83,9 +121,9 @@ def run() -> None:
 
 @click.group(cls=_GradeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """Grade PyTorch exercises: `grade exercise3`, `grade` (all), `grade list`,
-    `grade batch`, `grade history`, `grade override`, `grade export`, `grade verify`,
-    `grade release OUT`."""
+    """Grade PyTorch exercises. A student runs `grade exercise3` (one exercise) or
+    `grade` (every one); an instructor grades a class with `grade batch`. `grade
+    COMMAND --help` says more about each."""
 
 
 # ---------------------------------------------------------------------------
@@ -131,7 +169,7 @@ def grading_options(command: Command) -> Command:
 # ---------------------------------------------------------------------------
 # The commands
 # ---------------------------------------------------------------------------
-@main.command("exercise", hidden=True)
+@main.command("exercise", hidden=True, cls=_ExerciseCommand)
 @click.argument("exercise", required=False, default="all")
 @click.option("--submission", type=click.Path(path_type=Path),
               help="A file, a notebook (.ipynb), or a folder of exerciseN.py files or notebooks. "
@@ -144,6 +182,10 @@ def grading_options(command: Command) -> Command:
 @course_option
 def exercise_command(exercise: str, submission: Path | None, report_path: Path | None, no_report: bool,
                      as_json: bool, options: GradeOptions, course_root: Path | None) -> None:
+    """Grade one exercise of your work (`grade exercise3`), or every exercise
+    with a summary table (`grade` alone): the verdict of each test and a hint
+    for each failure in the terminal, and an HTML report in reports/. The
+    public tests run here; the course grades with hidden tests too."""
     from grader.commands import grade  # noqa: PLC0415 - keeps `grade --help` fast
 
     exercise_ids = None if exercise == "all" else [exercise]
@@ -228,6 +270,12 @@ def verify_command(junit_path: Path | None, seed: int | None, course_root: Path 
 @click.option("--force", is_flag=True,
               help="Grade even into an OUT holding another course's results or results of another seed "
                    "(they stay in the class record's history).")
+@click.option("--only", "only", multiple=True, metavar="NAME",
+              help="Grade only this entry of SUBMISSIONS (repeatable: --only ken --only ana); "
+                   "every other result in OUT stays as it was.")
+@click.option("--prune", is_flag=True,
+              help="Remove from the class the submissions OUT holds that are not in SUBMISSIONS (kept in the "
+                   "record; `grade history` shows each removal). Without it they stay as they were.")
 @click.option("--scheduler", metavar="ADDRESS",
               help="Grade on a Dask cluster: a scheduler's address (tcp://host:8786), or local:N for a "
                    "LocalCluster of N worker processes on this machine (needs torchgrade[cluster]).")
@@ -237,9 +285,13 @@ def verify_command(junit_path: Path | None, seed: int | None, course_root: Path 
 @grading_options
 @course_option
 def batch_command(submissions: Path, out: Path, jobs: int | None, exercise_ids: tuple[str, ...], resume: bool,
-                  force: bool, scheduler: str | None, similar: bool, threshold: float, options: GradeOptions,
-                  course_root: Path | None) -> None:
-    """Grade a class: every folder, .zip or notebook in SUBMISSIONS, into OUT."""
+                  force: bool, only: tuple[str, ...], prune: bool, scheduler: str | None, similar: bool,
+                  threshold: float, options: GradeOptions, course_root: Path | None) -> None:
+    """Grade a class: every folder, .zip or notebook in SUBMISSIONS, into OUT.
+
+    Results already in OUT of submissions not in SUBMISSIONS stay as they
+    were (a folder of one student re-grades that student); --prune removes
+    them, --only NAME grades just the entries named."""
     # Neither imports torch: the workers do.
     from grader.commands.batch.controller import grade_batch  # noqa: PLC0415
     from grader.commands.batch.progress import ProgressBar, print_summary  # noqa: PLC0415
@@ -248,7 +300,8 @@ def batch_command(submissions: Path, out: Path, jobs: int | None, exercise_ids: 
     console = make_console()
     with ProgressBar(console) as progress:
         outcome = grade_batch(submissions, out, course_root=course_root, exercise_ids=exercise_ids, jobs=jobs,
-                              resume=resume, options=options, force=force, on_progress=progress, scheduler=scheduler)
+                              resume=resume, options=options, force=force, on_progress=progress, scheduler=scheduler,
+                              only=only, prune=prune)
     print_summary(console, outcome)
     if similar and not outcome.interrupted:
         _similar(out, submissions, threshold, course_root)

@@ -34,6 +34,9 @@ from grader.results import ExerciseResult, SubmissionResult
 from grader.results import TestResult as GradedTest  # not collected by pytest
 from grader.course.catalogue import load_course
 from grader.course.submissions import from_entry
+from grader.errors import UserError
+from grader.record.database import ClassRecord
+from grader.record.status import Status
 
 
 HERE = Path(__file__).resolve().parent
@@ -604,3 +607,71 @@ def test_an_out_graded_before_the_record_keeps_its_other_exercises_through_a_sub
     assert rows["a"][1:] == ["graded", "5", *kept_points, str(5 + 10 * len(kept_points)), ""]
     kept = from_gradescope(json.loads((submission_folder(out, "a") / "results.json").read_text()))
     assert [e.exercise_id for e in kept.exercises] == list(course.ids) and kept.score == 5 + 10 * len(kept_points)
+
+
+# ---------------------------------------------------------------------------
+# Re-grading some students into a class's OUT (the fake worker gives 5 points an exercise)
+# ---------------------------------------------------------------------------
+def _class_of_three(course, fake_class, tmp_path) -> tuple[list[str], Path, Path]:
+    command, subs = fake_class
+    _folders(subs, "ana", "ben", "ken")
+    out = tmp_path / "out"
+    controller.run_batch(subs, out, course, jobs=1, command=command)
+    return command, subs, out
+
+
+def test_a_one_student_folder_graded_into_a_class_s_out_leaves_everyone_else_as_they_were(course, fake_class,
+                                                                                          tmp_path):
+    command, subs, out = _class_of_three(course, fake_class, tmp_path)
+    gradebook, index = _gradebook(out), (out / "index.html").read_text()
+    (subs / "ken" / "exercise1.py").write_text("x = 2\n")  # ken submits again
+    one = tmp_path / "one"
+    shutil.copytree(subs / "ken", one / "ken")
+
+    outcome = controller.run_batch(one, out, course, jobs=1, command=command)
+
+    assert outcome.graded == ["ken"] and outcome.not_listed == ["ana", "ben"] and not outcome.removed
+    assert outcome.summary.count == 3
+    assert _gradebook(out) == gradebook  # the same rows: every result as it was (ken's points did not move)
+    assert re.findall(r"\d+ submissions? graded", (out / "index.html").read_text()) == \
+        re.findall(r"\d+ submissions? graded", index)
+    with ClassRecord.open(out) as record:
+        assert {c.submission: c.status for c in record.current()} == dict.fromkeys(["ana", "ben", "ken"],
+                                                                                  Status.GRADED)
+        assert record.roll_events() == []
+    again = controller.run_batch(subs, out, course, jobs=1, command=command, resume=True)
+    assert not again.graded and sorted(again.skipped) == ["ana", "ben", "ken"]  # nothing to grade again
+
+
+def test_pruning_is_only_on_request_recorded_and_a_restored_entry_is_not_graded_again(course, fake_class, tmp_path):
+    command, subs, out = _class_of_three(course, fake_class, tmp_path)
+    shutil.move(subs / "ben", tmp_path / "ben")  # ben withdrew
+
+    kept = controller.run_batch(subs, out, course, jobs=1, command=command, resume=True)
+    assert kept.not_listed == ["ben"] and not kept.removed and kept.summary.count == 3
+    pruned = controller.run_batch(subs, out, course, jobs=1, command=command, resume=True, prune=True)
+    assert pruned.removed == ["ben"] and not pruned.graded and pruned.summary.count == 2
+    assert {row[0]: row[1] for row in _gradebook(out)[2:]}["ben"] == "removed"
+
+    shutil.move(tmp_path / "ben", subs / "ben")  # ben is back, with the same files
+    back = controller.run_batch(subs, out, course, jobs=1, command=command, resume=True)
+    assert back.restored == ["ben"] and not back.graded and sorted(back.skipped) == ["ana", "ben", "ken"]
+    assert {row[0]: row[1] for row in _gradebook(out)[2:]}["ben"] == "graded" and back.summary.count == 3
+    from grader.record import commands
+    text = commands.show_history(out, "ben")
+    assert "removed from the class  (no longer in the submissions folder (--prune))" in text
+    assert "restored to the class  (back in the submissions folder)" in text
+
+
+def test_only_grades_the_entries_named_and_refuses_a_name_it_lacks(course, fake_class, tmp_path):
+    command, subs, out = _class_of_three(course, fake_class, tmp_path)
+    outcome = controller.run_batch(subs, out, course, jobs=1, command=command, only=["ken"])
+    assert outcome.graded == ["ken"] and outcome.only == ["ken"] and not outcome.not_listed
+    with pytest.raises(UserError, match="'zed', not an entry of SUBMISSIONS"):
+        controller.run_batch(subs, out, course, jobs=1, command=command, only=["zed"])
+    with pytest.raises(UserError, match="one or the other"):
+        controller.run_batch(subs, out, course, jobs=1, command=command, only=["ken"], prune=True)
+    from grader.cli import main
+    result = CliRunner().invoke(main, ["batch", str(subs), "--out", str(out), "--only", "zed", "--course",
+                                       str(course.root)])
+    assert result.exit_code == 2 and "'zed', not an entry" in result.output

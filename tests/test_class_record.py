@@ -62,6 +62,8 @@ def _course_copy(course, folder: Path, *, title: str | None = None, extra: str =
     if title is not None:
         text = text.replace(f'title = "{course.title}"', f'title = "{title}"', 1)
     if extra:
+        for key in (line.split("=", 1)[0].strip() for line in extra.splitlines() if "=" in line):
+            text = "\n".join(line for line in text.splitlines() if not line.startswith(f"{key} =")) + "\n"
         text = text.replace("[course]\n", "[course]\n" + extra, 1)
     (folder / "course.toml").write_text(text)
     return folder

@@ -5,6 +5,7 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -201,3 +202,76 @@ def test_batch_with_an_exercise_the_course_lacks_is_a_usage_error(tmp_path):
                                        "--exercise", "exercise99", "--course", str(REPO)])
     assert result.exit_code == 2 and "no exercise named 'exercise99'" in result.output
     assert not (tmp_path / "out").exists()  # refused before anything is written
+
+
+def test_help_lists_the_commands_by_who_uses_them_the_student_s_own_first():
+    text = CliRunner().invoke(main, ["--help"]).output
+    students, instructors, authors = (text.index(title) for title in
+                                      ("For students:", "For instructors:", "For course authors:"))
+    assert students < instructors < authors
+    section = {name: title for title, names in (("students", ("exerciseN", "watch", "list")),
+                                                ("instructors", ("batch", "history", "override", "export")),
+                                                ("authors", ("verify", "release", "gradescope")))
+               for name in names}
+    starts = {"students": students, "instructors": instructors, "authors": authors}
+    ends = {"students": instructors, "instructors": authors, "authors": len(text)}
+    for name, title in section.items():
+        assert f"\n  {name} " in text[starts[title]:ends[title]], name
+    assert "--submission" in text[students:instructors] and "--json" in text and "--no-report" in text
+
+
+def test_an_exercise_s_help_names_it_and_says_what_it_does():
+    text = CliRunner().invoke(main, ["exercise3", "--help"], prog_name="grade").output
+    assert text.startswith("Usage: grade exercise3 [OPTIONS]\n")
+    assert "Grade one exercise of your work" in text and "--no-report" in text
+
+
+def test_the_summary_table_lines_up_every_exercise_s_title_exercise10_too():
+    from rich.console import Console
+
+    from grader.outputs import terminal
+    from grader.results import ExerciseResult, SubmissionResult, TestResult
+
+    exercises = tuple(ExerciseResult(f"exercise{n}", f"Title {n}", (TestResult("t", "t", 1.0, True),), seed=0)
+                      for n in (1, 9, 10))
+    console = Console(record=True, width=100, color_system=None)
+    terminal.print_summary_table(console, SubmissionResult("me", exercises, seed=0))
+    lines = console.export_text().splitlines()
+    assert len({line.index("Title") for line in lines if "Title" in line}) == 1, lines
+
+
+def test_the_time_a_local_grade_reports_is_the_whole_time_it_took(monkeypatch, tmp_path):
+    import time
+    from types import SimpleNamespace
+
+    from grader.engine import runner
+    from grader.results import SubmissionResult
+    from grader.sandbox import client
+
+    class NoZygote:
+        def close(self, wait: bool) -> None:
+            pass
+
+    def slow_grade(course, submissions, specs, **kwargs):
+        time.sleep(0.5)  # the sandbox and torch starting, as the student waits for them
+        return SimpleNamespace(results=[SubmissionResult("me", (), seed=0, elapsed_s=0.1)])
+
+    monkeypatch.setattr(client.Zygote, "start", staticmethod(lambda *a, **k: NoZygote()))
+    monkeypatch.setattr(grade, "Zygote", client.Zygote)
+    monkeypatch.setattr(runner, "grade", slow_grade)
+    _, result = grade.grade_local(exercise_ids=["exercise1"], submission=REPO / "solutions", course_root=REPO)
+    assert result.elapsed_s >= 0.5
+
+
+def test_a_student_copy_says_how_many_of_an_exercise_s_points_it_checks():
+    from rich.console import Console
+
+    from grader.outputs import terminal
+    from grader.results import ExerciseResult, SubmissionResult, TestResult
+
+    public = ExerciseResult("exercise1", "Fix the model", (TestResult("t", "t", 7.0, False),), seed=0, scope="public")
+    console = Console(record=True, width=200, color_system=None)
+    terminal.print_result(console, SubmissionResult("me", (public,), seed=0), summary=False, worth={"exercise1": 10})
+    text = console.export_text()
+    assert "score: 0/7" in text and "7 of 10 points are checked locally" in text
+    assert terminal.checked_locally(replace(public, scope="all"), 10) is None

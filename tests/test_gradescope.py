@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 
@@ -86,6 +87,17 @@ def test_results_follow_the_specification_with_message_and_hint():
     assert data["execution_time"] == 1.5 and data["stdout_visibility"] == "hidden"
     assert data["output"].startswith("alice: 2/5 points (exercise1 2/5); seed 7.")
     assert "Notes: exercise1.ipynb: left out 1 IPython line(s)" in data["output"]
+
+
+def test_an_exercise_s_tests_have_the_same_numbers_graded_alone_or_with_the_others():
+    (exercise,) = _result().exercises
+    second = replace(exercise, exercise_id="exercise2")
+    alone = to_gradescope(SubmissionResult(submission="a", exercises=(second,), seed=7))
+    together = to_gradescope(SubmissionResult(submission="a", exercises=(exercise, second), seed=7))
+    assert [t["number"] for t in alone["tests"]] == ["2.1", "2.2"] == [t["number"] for t in together["tests"]][2:]
+    unnumbered = to_gradescope(SubmissionResult(submission="a", seed=7, exercises=(
+        replace(exercise, exercise_id="intro"), replace(exercise, exercise_id="training"))))
+    assert [t["number"] for t in unnumbered["tests"]] == ["1.1", "1.2", "2.1", "2.2"]
 
 
 def test_the_summary_says_which_exercise_a_note_is_about():
@@ -226,7 +238,8 @@ def test_setup_installs_pinned_cpu_torch_and_the_grader_only(package, tmp_path):
     assert f"pip install --no-cache-dir torch=={pinned} --index-url https://download.pytorch.org/whl/cpu" in setup
     assert "pip install --no-cache-dir /autograder/source\n" in setup
     installs = [line for line in setup.splitlines() if " install " in line]
-    assert len(installs) == 4  # apt's python, pip itself, torch, the grader: nothing else
+    # apt's python, pip itself, torch, the grader, and the course's requirements (matplotlib): nothing else
+    assert len(installs) == 5 and installs[-1].endswith("pip install --no-cache-dir 'matplotlib>=3.7'")
     for name, text in (("setup.sh", setup), ("run_autograder", run_script)):
         (tmp_path / name).write_text(text)
         checked = subprocess.run(["bash", "-n", str(tmp_path / name)], capture_output=True, text=True)

@@ -218,7 +218,8 @@ def test_an_export_refuses_a_roster_line_that_could_mean_several_entries(tmp_pat
                 exports.export(record, format=format, students=students, path=tmp_path / "e.csv", assignment="hw")
             assert "line 3 (bob) could mean any of bob, bob.zip, bob.zip.ipynb" in str(refused.value)
         assert not (tmp_path / "e.csv").exists()
-        record.mark_listed(["alice", "bob.zip"])  # the others moved out of SUBMISSIONS and the batch run again
+        record.prune(["alice", "bob.zip"], run_id=run,  # the others moved out of SUBMISSIONS, then --prune
+                     reason="no longer in the submissions folder (--prune)")
         students = roster.parse_roster("submission,id\nalice,1\nbob.zip,2\n")
         outcome = exports.export(record, format="canvas", students=students, path=tmp_path / "e.csv", assignment="hw")
         assert outcome.written == ("alice", "bob.zip")

@@ -360,3 +360,16 @@ def test_grade_takes_a_notebook_as_the_submission(monkeypatch, course, tmp_path)
     assert data["score"] == data["max_score"] == 10
     assert "`%matplotlib inline`" in data["output"]
     assert "mine.ipynb: left out 1 IPython line(s)" in report.read_text()
+
+
+def test_a_notebook_importing_a_library_not_installed_is_told_which_and_how_to_install_it(course, zygote, tmp_path):
+    """scikit-learn is imported as sklearn: the verdict names the library and the pip command."""
+    notebook = write_notebook(tmp_path / "exercise1.ipynb", course.exercise("exercise1").solution.read_text(),
+                              preamble=("from sklearn.metrics import mean_squared_error",))
+    run = runner.grade(course, [from_path(notebook, ["exercise1.py"])], [course.exercise("exercise1")],
+                       zygote=zygote)
+    exercise = run.results[0].exercises[0]
+    assert exercise.score == 0 and {t.verdict for t in exercise.tests} == {"import error"}
+    message = exercise.tests[0].message
+    assert "imports sklearn, which is not installed where it was graded" in message
+    assert "`pip install scikit-learn`" in message and "requirements" in message

@@ -162,14 +162,37 @@ def test_statuses_tell_a_zero_from_not_graded(record):
     assert record.current_of("erin").total == 0
 
 
-def test_a_submission_gone_from_the_folder_is_marked_removed_not_current(record):
-    full_class(record)
-    assert record.mark_listed(["alice", "carol"]) == ["bob"]
+def test_a_submission_leaves_the_class_only_when_pruned_and_history_shows_removal_and_restore(record):
+    run = full_class(record)
+    assert record.prune(["alice", "carol"], run_id=run, reason="no longer in the submissions folder (--prune)") \
+        == ["bob"]
     assert [c.submission for c in record.current()] == ["alice", "carol"]
     bob = record.current_of("bob")
     assert bob.status is Status.REMOVED and bob.total is None
-    record.mark_listed(["alice", "bob", "carol"])
+    assert record.restore(["alice", "bob", "carol"], run_id=None, reason="back in the submissions folder") == ["bob"]
     assert record.current_of("bob").status is Status.GRADED
+    record.prune(["alice", "carol"], run_id=run, reason="pruned again")
+    record.store(begin(record), result("bob", {"exercise1": 2}), files_hash="b2")  # graded again: back, recorded
+    assert record.current_of("bob").status is Status.GRADED
+    text = history.render_history(history.history(record, "bob"))
+    assert f"run {run}    removed from the class  (no longer in the submissions folder (--prune))" in text
+    assert "by hand  restored to the class  (back in the submissions folder)" in text
+    assert "restored to the class  (graded again)" in text
+    assert [c.event for c in history.history(record, "bob") if c.event] == ["removed", "restored", "removed",
+                                                                              "restored"]
+
+
+def test_a_record_removed_before_history_kept_removals_gets_them_in_history(tmp_path, monkeypatch):
+    before_history = database.MIGRATIONS.index(next(m for m in database.MIGRATIONS if "roll_events" in m))
+    monkeypatch.setattr(database, "MIGRATIONS", database.MIGRATIONS[:before_history])
+    monkeypatch.setattr(database, "SCHEMA_VERSION", before_history)
+    with ClassRecord.open(tmp_path) as record:  # as a grader without roll_events left a removed submission
+        full_class(record)
+        record.db.execute("UPDATE submissions SET removed_at = '2024-01-01T00:00:00+00:00' WHERE name = 'bob'")
+    monkeypatch.undo()
+    with ClassRecord.open(tmp_path) as record:
+        assert [(c.event, c.at) for c in history.history(record, "bob") if c.event] == [
+            ("removed", "2024-01-01T00:00:00+00:00")]
 
 
 # -- before a run: plan and refuse ----------------------------------------------
@@ -210,6 +233,11 @@ def test_resume_skips_exactly_the_submissions_whose_results_are_current(record):
     fresh = up_to_date(record, course_fingerprint="v1", seed=0, exercise_ids=IDS,
                        hashes={"alice": "a1", "bob": "b2", "carol": "c1", "dave": "d1"})
     assert fresh == {"alice", "carol"}  # bob's files changed, the grader failed on dave
+    record.prune(["bob"], run_id=run, reason="gone")
+    record.restore(["carol"], run_id=run, reason="back")
+    fresh = up_to_date(record, course_fingerprint="v1", seed=0, exercise_ids=IDS,
+                       hashes={"alice": "a1", "carol": "c1", "dave": "d1"})
+    assert fresh == {"alice", "carol"}  # removed (alice) or restored (carol) with the same files: nothing to grade
     assert up_to_date(record, course_fingerprint="v2", seed=0, exercise_ids=IDS, hashes={"alice": "a1"}) == set()
 
 
@@ -223,6 +251,18 @@ def test_an_override_survives_a_regrade_and_can_be_removed(record):
     assert bob.points("exercise2") == 8 and bob.graded_points("exercise2") == 5 and bob.total == 23
     record.remove_override("bob", "exercise2")
     assert record.current_of("bob").points("exercise2") == 5
+
+
+def test_an_override_s_history_starts_from_the_points_in_force_before_it(record):
+    full_class(record)  # the grader gave bob 0 on exercise2
+    record.set_override("bob", "exercise2", 8, "regraded by hand")
+    record.set_override("bob", "exercise2", 9, "and again")
+    record.remove_override("bob", "exercise2")
+    text = history.render_history(history.history(record, "bob"))
+    assert "exercise2: 0 → 8 [overridden]  (set by hand: regraded by hand)" in text
+    assert "exercise2: 8 [overridden] → 9 [overridden]  (set by hand: and again)" in text
+    assert "exercise2: 9 [overridden] → 0  (override removed)" in text
+    assert all(c.before is not None for c in history.history(record, "bob") if c.run_id is None)
 
 
 def test_an_override_needs_a_reason_and_points_within_the_exercise(record):
@@ -309,7 +349,7 @@ def test_a_name_that_a_spreadsheet_would_run_is_quoted_in_the_gradebook(record):
 def test_the_gradebook_has_status_maximum_points_overrides_and_removed_rows(record):
     full_class(record)
     record.set_override("bob", "exercise2", 8, "regraded by hand")
-    record.mark_listed(["bob", "carol"])
+    record.prune(["bob", "carol"], run_id=None, reason="no longer in the submissions folder (--prune)")
     path = views.write_gradebook(record, record.path.parent / "gradebook.csv", IDS)
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
     assert rows[0] == ["submission", "status", *IDS, "total", "notes"]

@@ -32,6 +32,9 @@ LEFT_BEHIND = {
     "chdir": ("import os\nos.chdir('/')", "working directory"),
     "environ": ("import os\nos.environ['LEFT'] = 'behind'", "environment"),
     "planted_module": ("import sys, types\nsys.modules['exercise_helpers'] = types.ModuleType('fake')", "planted"),
+    # A package's submodule set by hand (as a library may set one of a plain module's): it would shadow one.
+    "planted_submodule": ("import sys, types, json\njson.fake = sys.modules['json.fake'] = types.ModuleType('f')",
+                          "planted"),
     "trace": ("import sys\nsys.settrace(lambda *a: None)", "sys.settrace"),
     "warnings_filter": ("import warnings\nwarnings.simplefilter('error')", "warnings filters"),
     "forward_hook": ("import torch\ntorch.nn.modules.module.register_module_forward_hook(lambda m, i, o: o * 0)",
@@ -77,6 +80,23 @@ def test_what_an_exercise_leaves_behind_retires_its_room(name, left_behind):
     assert RETIRED in notes and LEFT_BEHIND[name][1] in notes, exercise1.notes
     assert exercise2.score == exercise2.max_score, [(t.name, t.message[:100]) for t in exercise2.tests if not t.passed]
     assert not exercise2.notes
+
+
+def test_a_library_s_own_imports_are_not_the_student_s_change_to_the_sandbox(course, zygote, tmp_path):
+    """matplotlib.pyplot puts a namespace package (mpl_toolkits) and modules made by C extensions
+    (pyexpat.errors) in sys.modules: a plotting exercise1 keeps its room, without a note."""
+    pytest.importorskip("matplotlib")
+    exercise1, exercise2 = course.exercise("exercise1"), course.exercise("exercise2")
+    (tmp_path / "exercise1.py").write_text(
+        "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n\n"
+        + exercise1.solution.read_text())
+    (tmp_path / "exercise2.py").write_text(exercise2.solution.read_text())
+    submission = from_path(tmp_path, [exercise1.filename, exercise2.filename], name="plots")
+    forks = zygote.forks
+    (result,) = runner.grade(course, [submission], [exercise1, exercise2], zygote=zygote).results
+    assert [e.notes for e in result.exercises] == [(), ()]
+    assert result.score == result.max_score
+    assert zygote.forks - forks == 2  # the canary, then one room for both exercises
 
 
 def test_each_retired_room_is_replaced_by_exactly_one_fresh_one(left_behind):

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -21,7 +23,10 @@ def grade_local(*, exercise_ids: Sequence[str] | None, submission: Path | None =
                 course_root: Path | None = None,
                 options: GradeOptions | None = None) -> tuple[Course, SubmissionResult]:
     """Grade the given exercises (all when None) of one submission (the course's
-    ``exercises/`` folder by default) and return the course and the result."""
+    ``exercises/`` folder by default) and return the course and the result;
+    its ``elapsed_s`` is the whole time it took (the sandbox starting, torch
+    imported, every exercise graded), what the student waited."""
+    started = time.monotonic()
     zygote = Zygote.start()  # first, so it warms up while this process imports torch
     try:
         from grader.engine import runner  # noqa: PLC0415 - after the zygote started
@@ -30,7 +35,7 @@ def grade_local(*, exercise_ids: Sequence[str] | None, submission: Path | None =
         specs = [course.exercise(i) for i in exercise_ids] if exercise_ids else list(course.exercises)
         chosen: Submission = read_submission(submission or course.root / "exercises", [s.filename for s in specs])
         run = runner.grade(course, [chosen], specs, options=options or GradeOptions(), zygote=zygote)
-        return course, run.results[0]
+        return course, replace(run.results[0], elapsed_s=round(time.monotonic() - started, 3))
     finally:
         zygote.close(wait=False)
 
@@ -59,7 +64,8 @@ def show_result(result: SubmissionResult, course: Course, *, as_json: bool, summ
     else:
         from grader.outputs import terminal  # noqa: PLC0415
 
-        terminal.print_result(terminal.make_console(), result, summary=summary)
+        terminal.print_result(terminal.make_console(), result, summary=summary,
+                              worth={spec.id: spec.points for spec in course.exercises})
     if report is not None:
         from grader.outputs.html import write_html  # noqa: PLC0415
 

@@ -23,7 +23,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 from grader.course.forbidden import KINDS, ForbidRule
 from grader.course.suite_points import Uncountable, count_points
 from grader.errors import UserError
-from grader.sandbox.limits import WARMABLE, Limits
+from grader.sandbox.limits import WARMABLE, WARMABLE_LIBRARIES, Limits
 
 COURSE_FILE = "course.toml"
 
@@ -149,6 +149,12 @@ class Course:
     requirements: tuple[str, ...] = ()
     # Files students work with besides the stubs (a data set), relative to the root; grade release ships them.
     student_files: tuple[str, ...] = ()
+
+    @property
+    def warm_libraries(self) -> tuple[str, ...]:
+        """The declared requirements the zygote imports before it forks (``WARMABLE_LIBRARIES``)."""
+        names = {re.split(r"[\[<>=!~;@ ]", r, maxsplit=1)[0].lower().replace("_", "-") for r in self.requirements}
+        return tuple(sorted(n for n in names if n in WARMABLE_LIBRARIES))
 
     @property
     def is_student_copy(self) -> bool:

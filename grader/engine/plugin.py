@@ -96,7 +96,8 @@ class GradingPlugin:
         self.limits, self.on_result, self.share_rooms = limits, on_result, share_rooms
         self.public_only = public_only  # only the tests marked public are collected
         # Every room can serve every exercise: warm what any of them needs.
-        self.warm = tuple(sorted({feature for spec in exercises for feature in spec.needs}))
+        self.warm = tuple(sorted({feature for spec in exercises for feature in spec.needs}
+                                 | set(course.warm_libraries)))
         self._by_suite = {spec.suite.resolve(): spec for spec in exercises}
         self._by_path: dict[Path, ExerciseSpec | None] = {}
         self._states: dict[int, _SubmissionState] = {}

@@ -8,6 +8,7 @@ so a gradebook or class summary can be rebuilt from the files alone.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict
 
@@ -23,7 +24,8 @@ def to_gradescope(result: SubmissionResult, *, hidden_visibility: Mapping[str, s
     """``result`` as Gradescope's results.json. Public tests are ``visible``;
     hidden ones get ``hidden_visibility[exercise_id]`` (default ``after_published``)."""
     tests = []
-    for exercise_number, exercise in enumerate(result.exercises, start=1):
+    numbers = exercise_numbers([e.exercise_id for e in result.exercises])
+    for exercise_number, exercise in zip(numbers, result.exercises, strict=True):
         for test_number, test in enumerate(exercise.tests, start=1):
             hidden = (hidden_visibility or {}).get(exercise.exercise_id, HIDDEN_VISIBILITY)
             tests.append({
@@ -45,6 +47,17 @@ def to_gradescope(result: SubmissionResult, *, hidden_visibility: Mapping[str, s
         "tests": tests,
         "extra_data": {"torchgrade": to_plain(result)},
     }
+
+
+def exercise_numbers(exercise_ids: list[str]) -> list[int]:
+    """Each exercise's number in test numbers ("2.1"): the number its id ends
+    with (exercise2 is 2 whether graded alone or with the others), else,
+    where ids do not all end with distinct numbers, its position."""
+    found = [re.search(r"(\d+)$", exercise_id) for exercise_id in exercise_ids]
+    numbers = [int(match.group(1)) if match else 0 for match in found]
+    if all(found) and len(set(numbers)) == len(numbers):
+        return numbers
+    return list(range(1, len(exercise_ids) + 1))
 
 
 def summary_line(result: SubmissionResult) -> str:

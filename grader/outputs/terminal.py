@@ -11,6 +11,7 @@ terminal, even from a result built elsewhere.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from rich import box
 from rich.console import Console, Group
@@ -70,8 +71,17 @@ def _indented(renderable, spaces: int) -> Padding:
     return Padding(renderable, (0, 0, 0, spaces), expand=False)
 
 
-def print_exercise(console: Console, exercise: ExerciseResult) -> None:
-    """One exercise's result: a line per test, what went wrong, then its score."""
+def checked_locally(exercise: ExerciseResult, worth: float | None) -> str | None:
+    """Where only the public tests ran and they are worth less than the exercise: how much of it they check."""
+    if exercise.scope != "public" or worth is None or worth <= exercise.max_score:
+        return None
+    return (f"{format_points(exercise.max_score)} of {format_points(worth)} points are checked locally; "
+            f"hidden tests check the other {format_points(worth - exercise.max_score)} when your course grades it")
+
+
+def print_exercise(console: Console, exercise: ExerciseResult, worth: float | None = None) -> None:
+    """One exercise's result: a line per test, what went wrong, then its score.
+    ``worth``: what the exercise is worth in the course (a student copy checks part of it)."""
     console.print(Text.assemble(shown(exercise.exercise_id, "bold"), " — ", shown(exercise.title)))
     if exercise.problem:
         console.print(_indented(shown(exercise.problem, "bold red", multiline=True), 2))
@@ -109,6 +119,9 @@ def print_exercise(console: Console, exercise: ExerciseResult) -> None:
     scope = scope_line(exercise)
     if scope:
         console.print(_indented(Text(scope, style="bold"), 2))
+    local = checked_locally(exercise, worth)
+    if local:
+        console.print(_indented(Text(local, style="bold"), 2))
 
 
 def print_summary_table(console: Console, result: SubmissionResult) -> None:
@@ -118,9 +131,12 @@ def print_summary_table(console: Console, result: SubmissionResult) -> None:
     table.add_column("Score", justify="right")
     table.add_column("")
     last = len(result.exercises) - 1
+    id_width = max((shown(e.exercise_id).cell_len for e in result.exercises), default=0)  # exercise10's titles too
     for i, exercise in enumerate(result.exercises):
+        exercise_id = shown(exercise.exercise_id)
+        exercise_id.pad_right(id_width - exercise_id.cell_len)
         table.add_row(
-            Text.assemble(shown(exercise.exercise_id), shown(f"  {exercise.title}", "dim")),
+            Text.assemble(exercise_id, shown(f"  {exercise.title}", "dim")),
             Text(
                 _fraction(exercise.score, exercise.max_score),
                 style=_score_style(exercise.score, exercise.max_score),
@@ -162,12 +178,14 @@ def print_sandbox_warning(console: Console, status: SandboxStatus) -> None:
     )
 
 
-def print_result(console: Console, result: SubmissionResult, *, summary: bool) -> None:
+def print_result(console: Console, result: SubmissionResult, *, summary: bool,
+                 worth: Mapping[str, float] | None = None) -> None:
     """What ``grade exerciseN`` prints: the sandbox warning if any, each exercise,
-    the summary table when grading them all (``summary``), then the seed to replay."""
+    the summary table when grading them all (``summary``), then the seed to replay.
+    ``worth``: each exercise's points in the course (``grade list``'s)."""
     print_sandbox_warning(console, result.sandbox)
     for exercise in result.exercises:
-        print_exercise(console, exercise)
+        print_exercise(console, exercise, (worth or {}).get(exercise.exercise_id))
     if summary:
         print_summary_table(console, result)
     console.print(f"seed {result.seed} (replay with --seed {result.seed})", style="dim")

@@ -10,9 +10,12 @@ transaction: an interrupted batch loses at most the submissions in flight.
 
 A batch calls, in order: ``ClassRecord.open(out)``; ``plan_run(...)`` and
 ``check_plan(plan, force=...)`` before grading; ``begin_run(...)``;
+``restore(names, ...)`` for removed entries back in SUBMISSIONS;
 ``store(run_id, result, files_hash=...)`` as each submission finishes;
-``mark_listed(names)`` and ``finish_run(run_id)``; then the views
-(``grader.record.views``).
+``prune(names, ...)`` only when asked (``--prune``) and ``finish_run(run_id)``;
+then the views (``grader.record.views``). A submission leaves the current
+results only by ``remove``/``prune``, never because a folder held fewer
+entries; every removal and restore is in ``roll_events``, which history shows.
 """
 from __future__ import annotations
 
@@ -156,7 +159,21 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (similarity_run_id, exercise_id, a, b)
     );
     """,
+    """
+    CREATE TABLE roll_events (             -- a submission leaving the class record's current results, or back
+        id INTEGER PRIMARY KEY,
+        submission TEXT NOT NULL REFERENCES submissions(name),
+        at TEXT NOT NULL,                  -- UTC, ISO 8601
+        event TEXT NOT NULL CHECK (event IN ('removed', 'restored')),
+        run_id INTEGER REFERENCES runs(id),  -- the run that did it; NULL for a command
+        reason TEXT NOT NULL
+    );
+    INSERT INTO roll_events (submission, at, event, reason)
+        SELECT name, removed_at, 'removed', 'no longer in the submissions folder (recorded before history kept it)'
+        FROM submissions WHERE removed_at IS NOT NULL;
+    """,
 )
+REMOVED, RESTORED = "removed", "restored"  # roll_events.event
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Each submission's latest result of each exercise (age 1), whichever run graded it; one row per exercise.
@@ -235,6 +252,7 @@ class Current:
     files_hash: str = ""
     run_ids: Mapping[str, int] = field(default_factory=dict)  # exercise -> run that graded it
     files_hashes: Mapping[str, str] = field(default_factory=dict)  # exercise -> files it was graded on
+    graded_status: Mapping[str, Status] = field(default_factory=dict)  # as graded, even while removed
 
     def graded_points(self, exercise_id: str) -> float:
         return next(e.score for e in self.result.exercises if e.exercise_id == exercise_id)
@@ -372,6 +390,10 @@ class ClassRecord(AbstractContextManager["ClassRecord"]):
     def _store(self, run_id: int, result: SubmissionResult, files_hash: str,
                statuses: list[tuple[Status, str | None]], status: Status, reason: str | None) -> int:
         with _transaction(self.db):
+            was_removed = self.db.execute("SELECT removed_at FROM submissions WHERE name = ?",
+                                          (result.submission,)).fetchone()
+            if was_removed is not None and was_removed[0] is not None:
+                self._roll_event(result.submission, RESTORED, now(), run_id, "graded again")
             self.db.execute("INSERT INTO submissions (name) VALUES (?)"
                             " ON CONFLICT(name) DO UPDATE SET removed_at = NULL", (result.submission,))
             cursor = self.db.execute(
@@ -424,18 +446,51 @@ class ClassRecord(AbstractContextManager["ClassRecord"]):
         self.finish_run(run_id)
         return run_id
 
-    def mark_listed(self, names: Iterable[str]) -> list[str]:
-        """The entries now in SUBMISSIONS: any recorded submission not among
-        them is marked removed (kept, not current); a listed one is current
-        again. Returns the names newly marked removed."""
-        listed = set(names)
-        known = {row["name"]: row["removed_at"] for row in self.db.execute("SELECT name, removed_at FROM submissions")}
-        gone = sorted(name for name, removed in known.items() if name not in listed and removed is None)
-        back = [name for name, removed in known.items() if name in listed and removed is not None]
+    def prune(self, listed: Iterable[str], *, run_id: int | None, reason: str) -> list[str]:
+        """Remove from the current results every recorded submission not in
+        ``listed`` (kept in the record, shown as removed, each removal in
+        history). Only on request (``grade batch --prune``): a folder holding
+        fewer entries never removes anyone by itself. Returns the names removed."""
+        keep = set(listed)
+        return self.remove([n for n in self.current_names() if n not in keep], run_id=run_id, reason=reason)
+
+    def remove(self, names: Iterable[str], *, run_id: int | None, reason: str) -> list[str]:
+        """Mark ``names`` removed (those current), each removal recorded; returns them, sorted."""
+        current = set(self.current_names())
+        gone = sorted(n for n in set(names) if n in current)
+        stamp = now()
         with _transaction(self.db):
-            self.db.executemany("UPDATE submissions SET removed_at = ? WHERE name = ?", [(now(), n) for n in gone])
-            self.db.executemany("UPDATE submissions SET removed_at = NULL WHERE name = ?", [(n,) for n in back])
+            for name in gone:
+                self.db.execute("UPDATE submissions SET removed_at = ? WHERE name = ?", (stamp, name))
+                self._roll_event(name, REMOVED, stamp, run_id, reason)
         return gone
+
+    def restore(self, names: Iterable[str], *, run_id: int | None, reason: str) -> list[str]:
+        """Make removed ``names`` current again, each restore recorded; returns them, sorted."""
+        removed = set(self.removed())
+        back = sorted(n for n in set(names) if n in removed)
+        stamp = now()
+        with _transaction(self.db):
+            for name in back:
+                self.db.execute("UPDATE submissions SET removed_at = NULL WHERE name = ?", (name,))
+                self._roll_event(name, RESTORED, stamp, run_id, reason)
+        return back
+
+    def _roll_event(self, name: str, event: str, at: str, run_id: int | None, reason: str) -> None:
+        self.db.execute("INSERT INTO roll_events (submission, at, event, run_id, reason) VALUES (?, ?, ?, ?, ?)",
+                        (name, at, event, run_id, reason))
+
+    def roll_events(self, submission: str | None = None) -> list[sqlite3.Row]:
+        """Every removal and restore, oldest first (for history)."""
+        if submission is None:
+            return self.db.execute("SELECT * FROM roll_events ORDER BY id").fetchall()
+        return self.db.execute("SELECT * FROM roll_events WHERE submission = ? ORDER BY id",
+                               (submission,)).fetchall()
+
+    def current_names(self) -> list[str]:
+        """The submissions the record holds that are not removed."""
+        return [row[0] for row in self.db.execute(
+            "SELECT name FROM submissions WHERE removed_at IS NULL ORDER BY name")]
 
     def removed(self) -> list[str]:
         return [row[0] for row in self.db.execute(
@@ -483,7 +538,7 @@ class ClassRecord(AbstractContextManager["ClassRecord"]):
                  brief: bool = False) -> Current:
         latest = max(rows, key=lambda r: r["run_id"])
         exercises = tuple(self._exercise(row, brief=brief) for row in rows)
-        statuses = {row["exercise_id"]: Status(row["status"]) for row in rows}
+        statuses = graded = {row["exercise_id"]: Status(row["status"]) for row in rows}
         sandbox = json.loads(latest["sandbox"])
         result = SubmissionResult(submission=name, exercises=exercises, seed=latest["grading_seed"],
                                   sandbox=SandboxStatus(walls=tuple(sandbox["walls"]),
@@ -500,7 +555,7 @@ class ClassRecord(AbstractContextManager["ClassRecord"]):
         return Current(submission=name, result=result, status=status, reason=reason, exercise_status=statuses,
                        overrides={e: o for (s, e), o in overrides.items() if s == name and e in statuses},
                        files_hash=latest["files_hash"], run_ids={row["exercise_id"]: row["run_id"] for row in rows},
-                       files_hashes={row["exercise_id"]: row["files_hash"] for row in rows})
+                       files_hashes={row["exercise_id"]: row["files_hash"] for row in rows}, graded_status=graded)
 
     def _exercise(self, row: sqlite3.Row, *, brief: bool = False) -> ExerciseResult:
         columns = _BRIEF_TEST_COLUMNS if brief else "*"
@@ -776,16 +831,17 @@ def up_to_date(record: ClassRecord, *, course_fingerprint: str, seed: int, exerc
                hashes: Mapping[str, str]) -> set[str]:
     """The submissions ``--resume`` may skip: every exercise asked for has a
     current result with these files, this course version and this seed, and
-    none where the grader failed."""
+    none where the grader failed. A removed submission back in the folder with
+    the same files is up to date too: restored, not graded again."""
     runs = {r.id: r for r in record.runs()}
     fresh = set()
-    for current in record.each_current(brief=True):
+    for current in record.each_current(brief=True, include_removed=True):
         if current.submission not in hashes:
             continue
         by_id = {e.exercise_id: e for e in current.result.exercises}
         if all(i in by_id and by_id[i].seed == seed and current.files_hashes[i] == hashes[current.submission]
                and runs[current.run_ids[i]].course_fingerprint == course_fingerprint
-               and current.exercise_status[i] is not Status.GRADER_FAILED for i in exercise_ids):
+               and current.graded_status[i] is not Status.GRADER_FAILED for i in exercise_ids):
             fresh.add(current.submission)
     return fresh
 

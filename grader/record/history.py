@@ -2,7 +2,8 @@
 
 Every grading of every exercise is in the record; a change is one exercise
 graded again with different points or status, or an override set or removed,
-each with its reasons (new submission files, new course version, new seed).
+each with its reasons (new submission files, new course version, new seed),
+or a whole submission removed from the class or restored to it.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class Change:
     status_before: str | None
     status_after: str | None
     why: tuple[str, ...]
+    event: str | None = None  # "removed" / "restored": the whole submission, not one exercise
 
     @property
     def changed(self) -> bool:
@@ -49,14 +51,50 @@ def history(record: ClassRecord, submission: str | None = None, *, only_changes:
         previous[key] = row
         if before is None or change.changed or not only_changes:
             changes.append(change)
-    for event in record.override_events(submission):
-        changes.append(Change(event["submission"], event["exercise_id"], event["created_at"], None, None,
-                              event["points"], None, "overridden", (f"set by hand: {event['reason']}",)))
-        if event["removed_at"]:
-            changes.append(Change(event["submission"], event["exercise_id"], event["removed_at"], None,
-                                  event["points"], None, "overridden", None, ("override removed",)))
+    changes.extend(_override_changes(record, submission))
+    for event in record.roll_events(submission):
+        changes.append(Change(event["submission"], "", event["at"], event["run_id"], None, None, None, None,
+                              (event["reason"],), event=event["event"]))
     # Stable: at the same second, a grading comes before the override set after it.
     return sorted(changes, key=lambda c: (c.submission.casefold(), c.submission, c.at))
+
+
+def _override_changes(record: ClassRecord, submission: str | None) -> list[Change]:
+    """Each override set and removed, from the points in force before it (the
+    grader's at that moment, or the override it replaced) to those after."""
+    grades: dict[tuple[str, str], list[tuple[str, float, str]]] = {}
+    for row in record.gradings(submission):
+        grades.setdefault((row["submission"], row["exercise_id"]), []).append(
+            (row["graded_at"], row["points"], row["status"]))
+
+    def graded_at(key: tuple[str, str], moment: str) -> tuple[float | None, str | None]:
+        earlier = [(points, status) for at, points, status in grades.get(key, []) if at <= moment]
+        return earlier[-1] if earlier else (None, None)
+
+    events = record.override_events(submission)
+    changes: list[Change] = []
+    in_force: dict[tuple[str, str], sqlite3.Row] = {}
+    for event in events:
+        key = (event["submission"], event["exercise_id"])
+        replaced = in_force.get(key)
+        before: float | None
+        status_before: str | None
+        if replaced is not None and replaced["removed_at"] == event["created_at"]:
+            before, status_before = replaced["points"], "overridden"
+        else:
+            before, status_before = graded_at(key, event["created_at"])
+        changes.append(Change(*key, event["created_at"], None, before, event["points"], status_before,
+                              "overridden", (f"set by hand: {event['reason']}",)))
+        in_force[key] = event
+    for event in events:
+        key = (event["submission"], event["exercise_id"])
+        replaced_by_next = any(o["id"] > event["id"] and (o["submission"], o["exercise_id"]) == key
+                               and o["created_at"] == event["removed_at"] for o in events)
+        if event["removed_at"] and not replaced_by_next:
+            after, status_after = graded_at(key, event["removed_at"])
+            changes.append(Change(*key, event["removed_at"], None, event["points"], after, "overridden",
+                                  status_after, ("override removed",)))
+    return changes
 
 
 def _reasons(before: sqlite3.Row, after: sqlite3.Row) -> tuple[str, ...]:
@@ -83,6 +121,10 @@ def render_history(changes: Sequence[Change]) -> str:
             current = change.submission
             lines.append(("\n" if lines else "") + inert(current))  # a name: one line, whatever it holds
         run = f"run {change.run_id}" if change.run_id is not None else "by hand"
+        if change.event is not None:
+            whole = "removed from the class" if change.event == "removed" else "restored to the class"
+            lines.append(f"  {change.at}  {run:<8} {whole}  ({'; '.join(change.why)})")
+            continue
         lines.append(f"  {change.at}  {run:<8} {change.exercise_id}: {_state(change.before, change.status_before)}"
                      f" → {_state(change.after, change.status_after)}  ({'; '.join(change.why)})")
     return "\n".join(lines) + "\n"

@@ -122,7 +122,7 @@ def match(students: Sequence[Student], records: Sequence[Current]) -> Matching:
     if ambiguous:
         raise RosterError("the roster does not say which submission counts: " + "; ".join(ambiguous)
                           + ". They would all be the same student's: keep the one that counts in the submissions "
-                          "folder (move the others out), run grade batch --resume, then export again.")
+                          "folder (move the others out), run grade batch --resume --prune, then export again.")
     by_name = {s.submission: s for s in students}
     names = {r.submission for r in records}
     return Matching(

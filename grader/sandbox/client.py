@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -601,4 +602,29 @@ def _import_verdict(filename: str, error: object, cite: Citing | None = None) ->
     if kind == "disk":
         return Verdict.DISK_QUOTA, f"{filename} wrote more than it may while being imported ({name}: {message})"
     detail = f"\n{where}" if where else ""
+    missing = missing_library(name, message)
+    if missing is not None:
+        return Verdict.IMPORT_ERROR, f"{filename} imports {missing_library_advice(missing)}{detail}"
     return Verdict.IMPORT_ERROR, f"{filename} raised {name} while being imported: {message}{detail}"
+
+
+_NO_MODULE = re.compile(r"No module named '([A-Za-z_][A-Za-z0-9_]*)(?:\.[A-Za-z0-9_.]*)?'")
+# The few libraries whose pip name is not the name they are imported by.
+_PIP_NAMES = {"sklearn": "scikit-learn", "PIL": "pillow", "cv2": "opencv-python", "yaml": "pyyaml",
+              "skimage": "scikit-image", "bs4": "beautifulsoup4"}
+
+
+def missing_library(error_type: str, message: str) -> str | None:
+    """The top-level library a ``ModuleNotFoundError`` says is not installed, or None."""
+    if error_type != "ModuleNotFoundError":
+        return None
+    found = _NO_MODULE.match(message)
+    return found.group(1) if found else None
+
+
+def missing_library_advice(library: str) -> str:
+    """Which library is missing and how to install it, in plain words."""
+    package = _PIP_NAMES.get(library, library)
+    return (f"{library}, which is not installed where it was graded: install it with `pip install {package}`. "
+            f"A course whose exercises may use {library} lists {package!r} in course.toml's [course] "
+            "requirements, which the student copy (grade release) and the Gradescope package install")

@@ -11,6 +11,11 @@ from dataclasses import asdict, dataclass
 # declare it in course.toml (``needs``): each costs a second or more on first
 # use. The zygote warms these; the catalogue accepts only these.
 WARMABLE = ("optim",)
+# Libraries a course may declare in its ``requirements`` that the zygote imports
+# before it forks (when installed): a room that imports one then adds nothing
+# to itself, so its own imports are never read as the student's changes to the
+# sandbox, and a notebook's plot costs no import time. Requirement name -> modules.
+WARMABLE_LIBRARIES = {"matplotlib": ("matplotlib", "matplotlib.pyplot")}
 
 
 @dataclass(frozen=True)

@@ -69,8 +69,10 @@ class BatchOutcome:
     skipped: list[str] = field(default_factory=list)  # up to date (--resume)
     failed: list[str] = field(default_factory=list)  # the grader failed on them in this run
     hidden: list[str] = field(default_factory=list)  # hidden entries of SUBMISSIONS left out
-    not_listed: int = 0  # submissions in the record no longer in SUBMISSIONS (marked removed)
-    removed: list[str] = field(default_factory=list)  # newly marked removed by this run
+    not_listed: list[str] = field(default_factory=list)  # current in the record, not in SUBMISSIONS: kept
+    removed: list[str] = field(default_factory=list)  # removed by this run (--prune), recorded in history
+    restored: list[str] = field(default_factory=list)  # removed before, back in SUBMISSIONS: current again
+    only: list[str] = field(default_factory=list)  # --only: the named entries graded, the class left as it was
     notes: list[str] = field(default_factory=list)  # worth saying (a new course version)
     replaced: int = 0  # current exercise results this run grades again (kept in the record's history)
     interrupted: bool = False
@@ -112,7 +114,8 @@ def worker_command() -> list[str]:
 def grade_batch(submissions: Path, out: Path, *, course_root: Path | None = None,
                 exercise_ids: Sequence[str] = (), jobs: int | None = None, resume: bool = False,
                 options: GradeOptions | None = None, force: bool = False,
-                on_progress: Callable[[dict], None] | None = None, scheduler: str | None = None) -> BatchOutcome:
+                on_progress: Callable[[dict], None] | None = None, scheduler: str | None = None,
+                only: Sequence[str] = (), prune: bool = False) -> BatchOutcome:
     """What ``grade batch`` does: load the course (found from here upwards
     when ``course_root`` is None) and grade the class (``run_batch``). Raises
     ``CourseError`` for a bad course or an exercise it lacks (before anything
@@ -120,14 +123,14 @@ def grade_batch(submissions: Path, out: Path, *, course_root: Path | None = None
     grade on a Dask cluster instead of local workers (``run_batch``)."""
     return run_batch(submissions, out, load_course(course_root), exercise_ids=list(exercise_ids) or None,
                      jobs=jobs, resume=resume, options=options, on_progress=on_progress, force=force,
-                     scheduler=scheduler)
+                     scheduler=scheduler, only=only, prune=prune)
 
 
 def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Sequence[str] | None = None,
               jobs: int | None = None, resume: bool = False, options: GradeOptions | None = None,
               on_progress: Callable[[dict], None] | None = None,
               command: Sequence[str] | None = None, force: bool = False,
-              scheduler: str | None = None) -> BatchOutcome:
+              scheduler: str | None = None, only: Sequence[str] = (), prune: bool = False) -> BatchOutcome:
     """Grade every entry of ``submissions`` into ``out`` with ``jobs`` worker processes.
 
     ``options`` (seed, limits, isolation) reach every worker as they are; a
@@ -150,12 +153,26 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
     interrupted run loses at most the submissions in flight; grading a subset
     (some exercises, some submissions) replaces exactly that in the record,
     and every file in OUT is rebuilt from the record's current state.
+
+    A submission in the record but not in ``submissions`` stays as it was
+    (``outcome.not_listed``): grading a folder of one student into a class's
+    OUT grades that student alone. ``only``: grade just these entries of
+    ``submissions`` (``UserError`` for a name it lacks). ``prune``: remove
+    from the current results every submission not in ``submissions``, each
+    removal recorded (history shows it); refused together with ``only``.
+    A removed submission back in ``submissions`` is restored (recorded), and
+    with ``resume`` not graded again if its files are unchanged.
     """
     started = time.monotonic()
     options = options or GradeOptions()
+    if prune and only:
+        raise UserError("--prune removes everyone not in SUBMISSIONS, --only grades some of them: "
+                        "use one or the other")
     specs = [course.exercise(i) for i in exercise_ids] if exercise_ids else list(course.exercises)
-    out.mkdir(parents=True, exist_ok=True)
     entries, hidden = list_entries(submissions, exclude=out)
+    if only:
+        entries = only_entries(entries, only)
+    out.mkdir(parents=True, exist_ok=True)
     ids = [s.id for s in specs]
     hashes = {e.name: files_hash(e.path) for e in entries}
     fingerprint = course_fingerprint(course.root, course.exercises)
@@ -172,9 +189,11 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
         outcome = BatchOutcome(out=out, summary=summarize([], ids), hidden=hidden,
                                skipped=[e.name for e in entries if e.name in fresh],
                                notes=[*plan.notes, *public_seed_note(course, seed)],
-                               replaced=plan.replaced)
+                               replaced=plan.replaced, only=[e.name for e in entries] if only else [])
         run_id = record.begin_run(grader_version=grader_version(), seed=seed, course_title=course.title,
                                   course_fingerprint=fingerprint, exercise_ids=ids, forced=force and plan.refused)
+        outcome.restored = record.restore([e.name for e in entries], run_id=run_id,
+                                          reason="back in the submissions folder")
         # A subset of the exercises: the worker's files would lack the rest, so it writes none and the
         # controller writes them from the record (a crash in between leaves the earlier, whole files).
         subset = set(ids) != set(course.ids)
@@ -234,8 +253,11 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
         try:
             if not outcome.interrupted:
                 record.finish_run(run_id)  # an interrupted run stays unfinished in the record
-            outcome.removed = record.mark_listed(listed)
-            outcome.not_listed = len(record.removed())
+            if prune and not outcome.interrupted:
+                outcome.removed = record.prune(listed, run_id=run_id,
+                                               reason="no longer in the submissions folder (--prune)")
+            kept = set(listed)
+            outcome.not_listed = [] if only else [n for n in record.current_names() if n not in kept]
             outcome.summary = build_outputs_from_record(record, out, title=course.title, course_ids=course.ids,
                                                         listed=listed)
         except (sqlite3.Error, OSError) as error:
@@ -247,6 +269,18 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
                                  "`grade batch --resume` rebuilds them")
     outcome.elapsed_s = round(time.monotonic() - started, 3)
     return outcome
+
+
+def only_entries(entries: Sequence[Entry], names: Sequence[str]) -> list[Entry]:
+    """The entries named (``--only``, by the name the gradebook shows or the
+    file's: ``ken`` or ``ken.zip``), in SUBMISSIONS' order; a name it lacks is a ``UserError``."""
+    wanted = set(names)
+    missing = sorted(wanted - {e.name for e in entries} - {e.path.name for e in entries})
+    if missing:
+        known = ", ".join(e.name for e in entries[:20]) + (", …" if len(entries) > 20 else "")
+        raise UserError(f"--only names {', '.join(map(repr, missing))}, not an entry of SUBMISSIONS "
+                        f"(its entries: {known or 'none'})")
+    return [e for e in entries if e.name in wanted or e.path.name in wanted]
 
 
 def batch_seed(course: Course, record: ClassRecord) -> int:

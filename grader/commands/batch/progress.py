@@ -103,9 +103,20 @@ def print_summary(console: Console, outcome: BatchOutcome) -> None:
     if outcome.replaced:
         console.print(shown(f"Graded again {outcome.replaced} earlier exercise result(s) (a submission's exercises "
                             f"count one each); `grade history {outcome.out}` shows what changed.", "dim"))
+    if outcome.only:
+        console.print(shown(f"Graded only {', '.join(outcome.only)} (--only); every other result in the class "
+                            "record is as it was.", "dim"))
+    if outcome.restored:
+        console.print(shown(f"Back in the class: {', '.join(outcome.restored)} (removed before; "
+                            f"`grade history {outcome.out}` shows it).", "dim"))
+    if outcome.removed:
+        console.print(shown(f"Removed from the class (--prune): {', '.join(outcome.removed)}; kept in the record, "
+                            f"`grade history {outcome.out}` shows it.", "bold"))
     if outcome.not_listed:
-        console.print(f"{outcome.not_listed} submission(s) in the class record are no longer in the submissions "
-                      "folder: marked removed in the gradebook, kept in the record", style="dim", highlight=False)
+        listed = ", ".join(outcome.not_listed[:10]) + (" …" if len(outcome.not_listed) > 10 else "")
+        console.print(shown(f"{len(outcome.not_listed)} submission(s) in the class record are not in this "
+                            f"submissions folder ({listed}): kept as they were. To remove them, run again "
+                            "with --prune.", "dim"))
     console.print(Text.assemble("Class summary: ", shown(str(outcome.out / INDEX_FILE), "bold"), "\nGradebook: ",
                                 shown(str(outcome.out / GRADEBOOK_FILE), "bold"),
                                 "\nPer submission: ",

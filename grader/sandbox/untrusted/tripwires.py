@@ -319,7 +319,7 @@ class RoomBaseline:
             found.append("too much CPU time was used for another exercise to run here")
         if len(sys.modules) < self.modules:
             found.append("modules were removed from sys.modules")
-        planted = [name for name, module in self._new_modules() if not _importable_module(module)]
+        planted = [name for name, module in self._new_modules() if not _importable_module(module, name)]
         if planted:
             found.append(f"a module was planted in sys.modules ({', '.join(sorted(planted)[:3])})")
         return found
@@ -340,16 +340,52 @@ class RoomBaseline:
         return [(name, sys.modules[name]) for name, _ in newest]
 
 
-def _importable_module(module: object) -> bool:
-    """A module the interpreter itself could import (stdlib, site-packages, built-in)."""
-    if not isinstance(module, types.ModuleType):
+def _importable_module(module: object, name: str = "") -> bool:
+    """A module the interpreter itself could have put at ``name`` in sys.modules:
+    one imported from the standard library or site-packages (a file there, a
+    built-in, or a namespace package of folders there), or a module that such
+    a module made and keeps as an attribute when it is not a package
+    (``pyexpat.errors``, ``typing.io``: nothing could be imported from disk
+    under that name, so nothing is shadowed). A library's own imports are
+    never the student's change to the sandbox; a module planted anywhere else
+    is."""
+    if isinstance(module, types.ModuleType):
+        spec = getattr(module, "__spec__", None)
+        origin = getattr(spec, "origin", None)
+        if origin in ("built-in", "frozen"):
+            return True
+        file = getattr(module, "__file__", None)
+        if isinstance(file, str):
+            return _installed(file)
+        if _namespace_package(module, name):
+            return True
+    return _made_by_its_parent(module, name)
+
+
+def _installed(path: str) -> bool:
+    return _within(path, sys.base_prefix) or _within(path, sys.prefix)
+
+
+def _namespace_package(module: types.ModuleType, name: str) -> bool:
+    """A namespace package the import system would make: each of its folders
+    installed, named as it is, and without an ``__init__.py``."""
+    locations = getattr(getattr(module, "__spec__", None), "submodule_search_locations", None)
+    if locations is None or getattr(module, "__file__", None) is not None:
         return False
-    spec = getattr(module, "__spec__", None)
-    origin = getattr(spec, "origin", None)
-    if origin in ("built-in", "frozen"):
-        return True
-    file = getattr(module, "__file__", None)
-    return isinstance(file, str) and (_within(file, sys.base_prefix) or _within(file, sys.prefix))
+    folders = [str(folder) for folder in list(locations)]
+    last = name.rpartition(".")[2]
+    return bool(folders) and all(
+        _installed(folder) and os.path.basename(folder.rstrip(os.sep)) == last
+        and os.path.isdir(folder) and not os.path.exists(os.path.join(folder, "__init__.py"))
+        for folder in folders)
+
+
+def _made_by_its_parent(module: object, name: str) -> bool:
+    parent_name, _, last = name.rpartition(".")
+    parent = sys.modules.get(parent_name) if parent_name else None
+    if not isinstance(parent, types.ModuleType) or hasattr(parent, "__path__"):
+        return False  # a package's submodules are imported from disk: one set by hand would shadow one
+    return getattr(parent, last, None) is module and _importable_module(parent, parent_name)
 
 
 def _within(path: str, folder: str) -> bool:

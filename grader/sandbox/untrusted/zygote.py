@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import importlib
 import importlib.machinery
 import importlib.util
 import json
@@ -63,7 +64,7 @@ from typing import Any
 import torch
 
 from grader.sandbox import wire
-from grader.sandbox.limits import WARMABLE, Limits
+from grader.sandbox.limits import WARMABLE, WARMABLE_LIBRARIES, Limits
 from grader.sandbox.untrusted import executor, tripwires, walls
 
 _PR_SET_PDEATHSIG = 1
@@ -103,7 +104,8 @@ def main(control_fd: int) -> None:
         elif request["op"] == "forget":  # no reply: the grader does not wait for teardown
             forgotten.add(request["pid"])
         elif request["op"] == "fork":
-            new_features = [f for f in request.get("warm", []) if f in WARMABLE and f not in warmed]
+            new_features = [f for f in request.get("warm", [])
+                            if (f in WARMABLE or f in WARMABLE_LIBRARIES) and f not in warmed]
             for feature in new_features:
                 _warm_feature(feature)
                 warmed.add(feature)
@@ -242,6 +244,8 @@ def _warm_executor() -> None:
 
 def _warm_feature(feature: str) -> None:
     """Warm what costs a second on first use, only when an exercise needs it."""
+    if feature in WARMABLE_LIBRARIES:
+        _import_library(WARMABLE_LIBRARIES[feature])
     if feature == "optim":  # the first optimizer imports torch._dynamo (~1.5 s)
         param = torch.nn.Parameter(torch.zeros(1))
         optimizer = torch.optim.SGD([param], lr=0.1)
@@ -258,6 +262,17 @@ def _warm_feature(feature: str) -> None:
                     make([torch.nn.Parameter(torch.zeros(2, 2))], lr=0.1)
                 except Exception:  # noqa: BLE001, S110 - a class that needs other arguments is wrapped on first use
                     pass
+
+
+def _import_library(modules: tuple[str, ...]) -> None:
+    """A declared library, imported before the baseline (matplotlib with a backend that draws no window);
+    one not installed here is left for the room's import to name, with how to install it."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - not installed, or broken: the student's import says which
+            return
 
 
 def _die_with_parent() -> None:
