@@ -1,0 +1,74 @@
+"""Pages as a class of 32 on ten exercises would produce them, built from
+hand-made results (no grading): the class page, a failing report and a
+full-marks report. Shared by the layout checks (test_pages.py) and the
+browser test (test_browser.py)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.commands.batch.classbook import REPORT_FILE, sort_key, submission_folder, write_summary
+from grader.commands.batch.tally import ClassTally
+from grader.outputs.html import write_html
+from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
+from grader.verdicts import Verdict
+
+EXERCISES = [f"exercise{n}" for n in range(1, 11)]
+SANDBOX = SandboxStatus(walls=("rlimits", "landlock", "seccomp"))
+LONG_HINT = ("Did you call optimizer.zero_grad() before loss.backward()? Gradients pile up across epochs "
+             "otherwise, and every step grows.")
+LONG_NAME = "Bartholomew-Alexandrovna_Featherstonehaugh-Cholmondeley"
+
+
+@dataclass
+class Row:  # what ClassRecord.each_current yields, as the class page reads it
+    result: SubmissionResult
+    overrides: dict = field(default_factory=dict)
+    total: float | None = None
+
+
+def _tests(exercise_id: str, student: int, failing: bool) -> tuple[TestResult, ...]:
+    number = int(exercise_id.removeprefix("exercise"))
+    tests = []
+    for k in range(1, 4):
+        fails = failing and (k == 2 or (student + number + k) % 5 == 0)
+        verdict = Verdict.NOT_IMPLEMENTED if fails and student % 11 == 3 else None
+        verdict = Verdict.TIME_LIMIT if fails and student % 13 == 4 else verdict
+        tests.append(TestResult(
+            name=f"test_{exercise_id}_{k}", title=f"check {k} of {exercise_id}: the result matches the reference",
+            max_points=[4.0, 4.0, 2.0][k - 1], passed=not fails,
+            message="train(...) returned: the result[2] is 1.955, expected 3.101" if fails else "",
+            hint=(LONG_HINT if k == 2 else "Mind the shapes.") if fails else None,
+            verdict=verdict, visibility="public" if k == 1 else "hidden"))
+    return tuple(tests)
+
+
+def student_result(student: int, *, full_marks: bool = False, name: str | None = None) -> SubmissionResult:
+    exercises = tuple(
+        ExerciseResult(exercise_id, f"Title of {exercise_id}",
+                       _tests(exercise_id, student, failing=not full_marks and (student + n) % 3 == 0),
+                       seed=7, output="epoch 1 loss 0.5\n" if n == 5 else "")
+        for n, exercise_id in enumerate(EXERCISES))
+    return SubmissionResult(submission=name or f"student{student:02d}", exercises=exercises, seed=7,
+                            sandbox=SANDBOX, elapsed_s=4.2)
+
+
+def class_results(size: int = 32) -> list[SubmissionResult]:
+    results = [student_result(n, full_marks=n % 4 == 0) for n in range(size - 1)]
+    return sorted([*results, student_result(size - 1, name=LONG_NAME)], key=lambda r: sort_key(r.submission))
+
+
+def write_pages(out: Path, size: int = 32) -> dict[str, Path]:
+    """OUT/index.html and two reports; returns them by kind."""
+    results = class_results(size)
+    tally = ClassTally()
+    for result in results:
+        tally.add(result)
+    summary = tally.summary(EXERCISES)
+    index = write_summary(out / "index.html", summary, (Row(r) for r in results), title="Deep learning 101")
+    for result in results:
+        write_html(result, submission_folder(out, result.submission) / REPORT_FILE)
+    failing = next(r for r in results if r.score < r.max_score)
+    full = next(r for r in results if r.score == r.max_score)
+    return {"class": index, "failing": submission_folder(out, failing.submission) / REPORT_FILE,
+            "full": submission_folder(out, full.submission) / REPORT_FILE}
