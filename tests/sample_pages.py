@@ -20,6 +20,18 @@ LONG_HINT = ("Did you call optimizer.zero_grad() before loss.backward()? Gradien
 LONG_NAME = "Bartholomew-Alexandrovna_Featherstonehaugh-Cholmondeley"
 
 
+@dataclass(frozen=True)
+class Override:
+    points: float
+    reason: str
+
+
+OVERRIDE = Override(8.0, "accepted after the deadline: the student showed the work done in the lab, "
+                         "signed off by the teaching assistant")
+NOTHING_PROBLEM = ("the zip holds none of exercise1.py … exercise10.py (it holds: homework/final_version/"
+                   "notes_for_the_grader.txt, homework/final_version/old/attempt_2.ipynb)")
+
+
 @dataclass
 class Row:  # what ClassRecord.each_current yields, as the class page reads it
     result: SubmissionResult
@@ -53,9 +65,24 @@ def student_result(student: int, *, full_marks: bool = False, name: str | None =
                             sandbox=SANDBOX, elapsed_s=4.2)
 
 
+def nothing_submitted(name: str) -> SubmissionResult:
+    exercises = tuple(ExerciseResult(exercise_id, f"Title of {exercise_id}", (), seed=7, submitted=False,
+                                     problem=NOTHING_PROBLEM) for exercise_id in EXERCISES)
+    return SubmissionResult(submission=name, exercises=exercises, seed=7, sandbox=SANDBOX)
+
+
 def class_results(size: int = 32) -> list[SubmissionResult]:
-    results = [student_result(n, full_marks=n % 4 == 0) for n in range(size - 1)]
-    return sorted([*results, student_result(size - 1, name=LONG_NAME)], key=lambda r: sort_key(r.submission))
+    results = [student_result(n, full_marks=n % 4 == 0) for n in range(size - 2)]
+    odd = [student_result(size - 2, name=LONG_NAME), nothing_submitted("zoe")]
+    return sorted([*results, *odd], key=lambda r: sort_key(r.submission))
+
+
+def _row(result: SubmissionResult) -> Row:
+    if result.submission != "student02":
+        return Row(result)
+    overrides = {"exercise3": OVERRIDE, "exercise7": OVERRIDE}
+    points = [overrides[e.exercise_id].points if e.exercise_id in overrides else e.score for e in result.exercises]
+    return Row(result, overrides, sum(points))
 
 
 def write_pages(out: Path, size: int = 32) -> dict[str, Path]:
@@ -65,7 +92,7 @@ def write_pages(out: Path, size: int = 32) -> dict[str, Path]:
     for result in results:
         tally.add(result)
     summary = tally.summary(EXERCISES)
-    index = write_summary(out / "index.html", summary, (Row(r) for r in results), title="Deep learning 101")
+    index = write_summary(out / "index.html", summary, map(_row, results), title="Deep learning 101")
     for result in results:
         write_html(result, submission_folder(out, result.submission) / REPORT_FILE)
     failing = next(r for r in results if r.score < r.max_score)
