@@ -9,6 +9,7 @@ from pathlib import Path
 
 from grader.commands.batch.classbook import REPORT_FILE, sort_key, submission_folder, write_summary
 from grader.commands.batch.tally import ClassTally
+from grader.engine.curves import loss_curves
 from grader.outputs.html import write_html
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
 from grader.verdicts import Verdict
@@ -39,6 +40,12 @@ class Row:  # what ClassRecord.each_current yields, as the class page reads it
     total: float | None = None
 
 
+def _curves(public: bool) -> tuple:
+    reference = ([1.0 / (e + 1) for e in range(20)], [1.1 / (e + 1) for e in range(20)])
+    piled_up = ([1.0 / (e + 1) + (0.05 * e * e if e > 6 else 0) for e in range(20)], reference[1])
+    return loss_curves(reference, piled_up, rtol=1e-5, atol=1e-8, reveal_values=public)
+
+
 def _tests(exercise_id: str, student: int, failing: bool) -> tuple[TestResult, ...]:
     number = int(exercise_id.removeprefix("exercise"))
     tests = []
@@ -51,7 +58,8 @@ def _tests(exercise_id: str, student: int, failing: bool) -> tuple[TestResult, .
             max_points=[4.0, 4.0, 2.0][k - 1], passed=not fails,
             message="train(...) returned: the result[2] is 1.955, expected 3.101" if fails else "",
             hint=(LONG_HINT if k == 2 else "Mind the shapes.") if fails else None,
-            verdict=verdict, visibility="public" if k == 1 else "hidden"))
+            verdict=verdict, visibility="public" if k == 1 else "hidden",
+            curves=_curves(k == 1) if number in (5, 10) and k < 3 else ()))
     return tuple(tests)
 
 
