@@ -44,6 +44,18 @@ class MismatchRow:
 
 
 @dataclass(frozen=True)
+class LossCurve:
+    """Losses per epoch of one question: the student's, the reference's (empty
+    where the test is hidden), which epochs differ and the first that does."""
+
+    label: str  # "loss", or "train" / "test"
+    student: tuple[float, ...]
+    reference: tuple[float, ...] = ()
+    differs: tuple[bool, ...] = ()
+    parted_at: int | None = None
+
+
+@dataclass(frozen=True)
 class TestResult:
     __test__ = False  # not a pytest test class, despite its name
 
@@ -58,6 +70,7 @@ class TestResult:
     verdict: Verdict | None = None
     table: tuple[MismatchRow, ...] = ()
     visibility: str = "hidden"  # "public" or "hidden" (see issue on releases)
+    curves: tuple[LossCurve, ...] = ()  # where its answers hold losses per epoch (engine/curves.py)
 
     def __post_init__(self) -> None:
         _make_inert(self, lines=("name", "title"), multiline=("message", "hint"))

@@ -37,6 +37,7 @@ from grader.course.submissions import from_entry
 from grader.errors import UserError
 from grader.record.database import ClassRecord
 from grader.record.status import Status
+from grader.verdicts import Verdict
 
 
 HERE = Path(__file__).resolve().parent
@@ -159,7 +160,9 @@ def test_a_submission_exiting_at_import_is_a_verdict_not_a_crash(library_run):
 def test_the_class_summary_page(library_run):
     _, out, *_ = library_run
     html = (out / "index.html").read_text()
-    assert "<script" not in html.lower() and "http" not in html.split("<body>")[1]
+    assert html.lower().count("<script") == 1 and "<script src" not in html.lower()  # the one inline sorter
+    assert "http" not in html.split("<body")[1]
+    assert "<script" not in (submission_folder(out, "alice") / "report.html").read_text().lower()
     assert "Hidden tests, most failed first" in html and "<svg" in html
     for name in ("alice", "Bob", "carol", "dave", "erin", "mallory"):
         assert f'href="submissions/{name}/report.html"' in html
@@ -392,6 +395,25 @@ def test_pass_rates_are_among_submitters_and_sorted_most_failed_first():
 def test_frequent_hints_count_each_submission_once():
     hints = tally.summarize(CLASS, ["ex1", "ex2"]).hints
     assert [(h.exercise_id, h.hint, h.count) for h in hints] == [("ex1", "h1", 2), ("ex2", "h2", 2)]
+
+
+def test_each_exercise_counts_its_scores_its_most_failed_tests_and_its_hints_but_not_a_stubs():
+    stub = _exercise("ex1", ("t_a", False, "h-stub"), ("t_b", False, "h-stub"))
+    stub = ExerciseResult("ex1", "Ex1", tuple(GradedTest(t.name, t.title, 2.0, False, hint=t.hint,
+                                                         verdict=Verdict.NOT_IMPLEMENTED) for t in stub.tests), seed=7)
+    summary = tally.summarize([*CLASS, _result("d", stub)], ["ex1", "ex2"])
+    ex1 = {s.exercise_id: s for s in summary.exercises}["ex1"]
+    assert [(b.low, b.high, b.count) for b in ex1.distribution] == [  # C and d scored 0, b 2, a 4
+        (0, 0, 2), (1, 1, 0), (2, 2, 1), (3, 3, 0), (4, 4, 1)]
+    assert [(t.name, t.passed, t.attempted) for t in ex1.most_failed] == [("t_b", 1, 4), ("t_a", 2, 4)]
+    assert [(h.hint, h.count) for h in ex1.hints] == [("h1", 2)]  # the stub's hint is not counted
+    assert "h-stub" not in {h.hint for h in summary.hints}
+
+
+def test_an_exercise_worth_many_or_half_points_gets_a_histogram_not_a_bar_per_point():
+    assert len(tally.score_distribution({0.5: 2, 3: 1}, 4)) == tally.HISTOGRAM_BINS
+    assert len(tally.score_distribution({30: 2}, 30)) == tally.HISTOGRAM_BINS
+    assert [b.count for b in tally.score_distribution({2: 3}, 2)] == [0, 0, 3]
 
 
 def test_the_summary_has_the_courses_columns_it_holds_in_the_courses_order():

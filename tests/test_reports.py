@@ -137,7 +137,7 @@ def find_test(html: str, needle: str) -> tuple[str, str]:
 
 
 def section(html: str, exercise_id: str) -> str:
-    match = re.search(rf'<section class="exercise" id="ex-{exercise_id}">.*?</section>', html, re.S)
+    match = re.search(rf'<details class="exercise" id="ex-{exercise_id}"[^>]*>.*?(?=<details class="exercise"|</main>)', html, re.S)
     assert match, f"no section for {exercise_id}"
     return match.group(0)
 
@@ -155,6 +155,13 @@ def test_html_has_title_total_and_per_exercise_scores():
     assert "1.5 / 4.5 points" in section(html, "exercise3")
     assert "0 / 2 points" in section(html, "exercise4")
     assert html.count("<svg") == 4  # a bar per exercise and one for the total
+
+
+def test_html_folds_full_marks_and_opens_the_exercises_that_lost_points_first():
+    html = render_html(submission())  # exercise1 (full marks) comes first in the course
+    opened = re.findall(r'<details class="exercise" id="ex-(\w+)"( open)?>', html)
+    assert opened == [("exercise3", " open"), ("exercise4", " open"), ("exercise1", "")]
+    assert html.index('href="#ex-exercise1"') < html.index('href="#ex-exercise3"')  # the score table keeps the course's order
 
 
 def test_html_colours_scores_by_full_partial_or_none():
@@ -214,9 +221,9 @@ def test_html_notes_and_collapsible_output():
     html = render_html(submission())
     ex3 = section(html, "exercise3")
     assert "<li>output truncated: 3.2 MB dropped</li>" in ex3
-    details = re.search(r"<details[^>]*>.*?</details>", ex3, re.S)
+    details = re.search(r'<details class="output">.*?</details>', ex3, re.S)
     assert details and "epoch 2 loss 0.51" in details.group(0)
-    assert "<details" not in section(html, "exercise1")  # no output, no empty box
+    assert '<details class="output"' not in section(html, "exercise1")  # no output, no empty box
 
 
 def test_html_warns_about_each_missing_sandbox_wall():

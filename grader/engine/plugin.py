@@ -34,7 +34,8 @@ from grader.sandbox.captured import printable
 from grader.sandbox.client import SandboxFailure, Zygote, ZygoteError
 from grader.sandbox.limits import Limits
 from grader.engine.recordings import MissingRecording
-from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
+from grader.engine.curves import first_curves
+from grader.results import ExerciseResult, LossCurve, SandboxStatus, SubmissionResult, TestResult
 from grader.engine.student import Rooms, StudentExercise
 from grader.engine.subjects import ReferenceSource
 from grader.course.submissions import Submission
@@ -61,16 +62,30 @@ class _AnsweredTest:
     def judged(self) -> TestResult:
         """The first check whose answers differ fails the test, as if it had
         raised where it was asked; else what the test raised; else it passed."""
+        fields = {**self.fields, "curves": self._curves()}
         for judgement in self.judgements:
             try:
                 failure = judgement.failure()
             except Exception as error:  # noqa: BLE001 - a bug of the grader: its words, for this test only
-                return TestResult(**self.fields, passed=False, **_failure_fields(error))
+                return TestResult(**fields, passed=False, **_failure_fields(error))
             if failure is not None:
-                return TestResult(**self.fields, passed=False, **_failure_fields(failure))
+                return TestResult(**fields, passed=False, **_failure_fields(failure))
         if self.raised is not None:
-            return TestResult(**self.fields, passed=False, **self.raised)
-        return TestResult(**self.fields, passed=True)
+            return TestResult(**fields, passed=False, **self.raised)
+        return TestResult(**fields, passed=True)
+
+    def _curves(self) -> tuple[LossCurve, ...]:
+        """Losses per epoch the answers hold, the student's against the reference's (engine/curves.py)."""
+        if not self.judgements:
+            return ()
+        check = self.judgements[0].check
+        pairs = [(want.value, got.value) for j in self.judgements
+                 for want, got in zip(j.expected, j.answers, strict=True) if want.error is None]
+        try:
+            return first_curves(pairs, rtol=check.rtol, atol=check.atol, reveal_values=check.reveal_values)
+        except Exception:  # noqa: BLE001 - a picture never costs a grade
+            _log.exception("loss curves failed")
+            return ()
 
 
 @dataclass

@@ -15,7 +15,7 @@ from dataclasses import asdict
 from grader.inert import inert
 from grader.outputs.html import scope_line
 from grader.verdicts import Verdict
-from grader.results import ExerciseResult, MismatchRow, SandboxStatus, SubmissionResult, TestResult
+from grader.results import ExerciseResult, LossCurve, MismatchRow, SandboxStatus, SubmissionResult, TestResult
 
 HIDDEN_VISIBILITY = "after_published"  # when students see a hidden test, unless the exercise says otherwise
 
@@ -107,6 +107,7 @@ def from_plain(data: dict) -> SubmissionResult:
     exercises = tuple(
         ExerciseResult(**{**e, "tests": tuple(
             TestResult(**{**t, "table": tuple(MismatchRow(**row) for row in t["table"]),
+                          "curves": tuple(_curve(c) for c in t.get("curves", ())),
                           "verdict": Verdict(t["verdict"]) if t["verdict"] else None}) for t in e["tests"]),
             "notes": tuple(e["notes"]), "answers": tuple(str(a) for a in e.get("answers", ()))})
         for e in data["exercises"]
@@ -114,6 +115,12 @@ def from_plain(data: dict) -> SubmissionResult:
     sandbox = SandboxStatus(walls=tuple(data["sandbox"]["walls"]), missing=tuple(data["sandbox"]["missing"]))
     return SubmissionResult(submission=data["submission"], exercises=exercises, seed=data["seed"],
                             sandbox=sandbox, elapsed_s=data["elapsed_s"])
+
+
+def _curve(data: dict) -> LossCurve:
+    return LossCurve(label=str(data["label"]), student=tuple(map(float, data["student"])),
+                     reference=tuple(map(float, data["reference"])), differs=tuple(map(bool, data["differs"])),
+                     parted_at=None if data["parted_at"] is None else int(data["parted_at"]))
 
 
 def from_gradescope(data: dict) -> SubmissionResult:

@@ -15,10 +15,15 @@ from dataclasses import dataclass, field
 
 from grader import scoring
 from grader.record.status import GRADER_FAILED_TEST  # the stand-in test of a row the grader could not grade
-from grader.results import SandboxStatus, SubmissionResult
+from grader.results import SandboxStatus, SubmissionResult, TestResult
+from grader.verdicts import Verdict
 
 HISTOGRAM_BINS = 10
 FREQUENT_HINTS = 10
+PER_EXERCISE = 3  # the tests most often failed and the hints most often shown, per exercise
+EACH_POINT_UP_TO = 12  # an exercise worth at most this many whole points gets a bar per point
+# Hints a stub or a missing file earns: they say "write the function", not what the class got wrong.
+NOT_ATTEMPTED = frozenset({Verdict.NOT_IMPLEMENTED, Verdict.NOT_SUBMITTED})
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,9 @@ class ExerciseStats:
     full_marks: int  # submissions with every point of this exercise
     submitted: int  # submissions that handed in this exercise's file
     count: int  # submissions graded on it (not submitted counts as zero points)
+    distribution: tuple["Bin", ...] = ()  # its scores, counted (see score_distribution)
+    most_failed: tuple["TestStats", ...] = ()  # its tests that failed most often (among submitters)
+    hints: tuple["HintCount", ...] = ()  # its hints shown most often (not those of a stub)
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,21 @@ def histogram(totals: Mapping[float, int] | Iterable[float], max_total: float,
     return tuple(Bin(round(k * width, 6), round((k + 1) * width, 6), n) for k, n in enumerate(tally))
 
 
+def score_distribution(scores: Mapping[float, int] | Iterable[float], max_points: float) -> tuple[Bin, ...]:
+    """An exercise's scores counted: a bar per point value (``low == high``) where
+    the exercise is worth few whole points and every score is whole, else a histogram."""
+    counts = _counts(scores)
+    whole = all(float(v).is_integer() for v in counts) and float(max_points).is_integer()
+    if whole and 0 < max_points <= EACH_POINT_UP_TO:
+        return tuple(Bin(float(k), float(k), counts.get(k, 0)) for k in range(int(max_points) + 1))
+    return histogram(counts, max_points)
+
+
+def counts_as_a_hint(test: TestResult) -> bool:
+    """A hint the class summary counts: a failed test's, not a stub's nor a missing file's."""
+    return bool(test.hint) and not test.passed and test.verdict not in NOT_ATTEMPTED
+
+
 @dataclass
 class _ExerciseTally:
     title: str
@@ -188,7 +211,7 @@ class ClassTally:
                     counted.passed += test.passed
                     counted.attempted += 1
         self.hints.update({(e.exercise_id, t.hint) for e in result.exercises for t in e.tests
-                           if t.hint and not t.passed})
+                           if t.hint and counts_as_a_hint(t)})
         self.verdicts.update({t.verdict for e in result.exercises for t in e.tests if t.verdict})
 
     def columns(self, course_ids: Sequence[str]) -> list[str]:
@@ -203,14 +226,15 @@ class ClassTally:
         mean, median = mean_median(self.totals)
         return ClassSummary(
             count=sum(self.totals.values()), max_total=self.max_total, mean_total=mean, median_total=median,
-            exercises=self._exercise_stats(columns), histogram=histogram(self.totals, self.max_total),
-            tests=self._pass_rates(columns), hints=self._frequent_hints(),
+            exercises=self._exercise_stats(columns, tests := self._pass_rates(columns)),
+            histogram=histogram(self.totals, self.max_total), tests=tests, hints=self._frequent_hints(),
             verdicts=tuple(sorted(self.verdicts.items(), key=lambda item: (-item[1], item[0]))),
             problems=tuple(self.problems), grader_failed=tuple(self.grader_failed),
             sandbox=SandboxStatus(walls=self.walls or (), missing=tuple(self.missing)),
             seeds=tuple(sorted(self.seeds)))
 
-    def _exercise_stats(self, columns: Sequence[str]) -> tuple[ExerciseStats, ...]:
+    def _exercise_stats(self, columns: Sequence[str], tests: Sequence[TestStats]) -> tuple[ExerciseStats, ...]:
+        hints = self._frequent_hints(limit=len(self.hints))
         stats = []
         for exercise_id in columns:
             tally = self.exercises.get(exercise_id)
@@ -219,7 +243,11 @@ class ClassTally:
             mean, median = mean_median(tally.scores)
             stats.append(ExerciseStats(exercise_id=exercise_id, title=tally.title, max_points=tally.max_points,
                                        mean=mean, median=median, full_marks=tally.full_marks,
-                                       submitted=tally.submitted, count=sum(tally.scores.values())))
+                                       submitted=tally.submitted, count=sum(tally.scores.values()),
+                                       distribution=score_distribution(tally.scores, tally.max_points),
+                                       most_failed=tuple(t for t in tests if t.exercise_id == exercise_id
+                                                         and t.passed < t.attempted)[:PER_EXERCISE],
+                                       hints=tuple(h for h in hints if h.exercise_id == exercise_id)[:PER_EXERCISE]))
         return tuple(stats)
 
     def _pass_rates(self, columns: Sequence[str]) -> tuple[TestStats, ...]:
