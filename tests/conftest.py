@@ -10,6 +10,12 @@ from grader.sandbox.client import Zygote
 
 REPO = Path(__file__).resolve().parent.parent
 
+# One thread for torch's pools in the test processes, as in the zygote (sandbox.client.clean_environment):
+# a process that forks rooms of its own (test_walls) must not have started an OpenMP pool first, since a
+# forked child that then computes in parallel waits for threads that were not forked with it. Set before
+# anything imports torch.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 # A secret in the grader's environment: no sandbox may read it (tests/hostile/reads_environment.py).
 os.environ.setdefault("TORCHGRADE_TEST_SECRET", "hunter2")
 
