@@ -66,6 +66,7 @@ def test_train_with_an_optimizer(check, rng):
                _train(rng, "torch.optim.SGD", 0.05, 3, stale=True))
 
 
+@pytest.mark.public
 @pytest.mark.points(1)
 def test_train_uses_the_loss_it_is_given(check, rng):
     """train computes the loss with the loss_fn it is given, as loss_fn(y_hat, y): predictions first, targets
