@@ -270,3 +270,75 @@ def test_a_step_as_many_times_too_large_as_there_are_samples_is_a_sum_for_a_mean
     assert "6 is the number of samples" in message
     near = _failure(STEP.format(scale="5 * "), STEP.format(scale=""), Call("step", (start, data), after=True))
     assert "number of samples" not in near
+
+
+def test_parameters_of_another_shape_or_a_wider_layer_still_have_their_computation_graded():
+    class Scalars(nn.Module):  # 0-dim and (1, 1) where (1,) is asked for: the same values in another shape
+        def __init__(self) -> None:
+            super().__init__()
+            self.weight1, self.weight2 = nn.Parameter(torch.randn(())), nn.Parameter(torch.randn(1, 1))
+            self.bias = nn.Parameter(torch.randn(1), requires_grad=False)  # frozen: the structure test's to say
+
+    model = Scalars()
+    tensors = executor.load_matched(model, STATE)
+    assert model.weight1.item() == 1.0 and model.weight2.shape == (1, 1) and model.bias.requires_grad
+    assert tensors.shapes["weight1"] == (1,)
+    wide = nn.Sequential(nn.Linear(1, 4), nn.Linear(4, 1))
+    narrow = nn.Sequential(nn.Linear(1, 2), nn.Linear(2, 1))
+    executor.load_matched(wide, dict(narrow.state_dict()))
+    x = torch.randn(5, 1)
+    assert torch.allclose(wide(x), narrow(x))  # the extra hidden units hold zeros: the same function
+
+
+def test_a_missing_bias_is_left_out_but_a_narrower_layer_cannot_be_matched():
+    state = dict(nn.Linear(1, 2).state_dict())
+    tensors = executor.load_matched(nn.Linear(1, 2, bias=False), state)
+    assert set(tensors) == {"weight"}
+    with pytest.raises(executor.StructureMismatch, match="has no parameter like `weight`"):
+        executor.load_matched(nn.Linear(1, 1), state)  # its values would stay unknown
+
+
+def test_a_model_in_float64_throughout_runs_with_its_own_dtype_when_float32_makes_it_fail():
+    import types  # noqa: PLC0415
+
+    module = types.ModuleType("exercise")
+    exec("import torch\nfrom torch import nn\nclass Net(nn.Module):\n    def __init__(self):\n"  # noqa: S102
+         "        super().__init__()\n        self.layer = nn.Linear(1, 1).double()\n"
+         "    def forward(self, x):\n        return self.layer(x.double())\n", module.__dict__)
+    state = {"layer.weight": torch.ones(1, 1), "layer.bias": torch.zeros(1)}
+    reply = executor.run_request(module, Call(Build("Net", state=state), (torch.ones(2, 1),)).to_plain())
+    assert "error" not in reply and reply["value"].dtype == torch.float64
+    mixed = types.ModuleType("exercise")  # float64 forced on nothing: float32 as the reference has it
+    exec("import torch\nfrom torch import nn\nclass Net(nn.Module):\n    def __init__(self):\n"  # noqa: S102
+         "        super().__init__()\n        self.layer = nn.Linear(1, 1).double()\n"
+         "    def forward(self, x):\n        return self.layer(x)\n", mixed.__dict__)
+    reply = executor.run_request(mixed, Call(Build("Net", state=state), (torch.ones(2, 1),)).to_plain())
+    assert "error" not in reply and reply["value"].dtype == torch.float32
+
+
+def test_an_argument_replaced_by_a_hard_coded_one_is_named_and_a_near_miss_is_not():
+    reference = "def train(loss_fn, y_hat, y):\n    return loss_fn(y_hat, y).item()\n"
+    own = "def train(loss_fn, y_hat, y):\n    return torch.nn.functional.mse_loss(y_hat, y).item()\n"
+    near = "def train(loss_fn, y_hat, y):\n    return 2 * loss_fn(y_hat, y).item()\n"
+    y_hat, y = torch.randn(6), (torch.randn(6) > 0).float()
+    ignored = (("argument_ignored", {"other": "nn.MSELoss()", "name": "loss_fn"},
+                Call("train", (Build("torch.nn.MSELoss"), y_hat, y))),)
+    request = Call("train", (Build("torch.nn.BCEWithLogitsLoss"), y_hat, y), variants=ignored)
+    assert "instead of the `loss_fn` it was given" in _failure(own, reference, request)
+    assert "instead of the `loss_fn`" not in _failure(near, reference, request)
+
+
+def _probes(*training: bool) -> dict:
+    records = [{"training": t, "grad": t, "inference": False, "batch": 4} for t in training]
+    return {"probes": [{"name": "model", "calls": len(records), "records": records}]}
+
+
+def test_a_mode_switched_too_late_is_told_as_too_late_and_a_missing_switch_is_not():
+    from grader.engine.checks import _probes_difference  # noqa: PLC0415
+
+    want = _probes(True, False, True, False)
+    late = _probes(True, False, False, True)  # model.train() called, but after the training pass
+    never = _probes(True, False, False, False)  # model.train() never called again
+    assert "does call model.train(), but too late" in _probes_difference(want, late, "m:").message
+    words = _probes_difference(want, never, "m:").message
+    assert "too late" not in words and "model.train() switches back" in words

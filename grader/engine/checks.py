@@ -864,6 +864,7 @@ def _probes_difference(expected: Any, got: Any, where: str,
             for key in keys:
                 if record[key] != want[key]:
                     words = _NO_GRAD_WORDS if key == "inference" and not record["grad"] else \
+                        _late_mode_words(key, record[key], mine["records"][index + 1:]) or \
                         _MODE_WORDS[key, record[key]]
                     return Difference(where, f"in forward call {index + 1} of {count}, the model {words}",
                                       part="after")
@@ -871,6 +872,17 @@ def _probes_difference(expected: Any, got: Any, where: str,
                 return Difference(where, f"in forward call {index + 1} of {count}, the model saw a batch of "
                                          f"{record['batch']} samples, expected {want['batch']}")
     return None
+
+
+def _late_mode_words(key: str, mode: Any, later: Sequence[dict]) -> str | None:
+    """A mode switched too late: the code does switch (a later forward call ran in the
+    expected mode), only after this call, so "call model.train()" would not fit it."""
+    if key != "training" or not any(isinstance(r, dict) and r.get("training") is (not mode) for r in later):
+        return None
+    wanted, switch = ("evaluation", "model.eval()") if mode else ("training", "model.train()")
+    return (f"was in {'training' if mode else 'evaluation'} mode, expected {wanted} mode: your code does call "
+            f"{switch}, but too late, only after this forward call; switch modes before the pass that needs it "
+            "(at the start of each epoch's pass)")
 
 
 _NO_GRAD_WORDS = ("ran without a graph but outside inference mode, expected torch.inference_mode(): "

@@ -66,6 +66,9 @@ WORDS: dict[str, str] = {
                        "swapped.",
     "swapped_arguments": "Your answer is what the right computation gives with `{first}` and `{second}` swapped: "
                          "check the order in which they are used or passed.",
+    "argument_ignored": "Your answer is what the computation gives with {other} instead of the `{name}` it was "
+                        "given: the function uses one of its own, hard-coded, where it should use the argument "
+                        "passed in.",
     # shapes and dtypes
     "transposed": "Your answer has the right values but is transposed: shape {got} instead of {expected} "
                   "(rows and columns are exchanged).",

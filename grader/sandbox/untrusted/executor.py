@@ -37,14 +37,27 @@ It is loaded by matching, never with a strict ``load_state_dict``: by name,
 then by shape and role (weight/bias), counting a module held twice once and
 ignoring attribute order, so a model whose structure differs in a detail
 (a misspelt name, float64, layers in a ModuleList too) still has its
-mathematics graded; the structure test reports the detail. Gradients of a
-built module are reported under the reference's names. A parameter that
-cannot be matched is a ``StructureMismatch`` in the student's terms.
+mathematics graded; the structure test reports the detail. A tensor of
+another shape is matched too when the computation can still run: the same
+values in another shape ((), (1,), (1, 1)), or a larger tensor of the same
+role holding the reference's values in its first rows and columns, zeros
+elsewhere (a wider hidden layer computes what the narrower one does). A
+reference parameter the student's module lacks (``bias=False``) is left
+out, so the computation runs without it. Matched tensors require grad (a
+frozen parameter is the structure test's to report). Gradients of a built
+module are reported under the reference's names and shapes. Only a
+parameter that cannot be matched while the student's module holds tensors
+whose values would stay unknown is a ``StructureMismatch`` in the student's
+terms. A matched tensor takes the reference's dtype, unless the call then
+fails: it is run again with the student's own dtypes (a model written in
+float64 throughout converts its inputs itself).
 """
 from __future__ import annotations
 
+import copy
 import errno
 import inspect
+import math
 import os
 import traceback
 import warnings
@@ -81,37 +94,61 @@ def run_request(module: ModuleType, request: dict, *, catch: type[BaseException]
         return {"error": describe_exception(error, getattr(module, "__file__", None))}
 
 
+class _OwnDtypes(Exception):
+    """The call failed with the reference's dtypes forced on matched tensors: run it again
+    with the student's own (``request``: as it was before the first run)."""
+
+    def __init__(self, request: dict) -> None:
+        super().__init__("retry with the student's own dtypes")
+        self.request = request
+
+
 def _call(module: ModuleType, request: dict) -> dict:
+    try:
+        return _call_once(module, request, own_dtypes=False)
+    except _OwnDtypes as retry:
+        return _call_once(module, retry.request, own_dtypes=True)
+
+
+def _call_once(module: ModuleType, request: dict, *, own_dtypes: bool) -> dict:
     if request.get("seed") is None:
-        return _call_seeded(module, request)
+        return _call_seeded(module, request, own_dtypes=own_dtypes)
     # Dropout, shuffling without a generator, a fresh layer's initial weights:
     # the same draws for the reference and for a correct student.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(request["seed"])
-        return _call_seeded(module, request)
+        return _call_seeded(module, request, own_dtypes=own_dtypes)
 
 
-def _call_seeded(module: ModuleType, request: dict) -> dict:
+def _call_seeded(module: ModuleType, request: dict, *, own_dtypes: bool = False) -> dict:
     built: list[Any] = []
-    matched: dict[int, dict[str, torch.Tensor]] = {}  # id of a built module -> its tensors by reference name
-    args = [_argument(module, spec, built, matched) for spec in request.get("args", [])]
-    kwargs = {k: _argument(module, spec, built, matched) for k, spec in request.get("kwargs", {}).items()}
+    matched: dict[int, Matched] = {}  # id of a built module -> its tensors by reference name
+    keep = {"own_dtypes": own_dtypes}
+    args = [_argument(module, spec, built, matched, keep) for spec in request.get("args", [])]
+    kwargs = {k: _argument(module, spec, built, matched, keep) for k, spec in request.get("kwargs", {}).items()}
     for arg, grad in zip(args, request.get("grads") or [], strict=False):
         if grad is not None and type(arg) is torch.Tensor:
             arg.grad = grad.clone()  # an argument that already holds a gradient, as after an earlier backward()
     target_spec = request["target"]
-    target = (_build(module, target_spec["build"], built, matched) if "build" in target_spec
+    target = (_build(module, target_spec["build"], built, matched, keep) if "build" in target_spec
               else _lookup(module, target_spec["name"]))
+    # The request as it was before the student's code ran on it, should it run again.
+    before = copy.deepcopy(request) if any(m.converted for m in matched.values()) else None
     names = argument_names(target, len(args))
     # With ``after``: each tensor argument as given, to tell the argument a
     # function updated in place and returned from one it merely passed through.
     given = ([a.detach().clone() if type(a) is torch.Tensor else None for a in args] if request.get("after")
              else [])
-    if request.get("autograd", True):
-        value = target(*args, **kwargs)
-    else:
-        with torch.no_grad():
+    try:
+        if request.get("autograd", True):
             value = target(*args, **kwargs)
+        else:
+            with torch.no_grad():
+                value = target(*args, **kwargs)
+    except Exception as error:
+        if before is not None:
+            raise _OwnDtypes(before) from error
+        raise
     reply: dict[str, Any] = {"value": views.viewed(value, args) if request.get("views") else value,
                              "arg_names": names}
     cotangent = request.get("cotangent")
@@ -119,7 +156,7 @@ def _call_seeded(module: ModuleType, request: dict) -> dict:
         names_of = matched.get(id(target))
         # (Four arguments when nothing was matched: the hostile corpus rewrites this function with that signature.)
         reply.update(_gradients(value, cotangent, args, target) if names_of is None
-                     else _gradients(value, cotangent, args, target, names_of))
+                     else _fitted(_gradients(value, cotangent, args, target, names_of), names_of))
     if request.get("after"):
         reply["after"] = [_after(a, args if request.get("views") else None) for a in args]
         reply["returns_arg"] = next((i for i, (a, before) in enumerate(zip(args, given, strict=True))
@@ -174,6 +211,35 @@ def _gradients(value: Any, cotangent: torch.Tensor, args: list, target: Any,
     }
 
 
+def _fitted(gradients: dict, matched: Matched) -> dict:
+    """Parameter gradients in the reference's shapes (a matched tensor of another shape)."""
+    grads = gradients.get("param_grads")
+    if isinstance(grads, dict):
+        gradients["param_grads"] = {name: _to_shape(g, matched.shapes[name]) if type(g) is torch.Tensor
+                                    and name in matched.shapes else g for name, g in grads.items()}
+    return gradients
+
+
+def _to_shape(tensor: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    """``tensor`` in ``shape``: reshaped when it holds as many values, else its leading corner."""
+    if tuple(tensor.shape) == shape:
+        return tensor
+    if tensor.numel() == math.prod(shape):
+        return tensor.reshape(shape)
+    return tensor[tuple(slice(0, size) for size in shape)]
+
+
+def _from_shape(tensor: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    """A reference-shaped ``tensor`` in the student's ``shape``: reshaped, or zero-padded."""
+    if tuple(tensor.shape) == shape:
+        return tensor
+    if tensor.numel() == math.prod(shape):
+        return tensor.reshape(shape)
+    padded = tensor.new_zeros(shape)
+    padded[tuple(slice(0, size) for size in tensor.shape)] = tensor
+    return padded
+
+
 def _after(arg: Any, args: list | None = None) -> Any:
     """An argument's state after the call; with ``args`` (a request with
     views), a dataset, loader or generator described."""
@@ -196,9 +262,10 @@ def _grad_state(arg: Any) -> dict | None:
     return {"requires_grad": bool(arg.requires_grad), "grad": None if grad is None else grad.detach()}
 
 
-def _argument(module: ModuleType, spec: dict, built: list, matched: dict[int, dict[str, torch.Tensor]]) -> Any:
+def _argument(module: ModuleType, spec: dict, built: list, matched: dict[int, Matched],
+              keep: dict | None = None) -> Any:
     if "build" in spec:
-        obj = _build(module, spec["build"], built, matched)
+        obj = _build(module, spec["build"], built, matched, keep)
     else:
         obj = spec["value"]
         if type(obj) is torch.Tensor and obj._base is not None:
@@ -210,11 +277,12 @@ def _argument(module: ModuleType, spec: dict, built: list, matched: dict[int, di
     return obj
 
 
-def _build(module: ModuleType, spec: dict, built: list, matched: dict[int, dict[str, torch.Tensor]]) -> Any:
+def _build(module: ModuleType, spec: dict, built: list, matched: dict[int, Matched],
+           keep: dict | None = None) -> Any:
     factory = _lookup(module, spec["target"])
     if spec.get("tagged"):  # nested builds: built here, not counted among the call's arguments
-        args = [_nested(module, a, built, matched) for a in spec.get("args", [])]
-        kwargs = {k: _nested(module, a, built, matched) for k, a in spec.get("kwargs", {}).items()}
+        args = [_nested(module, a, built, matched, keep) for a in spec.get("args", [])]
+        kwargs = {k: _nested(module, a, built, matched, keep) for k, a in spec.get("kwargs", {}).items()}
     else:
         args, kwargs = list(spec.get("args", [])), dict(spec.get("kwargs", {}))
     if spec.get("params_of") is not None:
@@ -223,15 +291,15 @@ def _build(module: ModuleType, spec: dict, built: list, matched: dict[int, dict[
     if spec.get("state") is not None:
         if not isinstance(obj, torch.nn.Module):
             raise TypeError(f"{spec['target']}() returned a {type(obj).__name__}, not an nn.Module")
-        matched[id(obj)] = load_matched(obj, spec["state"])
+        tensors = matched[id(obj)] = load_matched(obj, spec["state"], own_dtypes=bool((keep or {}).get("own_dtypes")))
         for name, grad in (spec.get("grads") or {}).items():
-            if name in matched[id(obj)]:
-                matched[id(obj)][name].grad = grad.clone()
+            if name in tensors:
+                tensors[name].grad = _from_shape(grad, tuple(tensors[name].shape)).to(tensors[name].dtype).clone()
     return obj
 
 
-def _nested(module: ModuleType, spec: dict, built: list, matched: dict[int, dict[str, torch.Tensor]]) -> Any:
-    return _build(module, spec["build"], built, matched) if "build" in spec else spec["value"]
+def _nested(module: ModuleType, spec: dict, built: list, matched: dict[int, Matched], keep: dict | None = None) -> Any:
+    return _build(module, spec["build"], built, matched, keep) if "build" in spec else spec["value"]
 
 
 def _own_tensors(obj: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -253,12 +321,35 @@ def _role(name: str) -> str:
     return next((role for role in ("weight", "bias") if last.startswith(role)), last)
 
 
-def load_matched(obj: torch.nn.Module, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+class Matched(dict):
+    """A built module's tensors by the reference's names, with the reference's shape of each
+    (``shapes``) and whether any was given the reference's dtype instead of its own (``converted``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shapes: dict[str, tuple[int, ...]] = {}
+        self.converted = False
+
+
+def _squeezed(shape: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(size for size in shape if size != 1)
+
+
+def _holds(mine: tuple[int, ...], theirs: tuple[int, ...]) -> bool:
+    """Whether a tensor of shape ``mine`` can hold one of ``theirs`` in its leading corner."""
+    return len(mine) == len(theirs) and all(m >= t for m, t in zip(mine, theirs, strict=True))
+
+
+def load_matched(obj: torch.nn.Module, state: dict[str, torch.Tensor], *,
+                 own_dtypes: bool = False) -> Matched:
     """Give ``obj``'s tensors the values of ``state`` (the reference's), matched
-    by name, then by shape and role, then by shape in order; returns the
-    student's tensors by the reference's names. A matched tensor takes the
-    reference's dtype too: a float64 parameter is the structure test's to
-    report, not every test's. Raises StructureMismatch when one is missing."""
+    by name, then by shape and role, then by shape in order, then as the same
+    values in another shape, then as the leading corner of a larger tensor of the
+    same role (zeros elsewhere); returns the student's tensors by the reference's
+    names. A matched tensor takes the reference's dtype too (unless ``own_dtypes``):
+    a float64 parameter is the structure test's to report, not every test's.
+    Raises StructureMismatch when a reference tensor has no match while some of
+    the student's stay unmatched (their values would be unknown)."""
     own = _own_tensors(obj)
     free = dict(own)
     pairs: dict[str, str] = {}
@@ -266,22 +357,38 @@ def load_matched(obj: torch.nn.Module, state: dict[str, torch.Tensor]) -> dict[s
         if name in free and tuple(free[name].shape) == tuple(value.shape):
             pairs[name] = name
             del free[name]
-    for name, value in state.items():
-        if name in pairs:
-            continue
-        same_shape = [n for n, t in free.items() if tuple(t.shape) == tuple(value.shape)]
-        same_role = [n for n in same_shape if _role(n) == _role(name)]
-        candidates = same_role or same_shape
-        if not candidates:
-            raise StructureMismatch(_missing_words(type(obj).__name__, name, value, own))
-        chosen = candidates[0]
-        pairs[name] = chosen
-        del free[chosen]
-    tensors = {}
+    missing: list[str] = []
+    for fits in (lambda mine, theirs: mine == theirs,
+                 lambda mine, theirs: _squeezed(mine) == _squeezed(theirs),
+                 _holds):
+        for name, value in state.items():
+            if name in pairs:
+                continue
+            shape = tuple(value.shape)
+            same_shape = [n for n, t in free.items() if fits(tuple(t.shape), shape)]
+            same_role = [n for n in same_shape if _role(n) == _role(name)]
+            candidates = same_role if fits is _holds else (same_role or same_shape)
+            if candidates:
+                pairs[name] = candidates[0]
+                del free[candidates[0]]
+    missing = [name for name in state if name not in pairs]
+    if missing and free:
+        name = missing[0]
+        raise StructureMismatch(_missing_words(type(obj).__name__, name, state[name], own))
+    tensors = Matched()
     with torch.no_grad():
-        for name, mine in pairs.items():
-            own[mine].data = state[name].detach().clone()
-            tensors[name] = own[mine]
+        for name in state:
+            if name not in pairs:
+                continue
+            mine = own[pairs[name]]
+            value = _from_shape(state[name].detach(), tuple(mine.shape))
+            if own_dtypes and mine.is_floating_point():
+                value = value.to(mine.dtype)
+            tensors.converted |= value.dtype != mine.dtype
+            mine.data = value.clone()
+            if mine.is_floating_point() and mine.is_leaf and not mine.requires_grad:
+                mine.requires_grad_(True)
+            tensors[name], tensors.shapes[name] = mine, tuple(state[name].shape)
     return tensors
 
 
