@@ -1,7 +1,7 @@
 """The closed set of outcomes a failed test can carry besides "the answer differs".
 
-Every module that gives or reads a verdict uses ``Verdict``; the README's
-verdict table is tested against it. A verdict is a ``str`` (its value), so it
+Every module that gives or reads a verdict uses ``Verdict``; the verdict
+table of docs/reference.md is tested against it. A verdict is a ``str`` (its value), so it
 is written to JSON, CSV and HTML as the plain words students read.
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ class Verdict(str, Enum):
 
     @property
     def explanation(self) -> str:
-        """One line for the README and the reports: what the verdict means."""
+        """One line for the documentation and the reports: what the verdict means."""
         return _EXPLANATIONS[self]
 
 

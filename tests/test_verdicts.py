@@ -1,4 +1,4 @@
-"""The closed set of verdicts: the README's table lists exactly the members of ``Verdict``."""
+"""The closed set of verdicts: the reference's table (docs/reference.md) lists exactly the members of ``Verdict``."""
 from __future__ import annotations
 
 import json
@@ -7,11 +7,11 @@ from pathlib import Path
 
 from grader.verdicts import Verdict
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+REFERENCE = Path(__file__).resolve().parent.parent / "docs" / "reference.md"
 
 
-def test_the_readme_table_lists_every_verdict_and_nothing_else():
-    rows = re.findall(r"^\| \*([^*]+)\* \| (.+) \|$", README.read_text(), flags=re.M)
+def test_the_reference_table_lists_every_verdict_and_nothing_else():
+    rows = re.findall(r"^\| \*([^*]+)\* \| (.+) \|$", REFERENCE.read_text(), flags=re.M)
     assert [(name, meaning) for name, meaning in rows] == [(v.value, v.explanation) for v in Verdict]
 
 

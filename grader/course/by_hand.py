@@ -6,8 +6,8 @@ the pure built-ins, the submission's own functions, and the library names
 below. Anything else (``.grad_fn``, ``next_functions``, ``nn.Parameter``, a
 dunder, ``torch._C``, a name no one listed yet) is refused because it is not
 on the list, so a new way to reach autograd needs no new rule here. A course
-widens a rule with ``allow = [...]`` in its declaration (README, "What an
-exercise forbids").
+widens a rule with ``allow = [...]`` in its declaration (docs/course-authors.md,
+"What an exercise forbids").
 
 Pure data: no torch here.
 """

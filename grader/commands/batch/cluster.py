@@ -51,7 +51,7 @@ IN_FLIGHT_PER_WORKER = 2  # tasks sent ahead per worker thread: one running, one
 # scheduler and the scheduler's to each worker, where every message is a chunk holding its submissions'
 # bytes. Kept that long, the client grew by ~45 KB per chunk sent, for the first 1,000 chunks; kept short,
 # its memory is flat in the class size. Set while the batch runs, in this process (with local:N, the
-# scheduler's too); a cluster's own scheduler is configured by whoever starts it (README).
+# scheduler's too); a cluster's own scheduler is configured by whoever starts it (docs/operators/cluster.md).
 CLIENT_CONFIG = {"distributed.admin.low-level-log-length": 10}
 # A LocalCluster's settings. Dask's statistical profiler samples every thread's stack every 10 ms, in the
 # worker's own process, beside the grading thread (the GIL): it costs a grading worker more than it tells.
