@@ -227,6 +227,20 @@ class Zygote:
             theirs.close()
         return pid, Channel(ours)
 
+    def warm(self, features: Sequence[str]) -> None:
+        """Ask the zygote to warm ``features`` (``limits.WARMABLE``, a course's
+        libraries) now, without waiting for it: sent before it is ready, they are
+        warmed before it says so, in parallel with this process's own start."""
+        if not features:
+            return
+        try:
+            self.control.settimeout(CONTROL_TIMEOUT_S)
+            self.control.send(json.dumps({"op": "warm", "warm": list(features)}).encode())
+        except OSError:
+            pass  # it died: the next request says why
+        finally:
+            self._untimed()
+
     def forget(self, pid: int) -> None:
         """A killed child whose status nobody needs: the zygote reaps it later."""
         try:
