@@ -112,8 +112,8 @@ def child(exercise: str, submission: Path, report: Path, out: Path, root: Path) 
     zygotes = []
     original_start = Zygote.start.__func__  # type: ignore[attr-defined]
 
-    def start(cls):
-        zygotes.append(original_start(cls))
+    def start(cls, **options):
+        zygotes.append(original_start(cls, **options))
         return zygotes[-1]
 
     Zygote.start = classmethod(timing("zygote.start", start))  # type: ignore[method-assign, assignment]

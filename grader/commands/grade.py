@@ -28,7 +28,7 @@ def grade_local(*, exercise_ids: Sequence[str] | None, submission: Path | None =
     its ``elapsed_s`` is the whole time it took (the sandbox starting, torch
     imported, every exercise graded), what the student waited."""
     started = time.monotonic()
-    zygote = Zygote.start()  # first, so it warms up while this process imports torch
+    zygote = Zygote.start(many_rooms=False)  # first, so it warms up while this process imports torch
     try:
         course = load_course(course_root)
         specs = [course.exercise(i) for i in exercise_ids] if exercise_ids else list(course.exercises)

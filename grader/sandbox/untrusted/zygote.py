@@ -47,6 +47,7 @@ socket, ``grader.sandbox.wire`` frames):
 from __future__ import annotations
 
 import ctypes
+import functools
 import gc
 import importlib
 import importlib.machinery
@@ -74,7 +75,7 @@ _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def main(control_fd: int) -> None:
+def main(control_fd: int, *, huge_pages: bool = True) -> None:
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     control = socket.socket(fileno=control_fd)
@@ -84,7 +85,8 @@ def main(control_fd: int) -> None:
     readable = walls.readable_paths()
     # The interpreter's own paths only: never the course folder the grader runs from.
     base_path = [p for p in sys.path if p.startswith((sys.prefix, sys.base_prefix))]
-    _settle()
+    settle = functools.partial(_settle, huge_pages=huge_pages)
+    settle()
     control.send(json.dumps({"ready": True, "pid": os.getpid()}).encode())
     forgotten: set[int] = set()  # killed children nobody needs the status of
     reaping: dict[int, _Reap] = {}  # children whose status the grader waits for
@@ -109,10 +111,10 @@ def main(control_fd: int) -> None:
             forgotten.add(request["pid"])
         elif request["op"] == "warm":  # no reply: what the next forks will ask for, warmed now
             if _warm_features(request.get("warm", []), warmed):
-                _settle()
+                settle()
         elif request["op"] == "fork":
             if _warm_features(request.get("warm", []), warmed):
-                _settle()  # torch.optim's import is large: freeze and collapse it too
+                settle()  # torch.optim's import is large: freeze and collapse it too
             pid = os.fork()
             if pid == 0:
                 control.close()
@@ -166,14 +168,17 @@ def _kill_group(pid: int) -> None:
 _baseline: list[tripwires.NamespaceBaseline] = []
 
 
-def _settle() -> None:
+def _settle(*, huge_pages: bool) -> None:
     """After a warm-up: take the baseline rooms compare themselves with,
     freeze what it made (forked children then share these pages instead of
-    copying them on gc) and back it with huge pages."""
+    copying them on gc) and, for a session of many rooms (``huge_pages``),
+    back it with huge pages: ~0.5 s of CPU here that pays for itself after a
+    few hundred forks, and never for the one or two rooms of ``grade exerciseN``."""
     _baseline[:] = [tripwires.NamespaceBaseline.take()]
     gc.collect()
     gc.freeze()
-    _collapse_into_huge_pages()
+    if huge_pages:
+        _collapse_into_huge_pages()
 
 
 _MADV_HUGEPAGE, _MADV_COLLAPSE, _HUGE_PAGE = 14, 25, 2 << 20
