@@ -5,8 +5,8 @@ every room that may serve it. A course's declared libraries (matplotlib:
 ~0.5 s to import) are warmed only for a submission whose sources mention
 them: the others would pay for an import they never make. A submission that
 reaches a library without naming it (``__import__`` of a built string) still
-runs: its room imports the library itself, on its own time, and is retired
-after the exercise as any room that changed its interpreter is.
+runs: its room imports the library itself, on its own time (a library's own
+imports are never read as the student's change to the sandbox: tripwires).
 """
 from __future__ import annotations
 
