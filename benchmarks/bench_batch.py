@@ -248,14 +248,14 @@ def main() -> None:
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         fixed_s = run_batch(small, scratch / "out-small", args.jobs, args.isolate)
         sample = sorted(p for p in subs.iterdir() if p.is_dir())[:args.sample]
-        baseline_s = run_baseline(sample, args.jobs)
+        baseline_s = run_baseline(sample, args.jobs) if sample else float("nan")  # --sample 0: no cold runs
 
         rate = args.n / batch_s
         marginal = (args.n - args.jobs) / max(batch_s - fixed_s, 1e-9)  # submissions/s once workers are up
-        cold_rate = len(sample) / baseline_s
+        cold_rate = len(sample) / baseline_s if sample else float("nan")
         target = 1000
         batch_1000 = fixed_s + (target - args.jobs) / marginal
-        cold_1000 = target / cold_rate
+        cold_1000 = target / cold_rate if sample else float("nan")
         per_item = lambda subs_per_s: f"{1000 * args.jobs / subs_per_s / exercises:.0f}"  # noqa: E731
         rows = [
             ("", "submissions", "wall s", "subs/s", "ms per exercise per worker"),
@@ -275,8 +275,9 @@ def main() -> None:
         for row in rows:
             print("  ".join(str(cell).ljust(w) if i == 0 else str(cell).rjust(w)
                             for i, (cell, w) in enumerate(zip(row, widths, strict=False))))
-        print(f"speed-up over a cold process per submission: {rate / cold_rate:.1f}x at N={args.n}, "
-              f"{cold_1000 / batch_1000:.1f}x extrapolated to {target}")
+        if sample:
+            print(f"speed-up over a cold process per submission: {rate / cold_rate:.1f}x at N={args.n}, "
+                  f"{cold_1000 / batch_1000:.1f}x extrapolated to {target}")
         if len(runs) > 1:
             print("batch runs (s): " + ", ".join(f"{r:.1f}" for r in runs) + f"; median {batch_s:.1f}")
         print(f"peak RSS of the largest process during the batch: {peak_mb:.0f} MB")

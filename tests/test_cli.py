@@ -95,9 +95,9 @@ def test_the_zygote_starts_before_the_grader_imports_torch(tmp_path):
         "import sys\n"
         "from grader.sandbox import client as isolation\n"
         "original = isolation.Zygote.start.__func__\n"
-        "def start(cls):\n"
+        "def start(cls, **options):\n"
         "    print('torch imported at zygote start:', 'torch' in sys.modules, file=sys.stderr)\n"
-        "    return original(cls)\n"
+        "    return original(cls, **options)\n"
         "isolation.Zygote.start = classmethod(start)\n"
         "from grader.cli import main\n"
         "main(['exercise3', '--no-report', '--course', sys.argv[1]])\n"
@@ -249,6 +249,9 @@ def test_the_time_a_local_grade_reports_is_the_whole_time_it_took(monkeypatch, t
     from grader.sandbox import client
 
     class NoZygote:
+        def warm(self, features) -> None:
+            pass
+
         def close(self, wait: bool) -> None:
             pass
 

@@ -284,7 +284,7 @@ def grade_root(root: Path, *, course_root: Path | None = None) -> dict:
     ``course_root``) and return Gradescope's results as a dict."""
     from grader.sandbox.client import Zygote  # noqa: PLC0415
 
-    zygote = Zygote.start()  # first: it warms up while this process imports torch and the suites
+    zygote = Zygote.start(many_rooms=False)  # first: it warms up while this process imports torch and the suites
     unpacked = Path(tempfile.mkdtemp(prefix="torchgrade-autograder-"))
     try:
         from grader.engine import runner  # noqa: PLC0415 - after the zygote started

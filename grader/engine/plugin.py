@@ -39,6 +39,7 @@ from grader.results import ExerciseResult, LossCurve, SandboxStatus, SubmissionR
 from grader.engine.student import Rooms, StudentExercise
 from grader.engine.subjects import ReferenceSource
 from grader.course.submissions import Submission
+from grader.course.warming import warm_features
 
 
 _log = logging.getLogger("torchgrade")
@@ -110,9 +111,6 @@ class GradingPlugin:
         self.references, self.zygote, self.seed, self.sandbox = references, zygote, seed, sandbox
         self.limits, self.on_result, self.share_rooms = limits, on_result, share_rooms
         self.public_only = public_only  # only the tests marked public are collected
-        # Every room can serve every exercise: warm what any of them needs.
-        self.warm = tuple(sorted({feature for spec in exercises for feature in spec.needs}
-                                 | set(course.warm_libraries)))
         self._by_suite = {spec.suite.resolve(): spec for spec in exercises}
         self._by_path: dict[Path, ExerciseSpec | None] = {}
         self._states: dict[int, _SubmissionState] = {}
@@ -282,7 +280,9 @@ class GradingPlugin:
 
     def _state(self, index: int) -> _SubmissionState:
         if index not in self._states:
-            rooms = Rooms(self.submissions[index], self.zygote, tenants=len(self.exercises), warm=self.warm,
+            # Every room can serve every exercise: warm what any of them needs, and the libraries it names.
+            warm = warm_features(self.course, self.submissions[index], self.exercises)
+            rooms = Rooms(self.submissions[index], self.zygote, tenants=len(self.exercises), warm=warm,
                           share=self.share_rooms)
             self._states[index] = _SubmissionState(started=time.monotonic(), rooms=rooms)
         return self._states[index]

@@ -24,6 +24,7 @@ from grader.results import SandboxStatus, SubmissionResult
 from grader.engine.snapshot import CourseFiles
 from grader.engine.subjects import LiveSolutions, ReferenceSource
 from grader.course.submissions import Submission
+from grader.course.warming import needed_features
 
 _PYTEST_ARGS = [
     "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings", "-p", "no:legacypath",
@@ -66,6 +67,7 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
         files = CourseFiles.read(exercises, expected=expected_files)
         references = references or default_references(course, files)
         _read_references_now(references, exercises)
+        _warm_optimizers(references, exercises)
         limits_for = _limits_resolver(options)
         run.sandbox = sandbox or zygote.canary(limits_for(exercises[0]) if exercises else Limits())
         if options.require_sandbox and run.sandbox.missing:
@@ -136,6 +138,21 @@ def default_references(course: Course, files: CourseFiles | None = None) -> Refe
 
         return RecordedSolutions(course.recordings)
     return LiveSolutions(files)
+
+
+def _warm_optimizers(references: ReferenceSource, exercises: Sequence[ExerciseSpec]) -> None:
+    """Live solutions run here: where an exercise needs torch.optim, their first
+    optimizer step imports torch._dynamo (~1 s). Made now, while the zygote
+    warms the same before it is ready (``Zygote.warm``), rather than after the
+    first room's fork, in series with the zygote's."""
+    if not isinstance(references, LiveSolutions) or "optim" not in needed_features(exercises):
+        return
+    import torch  # noqa: PLC0415 - the engine imports it already; named here for what follows
+
+    parameter = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([parameter], lr=0.1)
+    parameter.sum().backward()
+    optimizer.step()
 
 
 def _read_references_now(references: ReferenceSource, exercises: Sequence[ExerciseSpec]) -> None:

@@ -151,11 +151,13 @@ class Zygote:
     run_as: int | None = None
 
     @classmethod
-    def start(cls) -> "Zygote":
-        """Launch the zygote; returns once it has its bundle (it warms up in parallel)."""
+    def start(cls, *, many_rooms: bool = True) -> "Zygote":
+        """Launch the zygote; returns once it has its bundle (it warms up in parallel).
+        ``many_rooms=False`` for a session of a room or two (one submission): the
+        zygote skips what only pays back over many forks (huge pages)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         stderr = tempfile.NamedTemporaryFile(prefix="torchgrade-zygote-", suffix=".log", delete=False)
-        bundle = json.dumps({"control_fd": theirs.fileno(), "modules": untrusted_sources(),
+        bundle = json.dumps({"control_fd": theirs.fileno(), "modules": untrusted_sources(), "huge_pages": many_rooms,
                              "boot": (_SANDBOX_PACKAGE / "untrusted" / "bootstrap.py").read_text(encoding="utf-8")})
         process = subprocess.Popen(
             [sys.executable, "-I", "-c", _BOOT],
@@ -226,6 +228,20 @@ class Zygote:
         finally:
             theirs.close()
         return pid, Channel(ours)
+
+    def warm(self, features: Sequence[str]) -> None:
+        """Ask the zygote to warm ``features`` (``limits.WARMABLE``, a course's
+        libraries) now, without waiting for it: sent before it is ready, they are
+        warmed before it says so, in parallel with this process's own start."""
+        if not features:
+            return
+        try:
+            self.control.settimeout(CONTROL_TIMEOUT_S)
+            self.control.send(json.dumps({"op": "warm", "warm": list(features)}).encode())
+        except OSError:
+            pass  # it died: the next request says why
+        finally:
+            self._untimed()
 
     def forget(self, pid: int) -> None:
         """A killed child whose status nobody needs: the zygote reaps it later."""

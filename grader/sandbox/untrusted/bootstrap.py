@@ -51,7 +51,7 @@ def boot(bundle):
     sys.meta_path.insert(0, BundleImporter(modules))
     from grader.sandbox.untrusted import zygote  # noqa: PLC0415 - only through the importer above
 
-    zygote.main(bundle["control_fd"])
+    zygote.main(bundle["control_fd"], huge_pages=bundle.get("huge_pages", True))
 
 
 if __name__ == "torchgrade_boot":

@@ -19,6 +19,9 @@ request carries an "id" that its reply repeats):
                     (status null) if even that takes too long. The loop never
                     waits on one child: pending reaps are checked between
                     requests.
+  grader -> zygote  {"op": "warm", "warm": [feature, ...]} (no reply, may
+                    come before "ready"): warm these now, as a fork's "warm"
+                    list would, so that the first room need not wait for them.
   grader -> zygote  {"op": "forget", "pid": p} (no reply): a killed child
                     whose status nobody needs, reaped when it has exited.
 The zygote exits when the grader closes the socket, and dies with it
@@ -44,6 +47,7 @@ socket, ``grader.sandbox.wire`` frames):
 from __future__ import annotations
 
 import ctypes
+import functools
 import gc
 import importlib
 import importlib.machinery
@@ -71,17 +75,19 @@ _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def main(control_fd: int) -> None:
+def main(control_fd: int, *, huge_pages: bool = True) -> None:
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     control = socket.socket(fileno=control_fd)
     _warm_up()
+    warmed: set[str] = set()
+    _warm_features(_queued_warm_requests(control), warmed)  # what the grader asked for while torch was imported
     readable = walls.readable_paths()
     # The interpreter's own paths only: never the course folder the grader runs from.
     base_path = [p for p in sys.path if p.startswith((sys.prefix, sys.base_prefix))]
-    _settle()
+    settle = functools.partial(_settle, huge_pages=huge_pages)
+    settle()
     control.send(json.dumps({"ready": True, "pid": os.getpid()}).encode())
-    warmed: set[str] = set()
     forgotten: set[int] = set()  # killed children nobody needs the status of
     reaping: dict[int, _Reap] = {}  # children whose status the grader waits for
     poller = select.poll()
@@ -103,14 +109,12 @@ def main(control_fd: int) -> None:
             _advance_reaps(control, reaping, forgotten)
         elif request["op"] == "forget":  # no reply: the grader does not wait for teardown
             forgotten.add(request["pid"])
+        elif request["op"] == "warm":  # no reply: what the next forks will ask for, warmed now
+            if _warm_features(request.get("warm", []), warmed):
+                settle()
         elif request["op"] == "fork":
-            new_features = [f for f in request.get("warm", [])
-                            if (f in WARMABLE or f in WARMABLE_LIBRARIES) and f not in warmed]
-            for feature in new_features:
-                _warm_feature(feature)
-                warmed.add(feature)
-            if new_features:
-                _settle()  # torch.optim's import is large: freeze and collapse it too
+            if _warm_features(request.get("warm", []), warmed):
+                settle()  # torch.optim's import is large: freeze and collapse it too
             pid = os.fork()
             if pid == 0:
                 control.close()
@@ -164,14 +168,17 @@ def _kill_group(pid: int) -> None:
 _baseline: list[tripwires.NamespaceBaseline] = []
 
 
-def _settle() -> None:
+def _settle(*, huge_pages: bool) -> None:
     """After a warm-up: take the baseline rooms compare themselves with,
     freeze what it made (forked children then share these pages instead of
-    copying them on gc) and back it with huge pages."""
+    copying them on gc) and, for a session of many rooms (``huge_pages``),
+    back it with huge pages: ~0.5 s of CPU here that pays for itself after a
+    few hundred forks, and never for the one or two rooms of ``grade exerciseN``."""
     _baseline[:] = [tripwires.NamespaceBaseline.take()]
     gc.collect()
     gc.freeze()
-    _collapse_into_huge_pages()
+    if huge_pages:
+        _collapse_into_huge_pages()
 
 
 _MADV_HUGEPAGE, _MADV_COLLAPSE, _HUGE_PAGE = 14, 25, 2 << 20
@@ -242,11 +249,41 @@ def _warm_executor() -> None:
         wire.decode(wire.encode(reply, lenient=True))
 
 
+def _queued_warm_requests(control: socket.socket) -> list[str]:
+    """The features of every ``warm`` request already waiting on the control
+    socket (the grader sends one as soon as it knows its exercises, without
+    waiting for ``ready``): warmed before the first settle, not after it."""
+    features: list[str] = []
+    while True:
+        try:
+            peeked = control.recv(1 << 16, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            return features
+        try:
+            request = json.loads(peeked)
+        except ValueError:
+            return features
+        if not peeked or type(request) is not dict or request.get("op") != "warm":
+            return features  # left for the loop
+        control.recv(1 << 16)
+        features += [f for f in request.get("warm", []) if type(f) is str]
+
+
+def _warm_features(features: list[str], warmed: set[str]) -> bool:
+    """Warm each feature not warmed yet that the zygote knows; whether any was."""
+    known = (*WARMABLE, *WARMABLE_LIBRARIES)
+    new_features = [f for f in dict.fromkeys(features) if f in known and f not in warmed]
+    for feature in new_features:
+        _warm_feature(feature)
+        warmed.add(feature)
+    return bool(new_features)
+
+
 def _warm_feature(feature: str) -> None:
     """Warm what costs a second on first use, only when an exercise needs it."""
     if feature in WARMABLE_LIBRARIES:
         _import_library(WARMABLE_LIBRARIES[feature])
-    if feature == "optim":  # the first optimizer imports torch._dynamo (~1.5 s)
+    if feature == "optim":  # the first optimizer imports torch._dynamo (~1 s)
         param = torch.nn.Parameter(torch.zeros(1))
         optimizer = torch.optim.SGD([param], lr=0.1)
         param.sum().backward()

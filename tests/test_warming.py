@@ -1,0 +1,48 @@
+"""What the zygote warms, and when: an exercise's needs for every room, asked for
+before the zygote is ready; a course's libraries only for submissions that name them."""
+from __future__ import annotations
+
+from grader.course.submissions import from_path
+from grader.course.warming import mentioned_libraries, warm_features
+from grader.sandbox.client import Budget, Sandbox, Zygote
+from grader.sandbox.limits import Limits
+
+PROBE = b"import sys\nDYNAMO = 'torch._dynamo' in sys.modules\n\ndef dynamo_at_import():\n    return DYNAMO\n"
+
+
+def _submission(folder, source: str, helper: str | None = None):
+    folder.mkdir()
+    (folder / "exercise1.py").write_text(source)
+    if helper is not None:
+        (folder / "plots.py").write_text(helper)
+    return from_path(folder, ["exercise1.py"], name=folder.name)
+
+
+def test_libraries_are_warmed_for_the_submissions_that_name_them(course, tmp_path):
+    exercise1 = course.exercise("exercise1")
+    plain = _submission(tmp_path / "plain", "import torch\n")
+    plots = _submission(tmp_path / "plots", "import matplotlib.pyplot as plt\n")
+    pylab = _submission(tmp_path / "pylab", "from pylab import plot\n")
+    helper = _submission(tmp_path / "helper", "import plots\n", helper="import matplotlib\n")
+
+    assert course.warm_libraries == ("matplotlib",)
+    assert mentioned_libraries(course, plain, [exercise1]) == ()
+    assert warm_features(course, plain, [exercise1, course.exercise("exercise5")]) == ("optim",)
+    for naming in (plots, pylab, helper):
+        assert mentioned_libraries(course, naming, [exercise1]) == ("matplotlib",)
+
+
+def test_a_zygote_warms_what_it_was_asked_for_before_any_fork():
+    """A fork that asks for nothing finds torch.optim's first use already made
+    (torch._dynamo imported) when the zygote was asked to warm it."""
+    zygote = Zygote.start()
+    try:
+        zygote.warm(["optim"])  # before it is ready: no reply awaited
+        room = Sandbox.open(zygote, {}, Limits(), Budget(10.0))
+        room.load("probe.py", PROBE, Budget(10.0))
+        reply = room.request({"op": "call", "target": {"name": "dynamo_at_import"}, "args": [], "kwargs": {},
+                              "cotangent": None, "after": False, "autograd": False}, doing="probing")
+        room.close()
+    finally:
+        zygote.close()
+    assert reply["value"] is True
