@@ -32,25 +32,22 @@ _REPLY_PARTS = ("value", "input_grads", "param_grads", "grad_error", "after", "t
 
 def answer_marks(judgements: Iterable[Judgement]) -> tuple[str, ...]:
     """One mark per call, in the order the calls were made."""
-    return tuple(mark(judgement, request, want, got) for judgement in judgements
-                 for request, want, got in zip(judgement.requests, judgement.expected, judgement.answers,
-                                               strict=True))
+    return tuple(mark(judgement, request, got, difference) for judgement in judgements
+                 for request, got, difference in zip(judgement.requests, judgement.answers,
+                                                     judgement.differences, strict=True))
 
 
-def mark(judgement: Judgement, request: Request, want: Reply, got: Reply) -> str:
-    check = judgement.check
+def mark(judgement: Judgement, request: Request, got: Reply, difference: object) -> str:
+    """The mark of one answer; ``difference``: how it differs from the reference's, as judged."""
     if got.error is not None:
         status, answer = "e", [got.error.get("kind", ""), got.error.get("type", "")]
+    elif difference is None:
+        # The reference's answer, whatever its noise (a model's random start differs from room to
+        # room, and from a local batch to a cluster): every right answer to a call is one mark.
+        status, answer = "r", ["the reference's"]
     else:
         answer = [_rounded(getattr(got, part)) for part in _REPLY_PARTS]
-        if compare_replies(want, got, rtol=check.rtol, atol=check.atol) is None:
-            # The reference's answer, whatever its noise (a model's random start differs from room to
-            # room, and from a local batch to a cluster): every right answer to a call is one mark.
-            status, answer = "r", ["the reference's"]
-        elif _a_known_mistake(judgement, request, got):
-            status = "m"
-        else:
-            status = "w"
+        status = "m" if _a_known_mistake(judgement, request, got) else "w"
     digest = hashlib.blake2b(repr((request_key(request), answer)).encode(), digest_size=5).hexdigest()
     return f"{status}:{digest}"
 

@@ -12,6 +12,7 @@ as in the student's signature. Comparisons are pure functions of two replies.
 """
 from __future__ import annotations
 
+import functools
 import math
 import reprlib
 from collections.abc import Callable, Mapping, Sequence
@@ -191,15 +192,23 @@ class Judgement:
     error_hint: str | None = None
     error_hint_for: tuple[str, ...] = ()
 
+    @functools.cached_property
+    def differences(self) -> tuple[Any, ...]:
+        """For each call, how the student's answer differs from the reference's (None: it does not);
+        worked out once, for the verdict and for the answer marks."""
+        check = self.check
+        return tuple(compare_replies(want, got, rtol=check.rtol, atol=check.atol, names=got.arg_names,
+                                     parts=getattr(request, "parts", ()), judged=_judged(request))
+                     for request, want, got in zip(self.requests, self.expected, self.answers, strict=True))
+
     def failure(self) -> GradeFailure | None:
         """How the student's answers differ (the first that does, explained and
         diagnosed), or None when every answer is the reference's."""
         check = self.check
         found = [(request, want, got, difference)
-                 for request, want, got in zip(self.requests, self.expected, self.answers, strict=True)
-                 if (difference := compare_replies(want, got, rtol=check.rtol, atol=check.atol,
-                                                   names=got.arg_names, parts=getattr(request, "parts", ()),
-                                                   judged=_judged(request))) is not None]
+                 for request, want, got, difference in zip(self.requests, self.expected, self.answers,
+                                                           self.differences, strict=True)
+                 if difference is not None]
         if not found:
             return None
         request, want, got, difference = found[0]
