@@ -121,6 +121,7 @@ def hostile_results(course, zygote):
     return _by_name(run.results)
 
 
+@pytest.mark.slow  # the whole hostile corpus graded once for this module: CI runs it (pytest -m slow)
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
 def test_hostile_submission_gets_an_honest_verdict(path, hostile_results):
     expect = expectations(path)
@@ -152,6 +153,7 @@ def _reports(result) -> dict[str, str]:
             "terminal": console.file.getvalue()}
 
 
+@pytest.mark.slow  # the whole hostile corpus graded once for this module: CI runs it (pytest -m slow)
 def test_no_report_of_a_hostile_submission_is_large_or_shows_the_hidden_suite(hostile_results):
     """HTML, results.json and terminal, whatever the submission did: small, and
     no hidden suite's path, source or traceback, and no grader error."""
@@ -163,6 +165,7 @@ def test_no_report_of_a_hostile_submission_is_large_or_shows_the_hidden_suite(ho
                 assert leak not in text, (name, kind, leak)
 
 
+@pytest.mark.slow  # the whole hostile corpus graded once for this module: CI runs it (pytest -m slow)
 def test_no_report_of_a_hostile_submission_holds_a_control_character(hostile_results):
     """Whatever a submission raised or printed (tests/hostile/escape_sequences_*),
     no report passes on an escape sequence, a carriage return or a bidi override:

@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from rich.console import Console
 
 from grader.commands.batch import classbook, controller
@@ -19,6 +20,8 @@ from grader.commands.batch.classbook import submission_folder
 from grader.options import GradeOptions
 from corpus import CASES, expectations
 from test_inputs import deep_notebook, plain_notebook
+
+pytestmark = pytest.mark.slow  # a class of every hostile case through grade batch: CI runs it (pytest -m slow)
 
 
 @pytest.fixture(scope="module")

@@ -254,6 +254,7 @@ def hostile_pairs(course, zygote, tmp_path_factory):
     return {r.submission: r.exercises[0] for r in run.results}
 
 
+@pytest.mark.slow  # the whole hostile corpus graded once as notebooks: CI runs it (pytest -m slow)
 @pytest.mark.parametrize("name", HOSTILE_AS_NOTEBOOKS)
 def test_a_hostile_notebook_gets_the_same_verdict_as_the_file(name, hostile_pairs):
     as_file, as_notebook = hostile_pairs[f"{name}.py"], hostile_pairs[f"{name}.ipynb"]

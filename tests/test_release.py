@@ -115,6 +115,7 @@ def test_the_copy_holds_the_stubs_the_grader_and_the_public_tests_and_nothing_el
     assert readme[2:4] == [f"    {INSTALL_COMMAND}", "    . .venv/bin/activate && grade exercise1"]
 
 
+@pytest.mark.slow  # the `graded` fixture grades the course and its copy on every mutant: CI runs it
 def test_the_suites_keep_exactly_the_tests_the_course_marks_public(release, graded):
     course, in_course, _, _ = graded
     for spec in course.exercises:
@@ -276,6 +277,7 @@ def test_no_solution_code_is_in_the_copy(release):
     assert not [p for p in release.rglob("*") if p.name.startswith("solution")]
 
 
+@pytest.mark.slow  # the `graded` fixture grades the course and its copy on every mutant: CI runs it
 def test_no_hidden_test_is_in_the_copy(release, graded):
     course, in_course, _, _ = graded
     copy_bodies = _copy_bodies(release)
@@ -296,6 +298,7 @@ def test_no_hidden_test_is_in_the_copy(release, graded):
 
 # -- the copy grades as the course does -------------------------------------------------------
 
+@pytest.mark.slow  # the `graded` fixture grades the course and its copy on every mutant: CI runs it
 def test_the_copy_gives_every_public_test_the_verdict_the_course_gives(graded):
     course, in_course, in_copy, mutants = graded
     pairs = [("solutions", in_copy.solutions), ("stubs", in_copy.stubs),
@@ -314,6 +317,7 @@ def test_the_copy_gives_every_public_test_the_verdict_the_course_gives(graded):
     assert public >= 2 * len(course.exercises) and compared == public * (2 + len(mutants))
 
 
+@pytest.mark.slow  # the `graded` fixture grades the course and its copy on every mutant: CI runs it
 def test_grade_verify_checks_the_copy_and_fails_a_broken_one(graded):
     from grader.commands.verify import release_checks
 
