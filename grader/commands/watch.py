@@ -27,6 +27,7 @@ from grader.course.submissions import Submission, read_submission
 from grader.errors import UserError
 from grader.options import GradeOptions
 from grader.outputs import terminal
+from grader.outputs.html import format_points
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult
 from grader.sandbox.client import Zygote, ZygoteLost
 
@@ -92,16 +93,12 @@ def score_changes(before: Mapping[str, ExerciseResult], after: Iterable[Exercise
     """"exercise3: 3/10 → 10/10" for each exercise graded again (its first grade: "exercise3: 3/10")."""
     lines = []
     for exercise in after:
-        now = f"{_points(exercise.score)}/{_points(exercise.max_score)}"
+        now = f"{format_points(exercise.score)}/{format_points(exercise.max_score)}"
         previous = before.get(exercise.exercise_id)
-        was = None if previous is None else f"{_points(previous.score)}/{_points(previous.max_score)}"
+        was = None if previous is None else f"{format_points(previous.score)}/{format_points(previous.max_score)}"
         lines.append(f"{exercise.exercise_id}: {now}" if was is None
                      else f"{exercise.exercise_id}: {was} → {now}" + ("" if was != now else " (unchanged)"))
     return lines
-
-
-def _points(value: float) -> str:
-    return f"{value:g}"
 
 
 @dataclass
