@@ -29,7 +29,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
@@ -155,7 +155,7 @@ def read_notebook(data: bytes, name: str) -> NotebookNode:
                             "open it in Jupyter and save it again (that writes format 4)")
     if major > 4:
         raise NotebookError(f"{name} is in notebook format {major}, newer than the format 4 the grader reads")
-    captured: dict = {}
+    captured: dict[str, Any] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbformat warns about missing cell ids and the like
         try:
@@ -167,7 +167,7 @@ def read_notebook(data: bytes, name: str) -> NotebookNode:
             raise NotebookError(f"{name} is not a notebook that can be read: it is nested too deeply") from None
         except Exception as error:  # noqa: BLE001 - whatever nbformat trips on is this notebook's problem
             raise NotebookError(f"{name} is not a valid notebook ({type(error).__name__})") from None
-    return notebook
+    return cast("NotebookNode", notebook)
 
 
 def _too_large(raw: object) -> str | None:

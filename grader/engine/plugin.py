@@ -331,7 +331,7 @@ def _answer_marks(tests: Sequence[_AnsweredTest]) -> tuple[str, ...]:
         return ()
 
 
-def _failure_fields(error: BaseException) -> dict:
+def _failure_fields(error: BaseException) -> dict[str, Any]:
     """What a student's report says about a failed test: never more than
     MAX_MESSAGE_CHARS, and never a hidden suite's source, path or function."""
     fields: dict[str, Any]

@@ -16,13 +16,17 @@ from __future__ import annotations
 import ast
 import hashlib
 import importlib.abc
+import importlib.machinery
 import importlib.util
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
+from types import CodeType, ModuleType
+from typing import Any
+
+import pytest
 
 from grader.course.catalogue import ExerciseSpec
 from grader.options import GraderError
@@ -112,7 +116,7 @@ class _SnapshotFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self.sources = sources
         self._by_name: dict[str, Path] = {}
 
-    def find_spec(self, name: str, path=None, target=None):
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
         for folder in path or ():
             candidate = Path(folder) / f"{name.rpartition('.')[2]}.py"
             if candidate in self.sources:
@@ -120,14 +124,14 @@ class _SnapshotFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
                 return importlib.util.spec_from_loader(name, self, origin=str(candidate))
         return None
 
-    def pytest_sessionstart(self, session) -> None:
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
         """pytest put its assertion-rewriting hook first (it reads test files
         from disk): put the snapshot back in front of it, before collection."""
         if self in sys.meta_path:
             sys.meta_path.remove(self)
         sys.meta_path.insert(0, self)
 
-    def create_module(self, spec):
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> None:
         return None
 
     def exec_module(self, module: ModuleType) -> None:
@@ -137,7 +141,7 @@ class _SnapshotFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         exec(_compile_suite(self.sources[path], path), module.__dict__)  # noqa: S102 - the course's own suite
 
 
-def _compile_suite(source: bytes, path: Path):
+def _compile_suite(source: bytes, path: Path) -> CodeType:
     tree = ast.parse(source, filename=str(path))
     try:  # pytest's own rewriting, so a bare `assert` in a suite explains itself as under pytest
         from _pytest.assertion.rewrite import rewrite_asserts  # noqa: PLC0415

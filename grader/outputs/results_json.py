@@ -8,6 +8,8 @@ so a gradebook or class summary can be rebuilt from the files alone.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import re
 from collections.abc import Mapping
 from dataclasses import asdict
@@ -20,7 +22,7 @@ from grader.results import ExerciseResult, LossCurve, MismatchRow, SandboxStatus
 HIDDEN_VISIBILITY = "after_published"  # when students see a hidden test, unless the exercise says otherwise
 
 
-def to_gradescope(result: SubmissionResult, *, hidden_visibility: Mapping[str, str] | None = None) -> dict:
+def to_gradescope(result: SubmissionResult, *, hidden_visibility: Mapping[str, str] | None = None) -> dict[str, Any]:
     """``result`` as Gradescope's results.json. Public tests are ``visible``;
     hidden ones get ``hidden_visibility[exercise_id]`` (default ``after_published``)."""
     tests = []
@@ -99,11 +101,11 @@ def test_output(test: TestResult, exercise: ExerciseResult | None = None) -> str
     return "\n".join(lines)
 
 
-def to_plain(result: SubmissionResult) -> dict:
+def to_plain(result: SubmissionResult) -> dict[str, Any]:
     return asdict(result)
 
 
-def from_plain(data: dict) -> SubmissionResult:
+def from_plain(data: dict[str, Any]) -> SubmissionResult:
     exercises = tuple(
         ExerciseResult(**{**e, "tests": tuple(
             TestResult(**{**t, "table": tuple(MismatchRow(**row) for row in t["table"]),
@@ -117,11 +119,11 @@ def from_plain(data: dict) -> SubmissionResult:
                             sandbox=sandbox, elapsed_s=data["elapsed_s"])
 
 
-def _curve(data: dict) -> LossCurve:
+def _curve(data: dict[str, Any]) -> LossCurve:
     return LossCurve(label=str(data["label"]), student=tuple(map(float, data["student"])),
                      reference=tuple(map(float, data["reference"])), differs=tuple(map(bool, data["differs"])),
                      parted_at=None if data["parted_at"] is None else int(data["parted_at"]))
 
 
-def from_gradescope(data: dict) -> SubmissionResult:
+def from_gradescope(data: dict[str, Any]) -> SubmissionResult:
     return from_plain(data["extra_data"]["torchgrade"])

@@ -8,6 +8,8 @@ sandbox client imports it before torch is loaded.
 """
 from __future__ import annotations
 
+from typing import Any
+
 # The room says how much its own cap dropped; more than this is no count.
 MAX_DROPPED = 1 << 53
 
@@ -16,7 +18,7 @@ class MalformedOutput(ValueError):
     """A reply's ``output``/``dropped`` fields are not text and a count."""
 
 
-def take(reply: dict) -> tuple[str, int]:
+def take(reply: dict[str, Any]) -> tuple[str, int]:
     """Remove ``output`` and ``dropped`` from a decoded reply and check them.
     Raises MalformedOutput."""
     text, dropped = reply.pop("output", ""), reply.pop("dropped", 0)
