@@ -1,6 +1,6 @@
 # expect: wrong
 # expect-words: learning rate | step size | ignor | argument
-# why: uses a hard-coded learning rate of 0.01 instead of learning_rate
+# why: uses a hard-coded learning rate of 1e-3 instead of learning_rate
 """Exercise 5 - The training loop.
 
 Learning is a loop: predict, measure the loss, ask autograd for the gradient,
@@ -44,7 +44,7 @@ def training_loop(n_epochs, learning_rate, params, x, y):
         loss = ((y_hat - y) ** 2).mean()
         loss.backward()
         with torch.no_grad():
-            params -= 0.01 * params.grad
+            params -= 1e-3 * params.grad
     return params
 
 

@@ -1,6 +1,6 @@
 # expect: wrong
 # expect-words: learning rate | step size | ignor | argument
-# why: uses a hard-coded step of 0.05 (the value from the demo) instead of lr
+# why: uses a hard-coded step of 1e-3 instead of the lr it is given
 """Exercise 7 - Fitting a curve.
 
 Fit a parabola y ~ a * t**2 + b * t + c to data by gradient descent, one
@@ -53,7 +53,7 @@ def apply_step(params, t, y, lr):
     """One step of gradient descent on params, in place; returns the loss before the step."""
     loss = mse(f(t, params), y)
     loss.backward()
-    params.data -= 0.05 * params.grad.data
+    params.data -= 1e-3 * params.grad.data
     params.grad = None
     return loss.item()
 
