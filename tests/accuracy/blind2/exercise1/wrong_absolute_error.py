@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: absolute | L1 | square | not squared
+# expect-words: absolute | L1 | not squared
 # why: takes the mean absolute error instead of the mean squared error
 """Exercise 1 - Fix the model.
 

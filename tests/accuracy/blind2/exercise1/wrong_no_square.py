@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: square | cancel | sign | not squared
+# expect-words: not squared | cancel | forgot to square | squaring
 # why: averages the raw differences, so positive and negative errors cancel
 """Exercise 1 - Fix the model.
 

@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: times too large | summed | sum instead of | average | mean
+# expect-words: times too large | summed | sum instead of | average
 # why: adds the squared errors up instead of averaging them
 """Exercise 1 - Fix the model.
 

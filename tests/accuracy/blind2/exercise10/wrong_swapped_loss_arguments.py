@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: order | swapped | predictions first | target first | arguments
+# expect-words: order | swapped | predictions first | target first
 # why: calls loss_fn(y_train, y_pred): harmless for L1/MSE, wrong for cross-entropy
 """Exercise 10 - Train and test.
 

@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: test data | training data | held out | unseen
+# expect-words: held out | unseen | training data instead | not the test
 # why: copy-pastes the training lines and computes the 'test' loss on X_train, y_train
 """Exercise 10 - Train and test.
 

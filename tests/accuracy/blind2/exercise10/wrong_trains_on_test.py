@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: trains on the test | test data | never step | learns from the test
+# expect-words: trains on the test | never step | learns from the test | step on the test
 # why: copy-pastes the training block for the test pass, so the model also takes a step on the test data
 """Exercise 10 - Train and test.
 

@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: bias | constant | ones
+# expect-words: constant | ones | derivative of b | bias term
 # why: thinks the derivative of the constant b is 0, not 1
 """Exercise 2 - Gradient by hand.
 

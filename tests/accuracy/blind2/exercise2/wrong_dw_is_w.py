@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: the input | x, not w | weight | w instead
+# expect-words: the input | instead of x | the weight itself
 # why: returns w (the weight) as dy_hat/dw instead of x
 """Exercise 2 - Gradient by hand.
 

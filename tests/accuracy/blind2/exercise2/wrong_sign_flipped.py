@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: sign | negative | opposite | minus
+# expect-words: wrong sign | negative | opposite | minus
 # why: differentiates (y - y_hat) without the chain rule's minus sign
 """Exercise 2 - Gradient by hand.
 

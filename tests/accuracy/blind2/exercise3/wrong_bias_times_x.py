@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: bias | multipl | intercept | added once
+# expect-words: multipl | intercept | added once | bias term
 # why: multiplies the bias by x as well
 """Exercise 3 - Two neurons with nn.Parameter.
 

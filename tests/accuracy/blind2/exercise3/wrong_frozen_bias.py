@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: frozen | trainable | not learn | requires_grad | no gradient
+# expect-words: frozen | trainable | not learn | no gradient
 # why: creates the bias with requires_grad=False, so it never learns
 """Exercise 3 - Two neurons with nn.Parameter.
 

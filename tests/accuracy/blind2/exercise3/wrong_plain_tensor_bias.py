@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: not registered | plain tensor | invisible | nn.Parameter | missing from
+# expect-words: not registered | plain tensor | invisible | missing from
 # why: stores the bias as a tensor with requires_grad instead of an nn.Parameter
 """Exercise 3 - Two neurons with nn.Parameter.
 

@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: names | named | attribute
+# expect-words: names | attribute | called
 # why: registers the parameters as w1, w2 and b instead of weight1, weight2 and bias
 """Exercise 3 - Two neurons with nn.Parameter.
 

@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: hidden | two features | 2 features | (2, 1) | size
+# expect-words: hidden | two features | 2 features | (2, 1)
 # why: uses 3 hidden features instead of 2
 """Exercise 4 - Stacked nn.Linear layers.
 

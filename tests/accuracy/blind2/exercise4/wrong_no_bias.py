@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: bias | intercept | offset
+# expect-words: intercept | offset | without a bias | no bias term
 # why: builds both layers with bias=False
 """Exercise 4 - Stacked nn.Linear layers.
 

@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: names | named | attribute
+# expect-words: names | attribute | called
 # why: wraps the layers in an nn.Sequential, so the parameters are net.0.weight ... not layer1.weight ...
 """Exercise 4 - Stacked nn.Linear layers.
 

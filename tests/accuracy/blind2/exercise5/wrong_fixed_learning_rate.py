@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: learning rate | step size | ignor | argument
+# expect-words: learning rate | step size | ignor
 # why: uses a hard-coded learning rate of 1e-3 instead of learning_rate
 """Exercise 5 - The training loop.
 

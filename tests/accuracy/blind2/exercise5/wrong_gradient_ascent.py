@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: sign | ascent | uphill | against | wrong direction
+# expect-words: wrong sign | ascent | uphill | against | wrong direction
 # why: adds the gradient instead of subtracting it
 """Exercise 5 - The training loop.
 

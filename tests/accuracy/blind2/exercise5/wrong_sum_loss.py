@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: times too large | summed | sum instead | averag | mean squared
+# expect-words: times too large | summed | sum instead | averag
 # why: uses the sum of squared errors, so every step is N times too big
 """Exercise 5 - The training loop.
 

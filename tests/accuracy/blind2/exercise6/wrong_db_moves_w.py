@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: copy | moves w | bias | dL/db
+# expect-words: copy | moves w | instead of b | the b entry
 # why: copy-pastes the dL/dw line and moves w instead of b for dL/db
 """Exercise 6 - Gradients without and with autograd.
 

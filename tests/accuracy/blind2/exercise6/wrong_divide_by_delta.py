@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: twice too large | factor of 2 | 2 * delta | two points | double
+# expect-words: twice too large | factor of 2 | 2 * delta | two points
 # why: divides the central difference by delta instead of 2 * delta
 """Exercise 6 - Gradients without and with autograd.
 

@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: learning rate | step size | ignor | argument
+# expect-words: learning rate | step size | ignor
 # why: uses a hard-coded step of 1e-3 instead of the lr it is given
 """Exercise 7 - Fitting a curve.
 

@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: sign | uphill | ascent | against | wrong direction
+# expect-words: wrong sign | uphill | ascent | against | wrong direction
 # why: adds lr * grad instead of subtracting it
 """Exercise 7 - Fitting a curve.
 

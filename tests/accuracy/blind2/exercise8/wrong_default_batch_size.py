@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: batch size | batches of 10 | one sample per batch | ten
+# expect-words: batch size | batches of 10 | one sample per batch
 # why: forgets batch_size=10 on the validation and test loaders (the default is 1)
 """Exercise 8 - Datasets and loaders.
 

@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: shuffl | in order | random order | test
+# expect-words: shuffl | in order | random order
 # why: shuffles the test loader as well
 """Exercise 8 - Datasets and loaders.
 

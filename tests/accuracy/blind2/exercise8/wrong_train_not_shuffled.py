@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: shuffl | same order | every epoch | training
+# expect-words: shuffl | same order | every epoch
 # why: does not shuffle the training loader
 """Exercise 8 - Datasets and loaders.
 

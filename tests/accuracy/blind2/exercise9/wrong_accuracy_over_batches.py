@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: number of batches | samples | fraction | above 1 | more than 1
+# expect-words: number of batches | per sample | above 1 | more than 1 | batches instead
 # why: divides the number of correct samples by the number of batches
 """Exercise 9 - A classifier.
 
