@@ -48,7 +48,6 @@ def training_loop(n_epochs, learning_rate, params, x, y):
 
 def train(model, loss_fn, optimizer, x, y, epochs):
     """Train model with optimizer; returns the list of per-epoch losses."""
-    model.train()
     losses = [0.0] * epochs
     for i in range(epochs):
         optimizer.zero_grad()
