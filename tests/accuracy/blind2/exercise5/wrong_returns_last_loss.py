@@ -1,5 +1,5 @@
 # expect: wrong
-# expect-words: every epoch | each epoch | only the last | list | one number
+# expect-words: every epoch | each epoch | only the last | one number | per-epoch
 # why: returns only the final loss instead of the list of per-epoch losses
 """Exercise 5 - The training loop.
 
