@@ -1,5 +1,6 @@
-# expect: correct
-# why: torch.no_grad() instead of torch.inference_mode(): no graph is recorded either, and the numbers are the same
+# expect: wrong
+# expect-words: inference_mode | inference mode
+# why: torch.no_grad() where the docstring asks for torch.inference_mode(): the numbers are right, the mode is not
 """Exercise 10 - Train and test.
 
 Training makes the loss on the training data go down; only data the model
