@@ -20,6 +20,7 @@ from markupsafe import Markup
 from grader import scoring
 from grader.inert import inert
 from grader.outputs.files import write_atomic
+from grader.words import counted
 from grader.results import ExerciseResult, SubmissionResult
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -74,6 +75,7 @@ def template_environment() -> Environment:
         auto_reload=False,  # templates do not change under a running grader
     )
     env.filters["points"] = format_points
+    env.filters["counted"] = counted
     env.globals["percent"] = scoring.percent
     env.globals["score_state"] = score_state
     env.globals["scope_line"] = scope_line
@@ -94,7 +96,8 @@ def select_exercises(
     unknown = [i for i in exercise_ids if i not in by_id]
     if unknown:
         raise ValueError(
-            f"{result.submission}: no result for exercise(s) {', '.join(unknown)}; "
+            f"{result.submission}: no result for {'exercise' if len(unknown) == 1 else 'exercises'} "
+            f"{', '.join(unknown)}; "
             f"this result covers {', '.join(by_id) or 'no exercises'}"
         )
     return dataclasses.replace(result, exercises=tuple(by_id[i] for i in exercise_ids))
