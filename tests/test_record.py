@@ -240,7 +240,7 @@ def test_replacing_results_graded_with_another_seed_refuses_and_lists_them(recor
     full_class(record)
     plan = plan_run(record, course_title=COURSE, course_fingerprint="v1", seed=7, exercise_ids=("exercise3",),
                     pending={"alice": "a1", "bob": "b1"})
-    with pytest.raises(RecordRefused, match=r"2 result\(s\) graded with another seed than 7: alice, bob"):
+    with pytest.raises(RecordRefused, match=r"2 results graded with another seed than 7: alice, bob"):
         check_plan(plan)
 
 
