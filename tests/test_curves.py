@@ -49,6 +49,10 @@ def test_a_public_test_draws_both_curves_and_marks_where_they_part():
     assert student[:2] == reference[:2] and student[2] != reference[2]  # same path, then apart
     assert student[3][1] < reference[3][1]  # 1.955 above 0.3: higher on the page (smaller y)
     assert re.search(r'<line class="parted" data-epoch="3"', train)
+    early = loss_curves([1.0, 0.5, 0.2, 0.1], [2.0, 0.5, 0.2, 0.1], rtol=1e-5, atol=1e-8, reveal_values=True)
+    page = render_html(SubmissionResult("ken", (ExerciseResult("exercise9", "A classifier", (
+        TestResult("test_train", "train", 2, False, curves=early),), seed=1),), seed=1))
+    assert 'text-anchor="start">parts at epoch 1<' in page  # at the left edge: its words run rightwards, not off
     assert "They part at epoch 3" in train and "reference: 1.0, 0.6, 0.4, 0.3" in train
     assert re.search(r'<svg [^>]*role="img" aria-labelledby="[^"]+"', train) and "<desc id=" in train
 
