@@ -192,7 +192,8 @@ def exercise_command(exercise: str, submission: Path | None, report_path: Path |
     course, result = grade.grade_local(exercise_ids=exercise_ids, submission=submission, course_root=course_root,
                                        options=options)
     grade.show_result(result, course, as_json=as_json, summary=exercise_ids is None,
-                      report=None if no_report else grade.report_path(exercise, report_path))
+                      report=None if no_report else grade.report_path(exercise, report_path),
+                      who=grade.OWN_WORK if submission is None else None)
     sys.exit(grade.exit_status(result))
 
 
@@ -218,10 +219,12 @@ def watch_command(exercise_ids: tuple[str, ...], submission: Path | None, report
     from grader.outputs.terminal import make_console  # noqa: PLC0415
 
     label = exercise_ids[0] if len(exercise_ids) == 1 else "all"
+    course = load_course(course_root)
     view = WatchView(make_console(), summary=len(exercise_ids) != 1,
-                     report=None if no_report else grade.report_path(label, report_path))
+                     report=None if no_report else grade.report_path(label, report_path), course=course,
+                     who=grade.OWN_WORK if submission is None else None)
     try:
-        watch(load_course(course_root), exercise_ids=exercise_ids or None, submission=submission, options=options,
+        watch(course, exercise_ids=exercise_ids or None, submission=submission, options=options,
               zygote=zygote, show=view.show)
     except KeyboardInterrupt:
         click.echo("stopped watching")

@@ -41,11 +41,13 @@ def _loader(rng, n, batch_size=10):
                  {"batch_size": batch_size})
 
 
-def _train_one_epoch(rng, n, optimizer, lr, *, evaluating=True, grads=False):
+def _train_one_epoch(rng, n, optimizer, lr, *, evaluating=True, grads=False, epochs=0):
+    """One epoch; with ``epochs``, that many on the same model and optimizer, each answering its mean loss:
+    the report's curve of the student's losses against the reference's."""
     model = _probed_model(rng, evaluating=evaluating, grads=grads)
     return Call("train_one_epoch", (model, _loader(rng, n), Build("torch.nn.CrossEntropyLoss"),
                                     Build(optimizer, kwargs={"lr": lr}, params_of=0)),
-                after=True, seed=int(torch.randint(0, 2**31 - 1, (1,), generator=rng)))
+                after=True, seed=int(torch.randint(0, 2**31 - 1, (1,), generator=rng)), epochs=epochs)
 
 
 def _evaluate(rng, n, batch_size=10, judged=frozenset({"modes", "value", "after"})):
@@ -76,13 +78,15 @@ def test_train_one_epoch(check, rng):
     """train_one_epoch trains in training mode, clearing the gradients for every batch, and returns the mean
     batch loss."""
     check.same(_train_one_epoch(rng, 30, "torch.optim.SGD", 0.1),
-               _train_one_epoch(rng, 23, "torch.optim.Adam", 0.05, grads=True))
+               _train_one_epoch(rng, 23, "torch.optim.Adam", 0.05, grads=True),
+               _train_one_epoch(rng, 30, "torch.optim.SGD", 0.1, epochs=8))
 
 
 @pytest.mark.points(1)
 def test_train_one_epoch_from_any_mode(check, rng):
     """train_one_epoch also trains a model that is in training mode already, with stale gradients."""
-    check.same(_train_one_epoch(rng, 17, "torch.optim.SGD", 0.2, evaluating=False, grads=True))
+    check.same(_train_one_epoch(rng, 17, "torch.optim.SGD", 0.2, evaluating=False, grads=True),
+               _train_one_epoch(rng, 20, "torch.optim.SGD", 0.1, evaluating=False, epochs=8))
 
 
 @pytest.mark.public

@@ -102,7 +102,7 @@ def write_pages(out: Path, size: int = 32) -> dict[str, Path]:
     summary = tally.summary(EXERCISES)
     index = write_summary(out / "index.html", summary, map(_row, results), title="Deep learning 101")
     for result in results:
-        write_html(result, submission_folder(out, result.submission) / REPORT_FILE)
+        write_html(result, submission_folder(out, result.submission) / REPORT_FILE, course_title="Deep learning 101")
     failing = next(r for r in results if r.score < r.max_score)
     full = next(r for r in results if r.score == r.max_score)
     return {"class": index, "failing": submission_folder(out, failing.submission) / REPORT_FILE,

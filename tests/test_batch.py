@@ -38,6 +38,7 @@ from grader.errors import UserError
 from grader.record.database import ClassRecord
 from grader.record.status import Status
 from grader.verdicts import Verdict
+from grader.words import counted
 
 
 HERE = Path(__file__).resolve().parent
@@ -204,7 +205,7 @@ def test_cli_grades_the_chosen_exercises_and_says_where_the_files_are(cli_run):
     result, out = cli_run
     assert result.exit_code == 0, result.output
     assert _gradebook(out)[0] == ["submission", "status", "exercise1", "exercise3", "total", "notes"]
-    assert "graded 6 submission(s)" in result.output
+    assert "graded 6 submissions" in result.output
     assert str(out / "index.html") in result.output
     assert "or crashed: exited 1" in result.output
 
@@ -585,7 +586,7 @@ def test_ctrl_c_stops_the_workers_and_keeps_what_finished(course, fake_class, tm
     assert 2 <= len(finished) < 8
     assert [row[0] for row in _gradebook(tmp_path / "out")[2:]] == finished
     index = (tmp_path / "out" / "index.html").read_text()
-    assert f"Not graded yet: {8 - len(finished)} submission(s)" in index and "--resume" in index
+    assert f"Not graded yet: {counted(8 - len(finished), 'submission')}" in index and "--resume" in index
     for pid in (tmp_path / "out" / ".pids").iterdir():
         with pytest.raises(ProcessLookupError):
             os.kill(int(pid.name), 0)

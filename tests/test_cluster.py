@@ -35,6 +35,7 @@ from grader.commands.batch.classbook import submission_folder  # noqa: E402
 from grader.commands.batch.entries import Entry  # noqa: E402
 from grader.commands.batch.payload import pack_entry, unpack_entry  # noqa: E402
 from grader.options import GradeOptions  # noqa: E402
+from grader.words import counted  # noqa: E402
 
 from corpus import HOSTILE, expectations  # noqa: E402
 from test_inputs import deep_notebook  # noqa: E402
@@ -216,7 +217,7 @@ def test_ctrl_c_on_a_cluster_keeps_what_finished_and_resume_grades_the_rest(cour
     assert outcome.interrupted and outcome.exit_status == 130
     finished = sorted(outcome.graded)
     assert 2 <= len(finished) < 12 and [row[0] for row in _gradebook(out)[2:]] == finished
-    assert f"Not graded yet: {12 - len(finished)} submission(s)" in (out / "index.html").read_text(encoding="utf-8")
+    assert f"Not graded yet: {counted(12 - len(finished), 'submission')}" in (out / "index.html").read_text(encoding="utf-8")
     deadline = time.monotonic() + 30  # cancelled: the scheduler forgets the batch's chunks
     while [k for keys in client.processing().values() for k in keys if str(k).startswith("torchgrade-chunk")]:
         assert time.monotonic() < deadline, "the interrupted batch left chunks on the cluster"
@@ -444,4 +445,4 @@ def test_ctrl_c_while_the_cluster_starts_is_an_interrupted_batch_not_a_crash(cou
         shutil.copy(course.exercise("exercise1").solution, subs / name / "exercise1.py")
     outcome = controller.run_batch(subs, tmp_path / "out", course, scheduler="local:2")
     assert outcome.interrupted and outcome.exit_status == 130 and closed == [True] and not outcome.graded
-    assert "Not graded yet: 2 submission(s)" in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert "Not graded yet: 2 submissions" in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")

@@ -104,6 +104,24 @@ def test_results_come_back_as_they_were_stored(record):
     assert current.status is Status.GRADED and current.total == 15
 
 
+def test_loss_curves_survive_the_record_and_a_report_rebuilt_from_it_draws_them(record, tmp_path):
+    from grader.commands.batch.classbook import REPORT_FILE, submission_folder, write_current
+    from grader.engine.curves import loss_curves
+
+    curves = loss_curves([1.0, 0.6, 0.4], [1.0, 0.6, 0.9], rtol=1e-5, atol=1e-8, reveal_values=True)
+    test = TestResult(name="test_train", title="train", max_points=4.0, passed=False, message="differs",
+                      curves=curves, visibility="public")
+    stored = SubmissionResult(submission="ken", seed=0, exercises=(
+        ExerciseResult(exercise_id="exercise5", title="The training loop", tests=(test,), seed=0),))
+    run = begin(record, ids=("exercise5",))
+    record.store(run, stored, files_hash="k1")
+    (current,) = record.current()
+    assert current.result.exercises[0].tests[0].curves == curves
+    write_current(tmp_path, current)
+    page = (submission_folder(tmp_path, "ken") / REPORT_FILE).read_text()
+    assert '<line class="parted" data-epoch="3"' in page and 'data-series="reference"' in page
+
+
 def test_grading_a_subset_replaces_exactly_that_and_keeps_the_rest(record):
     full_class(record)
     before = points(record)
@@ -182,14 +200,14 @@ def test_a_submission_leaves_the_class_only_when_pruned_and_history_shows_remova
                                                                               "restored"]
 
 
-def test_a_record_removed_before_history_kept_removals_gets_them_in_history(tmp_path, monkeypatch):
+def test_a_record_removed_before_history_kept_removals_gets_them_in_history(tmp_path):
     before_history = database.MIGRATIONS.index(next(m for m in database.MIGRATIONS if "roll_events" in m))
-    monkeypatch.setattr(database, "MIGRATIONS", database.MIGRATIONS[:before_history])
-    monkeypatch.setattr(database, "SCHEMA_VERSION", before_history)
     with ClassRecord.open(tmp_path) as record:  # as a grader without roll_events left a removed submission
         full_class(record)
         record.db.execute("UPDATE submissions SET removed_at = '2024-01-01T00:00:00+00:00' WHERE name = 'bob'")
-    monkeypatch.undo()
+        # Back to that grader's schema: what the migrations from there on add, undone.
+        record.db.executescript("DROP TABLE roll_events; ALTER TABLE test_results DROP COLUMN curves;"
+                                f"PRAGMA user_version = {before_history};")
     with ClassRecord.open(tmp_path) as record:
         assert [(c.event, c.at) for c in history.history(record, "bob") if c.event] == [
             ("removed", "2024-01-01T00:00:00+00:00")]
@@ -222,7 +240,7 @@ def test_replacing_results_graded_with_another_seed_refuses_and_lists_them(recor
     full_class(record)
     plan = plan_run(record, course_title=COURSE, course_fingerprint="v1", seed=7, exercise_ids=("exercise3",),
                     pending={"alice": "a1", "bob": "b1"})
-    with pytest.raises(RecordRefused, match=r"2 result\(s\) graded with another seed than 7: alice, bob"):
+    with pytest.raises(RecordRefused, match=r"2 results graded with another seed than 7: alice, bob"):
         check_plan(plan)
 
 
@@ -332,7 +350,7 @@ def test_out_is_rebuilt_streaming_the_record_never_holding_the_class(record, mon
     assert (summary.mean_total, summary.median_total) == (17.67, 23.0)  # 30, 23, 0
     page = (out / "index.html").read_text(encoding="utf-8")
     assert page.index("alice/report.html") < page.index("bob/report.html") < page.index("carol/report.html")
-    assert "exercise2 set by hand to 8" in page and "Not graded yet: 1 submission(s) (dave)" in page
+    assert "exercise2 set by hand to 8" in page and "Not graded yet: 1 submission (dave)" in page
     assert "bob,graded,5,8,10,23," in (out / "gradebook.csv").read_text(encoding="utf-8")
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from grader.course.catalogue import COURSE_FILE, Course
 from grader.errors import UserError
+from grader.words import counted
 
 GIT_TIMEOUT_S = 30.0
 
@@ -66,7 +67,7 @@ def committed_sources(course: Course) -> CourseSources:
     if dirty:
         listing = "\n  ".join(dirty)
         raise UncommittedCourse(
-            f"refusing to release: {len(dirty)} file(s) the copy takes from the course differ from the last "
+            f"refusing to release: {counted(len(dirty), 'file')} the copy takes from the course differ from the last "
             f"commit (HEAD):\n  {listing}\nThe copy ships the committed files only. Commit them, or put them back "
             "with `git restore FILE` (a solved stub, say), then release again.")
     return CourseSources({p: _git_bytes(top, "show", f"HEAD:{name}") for p, name in relative.items()})

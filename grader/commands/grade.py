@@ -17,6 +17,7 @@ from grader.results import SubmissionResult
 from grader.sandbox.client import Zygote
 
 EXIT_FULL_MARKS, EXIT_POINTS_MISSING = 0, 1
+OWN_WORK = "Your work"  # whose report, when a student grades the course's own exercises/ folder
 REPORTS_FOLDER = Path("reports")  # relative: beside wherever the student runs `grade`
 
 
@@ -54,11 +55,13 @@ def report_path(exercise: str, chosen: Path | None = None) -> Path:
 
 
 def show_result(result: SubmissionResult, course: Course, *, as_json: bool, summary: bool,
-                report: Path | None) -> None:
+                report: Path | None, who: str | None = None) -> None:
     """Print the result, as Gradescope's results.json (``as_json``) or for a
     person (with a summary table when ``summary``), then write the HTML report
     to ``report`` (None: no report) and say where: on stderr beside JSON, so
-    that stdout stays one JSON document."""
+    that stdout stays one JSON document. The report is titled after ``who`` (default: the
+    submission's name) and the course."""
+    worth = {spec.id: spec.points for spec in course.exercises}
     if as_json:
         from grader.outputs.results_json import to_gradescope  # noqa: PLC0415
 
@@ -66,9 +69,9 @@ def show_result(result: SubmissionResult, course: Course, *, as_json: bool, summ
     else:
         from grader.outputs import terminal  # noqa: PLC0415
 
-        terminal.print_result(terminal.make_console(), result, summary=summary,
-                              worth={spec.id: spec.points for spec in course.exercises})
+        terminal.print_result(terminal.make_console(), result, summary=summary, worth=worth)
     if report is not None:
         from grader.outputs.html import write_html  # noqa: PLC0415
 
-        click.echo(f"HTML report: {write_html(result, report)}", err=as_json)
+        click.echo(f"HTML report: {write_html(result, report, course_title=course.title, who=who, worth=worth)}",
+                   err=as_json)

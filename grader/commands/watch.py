@@ -225,8 +225,12 @@ class WatchView:
     (appended to, in a log) with ``grade exerciseN``'s lines, what changed, and
     the report refreshed."""
 
-    def __init__(self, console: Console, *, summary: bool, report: Path | None) -> None:
-        self.console, self.summary, self.report = console, summary, report
+    def __init__(self, console: Console, *, summary: bool, report: Path | None, course: Course | None = None,
+                 who: str | None = None) -> None:
+        self.console, self.summary, self.report, self.who = console, summary, report, who
+        self.course_title = course.title if course is not None else ""
+        # What each exercise is worth in the course: a student copy checks part of it, and says so.
+        self.worth = {spec.id: spec.points for spec in course.exercises} if course is not None else None
 
     def show(self, round_: WatchRound) -> None:
         console = self.console
@@ -235,13 +239,15 @@ class WatchView:
         else:
             console.rule(style="dim")
         if round_.result is not None:
-            terminal.print_result(console, round_.result, summary=self.summary)
+            terminal.print_result(console, round_.result, summary=self.summary, worth=self.worth)
             for change in round_.changes:
                 console.print(terminal.shown(change, "bold"))
             if self.report is not None:
                 from grader.outputs.html import write_html  # noqa: PLC0415 - jinja: only when a report is asked
 
-                console.print(f"HTML report: {write_html(round_.result, self.report)}", style="dim")
+                written = write_html(round_.result, self.report, course_title=self.course_title, who=self.who,
+                                     worth=self.worth)
+                console.print(f"HTML report: {written}", style="dim")
         if round_.problem:
             console.print(terminal.shown(round_.problem, "bold red", multiline=True))
         console.print(terminal.shown(f"graded in {round_.elapsed_s:.2f} s · watching {round_.watched.submission} "

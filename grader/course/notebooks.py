@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from grader.words import counted
+
 if TYPE_CHECKING:
     from nbformat import NotebookNode
 
@@ -244,7 +246,8 @@ def module_from_notebook(notebook: NotebookNode, name: str) -> NotebookModule:
 def _left_out_note(name: str, left_out: Sequence[str]) -> str:
     shown = "; ".join(left_out[:_NOTED_LINES]) + (f"; and {len(left_out) - _NOTED_LINES} more"
                                                  if len(left_out) > _NOTED_LINES else "")
-    return (f"{name}: left out {len(left_out)} IPython line(s) that are not Python "
+    return (f"{name}: left out {counted(len(left_out), 'IPython line')} that "
+            f"{'is' if len(left_out) == 1 else 'are'} not Python "
             f"(magics and shell commands do not run when grading): {shown}")
 
 

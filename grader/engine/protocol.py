@@ -104,7 +104,11 @@ class Call(_Encoded):
     seeds torch's global RNG before anything is built or called (dropout,
     shuffling without a generator: the same draws on both sides). ``views``
     describes datasets, loaders and generators in the result and in the
-    arguments after the call as plain data (``untrusted/views.py``)."""
+    arguments after the call as plain data (``untrusted/views.py``). With
+    ``epochs``, the target is called that many times on the same arguments
+    (a training step or an epoch, the model and optimizer carried over) and
+    the answer is the list of its values: losses per epoch a report draws
+    (``engine/curves.py``), for a function that trains one epoch at a time."""
 
     target: str | Build
     args: tuple[Any, ...] = ()
@@ -118,6 +122,7 @@ class Call(_Encoded):
     after_grads: bool = False
     seed: int | None = None
     views: bool = False
+    epochs: int = 0
     # Trusted side only, never sent: what each item of a tuple result is, for
     # the words ("the validation loader" rather than "the result[1]").
     parts: tuple[str, ...] = field(default=(), compare=False)
@@ -148,6 +153,8 @@ class Call(_Encoded):
             plain["seed"] = self.seed
         if self.views:
             plain["views"] = True
+        if self.epochs:
+            plain["epochs"] = self.epochs
         return plain
 
     def describe(self) -> str:
@@ -157,7 +164,7 @@ class Call(_Encoded):
         name = self.target.describe() if isinstance(self.target, Build) else self.target
         inner = ", ".join([*(describe_value(a) for a in self.args),
                            *(f"{k}={describe_value(v)}" for k, v in self.kwargs.items())])
-        return f"{name}({inner})"
+        return f"{name}({inner}){f' for {self.epochs} epochs' if self.epochs else ''}"
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from grader.engine.protocol import Reply, Request
 from grader.engine.replies import CUT, MAX_NAME_CHARS, MalformedReply, read_reply
 from grader.sandbox import captured
 from grader.course.submissions import Submission
+from grader.words import counted
 
 MAX_RESTARTS = 5
 MAX_CUT_NOTES = 3  # distinct notes on what was cut, per exercise
@@ -189,7 +190,8 @@ class StudentExercise:
             notes.append(f"output truncated: {self.dropped:,} characters beyond the first "
                          f"{self.limits.output_kb} KB were dropped")
         if self.restarts:
-            notes.append(f"the sandbox was restarted {self.restarts} time(s) after it died or broke the protocol")
+            notes.append(f"the sandbox was restarted {counted(self.restarts, 'time')} after it died "
+                         "or broke the protocol")
         if self.cuts:
             more = self.cut_count - len(self.cuts)
             notes.append("the submission's answers were cut to size: " + "; ".join(self.cuts)

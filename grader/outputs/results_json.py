@@ -109,7 +109,7 @@ def from_plain(data: dict[str, Any]) -> SubmissionResult:
     exercises = tuple(
         ExerciseResult(**{**e, "tests": tuple(
             TestResult(**{**t, "table": tuple(MismatchRow(**row) for row in t["table"]),
-                          "curves": tuple(_curve(c) for c in t.get("curves", ())),
+                          "curves": tuple(curve_from_plain(c) for c in t.get("curves", ())),
                           "verdict": Verdict(t["verdict"]) if t["verdict"] else None}) for t in e["tests"]),
             "notes": tuple(e["notes"]), "answers": tuple(str(a) for a in e.get("answers", ()))})
         for e in data["exercises"]
@@ -119,7 +119,8 @@ def from_plain(data: dict[str, Any]) -> SubmissionResult:
                             sandbox=sandbox, elapsed_s=data["elapsed_s"])
 
 
-def _curve(data: dict[str, Any]) -> LossCurve:
+def curve_from_plain(data: dict[str, Any]) -> LossCurve:
+    """A loss curve read back from plain data (results.json, the class record)."""
     return LossCurve(label=str(data["label"]), student=tuple(map(float, data["student"])),
                      reference=tuple(map(float, data["reference"])), differs=tuple(map(bool, data["differs"])),
                      parted_at=None if data["parted_at"] is None else int(data["parted_at"]))

@@ -78,9 +78,9 @@ def rebuild_views(record: ClassRecord, out: Path, submission: str, course_ids: S
     from grader.commands.batch.classbook import build_outputs_from_record, write_current  # noqa: PLC0415
 
     current = record.current_of(submission)
-    if current.status is not Status.REMOVED:
-        write_current(Path(out), current, report_only=True)  # results.json keeps the grader's points
     latest = record.latest_run()
+    if current.status is not Status.REMOVED:  # results.json keeps the grader's points
+        write_current(Path(out), current, report_only=True, course_title=latest.course_title if latest else "")
     build_outputs_from_record(record, Path(out), title=latest.course_title if latest else "torchgrade",
                               course_ids=course_ids or _course_ids(record))
 

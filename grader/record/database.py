@@ -32,9 +32,11 @@ from pathlib import Path
 
 from grader import scoring
 from grader.errors import UserError
+from grader.outputs.results_json import curve_from_plain
 from grader.record.status import Status, exercise_status, refusal, submission_status
 from grader.results import ExerciseResult, MismatchRow, SandboxStatus, SubmissionResult, TestResult
 from grader.verdicts import Verdict
+from grader.words import counted
 
 DATABASE_FILE = "gradebook.sqlite"
 BUSY_TIMEOUT_MS = 10_000  # another process (a second batch, a reader) holding the write lock
@@ -171,6 +173,10 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO roll_events (submission, at, event, reason)
         SELECT name, removed_at, 'removed', 'no longer in the submissions folder (recorded before history kept it)'
         FROM submissions WHERE removed_at IS NOT NULL;
+    """,
+    # A test's loss curves (TestResult.curves), so pages rebuilt from the record still draw them.
+    """
+    ALTER TABLE test_results ADD COLUMN curves TEXT NOT NULL DEFAULT '[]';  -- JSON list of LossCurve
     """,
 )
 REMOVED, RESTORED = "removed", "restored"  # roll_events.event
@@ -420,10 +426,11 @@ class ClassRecord(AbstractContextManager["ClassRecord"]):
                      ex_status.value, ex_reason, int(exercise.submitted), exercise.problem, exercise.output,
                      json.dumps(list(exercise.notes)), exercise.scope, exercise.seed))
                 self.db.executemany(
-                    "INSERT INTO test_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO test_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [(grading_id, exercise.exercise_id, n, t.name, t.title, int(t.passed), t.points, t.max_points,
                       t.verdict.value if t.verdict else None, t.message, t.hint, t.visibility,
-                      json.dumps([asdict(row) for row in t.table])) for n, t in enumerate(exercise.tests)])
+                      json.dumps([asdict(row) for row in t.table]), json.dumps([asdict(c) for c in t.curves]))
+                     for n, t in enumerate(exercise.tests)])
             self.db.executemany("INSERT INTO answer_marks VALUES (?, ?, ?)",
                                 [(grading_id, e.exercise_id, json.dumps(list(e.answers)))
                                  for e in result.exercises if e.answers])
@@ -564,6 +571,7 @@ class ClassRecord(AbstractContextManager["ClassRecord"]):
                        message="" if brief else t["message"], hint=t["hint"],
                        verdict=Verdict(t["verdict"]) if t["verdict"] else None,
                        table=() if brief else tuple(MismatchRow(**m) for m in json.loads(t["mismatches"])),
+                       curves=() if brief else tuple(curve_from_plain(c) for c in json.loads(t["curves"])),
                        visibility=t["visibility"])
             for t in self.db.execute(f"SELECT {columns} FROM test_results WHERE grading_id = ? AND exercise_id = ?"
                                      " ORDER BY position", (row["grading_id"], row["exercise_id"])))
@@ -766,7 +774,7 @@ def plan_run(record: ClassRecord, *, course_title: str, course_fingerprint: str,
     if titles:
         held = sorted(c.submission for c in record.each_current(brief=True))
         refusals.append(f"{record.path} holds the results of another course ({', '.join(map(repr, titles))}), "
-                        f"not of {course_title!r}: {len(held)} submission(s), {_listing(held)}")
+                        f"not of {course_title!r}: {counted(len(held), 'submission')}, {_listing(held)}")
     versions = {r.course_fingerprint for r in runs if r.course_title == course_title}
     if versions and course_fingerprint not in versions:
         notes.append(f"the course changed since the last run (course.toml, a suite or a solution): "
@@ -779,7 +787,8 @@ def plan_run(record: ClassRecord, *, course_title: str, course_fingerprint: str,
         if "new seed" in replacement.why:
             reseeded[replacement.submission] = reseeded.get(replacement.submission, 0) + 1
     if reseeded:
-        refusals.append(f"it would replace {sum(reseeded.values())} result(s) graded with another seed than {seed}: "
+        refusals.append(f"it would replace {counted(sum(reseeded.values()), 'result')} graded with another seed "
+                        f"than {seed}: "
                         + _listing(sorted(reseeded)))
     return RunPlan(replaced=replaced, refusals=tuple(refusals), notes=tuple(notes))
 

@@ -25,6 +25,7 @@ from grader.outputs.files import write_atomic
 from grader.record.database import ClassRecord, Current, RecordError
 from grader.record.roster import Matching, Student, match
 from grader.record.views import exercise_columns, notes, points_text, spreadsheet_safe
+from grader.words import counted
 
 FORMATS = ("canvas", "moodle", "csv")
 CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -145,7 +146,7 @@ def export(record: ClassRecord, *, format: str, students: Sequence[Student], pat
 
 def render_outcome(outcome: ExportOutcome) -> str:
     """What the command prints: where the file is, and everyone who is not in it."""
-    lines = [f"Wrote {outcome.path}: {len(outcome.written)} student(s), {outcome.format} format, "
+    lines = [f"Wrote {outcome.path}: {counted(len(outcome.written), 'student')}, {outcome.format} format, "
              f"assignment {outcome.assignment!r}."]
     if outcome.unchanged:
         lines.append(f"Left out {len(outcome.unchanged)} unchanged since the last export: "

@@ -69,10 +69,12 @@ def parse_roster(text: str, *, source: str = "the roster") -> list[Student]:
     problems = []
     unknown = [c for c in columns if c not in COLUMNS]
     if unknown:
-        problems.append(f"unknown column(s) {', '.join(map(repr, unknown))} (the columns are: {', '.join(COLUMNS)})")
+        problems.append(f"unknown {'column' if len(unknown) == 1 else 'columns'} {', '.join(map(repr, unknown))} "
+                        f"(the columns are: {', '.join(COLUMNS)})")
     repeated = sorted({c for c in columns if columns.count(c) > 1})
     if repeated:
-        problems.append(f"column(s) {', '.join(map(repr, repeated))} appear more than once")
+        problems.append(f"{'column' if len(repeated) == 1 else 'columns'} {', '.join(map(repr, repeated))} "
+                        f"{'appears' if len(repeated) == 1 else 'appear'} more than once")
     if "submission" not in columns:
         problems.append("there is no 'submission' column (the name of each student's entry in SUBMISSIONS)")
     if not set(columns) & set(IDENTIFIERS):

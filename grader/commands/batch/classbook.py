@@ -64,14 +64,15 @@ def read_result(folder: Path) -> SubmissionResult | None:
         return None
 
 
-def write_submission(out: Path, result: SubmissionResult, hidden_visibility: Mapping[str, str] | None = None) -> Path:
-    """The student's report, then ``results.json``: written last, it marks the
-    submission as finished for ``--resume`` and for the gradebook.
+def write_submission(out: Path, result: SubmissionResult, hidden_visibility: Mapping[str, str] | None = None,
+                     *, course_title: str = "") -> Path:
+    """The student's report (titled after the submission and ``course_title``), then ``results.json``: written
+    last, it marks the submission as finished for ``--resume`` and for the gradebook.
     ``hidden_visibility``: the course's, for results.json (see to_gradescope)."""
     from grader.outputs.html import write_html  # noqa: PLC0415 - Jinja only where pages are written
 
     folder = submission_folder(out, result.submission)
-    write_html(result, folder / REPORT_FILE)
+    write_html(result, folder / REPORT_FILE, course_title=course_title)
     write_atomic(folder / RESULTS_FILE,
                  json.dumps(to_gradescope(result, hidden_visibility=hidden_visibility), indent=1) + "\n")
     return folder
@@ -123,13 +124,13 @@ def write_summary(path: Path, summary: ClassSummary, rows: Iterable[Current], *,
 # OUT as views of the class record (grader.record)
 # ---------------------------------------------------------------------------
 def write_current(out: Path, current: Current, hidden_visibility: Mapping[str, str] | None = None,
-                  *, report_only: bool = False) -> Path:
+                  *, report_only: bool = False, course_title: str = "") -> Path:
     """One submission's files from its current state in the class record: every
     exercise (whichever run graded it last), its overrides shown in the report."""
     from grader.outputs.html import write_html  # noqa: PLC0415
 
     folder = submission_folder(out, current.submission)
-    write_html(current.result, folder / REPORT_FILE, overrides=current.overrides)
+    write_html(current.result, folder / REPORT_FILE, overrides=current.overrides, course_title=course_title)
     if not report_only:
         write_atomic(folder / RESULTS_FILE,
                      json.dumps(to_gradescope(current.result, hidden_visibility=hidden_visibility), indent=1) + "\n")

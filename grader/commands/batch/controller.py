@@ -206,7 +206,8 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
                 record.store(run_id, result, files_hash=hashes.get(result.submission, ""), refused=refused or None)
                 overridden = any(name == result.submission for name, _ in record.overrides())
                 if subset or overridden or not written:
-                    write_current(out, record.current_of(result.submission), course.hidden_visibility)
+                    write_current(out, record.current_of(result.submission), course.hidden_visibility,
+                                  course_title=course.title)
             except RecordFull as full:
                 outcome.unstored.append(result.submission)
                 outcome.notes.append(str(full))
@@ -227,7 +228,8 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
         else:
             runner = _cluster_runner(scheduler, course, specs, job_options, ResultSink(
                 outcome, store, report, specs, seed,
-                write=None if subset else lambda r: write_submission(out, r, course.hidden_visibility)))
+                write=None if subset else lambda r: write_submission(out, r, course.hidden_visibility,
+                                                                 course_title=course.title)))
         listed = [e.name for e in entries]
         try:
             jobs = runner.start() if pending else 0  # a cluster takes seconds to start: Ctrl-C may come here
@@ -327,7 +329,7 @@ def move_to_submissions_folder(record: ClassRecord, out: Path, course: Course) -
         return 0
     written = 0
     for current in record.each_current():
-        write_current(out, current, course.hidden_visibility)
+        write_current(out, current, course.hidden_visibility, course_title=course.title)
         written += 1
     (out / SUBMISSIONS_FOLDER).mkdir(exist_ok=True)
     return written

@@ -85,7 +85,7 @@ def main() -> int:
                     return  # a session cut short may finish a submission with tests missing: not a result
                 result = with_problem(result, problems.get(result.submission))
                 if job.get("write_files", True):  # not for a subset of the exercises: the controller writes those
-                    write_submission(out, result, course.hidden_visibility)
+                    write_submission(out, result, course.hidden_visibility, course_title=course.title)
                 _send(protocol, graded_event(result, problems.get(result.submission)))
 
             runner.grade(course, submissions, specs, options=GradeOptions(**job["options"]),

@@ -19,7 +19,9 @@ Request ops:
            before anything is built (inside ``torch.random.fork_rng``, so the grader's
            own RNG is untouched); "views": true describes datasets, loaders and
            generators in the result and in the arguments after the call as plain
-           data (``views.py``)
+           data (``views.py``); "epochs": n calls the target n times on the same
+           arguments (one epoch each, what it trained carried over) and answers the list
+           of its n values
   inspect  {"build": B}  -> the module's structure and parameter values
   many     {"requests": [...]} -> {"replies": [...]}, one round trip for several
 A target T is {"name": "model"} (a module attribute) or {"build": B}; an
@@ -141,10 +143,10 @@ def _call_seeded(module: ModuleType, request: dict, *, own_dtypes: bool = False)
              else [])
     try:
         if request.get("autograd", True):
-            value = target(*args, **kwargs)
+            value = _epochs(target, args, kwargs, request.get("epochs"))
         else:
             with torch.no_grad():
-                value = target(*args, **kwargs)
+                value = _epochs(target, args, kwargs, request.get("epochs"))
     except Exception as error:
         if before is not None:
             raise _OwnDtypes(before) from error
@@ -167,6 +169,13 @@ def _call_seeded(module: ModuleType, request: dict, *, own_dtypes: bool = False)
     if request.get("after_grads"):
         reply["after_grads"] = [_grad_state(a) for a in args]
     return reply
+
+
+def _epochs(target: Any, args: list, kwargs: dict, epochs: int | None) -> Any:
+    """One call, or with ``epochs`` that many on the same arguments: the list of their values."""
+    if not epochs:
+        return target(*args, **kwargs)
+    return [target(*args, **kwargs) for _ in range(int(epochs))]
 
 
 def argument_names(target: Any, count: int) -> list[str | None]:
