@@ -36,7 +36,7 @@ from grader.course.catalogue import load_course
 from grader.course.submissions import from_entry
 from grader.errors import UserError
 from grader.record.database import ClassRecord
-from grader.record.status import Status
+from grader.status import Status
 from grader.verdicts import Verdict
 
 
@@ -340,7 +340,8 @@ def _result(name: str, *exercises: ExerciseResult, seed: int = 7) -> SubmissionR
 
 def _exercise(exercise_id: str, *outcomes: tuple[str, bool, str | None], submitted: bool = True) -> ExerciseResult:
     tests = tuple(GradedTest(name, name.replace("_", " "), 2.0, passed, hint=hint) for name, passed, hint in outcomes)
-    return ExerciseResult(exercise_id, exercise_id.title(), tests, seed=7, submitted=submitted)
+    return ExerciseResult(exercise_id, exercise_id.title(), tests, seed=7,
+                          status=Status.GRADED if submitted else Status.NOT_SUBMITTED)
 
 
 CLASS = [

@@ -13,7 +13,8 @@ from grader.record import database, exports, history, roster, views
 from grader.record.database import (
     ClassRecord, RecordError, RecordRefused, check_plan, plan_run, replacements, up_to_date)
 from grader.record.fingerprint import course_fingerprint, files_hash
-from grader.record.status import GRADER_FAILED_TEST, Status
+from grader.commands.batch.classbook import GRADER_FAILED_TEST
+from grader.status import Status
 from grader.results import ExerciseResult, SubmissionResult, TestResult
 from grader.verdicts import Verdict
 
@@ -21,16 +22,16 @@ IDS = ("exercise1", "exercise2", "exercise3")
 COURSE = "Deep learning 101"
 
 
-def exercise(exercise_id: str, passed: int, *, of: int = 2, seed: int = 0, submitted: bool = True,
+def exercise(exercise_id: str, passed: int, *, of: int = 2, seed: int = 0, status: Status = Status.GRADED,
              problem: str | None = None) -> ExerciseResult:
     """``of`` tests worth 5 points each, the first ``passed`` of them passed."""
     tests = tuple(TestResult(name=f"test_{n}", title=f"check {n}", max_points=5.0, passed=n < passed,
                              message="" if n < passed else f"wrong answer {n}",
                              hint=None if n < passed else "look at the bias",
-                             verdict=None if submitted else Verdict.NOT_SUBMITTED)
+                             verdict=None if status is Status.GRADED else Verdict.NOT_SUBMITTED)
                   for n in range(of))
     return ExerciseResult(exercise_id=exercise_id, title=exercise_id.title(), tests=tests, seed=seed,
-                          submitted=submitted, problem=problem)
+                          status=status, problem=problem)
 
 
 def result(name: str, passed: dict[str, int], *, seed: int = 0) -> SubmissionResult:
@@ -40,12 +41,12 @@ def result(name: str, passed: dict[str, int], *, seed: int = 0) -> SubmissionRes
 
 def refused_result(name: str, why: str) -> SubmissionResult:
     return SubmissionResult(submission=name, seed=0, exercises=tuple(
-        exercise(i, 0, submitted=False, problem=why) for i in IDS))
+        exercise(i, 0, status=Status.REFUSED, problem=why) for i in IDS))
 
 
 def failed_result(name: str) -> SubmissionResult:
     return SubmissionResult(submission=name, seed=0, exercises=tuple(ExerciseResult(
-        exercise_id=i, title=i, seed=0, problem="the grader failed on this submission",
+        exercise_id=i, title=i, seed=0, status=Status.GRADER_FAILED, problem="the grader failed on this submission",
         tests=(TestResult(name=GRADER_FAILED_TEST, title="grader failed", max_points=10.0, passed=False,
                           message="its worker died twice", verdict=Verdict.GRADER_ERROR),)) for i in IDS))
 
@@ -151,7 +152,7 @@ def test_statuses_tell_a_zero_from_not_graded(record):
     run = begin(record)
     record.store(run, failed_result("dave"), files_hash="d1")
     empty = SubmissionResult(submission="erin", seed=0, exercises=tuple(
-        exercise(i, 0, submitted=False, problem=f"{i}.py was not submitted") for i in IDS))
+        exercise(i, 0, status=Status.NOT_SUBMITTED, problem=f"{i}.py was not submitted") for i in IDS))
     record.store(run, empty, files_hash="e1")
     statuses = {c.submission: (c.status, c.reason) for c in record.current()}
     assert statuses["bob"] == (Status.GRADED, None)

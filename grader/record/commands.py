@@ -12,7 +12,7 @@ from pathlib import Path
 from grader.record import exports, history, views
 from grader.record.database import DATABASE_FILE, ClassRecord, RecordError
 from grader.record.roster import read_roster
-from grader.record.status import Status
+from grader.status import Status
 
 GRADEBOOK_FILE = "gradebook.csv"
 

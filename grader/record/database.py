@@ -28,11 +28,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from enum import Enum
 from pathlib import Path
 
 from grader import scoring
 from grader.errors import UserError
-from grader.record.status import Status, exercise_status, refusal, submission_status
+from grader.status import Status, combined_status
 from grader.results import ExerciseResult, MismatchRow, SandboxStatus, SubmissionResult, TestResult
 from grader.verdicts import Verdict
 
@@ -63,7 +64,7 @@ MIGRATIONS: tuple[str, ...] = (
         submission TEXT NOT NULL REFERENCES submissions(name),
         graded_at TEXT NOT NULL,
         files_hash TEXT NOT NULL,          -- grader.record.fingerprint.files_hash of the entry
-        status TEXT NOT NULL,              -- grader.record.status.Status
+        status TEXT NOT NULL,              -- grader.status.Status
         reason TEXT,                       -- why refused / not graded, in plain words
         seed INTEGER NOT NULL,
         elapsed_s REAL NOT NULL,
@@ -277,6 +278,21 @@ class Current:
         return self.result.max_score
 
 
+class Why(str, Enum):
+    """Why a planned run grades a current result again: values, compared as values."""
+
+    RESTORED = "submission back in the folder"
+    FILES_UNKNOWN = "files not recorded before"
+    NEW_FILES = "new submission files"
+    NEW_COURSE = "new course version"
+    NEW_SEED = "new seed"
+    GRADER_FAILED = "the grader failed last time"
+    UNCHANGED = "graded again, nothing changed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class Replacement:
     """A current result that a planned run would grade again, and why."""
@@ -284,7 +300,7 @@ class Replacement:
     submission: str
     exercise_id: str
     run_id: int
-    why: tuple[str, ...]  # "new submission files", "new course version", "new seed", ...
+    why: tuple[Why, ...]
 
 
 @dataclass(frozen=True)
@@ -373,22 +389,18 @@ class ClassRecord(AbstractContextManager["ClassRecord"]):
         return _run(row) if row else None
 
     # -- results -----------------------------------------------------------
-    def store(self, run_id: int, result: SubmissionResult, *, files_hash: str, refused: str | None = None) -> int:
-        """Record one submission's result in one transaction; returns its grading id.
-        ``refused``: why the entry was refused (``Submission.problem``), if known;
-        otherwise it is read from the result (see ``status.refusal``)."""
-        refused = refused if refused is not None else refusal(result)
-        statuses = [exercise_status(e, refused) for e in result.exercises]
-        status, reason = submission_status(result, refused)
+    def store(self, run_id: int, result: SubmissionResult, *, files_hash: str) -> int:
+        """Record one submission's result, as it is, in one transaction; returns its grading id.
+        Each exercise's status is the one its result was made with; the submission's is theirs combined."""
         try:
-            return self._store(run_id, result, files_hash, statuses, status, reason)
+            return self._store(run_id, result, files_hash)
         except (sqlite3.Error, OSError) as error:
             if is_disk_full(error):
                 raise RecordFull(result.submission, error) from None
             raise
 
-    def _store(self, run_id: int, result: SubmissionResult, files_hash: str,
-               statuses: list[tuple[Status, str | None]], status: Status, reason: str | None) -> int:
+    def _store(self, run_id: int, result: SubmissionResult, files_hash: str) -> int:
+        status, reason = combined_status((e.status, e.reason) for e in result.exercises)
         with _transaction(self.db):
             was_removed = self.db.execute("SELECT removed_at FROM submissions WHERE name = ?",
                                           (result.submission,)).fetchone()
@@ -413,11 +425,11 @@ class ClassRecord(AbstractContextManager["ClassRecord"]):
                                  json.dumps(asdict(result.sandbox)), grading_id))
             else:
                 grading_id = _row_id(cursor)
-            for position, (exercise, (ex_status, ex_reason)) in enumerate(zip(result.exercises, statuses, strict=True)):
+            for position, exercise in enumerate(result.exercises):
                 self.db.execute(
                     "INSERT INTO exercise_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (grading_id, exercise.exercise_id, position, exercise.title, exercise.score, exercise.max_score,
-                     ex_status.value, ex_reason, int(exercise.submitted), exercise.problem, exercise.output,
+                     exercise.status.value, exercise.reason, int(exercise.submitted), exercise.problem, exercise.output,
                      json.dumps(list(exercise.notes)), exercise.scope, exercise.seed))
                 self.db.executemany(
                     "INSERT INTO test_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -551,7 +563,7 @@ class ClassRecord(AbstractContextManager["ClassRecord"]):
             status, reason = Status.REMOVED, "no longer in the submissions folder"
             statuses = {key: Status.REMOVED for key in statuses}
         else:
-            status, reason = _combined_status(rows)
+            status, reason = combined_status((Status(row["status"]), row["reason"]) for row in rows)
         return Current(submission=name, result=result, status=status, reason=reason, exercise_status=statuses,
                        overrides={e: o for (s, e), o in overrides.items() if s == name and e in statuses},
                        files_hash=latest["files_hash"], run_ids={row["exercise_id"]: row["run_id"] for row in rows},
@@ -568,7 +580,7 @@ class ClassRecord(AbstractContextManager["ClassRecord"]):
             for t in self.db.execute(f"SELECT {columns} FROM test_results WHERE grading_id = ? AND exercise_id = ?"
                                      " ORDER BY position", (row["grading_id"], row["exercise_id"])))
         return ExerciseResult(exercise_id=row["exercise_id"], title=row["title"], tests=tests, seed=row["seed"],
-                              submitted=bool(row["submitted"]), problem=row["problem"],
+                              status=Status(row["status"]), problem=row["problem"],
                               output="" if brief else row["output"], notes=tuple(json.loads(row["notes"])),
                               scope=row["scope"])
 
@@ -720,14 +732,6 @@ def _override(row: sqlite3.Row) -> Override:
     return Override(row["submission"], row["exercise_id"], row["points"], row["reason"], row["created_at"])
 
 
-def _combined_status(rows: Sequence[sqlite3.Row]) -> tuple[Status, str | None]:
-    """A submission's status from its exercises' current statuses (which may come from different runs)."""
-    for wanted in (Status.GRADER_FAILED, Status.REFUSED, Status.GRADED):
-        for row in rows:
-            if row["status"] == wanted.value:
-                return wanted, row["reason"]
-    return Status.NOT_SUBMITTED, None
-
 
 # ---------------------------------------------------------------------------
 # Before a run: what it would replace, and whether it may
@@ -776,7 +780,7 @@ def plan_run(record: ClassRecord, *, course_title: str, course_fingerprint: str,
     for replacement in replacements(record, course_fingerprint=course_fingerprint, seed=seed,
                                     exercise_ids=exercise_ids, pending=pending):
         replaced += 1
-        if "new seed" in replacement.why:
+        if Why.NEW_SEED in replacement.why:
             reseeded[replacement.submission] = reseeded.get(replacement.submission, 0) + 1
     if reseeded:
         refusals.append(f"it would replace {sum(reseeded.values())} result(s) graded with another seed than {seed}: "
@@ -801,21 +805,17 @@ def replacements(record: ClassRecord, *, course_fingerprint: str, seed: int, exe
 
 
 def _why(current: Current, run: Run, exercise: ExerciseResult, files_hash: str, fingerprint: str,
-         seed: int) -> tuple[str, ...]:
-    why = []
-    if current.status is Status.REMOVED:
-        why.append("submission back in the folder")
-    if not current.files_hashes[exercise.exercise_id]:
-        why.append("files not recorded before")
-    elif current.files_hashes[exercise.exercise_id] != files_hash:
-        why.append("new submission files")
-    if run.course_fingerprint not in (fingerprint, ADOPTED):
-        why.append("new course version")
-    if exercise.seed != seed:
-        why.append("new seed")
-    if current.exercise_status.get(exercise.exercise_id) is Status.GRADER_FAILED:
-        why.append("the grader failed last time")
-    return tuple(why) or ("graded again, nothing changed",)
+         seed: int) -> tuple[Why, ...]:
+    recorded = current.files_hashes[exercise.exercise_id]
+    found = {
+        Why.RESTORED: current.status is Status.REMOVED,
+        Why.FILES_UNKNOWN: not recorded,
+        Why.NEW_FILES: bool(recorded) and recorded != files_hash,
+        Why.NEW_COURSE: run.course_fingerprint not in (fingerprint, ADOPTED),
+        Why.NEW_SEED: exercise.seed != seed,
+        Why.GRADER_FAILED: current.exercise_status.get(exercise.exercise_id) is Status.GRADER_FAILED,
+    }
+    return tuple(why for why, applies in found.items() if applies) or (Why.UNCHANGED,)
 
 
 def check_plan(plan: RunPlan, *, force: bool = False) -> RunPlan:

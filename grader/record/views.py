@@ -12,7 +12,7 @@ from grader.course.names import same_student
 from grader.inert import inert
 from grader.outputs.files import atomic_writer
 from grader.record.database import ClassRecord, Current
-from grader.record.status import Status
+from grader.status import Status
 
 MAXIMUM_ROW = "(maximum points)"  # the gradebook's second row; no entry name has parentheses around it
 MAXIMUM_STATUS = "maximum"

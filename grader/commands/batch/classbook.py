@@ -26,14 +26,15 @@ from grader.course.catalogue import ExerciseSpec
 from grader.outputs.files import atomic_writer, write_atomic
 from grader.outputs.results_json import from_gradescope, to_gradescope
 from grader.record.database import ClassRecord, Current
-from grader.record.status import GRADER_FAILED_TEST  # the stand-in test of a row the grader could not grade
 from grader.results import ExerciseResult, SubmissionResult, TestResult
+from grader.status import Status
 from grader.verdicts import Verdict
 
 RESULTS_FILE, REPORT_FILE = "results.json", "report.html"
 GRADEBOOK_FILE, INDEX_FILE = "gradebook.csv", "index.html"
 SUBMISSIONS_FOLDER = "submissions"  # OUT/submissions/<name>/: the only place a submission's name becomes a path
 GRADER_FAILED = "the grader failed on this submission"
+GRADER_FAILED_TEST = "grader_failed"  # the name of the stand-in test of a row the grader could not grade
 
 
 def sort_key(name: str) -> tuple[str, str]:
@@ -81,7 +82,7 @@ def failed_result(name: str, specs: Sequence[ExerciseSpec], seed: int, reason: s
     """The row for a submission the grader itself could not grade: zero points,
     each exercise's points at stake, and the reason in plain words."""
     exercises = tuple(ExerciseResult(
-        exercise_id=spec.id, title=spec.title, seed=seed, problem=GRADER_FAILED,
+        exercise_id=spec.id, title=spec.title, seed=seed, status=Status.GRADER_FAILED, problem=GRADER_FAILED,
         tests=(TestResult(name=GRADER_FAILED_TEST, title=GRADER_FAILED, max_points=spec.points, passed=False,
                           message=reason, verdict=Verdict.GRADER_ERROR),))
         for spec in specs)

@@ -42,11 +42,10 @@ from grader.commands.batch.worker import BOOT
 from grader.course.catalogue import Course, ExerciseSpec, load_course
 from grader.errors import EXIT_GRADER_FAILURE, EXIT_INTERRUPTED, GraderFailure, UserError
 from grader.options import GradeOptions
-from grader.outputs.results_json import from_plain
 from grader.record.database import (ClassRecord, RecordFull, check_plan, grading_seed, is_disk_full, plan_run,
                                     up_to_date)
 from grader.record.fingerprint import course_fingerprint, files_hash, grader_version
-from grader.results import SubmissionResult
+from grader.results import MalformedResult, SubmissionResult, from_plain
 
 MAX_ATTEMPTS = 2  # a submission left unfinished by this many crashed workers gets a failed row
 STOP_GRACE_S = 5.0  # after SIGTERM, how long workers get to close their zygotes before SIGKILL
@@ -198,12 +197,12 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
         # controller writes them from the record (a crash in between leaves the earlier, whole files).
         subset = set(ids) != set(course.ids)
 
-        def store(result: SubmissionResult, refused: str | None = None, *, written: bool = True) -> None:
+        def store(result: SubmissionResult, *, written: bool = True) -> None:
             """One result into the record (one transaction); OUT/<name>/ rewritten from the record unless
             the worker's files already say the same (the whole course graded, no override). A full disk
             costs this entry only: it is named, and the batch goes on."""
             try:
-                record.store(run_id, result, files_hash=hashes.get(result.submission, ""), refused=refused or None)
+                record.store(run_id, result, files_hash=hashes.get(result.submission, ""))
                 overridden = any(name == result.submission for name, _ in record.overrides())
                 if subset or overridden or not written:
                     write_current(out, record.current_of(result.submission), course.hidden_visibility)
@@ -368,14 +367,24 @@ class ResultSink:
     stored: set[str] = field(default_factory=set)
 
     def graded(self, event: dict) -> bool:
-        """A worker's ``graded`` event; False if that submission was stored already."""
+        """A worker's ``graded`` event; False if that submission was stored already. A result that is
+        not whole (``MalformedResult``) is refused with its reason: the submission's row says the grader
+        failed, why, and that it is not a score."""
         name = event.get("submission")
         if name in self.stored:
             return False
-        result = from_plain(event.pop("result"))
+        try:
+            result = from_plain(event.pop("result", None))
+            if result.submission != name:
+                raise MalformedResult(f"the result of {result.submission!r} came as that of {name!r}")
+        except MalformedResult as error:
+            if not isinstance(name, str) or not name:
+                return False  # no submission to blame: what its worker leaves unfinished is retried
+            self.refuse(name, f"its grading process sent a malformed result ({error})")
+            return True
         if self.write is not None:
             self.write(result)  # before the record: as a local worker writes, then reports
-        self.store(result, event.get("refused"))
+        self.store(result)
         self.stored.add(result.submission)
         self.outcome.graded.append(result.submission)
         self.report(event)
@@ -383,15 +392,18 @@ class ResultSink:
 
     def failed(self, name: str, why: str) -> None:
         """A submission that ended ``MAX_ATTEMPTS`` grading processes: a row saying the grader failed."""
+        self.refuse(name, f"its grading process {why}, twice")
+
+    def refuse(self, name: str, why: str) -> None:
+        """A row saying the grader failed on ``name``, and why (it is then never stored twice)."""
         if name in self.stored:
             return
-        self.store(failed_result(
-            name, self.specs, self.seed,
-            f"{GRADER_FAILED}: its grading process {why}, twice. This is not the submission's "
-            "score; grade it again with --resume, and report it if it happens again."), written=False)
+        reason = (f"{GRADER_FAILED}: {why}. This is not the submission's score; grade it again with --resume, "
+                  "and report it if it happens again.")
+        self.store(failed_result(name, self.specs, self.seed, reason), written=False)
         self.stored.add(name)
         self.outcome.failed.append(name)
-        self.report({"event": "failed", "submission": name})
+        self.report({"event": "failed", "submission": name, "reason": reason})
 
 
 def _local_runner(course: Course, specs: Sequence[ExerciseSpec], out: Path, ids: list[str], subset: bool,

@@ -46,8 +46,7 @@ from grader.course.catalogue import CourseError, load_course
 from grader.course.submissions import Submission, read_submission
 from grader.errors import EXIT_INTERRUPTED, GraderFailure
 from grader.options import GradeOptions
-from grader.outputs.results_json import to_plain
-from grader.results import SubmissionResult
+from grader.results import SubmissionResult, to_plain
 from grader.sandbox.client import Zygote, ZygoteLost
 
 # The whole of the worker's start: what follows ``-c``. It names this module
