@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.commands.batch.classbook import REPORT_FILE, sort_key, submission_folder, write_summary
+from grader.record.classbook import REPORT_FILE, sort_key, submission_folder, write_summary
 from grader.status import Status
-from grader.commands.batch.tally import ClassTally
+from grader.record.tally import ClassTally
 from grader.engine.curves import loss_curves
 from grader.outputs.html import write_html
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult

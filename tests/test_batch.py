@@ -25,8 +25,9 @@ import pytest
 from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_notebook
 
-from grader.commands.batch import classbook, controller, entries, tally, worker
-from grader.commands.batch.classbook import submission_folder
+from grader.commands.batch import controller, entries, worker
+from grader.record import classbook, tally
+from grader.record.classbook import submission_folder
 from grader.course.archives import Member, UnsafeArchive, ZipLimits, extract_sources, plan_extraction, read_capped
 from grader.outputs.files import write_atomic
 from grader.outputs.results_json import from_gradescope, to_gradescope
@@ -457,7 +458,7 @@ def test_resume_keeps_results_only_when_fresh_and_from_the_same_settings(tmp_pat
 FAKE_WORKER = textwrap.dedent("""
     import json, os, signal, sys, time
     from pathlib import Path
-    from grader.commands.batch.classbook import write_submission
+    from grader.record.classbook import write_submission
     from grader.outputs.results_json import to_plain
     from grader.results import ExerciseResult, SubmissionResult, TestResult
 
@@ -680,7 +681,7 @@ def test_pruning_is_only_on_request_recorded_and_a_restored_entry_is_not_graded_
     back = controller.run_batch(subs, out, course, jobs=1, command=command, resume=True)
     assert back.restored == ["ben"] and not back.graded and sorted(back.skipped) == ["ana", "ben", "ken"]
     assert {row[0]: row[1] for row in _gradebook(out)[2:]}["ben"] == "graded" and back.summary.count == 3
-    from grader.record import commands
+    from grader.commands import record as commands
     text = commands.show_history(out, "ben")
     assert "removed from the class  (no longer in the submissions folder (--prune))" in text
     assert "restored to the class  (back in the submissions folder)" in text

@@ -13,7 +13,7 @@ from grader.record import database, exports, history, roster, views
 from grader.record.database import (
     ClassRecord, RecordError, RecordRefused, check_plan, plan_run, replacements, up_to_date)
 from grader.record.fingerprint import course_fingerprint, files_hash
-from grader.commands.batch.classbook import GRADER_FAILED_TEST
+from grader.record.classbook import GRADER_FAILED_TEST
 from grader.status import Status
 from grader.results import ExerciseResult, SubmissionResult, TestResult
 from grader.verdicts import Verdict
@@ -319,7 +319,7 @@ def test_brief_current_states_drop_messages_tables_and_output_but_keep_the_numbe
 
 
 def test_out_is_rebuilt_streaming_the_record_never_holding_the_class(record, monkeypatch):
-    from grader.commands.batch.classbook import build_outputs_from_record
+    from grader.record.classbook import build_outputs_from_record
 
     full_class(record)
     record.set_override("bob", "exercise2", 8, "regraded by hand")
@@ -482,7 +482,7 @@ def test_the_files_hash_changes_with_any_file_and_never_follows_a_link(tmp_path)
 
 # -- what the commands call ---------------------------------------------------------
 def test_the_commands_act_on_an_existing_record_and_rebuild_the_gradebook(tmp_path):
-    from grader.record import commands
+    from grader.commands import record as commands
 
     out = tmp_path / "out"
     with pytest.raises(RecordError, match="holds no class record"):

@@ -8,8 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from grader.commands.batch import classbook, controller
-from grader.commands.batch.tally import ClassTally
+from grader.commands.batch import controller
+from grader.record import classbook
+from grader.record.tally import ClassTally
 from grader.commands.gradescope import describe_failure
 from grader.course.catalogue import CourseError
 from grader.outputs.results_json import from_gradescope, to_gradescope

@@ -33,10 +33,10 @@ from pathlib import Path
 from typing import Protocol
 
 import grader
-from grader.commands.batch.classbook import (
+from grader.record.classbook import (
     GRADER_FAILED, SUBMISSIONS_FOLDER, build_outputs_from_record, collect_results, failed_result, write_current,
     write_submission)
-from grader.commands.batch.tally import ClassSummary, summarize
+from grader.record.tally import ClassSummary, summarize
 from grader.commands.batch.entries import Entry, is_up_to_date, list_entries
 from grader.commands.batch.worker import BOOT
 from grader.course.catalogue import Course, ExerciseSpec, load_course

@@ -41,7 +41,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from grader.commands.batch.classbook import write_submission
+from grader.record.classbook import write_submission
 from grader.course.catalogue import CourseError, load_course
 from grader.course.submissions import Submission, read_submission
 from grader.errors import EXIT_INTERRUPTED, GraderFailure

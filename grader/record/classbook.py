@@ -21,7 +21,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from grader.commands.batch.tally import ClassSummary, ClassTally
+from grader.record.tally import ClassSummary, ClassTally
 from grader.course.catalogue import ExerciseSpec
 from grader.outputs.files import atomic_writer, write_atomic
 from grader.outputs.results_json import from_gradescope, to_gradescope
