@@ -20,6 +20,7 @@ wrong: a malformed result is refused with that reason, never half-read.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -141,7 +142,7 @@ class ExerciseResult:
 
     @property
     def full_marks(self) -> bool:
-        return self.max_score > 0 and self.score == self.max_score
+        return scoring.full_marks(self.score, self.max_score)
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,15 @@ class SubmissionResult:
     @property
     def max_score(self) -> float:
         return scoring.total([e.max_score for e in self.exercises])
+
+    @property
+    def full_marks(self) -> bool:
+        return scoring.full_marks(self.score, self.max_score)
+
+    def counted_score(self, overrides: Mapping[str, float]) -> float:
+        """The total as it counts with ``overrides`` (exercise id -> points set by hand) in force."""
+        return scoring.total(scoring.effective_points({e.exercise_id: e.score for e in self.exercises},
+                                                      overrides).values())
 
 
 class MalformedResult(ValueError):

@@ -9,9 +9,9 @@ import sqlite3
 import pytest
 
 from grader.course.catalogue import load_course
-from grader.record import database, exports, history, roster, views
-from grader.record.database import (
-    ClassRecord, RecordError, RecordRefused, check_plan, plan_run, replacements, up_to_date)
+from grader.record import database, exports, history, roster, schema, views
+from grader.record.database import ClassRecord, RecordError, RecordRefused
+from grader.record.planning import check_plan, plan_run, replacements, up_to_date
 from grader.record.fingerprint import course_fingerprint, files_hash
 from grader.record.classbook import GRADER_FAILED_TEST
 from grader.status import Status
@@ -80,7 +80,7 @@ def points(record: ClassRecord) -> dict[str, dict[str, float | None]]:
 # -- the database --------------------------------------------------------------
 def test_a_new_record_is_in_wal_mode_at_the_latest_schema_version(tmp_path):
     with ClassRecord.open(tmp_path) as record:
-        assert record.schema_version == database.SCHEMA_VERSION == len(database.MIGRATIONS)
+        assert record.schema_version == schema.SCHEMA_VERSION == len(schema.MIGRATIONS)
         assert record.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     raw = sqlite3.connect(tmp_path / database.DATABASE_FILE)
     tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -90,7 +90,7 @@ def test_a_new_record_is_in_wal_mode_at_the_latest_schema_version(tmp_path):
 def test_a_record_from_a_newer_grader_is_refused_in_plain_words(tmp_path):
     ClassRecord.open(tmp_path).close()
     raw = sqlite3.connect(tmp_path / database.DATABASE_FILE)
-    raw.execute(f"PRAGMA user_version = {database.SCHEMA_VERSION + 1}")
+    raw.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION + 1}")
     raw.close()
     with pytest.raises(RecordError, match="newer than this grader"):
         ClassRecord.open(tmp_path)
@@ -184,9 +184,9 @@ def test_a_submission_leaves_the_class_only_when_pruned_and_history_shows_remova
 
 
 def test_a_record_removed_before_history_kept_removals_gets_them_in_history(tmp_path, monkeypatch):
-    before_history = database.MIGRATIONS.index(next(m for m in database.MIGRATIONS if "roll_events" in m))
-    monkeypatch.setattr(database, "MIGRATIONS", database.MIGRATIONS[:before_history])
-    monkeypatch.setattr(database, "SCHEMA_VERSION", before_history)
+    before_history = schema.MIGRATIONS.index(next(m for m in schema.MIGRATIONS if "roll_events" in m))
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:before_history])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", before_history)
     with ClassRecord.open(tmp_path) as record:  # as a grader without roll_events left a removed submission
         full_class(record)
         record.db.execute("UPDATE submissions SET removed_at = '2024-01-01T00:00:00+00:00' WHERE name = 'bob'")
@@ -509,10 +509,10 @@ def test_the_commands_act_on_an_existing_record_and_rebuild_the_gradebook(tmp_pa
 def test_a_new_migration_is_applied_once_and_keeps_the_data(tmp_path, monkeypatch):
     with ClassRecord.open(tmp_path) as record:
         full_class(record)
-    latest = len(database.MIGRATIONS) + 1
-    monkeypatch.setattr(database, "MIGRATIONS", (*database.MIGRATIONS,
+    latest = len(schema.MIGRATIONS) + 1
+    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS,
                                                  "ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT '';"))
-    monkeypatch.setattr(database, "SCHEMA_VERSION", len(database.MIGRATIONS))
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", len(schema.MIGRATIONS))
     with ClassRecord.open(tmp_path) as record:
         assert record.schema_version == latest
         assert record.db.execute("SELECT note FROM runs").fetchall()[0][0] == ""
@@ -535,4 +535,4 @@ def test_results_of_an_out_graded_before_the_record_are_adopted_and_kept(record)
         ("alice", ("graded again, nothing changed",)), ("carol", ("files not recorded before",))}
     assert up_to_date(record, course_fingerprint="v1", seed=0, exercise_ids=IDS,
                       hashes={"alice": "a1", "carol": "c1"}) == set()  # an adopted run's course version is unknown
-    assert record.run(run).grader_version == database.ADOPTED
+    assert record.run(run).grader_version == schema.ADOPTED

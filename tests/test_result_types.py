@@ -14,7 +14,8 @@ from grader.record.tally import ClassTally
 from grader.commands.gradescope import describe_failure
 from grader.course.catalogue import CourseError
 from grader.outputs.results_json import from_gradescope, to_gradescope
-from grader.record.database import ClassRecord, Why, plan_run
+from grader.record.database import ClassRecord
+from grader.record.planning import Why, plan_run
 from grader.results import ExerciseResult, MalformedResult, SubmissionResult, TestResult, from_plain, to_plain
 from grader.status import Status
 from grader.verdicts import Verdict

@@ -196,14 +196,14 @@ class ClassTally:
             problem = next((e.reason for e in result.exercises if e.reason), None)
             if problem:
                 self.problems.append((result.submission, problem))
-        points = {e.exercise_id: overrides.get(e.exercise_id, e.score) for e in result.exercises}
-        self.totals[scoring.total(points.values())] += 1
+        points = scoring.effective_points({e.exercise_id: e.score for e in result.exercises}, overrides)
+        self.totals[result.counted_score(overrides)] += 1
         self.max_total = max(self.max_total, result.max_score)
         for exercise in result.exercises:
             tally = self.exercises.setdefault(exercise.exercise_id, _ExerciseTally(exercise.title))
             tally.max_points = max(tally.max_points, exercise.max_score)
             tally.scores[points[exercise.exercise_id]] += 1
-            tally.full_marks += exercise.max_score > 0 and points[exercise.exercise_id] >= exercise.max_score
+            tally.full_marks += scoring.full_marks(points[exercise.exercise_id], exercise.max_score)
             tally.submitted += exercise.submitted
             if exercise.status is Status.GRADED:
                 for test in exercise.tests:

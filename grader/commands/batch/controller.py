@@ -42,8 +42,9 @@ from grader.commands.batch.worker import BOOT
 from grader.course.catalogue import Course, ExerciseSpec, load_course
 from grader.errors import EXIT_GRADER_FAILURE, EXIT_INTERRUPTED, GraderFailure, UserError
 from grader.options import GradeOptions
-from grader.record.database import (ClassRecord, RecordFull, check_plan, grading_seed, is_disk_full, plan_run,
-                                    up_to_date)
+from grader.record.database import ClassRecord
+from grader.record.planning import check_plan, grading_seed, plan_run, up_to_date
+from grader.record.schema import RecordFull, is_disk_full
 from grader.record.fingerprint import course_fingerprint, files_hash, grader_version
 from grader.results import MalformedResult, SubmissionResult, from_plain
 
