@@ -481,7 +481,10 @@ FAKE_WORKER = textwrap.dedent("""
         tests = (TestResult("test_x", "x works", 5.0, True),)
         result = SubmissionResult(name, tuple(ExerciseResult(i, i, tests, seed=job["options"]["seed"] or 0)
                                               for i in job["exercises"]), seed=job["options"]["seed"] or 0)
-        write_submission(Path(job["out"]), result)
+        if job.get("write_files", True) and name not in job.get("not_written", ()):  # as a real worker
+            write_submission(Path(job["out"]), result)
+            with open(Path(job["out"], ".written"), "a") as log:
+                log.write(name + "\\n")
         print(json.dumps({"event": "graded", "submission": name, "result": to_plain(result)}), flush=True)
 """)
 
@@ -520,6 +523,30 @@ def test_a_crashing_worker_costs_only_the_submission_it_was_grading(course, fake
     # --resume grades it again; the others stay as they are
     entry = entries.Entry("crasher", subs / "crasher")
     assert not entries.is_up_to_date(entry, tmp_path / "out", seed=course.seed, exercise_ids=course.ids)
+
+
+def test_each_submission_s_files_are_written_once_by_one_side(course, fake_class, tmp_path, monkeypatch):
+    """A worker writes the files of what it graded, except where the controller must (an override in force:
+    the page shows it); the controller writes those from the record. Never both."""
+    from grader.outputs import html
+
+    command, subs = fake_class
+    _folders(subs, "ann", "bob")
+    out = tmp_path / "out"
+    controller.run_batch(subs, out, course, jobs=1, command=command)
+    with ClassRecord.open(out) as record:
+        record.set_override("ann", course.ids[0], 1.0, "partial credit for the idea")
+    (out / ".written").unlink()
+    pages: list[str] = []
+    real = html.write_html
+    monkeypatch.setattr(html, "write_html", lambda result, path, **kw: pages.append(result.submission)
+                        or real(result, path, **kw))
+
+    controller.run_batch(subs, out, course, jobs=1, command=command)
+
+    by_worker = (out / ".written").read_text().split()
+    assert sorted(by_worker + pages) == ["ann", "bob"] and pages == ["ann"]
+    assert "set by hand" in (submission_folder(out, "ann") / "report.html").read_text()
 
 
 def test_a_worker_dying_while_reading_an_entry_costs_only_that_entry(course, fake_class, tmp_path):

@@ -25,6 +25,7 @@ from grader.record.tally import ClassSummary, ClassTally
 from grader.course.catalogue import ExerciseSpec
 from grader.outputs.files import atomic_writer, write_atomic
 from grader.outputs.results_json import from_gradescope, to_gradescope
+from grader.record import views
 from grader.record.database import ClassRecord, Current
 from grader.results import ExerciseResult, SubmissionResult, TestResult
 from grader.status import Status
@@ -140,16 +141,18 @@ def write_current(out: Path, current: Current, hidden_visibility: Mapping[str, s
 def build_outputs_from_record(record: ClassRecord, out: Path, *, title: str, course_ids: Sequence[str],
                               listed: Iterable[str] | None = None) -> ClassSummary:
     """Rebuild ``gradebook.csv`` and ``index.html`` from the class record alone,
-    streaming it (``ClassRecord.each_current``): the class is read three
-    times, one submission at a time, never held whole (the gradebook; the
-    class's numbers; the summary page's table).
+    streaming it (``ClassRecord.each_current``): the class is read twice,
+    one submission at a time, never held whole (the gradebook, counting the
+    class's numbers as it goes; then the summary page's table, which opens
+    with those numbers).
     ``listed``: the entries of SUBMISSIONS, to name those not graded yet."""
-    from grader.record import views  # noqa: PLC0415
-
-    views.write_gradebook(record, out / GRADEBOOK_FILE, course_ids)
     tally = ClassTally()
-    for current in record.each_current(brief=True):
-        tally.add(current.result, {exercise_id: o.points for exercise_id, o in current.overrides.items()})
+
+    def count(current: Current) -> None:
+        if current.status is not Status.REMOVED:
+            tally.add(current.result, {exercise_id: o.points for exercise_id, o in current.overrides.items()})
+
+    views.write_gradebook(record, out / GRADEBOOK_FILE, course_ids, each=count)
     summary = tally.summary(course_ids)
     graded = record.names()
     ungraded = sorted((n for n in set(listed or ()) if n not in graded), key=sort_key)

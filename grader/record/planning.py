@@ -8,7 +8,7 @@ reason to grade a result again is a value (``Why``), compared as a value.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -70,6 +70,26 @@ def grading_seed(record: ClassRecord, *, declared: int | None) -> int:
     return declared if declared is not None else secrets.randbits(62)
 
 
+def plan_batch(record: ClassRecord, *, course_title: str, course_fingerprint: str, seed: int,
+               exercise_ids: Sequence[str], hashes: Mapping[str, str],
+               resume: bool) -> tuple[set[str], RunPlan]:
+    """A batch's plan, from one reading of the record: the entries ``--resume`` may skip (``up_to_date``;
+    none without ``resume``) and what grading the others would replace (``plan_run``)."""
+    runs = {r.id: r for r in record.runs()}
+    fresh: set[str] = set()
+    replaced: list[Replacement] = []
+    for current in record.each_current(include_removed=True, brief=True):
+        files_hash = hashes.get(current.submission)
+        if files_hash is None:
+            continue
+        if resume and _fresh(current, runs, course_fingerprint, seed, exercise_ids, files_hash):
+            fresh.add(current.submission)
+        else:
+            replaced += _replacements_of(current, runs, course_fingerprint, seed, exercise_ids, files_hash)
+    return fresh, _plan(record, list(runs.values()), replaced, course_title=course_title,
+                        course_fingerprint=course_fingerprint, seed=seed)
+
+
 def plan_run(record: ClassRecord, *, course_title: str, course_fingerprint: str, seed: int,
              exercise_ids: Sequence[str], pending: Mapping[str, str]) -> RunPlan:
     """What grading ``pending`` (submission name -> files hash) on
@@ -82,7 +102,14 @@ def plan_run(record: ClassRecord, *, course_title: str, course_fingerprint: str,
     of the same course (same title, new fingerprint) is a note: the run
     records it and history shows it.
     """
-    runs = record.runs()
+    found = replacements(record, course_fingerprint=course_fingerprint, seed=seed, exercise_ids=exercise_ids,
+                         pending=pending)
+    return _plan(record, record.runs(), found, course_title=course_title, course_fingerprint=course_fingerprint,
+                 seed=seed)
+
+
+def _plan(record: ClassRecord, runs: Sequence[Run], found: Iterable[Replacement], *, course_title: str,
+          course_fingerprint: str, seed: int) -> RunPlan:
     refusals: list[str] = []
     notes: list[str] = []
     titles = sorted({r.course_title for r in runs} - {course_title})
@@ -96,8 +123,7 @@ def plan_run(record: ClassRecord, *, course_title: str, course_fingerprint: str,
                      f"this run records course version {course_fingerprint[:12]}")
     replaced = 0
     reseeded: dict[str, int] = {}  # submission -> its results graded with another seed
-    for replacement in replacements(record, course_fingerprint=course_fingerprint, seed=seed,
-                                    exercise_ids=exercise_ids, pending=pending):
+    for replacement in found:
         replaced += 1
         if Why.NEW_SEED in replacement.why:
             reseeded[replacement.submission] = reseeded.get(replacement.submission, 0) + 1
@@ -110,16 +136,20 @@ def plan_run(record: ClassRecord, *, course_title: str, course_fingerprint: str,
 def replacements(record: ClassRecord, *, course_fingerprint: str, seed: int, exercise_ids: Sequence[str],
                  pending: Mapping[str, str]) -> Iterator[Replacement]:
     """Each current result that grading ``pending`` on ``exercise_ids`` would replace, and why."""
-    run_by_id = {r.id: r for r in record.runs()}
-    wanted = set(exercise_ids)
+    runs = {r.id: r for r in record.runs()}
     for current in record.each_current(include_removed=True, brief=True):
-        if current.submission not in pending:
-            continue
-        for exercise in current.result.exercises:
-            if exercise.exercise_id not in wanted:
-                continue
-            run = run_by_id[current.run_ids[exercise.exercise_id]]
-            why = _why(current, run, exercise, pending[current.submission], course_fingerprint, seed)
+        if current.submission in pending:
+            yield from _replacements_of(current, runs, course_fingerprint, seed, exercise_ids,
+                                        pending[current.submission])
+
+
+def _replacements_of(current: Current, runs: Mapping[int, Run], fingerprint: str, seed: int,
+                     exercise_ids: Sequence[str], files_hash: str) -> Iterator[Replacement]:
+    wanted = set(exercise_ids)
+    for exercise in current.result.exercises:
+        if exercise.exercise_id in wanted:
+            run = runs[current.run_ids[exercise.exercise_id]]
+            why = _why(current, run, exercise, files_hash, fingerprint, seed)
             yield Replacement(current.submission, exercise.exercise_id, run.id, why)
 
 
@@ -153,16 +183,17 @@ def up_to_date(record: ClassRecord, *, course_fingerprint: str, seed: int, exerc
     none where the grader failed. A removed submission back in the folder with
     the same files is up to date too: restored, not graded again."""
     runs = {r.id: r for r in record.runs()}
-    fresh = set()
-    for current in record.each_current(brief=True, include_removed=True):
-        if current.submission not in hashes:
-            continue
-        by_id = {e.exercise_id: e for e in current.result.exercises}
-        if all(i in by_id and by_id[i].seed == seed and current.files_hashes[i] == hashes[current.submission]
-               and runs[current.run_ids[i]].course_fingerprint == course_fingerprint
-               and current.graded_status[i] is not Status.GRADER_FAILED for i in exercise_ids):
-            fresh.add(current.submission)
-    return fresh
+    return {current.submission for current in record.each_current(brief=True, include_removed=True)
+            if current.submission in hashes
+            and _fresh(current, runs, course_fingerprint, seed, exercise_ids, hashes[current.submission])}
+
+
+def _fresh(current: Current, runs: Mapping[int, Run], fingerprint: str, seed: int, exercise_ids: Sequence[str],
+           files_hash: str) -> bool:
+    by_id = {e.exercise_id: e for e in current.result.exercises}
+    return all(i in by_id and by_id[i].seed == seed and current.files_hashes[i] == files_hash
+               and runs[current.run_ids[i]].course_fingerprint == fingerprint
+               and current.graded_status[i] is not Status.GRADER_FAILED for i in exercise_ids)
 
 
 def _listing(names: Sequence[str], limit: int = 10) -> str:

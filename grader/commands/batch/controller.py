@@ -43,7 +43,7 @@ from grader.course.catalogue import Course, ExerciseSpec, load_course
 from grader.errors import EXIT_GRADER_FAILURE, EXIT_INTERRUPTED, GraderFailure, UserError
 from grader.options import GradeOptions
 from grader.record.database import ClassRecord
-from grader.record.planning import check_plan, grading_seed, plan_run, up_to_date
+from grader.record.planning import check_plan, grading_seed, plan_batch
 from grader.record.schema import RecordFull, is_disk_full
 from grader.record.fingerprint import course_fingerprint, files_hash, grader_version
 from grader.results import MalformedResult, SubmissionResult, from_plain
@@ -180,12 +180,11 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
         adopt_results(record, out, course, entries, hashes)
         move_to_submissions_folder(record, out, course)
         seed = options.seed if options.seed is not None else batch_seed(course, record)
-        fresh = up_to_date(record, course_fingerprint=fingerprint, seed=seed, exercise_ids=ids,
-                           hashes=hashes) if resume else set()
+        fresh, plan = plan_batch(record, course_title=course.title, course_fingerprint=fingerprint, seed=seed,
+                                 exercise_ids=ids, hashes=hashes, resume=resume)
         pending = [e for e in entries if e.name not in fresh]
         # Before anything is graded: refuse what would mix courses or seeds (nothing written but the record's file).
-        plan = check_plan(plan_run(record, course_title=course.title, course_fingerprint=fingerprint, seed=seed,
-                                   exercise_ids=ids, pending={e.name: hashes[e.name] for e in pending}), force=force)
+        check_plan(plan, force=force)
         outcome = BatchOutcome(out=out, summary=summarize([], ids), hidden=hidden,
                                skipped=[e.name for e in entries if e.name in fresh],
                                notes=[*plan.notes, *public_seed_note(course, seed)],
@@ -194,18 +193,18 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
                                   course_fingerprint=fingerprint, exercise_ids=ids, forced=force and plan.refused)
         outcome.restored = record.restore([e.name for e in entries], run_id=run_id,
                                           reason="back in the submissions folder")
-        # A subset of the exercises: the worker's files would lack the rest, so it writes none and the
-        # controller writes them from the record (a crash in between leaves the earlier, whole files).
+        # Each submission's files are written once. A subset of the exercises: the worker's files would lack
+        # the rest, so it writes none and the controller writes them from the record (a crash in between
+        # leaves the earlier, whole files); so for a submission with an override in force (its page shows it).
         subset = set(ids) != set(course.ids)
+        overridden = {name for name, _ in record.overrides()}
 
         def store(result: SubmissionResult, *, written: bool = True) -> None:
-            """One result into the record (one transaction); OUT/<name>/ rewritten from the record unless
-            the worker's files already say the same (the whole course graded, no override). A full disk
-            costs this entry only: it is named, and the batch goes on."""
+            """One result into the record (one transaction); OUT/<name>/ written from the record where the
+            worker did not write it. A full disk costs this entry only: it is named, and the batch goes on."""
             try:
                 record.store(run_id, result, files_hash=hashes.get(result.submission, ""))
-                overridden = any(name == result.submission for name, _ in record.overrides())
-                if subset or overridden or not written:
+                if subset or result.submission in overridden or not written:
                     write_current(out, record.current_of(result.submission), course.hidden_visibility)
             except RecordFull as full:
                 outcome.unstored.append(result.submission)
@@ -222,12 +221,15 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
         runner: _Runner
         if scheduler is None:
             jobs = max(1, min(jobs or os.cpu_count() or 1, len(pending) or 1))
-            runner = _local_runner(course, specs, out, ids, subset, job_options, command or worker_command(), jobs,
-                                   report, ResultSink(outcome, store, report, specs, seed))
+            job = {"course": str(course.root), "out": str(out.resolve()), "exercises": ids, "write_files": not subset,
+                   "not_written": sorted(overridden), "options": job_options}
+            runner = _local_runner(specs, job, command or worker_command(), jobs, report,
+                                   ResultSink(outcome, store, report, specs, seed))
         else:
             runner = _cluster_runner(scheduler, course, specs, job_options, ResultSink(
                 outcome, store, report, specs, seed,
-                write=None if subset else lambda r: write_submission(out, r, course.hidden_visibility)))
+                write=None if subset else lambda r: None if r.submission in overridden
+                else write_submission(out, r, course.hidden_visibility)))
         listed = [e.name for e in entries]
         try:
             jobs = runner.start() if pending else 0  # a cluster takes seconds to start: Ctrl-C may come here
@@ -407,15 +409,12 @@ class ResultSink:
         self.report({"event": "failed", "submission": name, "reason": reason})
 
 
-def _local_runner(course: Course, specs: Sequence[ExerciseSpec], out: Path, ids: list[str], subset: bool,
-                  options: dict, command: Sequence[str], jobs: int, report: Callable[[dict], None],
-                  sink: ResultSink) -> _Scheduler:
+def _local_runner(specs: Sequence[ExerciseSpec], job: dict, command: Sequence[str], jobs: int,
+                  report: Callable[[dict], None], sink: ResultSink) -> _Scheduler:
     from grader.engine.snapshot import CourseFiles  # noqa: PLC0415 - torch-free
 
-    job = {"course": str(course.root), "out": str(out.resolve()), "exercises": ids, "write_files": not subset,
-           # What the workers will run, fingerprinted before any of them (or any sandbox) starts.
-           "course_files": CourseFiles.read(specs).fingerprints(), "options": options}
-    return _Scheduler(job, command, jobs, report, sink)
+    # What the workers will run, fingerprinted before any of them (or any sandbox) starts.
+    return _Scheduler({**job, "course_files": CourseFiles.read(specs).fingerprints()}, command, jobs, report, sink)
 
 
 def _cluster_runner(scheduler: str, course: Course, specs: Sequence[ExerciseSpec], options: dict,

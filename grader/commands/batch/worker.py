@@ -10,6 +10,7 @@ submission's files. Plain data crosses, both ways:
 - stdin, once: the job, one JSON object: ``course`` (its folder), ``out``,
   ``exercises`` (ids), ``write_files`` (false when grading some of the
   course's exercises: the controller writes those files from its record),
+  ``not_written`` (names whose files the controller writes: an override is in force),
   ``options`` (``GradeOptions`` fields) and ``entries`` (``Entry.job``:
   ``{"name", "path", "refused", "notes"}``) in the order to grade them;
 - stdout, one JSON line per event: ``{"event": "reading", "submission": name}``
@@ -78,12 +79,13 @@ def main() -> int:
                 submissions.append(read_entry(entry, filenames, unpacked / str(number)))
             _send(protocol, {"event": "grading"})
             problems = {s.name: s.problem for s in submissions if s.problem}
+            not_written = set(job.get("not_written", ()))
 
             def finished(result: SubmissionResult) -> None:
                 if _stopping.is_set():
                     return  # a session cut short may finish a submission with tests missing: not a result
                 result = with_problem(result, problems.get(result.submission))
-                if job.get("write_files", True):  # not for a subset of the exercises: the controller writes those
+                if job.get("write_files", True) and result.submission not in not_written:  # else the controller
                     write_submission(out, result, course.hidden_visibility)
                 _send(protocol, graded_event(result, problems.get(result.submission)))
 
