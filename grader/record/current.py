@@ -28,7 +28,7 @@ CURRENT_ROWS = (
     " s.removed_at, ROW_NUMBER() OVER (PARTITION BY g.submission, e.exercise_id ORDER BY g.run_id DESC, g.id DESC)"
     " AS age FROM exercise_results e JOIN gradings g ON g.id = e.grading_id"
     " JOIN submissions s ON s.name = g.submission")
-_BRIEF_TEST_COLUMNS = "name, title, max_points, passed, verdict, hint, visibility"
+_BRIEF_TEST_COLUMNS = "grading_id, exercise_id, name, title, max_points, passed, verdict, hint, visibility"
 _UNSCORED = (Status.GRADER_FAILED, Status.REMOVED, None)  # an exercise without a score of the grader's
 
 
@@ -140,7 +140,9 @@ class CurrentState(Storage):
     def _current(self, name: str, rows: list[sqlite3.Row], overrides: Mapping[tuple[str, str], Override], *,
                  brief: bool = False) -> Current:
         latest = max(rows, key=lambda r: r["run_id"])
-        exercises = tuple(self._exercise(row, brief=brief) for row in rows)
+        tests = self._tests(rows, brief=brief)
+        exercises = tuple(self._exercise(row, tuple(tests[(row["grading_id"], row["exercise_id"])]), brief=brief)
+                          for row in rows)
         statuses = graded = {row["exercise_id"]: Status(row["status"]) for row in rows}
         sandbox = json.loads(latest["sandbox"])
         result = SubmissionResult(submission=name, exercises=exercises, seed=latest["grading_seed"],
@@ -160,16 +162,26 @@ class CurrentState(Storage):
                        files_hash=latest["files_hash"], run_ids={row["exercise_id"]: row["run_id"] for row in rows},
                        files_hashes={row["exercise_id"]: row["files_hash"] for row in rows}, graded_status=graded)
 
-    def _exercise(self, row: sqlite3.Row, *, brief: bool = False) -> ExerciseResult:
+    def _tests(self, rows: list[sqlite3.Row], *, brief: bool) -> dict[tuple[int, str], list[TestResult]]:
+        """The tests of the exercise results ``rows``, by (grading, exercise): one query for a submission."""
         columns = _BRIEF_TEST_COLUMNS if brief else "*"
-        tests = tuple(
-            TestResult(name=t["name"], title=t["title"], max_points=t["max_points"], passed=bool(t["passed"]),
-                       message="" if brief else t["message"], hint=t["hint"],
-                       verdict=Verdict(t["verdict"]) if t["verdict"] else None,
-                       table=() if brief else tuple(MismatchRow(**m) for m in json.loads(t["mismatches"])),
-                       visibility=t["visibility"])
-            for t in self.db.execute(f"SELECT {columns} FROM test_results WHERE grading_id = ? AND exercise_id = ?"
-                                     " ORDER BY position", (row["grading_id"], row["exercise_id"])))
+        gradings = sorted({row["grading_id"] for row in rows})
+        wanted = {(row["grading_id"], row["exercise_id"]) for row in rows}
+        found: dict[tuple[int, str], list[TestResult]] = {key: [] for key in wanted}
+        query = (f"SELECT {columns} FROM test_results WHERE grading_id IN ({', '.join('?' * len(gradings))})"  # noqa: S608 - placeholders only
+                 " ORDER BY grading_id, exercise_id, position")
+        for t in self.db.execute(query, gradings):
+            key = (t["grading_id"], t["exercise_id"])
+            if key in found:
+                found[key].append(TestResult(
+                    name=t["name"], title=t["title"], max_points=t["max_points"], passed=bool(t["passed"]),
+                    message="" if brief else t["message"], hint=t["hint"],
+                    verdict=Verdict(t["verdict"]) if t["verdict"] else None,
+                    table=() if brief else tuple(MismatchRow(**m) for m in json.loads(t["mismatches"])),
+                    visibility=t["visibility"]))
+        return found
+
+    def _exercise(self, row: sqlite3.Row, tests: tuple[TestResult, ...], *, brief: bool = False) -> ExerciseResult:
         return ExerciseResult(exercise_id=row["exercise_id"], title=row["title"], tests=tests, seed=row["seed"],
                               status=Status(row["status"]), problem=row["problem"],
                               output="" if brief else row["output"], notes=tuple(json.loads(row["notes"])),
