@@ -628,10 +628,10 @@ def test_a_grader_that_cannot_run_stops_the_batch_with_its_message(course, fake_
     assert (tmp_path / "out" / "gradebook.csv").is_file()
 
 
-def test_problem_wording_reaches_every_exercise():
+def test_a_graded_event_says_the_submission_s_status_as_its_result_carries_it():
     result = _result("x", _exercise("ex1", ("t_a", False, None), submitted=False))
-    assert worker.with_problem(result, "the zip is broken").exercises[0].problem == "the zip is broken"
-    assert worker.with_problem(result, None) is result
+    assert worker.graded_event(result)["status"] == "not submitted"
+    assert worker.graded_event(_result("y", _exercise("ex1", ("t_a", True, None))))["status"] == "graded"
 
 
 def test_a_batch_exits_0_whatever_the_scores_3_when_the_grader_failed_and_130_when_interrupted(tmp_path):

@@ -17,7 +17,7 @@ UNTRUSTED = "grader.sandbox.untrusted"
 UNTRUSTED_MAY_IMPORT = {"grader", "grader.sandbox", "grader.sandbox.wire", "grader.sandbox.limits"}
 # Layers that must not import torch when imported (the CLI answers --help at once,
 # the batch controller and the report writers never need it).
-TORCH_FREE = ["grader.cli", "grader.options", "grader.errors", "grader.results", "grader.scoring",
+TORCH_FREE = ["grader.cli", "grader.options", "grader.errors", "grader.results", "grader.status", "grader.scoring",
               "grader.verdicts", "grader.course", "grader.outputs", "grader.record",
               "grader.similarity",
               "grader.commands.batch.cluster"]  # the cluster's client (its workers import torch when they grade)

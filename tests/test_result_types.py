@@ -46,6 +46,8 @@ def test_a_result_makes_the_round_trip_as_it_is():
     assert plain["exercises"][0]["status"] == "refused" and "submitted" not in plain["exercises"][0]
     assert from_plain(plain) == result
     assert from_gradescope(to_gradescope(result)) == result
+    plain["exercises"][0]["tests"][0]["message"] = "red\x1b[31m"  # text read back is made inert as it is built
+    assert from_plain(plain).exercises[0].tests[0].message == "red\\x1b[31m"
 
 
 @pytest.mark.parametrize(("path", "value", "said"), [
