@@ -31,7 +31,7 @@ REBUILD = """
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
-from grader.commands.batch.classbook import build_outputs_from_record
+from grader.record.classbook import build_outputs_from_record
 from grader.course.catalogue import load_course
 from grader.record.database import ClassRecord
 course = load_course(Path(sys.argv[1]))

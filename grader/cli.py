@@ -345,7 +345,7 @@ def similar_command(out: Path, submissions: Path | None, threshold: float, cours
 @click.option("--all", "everything", is_flag=True, help="Also list re-grades that changed nothing.")
 def history_command(out: Path, submission: str | None, everything: bool) -> None:
     """What changed in OUT's class record, per student: points before and after, and why."""
-    from grader.record import commands  # noqa: PLC0415
+    from grader.commands import record as commands  # noqa: PLC0415
 
     click.echo(_inert(commands.show_history(out, submission, everything=everything)), nl=False)
 
@@ -360,7 +360,7 @@ def history_command(out: Path, submission: str | None, everything: bool) -> None
 def override_command(out: Path, submission: str, exercise: str, points: float | None, reason: str | None,
                      remove: bool) -> None:
     """Set EXERCISE's POINTS for SUBMISSION by hand; it survives re-grades until --remove."""
-    from grader.record import commands  # noqa: PLC0415
+    from grader.commands import record as commands  # noqa: PLC0415
 
     if remove:
         if points is not None:
@@ -385,7 +385,7 @@ def override_command(out: Path, submission: str, exercise: str, points: float | 
 def export_command(out: Path, format_: str, roster: Path, assignment: str | None, changed_only: bool,
                    path: Path | None) -> None:
     """Write OUT's grades for an LMS, matched to students by the roster."""
-    from grader.record import commands  # noqa: PLC0415
+    from grader.commands import record as commands  # noqa: PLC0415
 
     _, text = commands.export_grades(out, format=format_, roster=roster, path=path, assignment=assignment,
                                      changed_only=changed_only)

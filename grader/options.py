@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from grader.errors import GraderFailure
+from grader.errors import Failure, GraderFailure
 
 
 class GraderError(GraderFailure):
     """The grader itself could not run (a broken suite, a missing wall that was required)."""
+
+    failure = Failure.GRADER
 
 
 @dataclass(frozen=True)

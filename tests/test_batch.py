@@ -25,8 +25,9 @@ import pytest
 from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_notebook
 
-from grader.commands.batch import classbook, controller, entries, tally, worker
-from grader.commands.batch.classbook import submission_folder
+from grader.commands.batch import controller, entries, worker
+from grader.record import classbook, tally
+from grader.record.classbook import submission_folder
 from grader.course.archives import Member, UnsafeArchive, ZipLimits, extract_sources, plan_extraction, read_capped
 from grader.outputs.files import write_atomic
 from grader.outputs.results_json import from_gradescope, to_gradescope
@@ -36,7 +37,7 @@ from grader.course.catalogue import load_course
 from grader.course.submissions import from_entry
 from grader.errors import UserError
 from grader.record.database import ClassRecord
-from grader.record.status import Status
+from grader.status import Status
 from grader.verdicts import Verdict
 from grader.words import counted
 
@@ -341,7 +342,8 @@ def _result(name: str, *exercises: ExerciseResult, seed: int = 7) -> SubmissionR
 
 def _exercise(exercise_id: str, *outcomes: tuple[str, bool, str | None], submitted: bool = True) -> ExerciseResult:
     tests = tuple(GradedTest(name, name.replace("_", " "), 2.0, passed, hint=hint) for name, passed, hint in outcomes)
-    return ExerciseResult(exercise_id, exercise_id.title(), tests, seed=7, submitted=submitted)
+    return ExerciseResult(exercise_id, exercise_id.title(), tests, seed=7,
+                          status=Status.GRADED if submitted else Status.NOT_SUBMITTED)
 
 
 CLASS = [
@@ -457,7 +459,7 @@ def test_resume_keeps_results_only_when_fresh_and_from_the_same_settings(tmp_pat
 FAKE_WORKER = textwrap.dedent("""
     import json, os, signal, sys, time
     from pathlib import Path
-    from grader.commands.batch.classbook import write_submission
+    from grader.record.classbook import write_submission
     from grader.outputs.results_json import to_plain
     from grader.results import ExerciseResult, SubmissionResult, TestResult
 
@@ -480,7 +482,10 @@ FAKE_WORKER = textwrap.dedent("""
         tests = (TestResult("test_x", "x works", 5.0, True),)
         result = SubmissionResult(name, tuple(ExerciseResult(i, i, tests, seed=job["options"]["seed"] or 0)
                                               for i in job["exercises"]), seed=job["options"]["seed"] or 0)
-        write_submission(Path(job["out"]), result)
+        if job.get("write_files", True) and name not in job.get("not_written", ()):  # as a real worker
+            write_submission(Path(job["out"]), result)
+            with open(Path(job["out"], ".written"), "a") as log:
+                log.write(name + "\\n")
         print(json.dumps({"event": "graded", "submission": name, "result": to_plain(result)}), flush=True)
 """)
 
@@ -519,6 +524,30 @@ def test_a_crashing_worker_costs_only_the_submission_it_was_grading(course, fake
     # --resume grades it again; the others stay as they are
     entry = entries.Entry("crasher", subs / "crasher")
     assert not entries.is_up_to_date(entry, tmp_path / "out", seed=course.seed, exercise_ids=course.ids)
+
+
+def test_each_submission_s_files_are_written_once_by_one_side(course, fake_class, tmp_path, monkeypatch):
+    """A worker writes the files of what it graded, except where the controller must (an override in force:
+    the page shows it); the controller writes those from the record. Never both."""
+    from grader.outputs import html
+
+    command, subs = fake_class
+    _folders(subs, "ann", "bob")
+    out = tmp_path / "out"
+    controller.run_batch(subs, out, course, jobs=1, command=command)
+    with ClassRecord.open(out) as record:
+        record.set_override("ann", course.ids[0], 1.0, "partial credit for the idea")
+    (out / ".written").unlink()
+    pages: list[str] = []
+    real = html.write_html
+    monkeypatch.setattr(html, "write_html", lambda result, path, **kw: pages.append(result.submission)
+                        or real(result, path, **kw))
+
+    controller.run_batch(subs, out, course, jobs=1, command=command)
+
+    by_worker = (out / ".written").read_text().split()
+    assert sorted(by_worker + pages) == ["ann", "bob"] and pages == ["ann"]
+    assert "set by hand" in (submission_folder(out, "ann") / "report.html").read_text()
 
 
 def test_a_worker_dying_while_reading_an_entry_costs_only_that_entry(course, fake_class, tmp_path):
@@ -600,10 +629,10 @@ def test_a_grader_that_cannot_run_stops_the_batch_with_its_message(course, fake_
     assert (tmp_path / "out" / "gradebook.csv").is_file()
 
 
-def test_problem_wording_reaches_every_exercise():
+def test_a_graded_event_says_the_submission_s_status_as_its_result_carries_it():
     result = _result("x", _exercise("ex1", ("t_a", False, None), submitted=False))
-    assert worker.with_problem(result, "the zip is broken").exercises[0].problem == "the zip is broken"
-    assert worker.with_problem(result, None) is result
+    assert worker.graded_event(result)["status"] == "not submitted"
+    assert worker.graded_event(_result("y", _exercise("ex1", ("t_a", True, None))))["status"] == "graded"
 
 
 def test_a_batch_exits_0_whatever_the_scores_3_when_the_grader_failed_and_130_when_interrupted(tmp_path):
@@ -680,7 +709,7 @@ def test_pruning_is_only_on_request_recorded_and_a_restored_entry_is_not_graded_
     back = controller.run_batch(subs, out, course, jobs=1, command=command, resume=True)
     assert back.restored == ["ben"] and not back.graded and sorted(back.skipped) == ["ana", "ben", "ken"]
     assert {row[0]: row[1] for row in _gradebook(out)[2:]}["ben"] == "graded" and back.summary.count == 3
-    from grader.record import commands
+    from grader.commands import record as commands
     text = commands.show_history(out, "ben")
     assert "removed from the class  (no longer in the submissions folder (--prune))" in text
     assert "restored to the class  (back in the submissions folder)" in text

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.commands.batch import classbook, controller
+from grader.commands.batch import controller
+from grader.record import classbook
 from grader.options import GradeOptions
 from grader.course.catalogue import load_course
 from grader.course.submissions import from_path

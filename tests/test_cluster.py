@@ -31,7 +31,7 @@ pytestmark = pytest.mark.slow  # a Dask LocalCluster per test: CI runs these (py
 import dask  # noqa: E402
 
 from grader.commands.batch import cluster, controller  # noqa: E402
-from grader.commands.batch.classbook import submission_folder  # noqa: E402
+from grader.record.classbook import submission_folder  # noqa: E402
 from grader.commands.batch.entries import Entry  # noqa: E402
 from grader.commands.batch.payload import pack_entry, unpack_entry  # noqa: E402
 from grader.options import GradeOptions  # noqa: E402

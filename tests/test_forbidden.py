@@ -14,8 +14,9 @@ import pytest
 from corpus import expectations
 from rich.console import Console
 
-from grader.commands.batch import classbook, controller
-from grader.commands.batch.classbook import submission_folder
+from grader.commands.batch import controller
+from grader.record import classbook
+from grader.record.classbook import submission_folder
 from grader.options import GradeOptions
 from grader.course.catalogue import CourseError, load_course
 from grader.course.submissions import from_path

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grader.commands.batch import controller
-from grader.commands.batch.classbook import submission_folder
+from grader.record.classbook import submission_folder
 
 from grader.engine import runner
 from grader.cli import main

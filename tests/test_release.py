@@ -560,7 +560,8 @@ class _Capturing:
 def test_a_file_of_the_copys_recorded_answers_scores_nothing_in_the_final_grading(release, zygote, tmp_path):
     """The lookup table a student can build from their copy (its public suites, seed and recordings) passes
     the public tests at home, and earns 0 in `grade batch`, which grades at the class record's own seed."""
-    from grader.commands.batch import classbook, controller
+    from grader.commands.batch import controller
+    from grader.record import classbook
     from grader.course.submissions import Submission
     from grader.engine import runner
     from grader.engine.recordings import RecordedSolutions

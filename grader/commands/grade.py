@@ -45,8 +45,7 @@ def grade_local(*, exercise_ids: Sequence[str] | None, submission: Path | None =
 
 def exit_status(result: SubmissionResult) -> int:
     """0 when every point is earned, 1 otherwise (and when there was nothing to earn)."""
-    full_marks = result.max_score > 0 and result.score == result.max_score
-    return EXIT_FULL_MARKS if full_marks else EXIT_POINTS_MISSING
+    return EXIT_FULL_MARKS if result.full_marks else EXIT_POINTS_MISSING
 
 
 def report_path(exercise: str, chosen: Path | None = None) -> Path:

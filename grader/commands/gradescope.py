@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader.errors import UserError  # imports nothing itself: the rule above holds
+from grader.errors import Failure, UserError  # imports nothing itself: the rule above holds
 
 if TYPE_CHECKING:  # the module imports only the standard library at run time
     from grader.course.catalogue import Course
@@ -331,15 +331,15 @@ def failure_results(error: BaseException, *, elapsed_s: float) -> dict:
 def describe_failure(error: BaseException) -> str:
     """A failure of the grader in a few plain words, without its internals
     (a hidden suite's source must not reach a student)."""
-    kind = type(error).__name__
     first = (str(error).strip().splitlines() or [""])[0][:300].rstrip(":")
-    if kind == "CourseError":
+    failure = getattr(error, "failure", None)  # a value every error of the grader's own kinds carries
+    if failure is Failure.COURSE:
         return f"the course it was built from is broken ({first})"
-    if kind == "ZygoteError":
+    if failure is Failure.SANDBOX_START:
         return "the sandbox that runs submissions could not start on this machine"
-    if kind == "ZygoteLost":
+    if failure is Failure.SANDBOX_LOST:
         return "the sandbox that runs submissions stopped while grading (often: the machine ran out of memory)"
-    if kind == "GraderError":
+    if failure is Failure.GRADER:
         return f"the grader could not run ({first})"
     if isinstance(error, ImportError):
         return f"its Python environment is incomplete ({first}); setup.sh may have failed"
@@ -347,7 +347,7 @@ def describe_failure(error: BaseException) -> str:
         return "it ran out of memory"
     if isinstance(error, KeyboardInterrupt):
         return "it was stopped before it finished"
-    return f"an unexpected error inside the grader ({kind})"
+    return f"an unexpected error inside the grader ({type(error).__name__})"
 
 
 def write_results(path: Path, data: dict) -> None:

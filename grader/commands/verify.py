@@ -43,6 +43,7 @@ from grader.course.catalogue import Course, ExerciseSpec, MistakeSpec
 from grader.course.forbidden import ForbidRule
 from grader.sandbox.client import Zygote
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
+from grader.status import Status
 from grader.course.submissions import Submission
 from grader.course.mutants import rule_key, write_mutants
 
@@ -113,7 +114,8 @@ class VerifyRuns:
 def _exercise(result: SubmissionResult, spec: ExerciseSpec) -> ExerciseResult:
     found = next((e for e in result.exercises if e.exercise_id == spec.id), None)
     # A suite that collects no test leaves nothing to grade: checks then see 0 points.
-    return found or ExerciseResult(spec.id, spec.title, (), seed=result.seed, problem="no hidden test ran")
+    return found or ExerciseResult(spec.id, spec.title, (), seed=result.seed, status=Status.GRADED,
+                                   problem="no hidden test ran")
 
 
 def _points(value: float) -> str:

@@ -22,7 +22,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 from grader.course.forbidden import KINDS, ForbidRule
 from grader.course.suite_points import Uncountable, count_points
-from grader.errors import UserError
+from grader.errors import Failure, UserError
 from grader.sandbox.limits import WARMABLE, WARMABLE_LIBRARIES, Limits
 
 COURSE_FILE = "course.toml"
@@ -30,6 +30,8 @@ COURSE_FILE = "course.toml"
 
 class CourseError(UserError):
     """The course declaration is missing or malformed (a user-facing error)."""
+
+    failure = Failure.COURSE
 
 
 VISIBILITIES = ("public", "hidden")

@@ -36,6 +36,7 @@ from grader.sandbox.limits import Limits
 from grader.engine.recordings import MissingRecording
 from grader.engine.curves import first_curves
 from grader.results import ExerciseResult, LossCurve, SandboxStatus, SubmissionResult, TestResult
+from grader.status import Status
 from grader.engine.student import Rooms, StudentExercise
 from grader.engine.subjects import ReferenceSource
 from grader.course.submissions import Submission
@@ -245,10 +246,10 @@ class GradingPlugin:
             if problem is None and runner is not None and runner.failure is not None \
                     and runner.failure.verdict in (Verdict.NOT_SUBMITTED, Verdict.IMPORT_ERROR):
                 problem = bounded_message(runner.failure.message)
+            submitted = runner.submitted if runner else spec.filename in submission.files
             exercises.append(ExerciseResult(
                 exercise_id=spec.id, title=spec.title, tests=tests, seed=self.seed,
-                submitted=runner.submitted if runner else spec.filename in submission.files,
-                problem=problem, output=runner.output if runner else "",
+                status=_exercise_status(submission, submitted), problem=problem, output=runner.output if runner else "",
                 notes=(*submission.notes, *(runner.notes() if runner else ())),
                 scope="public" if self.public_only else "all",
                 answers=_answer_marks(state.tests.get(spec.id, ())),
@@ -312,6 +313,14 @@ def _module_text(submission: Submission, filename: str) -> str | None:
     except SandboxFailure:
         return None
     return module.decode("utf-8", "replace") if module is not None else None
+
+
+def _exercise_status(submission: Submission, submitted: bool) -> Status:
+    """What became of an exercise, decided here, once: a submission with a problem (an unsafe zip, no
+    exercise file at all, ...) was refused as a whole; else its file was graded or not handed in."""
+    if submission.problem is not None:
+        return Status.REFUSED
+    return Status.GRADED if submitted else Status.NOT_SUBMITTED
 
 
 def docstring_title(docstring: str | None, name: str) -> str:

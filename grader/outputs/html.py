@@ -55,7 +55,7 @@ def report_heading(result: SubmissionResult, course_title: str = "", who: str | 
 
 def score_state(score: float, max_score: float) -> str:
     """How a score reads at a glance: ``"full"`` marks, ``"partial"`` or ``"none"``."""
-    if max_score > 0 and score == max_score:
+    if scoring.full_marks(score, max_score):
         return "full"
     return "partial" if score > 0 else "none"
 
@@ -129,8 +129,7 @@ def render_html(
     points in the course, where a student copy checks only part of them."""
     shown = select_exercises(result, exercise_ids)
     overrides = {k: v for k, v in (overrides or {}).items() if any(e.exercise_id == k for e in shown.exercises)}
-    total = scoring.total([overrides[e.exercise_id].points if e.exercise_id in overrides else e.score
-                           for e in shown.exercises])
+    total = shown.counted_score({exercise_id: override.points for exercise_id, override in overrides.items()})
     template = template_environment().get_template("report.html.j2")
     return template.render(result=shown, sandbox=shown.sandbox, overrides=overrides, total=total,
                            heading=report_heading(shown, course_title, who), worth=worth or {})

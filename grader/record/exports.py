@@ -26,6 +26,7 @@ from grader.record.database import ClassRecord, Current, RecordError
 from grader.record.roster import Matching, Student, match
 from grader.record.views import exercise_columns, notes, points_text, spreadsheet_safe
 from grader.words import counted
+from grader.status import Status
 
 FORMATS = ("canvas", "moodle", "csv")
 CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -69,7 +70,7 @@ def moodle_id_number(student: Student) -> str:
 def moodle_rows(pairs: Sequence[tuple[Student, Current]], *, assignment: str) -> list[list[str]]:
     rows = [[*MOODLE_IDENTITY, assignment, MOODLE_FEEDBACK]]
     for student, record in pairs:
-        feedback = "; ".join(p for p in (record.status.value if record.status.value != "graded" else "",
+        feedback = "; ".join(p for p in (record.status.value if record.status is not Status.GRADED else "",
                                          notes(record)) if p)
         rows.append([moodle_id_number(student), student.email, spreadsheet_safe(student.name), grade_value(record),
                      spreadsheet_safe(feedback)])

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.verdicts import Verdict
-from grader.errors import GraderFailure
+from grader.errors import Failure, GraderFailure
 from grader.sandbox import captured
 from grader.sandbox.channel import Channel, ChannelClosed, ChannelTimeout, FrameTooLarge, socket_pair
 from grader.sandbox.limits import Limits
@@ -77,10 +77,14 @@ class SandboxFailure(Exception):
 class ZygoteError(GraderFailure):
     """The zygote could not start: a problem of this machine, not of a submission."""
 
+    failure = Failure.SANDBOX_START
+
 
 class ZygoteLost(ZygoteError):
     """The zygote went away during a session (it died, or its worker is shutting down): the submissions
     not yet reported were not graded, and are not to blame."""
+
+    failure = Failure.SANDBOX_LOST
 
 
 def clean_environment() -> dict[str, str]:

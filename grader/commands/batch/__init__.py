@@ -4,9 +4,8 @@ One module per part, so that each side of the process boundary imports only
 its own:
 
 - ``entries``: what SUBMISSIONS holds, and which entries ``--resume`` keeps;
-- ``classbook``: the files in OUT (per submission, ``gradebook.csv``,
-  ``index.html``), rebuilt from the class record one submission at a time;
-- ``tally``: the class's numbers, counted as results stream past;
+- the files in OUT and the class's numbers are views of the class record:
+  ``grader.record.classbook`` and ``grader.record.tally``;
 - ``controller``: ``grade_batch``/``run_batch``, the scheduler that keeps
   workers busy, retries what a dead worker left, and rebuilds OUT;
 - ``worker``: a fresh interpreter grading its share; like pytest-xdist's

@@ -34,7 +34,7 @@ from typing import Any
 from distributed import WorkerPlugin, get_worker
 
 from grader.commands.batch.payload import PayloadError, unpack_course, unpack_entry
-from grader.commands.batch.worker import graded_event, with_problem
+from grader.commands.batch.worker import graded_event
 from grader.course.catalogue import Course, CourseError, load_course
 from grader.course.submissions import Submission, read_submission, unreadable, without_files
 from grader.engine.snapshot import CourseFiles
@@ -140,11 +140,9 @@ def _grade(plugin: CoursePlugin, job: dict, entries: list[tuple[dict, str, bytes
         filenames = [s.filename for s in specs]
         submissions = [read_packed(entry, filename, data, filenames, unpacked / str(number))
                        for number, (entry, filename, data) in enumerate(entries)]
-        problems = {s.name: s.problem for s in submissions if s.problem}
 
         def finished(result: SubmissionResult) -> None:
-            problem = problems.get(result.submission)
-            lines.append(json.dumps(graded_event(with_problem(result, problem), problem)))
+            lines.append(json.dumps(graded_event(result)))
 
         runner.grade(course, submissions, specs, options=GradeOptions(**job["options"]), zygote=zygote,
                      on_result=finished, keep_results=False, expected_files=_of(plugin.fingerprints, specs),

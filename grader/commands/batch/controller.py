@@ -33,20 +33,20 @@ from pathlib import Path
 from typing import Protocol
 
 import grader
-from grader.commands.batch.classbook import (
+from grader.record.classbook import (
     GRADER_FAILED, SUBMISSIONS_FOLDER, build_outputs_from_record, collect_results, failed_result, write_current,
     write_submission)
-from grader.commands.batch.tally import ClassSummary, summarize
+from grader.record.tally import ClassSummary, summarize
 from grader.commands.batch.entries import Entry, is_up_to_date, list_entries
 from grader.commands.batch.worker import BOOT
 from grader.course.catalogue import Course, ExerciseSpec, load_course
 from grader.errors import EXIT_GRADER_FAILURE, EXIT_INTERRUPTED, GraderFailure, UserError
 from grader.options import GradeOptions
-from grader.outputs.results_json import from_plain
-from grader.record.database import (ClassRecord, RecordFull, check_plan, grading_seed, is_disk_full, plan_run,
-                                    up_to_date)
+from grader.record.database import ClassRecord
+from grader.record.planning import check_plan, grading_seed, plan_batch
+from grader.record.schema import RecordFull, is_disk_full
 from grader.record.fingerprint import course_fingerprint, files_hash, grader_version
-from grader.results import SubmissionResult
+from grader.results import MalformedResult, SubmissionResult, from_plain
 
 MAX_ATTEMPTS = 2  # a submission left unfinished by this many crashed workers gets a failed row
 STOP_GRACE_S = 5.0  # after SIGTERM, how long workers get to close their zygotes before SIGKILL
@@ -180,12 +180,11 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
         adopt_results(record, out, course, entries, hashes)
         move_to_submissions_folder(record, out, course)
         seed = options.seed if options.seed is not None else batch_seed(course, record)
-        fresh = up_to_date(record, course_fingerprint=fingerprint, seed=seed, exercise_ids=ids,
-                           hashes=hashes) if resume else set()
+        fresh, plan = plan_batch(record, course_title=course.title, course_fingerprint=fingerprint, seed=seed,
+                                 exercise_ids=ids, hashes=hashes, resume=resume)
         pending = [e for e in entries if e.name not in fresh]
         # Before anything is graded: refuse what would mix courses or seeds (nothing written but the record's file).
-        plan = check_plan(plan_run(record, course_title=course.title, course_fingerprint=fingerprint, seed=seed,
-                                   exercise_ids=ids, pending={e.name: hashes[e.name] for e in pending}), force=force)
+        check_plan(plan, force=force)
         outcome = BatchOutcome(out=out, summary=summarize([], ids), hidden=hidden,
                                skipped=[e.name for e in entries if e.name in fresh],
                                notes=[*plan.notes, *public_seed_note(course, seed)],
@@ -194,18 +193,18 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
                                   course_fingerprint=fingerprint, exercise_ids=ids, forced=force and plan.refused)
         outcome.restored = record.restore([e.name for e in entries], run_id=run_id,
                                           reason="back in the submissions folder")
-        # A subset of the exercises: the worker's files would lack the rest, so it writes none and the
-        # controller writes them from the record (a crash in between leaves the earlier, whole files).
+        # Each submission's files are written once. A subset of the exercises: the worker's files would lack
+        # the rest, so it writes none and the controller writes them from the record (a crash in between
+        # leaves the earlier, whole files); so for a submission with an override in force (its page shows it).
         subset = set(ids) != set(course.ids)
+        overridden = {name for name, _ in record.overrides()}
 
-        def store(result: SubmissionResult, refused: str | None = None, *, written: bool = True) -> None:
-            """One result into the record (one transaction); OUT/<name>/ rewritten from the record unless
-            the worker's files already say the same (the whole course graded, no override). A full disk
-            costs this entry only: it is named, and the batch goes on."""
+        def store(result: SubmissionResult, *, written: bool = True) -> None:
+            """One result into the record (one transaction); OUT/<name>/ written from the record where the
+            worker did not write it. A full disk costs this entry only: it is named, and the batch goes on."""
             try:
-                record.store(run_id, result, files_hash=hashes.get(result.submission, ""), refused=refused or None)
-                overridden = any(name == result.submission for name, _ in record.overrides())
-                if subset or overridden or not written:
+                record.store(run_id, result, files_hash=hashes.get(result.submission, ""))
+                if subset or result.submission in overridden or not written:
                     write_current(out, record.current_of(result.submission), course.hidden_visibility,
                                   course_title=course.title)
             except RecordFull as full:
@@ -223,13 +222,15 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
         runner: _Runner
         if scheduler is None:
             jobs = max(1, min(jobs or os.cpu_count() or 1, len(pending) or 1))
-            runner = _local_runner(course, specs, out, ids, subset, job_options, command or worker_command(), jobs,
-                                   report, ResultSink(outcome, store, report, specs, seed))
+            job = {"course": str(course.root), "out": str(out.resolve()), "exercises": ids, "write_files": not subset,
+                   "not_written": sorted(overridden), "options": job_options}
+            runner = _local_runner(specs, job, command or worker_command(), jobs, report,
+                                   ResultSink(outcome, store, report, specs, seed))
         else:
             runner = _cluster_runner(scheduler, course, specs, job_options, ResultSink(
                 outcome, store, report, specs, seed,
-                write=None if subset else lambda r: write_submission(out, r, course.hidden_visibility,
-                                                                 course_title=course.title)))
+                write=None if subset else lambda r: None if r.submission in overridden
+                else write_submission(out, r, course.hidden_visibility, course_title=course.title)))
         listed = [e.name for e in entries]
         try:
             jobs = runner.start() if pending else 0  # a cluster takes seconds to start: Ctrl-C may come here
@@ -370,14 +371,24 @@ class ResultSink:
     stored: set[str] = field(default_factory=set)
 
     def graded(self, event: dict) -> bool:
-        """A worker's ``graded`` event; False if that submission was stored already."""
+        """A worker's ``graded`` event; False if that submission was stored already. A result that is
+        not whole (``MalformedResult``) is refused with its reason: the submission's row says the grader
+        failed, why, and that it is not a score."""
         name = event.get("submission")
         if name in self.stored:
             return False
-        result = from_plain(event.pop("result"))
+        try:
+            result = from_plain(event.pop("result", None))
+            if result.submission != name:
+                raise MalformedResult(f"the result of {result.submission!r} came as that of {name!r}")
+        except MalformedResult as error:
+            if not isinstance(name, str) or not name:
+                return False  # no submission to blame: what its worker leaves unfinished is retried
+            self.refuse(name, f"its grading process sent a malformed result ({error})")
+            return True
         if self.write is not None:
             self.write(result)  # before the record: as a local worker writes, then reports
-        self.store(result, event.get("refused"))
+        self.store(result)
         self.stored.add(result.submission)
         self.outcome.graded.append(result.submission)
         self.report(event)
@@ -385,26 +396,26 @@ class ResultSink:
 
     def failed(self, name: str, why: str) -> None:
         """A submission that ended ``MAX_ATTEMPTS`` grading processes: a row saying the grader failed."""
+        self.refuse(name, f"its grading process {why}, twice")
+
+    def refuse(self, name: str, why: str) -> None:
+        """A row saying the grader failed on ``name``, and why (it is then never stored twice)."""
         if name in self.stored:
             return
-        self.store(failed_result(
-            name, self.specs, self.seed,
-            f"{GRADER_FAILED}: its grading process {why}, twice. This is not the submission's "
-            "score; grade it again with --resume, and report it if it happens again."), written=False)
+        reason = (f"{GRADER_FAILED}: {why}. This is not the submission's score; grade it again with --resume, "
+                  "and report it if it happens again.")
+        self.store(failed_result(name, self.specs, self.seed, reason), written=False)
         self.stored.add(name)
         self.outcome.failed.append(name)
-        self.report({"event": "failed", "submission": name})
+        self.report({"event": "failed", "submission": name, "reason": reason})
 
 
-def _local_runner(course: Course, specs: Sequence[ExerciseSpec], out: Path, ids: list[str], subset: bool,
-                  options: dict, command: Sequence[str], jobs: int, report: Callable[[dict], None],
-                  sink: ResultSink) -> _Scheduler:
+def _local_runner(specs: Sequence[ExerciseSpec], job: dict, command: Sequence[str], jobs: int,
+                  report: Callable[[dict], None], sink: ResultSink) -> _Scheduler:
     from grader.engine.snapshot import CourseFiles  # noqa: PLC0415 - torch-free
 
-    job = {"course": str(course.root), "out": str(out.resolve()), "exercises": ids, "write_files": not subset,
-           # What the workers will run, fingerprinted before any of them (or any sandbox) starts.
-           "course_files": CourseFiles.read(specs).fingerprints(), "options": options}
-    return _Scheduler(job, command, jobs, report, sink)
+    # What the workers will run, fingerprinted before any of them (or any sandbox) starts.
+    return _Scheduler({**job, "course_files": CourseFiles.read(specs).fingerprints()}, command, jobs, report, sink)
 
 
 def _cluster_runner(scheduler: str, course: Course, specs: Sequence[ExerciseSpec], options: dict,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from grader.commands.batch.classbook import GRADEBOOK_FILE, INDEX_FILE, REPORT_FILE, RESULTS_FILE, SUBMISSIONS_FOLDER
+from grader.record.classbook import GRADEBOOK_FILE, INDEX_FILE, REPORT_FILE, RESULTS_FILE, SUBMISSIONS_FOLDER
 from grader.verdicts import LIMIT_VERDICTS, Verdict
 from grader.words import counted
 

@@ -10,6 +10,7 @@ submission's files. Plain data crosses, both ways:
 - stdin, once: the job, one JSON object: ``course`` (its folder), ``out``,
   ``exercises`` (ids), ``write_files`` (false when grading some of the
   course's exercises: the controller writes those files from its record),
+  ``not_written`` (names whose files the controller writes: an override is in force),
   ``options`` (``GradeOptions`` fields) and ``entries`` (``Entry.job``:
   ``{"name", "path", "refused", "notes"}``) in the order to grade them;
 - stdout, one JSON line per event: ``{"event": "reading", "submission": name}``
@@ -38,16 +39,15 @@ import signal
 import sys
 import tempfile
 import threading
-from dataclasses import replace
 from pathlib import Path
 
-from grader.commands.batch.classbook import write_submission
+from grader.record.classbook import write_submission
 from grader.course.catalogue import CourseError, load_course
 from grader.course.submissions import Submission, read_submission
 from grader.errors import EXIT_INTERRUPTED, GraderFailure
 from grader.options import GradeOptions
-from grader.outputs.results_json import to_plain
-from grader.results import SubmissionResult
+from grader.results import SubmissionResult, to_plain
+from grader.status import combined_status
 from grader.sandbox.client import Zygote, ZygoteLost
 
 # The whole of the worker's start: what follows ``-c``. It names this module
@@ -78,15 +78,14 @@ def main() -> int:
                 _send(protocol, {"event": "reading", "submission": entry["name"]})
                 submissions.append(read_entry(entry, filenames, unpacked / str(number)))
             _send(protocol, {"event": "grading"})
-            problems = {s.name: s.problem for s in submissions if s.problem}
+            not_written = set(job.get("not_written", ()))
 
             def finished(result: SubmissionResult) -> None:
                 if _stopping.is_set():
                     return  # a session cut short may finish a submission with tests missing: not a result
-                result = with_problem(result, problems.get(result.submission))
-                if job.get("write_files", True):  # not for a subset of the exercises: the controller writes those
+                if job.get("write_files", True) and result.submission not in not_written:  # else the controller
                     write_submission(out, result, course.hidden_visibility, course_title=course.title)
-                _send(protocol, graded_event(result, problems.get(result.submission)))
+                _send(protocol, graded_event(result))
 
             runner.grade(course, submissions, specs, options=GradeOptions(**job["options"]),
                          zygote=zygote, on_result=finished, keep_results=False,
@@ -146,21 +145,14 @@ def read_entry(entry: dict, exercise_filenames: list[str], unpack_to: Path) -> S
                            refused=entry.get("refused"), notes=entry.get("notes") or ())
 
 
-def graded_event(result: SubmissionResult, problem: str | None) -> dict:
+def graded_event(result: SubmissionResult) -> dict:
     """What a worker says about a finished submission: plain data, the whole
-    result included (the controller stores it in the class record)."""
+    result included (the controller stores it in the class record as it is)."""
     verdicts = sorted({t.verdict for e in result.exercises for t in e.tests if t.verdict})
+    status, _ = combined_status((e.status, e.reason) for e in result.exercises)
     return {"event": "graded", "submission": result.submission, "score": result.score,
-            "max_score": result.max_score, "verdicts": verdicts, "problem": problem is not None,
-            "refused": problem, "result": to_plain(result)}
-
-
-def with_problem(result: SubmissionResult, problem: str | None) -> SubmissionResult:
-    """Say why a submission could not be graded on every exercise (the runner
-    words a missing file per exercise; "the zip holds ../evil.py" says more)."""
-    if not problem:
-        return result
-    return replace(result, exercises=tuple(replace(e, problem=problem) for e in result.exercises))
+            "max_score": result.max_score, "verdicts": verdicts, "status": status.value,
+            "result": to_plain(result)}
 
 
 if __name__ == "__main__":
