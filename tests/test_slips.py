@@ -50,3 +50,10 @@ def test_one_number_where_a_list_is_expected_is_named_and_a_list_is_not():
     assert found is not None and found.kind == "number_not_list" and "3 numbers" in found.message
     assert diagnose_kind([0.5, 0.4, 0.3], [0.5, 0.4]) is None
     assert diagnose_kind(0.5, [0.5]).kind == "list_not_number"
+
+
+def test_one_entry_copied_into_the_others_is_named_and_a_constant_of_another_value_is_not():
+    expected = torch.tensor([1.25, -0.5])
+    found = diagnose_slip(expected, torch.tensor([1.25, 1.25]), (), None)
+    assert found is not None and found.kind == "entry_copied" and "entry 0" in found.message
+    assert diagnose_slip(expected, torch.tensor([0.75, 0.75]), (), None) is None

@@ -465,7 +465,8 @@ def diagnose_difference(request: Request, difference: Difference, *, rtol: float
     if difference.part == "calls":
         return _calls_words(want, got, difference) if want is not None and got is not None else None
     if difference.part == "view":  # samples and batches of a loader: data, not a computation
-        return None
+        sample = slips.diagnose_sample(difference.expected, difference.got)
+        return sample.message if sample else None
     if difference.part == "no_grad":
         return diagnosis.WORDS["no_gradient"]
     if difference.part == "copy":
@@ -805,7 +806,9 @@ def _view_difference(expected: dict, got: Any, *, rtol: float, atol: float, wher
                                 where=f"the dataset of {where}", names=names)
     if kind == "dataset":
         if got["length"] != expected["length"]:
-            return Difference(where, f"has length {got['length']} (what len() gives), expected {expected['length']}")
+            words = slips.data_words("length", got["length"], expected["length"])
+            return Difference(where, f"has length {got['length']} (what len() gives), expected {expected['length']}"
+                                     + (f"\n{words}" if words else ""))
         for index, (want, have) in enumerate(zip(expected["items"], got["items"], strict=True)):
             difference = _sample_difference(want, have, rtol=rtol, atol=atol, where=f"item {index} of {where}")
             if difference:
@@ -829,7 +832,9 @@ def _sample_difference(expected: Any, got: Any, *, rtol: float, atol: float, whe
 def _loader_difference(expected: dict, got: dict, *, rtol: float, atol: float, where: str,
                        names: Sequence | None) -> Difference | None:
     if got["batch_size"] != expected["batch_size"]:
-        return Difference(where, f"has batches of {got['batch_size']}, expected {expected['batch_size']}")
+        words = slips.data_words("batch_size", got["batch_size"], expected["batch_size"])
+        return Difference(where, f"has batches of {got['batch_size']}, expected {expected['batch_size']}"
+                                 + (f"\n{words}" if words else ""))
     if got["shuffled"] != expected["shuffled"]:
         return Difference(where, "shuffles its samples: it should give them in order" if got["shuffled"]
                           else "gives its samples in order: it should shuffle them")

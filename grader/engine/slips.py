@@ -34,6 +34,9 @@ WORDS: dict[str, str] = {
                            "being squared.",
     "difference_not_squared": "Your answer averages the plain differences, not squared: positive and negative "
                               "differences cancel out. Square each difference before averaging it.",
+    "entry_copied": "Your answer holds the right value of entry {index} in every entry: the other entries are a "
+                    "copy of it, computed the same way (a line copied without changing what it moves, say), "
+                    "where each should move its own input.",
     "argument_repeated": "Your answer is the value of `{name}` itself, repeated for every element, where the "
                          "expected answer changes with the input from element to element: it uses `{name}` "
                          "where the input belongs.",
@@ -42,6 +45,15 @@ WORDS: dict[str, str] = {
                        "whole list.",
     "list_not_number": "Your function returns a list where one number is expected: return the single value "
                        "itself.",
+    # data: datasets and loaders
+    "length_one_short": "Your dataset's len() is one fewer than the number of samples it holds (off by one): the "
+                        "last sample is never used. len() of a dataset is its number of samples.",
+    "length_one_long": "Your dataset's len() is one more than the number of samples it holds (off by one): "
+                       "len() of a dataset is its number of samples.",
+    "batch_of_one": "Your loader gives one sample per batch: a DataLoader given no batch_size makes batches of 1. "
+                    "Pass the batch size asked for (batches of {expected}).",
+    "whole_column": "Your item holds a whole tensor of the data ({rows} entries, one for every sample) where one "
+                    "sample's value is expected: index it with idx, as the other part of the item is.",
 }
 
 
@@ -74,7 +86,7 @@ def diagnose_slip(expected: torch.Tensor, got: Any, args: Sequence[Any], names: 
     if have.shape != want.shape:
         return None
     return (_n_minus_one(want, have, n_elements) or _squared_difference_slip(want, have, args)
-            or _argument_repeated(want, have, args, names))
+            or _entry_copied(want, have) or _argument_repeated(want, have, args, names))
 
 
 def _n_minus_one(want: torch.Tensor, have: torch.Tensor, n: int | None) -> Diagnosis | None:
@@ -102,6 +114,17 @@ def _squared_difference_slip(want: torch.Tensor, have: torch.Tensor, args: Seque
                     return _diagnosis("absolute_difference")
                 if _close(have, reduce(gap)) or _close(have, reduce(-gap)):
                     return _diagnosis("difference_not_squared")
+    return None
+
+
+def _entry_copied(want: torch.Tensor, have: torch.Tensor) -> Diagnosis | None:
+    """Every entry holds one entry's expected value (the reference's entries differ)."""
+    flat, expected = have.flatten(), want.flatten()
+    if flat.numel() < 2 or _close(expected, expected[0].expand_as(expected)):
+        return None
+    for index in range(expected.numel()):
+        if _close(flat, expected[index].expand_as(flat)):
+            return _diagnosis("entry_copied", index=index)
     return None
 
 
@@ -133,4 +156,22 @@ def diagnose_kind(expected: Any, got: Any) -> Diagnosis | None:
     return None
 
 
-__all__ = ["WORDS", "diagnose_kind", "diagnose_slip"]
+def data_words(kind: str, got: Any, expected: Any) -> str:
+    """Words for a dataset's or loader's count that differs (``kind``: "length" or "batch_size"), or ""."""
+    if kind == "length" and type(got) is int and type(expected) is int:
+        found = {expected - 1: "length_one_short", expected + 1: "length_one_long"}.get(got)
+        return _diagnosis(found).message if found and expected > 1 else ""
+    if kind == "batch_size" and got == 1 and type(expected) is int and expected > 1:
+        return _diagnosis("batch_of_one", expected=expected).message
+    return ""
+
+
+def diagnose_sample(expected: Any, got: Any) -> Diagnosis | None:
+    """A part of a dataset's item that is the whole tensor it should have been indexed from."""
+    if isinstance(expected, torch.Tensor) and isinstance(got, torch.Tensor) and got.dim() == expected.dim() + 1 \
+            and tuple(got.shape[1:]) == tuple(expected.shape) and got.shape[0] > 1:
+        return _diagnosis("whole_column", rows=got.shape[0])
+    return None
+
+
+__all__ = ["WORDS", "data_words", "diagnose_kind", "diagnose_sample", "diagnose_slip"]
