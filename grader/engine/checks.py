@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from grader.verdicts import Verdict
-from grader.engine import diagnosis
+from grader.engine import diagnosis, slips, structure
 from grader.engine.evidence import edit_shows_in
 from grader.engine.explain import explain, explain_error, notebook_cells, raised_by_stub  # noqa: F401 - re-exported
 from grader.engine.protocol import ASPECTS, Call, Inspect, Reply, Request
@@ -220,7 +220,7 @@ class Judgement:
                       for r, want_r, g, d in found if g.error is None
                       and (w := _never_moved(r, _returned_argument(d, want_r), g) or check._variant_words(r, g)
                            or diagnose_difference(r, _returned_argument(d, want_r), rtol=check.rtol, atol=check.atol,
-                                                  want=want_r, got=g))),
+                                                  want=want_r, got=g, source=check.source))),
                      None)
         message = f"{request.describe()}:\n{difference.words(reveal_values=check.reveal_values)}"
         return GradeFailure(
@@ -446,10 +446,15 @@ def _calls_words(want: Reply, got: Reply, difference: Difference) -> str | None:
 
 
 def diagnose_difference(request: Request, difference: Difference, *, rtol: float, atol: float,
-                        want: Reply | None = None, got: Reply | None = None) -> str | None:
+                        want: Reply | None = None, got: Reply | None = None,
+                        source: Callable[[], str | None] | None = None) -> str | None:
     """How the student's answer differs (``diagnosis``), in a beginner's
-    words, or None. Needs no expected value in its words."""
+    words, or None. Needs no expected value in its words. ``source``: the
+    student's code, for the structure detectors that read it."""
     parts = getattr(request, "parts", ())
+    built = structure_words(difference, want, got, source)
+    if built:
+        return built
     if want is not None and got is not None and difference.part == "value":
         mine, theirs = _part_of(got.value, parts, difference.where), _part_of(want.value, parts, difference.where)
         if _numbers(theirs) and _numbers(mine):
@@ -460,7 +465,8 @@ def diagnose_difference(request: Request, difference: Difference, *, rtol: float
     if difference.part == "calls":
         return _calls_words(want, got, difference) if want is not None and got is not None else None
     if difference.part == "view":  # samples and batches of a loader: data, not a computation
-        return None
+        sample = slips.diagnose_sample(difference.expected, difference.got)
+        return sample.message if sample else None
     if difference.part == "no_grad":
         return diagnosis.WORDS["no_gradient"]
     if difference.part == "copy":
@@ -484,12 +490,31 @@ def diagnose_difference(request: Request, difference: Difference, *, rtol: float
         if words:
             return words
     if not isinstance(difference.expected, torch.Tensor):
-        return None
+        kind = slips.diagnose_kind(want.value, got.value) if want is not None and got is not None \
+            and difference.where == "the result" else None
+        return kind.message if kind else None
     sizes = [a for a in args if isinstance(a, torch.Tensor) and a.numel() > 1]
     n_elements = sizes[0].numel() if sizes else None
     n_rows = sizes[0].shape[0] if sizes else None
+    slip = slips.diagnose_slip(difference.expected, difference.got, args, got.arg_names if got else None,
+                               n_elements=n_elements) if difference.part == "value" else None
+    if slip is not None:
+        return slip.message
     found = diagnosis.diagnose(difference.expected, difference.got, n_elements=n_elements, n_rows=n_rows,
                                rtol=max(rtol, 1e-4), atol=max(atol, 1e-5))
+    return found.message if found else None
+
+
+def structure_words(difference: Difference, want: Reply | None, got: Reply | None,
+                    source: Callable[[], str | None] | None) -> str | None:
+    """Why a module is built differently (``structure``): from its description, or from the
+    gradients its parameters got."""
+    if want is None or got is None or difference.part != "value":
+        return None
+    if isinstance(want.value, dict) and want.value.get("is_module"):
+        found = structure.diagnose_module(want.value, got.value, source)
+    else:
+        found = structure.diagnose_gradients(want.param_grads, got.param_grads)
     return found.message if found else None
 
 
@@ -781,7 +806,9 @@ def _view_difference(expected: dict, got: Any, *, rtol: float, atol: float, wher
                                 where=f"the dataset of {where}", names=names)
     if kind == "dataset":
         if got["length"] != expected["length"]:
-            return Difference(where, f"has length {got['length']} (what len() gives), expected {expected['length']}")
+            words = slips.data_words("length", got["length"], expected["length"])
+            return Difference(where, f"has length {got['length']} (what len() gives), expected {expected['length']}"
+                                     + (f"\n{words}" if words else ""))
         for index, (want, have) in enumerate(zip(expected["items"], got["items"], strict=True)):
             difference = _sample_difference(want, have, rtol=rtol, atol=atol, where=f"item {index} of {where}")
             if difference:
@@ -805,7 +832,9 @@ def _sample_difference(expected: Any, got: Any, *, rtol: float, atol: float, whe
 def _loader_difference(expected: dict, got: dict, *, rtol: float, atol: float, where: str,
                        names: Sequence | None) -> Difference | None:
     if got["batch_size"] != expected["batch_size"]:
-        return Difference(where, f"has batches of {got['batch_size']}, expected {expected['batch_size']}")
+        words = slips.data_words("batch_size", got["batch_size"], expected["batch_size"])
+        return Difference(where, f"has batches of {got['batch_size']}, expected {expected['batch_size']}"
+                                 + (f"\n{words}" if words else ""))
     if got["shuffled"] != expected["shuffled"]:
         return Difference(where, "shuffles its samples: it should give them in order" if got["shuffled"]
                           else "gives its samples in order: it should shuffle them")
