@@ -25,7 +25,7 @@ import pytest
 from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_notebook
 
-from grader.commands.batch import classbook, controller, entries, tally, worker
+from grader.commands.batch import classbook, controller, entries, local_workers, tally, worker
 from grader.commands.batch.classbook import submission_folder
 from grader.course.archives import Member, UnsafeArchive, ZipLimits, extract_sources, plan_extraction, read_capped
 from grader.outputs.files import write_atomic
@@ -430,8 +430,8 @@ def test_entries_are_named_without_extension_unless_two_would_clash(tmp_path):
         (tmp_path / name).write_bytes(b"")
     named = entries.name_entries(sorted(tmp_path.iterdir()))
     assert [e.name for e in named] == ["alice", "alice.zip", "bob", "carol"]
-    assert controller.round_robin(list("abcde"), 2) == [["a", "c", "e"], ["b", "d"]]
-    assert controller.round_robin(["a"], 4) == [["a"]]
+    assert local_workers.round_robin(list("abcde"), 2) == [["a", "c", "e"], ["b", "d"]]
+    assert local_workers.round_robin(["a"], 4) == [["a"]]
 
 
 def test_resume_keeps_results_only_when_fresh_and_from_the_same_settings(tmp_path):

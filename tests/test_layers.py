@@ -35,14 +35,13 @@ def modules() -> dict[str, Path]:
 
 
 def imported(path: Path, name: str) -> Iterator[tuple[str, bool]]:
-    """(module imported, at module level?) for each import in the file,
-    skipping ``if TYPE_CHECKING:`` blocks (annotations only)."""
+    """(module imported, at module level?) for each import in the file, those
+    under ``if TYPE_CHECKING:`` too: an annotation's import is an arrow of the
+    house like any other, and a cycle through one is still a cycle."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
 
     def visit(node: ast.AST, top: bool) -> Iterator[tuple[str, bool]]:
         for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
-                continue
             if isinstance(child, ast.Import):
                 yield from ((alias.name, top) for alias in child.names)
             elif isinstance(child, ast.ImportFrom):

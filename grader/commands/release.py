@@ -39,6 +39,7 @@ from grader.course.catalogue import COURSE_FILE, COURSE_KEYS, EXERCISE_KEYS, FOR
 from grader.course.mutants import write_mutants
 from grader.errors import UserError
 from grader.options import GradeOptions
+from grader.engine.session import GradingSession
 from grader.sandbox.client import Zygote
 
 RECORDINGS = "grader/recorded"
@@ -88,13 +89,8 @@ def build_release(course: Course, out: Path, *, zygote: Zygote | None = None, co
         sources = committed_sources(course)  # before anything runs: a refusal leaves nothing behind
     else:
         sources = CourseSources({p: p.read_bytes() for p in release_paths(course)})
-    own_zygote = zygote is None
-    zygote = zygote or Zygote.start()  # first: no secret may be loaded before it forks
-    try:
-        recorded, public = record_public_answers(course, zygote)
-    finally:
-        if own_zygote:
-            zygote.close()
+    with GradingSession.on(zygote) as session:  # its zygote first: no secret may be loaded before it forks
+        recorded, public = record_public_answers(course, session.zygote)
 
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
@@ -126,7 +122,7 @@ def record_public_answers(course: Course, zygote: Zygote
     mistake's reply to the same requests. Returns the recordings and, per
     exercise, the names of its public tests (as the grading plugin chose them).
     """
-    from grader.engine import runner  # noqa: PLC0415 - after the zygote started (ARCHITECTURE.md rule 5)
+    session = GradingSession.on(zygote)  # the caller's: it started first
     from grader.engine.recordings import RecordingSolutions  # noqa: PLC0415
     from grader.engine.subjects import LiveSolutions  # noqa: PLC0415
     from grader.course.submissions import Submission  # noqa: PLC0415
@@ -146,8 +142,8 @@ def record_public_answers(course: Course, zygote: Zygote
         # or every build records other values.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(course.seed)
-            run = runner.grade(course, [solutions, *mutants.values()], specs, zygote=zygote,
-                               options=GradeOptions(public_only=True), references=references)
+            run = session.grade(course, [solutions, *mutants.values()], specs,
+                                options=GradeOptions(public_only=True), references=references)
     graded = next(r for r in run.results if r.submission == solutions.name)
     public = {e.exercise_id: tuple(t.name for t in e.tests) for e in graded.exercises}
     return references.recorded, public

@@ -41,6 +41,8 @@ from grader.errors import GraderFailure
 from grader.inert import inert
 from grader.course.catalogue import Course, ExerciseSpec, MistakeSpec
 from grader.course.forbidden import ForbidRule
+from grader.engine.session import GradingSession
+from grader.options import GradeOptions, GraderError
 from grader.sandbox.client import Zygote
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
 from grader.course.submissions import Submission
@@ -306,22 +308,17 @@ def verify_course(course: Course, *, seed: int | None = None, zygote: Zygote | N
     before anything imports a solution, and closed at the end. Raises
     ``VerifyError`` when the hidden suites cannot run at all.
     """
-    own_zygote = zygote is None
-    zygote = zygote or Zygote.start()  # first: it warms up while this process imports torch
     started = time.monotonic()
     seed = course.seed if seed is None else seed
     file_checks = {spec.id: files_check(spec) for spec in course.exercises}
     specs = [spec for spec in course.exercises if file_checks[spec.id].passed]
     runs, sandbox, release = None, SandboxStatus(), None
     mutant_problems: dict[tuple[str, str], str] = {}
-    try:
+    with GradingSession.on(zygote) as session:
         if specs:
-            runs, mutant_problems, sandbox = _grade_all(course, specs, seed, zygote)
+            runs, mutant_problems, sandbox = _grade_all(course, specs, seed, session)
             if len(specs) == len(course.exercises) and _releasable(course, runs):
-                release = verify_release(course, zygote)
-    finally:
-        if own_zygote:
-            zygote.close()
+                release = verify_release(course, session.zygote)
 
     checks: list[VerifyCheck] = []
     for spec in course.exercises:
@@ -335,17 +332,15 @@ def verify_course(course: Course, *, seed: int | None = None, zygote: Zygote | N
                         sandbox=sandbox, elapsed_s=round(time.monotonic() - started, 1))
 
 
-def _grade_all(course: Course, specs: Sequence[ExerciseSpec], seed: int, zygote: Zygote
+def _grade_all(course: Course, specs: Sequence[ExerciseSpec], seed: int, session: GradingSession
                ) -> tuple[VerifyRuns, dict[tuple[str, str], str], SandboxStatus]:
-    from grader.engine import runner  # noqa: PLC0415 - imports torch and the solutions' loader: after the zygote
-
     solutions = Submission(name=SOLUTIONS, files={spec.filename: spec.solution for spec in specs})
     stubs = Submission(name=STUBS, files={spec.filename: spec.stub for spec in specs})
 
     def grade(submissions: Sequence[Submission], at_seed: int) -> tuple[dict[str, SubmissionResult], SandboxStatus]:
         try:
-            run = runner.grade(course, submissions, specs, options=runner.GradeOptions(seed=at_seed), zygote=zygote)
-        except runner.GraderError as error:
+            run = session.grade(course, submissions, specs, options=GradeOptions(seed=at_seed))
+        except GraderError as error:
             raise VerifyError(str(error)) from error
         graded = {r.submission: r for r in run.results}
         # A submission is missing only when no hidden test was collected at all.
@@ -426,7 +421,6 @@ def _releasable(course: Course, runs: VerifyRuns) -> bool:
 def verify_release(course: Course, zygote: Zygote) -> ReleaseRuns:
     """Build the student copy in a temporary folder and grade the solutions,
     the copy's stubs and every known mistake's mutant with it."""
-    from grader.engine import runner  # noqa: PLC0415 - after the zygote
     from grader.course.catalogue import load_course  # noqa: PLC0415
     from grader.commands.release import ReleaseError, build_release  # noqa: PLC0415
 
@@ -435,7 +429,7 @@ def verify_release(course: Course, zygote: Zygote) -> ReleaseRuns:
             release = build_release(course, Path(scratch) / "copy", zygote=zygote, committed=False)
         except ReleaseError as error:
             return ReleaseRuns(problem=str(error))
-        except runner.GraderError as error:
+        except GraderError as error:
             raise VerifyError(str(error)) from error
         copy = load_course(release.root)
         solutions = Submission(name=SOLUTIONS, files={spec.filename: spec.solution for spec in course.exercises})
@@ -443,8 +437,8 @@ def verify_release(course: Course, zygote: Zygote) -> ReleaseRuns:
         (Path(scratch) / "mutants").mkdir()
         mutants, _ = write_mutants(course.exercises, Path(scratch) / "mutants")
         try:
-            run = runner.grade(copy, [solutions, stubs, *mutants.values()], copy.exercises, zygote=zygote)
-        except runner.GraderError as error:
+            run = GradingSession.on(zygote).grade(copy, [solutions, stubs, *mutants.values()], copy.exercises)
+        except GraderError as error:
             raise VerifyError(f"the released copy: {error}") from error
     graded = {r.submission: r for r in run.results}
     return ReleaseRuns(solutions=graded.get(SOLUTIONS), stubs=graded.get(STUBS),

@@ -19,7 +19,7 @@ from pathlib import Path
 from grader.course.catalogue import Course, ExerciseSpec
 from grader.sandbox.client import Zygote, ZygoteLost
 from grader.sandbox.limits import Limits
-from grader.options import GradeOptions, GraderError
+from grader.options import GradeOptions, GraderError, Isolation
 from grader.results import SandboxStatus, SubmissionResult
 from grader.engine.snapshot import CourseFiles
 from grader.engine.subjects import LiveSolutions, ReferenceSource
@@ -88,7 +88,7 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
         plugin = GradingPlugin(course, exercises, submissions, references, zygote,
                                seed=course.seed if options.seed is None else options.seed,
                                sandbox=run.sandbox, limits=limits_for, on_result=collect,
-                               share_rooms=options.isolate != "exercise",
+                               share_rooms=options.isolate is not Isolation.EXERCISE,
                                public_only=options.public_only or course.is_student_copy)
         args = [*_PYTEST_ARGS, "--rootdir", str(course.root), *(str(spec.suite) for spec in exercises)]
         captured = io.StringIO()

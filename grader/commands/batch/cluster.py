@@ -41,7 +41,7 @@ from grader.course.catalogue import Course, ExerciseSpec
 from grader.errors import GraderFailure, UserError
 
 if TYPE_CHECKING:
-    from grader.commands.batch.controller import ResultSink
+    from grader.commands.batch.sink import ResultSink
 
 MAX_CHUNK = 16  # submissions per task, at most (see chunk_size)
 CHUNK_BYTES = 16 << 20  # a task's submissions' bytes, at most, unless one alone is more (see ClusterRunner._fill)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import TaskID
 
-    from grader.commands.batch.controller import BatchOutcome
+    from grader.commands.batch.sink import BatchOutcome
 
 
 class ProgressBar:
