@@ -350,11 +350,10 @@ def describe_failure(error: BaseException) -> str:
 
 
 def write_results(path: Path, data: dict) -> None:
-    """Write results.json whole or not at all (a temporary file, then a rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    """Write results.json whole or not at all (``write_atomic``: a temporary file of its own, then a rename)."""
+    from grader.outputs.files import write_atomic  # noqa: PLC0415 - the standard library only at module level
+
+    write_atomic(path, json.dumps(data, indent=1) + "\n")
 
 
 def _stop(signum, frame) -> None:

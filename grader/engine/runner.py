@@ -1,6 +1,6 @@
 """Grade submissions: the zygote first, then one pytest session over the hidden suites.
 
-The order matters (ARCHITECTURE.md rule 5): the zygote is started before
+The order matters (ARCHITECTURE.md: zygote first): the zygote is started before
 this process imports any solution or suite, and it is a separate, fresh
 interpreter, so no sandbox can ever find them in memory. The solutions and
 suites this process runs are read once (``snapshot.CourseFiles``) before the
@@ -80,7 +80,7 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
             if on_result is not None:
                 on_result(result)
 
-        # pytest and the checks: imported after the zygote started (ARCHITECTURE.md rule 5)
+        # pytest and the checks: imported after the zygote started (ARCHITECTURE.md: zygote first)
         import pytest  # noqa: PLC0415
 
         from grader.engine.plugin import GradingPlugin  # noqa: PLC0415
