@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,8 +56,8 @@ def canvas_rows(pairs: Sequence[tuple[Student, Current]], *, assignment: str,
                 points_possible: float) -> list[list[str]]:
     rows = [[*CANVAS_IDENTITY, assignment], [CANVAS_POINTS_POSSIBLE, "", "", "", "", points_text(points_possible)]]
     for student, record in pairs:
-        rows.append([spreadsheet_safe(student.name or student.submission), student.id, student.sis_user_id,
-                     student.sis_login_id, spreadsheet_safe(student.section), grade_value(record)])
+        rows.append([student.name or student.submission, student.id, student.sis_user_id, student.sis_login_id,
+                     student.section, grade_value(record)])
     return rows
 
 
@@ -70,8 +71,7 @@ def moodle_rows(pairs: Sequence[tuple[Student, Current]], *, assignment: str) ->
     for student, record in pairs:
         feedback = "; ".join(p for p in (record.status.value if record.status.value != "graded" else "",
                                          notes(record)) if p)
-        rows.append([moodle_id_number(student), student.email, spreadsheet_safe(student.name), grade_value(record),
-                     spreadsheet_safe(feedback)])
+        rows.append([moodle_id_number(student), student.email, student.name, grade_value(record), feedback])
     return rows
 
 
@@ -82,24 +82,33 @@ def plain_rows(matching: Matching, columns: Sequence[str]) -> list[list[str]]:
     rows = [header]
     nobody = Student(submission="")
     for student, record in [*matching.pairs, *((nobody, r) for r in matching.without_student)]:
-        rows.append([spreadsheet_safe(record.submission), *_identity(student), record.status.value,
-                     *(points_text(record.points(c)) for c in columns), grade_value(record),
-                     spreadsheet_safe(notes(record))])
+        rows.append([record.submission, *_identity(student), record.status.value,
+                     *(points_text(record.points(c)) for c in columns), grade_value(record), notes(record)])
     for student in matching.without_submission:
-        rows.append([spreadsheet_safe(student.submission), *_identity(student), "no submission",
+        rows.append([student.submission, *_identity(student), "no submission",
                      *("" for _ in columns), "", ""])
     return rows
 
 
 def _identity(student: Student) -> list[str]:
-    return [spreadsheet_safe(v) for v in (student.name, student.id, student.sis_user_id, student.sis_login_id,
-                                          student.email, student.section)]
+    return [student.name, student.id, student.sis_user_id, student.sis_login_id, student.email, student.section]
 
 
 def to_csv(rows: Sequence[Sequence[str]]) -> str:
+    """The one way an export's rows become a file: every cell of every format through ``spreadsheet_cell``,
+    whoever chose it (a roster's ids and emails, a submission's name, a note, the assignment's name)."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
+    csv.writer(buffer).writerows([[spreadsheet_cell(cell) for cell in row] for row in rows])
     return buffer.getvalue()
+
+
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def spreadsheet_cell(text: str) -> str:
+    """A number as the record writes one (``points_text``: ``-2``, ``7.5``) as it is, for the LMS to read
+    as a grade; any other text ``spreadsheet_safe`` (inert, and never a formula)."""
+    return text if _PLAIN_NUMBER.fullmatch(text) else spreadsheet_safe(text)
 
 
 def export(record: ClassRecord, *, format: str, students: Sequence[Student], path: Path, assignment: str,
