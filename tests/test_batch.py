@@ -26,6 +26,7 @@ from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_notebook
 
 from grader.commands.batch import classbook, controller, entries, local_workers, tally, worker
+from grader.commands.batch.events import Graded, Planned, Retry
 from grader.commands.batch.classbook import submission_folder
 from grader.course.archives import Member, UnsafeArchive, ZipLimits, extract_sources, plan_extraction, read_capped
 from grader.outputs.files import write_atomic
@@ -181,8 +182,8 @@ def test_nothing_is_written_outside_out_and_temporary_files_are_removed(classroo
 
 def test_progress_is_reported_per_submission(library_run):
     *_, events = library_run
-    assert events[0] == {"event": "planned", "total": 6, "skipped": 0, "jobs": 2}
-    assert sorted(e["submission"] for e in events[1:] if e["event"] == "graded") == \
+    assert events[0] == Planned(total=6, skipped=0, jobs=2)
+    assert sorted(e.submission for e in events[1:] if isinstance(e, Graded)) == \
         sorted(["alice", "Bob", "carol", "dave", "erin", "mallory"])
 
 
@@ -457,7 +458,7 @@ FAKE_WORKER = textwrap.dedent("""
     import json, os, signal, sys, time
     from pathlib import Path
     from grader.commands.batch.classbook import write_submission
-    from grader.outputs.results_json import to_plain
+    from grader.commands.batch.worker import graded_event
     from grader.results import ExerciseResult, SubmissionResult, TestResult
 
     job = json.loads(sys.stdin.read())
@@ -480,7 +481,7 @@ FAKE_WORKER = textwrap.dedent("""
         result = SubmissionResult(name, tuple(ExerciseResult(i, i, tests, seed=job["options"]["seed"] or 0)
                                               for i in job["exercises"]), seed=job["options"]["seed"] or 0)
         write_submission(Path(job["out"]), result)
-        print(json.dumps({"event": "graded", "submission": name, "result": to_plain(result)}), flush=True)
+        print(json.dumps(graded_event(result, None)), flush=True)
 """)
 
 
@@ -506,7 +507,7 @@ def test_a_crashing_worker_costs_only_the_submission_it_was_grading(course, fake
     outcome = controller.run_batch(subs, tmp_path / "out", course, jobs=2, command=command, on_progress=events.append)
     assert outcome.failed == ["crasher"]
     assert sorted(outcome.graded) == ["a", "b", "d", "e", "f"]
-    assert any(e["event"] == "retry" and "crasher" in e["submissions"] for e in events)
+    assert any(isinstance(e, Retry) and "crasher" in e.submissions for e in events)
     rows = {row[0]: row for row in _gradebook(tmp_path / "out")[2:]}  # after the header and the maximum points
     assert rows["crasher"][1] == "grader failed" and rows["crasher"][2:-1] == [""] * (len(course.ids) + 1)  # not a score
     assert rows["a"][1:] == ["graded", *["5"] * len(course.ids), str(5 * len(course.ids)), ""]
@@ -529,7 +530,7 @@ def test_a_worker_dying_while_reading_an_entry_costs_only_that_entry(course, fak
     outcome = controller.run_batch(subs, tmp_path / "out", course, jobs=1, command=command, on_progress=events.append)
     assert outcome.failed == ["dies-reading"]
     assert sorted(outcome.graded) == ["a", "b", "c", "e"]
-    retried = [e["submissions"] for e in events if e["event"] == "retry"]
+    retried = [list(e.submissions) for e in events if isinstance(e, Retry)]
     assert retried == [["dies-reading", "a", "b", "c", "e"]]  # it alone, then the others together
     assert len(outcome.worker_errors) == 2  # it killed its first worker, then the one it had alone
 
@@ -573,8 +574,8 @@ def test_ctrl_c_stops_the_workers_and_keeps_what_finished(course, fake_class, tm
     graded: list[str] = []
 
     def interrupt_after_two(event: dict) -> None:
-        if event["event"] == "graded":
-            graded.append(event["submission"])
+        if isinstance(event, Graded):
+            graded.append(event.submission)
             if len(graded) >= 2:
                 raise KeyboardInterrupt
 

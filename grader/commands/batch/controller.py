@@ -26,6 +26,7 @@ from pathlib import Path
 from grader.commands.batch.classbook import (
     SUBMISSIONS_FOLDER, build_outputs_from_record, collect_results, write_current, write_submission)
 from grader.commands.batch.entries import Entry, is_up_to_date, list_entries
+from grader.commands.batch.events import Planned, ProgressEvent
 from grader.commands.batch.local_workers import local_runner, worker_command
 from grader.commands.batch.sink import MAX_ATTEMPTS, BatchError, BatchOutcome, ResultSink, Runner
 from grader.commands.batch.tally import summarize
@@ -43,7 +44,7 @@ __all__ = ["MAX_ATTEMPTS", "BatchError", "BatchOutcome", "grade_batch", "run_bat
 def grade_batch(submissions: Path, out: Path, *, course_root: Path | None = None,
                 exercise_ids: Sequence[str] = (), jobs: int | None = None, resume: bool = False,
                 options: GradeOptions | None = None, force: bool = False,
-                on_progress: Callable[[dict], None] | None = None, scheduler: str | None = None,
+                on_progress: Callable[[ProgressEvent], None] | None = None, scheduler: str | None = None,
                 only: Sequence[str] = (), prune: bool = False) -> BatchOutcome:
     """What ``grade batch`` does: load the course (found from here upwards
     when ``course_root`` is None) and grade the class (``run_batch``). Raises
@@ -57,16 +58,15 @@ def grade_batch(submissions: Path, out: Path, *, course_root: Path | None = None
 
 def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Sequence[str] | None = None,
               jobs: int | None = None, resume: bool = False, options: GradeOptions | None = None,
-              on_progress: Callable[[dict], None] | None = None,
+              on_progress: Callable[[ProgressEvent], None] | None = None,
               command: Sequence[str] | None = None, force: bool = False,
               scheduler: str | None = None, only: Sequence[str] = (), prune: bool = False) -> BatchOutcome:
     """Grade every entry of ``submissions`` into ``out`` with ``jobs`` worker processes.
 
     ``options`` (seed, limits, isolation) reach every worker as they are; a
-    seed of None is the course's. ``on_progress`` receives plain dicts:
-    ``{"event": "planned", "total": n, "skipped": k}`` once, then ``{"event":
-    "graded" | "failed", "submission": name, ...}`` per submission and
-    ``{"event": "retry", ...}`` when a worker died. Ctrl-C stops the
+    seed of None is the course's. ``on_progress`` receives typed records
+    (``events``): ``Planned`` once, then ``Graded`` or ``Failed`` per
+    submission and ``Retry`` when a worker died. Ctrl-C stops the
     workers, keeps finished results and returns with ``interrupted`` set.
     Raises ``BatchError`` if the grader cannot run at all, and
     ``RecordRefused`` (a ``UserError``, before anything is graded) when OUT's
@@ -146,7 +146,7 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
                 outcome.notes.append(f"the files of {result.submission!r} in {out} could not be written: the disk "
                                      f"is full ({error}); its result is in the class record")
 
-        report = on_progress or (lambda event: None)
+        report: Callable[[ProgressEvent], None] = on_progress or (lambda event: None)
         job_options = {**options.to_plain(), "seed": seed}
         runner: Runner
         if scheduler is None:
@@ -161,8 +161,7 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
         try:
             jobs = runner.start() if pending else 0  # a cluster takes seconds to start: Ctrl-C may come here
             outcome.jobs = jobs if pending else 0
-            report({"event": "planned", "total": len(pending), "skipped": len(outcome.skipped),
-                    "jobs": outcome.jobs})
+            report(Planned(total=len(pending), skipped=len(outcome.skipped), jobs=outcome.jobs))
             runner.run(pending)
         except KeyboardInterrupt:
             with _uninterrupted():

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import grader
 from grader.commands.batch.entries import Entry
+from grader.commands.batch.events import (Graded, Grading, MalformedEvent, ProgressEvent, Reading, Retry,
+                                          WorkerError, read_worker_line)
 from grader.commands.batch.sink import MAX_ATTEMPTS, BatchError, ResultSink
 from grader.commands.batch.worker import BOOT
 from grader.course.catalogue import Course, ExerciseSpec
@@ -61,7 +63,7 @@ def round_robin(items: Sequence, shares: int) -> list[list]:
 
 
 def local_runner(course: Course, specs: Sequence[ExerciseSpec], out: Path, ids: list[str], subset: bool,
-                  options: dict, command: Sequence[str], jobs: int, report: Callable[[dict], None],
+                  options: dict, command: Sequence[str], jobs: int, report: Callable[[ProgressEvent], None],
                   sink: ResultSink) -> LocalWorkers:
     from grader.engine.snapshot import CourseFiles  # noqa: PLC0415 - torch-free
 
@@ -77,7 +79,7 @@ class LocalWorkers:
     submissions go to new workers (the one it was grading alone, as the
     likely cause), and after ``MAX_ATTEMPTS`` become failed rows."""
 
-    def __init__(self, job: dict, command: Sequence[str], jobs: int, report: Callable[[dict], None],
+    def __init__(self, job: dict, command: Sequence[str], jobs: int, report: Callable[[ProgressEvent], None],
                  sink: ResultSink) -> None:
         self.job, self.command, self.jobs, self.report, self.sink = job, list(command), jobs, report, sink
         self.events: queue.Queue = queue.Queue()
@@ -129,20 +131,19 @@ class LocalWorkers:
 
     def _handle(self, worker: _Worker, line: str) -> None:
         try:
-            event = json.loads(line)
-        except ValueError:
-            return  # not ours: workers keep their stdout for the protocol, but be lenient
-        if not isinstance(event, dict):
+            event = read_worker_line(line)
+        except MalformedEvent as error:  # workers keep their stdout for their events: say what else came
+            self.sink.outcome.worker_errors.append(f"a worker wrote a line that is not one of its events: {error}")
             return
-        if event.get("event") == "graded" and event.get("submission") in worker.names:
+        if isinstance(event, Graded) and event.submission in worker.names:
             self.sink.graded(event)
-            worker.done.add(event["submission"])
-        elif event.get("event") == "reading":
-            worker.reading = event.get("submission")
-        elif event.get("event") == "grading":
+            worker.done.add(event.submission)
+        elif isinstance(event, Reading):
+            worker.reading = event.submission
+        elif isinstance(event, Grading):
             worker.reading = None
-        elif event.get("event") == "error":
-            worker.error = str(event.get("message", "the grader could not run"))
+        elif isinstance(event, WorkerError):
+            worker.error = event.message
 
     def _finished(self, worker: _Worker) -> list[list[str]]:
         code = worker.process.wait()
@@ -166,7 +167,7 @@ class LocalWorkers:
             alone = [suspect]
         retries = [share for share in (alone, together) if share]
         if retries:
-            self.report({"event": "retry", "submissions": [n for share in retries for n in share], "reason": why})
+            self.report(Retry(tuple(n for share in retries for n in share), why))
         return retries
 
     def stop(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from grader.commands.batch.events import Failed, Graded, Planned, ProgressEvent, Retry
 from grader.commands.batch.classbook import GRADEBOOK_FILE, INDEX_FILE, REPORT_FILE, RESULTS_FILE, SUBMISSIONS_FOLDER
 from grader.verdicts import LIMIT_VERDICTS, Verdict
 
@@ -39,19 +40,18 @@ class ProgressBar:
     def __exit__(self, *exc) -> None:
         self.progress.stop()
 
-    def __call__(self, event: dict) -> None:
-        kind = event.get("event")
-        if kind == "planned":
-            workers = "1 worker" if event["jobs"] == 1 else f"{event['jobs']} workers"
-            description = f"grading with {workers}" if event["total"] else "nothing to grade"
-            self.task = self.progress.add_task(description, total=event["total"])
+    def __call__(self, event: ProgressEvent) -> None:
+        if isinstance(event, Planned):
+            workers = "1 worker" if event.jobs == 1 else f"{event.jobs} workers"
+            description = f"grading with {workers}" if event.total else "nothing to grade"
+            self.task = self.progress.add_task(description, total=event.total)
             self.progress.start()
-        elif kind in ("graded", "failed") and self.task is not None:
+        elif isinstance(event, (Graded, Failed)) and self.task is not None:
             self.progress.update(self.task, advance=1)
-        elif kind == "retry":
+        elif isinstance(event, Retry):
             from grader.outputs.terminal import shown  # noqa: PLC0415
 
-            self.progress.console.print(shown(f"a worker {event['reason']}; grading {len(event['submissions'])} "
+            self.progress.console.print(shown(f"a worker {event.reason}; grading {len(event.submissions)} "
                                               "submission(s) again in a new one", "yellow"))
 
 

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from grader.commands.batch.classbook import GRADER_FAILED, failed_result
 from grader.commands.batch.entries import Entry
+from grader.commands.batch.events import Failed, Graded, ProgressEvent
 from grader.commands.batch.tally import ClassSummary
 from grader.course.catalogue import ExerciseSpec
 from grader.errors import EXIT_GRADER_FAILURE, EXIT_INTERRUPTED, GraderFailure
@@ -83,21 +84,20 @@ class ResultSink:
 
     outcome: BatchOutcome
     store: Callable[..., None]
-    report: Callable[[dict], None]
+    report: Callable[[ProgressEvent], None]
     specs: Sequence[ExerciseSpec]
     seed: int
     write: Callable[[SubmissionResult], object] | None = None
     stored: set[str] = field(default_factory=set)
 
-    def graded(self, event: dict) -> bool:
+    def graded(self, event: Graded) -> bool:
         """A worker's ``graded`` event; False if that submission was stored already."""
-        name = event.get("submission")
-        if name in self.stored:
+        if event.submission in self.stored:
             return False
-        result = from_plain(event.pop("result"))
+        result = from_plain(event.result)
         if self.write is not None:
             self.write(result)  # before the record: as a local worker writes, then reports
-        self.store(result, event.get("refused"))
+        self.store(result, event.refused)
         self.stored.add(result.submission)
         self.outcome.graded.append(result.submission)
         self.report(event)
@@ -113,5 +113,5 @@ class ResultSink:
             "score; grade it again with --resume, and report it if it happens again."), written=False)
         self.stored.add(name)
         self.outcome.failed.append(name)
-        self.report({"event": "failed", "submission": name})
+        self.report(Failed(name))
 
