@@ -280,7 +280,7 @@ def test_an_entry_travels_as_bytes_with_its_real_sizes_and_no_link_read(tmp_path
     (entry / "secret.py").symlink_to("/etc/passwd")
     (entry / "sub").mkdir()
     data = pack_entry(entry)
-    assert len(data) < (10 << 20) + 5000  # the notebook's cap plus one byte, not the whole file
+    assert len(data) < (10 << 20) + 20_000  # the notebook's cap plus one byte (and the tar's headers), not all of it
     target = tmp_path / "unpacked"
     target.mkdir()
     copy = unpack_entry(data, target, "alice")
