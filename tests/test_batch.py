@@ -4,11 +4,14 @@ sandbox: zip safety, the class-summary math, a crashing or interrupted worker
 (played by a tiny fake worker script), and --resume's bookkeeping."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
 import shutil
+import signal
+import subprocess
 import re
 import statistics
 import stat
@@ -533,6 +536,54 @@ def test_a_worker_dying_while_reading_an_entry_costs_only_that_entry(course, fak
     retried = [list(e.submissions) for e in events if isinstance(e, Retry)]
     assert retried == [["dies-reading", "a", "b", "c", "e"]]  # it alone, then the others together
     assert len(outcome.worker_errors) == 2  # it killed its first worker, then the one it had alone
+
+
+CONTROLLER = """
+import sys
+from pathlib import Path
+from grader.commands.batch import controller
+from grader.course.catalogue import load_course
+subs, out, course, *command = sys.argv[1:]
+controller.run_batch(Path(subs), Path(out), load_course(Path(course)), jobs=1, command=command)
+"""
+
+
+@pytest.mark.slow  # ~5 s: a controller process, killed mid-batch, then the resumed batch
+def test_a_controller_killed_mid_batch_loses_nothing_and_resume_completes_it(course, fake_class, tmp_path,
+                                                                             monkeypatch):
+    """SIGKILL: no handler runs, no file is rebuilt. The class record holds what was stored; `--resume`
+    grades the rest, keeps what was stored (not graded again) and rebuilds every file of OUT."""
+    command, subs = fake_class
+    names = [f"s{n}" for n in range(8)]
+    _folders(subs, *names)
+    out = tmp_path / "out"
+    monkeypatch.setenv("FAKE_WORKER_DELAY", "0.3")
+    batch = subprocess.Popen([sys.executable, "-c", CONTROLLER, str(subs), str(out), str(course.root), *command])
+    deadline = time.monotonic() + 60
+    while not _stored(out) >= 3 and time.monotonic() < deadline and batch.poll() is None:
+        time.sleep(0.05)
+    batch.kill()
+    batch.wait()
+    for pid in (out / ".pids").iterdir():  # its workers die with it (a real worker: PR_SET_PDEATHSIG)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(pid.name), signal.SIGKILL)
+    stored = _stored(out)
+    assert 3 <= stored < len(names)  # killed mid-batch
+    monkeypatch.setenv("FAKE_WORKER_DELAY", "0")
+    outcome = controller.run_batch(subs, out, course, jobs=1, command=command, resume=True)
+    assert not outcome.failed and len(outcome.skipped) >= stored  # nothing stored was lost or graded again
+    assert sorted(outcome.graded + outcome.skipped) == names
+    assert {row[0] for row in _gradebook(out)[2:]} == set(names)
+    with ClassRecord.open(out) as record:
+        assert sorted(c.submission for c in record.current()) == names
+
+
+def _stored(out: Path) -> int:
+    """How many submissions the class record holds (read as another process would, while the batch runs)."""
+    if not (out / "gradebook.sqlite").is_file():
+        return 0
+    with ClassRecord.open(out) as record:
+        return len(record.current_names())
 
 
 def test_entries_named_like_out_s_own_files_cannot_touch_them(course, fake_class, tmp_path):

@@ -444,7 +444,7 @@ def test_ctrl_c_while_the_cluster_starts_is_an_interrupted_batch_not_a_crash(cou
         def close(self):
             closed.append(True)
 
-    monkeypatch.setattr(controller, "_cluster_runner", lambda *args: StartsSlowly())
+    monkeypatch.setattr(controller, "cluster_runner", lambda *args: StartsSlowly())
     subs = tmp_path / "subs"
     for name in ("a", "b"):
         (subs / name).mkdir(parents=True)
