@@ -5,17 +5,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
 from grader.errors import GraderFailure
+from grader.words import Word
 
 
 class GraderError(GraderFailure):
     """The grader itself could not run (a broken suite, a missing wall that was required)."""
 
 
-class Isolation(str, Enum):
+class Isolation(Word):
     """How a submission's exercises share rooms (``--isolate``)."""
 
     # One sandbox serves a submission's exercises in turn, retired as soon as

@@ -23,6 +23,7 @@ from grader.course.suite_points import Uncountable, count_points
 from grader.course.course_keys import (COURSE_KEYS, EXERCISE_KEYS, FILE_KEYS, FORBID_KEYS, GRADESCOPE_VISIBILITIES,
                                        HIDDEN_REVEALS, MISTAKE_KEYS, TOP, VISIBILITIES, CourseError, read_keys)
 from grader.sandbox.limits import WARMABLE_LIBRARIES, Limits
+from grader.words import Visibility
 
 COURSE_FILE = "course.toml"
 
@@ -41,7 +42,7 @@ class CourseDefaults:
     rtol: float = 1e-4
     atol: float = 1e-5
     # For tests without a @pytest.mark.public/hidden marker.
-    visibility: str = "hidden"
+    visibility: Visibility = Visibility.HIDDEN
     # When Gradescope shows students an exercise's hidden tests.
     gradescope_hidden_visibility: str = "after_published"
     # What a failing hidden test shows ([course] or an exercise's hidden_reveals).
@@ -88,7 +89,7 @@ class ExerciseSpec:
     # Warm-ups the sandbox needs, e.g. ("optim",): built once in the zygote.
     needs: tuple[str, ...] = ()
     # "public" or "hidden": for tests without a @pytest.mark.public/hidden marker.
-    visibility: str = DEFAULTS.visibility
+    visibility: Visibility = DEFAULTS.visibility
     # When Gradescope shows students this exercise's hidden tests (public ones are "visible").
     gradescope_hidden_visibility: str = DEFAULTS.gradescope_hidden_visibility
     # What the exercise's functions must not use ([[exercises.forbid]]), read from the source.

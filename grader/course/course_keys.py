@@ -18,13 +18,14 @@ from grader.course.forbidden import KINDS
 from grader.errors import UserError
 from grader.inert import shortened
 from grader.sandbox.limits import WARMABLE, Limits
+from grader.words import Visibility, Word
 
 
 class CourseError(UserError):
     """The course declaration is missing or malformed (a user-facing error)."""
 
 
-VISIBILITIES = ("public", "hidden")
+VISIBILITIES = tuple(v.value for v in Visibility)
 GRADESCOPE_VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 # What a failing hidden test shows: "diagnosis" (what is wrong, no expected
 # values: the inputs are the same at every submission) or "values" (tables too).
@@ -101,6 +102,15 @@ def _one_of(choices: tuple[str, ...]) -> Callable[[Any, str], str]:
             raise _Refused(f"must be one of {', '.join(map(repr, choices))}{_did_you_mean(value, choices)}")
         return value
     return one_of
+
+
+def _word(words: type[Word]) -> Callable[[Any, str], Word]:
+    """A key whose value is one of a closed set of words (``grader.words``), kept as its member."""
+    choices = tuple(w.value for w in words)
+
+    def word(value: Any, where: str) -> Word:
+        return words(_one_of(choices)(value, where))
+    return word
 
 
 def _needs(value: Any, where: str) -> tuple[str, ...]:
@@ -253,7 +263,7 @@ EXERCISE_KEYS: dict[str, Key] = {
     "stub": Key(_string, required=True, copied=True),
     "suite": Key(_string, required=True, copied=True),
     "solution": Key(_string),  # not in a student copy
-    "visibility": Key(_one_of(VISIBILITIES), copied=True),
+    "visibility": Key(_word(Visibility), copied=True),
     "rtol": Key(_at_least_zero, copied=True),
     "atol": Key(_at_least_zero, copied=True),
     "needs": Key(_needs, copied=True),
