@@ -1,6 +1,6 @@
 """Grade submissions: the zygote first, then one pytest session over the hidden suites.
 
-The order matters (ARCHITECTURE.md: zygote first): the zygote is started before
+The order matters (ARCHITECTURE.md: zygote first; ``session`` holds it): the zygote is started before
 this process imports any solution or suite, and it is a separate, fresh
 interpreter, so no sandbox can ever find them in memory. The solutions and
 suites this process runs are read once (``snapshot.CourseFiles``) before the

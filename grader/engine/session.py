@@ -58,8 +58,9 @@ class GradingSession:
 
     def restart(self) -> None:
         """A new zygote in place of a lost one: a fresh interpreter (exec, not fork), so nothing this
-        process has read since it started is in it."""
-        self.zygote.close()
+        process has read since it started is in it. A lost zygote of the caller's is the caller's to close."""
+        if self.owned:
+            self.zygote.close()
         self.zygote, self.owned = Zygote.start(), True
 
     def close(self) -> None:
