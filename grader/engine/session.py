@@ -14,6 +14,7 @@ This module imports no torch: a batch worker boots on it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from grader.engine.runner import GradeRun
 
 
-class GradingSession:
+class GradingSession(AbstractContextManager["GradingSession"]):
     """A zygote and the runner that grades with it (use as a context manager, or ``close``)."""
 
     def __init__(self, zygote: Zygote, *, owned: bool, wait_on_close: bool = True) -> None:
@@ -67,9 +68,6 @@ class GradingSession:
         """Close the zygote if the session started it (its rooms die with it)."""
         if self.owned:
             self.zygote.close(wait=self.wait_on_close)
-
-    def __enter__(self) -> GradingSession:
-        return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
