@@ -83,7 +83,10 @@ def _pack(items: Iterable[tuple[dict, bytes]]) -> bytes:
                 if item["size"] != len(data):
                     member.pax_headers = {_REAL_SIZE: str(item["size"])}
             archive.addfile(member, io.BytesIO(data) if item["kind"] == "file" else None)
-    return buffer.getvalue()
+        end = archive.offset + 2 * tarfile.BLOCKSIZE  # the members and the end-of-archive blocks
+    # Without the padding to a whole 10 KB record, which a tape wants and a reader does not: a small
+    # entry's payload stays small (chunks are filled by their payloads' bytes).
+    return buffer.getvalue()[:end]
 
 
 def _items(data: bytes) -> list[tuple[dict, bytes]]:
