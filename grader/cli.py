@@ -32,7 +32,7 @@ from typing import Any
 import click
 
 from grader.errors import GraderFailure, UserError
-from grader.options import GradeOptions
+from grader.options import GradeOptions, Isolation
 
 Command = Callable[..., Any]
 
@@ -143,7 +143,7 @@ _GRADING_OPTIONS = (
     click.option("--memory", "memory_mb", type=click.IntRange(min=64),
                  help="Memory (MB) each exercise may use, on top of the warm sandbox."),
     click.option("--require-sandbox", is_flag=True, help="Refuse to grade if a sandbox wall is missing here."),
-    click.option("--isolate", type=click.Choice(["submission", "exercise"]), default="submission",
+    click.option("--isolate", type=click.Choice([i.value for i in Isolation]), default=Isolation.SUBMISSION.value,
                  show_default=True,
                  help="One sandbox per submission, serving its exercises in turn and replaced as soon as an "
                       "exercise changes anything a later one could see; or one sandbox per exercise (slower)."),
@@ -158,7 +158,7 @@ def grading_options(command: Command) -> Command:
     def with_options(*args: Any, seed: int | None, timeout_s: float | None, memory_mb: int | None,
                      require_sandbox: bool, isolate: str, **kwargs: Any) -> Any:
         options = GradeOptions(seed=seed, timeout_s=timeout_s, memory_mb=memory_mb,
-                               require_sandbox=require_sandbox, isolate=isolate)
+                               require_sandbox=require_sandbox, isolate=Isolation(isolate))
         return command(*args, options=options, **kwargs)
 
     for option in reversed(_GRADING_OPTIONS):

@@ -30,6 +30,7 @@ from grader import scoring
 from grader.inert import inert
 from grader.status import RESULT_STATUSES, Status
 from grader.verdicts import Verdict
+from grader.words import Scope, Visibility
 
 
 def _make_inert(record: object, *, lines: tuple[str, ...] = (), multiline: tuple[str, ...] = ()) -> None:
@@ -81,11 +82,12 @@ class TestResult:
     # (the sandbox ended it, the file could not be imported, ...).
     verdict: Verdict | None = None
     table: tuple[MismatchRow, ...] = ()
-    visibility: str = "hidden"  # "public" or "hidden" (see issue on releases)
+    visibility: Visibility = Visibility.HIDDEN
     curves: tuple[LossCurve, ...] = ()  # where its answers hold losses per epoch (engine/curves.py)
 
     def __post_init__(self) -> None:
         _make_inert(self, lines=("name", "title"), multiline=("message", "hint"))
+        object.__setattr__(self, "visibility", Visibility(self.visibility))  # a word of its set, or ValueError
 
     @property
     def points(self) -> float:
@@ -104,9 +106,8 @@ class ExerciseResult:
     problem: str | None = None
     output: str = ""  # the submission's captured stdout/stderr, capped
     notes: tuple[str, ...] = ()  # e.g. "output truncated: 3.2 MB dropped"
-    # "all", or "public" where only the public tests ran (a student copy):
-    # reports must then never say that every test passed.
-    scope: str = "all"
+    # Only the public tests ran (a student copy): reports must then never say that every test passed.
+    scope: Scope = Scope.ALL
     # One mark per call the grader made, in order ("w:3f9a0c12e4": whose answer, and a hash of it
     # rounded; grader.engine.answer_marks): what similarity across the class compares, never a score.
     answers: tuple[str, ...] = ()
@@ -117,6 +118,7 @@ class ExerciseResult:
             raise ValueError(f"an exercise result cannot be {status.value!r}: that is a state of the class record")
         object.__setattr__(self, "status", status)
         _make_inert(self, lines=("title", "notes"), multiline=("problem", "output"))
+        object.__setattr__(self, "scope", Scope(self.scope))  # a word of its set, or ValueError
 
     @property
     def submitted(self) -> bool:

@@ -4,11 +4,14 @@ sandbox: zip safety, the class-summary math, a crashing or interrupted worker
 (played by a tiny fake worker script), and --resume's bookkeeping."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
 import shutil
+import signal
+import subprocess
 import re
 import statistics
 import stat
@@ -25,7 +28,8 @@ import pytest
 from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_notebook
 
-from grader.commands.batch import controller, entries, worker
+from grader.commands.batch import controller, entries, local_workers, worker
+from grader.commands.batch.events import Graded, Planned, Retry
 from grader.record import classbook, tally
 from grader.record.classbook import submission_folder
 from grader.course.archives import Member, UnsafeArchive, ZipLimits, extract_sources, plan_extraction, read_capped
@@ -183,8 +187,8 @@ def test_nothing_is_written_outside_out_and_temporary_files_are_removed(classroo
 
 def test_progress_is_reported_per_submission(library_run):
     *_, events = library_run
-    assert events[0] == {"event": "planned", "total": 6, "skipped": 0, "jobs": 2}
-    assert sorted(e["submission"] for e in events[1:] if e["event"] == "graded") == \
+    assert events[0] == Planned(total=6, skipped=0, jobs=2)
+    assert sorted(e.submission for e in events[1:] if isinstance(e, Graded)) == \
         sorted(["alice", "Bob", "carol", "dave", "erin", "mallory"])
 
 
@@ -433,8 +437,8 @@ def test_entries_are_named_without_extension_unless_two_would_clash(tmp_path):
         (tmp_path / name).write_bytes(b"")
     named = entries.name_entries(sorted(tmp_path.iterdir()))
     assert [e.name for e in named] == ["alice", "alice.zip", "bob", "carol"]
-    assert controller.round_robin(list("abcde"), 2) == [["a", "c", "e"], ["b", "d"]]
-    assert controller.round_robin(["a"], 4) == [["a"]]
+    assert local_workers.round_robin(list("abcde"), 2) == [["a", "c", "e"], ["b", "d"]]
+    assert local_workers.round_robin(["a"], 4) == [["a"]]
 
 
 def test_resume_keeps_results_only_when_fresh_and_from_the_same_settings(tmp_path):
@@ -460,7 +464,7 @@ FAKE_WORKER = textwrap.dedent("""
     import json, os, signal, sys, time
     from pathlib import Path
     from grader.record.classbook import write_submission
-    from grader.outputs.results_json import to_plain
+    from grader.commands.batch.worker import graded_event
     from grader.results import ExerciseResult, SubmissionResult, TestResult
 
     job = json.loads(sys.stdin.read())
@@ -486,7 +490,7 @@ FAKE_WORKER = textwrap.dedent("""
             write_submission(Path(job["out"]), result)
             with open(Path(job["out"], ".written"), "a") as log:
                 log.write(name + "\\n")
-        print(json.dumps({"event": "graded", "submission": name, "result": to_plain(result)}), flush=True)
+        print(json.dumps(graded_event(result)), flush=True)
 """)
 
 
@@ -512,7 +516,7 @@ def test_a_crashing_worker_costs_only_the_submission_it_was_grading(course, fake
     outcome = controller.run_batch(subs, tmp_path / "out", course, jobs=2, command=command, on_progress=events.append)
     assert outcome.failed == ["crasher"]
     assert sorted(outcome.graded) == ["a", "b", "d", "e", "f"]
-    assert any(e["event"] == "retry" and "crasher" in e["submissions"] for e in events)
+    assert any(isinstance(e, Retry) and "crasher" in e.submissions for e in events)
     rows = {row[0]: row for row in _gradebook(tmp_path / "out")[2:]}  # after the header and the maximum points
     assert rows["crasher"][1] == "grader failed" and rows["crasher"][2:-1] == [""] * (len(course.ids) + 1)  # not a score
     assert rows["a"][1:] == ["graded", *["5"] * len(course.ids), str(5 * len(course.ids)), ""]
@@ -559,9 +563,57 @@ def test_a_worker_dying_while_reading_an_entry_costs_only_that_entry(course, fak
     outcome = controller.run_batch(subs, tmp_path / "out", course, jobs=1, command=command, on_progress=events.append)
     assert outcome.failed == ["dies-reading"]
     assert sorted(outcome.graded) == ["a", "b", "c", "e"]
-    retried = [e["submissions"] for e in events if e["event"] == "retry"]
+    retried = [list(e.submissions) for e in events if isinstance(e, Retry)]
     assert retried == [["dies-reading", "a", "b", "c", "e"]]  # it alone, then the others together
     assert len(outcome.worker_errors) == 2  # it killed its first worker, then the one it had alone
+
+
+CONTROLLER = """
+import sys
+from pathlib import Path
+from grader.commands.batch import controller
+from grader.course.catalogue import load_course
+subs, out, course, *command = sys.argv[1:]
+controller.run_batch(Path(subs), Path(out), load_course(Path(course)), jobs=1, command=command)
+"""
+
+
+@pytest.mark.slow  # ~5 s: a controller process, killed mid-batch, then the resumed batch
+def test_a_controller_killed_mid_batch_loses_nothing_and_resume_completes_it(course, fake_class, tmp_path,
+                                                                             monkeypatch):
+    """SIGKILL: no handler runs, no file is rebuilt. The class record holds what was stored; `--resume`
+    grades the rest, keeps what was stored (not graded again) and rebuilds every file of OUT."""
+    command, subs = fake_class
+    names = [f"s{n}" for n in range(8)]
+    _folders(subs, *names)
+    out = tmp_path / "out"
+    monkeypatch.setenv("FAKE_WORKER_DELAY", "0.3")
+    batch = subprocess.Popen([sys.executable, "-c", CONTROLLER, str(subs), str(out), str(course.root), *command])
+    deadline = time.monotonic() + 60
+    while not _stored(out) >= 3 and time.monotonic() < deadline and batch.poll() is None:
+        time.sleep(0.05)
+    batch.kill()
+    batch.wait()
+    for pid in (out / ".pids").iterdir():  # its workers die with it (a real worker: PR_SET_PDEATHSIG)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(pid.name), signal.SIGKILL)
+    stored = _stored(out)
+    assert 3 <= stored < len(names)  # killed mid-batch
+    monkeypatch.setenv("FAKE_WORKER_DELAY", "0")
+    outcome = controller.run_batch(subs, out, course, jobs=1, command=command, resume=True)
+    assert not outcome.failed and len(outcome.skipped) >= stored  # nothing stored was lost or graded again
+    assert sorted(outcome.graded + outcome.skipped) == names
+    assert {row[0] for row in _gradebook(out)[2:]} == set(names)
+    with ClassRecord.open(out) as record:
+        assert sorted(c.submission for c in record.current()) == names
+
+
+def _stored(out: Path) -> int:
+    """How many submissions the class record holds (read as another process would, while the batch runs)."""
+    if not (out / "gradebook.sqlite").is_file():
+        return 0
+    with ClassRecord.open(out) as record:
+        return len(record.current_names())
 
 
 def test_entries_named_like_out_s_own_files_cannot_touch_them(course, fake_class, tmp_path):
@@ -603,8 +655,8 @@ def test_ctrl_c_stops_the_workers_and_keeps_what_finished(course, fake_class, tm
     graded: list[str] = []
 
     def interrupt_after_two(event: dict) -> None:
-        if event["event"] == "graded":
-            graded.append(event["submission"])
+        if isinstance(event, Graded):
+            graded.append(event.submission)
             if len(graded) >= 2:
                 raise KeyboardInterrupt
 

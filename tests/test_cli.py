@@ -260,7 +260,6 @@ def test_the_time_a_local_grade_reports_is_the_whole_time_it_took(monkeypatch, t
         return SimpleNamespace(results=[SubmissionResult("me", (), seed=0, elapsed_s=0.1)])
 
     monkeypatch.setattr(client.Zygote, "start", staticmethod(lambda *a, **k: NoZygote()))
-    monkeypatch.setattr(grade, "Zygote", client.Zygote)
     monkeypatch.setattr(runner, "grade", slow_grade)
     _, result = grade.grade_local(exercise_ids=["exercise1"], submission=REPO / "solutions", course_root=REPO)
     assert result.elapsed_s >= 0.5

@@ -245,7 +245,7 @@ def _test(name, passed, verdict=None, message=""):
     ([_test("a", False, Verdict.FORBIDDEN, "another reason")], False, "not only because"),
 ])
 def test_verify_checks_a_rule_with_its_mutant(tests, passed, words):
-    from grader.commands.verify import forbid_check
+    from grader.commands.verify_checks import forbid_check
     from grader.course.forbidden import ForbidRule
 
     spec = exercise_spec("exercise2")
@@ -255,7 +255,7 @@ def test_verify_checks_a_rule_with_its_mutant(tests, passed, words):
 
 
 def test_verify_fails_a_rule_without_a_mutant():
-    from grader.commands.verify import forbid_check
+    from grader.commands.verify_checks import forbid_check
     from grader.course.forbidden import ForbidRule
 
     check = forbid_check(exercise_spec("exercise2"), 0, ForbidRule("autograd", ("grad_fn",), "WHY"), None)

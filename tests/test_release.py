@@ -319,7 +319,7 @@ def test_the_copy_gives_every_public_test_the_verdict_the_course_gives(graded):
 
 @pytest.mark.slow  # the `graded` fixture grades the course and its copy on every mutant: CI runs it
 def test_grade_verify_checks_the_copy_and_fails_a_broken_one(graded):
-    from grader.commands.verify import release_checks
+    from grader.commands.verify_checks import release_checks
 
     course, in_course, in_copy, mutants = graded
 

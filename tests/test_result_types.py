@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from grader.commands.batch import controller
+from grader.commands.batch.events import Graded
 from grader.record import classbook
 from grader.record.tally import ClassTally
 from grader.commands.gradescope import describe_failure
@@ -67,19 +68,23 @@ def test_a_malformed_result_is_refused_with_the_field_that_is_wrong(path, value,
         from_plain(plain)
 
 
+def _graded(name: str, plain: dict) -> Graded:
+    return Graded(submission=name, score=0.0, max_score=1.0, verdicts=(), status="graded", result=plain)
+
+
 def test_a_worker_s_malformed_result_becomes_a_row_saying_why_not_a_dropped_submission(tmp_path: Path):
     stored: list[SubmissionResult] = []
-    events: list[dict] = []
+    events: list[object] = []
     outcome = controller.BatchOutcome(out=tmp_path, summary=ClassTally().summary(IDS))
     sink = controller.ResultSink(outcome, lambda result, **_: stored.append(result), events.append, SPECS, 0)
     plain = to_plain(_result())
     plain["exercises"][0]["status"] = "maybe"
-    assert sink.graded({"event": "graded", "submission": "ann", "result": plain})
+    assert sink.graded(_graded("ann", plain))
     assert [r.submission for r in stored] == ["ann"] and outcome.failed == ["ann"]
     assert all(e.status is Status.GRADER_FAILED for e in stored[0].exercises)
-    assert "malformed result" in stored[0].exercises[0].reason and "$.exercises[0].status" in events[0]["reason"]
+    assert "malformed result" in stored[0].exercises[0].reason and "$.exercises[0].status" in events[0].reason
     # Another submission's result in a graded event is refused as well, as that of the name it came under.
-    assert sink.graded({"event": "graded", "submission": "bob", "result": to_plain(_result("carl"))})
+    assert sink.graded(_graded("bob", to_plain(_result("carl"))))
     assert outcome.failed == ["ann", "bob"] and "'carl' came as that of 'bob'" in stored[1].exercises[0].reason
 
 

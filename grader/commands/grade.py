@@ -14,7 +14,7 @@ from grader.course.submissions import Submission, read_submission
 from grader.course.warming import warm_features
 from grader.options import GradeOptions
 from grader.results import SubmissionResult
-from grader.sandbox.client import Zygote
+from grader.engine.session import GradingSession
 
 EXIT_FULL_MARKS, EXIT_POINTS_MISSING = 0, 1
 OWN_WORK = "Your work"  # whose report, when a student grades the course's own exercises/ folder
@@ -29,18 +29,13 @@ def grade_local(*, exercise_ids: Sequence[str] | None, submission: Path | None =
     its ``elapsed_s`` is the whole time it took (the sandbox starting, torch
     imported, every exercise graded), what the student waited."""
     started = time.monotonic()
-    zygote = Zygote.start(many_rooms=False)  # first, so it warms up while this process imports torch
-    try:
+    with GradingSession.start(many_rooms=False, wait_on_close=False) as session:
         course = load_course(course_root)
         specs = [course.exercise(i) for i in exercise_ids] if exercise_ids else list(course.exercises)
         chosen: Submission = read_submission(submission or course.root / "exercises", [s.filename for s in specs])
-        zygote.warm(warm_features(course, chosen, specs))  # warmed before it is ready, beside our torch import
-        from grader.engine import runner  # noqa: PLC0415 - after the zygote started
-
-        run = runner.grade(course, [chosen], specs, options=options or GradeOptions(), zygote=zygote)
+        session.zygote.warm(warm_features(course, chosen, specs))  # warmed before it is ready, beside our torch import
+        run = session.grade(course, [chosen], specs, options=options or GradeOptions())
         return course, replace(run.results[0], elapsed_s=round(time.monotonic() - started, 3))
-    finally:
-        zygote.close(wait=False)
 
 
 def exit_status(result: SubmissionResult) -> int:

@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from grader.words import counted
 
+from grader.inert import shortened
+
 if TYPE_CHECKING:
     from nbformat import NotebookNode
 
@@ -215,7 +217,7 @@ def _json_position(error: Exception) -> str:
 
 def _first_line(text: str) -> str:
     line = (str(text).strip().splitlines() or ["(no detail)"])[0]
-    return line if len(line) <= 200 else line[:197] + "…"
+    return shortened(line, 200)
 
 
 def module_from_notebook(notebook: NotebookNode, name: str) -> NotebookModule:

@@ -26,6 +26,7 @@ import pytest
 import torch
 
 from grader.verdicts import Verdict
+from grader.words import Scope, Visibility
 from grader.course.catalogue import Course, ExerciseSpec
 from grader.engine.answer_marks import answer_marks
 from grader.engine.checks import Check, GradeFailure, Judgement, notebook_cells
@@ -251,7 +252,7 @@ class GradingPlugin:
                 exercise_id=spec.id, title=spec.title, tests=tests, seed=self.seed,
                 status=_exercise_status(submission, submitted), problem=problem, output=runner.output if runner else "",
                 notes=(*submission.notes, *(runner.notes() if runner else ())),
-                scope="public" if self.public_only else "all",
+                scope=Scope.PUBLIC if self.public_only else Scope.ALL,
                 answers=_answer_marks(state.tests.get(spec.id, ())),
             ))
         self.on_result(SubmissionResult(submission=submission.name, exercises=tuple(exercises), seed=self.seed,
@@ -273,9 +274,9 @@ class GradingPlugin:
         public = self._visibility(item) == "public" and self.seed == self.course.seed
         return public or exercise.hidden_reveals == "values"
 
-    def _visibility(self, item: pytest.Item) -> str:
-        for visibility in ("public", "hidden"):
-            if item.get_closest_marker(visibility):
+    def _visibility(self, item: pytest.Item) -> Visibility:
+        for visibility in Visibility:
+            if item.get_closest_marker(visibility.value):
                 return visibility
         return self._exercise(item).visibility
 

@@ -1,8 +1,9 @@
 """A student's reply, checked against the request it answers, before anything compares it.
 
 A room can send back anything that decodes as plain data: its serving code
-is the submission's to rewrite (ARCHITECTURE.md, rules learnt 3 and 4). So
-each reply is read here against what was asked: every field present with
+is the submission's to rewrite (ARCHITECTURE.md: the room is the
+submission's; a reply is checked against its request). So each reply is
+read here against what was asked: every field present with
 its type and nothing else, lists of exactly the length asked for (one
 gradient per argument, one state per argument), tensors of the shape and
 dtype their request implies, integers within 64 bits, counts and shapes

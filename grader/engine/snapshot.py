@@ -3,7 +3,7 @@
 The reference solutions and the hidden suites are code the grader executes
 outside every wall. They are read here, once, before any sandbox exists;
 the run then compiles them from these bytes and never from disk again, so
-nothing a sandbox manages to write (ARCHITECTURE.md, rules learnt 1) can
+nothing a sandbox manages to write (ARCHITECTURE.md: a room's folder is the room's) can
 become trusted code. A change on disk during a run is not silently used: it
 is a ``GraderError`` naming the file, found when the run checks the disk
 against the snapshot (at its start, against the fingerprints a batch took

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from grader.inert import shortened
 from grader.verdicts import Verdict
 from grader.sandbox import wire
 from grader.course.catalogue import ExerciseSpec
@@ -216,4 +217,4 @@ def _many(reply: dict, count: int) -> list:
 
 
 def _bounded(text: str) -> str:
-    return text if len(text) <= MAX_NAME_CHARS else text[:MAX_NAME_CHARS] + CUT
+    return shortened(text, MAX_NAME_CHARS + len(CUT), mark=CUT)  # the name's first MAX_NAME_CHARS, marked

@@ -299,6 +299,10 @@ def migrate(connection: sqlite3.Connection) -> int:
                           f"{SCHEMA_VERSION}: upgrade torchgrade")
     for number in range(version, SCHEMA_VERSION):
         with transaction(connection):
+            # Read again under the write lock: another process opening this OUT at the same time may have
+            # taken it first and migrated already.
+            if connection.execute("PRAGMA user_version").fetchone()[0] > number:
+                continue
             for statement in _statements(MIGRATIONS[number]):
                 connection.execute(statement)
             connection.execute(f"PRAGMA user_version = {number + 1}")

@@ -1,7 +1,7 @@
 """What a room printed, kept within its cap by the trusted side.
 
 The room caps its own stdout/stderr, but that cap is an object the
-submission can reach and lift (ARCHITECTURE.md, rules learnt 3): here each
+submission can reach and lift (ARCHITECTURE.md: the room is the submission's): here each
 reply's ``output`` and ``dropped`` are checked for their types, and what is
 kept never grows past the limit, whatever the room claims. Torch-free: the
 sandbox client imports it before torch is loaded.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from grader.commands.batch.events import Failed, Graded, Planned, ProgressEvent, Retry
 from grader.record.classbook import GRADEBOOK_FILE, INDEX_FILE, REPORT_FILE, RESULTS_FILE, SUBMISSIONS_FOLDER
 from grader.verdicts import LIMIT_VERDICTS, Verdict
 from grader.words import counted
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import TaskID
 
-    from grader.commands.batch.controller import BatchOutcome
+    from grader.commands.batch.sink import BatchOutcome
 
 
 class ProgressBar:
@@ -40,20 +41,19 @@ class ProgressBar:
     def __exit__(self, *exc) -> None:
         self.progress.stop()
 
-    def __call__(self, event: dict) -> None:
-        kind = event.get("event")
-        if kind == "planned":
-            workers = "1 worker" if event["jobs"] == 1 else f"{event['jobs']} workers"
-            description = f"grading with {workers}" if event["total"] else "nothing to grade"
-            self.task = self.progress.add_task(description, total=event["total"])
+    def __call__(self, event: ProgressEvent) -> None:
+        if isinstance(event, Planned):
+            workers = "1 worker" if event.jobs == 1 else f"{event.jobs} workers"
+            description = f"grading with {workers}" if event.total else "nothing to grade"
+            self.task = self.progress.add_task(description, total=event.total)
             self.progress.start()
-        elif kind in ("graded", "failed") and self.task is not None:
+        elif isinstance(event, (Graded, Failed)) and self.task is not None:
             self.progress.update(self.task, advance=1)
-        elif kind == "retry":
+        elif isinstance(event, Retry):
             from grader.outputs.terminal import shown  # noqa: PLC0415
 
-            again = counted(len(event['submissions']), 'submission')
-            self.progress.console.print(shown(f"a worker {event['reason']}; grading {again} again in a new one",
+            again = counted(len(event.submissions), 'submission')
+            self.progress.console.print(shown(f"a worker {event.reason}; grading {again} again in a new one",
                                               "yellow"))
 
 

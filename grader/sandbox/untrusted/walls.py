@@ -7,7 +7,8 @@ per submission; right after the fork, before any student code runs, the child
 calls ``apply_walls``. A wall the machine lacks is skipped and named in plain
 words in ``WallReport.missing``, never raised; ``canary_report`` then checks
 from inside a walled child that the walls really hold, so the grader can fail
-closed (ARCHITECTURE.md, rules 4 and 6).
+closed (ARCHITECTURE.md: a missing wall is said, never assumed;
+checks in a room are conveniences).
 
 This module puts the walls up in order; each family lives in its own module
 (``namespaces``, ``rlimits``, ``landlock``, ``privileges``,
