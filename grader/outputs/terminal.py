@@ -22,7 +22,7 @@ from rich.text import Text
 
 from grader import scoring
 from grader.inert import inert
-from grader.outputs.html import checked_locally, format_points, scope_line, score_state  # noqa: F401 - re-exported
+from grader.outputs.html import checked_locally, format_points, scope_line, score_state
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
 
 PASS_MARK, FAIL_MARK = "✓", "✗"
