@@ -67,10 +67,10 @@ class Figures:
 
 def grade_corpus(cases: list[Case], *, zygote=None, seed: int | None = None) -> list[Graded]:
     """Grade every case on its own exercise through grader.engine.runner.grade."""
-    from grader.course.catalogue import load_course  # noqa: PLC0415
-    from grader.course.submissions import Submission  # noqa: PLC0415
-    from grader.engine import runner  # noqa: PLC0415
-    from grader.options import GradeOptions  # noqa: PLC0415
+    from grader.course.catalogue import load_course
+    from grader.course.submissions import Submission
+    from grader.engine import runner
+    from grader.options import GradeOptions
 
     course = load_course(REPO)
     graded = {}
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", "-v", action="store_true", help="one line per corpus file")
     parser.add_argument("--seed", type=int, default=None, help="grade at this seed instead of the course's")
     args = parser.parse_args(argv)
-    from grader.sandbox.client import Zygote  # noqa: PLC0415  (start it before torch loads here)
+    from grader.sandbox.client import Zygote  # started before torch loads here
 
     zygote = Zygote.start()
     try:

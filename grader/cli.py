@@ -58,7 +58,7 @@ class _GradeGroup(click.Group):
             args = ["exercise", *args]
         return super().parse_args(ctx, args)
 
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_commands(self, _ctx: click.Context, formatter: click.HelpFormatter) -> None:
         placed: set[str] = set()
         width = max(len(name) for name in [*self.commands, _EXERCISE_ROW[0]])  # one column across sections
         limit = formatter.width - 6 - width

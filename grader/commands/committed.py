@@ -103,8 +103,8 @@ class _GitFailed(Exception):
 
 def _git_bytes(cwd: Path, *args: str) -> bytes:
     try:
-        done = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=cwd, capture_output=True,
-                              timeout=GIT_TIMEOUT_S, check=False)
+        done = subprocess.run(["git", "-c", "core.quotepath=off", *args],  # noqa: S603, S607 - argument list, no shell: the teacher's git on their own course
+                              cwd=cwd, capture_output=True, timeout=GIT_TIMEOUT_S, check=False)
     except (OSError, subprocess.TimeoutExpired) as error:
         raise _GitFailed(str(error)) from None
     if done.returncode != 0:

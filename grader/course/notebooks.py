@@ -129,17 +129,27 @@ def read_module(path: Path) -> NotebookModule:
 def read_notebook(data: bytes, name: str) -> NotebookNode:
     """``data`` as an nbformat-4 notebook (a ``NotebookNode``; format 3 is
     upgraded by nbformat), validated. Raises ``NotebookError``."""
-    import nbformat  # noqa: PLC0415 - only where a notebook is read: it imports jsonschema
-    from nbformat.reader import NotJSONError, get_version, parse_json  # noqa: PLC0415
+    text = _notebook_text(data, name)
+    _check_format(_parsed_json(text, name), name)
+    return _validated(text, name)
 
+
+def _notebook_text(data: bytes, name: str) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise NotebookError(f"{name} is not a notebook: it is not UTF-8 text") from None
     if not text.strip():
         raise NotebookError(f"{name} is empty: it holds no notebook at all")
+    return text
+
+
+def _parsed_json(text: str, name: str) -> object:
+    """The notebook's JSON, within the bounds nbformat is given."""
+    from nbformat.reader import NotJSONError, parse_json  # noqa: PLC0415 - nbformat imports jsonschema
+
     try:
-        raw = parse_json(text)
+        raw: object = parse_json(text)
     except NotJSONError as error:
         raise NotebookError(f"{name} is not a notebook: it is not valid JSON ({_json_position(error)})") from None
     except RecursionError:
@@ -147,6 +157,13 @@ def read_notebook(data: bytes, name: str) -> NotebookNode:
     too_large = _too_large(raw)
     if too_large:
         raise NotebookError(f"{name} cannot be graded: {too_large}")
+    return raw
+
+
+def _check_format(raw: object, name: str) -> None:
+    """Refuses JSON that is not a notebook of a format nbformat upgrades to 4."""
+    from nbformat.reader import get_version  # noqa: PLC0415 - nbformat imports jsonschema
+
     if not isinstance(raw, dict) or "nbformat" not in raw:
         raise NotebookError(f"{name} is not a Jupyter notebook: it is JSON, but without the notebook's "
                             "format version (nbformat)")
@@ -159,6 +176,11 @@ def read_notebook(data: bytes, name: str) -> NotebookNode:
                             "open it in Jupyter and save it again (that writes format 4)")
     if major > 4:
         raise NotebookError(f"{name} is in notebook format {major}, newer than the format 4 the grader reads")
+
+
+def _validated(text: str, name: str) -> NotebookNode:
+    import nbformat  # noqa: PLC0415 - only where a notebook is read: it imports jsonschema
+
     captured: dict[str, Any] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbformat warns about missing cell ids and the like

@@ -26,8 +26,6 @@ from pathlib import Path
 from types import CodeType, ModuleType
 from typing import Any
 
-import pytest
-
 from grader.course.catalogue import ExerciseSpec
 from grader.options import GraderError
 
@@ -116,7 +114,7 @@ class _SnapshotFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self.sources = sources
         self._by_name: dict[str, Path] = {}
 
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(self, name: str, path: Any = None, _target: Any = None) -> importlib.machinery.ModuleSpec | None:
         for folder in path or ():
             candidate = Path(folder) / f"{name.rpartition('.')[2]}.py"
             if candidate in self.sources:
@@ -124,19 +122,18 @@ class _SnapshotFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
                 return importlib.util.spec_from_loader(name, self, origin=str(candidate))
         return None
 
-    def pytest_sessionstart(self, session: pytest.Session) -> None:
+    def pytest_sessionstart(self) -> None:
         """pytest put its assertion-rewriting hook first (it reads test files
         from disk): put the snapshot back in front of it, before collection."""
         if self in sys.meta_path:
             sys.meta_path.remove(self)
         sys.meta_path.insert(0, self)
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> None:
+    def create_module(self, _spec: importlib.machinery.ModuleSpec) -> None:
         return None
 
     def exec_module(self, module: ModuleType) -> None:
-        assert module.__spec__ is not None  # created from the spec find_spec returned
-        path = self._by_name[module.__spec__.name]
+        path = self._by_name[module.__name__]  # the name of the spec find_spec returned
         module.__file__ = str(path)
         exec(_compile_suite(self.sources[path], path), module.__dict__)  # noqa: S102 - the course's own suite
 

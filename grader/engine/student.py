@@ -14,7 +14,7 @@ spent time budget fails every remaining test at once.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from grader.inert import shortened
@@ -105,7 +105,7 @@ class StudentExercise:
         answering = f"while {doing}"
         try:
             if len(requests) == 1:
-                answers = [sandbox.request_encoded(requests[0].encoded, doing=doing)]
+                answers: list[object] = [sandbox.request_encoded(requests[0].encoded, doing=doing)]
             else:
                 header = wire.encode({"op": "many", "count": len(requests)})
                 answers = _many(sandbox.request_encoded(header, *(r.encoded for r in requests), doing=doing),
@@ -204,7 +204,7 @@ class StudentExercise:
         return tuple(captured.printable(note) for note in notes)
 
 
-def _many(reply: dict, count: int) -> list:
+def _many(reply: Mapping[str, object], count: int) -> list[object]:
     """The answers inside a "many" reply: exactly ``count`` of them."""
     if set(reply) != {"replies"}:
         raise MalformedReply("the answer to several requests holds more than their answers")

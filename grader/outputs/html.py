@@ -135,11 +135,17 @@ def render_html(
                            heading=report_heading(shown, course_title, who), worth=worth or {})
 
 
-def write_html(result: SubmissionResult, path: Path, **kw) -> Path:
+def write_html(
+    result: SubmissionResult, path: Path, *, exercise_ids: Sequence[str] | None = None,
+    overrides: Mapping[str, Any] | None = None, course_title: str = "", who: str | None = None,
+    worth: Mapping[str, float] | None = None,
+) -> Path:
     """Render the report and write it to ``path`` atomically; returns ``path``.
 
     The page goes to a temporary file beside ``path`` and is moved into place
     with ``os.replace``, so a reader (or a crash mid-write) never sees half a
-    report. ``kw`` is passed to ``render_html`` (e.g. ``exercise_ids``).
+    report. The keywords are ``render_html``'s.
     """
-    return write_atomic(Path(path), render_html(result, **kw))
+    page = render_html(result, exercise_ids=exercise_ids, overrides=overrides, course_title=course_title, who=who,
+                       worth=worth)
+    return write_atomic(Path(path), page)

@@ -99,7 +99,7 @@ def test_output(test: TestResult, exercise: ExerciseResult | None = None) -> str
     return "\n".join(lines)
 
 
-def legacy_statuses(data: dict) -> dict:
+def legacy_statuses(data: dict[str, Any]) -> dict[str, Any]:
     """``extra_data`` written before results carried their status (torchgrade 0.1 without
     ``status``), with the status those versions worked out: an exercise with ``submitted``
     was graded; a whole entry whose exercises all share one problem that is not the runner's
@@ -113,7 +113,7 @@ def legacy_statuses(data: dict) -> dict:
     refused = (not any(e.get("submitted", True) for e in exercises) and not any(failed) and bool(problem)
                and not str(problem).rstrip(".").endswith("was not submitted"))
 
-    def status(exercise: dict, grader_failed: bool) -> Status:
+    def status(exercise: dict[str, Any], grader_failed: bool) -> Status:
         if grader_failed:
             return Status.GRADER_FAILED
         if refused:
@@ -127,7 +127,7 @@ def legacy_statuses(data: dict) -> dict:
 _LEGACY_GRADER_FAILED_TEST = "grader_failed"  # the stand-in test of a grader failure, as those versions named it
 
 
-def from_gradescope(data: dict) -> SubmissionResult:
+def from_gradescope(data: dict[str, Any]) -> SubmissionResult:
     """The result a ``results.json`` carries (``MalformedResult`` if it carries none that is whole)."""
     extra = data.get("extra_data") if isinstance(data, dict) else None
     plain = extra.get("torchgrade") if isinstance(extra, dict) else None

@@ -114,7 +114,7 @@ class CurrentState(Storage):
         where, parameters = (" WHERE g.submission = ?", (only,)) if only is not None else ("", ())
         kept = "" if include_removed else " AND removed_at IS NULL"
         rows = self.db.execute(
-            f"SELECT * FROM ({CURRENT_ROWS}{where}) WHERE age = 1{kept} ORDER BY submission COLLATE {BY_NAME}",
+            f"SELECT * FROM ({CURRENT_ROWS}{where}) WHERE age = 1{kept} ORDER BY submission COLLATE {BY_NAME}",  # noqa: S608 - constants and fixed fragments; the name goes as a ? parameter
             parameters)
         order = {exercise_id: n for n, exercise_id in enumerate(self.exercise_order())}
         overrides = self.overrides()  # set by hand: a few
@@ -126,7 +126,7 @@ class CurrentState(Storage):
         """Each exercise the current results hold, with its maximum points as they state it."""
         kept = "" if include_removed else " AND removed_at IS NULL"
         return {row[0]: row[1] for row in self.db.execute(
-            f"SELECT exercise_id, MAX(max_points) FROM ({CURRENT_ROWS}) WHERE age = 1{kept} GROUP BY exercise_id")}
+            f"SELECT exercise_id, MAX(max_points) FROM ({CURRENT_ROWS}) WHERE age = 1{kept} GROUP BY exercise_id")}  # noqa: S608 - a constant and a fixed fragment
 
     def names(self) -> set[str]:
         """Every submission the record holds a result of (removed ones too)."""

@@ -63,8 +63,8 @@ class ClassRecord(OverridesAndHistory):
                 (run_id, result.submission, now(), files_hash, status.value, reason, result.seed, result.elapsed_s,
                  json.dumps(asdict(result.sandbox))))
             if cursor.rowcount == 0:  # graded again in the same run (a retried worker): the last one stands
-                grading_id = self.db.execute("SELECT id FROM gradings WHERE run_id = ? AND submission = ?",
-                                             (run_id, result.submission)).fetchone()[0]
+                grading_id = int(self.db.execute("SELECT id FROM gradings WHERE run_id = ? AND submission = ?",
+                                                 (run_id, result.submission)).fetchone()[0])
                 self.db.execute("DELETE FROM test_results WHERE grading_id = ?", (grading_id,))
                 self.db.execute("DELETE FROM answer_marks WHERE grading_id = ?", (grading_id,))
                 self.db.execute("DELETE FROM exercise_results WHERE grading_id = ?", (grading_id,))

@@ -249,7 +249,7 @@ class Storage:
 
     @property
     def schema_version(self) -> int:
-        return self.db.execute("PRAGMA user_version").fetchone()[0]
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
     # -- runs --------------------------------------------------------------
     def begin_run(self, *, grader_version: str, seed: int, course_title: str, course_fingerprint: str,
@@ -354,7 +354,8 @@ def is_disk_full(error: BaseException) -> bool:
 
 
 def row_id(cursor: sqlite3.Cursor) -> int:
-    assert cursor.lastrowid is not None  # after an INSERT that inserted
+    if cursor.lastrowid is None:  # never after an INSERT that inserted
+        raise sqlite3.DatabaseError("an INSERT gave no row id")
     return cursor.lastrowid
 
 

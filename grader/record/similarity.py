@@ -19,7 +19,7 @@ def current_answer_marks(record: ClassRecord) -> dict[str, dict[str, tuple[str, 
     """By exercise, by submission: the answer marks of each current result
     (submissions removed from SUBMISSIONS left out)."""
     rows = record.db.execute(
-        f"SELECT c.exercise_id, c.submission, m.marks FROM ({CURRENT_ROWS}) c"
+        f"SELECT c.exercise_id, c.submission, m.marks FROM ({CURRENT_ROWS}) c"  # noqa: S608 - a constant query, no values
         " JOIN answer_marks m ON m.grading_id = c.grading_id AND m.exercise_id = c.exercise_id"
         " WHERE c.age = 1 AND c.removed_at IS NULL")
     found: dict[str, dict[str, tuple[str, ...]]] = defaultdict(dict)
@@ -32,7 +32,7 @@ def current_submissions(record: ClassRecord) -> dict[str, set[str]]:
     """By exercise, the submissions with a current result that submitted it."""
     found: dict[str, set[str]] = defaultdict(set)
     for exercise_id, submission in record.db.execute(
-            f"SELECT exercise_id, submission FROM ({CURRENT_ROWS}) WHERE age = 1 AND removed_at IS NULL"
+            f"SELECT exercise_id, submission FROM ({CURRENT_ROWS}) WHERE age = 1 AND removed_at IS NULL"  # noqa: S608 - a constant query, no values
             " AND submitted = 1"):
         found[exercise_id].add(submission)
     return dict(found)

@@ -73,7 +73,7 @@ def gradebook_row(record: Current, columns: Sequence[str], same_student: Sequenc
 
 
 def write_gradebook(record: ClassRecord, path: Path, course_ids: Sequence[str],
-                    each: Callable[[Current], object] = lambda current: None) -> Path:
+                    each: Callable[[Current], object] = lambda _current: None) -> Path:
     """``gradebook.csv`` from the record (removed submissions included, marked),
     written atomically as the record is read, one submission at a time; ``each`` sees
     every submission's current state as it goes by (the class's numbers are counted so)."""

@@ -31,22 +31,23 @@ class BundleImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def __init__(self, modules: dict[str, tuple[str, bool]]) -> None:
         self.modules = modules
 
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(self, name: str, _path: Any = None, _target: Any = None) -> importlib.machinery.ModuleSpec | None:
         if name not in self.modules:
             return None
         _, package = self.modules[name]
-        origin = ORIGIN_PREFIX + name.replace(".", "/") + ("/__init__.py" if package else ".py")
-        return importlib.util.spec_from_loader(name, self, origin=origin, is_package=package)
+        return importlib.util.spec_from_loader(name, self, origin=_origin(name, package), is_package=package)
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> None:
+    def create_module(self, _spec: importlib.machinery.ModuleSpec) -> None:
         return None  # the default module object
 
     def exec_module(self, module: types.ModuleType) -> None:
-        spec = module.__spec__
-        assert spec is not None and spec.origin is not None  # made by find_spec above
-        source, _ = self.modules[spec.name]
-        module.__file__ = spec.origin
-        exec(compile(source, spec.origin, "exec", dont_inherit=True), module.__dict__)  # noqa: S102 - our own code
+        source, package = self.modules[module.__name__]  # the name of the spec find_spec made
+        origin = module.__file__ = _origin(module.__name__, package)
+        exec(compile(source, origin, "exec", dont_inherit=True), module.__dict__)  # noqa: S102 - our own code
+
+
+def _origin(name: str, package: bool) -> str:
+    return ORIGIN_PREFIX + name.replace(".", "/") + ("/__init__.py" if package else ".py")
 
 
 def boot(bundle: dict[str, Any]) -> None:

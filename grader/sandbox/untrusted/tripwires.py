@@ -297,31 +297,37 @@ class RoomBaseline:
     def dirt(self, *, cpu_limit_s: float, cpu_needed_s: float, memory_mb: int) -> list[str]:
         """What changed since the room was walled in. ``cpu_needed_s``: what the
         next exercise must still have under the room's ``cpu_limit_s``."""
-        found = []
-        if os.getcwd() != self.cwd:
-            found.append("the working directory changed")
-        if dict(os.environ) != self.environ:
-            found.append("environment variables changed")
-        if _threads() != self.threads:
-            found.append("a thread is still running")
-        if _fds() != self.fds:
-            found.append("files were left open")
-        if _signal_handlers() != self.signals:
-            found.append("a signal handler was installed")
-        if _itimers() != self.itimers:
-            found.append("a timer (alarm, setitimer) is set")
-        if _sigmask() != self.sigmask:
-            found.append("signals were blocked")
-        if _files(self.scratch) != self.files:
-            found.append("files in the scratch folder were written or removed")
+        return [*self._process_changes(),
+                *self._overuse(cpu_limit_s=cpu_limit_s, cpu_needed_s=cpu_needed_s, memory_mb=memory_mb),
+                *self._module_changes()]
+
+    def _process_changes(self) -> list[str]:
         streams = (sys.stdin, sys.stdout, sys.stderr)
-        if any(now is not before for now, before in zip(streams, self.streams, strict=False)):
-            found.append("sys.stdin/stdout/stderr were replaced")
+        changes = (
+            (os.getcwd() != self.cwd, "the working directory changed"),
+            (dict(os.environ) != self.environ, "environment variables changed"),
+            (_threads() != self.threads, "a thread is still running"),
+            (_fds() != self.fds, "files were left open"),
+            (_signal_handlers() != self.signals, "a signal handler was installed"),
+            (_itimers() != self.itimers, "a timer (alarm, setitimer) is set"),
+            (_sigmask() != self.sigmask, "signals were blocked"),
+            (_files(self.scratch) != self.files, "files in the scratch folder were written or removed"),
+            (any(now is not before for now, before in zip(streams, self.streams, strict=False)),
+             "sys.stdin/stdout/stderr were replaced"),
+        )
+        return [what for changed, what in changes if changed]
+
+    def _overuse(self, *, cpu_limit_s: float, cpu_needed_s: float, memory_mb: int) -> list[str]:
+        found = []
         allowed_mb = min(MAX_GROWTH_MB, memory_mb // 4)
         if _peak_memory() - self.peak_memory > allowed_mb << 20:
             found.append(f"the exercise used more than {allowed_mb} MB of memory")
         if cpu_limit_s - sum(os.times()[:2]) < cpu_needed_s:
             found.append("too much CPU time was used for another exercise to run here")
+        return found
+
+    def _module_changes(self) -> list[str]:
+        found = []
         if len(sys.modules) < self.modules:
             found.append("modules were removed from sys.modules")
         planted = [name for name, module in self._new_modules() if not _importable_module(module, name)]
