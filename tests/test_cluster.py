@@ -332,7 +332,7 @@ class _FakeAsCompleted:
 def graded_line(name: str) -> str:
     """A worker's ``graded`` line, as the fakes below send it (the sink is a fake too: no result in it)."""
     return json.dumps({"event": "graded", "submission": name, "score": 0, "max_score": 0, "verdicts": [],
-                       "problem": False, "refused": None, "result": {}})
+                       "status": "graded", "result": {}})
 
 
 class _FakeSink:

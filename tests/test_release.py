@@ -256,6 +256,8 @@ def test_no_solution_code_is_in_the_copy(release):
             body = _normalised(definition.body)
             if body in stub_bodies:
                 continue  # handed to students on purpose
+            if len(definition.body) == 1 and _tokens(ast.unparse(definition.body[0])) < 6:
+                continue  # `return x`: an idiom any library holds (`return self`), as lines below are skipped
             compared += 1
             assert body not in copy_bodies, f"{spec.solution.name}: the body of {definition.name} is in the copy"
         # A line of the solution that no stub and no engine file holds, and that
