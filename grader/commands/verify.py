@@ -41,6 +41,7 @@ from grader.errors import GraderFailure
 from grader.inert import inert
 from grader.course.catalogue import Course, ExerciseSpec, MistakeSpec
 from grader.course.forbidden import ForbidRule
+from grader.engine.evidence import shows_hint
 from grader.sandbox.client import Zygote
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
 from grader.course.submissions import Submission
@@ -181,7 +182,7 @@ def mistake_check(spec: ExerciseSpec, mistake: MistakeSpec, mutant: ExerciseResu
     score = f"{_points(mutant.score)}/{_points(mutant.max_score)}"
     if mutant.full_marks:
         return VerifyCheck(spec.id, name, False, f"the mutant still earns {score}: no hidden test catches this mistake")
-    hinted = [t.name for t in mutant.tests if not t.passed and t.hint == mistake.hint]
+    hinted = [t.name for t in mutant.tests if not t.passed and shows_hint(t.hint, mistake.hint)]
     if not hinted:
         shown = sorted({t.hint for t in mutant.tests if not t.passed and t.hint})
         seen = f"; hints shown instead: {' | '.join(shown)}" if shown else "; no failing test showed any hint"

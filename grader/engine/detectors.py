@@ -1,0 +1,143 @@
+"""Generic detectors for mistakes no course lists, beyond ``diagnosis``'s.
+
+Each reads only what the grader observes (the reference's and the student's
+replies, and the answers of the reference under variations a suite asks
+for) and names the likely cause in a beginner's words; none knows an
+exercise. Every kind has its own words (``WORDS``), distinct from
+``diagnosis.WORDS``; ``words(kind)`` finds a kind's words in either.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from grader.engine import diagnosis
+
+WORDS: dict[str, str] = {
+    "zero_start": "Your model starts with every parameter at exactly 0, where random starting values are "
+                  "expected (torch.randn, or the layers' own initialisation): torch.zeros makes every weight the "
+                  "same, so the neurons cannot learn different things.",
+    # A suite's variant: the reference given one input in place of another gives the student's answer.
+    "data_in_place_of": "Your answer is what the right computation gives when {used} is used in place of "
+                        "{instead}: somewhere your code uses {used} where {instead} belongs.",
+    # what a difference's own words show (``difference_words``)
+    "tensor_not_float": "Your answer is a tensor where a Python float is asked for: .item() turns a one-element "
+                        "tensor into a plain Python number (and lets go of the graph behind it).",
+    "list_not_tensor": "Your answer is a Python list where one tensor is asked for: torch.stack (or torch.cat) "
+                       "makes one tensor of several.",
+    "one_number": "Your answer is a single number (a 0-dim tensor) where one value per element is expected, "
+                  "shaped like the input: something is reduced (summed, averaged) or computed from scalars only.",
+    "extra_parameter": "Your model registers a parameter the exercise does not ask for ({names}): every "
+                       "nn.Parameter or layer assigned to self in __init__ becomes one; keep exactly the ones "
+                       "asked for.",
+    "renamed_parameters": "Your model's parameters have other names than the exercise asks for ({names} missing): "
+                          "a parameter is named after the attribute it is assigned to in __init__ (self.layer1 = "
+                          "nn.Linear(...) gives layer1.weight), and a container (nn.Sequential, nn.ModuleList) "
+                          "names its layers by position.",
+    "missing_parameter": "Your model does not register {names}: each parameter must be assigned to self in "
+                         "__init__, as its own nn.Parameter or inside a layer made there; one made in forward (new "
+                         "layers on every call), kept in a local variable or shared with another name is not.",
+    "plain_tensors": "Your model keeps {names} as plain tensors: only an nn.Parameter assigned to self is "
+                     "registered, so model.parameters() would not list them and no optimizer would update them.",
+    "parameter_shape": "Your model's `{name}` has shape {got} where {expected} is asked for: an nn.Linear's "
+                       "weight is (out_features, in_features), so check each layer's in and out features, the "
+                       "hidden sizes and their order.",
+    "parameter_frozen": "Your model's `{name}` does not require grad: a parameter made with requires_grad=False "
+                        "(or frozen later) is never trained.",
+    "layer_sizes": "Your model's layer {got} differs from the {expected} asked for: check its in and out "
+                   "features (the hidden sizes) and the order of the layers.",
+    "batch_size": "Your {loader} gives batches of {got} samples where {expected} are asked for: a DataLoader's "
+                  "batch_size is 1 unless you pass it, so pass the batch size to every loader that needs it.",
+    "shuffles_in_order": "Your {loader} shuffles its samples: only the training loader shuffles (shuffle=True); "
+                         "the validation and test loaders give theirs in order.",
+    "in_order_shuffles": "Your {loader} gives its samples in order: the training loader should shuffle them "
+                         "(shuffle=True), with the generator you are given.",
+    "split_sizes": "Your split holds {got} samples where {expected} are expected: the sizes are computed as the "
+                   "exercise says (how they round matters), so the lengths of the parts come out as asked.",
+    "split_indices": "Your split holds other samples than expected: random_split, with the generator you are "
+                     "given, picks each part's samples at random; slicing takes them in order.",
+    "no_gradient_reaches": "No gradient reaches {name}: your result is not computed from {name} through "
+                           "autograd (torch.tensor(...), .item(), float(), .detach() or a copy in between cuts it).",
+    "data_changed": "Your dataset's samples are not the data it was given: it changes their values (normalising, "
+                    "scaling or converting them) where it should keep them as they are; done in place, that "
+                    "changes the caller's tensor too.",
+    "extra_forward_per_epoch": "Your code runs the model once more per epoch than expected ({got} forward calls "
+                               "in {epochs} epochs, expected {expected}): an extra pass, such as the loss measured "
+                               "again after the step instead of using the one computed before it.",
+}
+
+
+def words(kind: str) -> str:
+    """The words of a kind of this module or of ``diagnosis``."""
+    return WORDS[kind] if kind in WORDS else diagnosis.WORDS[kind]
+
+
+def starts_at_zero(expected: Sequence[Any], got: Sequence[Any]) -> bool:
+    """Every parameter the student's fresh model holds is exactly 0, while some of the reference's is not."""
+    tensors = [v for v in got if isinstance(v, torch.Tensor)]
+    if not tensors or len(tensors) != len(got) or any(t.numel() == 0 for t in tensors):
+        return False
+    zero = all(not bool(t.count_nonzero()) for t in tensors)
+    return zero and any(isinstance(v, torch.Tensor) and bool(v.count_nonzero()) for v in expected)
+
+
+# A difference's own message (``checks.first_difference``'s words) -> the kind that explains it and its fields.
+_MESSAGES: tuple[tuple[re.Pattern, str], ...] = (
+    (re.compile(r"^is a tensor of shape \([^)]*\), expected a Python float"), "tensor_not_float"),
+    (re.compile(r"^is a list, expected a torch\.Tensor"), "list_not_tensor"),
+    (re.compile(r"^has shape \(\), expected \(\d+"), "one_number"),
+    (re.compile(r"has an extra parameter the exercise does not ask for: (?P<names>[^(]+?) \("), "extra_parameter"),
+    (re.compile(r"has no parameter (?P<names>.+?); it has "), "renamed_parameters"),
+    (re.compile(r"has no parameter (?P<names>[^;]+)$"), "missing_parameter"),
+    (re.compile(r"keeps (?P<names>.+) as plain tensors"), "plain_tensors"),
+    (re.compile(r"parameter `(?P<name>[^`]+)` has shape (?P<got>\([^)]*\)), expected (?P<expected>\([^)]*\))"),
+     "parameter_shape"),
+    (re.compile(r"parameter `[^`]+` has dtype 'float64'"), "float64"),
+    (re.compile(r"parameter `(?P<name>[^`]+)` has requires_grad False"), "parameter_frozen"),
+    (re.compile(r"has the layer (?P<got>.+), expected (?P<expected>.+)$"), "layer_sizes"),
+    (re.compile(r"^has batches of (?P<got>\d+), expected (?P<expected>\d+)"), "batch_size"),
+    (re.compile(r"^shuffles its samples: it should give them in order"), "shuffles_in_order"),
+    (re.compile(r"^gives its samples in order: it should shuffle"), "in_order_shuffles"),
+    (re.compile(r"^holds (?P<got>\d+) samples, expected (?P<expected>\d+)"), "split_sizes"),
+    (re.compile(r"^holds other samples than expected: its indices differ"), "split_indices"),
+)
+
+
+def difference_words(difference: Any) -> str | None:
+    """The likely cause of a difference whose own words (``where``, ``message``) show what it is: a tensor
+    where a float belongs, a parameter missing or renamed, a loader's batch size... or None."""
+    message, where = str(difference.message), str(difference.where)
+    if where.startswith("the gradient w.r.t. ") and message.startswith("is None"):
+        return WORDS["no_gradient_reaches"].format(name=where.removeprefix("the gradient w.r.t. "))
+    for pattern, kind in _MESSAGES:
+        found = pattern.search(message)
+        if found:
+            loader = where.removeprefix("the split behind ") or "loader"
+            return words(kind).format(loader=loader, **found.groupdict())
+    return None
+
+
+def changed_data_words(difference: Any) -> str | None:
+    """A dataset's item whose values differ, in the expected shape and dtype: the data was changed."""
+    want, have = difference.expected, difference.got
+    if not (" item " in f" {difference.where}" and isinstance(want, torch.Tensor) and isinstance(have, torch.Tensor)):
+        return None
+    same_kind = want.shape == have.shape and want.dtype == have.dtype
+    return WORDS["data_changed"] if same_kind and not torch.equal(want, have) else None
+
+
+def extra_calls_words(records: tuple[int, int] | None, expected: Any, got: Any) -> str | None:
+    """A model run once more per epoch: as many records (epochs) as expected, and exactly one forward
+    call more for each of them."""
+    if records is None or not isinstance(expected, int) or not isinstance(got, int):
+        return None
+    epochs, mine = records
+    if epochs != mine or epochs < 1 or got - expected != epochs:
+        return None
+    return WORDS["extra_forward_per_epoch"].format(got=got, expected=expected, epochs=epochs)
+
+
+__all__ = ["WORDS", "changed_data_words", "difference_words", "extra_calls_words", "starts_at_zero", "words"]

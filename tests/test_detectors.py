@@ -1,0 +1,116 @@
+"""The generic detectors for mistakes no course lists (issue 28): each names its case and keeps
+quiet on a near miss; their words reach the student as the failure's hint."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from grader.engine import detectors
+from grader.engine.checks import Difference
+from grader.engine.evidence import cause_shows_in
+from grader.engine.protocol import Call
+
+
+def test_a_model_whose_every_parameter_starts_at_zero_is_named_and_one_random_value_is_not():
+    reference = [torch.randn(1), torch.randn(1)]
+    assert detectors.starts_at_zero(reference, [torch.zeros(1), torch.zeros(1)])
+    assert not detectors.starts_at_zero(reference, [torch.zeros(1), torch.randn(1)])
+    assert not detectors.starts_at_zero([torch.zeros(1), torch.zeros(1)], [torch.zeros(1), torch.zeros(1)])
+
+
+@pytest.mark.parametrize(("where", "message", "kind"), [
+    ("the result[0]", "is a tensor of shape (), expected a Python float", "a Python float is asked for"),
+    ("the result", "is a list, expected a torch.Tensor of shape (2,)", "a Python list where one tensor"),
+    ("the result", "has shape (), expected (9,)", "one value per element"),
+    ("", "Model has no parameter `layer1.weight`; it has `fc1.weight`", "other names"),
+    ("", "Model has no parameter `weight2`", "does not register `weight2`"),
+    ("", "Model has an extra parameter the exercise does not ask for: `w3` (w3 (1,))", "does not ask for (`w3`)"),
+    ("", "Model's parameter `layer1.weight` has shape (1, 2), expected (2, 1)", "out_features, in_features"),
+    ("the validation loader", "has batches of 1, expected 10", "batch_size is 1 unless you pass it"),
+    ("the validation loader", "shuffles its samples: it should give them in order", "only the training loader"),
+    ("the split behind the training loader", "holds 16 samples, expected 17", "how they round matters"),
+    ("the gradient w.r.t. `w`", "is None, expected a torch.Tensor of shape ()", "No gradient reaches `w`"),
+])
+def test_a_difference_whose_words_show_the_mistake_gets_its_cause(where, message, kind):
+    assert kind in detectors.difference_words(Difference(where, message))
+
+
+@pytest.mark.parametrize(("where", "message"), [
+    ("the result[0]", "is a str, expected a Python float"),
+    ("the result", "has shape (3,), expected (9,)"),  # a shape the diagnosis reads, not a single number
+    ("the validation loader", "gives 3 batches, expected 4"),
+    ("the gradient w.r.t. `w`", "has shape (2,), expected (1,)"),
+])
+def test_a_near_miss_of_a_difference_gets_no_words(where, message):
+    assert detectors.difference_words(Difference(where, message)) is None
+
+
+def test_a_dataset_item_with_changed_values_is_named_and_a_batch_or_another_dtype_is_not():
+    given = torch.tensor([5.1, 3.5, 1.4, 0.2])
+    normalised = (given - given.mean()) / given.std()
+    item = Difference("part 1 of item 0 of the result", "differs", expected=given, got=normalised)
+    assert "normalising" in detectors.changed_data_words(item)
+    batch = Difference("part 1 of batch 0 of the training loader", "differs", expected=given, got=normalised)
+    assert detectors.changed_data_words(batch) is None
+    doubled = Difference("part 1 of item 0 of the result", "differs", expected=given, got=given.double())
+    assert detectors.changed_data_words(doubled) is None
+
+
+def test_one_forward_call_more_per_epoch_is_named_and_other_counts_are_not():
+    assert "once more per epoch" in detectors.extra_calls_words((5, 5), 10, 15)
+    assert detectors.extra_calls_words((5, 5), 10, 13) is None  # not one per epoch
+    assert detectors.extra_calls_words((5, 6), 10, 15) is None  # another number of epochs
+
+
+def test_an_errors_cause_needs_the_code_that_makes_it():
+    assert cause_shows_in("inplace_leaf", "def f(x):\n    x += 1\n")
+    assert not cause_shows_in("inplace_leaf", "def f(x):\n    return x + 1  # not x += 1\n")
+    assert cause_shows_in("no_kernel", "def f(t):\n    return t ^ 2\n")
+    assert not cause_shows_in("no_kernel", "def f(t):\n    return t.log_softmax(0)\n")
+    assert not cause_shows_in("broadcast", "def f(t):\n    return t + t.T\n")  # no code makes it certain
+
+
+def _failure(student: str, reference: str, *requests):
+    from test_feedback_wiring import _subject  # noqa: PLC0415
+
+    from grader.engine.checks import Check, GradeFailure  # noqa: PLC0415
+
+    check = Check(student=_subject(student), reference=_subject(reference), mistakes=lambda: (), rtol=1e-6,
+                  atol=1e-6, student_file="exercise9.py", shown_as="my_answer.py", source=lambda: student)
+    with pytest.raises(GradeFailure) as failure:
+        check.same(*requests)
+    return failure.value
+
+
+def test_a_detectors_reading_of_the_difference_is_the_hint():
+    failure = _failure("def loss(a, b):\n    return ((a - b) ** 2).sum()\n",
+                       "def loss(a, b):\n    return ((a - b) ** 2).mean()\n", Call("loss", (torch.ones(4), torch.zeros(4))))
+    assert "4 times too large" in failure.hint and "times too large" not in failure.message
+
+
+def test_an_errors_cause_is_the_hint_only_with_the_code_that_makes_it():
+    reference = "def f(t):\n    return t * 2\n"
+    xor = _failure("def f(t):\n    return t ^ 2\n", reference, Call("f", (torch.ones(2),)))
+    assert "`^` is exclusive or" in xor.hint and "PyTorch said" in xor.message
+    other = _failure("def f(t):\n    return t.long().log_softmax(0)\n", reference, Call("f", (torch.ones(2),)))
+    assert other.hint is None and "`^` is exclusive or" in other.message  # explained, but no evidence: no hint
+
+
+def test_a_variant_with_one_input_in_place_of_another_names_the_data_used():
+    reference = "def run(train, test):\n    return float(test.sum())\n"
+    student = "def run(train, test):\n    return float(train.sum())\n"
+    train, test = torch.ones(3), torch.zeros(2)
+    used = ("data_in_place_of", {"used": "the training data", "instead": "the test data"}, Call("run", (train, train)))
+    failure = _failure(student, reference, Call("run", (train, test), variants=(used,)))
+    assert "the training data is used in place of the test data" in failure.hint
+    near = _failure("def run(train, test):\n    return float(train.sum() + 1)\n", reference,
+                    Call("run", (train, test), variants=(used,)))
+    assert "in place of" not in (near.hint or "")
+
+
+def test_a_known_mistakes_hint_is_shown_when_it_leads_the_hint():
+    from grader.engine.evidence import shows_hint  # noqa: PLC0415
+
+    assert shows_hint("KNOWN", "KNOWN") and shows_hint("KNOWN\nYour answer is 4 times too large", "KNOWN")
+    assert not shows_hint("KNOWN MORE", "KNOWN") and not shows_hint("OTHER\nKNOWN", "KNOWN")
+    assert not shows_hint(None, "KNOWN")
