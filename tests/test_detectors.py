@@ -92,8 +92,18 @@ def test_an_errors_cause_is_the_hint_only_with_the_code_that_makes_it():
     reference = "def f(t):\n    return t * 2\n"
     xor = _failure("def f(t):\n    return t ^ 2\n", reference, Call("f", (torch.ones(2),)))
     assert "`^` is exclusive or" in xor.hint and "PyTorch said" in xor.message
-    other = _failure("def f(t):\n    return t.long().log_softmax(0)\n", reference, Call("f", (torch.ones(2),)))
-    assert other.hint is None and "`^` is exclusive or" in other.message  # explained, but no evidence: no hint
+    no_xor = _failure("def f(t):\n    return torch.bitwise_xor(t, t)\n", reference, Call("f", (torch.ones(2),)))
+    assert no_xor.hint is None and "`^` is exclusive or" in no_xor.message  # explained, but no `^`: no hint
+
+
+def test_integers_in_a_float_operation_are_swapped_loss_arguments_only_where_a_loss_is_called():
+    reference = "def f(p, t):\n    return torch.nn.functional.cross_entropy(p, t)\n"
+    args = (torch.randn(3, 2), torch.tensor([0, 1, 1]))
+    swapped = _failure("def f(p, t):\n    loss_fn = torch.nn.CrossEntropyLoss()\n    return loss_fn(t, p)\n",
+                       reference, Call("f", args))
+    assert "arguments swapped" in swapped.hint
+    no_loss = _failure("def f(p, t):\n    return t.log_softmax(0)\n", reference, Call("f", args))
+    assert no_loss.hint is None and "arguments swapped" in no_loss.message
 
 
 def test_a_variant_with_one_input_in_place_of_another_names_the_data_used():
@@ -114,3 +124,55 @@ def test_a_known_mistakes_hint_is_shown_when_it_leads_the_hint():
     assert shows_hint("KNOWN", "KNOWN") and shows_hint("KNOWN\nYour answer is 4 times too large", "KNOWN")
     assert not shows_hint("KNOWN MORE", "KNOWN") and not shows_hint("OTHER\nKNOWN", "KNOWN")
     assert not shows_hint(None, "KNOWN")
+
+
+def test_a_parameter_the_forward_leaves_out_is_named_and_a_wrong_factor_is_not():
+    from grader.engine.checks import Build  # noqa: PLC0415
+
+    reference = ("class M(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                 "        self.a, self.b = torch.nn.Parameter(torch.ones(1)), torch.nn.Parameter(torch.ones(1))\n"
+                 "    def forward(self, x):\n        return {}\n")
+    state = {"a": torch.tensor([2.0]), "b": torch.tensor([3.0])}
+    request = Call(Build("M", state=state), (torch.arange(4.0),))
+    left_out = _failure(reference.format("self.a * x"), reference.format("self.a * x + self.b * x"), request)
+    assert "leaves `b` out" in left_out.hint
+    scaled = _failure(reference.format("self.a * x + 2 * self.b * x"), reference.format("self.a * x + self.b * x"),
+                      request)
+    assert "leaves" not in (scaled.hint or "")
+
+
+def test_the_wrong_argument_returned_is_named_and_a_computed_answer_is_not():
+    reference = "def d(x, w, b):\n    return x.clone()\n"
+    x, w, b = torch.arange(1.0, 5.0), torch.tensor(2.0), torch.tensor(0.5)
+    wrong = _failure("def d(x, w, b):\n    return w * torch.ones_like(x)\n", reference, Call("d", (x, w, b)))
+    assert "returns (or builds from) w instead of x" in wrong.hint
+    near = _failure("def d(x, w, b):\n    return 2 * w * torch.ones_like(x)\n", reference, Call("d", (x, w, b)))
+    assert "instead of x" not in (near.hint or "")
+
+
+def test_a_negative_loss_is_named_and_a_positive_wrong_one_is_not():
+    assert "squared" in detectors.negative_words(torch.tensor(0.8), torch.tensor(-0.5))
+    assert detectors.negative_words(torch.tensor(0.8), torch.tensor(0.5)) is None
+    assert detectors.negative_words(torch.tensor([0.8, 1.0]), torch.tensor([-0.5, 1.0])) is None
+    assert detectors.negative_words(torch.tensor([[0.8]]), torch.tensor([[-0.5]])) is None  # a model's one output
+
+
+def test_a_measuring_pass_that_records_a_graph_trains_only_where_backward_is_called_twice():
+    recorded = "in forward call 2 of 10, the model recorded gradients (autograd built a graph), expected none"
+    twice = "loss.backward()\noptimizer.step()\ntest_loss.backward()\n"
+    assert "in 2 places" in detectors.trains_where_it_measures(recorded, twice)
+    assert detectors.trains_where_it_measures(recorded, "loss.backward()  # not test_loss.backward()\n") is None
+    assert detectors.trains_where_it_measures("the model ran 12 times", twice) is None
+
+
+def test_an_argument_of_a_shape_that_cannot_broadcast_is_no_candidate():
+    assert detectors.returned_argument_words(torch.ones(9), torch.zeros(9), (torch.ones(2), torch.zeros(9)),
+                                             ("a", "b")) is None
+
+
+def test_a_single_output_is_never_read_as_a_parameter_left_out():
+    from grader.engine.checks import Build  # noqa: PLC0415
+
+    request = Call(Build("M", state={"a": torch.ones(1), "b": torch.ones(1)}), (torch.ones(1, 1),))
+    assert detectors.parameter_variants(request, torch.tensor([[0.5]])) == ()
+    assert len(detectors.parameter_variants(request, torch.tensor([[0.5], [0.7]]))) == 2

@@ -133,7 +133,8 @@ class Check:
     def _variant_words(self, request: Request, got: Reply) -> str | None:
         """The words of the first variant of ``request`` (see ``Call.variants``)
         whose reference answer the student's equals."""
-        for kind, fields, variant in getattr(request, "variants", ()):
+        for kind, fields, variant in (*getattr(request, "variants", ()),
+                                      *detectors.parameter_variants(request, got.value)):
             answer = self.reference.run(variant)
             # The value alone: with arguments exchanged, gradients and states come back in another order.
             if answer.error is None and got.value is not None and first_difference(
@@ -231,7 +232,8 @@ class Judgement:
                       for r, want_r, g, d in found if g.error is None
                       and (w := _never_moved(r, _returned_argument(d, want_r), g) or check._variant_words(r, g)
                            or diagnose_difference(r, _returned_argument(d, want_r), rtol=check.rtol, atol=check.atol,
-                                                  want=want_r, got=g))),
+                                                  want=want_r, got=g)
+                           or detectors.trains_where_it_measures(d.message, check.source() if check.source else None))),
                      None)
         message = f"{request.describe()}:\n{difference.words(reveal_values=check.reveal_values)}"
         # A known mistake's hint first; else the detectors' reading of the difference is the hint.
@@ -508,9 +510,15 @@ def diagnose_difference(request: Request, difference: Difference, *, rtol: float
     sizes = [a for a in args if isinstance(a, torch.Tensor) and a.numel() > 1]
     n_elements = sizes[0].numel() if sizes else None
     n_rows = sizes[0].shape[0] if sizes else None
+    names = got.arg_names if got is not None else None
+    returned = detectors.returned_argument_words(difference.expected, difference.got, args, names)
+    if returned:
+        return returned
     found = diagnosis.diagnose(difference.expected, difference.got, n_elements=n_elements, n_rows=n_rows,
                                rtol=max(rtol, 1e-4), atol=max(atol, 1e-5))
-    return found.message if found else detectors.difference_words(difference)
+    if found:
+        return found.message
+    return detectors.negative_words(difference.expected, difference.got) or detectors.difference_words(difference)
 
 
 def _returned_argument(difference: Difference, want: Reply) -> Difference:

@@ -8,6 +8,7 @@ exercise. Every kind has its own words (``WORDS``), distinct from
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import torch
 
 from grader.engine import diagnosis
+from grader.engine.protocol import Build
 
 WORDS: dict[str, str] = {
     "zero_start": "Your model starts with every parameter at exactly 0, where random starting values are "
@@ -64,6 +66,15 @@ WORDS: dict[str, str] = {
     "data_changed": "Your dataset's samples are not the data it was given: it changes their values (normalising, "
                     "scaling or converting them) where it should keep them as they are; done in place, that "
                     "changes the caller's tensor too.",
+    "parameter_unused": "Your answer is what the right computation gives with `{name}` set to 0: your forward "
+                        "leaves `{name}` out (it makes no difference to the result, and gets no gradient).",
+    "returns_argument": "Your answer is the argument {got} where the expected one is {want}, another of the "
+                        "arguments: your code returns (or builds from) {got} instead of {want}.",
+    "negative_loss": "Your answer is negative where the expected one is positive: errors that should be squared "
+                     "(or taken as absolute values) cancel out when they are added as they are.",
+    "trains_where_it_measures": "Your code trains on the data it should only measure (the test data): a pass "
+                                "that should record no graph records one, and your code calls backward() in {n} "
+                                "places. The test pass runs no backward() and no step.",
     "extra_forward_per_epoch": "Your code runs the model once more per epoch than expected ({got} forward calls "
                                "in {epochs} epochs, expected {expected}): an extra pass, such as the loss measured "
                                "again after the step instead of using the one computed before it.",
@@ -120,6 +131,71 @@ def difference_words(difference: Any) -> str | None:
     return None
 
 
+def parameter_variants(request: Any, answer: Any) -> tuple:
+    """For a call of a built module holding a given state: the same call with each parameter set to 0,
+    as ``Call.variants`` (the reference's answers tell a parameter the student's forward leaves out).
+    Only for an answer of several different values: one number matches a variant too easily (a
+    dropout that happens to zero a whole layer on a single sample)."""
+    build = getattr(request, "target", None)
+    state = build.state if isinstance(build, Build) else None
+    if not isinstance(build, Build) or not isinstance(state, dict) or len(state) < 2 \
+            or not isinstance(answer, torch.Tensor) or answer.detach().unique().numel() < 2:
+        return ()
+    return tuple(("parameter_unused", {"name": name},
+                  dataclasses.replace(request, target=dataclasses.replace(
+                      build, state={**state, name: torch.zeros_like(value)}), variants=()))
+                 for name, value in state.items() if isinstance(value, torch.Tensor) and bool(value.count_nonzero()))
+
+
+def returned_argument_words(expected: Any, got: Any, args: Sequence[Any], names: Sequence[Any] | None) -> str | None:
+    """The student's answer is one argument (broadcast to the answer's shape) and the reference's is
+    another: the wrong one of the two is returned."""
+    if not (isinstance(expected, torch.Tensor) and isinstance(got, torch.Tensor)) or expected.shape != got.shape \
+            or names is None:
+        return None
+
+    def which(value: torch.Tensor) -> int | None:
+        for index, arg in enumerate(args):
+            if isinstance(arg, torch.Tensor) and arg.dtype == value.dtype and index < len(names) \
+                    and _broadcasts_to(arg.shape, value.shape) \
+                    and torch.equal(arg.detach().expand(value.shape), value.detach()):
+                return index
+        return None
+
+    want, have = which(expected), which(got)
+    if want is None or have is None or want == have:
+        return None
+    return WORDS["returns_argument"].format(got=names[have], want=names[want])
+
+
+def _broadcasts_to(shape: torch.Size, target: torch.Size) -> bool:
+    try:
+        return torch.broadcast_shapes(shape, target) == target
+    except RuntimeError:
+        return False
+
+
+def negative_words(expected: Any, got: Any) -> str | None:
+    """A single number that is negative where the reference's is positive (a loss, a squared error)."""
+    # 0-dim on both sides: a reduction (a loss), never one output of a model on one sample.
+    if not (isinstance(expected, torch.Tensor) and isinstance(got, torch.Tensor)) or expected.dim() != 0 \
+            or got.dim() != 0 or not expected.is_floating_point():
+        return None
+    return WORDS["negative_loss"] if float(expected) > 0 > float(got) else None
+
+
+_BACKWARD = re.compile(r"\.backward\(")
+
+
+def trains_where_it_measures(message: str, source: str | None) -> str | None:
+    """A pass that should record no graph records one (the probes' words), and the code calls
+    backward() in more than one place: the measuring pass trains too."""
+    if source is None or "recorded gradients (autograd built a graph), expected none" not in message:
+        return None
+    n = len(_BACKWARD.findall(re.sub(r"#.*$", "", source, flags=re.MULTILINE)))
+    return WORDS["trains_where_it_measures"].format(n=n) if n >= 2 else None
+
+
 def changed_data_words(difference: Any) -> str | None:
     """A dataset's item whose values differ, in the expected shape and dtype: the data was changed."""
     want, have = difference.expected, difference.got
@@ -140,4 +216,5 @@ def extra_calls_words(records: tuple[int, int] | None, expected: Any, got: Any) 
     return WORDS["extra_forward_per_epoch"].format(got=got, expected=expected, epochs=epochs)
 
 
-__all__ = ["WORDS", "changed_data_words", "difference_words", "extra_calls_words", "starts_at_zero", "words"]
+__all__ = ["WORDS", "changed_data_words", "difference_words", "extra_calls_words", "negative_words",
+           "parameter_variants", "returned_argument_words", "starts_at_zero", "trains_where_it_measures", "words"]

@@ -57,6 +57,7 @@ _CAUSES: dict[str, re.Pattern] = {
     "numpy_requires_grad": re.compile(r"\.numpy\("),
     "mean_of_integers": re.compile(r"mean\("),
     "no_kernel": re.compile(r"\^"),
+    "integer_kernel": re.compile(r"\b\w*(?:loss|criterion)\w*\s*\([^()]*,"),
 }
 _COMMENT = re.compile(r"#.*$", flags=re.MULTILINE)
 
