@@ -36,8 +36,9 @@ def _probed_model(rng, *, evaluating: bool, grads: bool = False):
     return Build("torch.nn.Sequential", layers.args, state=state, grads=stale)
 
 
-def _loader(rng, n, batch_size=10):
-    return Build("torch.utils.data.DataLoader", (Build("torch.utils.data.TensorDataset", _iris(rng, n)),),
+def _loader(rng, n, batch_size=10, data=None):
+    data = _iris(rng, n) if data is None else data
+    return Build("torch.utils.data.DataLoader", (Build("torch.utils.data.TensorDataset", data),),
                  {"batch_size": batch_size})
 
 
@@ -49,10 +50,16 @@ def _train_one_epoch(rng, n, optimizer, lr, *, evaluating=True, grads=False):
 
 
 def _evaluate(rng, n, batch_size=10, judged=frozenset({"modes", "value", "after"})):
-    return Call("evaluate", (_probed_model(rng, evaluating=False), _loader(rng, n, batch_size),
-                             Build("torch.nn.CrossEntropyLoss")),
-                after=True, seed=int(torch.randint(0, 2**31 - 1, (1,), generator=rng)),
-                parts=("the mean loss", "the accuracy"), judged=judged)
+    model, data = _probed_model(rng, evaluating=False), _iris(rng, n)
+    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=rng))
+
+    def call(size, variants=()):
+        return Call("evaluate", (model, _loader(rng, n, size, data), Build("torch.nn.CrossEntropyLoss")),
+                    after=True, seed=seed, parts=("the mean loss", "the accuracy"), judged=judged, variants=variants)
+
+    # A mean over the samples where the mean of the batches' losses is asked for: the reference with one batch.
+    one_batch = ("one_batch", {"n": n}, call(n))
+    return call(batch_size, variants=(one_batch,) if batch_size < n and "value" in judged else ())
 
 
 @pytest.mark.public

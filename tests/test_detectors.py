@@ -176,3 +176,26 @@ def test_a_single_output_is_never_read_as_a_parameter_left_out():
     request = Call(Build("M", state={"a": torch.ones(1), "b": torch.ones(1)}), (torch.ones(1, 1),))
     assert detectors.parameter_variants(request, torch.tensor([[0.5]])) == ()
     assert len(detectors.parameter_variants(request, torch.tensor([[0.5], [0.7]]))) == 2
+
+
+def test_answers_that_add_the_previous_calls_are_carried_over_and_independent_ones_are_not():
+    want = [torch.tensor([1.0, 2.0]), torch.tensor([3.0, 1.0])]
+    assert "kept from one call to the next" in detectors.carried_over_words(want, [want[0], want[1] + want[0]])
+    assert detectors.carried_over_words(want, [want[0], want[1] * 2]) is None
+    assert detectors.carried_over_words(want, want) is None
+
+
+def test_a_fraction_of_0_from_max_values_is_named_only_where_the_code_compares_values():
+    values = "correct = (logits.max(dim=1)[0] == y).sum()\n"
+    assert "its index" in detectors.code_backed_words("is 0, expected 0.433333", values)
+    assert detectors.code_backed_words("is 0, expected 0.433333", "correct = (logits.argmax(1) == y).sum()\n") is None
+    assert detectors.code_backed_words("is 0.1, expected 0.433333", values) is None
+    assert detectors.code_backed_words("is 0, expected 0.433333", "_, index = logits.max(1)\n") is None
+
+
+def test_a_vector_with_one_wrong_entry_is_partly_right_and_an_all_wrong_one_is_not():
+    assert "Only entry 1 of your answer is wrong" in detectors.partly_right_words(torch.tensor([1.0, 2.0]),
+                                                                                  torch.tensor([1.0, 2.5]))
+    assert detectors.partly_right_words(torch.tensor([1.0, 2.0]), torch.tensor([1.5, 2.5])) is None
+    assert detectors.partly_right_words(torch.arange(6.0), torch.arange(6.0) * torch.tensor([1, 1, 1, 1, 1, 2])) \
+        is None  # a long vector: one value per element, not separately computed entries

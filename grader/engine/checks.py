@@ -233,8 +233,11 @@ class Judgement:
                       and (w := _never_moved(r, _returned_argument(d, want_r), g) or check._variant_words(r, g)
                            or diagnose_difference(r, _returned_argument(d, want_r), rtol=check.rtol, atol=check.atol,
                                                   want=want_r, got=g)
-                           or detectors.trains_where_it_measures(d.message, check.source() if check.source else None))),
+                           or detectors.code_backed_words(d.message, check.source() if check.source else None)
+                           or detectors.partly_right_words(d.expected, d.got))),
                      None)
+        words = detectors.carried_over_words([w.value for w in self.expected], [g.value for g in self.answers]) \
+            or words
         message = f"{request.describe()}:\n{difference.words(reveal_values=check.reveal_values)}"
         # A known mistake's hint first; else the detectors' reading of the difference is the hint.
         # Both are evidence of what the student did: the detector's words go with a known mistake's hint.

@@ -75,6 +75,19 @@ WORDS: dict[str, str] = {
     "trains_where_it_measures": "Your code trains on the data it should only measure (the test data): a pass "
                                 "that should record no graph records one, and your code calls backward() in {n} "
                                 "places. The test pass runs no backward() and no step.",
+    "one_batch": "Your answer is what the right computation gives with all {n} samples in one batch: you "
+                 "average over the samples (each batch weighted by its size) where the mean of the batches' values "
+                 "is asked for.",
+    "carried_over": "Your answer to each call adds the previous call's: something is kept from one call to the "
+                    "next, such as tensors made once and reused, whose .grad accumulates (backward() adds to it "
+                    "and nothing sets it back to zero). Make fresh tensors on every call.",
+    "max_not_index": "Your answer is exactly 0 where a fraction is expected: the comparison never holds. max() "
+                     "gives the largest value itself; what compares with class labels is its index (argmax, or "
+                     "the indices max() returns beside the values).",
+    "partly_right": "Only entry {bad} of your answer is wrong; entry {good} is right: the mistake is in what "
+                    "computes that entry alone. Look where its code differs from the code of the right one: "
+                    "copy-pasted code that still uses the other variable, or an input an earlier step changed and "
+                    "did not put back.",
     "extra_forward_per_epoch": "Your code runs the model once more per epoch than expected ({got} forward calls "
                                "in {epochs} epochs, expected {expected}): an extra pass, such as the loss measured "
                                "again after the step instead of using the one computed before it.",
@@ -181,7 +194,7 @@ def negative_words(expected: Any, got: Any) -> str | None:
     if not (isinstance(expected, torch.Tensor) and isinstance(got, torch.Tensor)) or expected.dim() != 0 \
             or got.dim() != 0 or not expected.is_floating_point():
         return None
-    return WORDS["negative_loss"] if float(expected) > 0 > float(got) else None
+    return WORDS["negative_loss"] if float(expected.detach()) > 0 > float(got.detach()) else None
 
 
 _BACKWARD = re.compile(r"\.backward\(")
@@ -194,6 +207,51 @@ def trains_where_it_measures(message: str, source: str | None) -> str | None:
         return None
     n = len(_BACKWARD.findall(re.sub(r"#.*$", "", source, flags=re.MULTILINE)))
     return WORDS["trains_where_it_measures"].format(n=n) if n >= 2 else None
+
+
+def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return torch.allclose(a.detach().double(), b.detach().double(), rtol=1e-4, atol=1e-5)
+
+
+def carried_over_words(expected: Sequence[Any], got: Sequence[Any]) -> str | None:
+    """Answers to successive calls where one is the reference's plus the answer before it: state kept
+    (and accumulated) from one call to the next."""
+    for k in range(1, min(len(expected), len(got))):
+        want, have, before = expected[k], got[k], got[k - 1]
+        if not all(isinstance(v, torch.Tensor) and v.is_floating_point() for v in (want, have, before)) \
+                or not want.shape == have.shape == before.shape or not bool(before.count_nonzero()):
+            continue
+        if not _close(have, want) and _close(have, want + before):
+            return WORDS["carried_over"]
+    return None
+
+
+_MAX = re.compile(r"\bmax\(")
+_INDEX = re.compile(r"argmax|\.indices|\bmax\([^)]*\)\s*\[\s*1\s*\]|_\s*,\s*\w+\s*=\s*[\w.]*max\(")
+_ZERO_FRACTION = re.compile(r"^is 0, expected (0\.\d+)")
+
+
+def code_backed_words(message: str, source: str | None) -> str | None:
+    """Words that need the student's code as well as the difference: a measuring pass that trains, a
+    fraction that is 0 because max()'s values are compared where its indices belong."""
+    if source is None:
+        return None
+    code = re.sub(r"#.*$", "", source, flags=re.MULTILINE)
+    if _ZERO_FRACTION.search(message) and _MAX.search(code) and not _INDEX.search(code):
+        return WORDS["max_not_index"]
+    return trains_where_it_measures(message, code)
+
+
+def partly_right_words(expected: Any, got: Any) -> str | None:
+    """A short vector of separately computed entries (such as [dL/dw, dL/db]) with some right, some wrong."""
+    if not (isinstance(expected, torch.Tensor) and isinstance(got, torch.Tensor)) or expected.dim() != 1 \
+            or expected.shape != got.shape or not 2 <= expected.numel() <= 4 or not expected.is_floating_point():
+        return None
+    right = torch.isclose(got.detach().double(), expected.detach().double(), rtol=1e-4, atol=1e-5)
+    if bool(right.all()) or not bool(right.any()):
+        return None
+    listed = lambda mask: ", ".join(str(int(i)) for i in mask.nonzero().flatten())  # noqa: E731
+    return WORDS["partly_right"].format(bad=listed(~right), good=listed(right))
 
 
 def changed_data_words(difference: Any) -> str | None:
@@ -216,5 +274,6 @@ def extra_calls_words(records: tuple[int, int] | None, expected: Any, got: Any) 
     return WORDS["extra_forward_per_epoch"].format(got=got, expected=expected, epochs=epochs)
 
 
-__all__ = ["WORDS", "changed_data_words", "difference_words", "extra_calls_words", "negative_words",
-           "parameter_variants", "returned_argument_words", "starts_at_zero", "trains_where_it_measures", "words"]
+__all__ = ["WORDS", "carried_over_words", "changed_data_words", "code_backed_words", "difference_words",
+           "extra_calls_words", "negative_words", "parameter_variants", "partly_right_words",
+           "returned_argument_words", "starts_at_zero", "trains_where_it_measures", "words"]
