@@ -44,9 +44,9 @@ WORDS: dict[str, str] = {
                          "layers on every call), kept in a local variable or shared with another name is not.",
     "plain_tensors": "Your model keeps {names} as plain tensors: only an nn.Parameter assigned to self is "
                      "registered, so model.parameters() would not list them and no optimizer would update them.",
-    "parameter_shape": "Your model's `{name}` has shape {got} where {expected} is asked for: an nn.Linear's "
-                       "weight is (out_features, in_features), so check each layer's in and out features, the "
-                       "hidden sizes and their order.",
+    "parameter_shape": "Your model's `{name}` has shape {got} where {expected} is asked for: check the sizes "
+                       "you create it with; a layer's weight is (out_features, in_features), so check each "
+                       "layer's in and out features, the hidden sizes and their order.",
     "parameter_frozen": "Your model's `{name}` does not require grad: a parameter made with requires_grad=False "
                         "(or frozen later) is never trained.",
     "layer_sizes": "Your model's layer {got} differs from the {expected} asked for: check its in and out "
@@ -139,7 +139,7 @@ def difference_words(difference: Any) -> str | None:
     for pattern, kind in _MESSAGES:
         found = pattern.search(message)
         if found:
-            loader = where.removeprefix("the split behind ") or "loader"
+            loader = where.removeprefix("the split behind ").removeprefix("the ") or "loader"
             return words(kind).format(loader=loader, **found.groupdict())
     return None
 
