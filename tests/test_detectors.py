@@ -199,3 +199,21 @@ def test_a_vector_with_one_wrong_entry_is_partly_right_and_an_all_wrong_one_is_n
     assert detectors.partly_right_words(torch.tensor([1.0, 2.0]), torch.tensor([1.5, 2.5])) is None
     assert detectors.partly_right_words(torch.arange(6.0), torch.arange(6.0) * torch.tensor([1, 1, 1, 1, 1, 2])) \
         is None  # a long vector: one value per element, not separately computed entries
+
+
+def test_batches_made_equally_large_turn_a_fraction_of_samples_into_the_mean_of_the_batches():
+    import importlib.util  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    path = Path(__file__).resolve().parent.parent / "suites" / "test_exercise9.py"
+    spec = importlib.util.spec_from_file_location("suite_exercise9", path)
+    suite = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(suite)
+    X, y = torch.arange(23.0).unsqueeze(1), torch.arange(23) % 2
+    right = (X.squeeze(1) % 3 == 0).long() == y  # which samples a model gets right
+    size, (X2, y2) = suite._batches_equalised((X, y), 10)
+    assert size == 30
+    per_batch = torch.stack([right[i:i + 10].float().mean() for i in range(0, 23, 10)]).mean()
+    right2 = (X2.squeeze(1) % 3 == 0).long() == y2
+    assert torch.isclose(right2.float().mean(), per_batch)  # what the variant's reference answers
+    assert not torch.isclose(right.float().mean(), per_batch)  # and the fraction of samples differs

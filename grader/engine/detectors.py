@@ -78,6 +78,9 @@ WORDS: dict[str, str] = {
     "one_batch": "Your answer is what the right computation gives with all {n} samples in one batch: you "
                  "average over the samples (each batch weighted by its size) where the mean of the batches' values "
                  "is asked for.",
+    "per_batch_mean": "Your answer is the mean of the per-batch values where a fraction of all the samples is "
+                      "asked for: with a smaller last batch, each of its samples counts for more. Count over the "
+                      "samples (the correct ones, and how many there are), then divide once.",
     "carried_over": "Your answer to each call adds the previous call's: something is kept from one call to the "
                     "next, such as tensors made once and reused, whose .grad accumulates (backward() adds to it "
                     "and nothing sets it back to zero). Make fresh tensors on every call.",
