@@ -20,9 +20,9 @@ def test_a_model_whose_every_parameter_starts_at_zero_is_named_and_one_random_va
 
 @pytest.mark.parametrize(("where", "message", "kind"), [
     ("the result[0]", "is a tensor of shape (), expected a Python float", "a Python float is asked for"),
-    ("the result", "is a list, expected a torch.Tensor of shape (2,)", "a Python list where one tensor"),
+    ("the result", "is a list, expected a torch.Tensor of shape (2,)", "a list (a Python list) where one tensor"),
     ("the result", "has shape (), expected (9,)", "one value per element"),
-    ("", "Model has no parameter `layer1.weight`; it has `fc1.weight`", "other names"),
+    ("", "Model has no parameter `layer1.weight`; it has `fc1.weight`", "missing; it has `fc1.weight`"),
     ("", "Model has no parameter `weight2`", "does not register `weight2`"),
     ("", "Model has an extra parameter the exercise does not ask for: `w3` (w3 (1,))", "does not ask for (`w3`)"),
     ("", "Model's parameter `layer1.weight` has shape (1, 2), expected (2, 1)", "(out_features, in_features)"),
@@ -217,3 +217,12 @@ def test_batches_made_equally_large_turn_a_fraction_of_samples_into_the_mean_of_
     right2 = (X2.squeeze(1) % 3 == 0).long() == y2
     assert torch.isclose(right2.float().mean(), per_batch)  # what the variant's reference answers
     assert not torch.isclose(right.float().mean(), per_batch)  # and the fraction of samples differs
+
+
+def test_a_models_output_from_code_with_dropout_is_named_and_a_function_or_code_without_it_is_not():
+    from grader.engine.checks import Build  # noqa: PLC0415
+
+    model = Call(Build("Task2"), (torch.ones(5, 1),))
+    assert "dropout" in detectors.dropout_words(model, "self.drop = nn.Dropout(0.5)\n")
+    assert detectors.dropout_words(model, "# no nn.Dropout(0.5) here\nself.layer1 = nn.Linear(1, 2)\n") is None
+    assert detectors.dropout_words(Call("train", (torch.ones(2),)), "nn.Dropout(0.5)\n") is None

@@ -234,7 +234,8 @@ class Judgement:
                            or diagnose_difference(r, _returned_argument(d, want_r), rtol=check.rtol, atol=check.atol,
                                                   want=want_r, got=g)
                            or detectors.code_backed_words(d.message, check.source() if check.source else None)
-                           or detectors.partly_right_words(d.expected, d.got))),
+                           or detectors.partly_right_words(d.expected, d.got)
+                           or detectors.dropout_words(r, check.source() if check.source else None))),
                      None)
         words = detectors.carried_over_words([w.value for w in self.expected], [g.value for g in self.answers]) \
             or words

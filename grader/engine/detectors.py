@@ -28,14 +28,18 @@ WORDS: dict[str, str] = {
     # what a difference's own words show (``difference_words``)
     "tensor_not_float": "Your answer is a tensor where a Python float is asked for: .item() turns a one-element "
                         "tensor into a plain Python number (and lets go of the graph behind it).",
-    "list_not_tensor": "Your answer is a Python list where one tensor is asked for: torch.stack (or torch.cat) "
-                       "makes one tensor of several.",
+    "list_not_tensor": "Your answer is a list (a Python list) where one tensor is asked for: torch.stack (or "
+                       "torch.cat) makes one tensor of several.",
+    "dropout": "Your model uses dropout: in training mode (a model fresh from its constructor is in it) dropout "
+               "zeroes random features, so the output depends on random draws. If the exercise does not ask "
+               "for dropout, leave it out.",
     "one_number": "Your answer is a single number (a 0-dim tensor) where one value per element is expected, "
                   "shaped like the input: something is reduced (summed, averaged) or computed from scalars only.",
     "extra_parameter": "Your model registers a parameter the exercise does not ask for ({names}): every "
                        "nn.Parameter or layer assigned to self in __init__ becomes one; keep exactly the ones "
                        "asked for.",
-    "renamed_parameters": "Your model's parameters have other names than the exercise asks for ({names} missing): "
+    "renamed_parameters": "Your model's parameters have other names than the exercise asks for ({names} missing; "
+                          "it has {others}): "
                           "a parameter is named after the attribute it is assigned to in __init__ (self.layer1 = "
                           "nn.Linear(...) gives layer1.weight), and a container (nn.Sequential, nn.ModuleList) "
                           "names its layers by position.",
@@ -117,7 +121,7 @@ _MESSAGES: tuple[tuple[re.Pattern, str], ...] = (
     (re.compile(r"^is a list, expected a torch\.Tensor"), "list_not_tensor"),
     (re.compile(r"^has shape \(\), expected \(\d+"), "one_number"),
     (re.compile(r"has an extra parameter the exercise does not ask for: (?P<names>[^(]+?) \("), "extra_parameter"),
-    (re.compile(r"has no parameter (?P<names>.+?); it has "), "renamed_parameters"),
+    (re.compile(r"has no parameter (?P<names>.+?); it has (?P<others>.+)$"), "renamed_parameters"),
     (re.compile(r"has no parameter (?P<names>[^;]+)$"), "missing_parameter"),
     (re.compile(r"keeps (?P<names>.+) as plain tensors"), "plain_tensors"),
     (re.compile(r"parameter `(?P<name>[^`]+)` has shape (?P<got>\([^)]*\)), expected (?P<expected>\([^)]*\))"),
@@ -245,6 +249,16 @@ def code_backed_words(message: str, source: str | None) -> str | None:
     return trains_where_it_measures(message, code)
 
 
+_DROPOUT = re.compile(r"\bDropout\d?d?\(|\bdropout\(")
+
+
+def dropout_words(request: Any, source: str | None) -> str | None:
+    """A model's output that differs, from a student's model whose code uses dropout."""
+    if source is None or not isinstance(getattr(request, "target", None), Build):
+        return None
+    return WORDS["dropout"] if _DROPOUT.search(re.sub(r"#.*$", "", source, flags=re.MULTILINE)) else None
+
+
 def partly_right_words(expected: Any, got: Any) -> str | None:
     """A short vector of separately computed entries (such as [dL/dw, dL/db]) with some right, some wrong."""
     if not (isinstance(expected, torch.Tensor) and isinstance(got, torch.Tensor)) or expected.dim() != 1 \
@@ -278,5 +292,5 @@ def extra_calls_words(records: tuple[int, int] | None, expected: Any, got: Any) 
 
 
 __all__ = ["WORDS", "carried_over_words", "changed_data_words", "code_backed_words", "difference_words",
-           "extra_calls_words", "negative_words", "parameter_variants", "partly_right_words",
+           "dropout_words", "extra_calls_words", "negative_words", "parameter_variants", "partly_right_words",
            "returned_argument_words", "starts_at_zero", "trains_where_it_measures", "words"]
