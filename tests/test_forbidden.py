@@ -232,17 +232,18 @@ def _graded(*tests):
     return ExerciseResult("exercise2", "Gradient by hand", tuple(tests), seed=1)
 
 
-def _test(name, passed, verdict=None, message=""):
+def _test(name, passed, verdict=None, message="", hint=None):
     from grader.results import TestResult as Graded
 
-    return Graded(name=name, title=name, max_points=2, passed=passed, verdict=verdict, message=message)
+    return Graded(name=name, title=name, max_points=2, passed=passed, verdict=verdict, message=message, hint=hint)
 
 
 @pytest.mark.parametrize("tests, passed, words", [
-    ([_test("a", True), _test("b", False, Verdict.FORBIDDEN, "grad_fn uses x: WHY")], True, "refused on b"),
+    ([_test("a", True), _test("b", False, Verdict.FORBIDDEN, "grad_fn uses x", "WHY")], True, "refused on b"),
     ([_test("a", True), _test("b", True)], False, "the rule is not enforced"),
-    ([_test("a", False, None, "differs"), _test("b", False, Verdict.FORBIDDEN, "WHY")], False, "not only because"),
-    ([_test("a", False, Verdict.FORBIDDEN, "another reason")], False, "not only because"),
+    ([_test("a", False, None, "differs"), _test("b", False, Verdict.FORBIDDEN, "x", "WHY")], False,
+     "not only because"),
+    ([_test("a", False, Verdict.FORBIDDEN, "another reason", "another why")], False, "not only because"),
 ])
 def test_verify_checks_a_rule_with_its_mutant(tests, passed, words):
     from grader.commands.verify import forbid_check

@@ -206,7 +206,8 @@ def forbid_check(spec: ExerciseSpec, index: int, rule: ForbidRule, mutant: Exerc
         return VerifyCheck(spec.id, name, False, f"the mutant uses {rule.uses} and still earns {score}: "
                                                  "the rule is not enforced")
     failing = [t for t in mutant.tests if not t.passed]
-    other = [t for t in failing if t.verdict != Verdict.FORBIDDEN or rule.why not in t.message]
+    # The findings are the message, why they are forbidden the hint (engine/forbidding.py).
+    other = [t for t in failing if t.verdict != Verdict.FORBIDDEN or rule.why not in (t.hint or "")]
     if other:
         return VerifyCheck(spec.id, name, False, f"the mutant scores {score}, but not only because of the rule: "
                                                  f"{_failed_tests(dataclasses.replace(mutant, tests=tuple(other)))}")

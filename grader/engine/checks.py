@@ -228,26 +228,23 @@ class Judgement:
             return check._error_failure(request, got.error,
                                         check._matching_hint(request, want, got) or self._error_hint(got.error)
                                         or self.hint)
-        words = next((w if r is request else f"On {r.describe()}: {w}"
-                      for r, want_r, g, d in found if g.error is None
-                      and (w := _never_moved(r, _returned_argument(d, want_r), g) or check._variant_words(r, g)
-                           or diagnose_difference(r, _returned_argument(d, want_r), rtol=check.rtol, atol=check.atol,
-                                                  want=want_r, got=g)
-                           or detectors.code_backed_words(d.message, check.source() if check.source else None)
-                           or detectors.partly_right_words(d.expected, d.got)
-                           or detectors.dropout_words(r, check.source() if check.source else None))),
-                     None)
+        source = check.source() if check.source is not None else None
         words = detectors.carried_over_words([w.value for w in self.expected], [g.value for g in self.answers]) \
-            or words
-        message = f"{request.describe()}:\n{difference.words(reveal_values=check.reveal_values)}"
-        # A known mistake's hint first; else the detectors' reading of the difference is the hint.
-        # Both are evidence of what the student did: the detector's words go with a known mistake's hint.
+            or next((w if r is request else f"On {r.describe()}: {w}"
+                     for r, want_r, g, d in found if g.error is None
+                     and (w := _never_moved(r, _returned_argument(d, want_r), g) or check._variant_words(r, g)
+                          or diagnose_difference(r, _returned_argument(d, want_r), rtol=check.rtol, atol=check.atol,
+                                                 want=want_r, got=g)
+                          or detectors.code_backed_words(d.message, source)
+                          or detectors.partly_right_words(d.expected, d.got)
+                          or detectors.dropout_words(r, source))),
+                    None)
+        # The hint: a known mistake's, then the detectors' reading of the same answer (each on its own evidence).
         known = check._matching_hint(request, want, got)
-        hint = "\n".join(dict.fromkeys(h for h in (known, words) if h)) or None
-        words = None
+        hint = "\n".join(dict.fromkeys(h for h in (known, words) if h)) or self.hint
         return GradeFailure(
-            f"{message}\n{words}" if words else message,
-            hint=hint or self.hint,
+            f"{request.describe()}:\n{difference.words(reveal_values=check.reveal_values)}",
+            hint=hint,
             table=difference.table if check.reveal_values else (),
         )
 
