@@ -226,3 +226,29 @@ def test_a_models_output_from_code_with_dropout_is_named_and_a_function_or_code_
     assert "dropout" in detectors.dropout_words(model, "self.drop = nn.Dropout(0.5)\n")
     assert detectors.dropout_words(model, "# no nn.Dropout(0.5) here\nself.layer1 = nn.Linear(1, 2)\n") is None
     assert detectors.dropout_words(Call("train", (torch.ones(2),)), "nn.Dropout(0.5)\n") is None
+
+
+def test_a_variant_the_recordings_do_not_hold_is_skipped_not_a_grader_error():
+    from test_feedback_wiring import _subject  # noqa: PLC0415
+
+    from grader.engine.checks import Check, GradeFailure  # noqa: PLC0415
+    from grader.engine.recordings import MissingRecording  # noqa: PLC0415
+
+    reference = _subject("def run(train, test):\n    return float(test.sum())\n")
+
+    class Recorded:  # answers the graded call only, as a student copy's recordings do
+        def run(self, request):
+            if request.args[1].numel() == 3:
+                raise MissingRecording("not recorded")
+            return reference.run(request)
+
+        def run_many(self, requests):
+            return [self.run(r) for r in requests]
+
+    student = _subject("def run(train, test):\n    return float(train.sum())\n")
+    check = Check(student=student, reference=Recorded(), mistakes=lambda: (), rtol=1e-6, atol=1e-6)
+    train, test = torch.ones(3), torch.zeros(2)
+    used = ("data_in_place_of", {"used": "the training data", "instead": "the test data"}, Call("run", (train, train)))
+    with pytest.raises(GradeFailure) as failure:
+        check.same(Call("run", (train, test), variants=(used,)))
+    assert "in place of" not in (failure.value.hint or "") and "expected 0" in failure.value.message

@@ -135,7 +135,10 @@ class Check:
         whose reference answer the student's equals."""
         for kind, fields, variant in (*getattr(request, "variants", ()),
                                       *detectors.parameter_variants(request, got.value)):
-            answer = self.reference.run(variant)
+            try:
+                answer = self.reference.run(variant)
+            except LookupError:  # a student copy's recordings hold only the variants its mutants asked for
+                continue
             # The value alone: with arguments exchanged, gradients and states come back in another order.
             if answer.error is None and got.value is not None and first_difference(
                     answer.value, got.value, rtol=self.rtol, atol=self.atol, where="the result") is None:
