@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from grader.course.catalogue import ExerciseSpec, MistakeSpec
 from grader.course.forbidden import ForbidRule
 from grader.course.mutants import rule_key
+from grader.engine.evidence import shows_hint
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
 from grader.status import Status
 from grader.verdicts import Verdict
@@ -150,7 +151,7 @@ def mistake_check(spec: ExerciseSpec, mistake: MistakeSpec, mutant: ExerciseResu
     score = f"{_points(mutant.score)}/{_points(mutant.max_score)}"
     if mutant.full_marks:
         return VerifyCheck(spec.id, name, False, f"the mutant still earns {score}: no hidden test catches this mistake")
-    hinted = [t.name for t in mutant.tests if not t.passed and t.hint == mistake.hint]
+    hinted = [t.name for t in mutant.tests if not t.passed and shows_hint(t.hint, mistake.hint)]
     if not hinted:
         shown = sorted({t.hint for t in mutant.tests if not t.passed and t.hint})
         seen = f"; hints shown instead: {' | '.join(shown)}" if shown else "; no failing test showed any hint"
@@ -174,7 +175,8 @@ def forbid_check(spec: ExerciseSpec, index: int, rule: ForbidRule, mutant: Exerc
         return VerifyCheck(spec.id, name, False, f"the mutant uses {rule.uses} and still earns {score}: "
                                                  "the rule is not enforced")
     failing = [t for t in mutant.tests if not t.passed]
-    other = [t for t in failing if t.verdict != Verdict.FORBIDDEN or rule.why not in t.message]
+    # The findings are the message, why they are forbidden the hint (engine/forbidding.py).
+    other = [t for t in failing if t.verdict != Verdict.FORBIDDEN or rule.why not in (t.hint or "")]
     if other:
         return VerifyCheck(spec.id, name, False, f"the mutant scores {score}, but not only because of the rule: "
                                                  f"{_failed_tests(dataclasses.replace(mutant, tests=tuple(other)))}")
