@@ -363,7 +363,7 @@ def test_grade_exercise3_in_the_copy_gives_full_public_marks_offline(release, tm
 
     output = " ".join(outcome.stdout.split())
     assert outcome.returncode == 0, outcome.stdout + outcome.stderr
-    assert "score: 7/7" in output and f"public tests: 2/2 passed — {SCOPE_LINE}" in output
+    assert "score: 7/7" in output and f"public tests: 3/3 passed — {SCOPE_LINE}" in output
     assert "all tests passed" not in output.lower()
     html = (tmp_path / "reports" / "exercise3.html").read_text()
     assert SCOPE_LINE in html and "all tests passed" not in html.lower()
