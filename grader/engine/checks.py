@@ -642,7 +642,7 @@ def mismatch_words(expected: torch.Tensor, got: torch.Tensor, rtol: float, atol:
     absolute = (have - want).abs().nan_to_num(nan=math.inf)
     relative = absolute / want.abs()
     absolute, relative = torch.where(bad, absolute, 0), torch.where(bad, relative.nan_to_num(nan=math.inf), 0)
-    at = lambda d: str(tuple(int(i) for i in torch.unravel_index(d.argmax(), d.shape)))  # noqa: E731
+    at = lambda d: str(unravel(int(d.argmax()), d.shape))  # noqa: E731
     count, total = int(bad.sum()), want.numel()
     return (f"differs from the expected values in {count} of {total} elements ({100 * count / total:.0f}%);\n"
             f"the greatest difference is {absolute.max().item():.3g}, at index {at(absolute)}; the greatest "
@@ -656,7 +656,7 @@ def tensor_diagnosis(expected: torch.Tensor, got: torch.Tensor, rtol: float, ato
     want, have = expected.detach().double(), got.detach().double()
     bad = ~torch.isclose(have, want, rtol=rtol, atol=atol, equal_nan=True)
     gap = torch.where(bad, (have - want).abs().nan_to_num(nan=math.inf, posinf=math.inf), torch.zeros_like(want))
-    worst = tuple(int(i) for i in torch.unravel_index(gap.argmax(), gap.shape)) if gap.dim() else ()
+    worst = unravel(int(gap.argmax()), gap.shape) if gap.dim() else ()
     count, total = int(bad.sum()), want.numel()
     elements = "the element differs" if total == 1 else f"{count} of {total} elements differ"
     at = f", at index {worst}" if worst else ""
@@ -665,6 +665,17 @@ def tensor_diagnosis(expected: torch.Tensor, got: torch.Tensor, rtol: float, ato
         return (f"differs from the expected values: {elements}; one is not a finite number where a number "
                 f"was expected{at}")
     return f"differs from the expected values: {elements}; the greatest difference is about {_roughly(greatest)}{at}"
+
+
+def unravel(flat: int, shape: Sequence[int]) -> tuple[int, ...]:
+    """The index of the ``flat``-th element of a tensor of ``shape`` (row-major), as
+    ``torch.unravel_index`` gives it, without its first call's import of
+    torch.fx's symbolic shapes (1-4 s, in a cold grade that has a failure to word)."""
+    index = []
+    for size in reversed(shape):
+        flat, position = divmod(flat, size)
+        index.append(position)
+    return tuple(reversed(index))
 
 
 def _roughly(gap: float) -> str:
