@@ -156,8 +156,13 @@ class Check:
         spec = mistake.spec
         if not (spec.find or spec.replace):
             return True  # a student copy of the course: the edit is not shipped, the error alone must do
-        source = self.source() if self.source is not None else None
-        return source is not None and edit_shows_in(spec.find, spec.replace, source)
+        source = self._source_text
+        return source is not None and _edit_shows_in(spec.find, spec.replace, source)
+
+    @functools.cached_property
+    def _source_text(self) -> str | None:
+        """The student's module, read once per check (one str: its hash is kept for the cache below)."""
+        return self.source() if self.source is not None else None
 
     def _own_error(self, error: dict) -> bool:
         """An error the student's own code raised (not the stub's raise, not a missing name)."""
@@ -176,6 +181,12 @@ class Check:
         lines = ([f"{request.describe()} raised an error: {explained.cause}", f"PyTorch said: {explained.original}"]
                  if explained.cause else [f"{request.describe()} raised {explained.original}"])
         return GradeFailure("\n".join([*lines, *([explained.where] if explained.where else [])]), hint=hint)
+
+
+# Whether a submission's module shows a known mistake's edit: the same few sources and edits are
+# asked about by every test of an exercise, for every error answer and every mistake (tokenizing
+# each source again was ~10% of a batch's grading CPU).
+_edit_shows_in = functools.lru_cache(maxsize=1024)(edit_shows_in)
 
 
 @dataclass(frozen=True)
