@@ -32,6 +32,7 @@ from grader.sandbox import captured
 from grader.sandbox.channel import Channel, ChannelClosed, ChannelTimeout, FrameTooLarge, socket_pair
 from grader.sandbox.limits import Limits
 from grader.sandbox.room_clock import Clock, RoomCpu, RoomDeadline
+from grader.sandbox.scratch import ScratchRemover
 from grader.results import SandboxStatus
 
 # (an error's message, its traceback) -> the same as the student reads them
@@ -277,6 +278,7 @@ class Zygote:
         waiting for a large process's teardown, for a command about to exit."""
         self.control.close()
         self.process.kill()
+        _scratch_remover.flush()  # no room's folder outlives its zygote
         if wait:
             try:
                 self.process.wait(timeout=KILLED_EXIT_S * 10)
@@ -331,6 +333,9 @@ def remove_scratch(scratch: Path) -> None:
     than removed by path."""
     if shutil.rmtree.avoids_symlink_attacks:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+_scratch_remover = ScratchRemover(remove_scratch)  # closed rooms' folders, off the grader's path
 
 
 def _kill_group(pid: int) -> None:
@@ -581,7 +586,7 @@ class Sandbox:
             self.cpu.close()
 
     def _remove_scratch(self) -> None:
-        remove_scratch(self.scratch)
+        _scratch_remover.remove(self.scratch)  # its group is dead or SIGKILLed: it writes nothing more
 
 
 def _unfinished(timeout: ChannelTimeout) -> str:
