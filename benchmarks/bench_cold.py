@@ -65,13 +65,13 @@ def child(exercise: str, submission: Path, report: Path, out: Path, root: Path) 
     """`grade exercise --submission S --report R` (grader/commands/grade.py), each phase timed by a wrapper."""
     born = _process_start_monotonic()
     spent = dict.fromkeys((*PHASES, *DETAILS), 0.0)
-    import grader.cli  # noqa: F401, PLC0415 - what `grade` imports before it parses
-    from grader.commands import grade  # noqa: PLC0415
-    from grader.sandbox.client import Zygote  # noqa: PLC0415
+    import grader.cli  # noqa: F401 - what `grade` imports before it parses
+    from grader.commands import grade
+    from grader.sandbox.client import Zygote
     started = time.monotonic()
     spent["start-up"] = started - born
 
-    def timing(phase: str, function, when=lambda *args, **kwargs: True):
+    def timing(phase: str, function, when=lambda *_args, **_kwargs: True):
         def timed_call(*args, **kwargs):
             if not when(*args, **kwargs):
                 return function(*args, **kwargs)
@@ -120,7 +120,7 @@ def child(exercise: str, submission: Path, report: Path, out: Path, root: Path) 
     Zygote.wait_ready = wait_ready  # type: ignore[method-assign]
     Zygote.canary = timing("canary", Zygote.canary)  # type: ignore[method-assign]
     Zygote.fork = timing("room forks", Zygote.fork,  # type: ignore[method-assign]
-                         lambda self, request: request.get("mode") == "room")
+                         lambda _self, request: request.get("mode") == "room")
     grade.load_course = timing("course", grade.load_course)
     grade.read_submission = timing("course", grade.read_submission)
     course, result = grade.grade_local(exercise_ids=[exercise], submission=submission, course_root=root)
@@ -203,7 +203,7 @@ def main() -> None:
         child(exercise, Path(submission), Path(report), Path(out), Path(root))
         return
     sys.path.insert(0, str(REPO))
-    from grader.course.catalogue import load_course  # noqa: PLC0415
+    from grader.course.catalogue import load_course
 
     exercises = args.exercise or [spec.id for spec in load_course(REPO).exercises]
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as scratch:

@@ -31,7 +31,7 @@ REBUILD = """
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
-from grader.commands.batch.classbook import build_outputs_from_record
+from grader.record.classbook import build_outputs_from_record
 from grader.course.catalogue import load_course
 from grader.record.database import ClassRecord
 course = load_course(Path(sys.argv[1]))
@@ -63,9 +63,9 @@ def graded_pair(scratch: Path) -> list[dict]:
 def fill(out: Path, pair: list[dict], n: int) -> None:
     """A class record holding ``n`` results: the pair's, under n names."""
     sys.path.insert(0, str(REPO))
-    from grader.course.catalogue import load_course  # noqa: PLC0415
-    from grader.outputs.results_json import from_gradescope  # noqa: PLC0415
-    from grader.record.database import ClassRecord  # noqa: PLC0415
+    from grader.course.catalogue import load_course
+    from grader.outputs.results_json import from_gradescope
+    from grader.record.database import ClassRecord
 
     course = load_course(REPO)
     results = [from_gradescope(plain) for plain in pair]

@@ -87,7 +87,7 @@ def rename(source: str, api: set[str], tag: str) -> str:
     return renamed
 
 
-def reorder(source: str, api: set[str], tag: str) -> str:
+def reorder(source: str, _api: set[str], _tag: str) -> str:  # the signature every disguise shares
     tree = ast.parse(source)
     head = [n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.ClassDef))]
     defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
@@ -96,7 +96,7 @@ def reorder(source: str, api: set[str], tag: str) -> str:
     return ast.unparse(tree)
 
 
-def recomment(source: str, api: set[str], tag: str) -> str:
+def recomment(source: str, _api: set[str], tag: str) -> str:  # the signature every disguise shares
     lines = [line.split("  #")[0].rstrip() if "  #" in line else line for line in source.splitlines()
              if not line.strip().startswith("#")]
     out = []
@@ -187,13 +187,13 @@ def answer_marks(students: list[Student], cache: Path | None) -> dict[str, tuple
         stored = json.loads(cache.read_text())
         if set(stored) >= {s.name for s in students}:
             return {k: tuple(v) for k, v in stored.items()}
-    from grader.sandbox.client import Zygote  # noqa: PLC0415 (before torch loads here)
+    from grader.sandbox.client import Zygote  # started before torch loads here
 
     zygote = Zygote.start()
     try:
-        from grader.course.catalogue import load_course  # noqa: PLC0415
-        from grader.course.submissions import Submission  # noqa: PLC0415
-        from grader.engine import runner  # noqa: PLC0415
+        from grader.course.catalogue import load_course
+        from grader.course.submissions import Submission
+        from grader.engine import runner
 
         course = load_course(REPO)
         marks: dict[str, tuple[str, ...]] = {}
@@ -235,8 +235,8 @@ def copydetect_ranking(students: list[Student]) -> Ranked:
     """copydetect's own fingerprints at its defaults (noise threshold 25, guarantee 30, so k = 25 characters
     of filtered code and a window of 6); the stub's and the reference's hashes removed after the fact (its
     own ``boilerplate=`` fails under numpy 2: np.intersect1d with assume_unique on repeated hashes)."""
-    import copydetect  # noqa: PLC0415
-    from copydetect.utils import get_token_coverage  # noqa: PLC0415
+    import copydetect
+    from copydetect.utils import get_token_coverage
 
     k, window = 25, 30 - 25 + 1
     ranked: Ranked = []

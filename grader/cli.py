@@ -32,7 +32,7 @@ from typing import Any
 import click
 
 from grader.errors import GraderFailure, UserError
-from grader.options import GradeOptions
+from grader.options import GradeOptions, Isolation
 
 Command = Callable[..., Any]
 
@@ -58,7 +58,7 @@ class _GradeGroup(click.Group):
             args = ["exercise", *args]
         return super().parse_args(ctx, args)
 
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_commands(self, _ctx: click.Context, formatter: click.HelpFormatter) -> None:
         placed: set[str] = set()
         width = max(len(name) for name in [*self.commands, _EXERCISE_ROW[0]])  # one column across sections
         limit = formatter.width - 6 - width
@@ -143,7 +143,7 @@ _GRADING_OPTIONS = (
     click.option("--memory", "memory_mb", type=click.IntRange(min=64),
                  help="Memory (MB) each exercise may use, on top of the warm sandbox."),
     click.option("--require-sandbox", is_flag=True, help="Refuse to grade if a sandbox wall is missing here."),
-    click.option("--isolate", type=click.Choice(["submission", "exercise"]), default="submission",
+    click.option("--isolate", type=click.Choice([i.value for i in Isolation]), default=Isolation.SUBMISSION.value,
                  show_default=True,
                  help="One sandbox per submission, serving its exercises in turn and replaced as soon as an "
                       "exercise changes anything a later one could see; or one sandbox per exercise (slower)."),
@@ -158,7 +158,7 @@ def grading_options(command: Command) -> Command:
     def with_options(*args: Any, seed: int | None, timeout_s: float | None, memory_mb: int | None,
                      require_sandbox: bool, isolate: str, **kwargs: Any) -> Any:
         options = GradeOptions(seed=seed, timeout_s=timeout_s, memory_mb=memory_mb,
-                               require_sandbox=require_sandbox, isolate=isolate)
+                               require_sandbox=require_sandbox, isolate=Isolation(isolate))
         return command(*args, options=options, **kwargs)
 
     for option in reversed(_GRADING_OPTIONS):
@@ -192,7 +192,8 @@ def exercise_command(exercise: str, submission: Path | None, report_path: Path |
     course, result = grade.grade_local(exercise_ids=exercise_ids, submission=submission, course_root=course_root,
                                        options=options)
     grade.show_result(result, course, as_json=as_json, summary=exercise_ids is None,
-                      report=None if no_report else grade.report_path(exercise, report_path))
+                      report=None if no_report else grade.report_path(exercise, report_path),
+                      who=grade.OWN_WORK if submission is None else None)
     sys.exit(grade.exit_status(result))
 
 
@@ -218,10 +219,12 @@ def watch_command(exercise_ids: tuple[str, ...], submission: Path | None, report
     from grader.outputs.terminal import make_console  # noqa: PLC0415
 
     label = exercise_ids[0] if len(exercise_ids) == 1 else "all"
+    course = load_course(course_root)
     view = WatchView(make_console(), summary=len(exercise_ids) != 1,
-                     report=None if no_report else grade.report_path(label, report_path))
+                     report=None if no_report else grade.report_path(label, report_path), course=course,
+                     who=grade.OWN_WORK if submission is None else None)
     try:
-        watch(load_course(course_root), exercise_ids=exercise_ids or None, submission=submission, options=options,
+        watch(course, exercise_ids=exercise_ids or None, submission=submission, options=options,
               zygote=zygote, show=view.show)
     except KeyboardInterrupt:
         click.echo("stopped watching")
@@ -342,7 +345,7 @@ def similar_command(out: Path, submissions: Path | None, threshold: float, cours
 @click.option("--all", "everything", is_flag=True, help="Also list re-grades that changed nothing.")
 def history_command(out: Path, submission: str | None, everything: bool) -> None:
     """What changed in OUT's class record, per student: points before and after, and why."""
-    from grader.record import commands  # noqa: PLC0415
+    from grader.commands import record as commands  # noqa: PLC0415
 
     click.echo(_inert(commands.show_history(out, submission, everything=everything)), nl=False)
 
@@ -357,7 +360,7 @@ def history_command(out: Path, submission: str | None, everything: bool) -> None
 def override_command(out: Path, submission: str, exercise: str, points: float | None, reason: str | None,
                      remove: bool) -> None:
     """Set EXERCISE's POINTS for SUBMISSION by hand; it survives re-grades until --remove."""
-    from grader.record import commands  # noqa: PLC0415
+    from grader.commands import record as commands  # noqa: PLC0415
 
     if remove:
         if points is not None:
@@ -382,7 +385,7 @@ def override_command(out: Path, submission: str, exercise: str, points: float | 
 def export_command(out: Path, format_: str, roster: Path, assignment: str | None, changed_only: bool,
                    path: Path | None) -> None:
     """Write OUT's grades for an LMS, matched to students by the roster."""
-    from grader.record import commands  # noqa: PLC0415
+    from grader.commands import record as commands  # noqa: PLC0415
 
     _, text = commands.export_grades(out, format=format_, roster=roster, path=path, assignment=assignment,
                                      changed_only=changed_only)

@@ -18,6 +18,12 @@ _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _MULTILINE_KEPT = frozenset("\n\t")
 
 
+def shortened(text: str, limit: int, *, mark: str = "…") -> str:
+    """``text`` whole when it has at most ``limit`` characters, else its start and ``mark``, ``limit`` in all:
+    the one way the grader cuts a text it shows to a bound."""
+    return text if len(text) <= limit else text[:max(0, limit - len(mark))] + mark
+
+
 def inert(text: str, *, multiline: bool = False) -> str:
     """``text`` with every character that is not plainly printable shown as
     a visible escape. ``multiline``: newlines and tabs are kept (a message, a

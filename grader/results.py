@@ -10,14 +10,27 @@ the cells of a mismatch table) is made inert as the record is built
 results.json read back), no record holds a terminal escape or a bidi control
 for a renderer to pass on. A submission's name is its identity and is kept
 as it is: each renderer shows it through ``inert``.
+
+A result crosses processes (a batch worker to its controller, a cluster's
+worker to the client) and files (``results.json``'s ``extra_data``) as plain
+data: ``to_plain`` writes it, ``from_plain`` reads it back through msgspec,
+which checks every field against these classes' annotations (an enum value
+outside its enum, a string where a number goes) and names the field that is
+wrong: a malformed result is refused with that reason, never half-read.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from typing import Any
+
+import msgspec
 
 from grader import scoring
 from grader.inert import inert
+from grader.status import RESULT_STATUSES, Status
 from grader.verdicts import Verdict
+from grader.words import Scope, Visibility
 
 
 def _make_inert(record: object, *, lines: tuple[str, ...] = (), multiline: tuple[str, ...] = ()) -> None:
@@ -69,11 +82,12 @@ class TestResult:
     # (the sandbox ended it, the file could not be imported, ...).
     verdict: Verdict | None = None
     table: tuple[MismatchRow, ...] = ()
-    visibility: str = "hidden"  # "public" or "hidden" (see issue on releases)
+    visibility: Visibility = Visibility.HIDDEN
     curves: tuple[LossCurve, ...] = ()  # where its answers hold losses per epoch (engine/curves.py)
 
     def __post_init__(self) -> None:
         _make_inert(self, lines=("name", "title"), multiline=("message", "hint"))
+        object.__setattr__(self, "visibility", Visibility(self.visibility))  # a word of its set, or ValueError
 
     @property
     def points(self) -> float:
@@ -86,20 +100,39 @@ class ExerciseResult:
     title: str
     tests: tuple[TestResult, ...]
     seed: int
-    submitted: bool = True
-    # Why nothing could be graded, in plain words ("not submitted", ...).
+    # What became of it, set once by whoever makes the result (the runner; the batch, for a grader failure).
+    status: Status = Status.GRADED
+    # Why nothing could be graded, in plain words, for people: the status is the fact, never read from this.
     problem: str | None = None
     output: str = ""  # the submission's captured stdout/stderr, capped
     notes: tuple[str, ...] = ()  # e.g. "output truncated: 3.2 MB dropped"
-    # "all", or "public" where only the public tests ran (a student copy):
-    # reports must then never say that every test passed.
-    scope: str = "all"
+    # Only the public tests ran (a student copy): reports must then never say that every test passed.
+    scope: Scope = Scope.ALL
     # One mark per call the grader made, in order ("w:3f9a0c12e4": whose answer, and a hash of it
     # rounded; grader.engine.answer_marks): what similarity across the class compares, never a score.
     answers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        status = Status(self.status)  # a plain "graded" becomes the value; anything else is refused here
+        if status not in RESULT_STATUSES:
+            raise ValueError(f"an exercise result cannot be {status.value!r}: that is a state of the class record")
+        object.__setattr__(self, "status", status)
         _make_inert(self, lines=("title", "notes"), multiline=("problem", "output"))
+        object.__setattr__(self, "scope", Scope(self.scope))  # a word of its set, or ValueError
+
+    @property
+    def submitted(self) -> bool:
+        """Whether its file was handed in (the grader failing says nothing against it)."""
+        return self.status in (Status.GRADED, Status.GRADER_FAILED)
+
+    @property
+    def reason(self) -> str | None:
+        """Why it has no score of its own, in plain words: None when graded."""
+        if self.status is Status.GRADED:
+            return None
+        if self.status is Status.GRADER_FAILED:
+            return next((t.message for t in self.tests if t.message), self.problem)
+        return self.problem
 
     @property
     def score(self) -> float:
@@ -111,7 +144,7 @@ class ExerciseResult:
 
     @property
     def full_marks(self) -> bool:
-        return self.max_score > 0 and self.score == self.max_score
+        return scoring.full_marks(self.score, self.max_score)
 
 
 @dataclass(frozen=True)
@@ -141,3 +174,38 @@ class SubmissionResult:
     @property
     def max_score(self) -> float:
         return scoring.total([e.max_score for e in self.exercises])
+
+    @property
+    def full_marks(self) -> bool:
+        return scoring.full_marks(self.score, self.max_score)
+
+    def counted_score(self, overrides: Mapping[str, float]) -> float:
+        """The total as it counts with ``overrides`` (exercise id -> points set by hand) in force."""
+        return scoring.total(scoring.effective_points({e.exercise_id: e.score for e in self.exercises},
+                                                      overrides).values())
+
+
+class MalformedResult(ValueError):
+    """Plain data that is not a ``SubmissionResult``: the message names the field and what is wrong with it."""
+
+
+def to_plain(result: SubmissionResult) -> dict[str, Any]:
+    """``result`` as JSON-safe data (enums as their values)."""
+    plain: dict[str, Any] = msgspec.to_builtins(result)
+    return plain
+
+
+def curves_from_json(text: str) -> tuple[LossCurve, ...]:
+    """A test's loss curves as the class record keeps them (a JSON list), every field checked."""
+    try:
+        return msgspec.json.decode(text, type=tuple[LossCurve, ...])
+    except (msgspec.ValidationError, msgspec.DecodeError, ValueError, TypeError) as error:
+        raise MalformedResult(f"not loss curves: {error}") from None
+
+
+def from_plain(data: object) -> SubmissionResult:
+    """Plain data as a ``SubmissionResult``, every field checked; ``MalformedResult`` says what is wrong."""
+    try:
+        return msgspec.convert(data, SubmissionResult)
+    except (msgspec.ValidationError, ValueError, TypeError) as error:
+        raise MalformedResult(f"not a result: {error}") from None

@@ -1,7 +1,7 @@
 """Scoring: small pure functions, the only place points are computed."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 
 def test_points(passed: bool, max_points: float) -> float:
@@ -20,6 +20,16 @@ def exercise_max_score(max_points: Iterable[float]) -> float:
 def total(points: Iterable[float]) -> float:
     # Points are small multiples of 0.5; round away float noise from sums.
     return round(sum(points), 6)
+
+
+def effective_points(graded: Mapping[str, float], overrides: Mapping[str, float]) -> dict[str, float]:
+    """Each exercise's points as they count: set by hand where an override is in force, else as graded."""
+    return {exercise_id: overrides.get(exercise_id, points) for exercise_id, points in graded.items()}
+
+
+def full_marks(score: float, max_score: float) -> bool:
+    """Every point there was to earn (an exercise worth nothing has no full marks to earn)."""
+    return max_score > 0 and score >= max_score
 
 
 def percent(score: float, max_score: float) -> float:

@@ -43,9 +43,17 @@ def _trainer(rng, loss, optimizer, lr, epochs, judged, *, classes=False, evaluat
     X_train, y_train = data(rng, 24)
     X_test, y_test = data(rng, 9)
     model = _model(rng, 4 if classes else 1, 3 if classes else 1, evaluating=evaluating, grads=grads)
-    return Call("trainer", (model, Build(loss), Build(optimizer, kwargs={"lr": lr}, params_of=0),
-                            X_train, y_train, X_test, y_test, epochs),
-                after=True, seed=int(torch.randint(0, 2**31 - 1, (1,), generator=rng)), parts=LOSSES, judged=judged)
+    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=rng))
+
+    def call(test_data, variants=()):
+        return Call("trainer", (model, Build(loss), Build(optimizer, kwargs={"lr": lr}, params_of=0),
+                                X_train, y_train, *test_data, epochs),
+                    after=True, seed=seed, parts=LOSSES, judged=judged, variants=variants)
+
+    # The test pass measured on the training data: the reference given the training data as its test data.
+    on_train = ("data_in_place_of", {"used": "the training data (X_train, y_train)",
+                                     "instead": "the test data (X_test, y_test)"}, call((X_train, y_train)))
+    return call((X_test, y_test), variants=(on_train,) if "value" in judged else ())
 
 
 @pytest.mark.public

@@ -5,6 +5,8 @@ that holds dropout (its output differs in training mode) and a probe
 (``probe.ModeProbe``) that records, for each forward call, the mode the
 model was in, whether autograd recorded a graph and the batch size.
 """
+import math
+
 import pytest
 import torch
 
@@ -36,23 +38,48 @@ def _probed_model(rng, *, evaluating: bool, grads: bool = False):
     return Build("torch.nn.Sequential", layers.args, state=state, grads=stale)
 
 
-def _loader(rng, n, batch_size=10):
-    return Build("torch.utils.data.DataLoader", (Build("torch.utils.data.TensorDataset", _iris(rng, n)),),
+def _loader(rng, n, batch_size=10, data=None):
+    data = _iris(rng, n) if data is None else data
+    return Build("torch.utils.data.DataLoader", (Build("torch.utils.data.TensorDataset", data),),
                  {"batch_size": batch_size})
 
 
-def _train_one_epoch(rng, n, optimizer, lr, *, evaluating=True, grads=False):
+def _train_one_epoch(rng, n, optimizer, lr, *, evaluating=True, grads=False, epochs=0):
+    """One epoch; with ``epochs``, that many on the same model and optimizer, each answering its mean loss:
+    the report's curve of the student's losses against the reference's."""
     model = _probed_model(rng, evaluating=evaluating, grads=grads)
     return Call("train_one_epoch", (model, _loader(rng, n), Build("torch.nn.CrossEntropyLoss"),
                                     Build(optimizer, kwargs={"lr": lr}, params_of=0)),
-                after=True, seed=int(torch.randint(0, 2**31 - 1, (1,), generator=rng)))
+                after=True, seed=int(torch.randint(0, 2**31 - 1, (1,), generator=rng)), epochs=epochs)
 
 
 def _evaluate(rng, n, batch_size=10, judged=frozenset({"modes", "value", "after"})):
-    return Call("evaluate", (_probed_model(rng, evaluating=False), _loader(rng, n, batch_size),
-                             Build("torch.nn.CrossEntropyLoss")),
-                after=True, seed=int(torch.randint(0, 2**31 - 1, (1,), generator=rng)),
-                parts=("the mean loss", "the accuracy"), judged=judged)
+    model, data = _probed_model(rng, evaluating=False), _iris(rng, n)
+    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=rng))
+
+    def call(size, variants=(), samples=data):
+        return Call("evaluate", (model, _loader(rng, n, size, samples), Build("torch.nn.CrossEntropyLoss")),
+                    after=True, seed=seed, parts=("the mean loss", "the accuracy"), judged=judged, variants=variants)
+
+    # A mean over the samples where the mean of the batches' losses is asked for: the reference with one batch.
+    one_batch = ("one_batch", {"n": n}, call(n))
+    # The mean of the batches' accuracies where a fraction of the samples is asked for: the reference on batches
+    # made equally large by repeating each batch's samples (the same batch losses, every batch weighing the same).
+    size, expanded = _batches_equalised(data, batch_size)
+    per_batch = ("per_batch_mean", {}, call(size, samples=expanded))
+    uneven = n % batch_size != 0
+    return call(batch_size, variants=(one_batch, per_batch) if uneven and "value" in judged else ())
+
+
+def _batches_equalised(data, batch_size):
+    """The samples of each batch repeated until every batch holds as many: (that size, the samples)."""
+    X, y = data
+    starts = range(0, len(y), batch_size)
+    sizes = [min(batch_size, len(y) - start) for start in starts]
+    size = math.lcm(*sizes)
+    X_parts = [X[start:start + n].repeat(size // n, 1) for start, n in zip(starts, sizes, strict=True)]
+    y_parts = [y[start:start + n].repeat(size // n) for start, n in zip(starts, sizes, strict=True)]
+    return size, (torch.cat(X_parts), torch.cat(y_parts))
 
 
 @pytest.mark.public
@@ -76,13 +103,15 @@ def test_train_one_epoch(check, rng):
     """train_one_epoch trains in training mode, clearing the gradients for every batch, and returns the mean
     batch loss."""
     check.same(_train_one_epoch(rng, 30, "torch.optim.SGD", 0.1),
-               _train_one_epoch(rng, 23, "torch.optim.Adam", 0.05, grads=True))
+               _train_one_epoch(rng, 23, "torch.optim.Adam", 0.05, grads=True),
+               _train_one_epoch(rng, 30, "torch.optim.SGD", 0.1, epochs=8))
 
 
 @pytest.mark.points(1)
 def test_train_one_epoch_from_any_mode(check, rng):
     """train_one_epoch also trains a model that is in training mode already, with stale gradients."""
-    check.same(_train_one_epoch(rng, 17, "torch.optim.SGD", 0.2, evaluating=False, grads=True))
+    check.same(_train_one_epoch(rng, 17, "torch.optim.SGD", 0.2, evaluating=False, grads=True),
+               _train_one_epoch(rng, 20, "torch.optim.SGD", 0.1, evaluating=False, epochs=8))
 
 
 @pytest.mark.public

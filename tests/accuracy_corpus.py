@@ -26,11 +26,11 @@ class Case:
     @property
     def blind(self) -> bool:
         """Written blind: by someone shown only the stubs and the students' README."""
-        return self.path.parent.parent.name == "blind"
+        return self.path.parent.parent.name.startswith("blind")
 
     @property
     def name(self) -> str:
-        return f"{'blind/' if self.blind else ''}{self.exercise}/{self.path.stem}"
+        return f"{self.path.parent.parent.name + '/' if self.blind else ''}{self.exercise}/{self.path.stem}"
 
 
 class CorpusError(ValueError):
@@ -53,8 +53,8 @@ def parse(path: Path) -> Case:
 
 
 def corpus(root: Path = ACCURACY) -> list[Case]:
-    """Every case: the corpus grown with the grader in view, then the blind one (``blind/``)."""
-    return [parse(path) for path in [*sorted(root.glob("exercise*/*.py")), *sorted(root.glob("blind/exercise*/*.py"))]]
+    """Every case: the corpus grown with the grader in view, then the blind ones (``blind/``, ``blind2/``: each written by someone else, blind)."""
+    return [parse(path) for path in [*sorted(root.glob("exercise*/*.py")), *sorted(root.glob("blind*/exercise*/*.py"))]]
 
 
 def names_the_mistake(case: Case, feedback: str) -> bool:

@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.commands.batch.classbook import REPORT_FILE, sort_key, submission_folder, write_summary
-from grader.commands.batch.tally import ClassTally
+from grader.record.classbook import REPORT_FILE, sort_key, submission_folder, write_summary
+from grader.status import Status
+from grader.record.tally import ClassTally
 from grader.engine.curves import loss_curves
 from grader.outputs.html import write_html
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
@@ -74,7 +75,7 @@ def student_result(student: int, *, full_marks: bool = False, name: str | None =
 
 
 def nothing_submitted(name: str) -> SubmissionResult:
-    exercises = tuple(ExerciseResult(exercise_id, f"Title of {exercise_id}", (), seed=7, submitted=False,
+    exercises = tuple(ExerciseResult(exercise_id, f"Title of {exercise_id}", (), seed=7, status=Status.REFUSED,
                                      problem=NOTHING_PROBLEM) for exercise_id in EXERCISES)
     return SubmissionResult(submission=name, exercises=exercises, seed=7, sandbox=SANDBOX)
 
@@ -102,7 +103,7 @@ def write_pages(out: Path, size: int = 32) -> dict[str, Path]:
     summary = tally.summary(EXERCISES)
     index = write_summary(out / "index.html", summary, map(_row, results), title="Deep learning 101")
     for result in results:
-        write_html(result, submission_folder(out, result.submission) / REPORT_FILE)
+        write_html(result, submission_folder(out, result.submission) / REPORT_FILE, course_title="Deep learning 101")
     failing = next(r for r in results if r.score < r.max_score)
     full = next(r for r in results if r.score == r.max_score)
     return {"class": index, "failing": submission_folder(out, failing.submission) / REPORT_FILE,

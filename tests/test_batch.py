@@ -4,11 +4,14 @@ sandbox: zip safety, the class-summary math, a crashing or interrupted worker
 (played by a tiny fake worker script), and --resume's bookkeeping."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
 import shutil
+import signal
+import subprocess
 import re
 import statistics
 import stat
@@ -25,8 +28,10 @@ import pytest
 from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_notebook
 
-from grader.commands.batch import classbook, controller, entries, tally, worker
-from grader.commands.batch.classbook import submission_folder
+from grader.commands.batch import controller, entries, local_workers, worker
+from grader.commands.batch.events import Graded, Planned, Retry
+from grader.record import classbook, tally
+from grader.record.classbook import submission_folder
 from grader.course.archives import Member, UnsafeArchive, ZipLimits, extract_sources, plan_extraction, read_capped
 from grader.outputs.files import write_atomic
 from grader.outputs.results_json import from_gradescope, to_gradescope
@@ -36,8 +41,9 @@ from grader.course.catalogue import load_course
 from grader.course.submissions import from_entry
 from grader.errors import UserError
 from grader.record.database import ClassRecord
-from grader.record.status import Status
+from grader.status import Status
 from grader.verdicts import Verdict
+from grader.words import counted
 
 
 HERE = Path(__file__).resolve().parent
@@ -181,8 +187,8 @@ def test_nothing_is_written_outside_out_and_temporary_files_are_removed(classroo
 
 def test_progress_is_reported_per_submission(library_run):
     *_, events = library_run
-    assert events[0] == {"event": "planned", "total": 6, "skipped": 0, "jobs": 2}
-    assert sorted(e["submission"] for e in events[1:] if e["event"] == "graded") == \
+    assert events[0] == Planned(total=6, skipped=0, jobs=2)
+    assert sorted(e.submission for e in events[1:] if isinstance(e, Graded)) == \
         sorted(["alice", "Bob", "carol", "dave", "erin", "mallory"])
 
 
@@ -204,7 +210,7 @@ def test_cli_grades_the_chosen_exercises_and_says_where_the_files_are(cli_run):
     result, out = cli_run
     assert result.exit_code == 0, result.output
     assert _gradebook(out)[0] == ["submission", "status", "exercise1", "exercise3", "total", "notes"]
-    assert "graded 6 submission(s)" in result.output
+    assert "graded 6 submissions" in result.output
     assert str(out / "index.html") in result.output
     assert "or crashed: exited 1" in result.output
 
@@ -340,7 +346,8 @@ def _result(name: str, *exercises: ExerciseResult, seed: int = 7) -> SubmissionR
 
 def _exercise(exercise_id: str, *outcomes: tuple[str, bool, str | None], submitted: bool = True) -> ExerciseResult:
     tests = tuple(GradedTest(name, name.replace("_", " "), 2.0, passed, hint=hint) for name, passed, hint in outcomes)
-    return ExerciseResult(exercise_id, exercise_id.title(), tests, seed=7, submitted=submitted)
+    return ExerciseResult(exercise_id, exercise_id.title(), tests, seed=7,
+                          status=Status.GRADED if submitted else Status.NOT_SUBMITTED)
 
 
 CLASS = [
@@ -430,8 +437,8 @@ def test_entries_are_named_without_extension_unless_two_would_clash(tmp_path):
         (tmp_path / name).write_bytes(b"")
     named = entries.name_entries(sorted(tmp_path.iterdir()))
     assert [e.name for e in named] == ["alice", "alice.zip", "bob", "carol"]
-    assert controller.round_robin(list("abcde"), 2) == [["a", "c", "e"], ["b", "d"]]
-    assert controller.round_robin(["a"], 4) == [["a"]]
+    assert local_workers.round_robin(list("abcde"), 2) == [["a", "c", "e"], ["b", "d"]]
+    assert local_workers.round_robin(["a"], 4) == [["a"]]
 
 
 def test_resume_keeps_results_only_when_fresh_and_from_the_same_settings(tmp_path):
@@ -456,8 +463,8 @@ def test_resume_keeps_results_only_when_fresh_and_from_the_same_settings(tmp_pat
 FAKE_WORKER = textwrap.dedent("""
     import json, os, signal, sys, time
     from pathlib import Path
-    from grader.commands.batch.classbook import write_submission
-    from grader.outputs.results_json import to_plain
+    from grader.record.classbook import write_submission
+    from grader.commands.batch.worker import graded_event
     from grader.results import ExerciseResult, SubmissionResult, TestResult
 
     job = json.loads(sys.stdin.read())
@@ -479,8 +486,11 @@ FAKE_WORKER = textwrap.dedent("""
         tests = (TestResult("test_x", "x works", 5.0, True),)
         result = SubmissionResult(name, tuple(ExerciseResult(i, i, tests, seed=job["options"]["seed"] or 0)
                                               for i in job["exercises"]), seed=job["options"]["seed"] or 0)
-        write_submission(Path(job["out"]), result)
-        print(json.dumps({"event": "graded", "submission": name, "result": to_plain(result)}), flush=True)
+        if job.get("write_files", True) and name not in job.get("not_written", ()):  # as a real worker
+            write_submission(Path(job["out"]), result)
+            with open(Path(job["out"], ".written"), "a") as log:
+                log.write(name + "\\n")
+        print(json.dumps(graded_event(result)), flush=True)
 """)
 
 
@@ -506,7 +516,7 @@ def test_a_crashing_worker_costs_only_the_submission_it_was_grading(course, fake
     outcome = controller.run_batch(subs, tmp_path / "out", course, jobs=2, command=command, on_progress=events.append)
     assert outcome.failed == ["crasher"]
     assert sorted(outcome.graded) == ["a", "b", "d", "e", "f"]
-    assert any(e["event"] == "retry" and "crasher" in e["submissions"] for e in events)
+    assert any(isinstance(e, Retry) and "crasher" in e.submissions for e in events)
     rows = {row[0]: row for row in _gradebook(tmp_path / "out")[2:]}  # after the header and the maximum points
     assert rows["crasher"][1] == "grader failed" and rows["crasher"][2:-1] == [""] * (len(course.ids) + 1)  # not a score
     assert rows["a"][1:] == ["graded", *["5"] * len(course.ids), str(5 * len(course.ids)), ""]
@@ -520,6 +530,30 @@ def test_a_crashing_worker_costs_only_the_submission_it_was_grading(course, fake
     assert not entries.is_up_to_date(entry, tmp_path / "out", seed=course.seed, exercise_ids=course.ids)
 
 
+def test_each_submission_s_files_are_written_once_by_one_side(course, fake_class, tmp_path, monkeypatch):
+    """A worker writes the files of what it graded, except where the controller must (an override in force:
+    the page shows it); the controller writes those from the record. Never both."""
+    from grader.outputs import html
+
+    command, subs = fake_class
+    _folders(subs, "ann", "bob")
+    out = tmp_path / "out"
+    controller.run_batch(subs, out, course, jobs=1, command=command)
+    with ClassRecord.open(out) as record:
+        record.set_override("ann", course.ids[0], 1.0, "partial credit for the idea")
+    (out / ".written").unlink()
+    pages: list[str] = []
+    real = html.write_html
+    monkeypatch.setattr(html, "write_html", lambda result, path, **kw: pages.append(result.submission)
+                        or real(result, path, **kw))
+
+    controller.run_batch(subs, out, course, jobs=1, command=command)
+
+    by_worker = (out / ".written").read_text().split()
+    assert sorted(by_worker + pages) == ["ann", "bob"] and pages == ["ann"]
+    assert "set by hand" in (submission_folder(out, "ann") / "report.html").read_text()
+
+
 def test_a_worker_dying_while_reading_an_entry_costs_only_that_entry(course, fake_class, tmp_path):
     """The entry it was reading is retried alone and gets the failed row; the ones behind it in its
     share never started: they go again together and are graded, never charged for it."""
@@ -529,9 +563,57 @@ def test_a_worker_dying_while_reading_an_entry_costs_only_that_entry(course, fak
     outcome = controller.run_batch(subs, tmp_path / "out", course, jobs=1, command=command, on_progress=events.append)
     assert outcome.failed == ["dies-reading"]
     assert sorted(outcome.graded) == ["a", "b", "c", "e"]
-    retried = [e["submissions"] for e in events if e["event"] == "retry"]
+    retried = [list(e.submissions) for e in events if isinstance(e, Retry)]
     assert retried == [["dies-reading", "a", "b", "c", "e"]]  # it alone, then the others together
     assert len(outcome.worker_errors) == 2  # it killed its first worker, then the one it had alone
+
+
+CONTROLLER = """
+import sys
+from pathlib import Path
+from grader.commands.batch import controller
+from grader.course.catalogue import load_course
+subs, out, course, *command = sys.argv[1:]
+controller.run_batch(Path(subs), Path(out), load_course(Path(course)), jobs=1, command=command)
+"""
+
+
+@pytest.mark.slow  # ~5 s: a controller process, killed mid-batch, then the resumed batch
+def test_a_controller_killed_mid_batch_loses_nothing_and_resume_completes_it(course, fake_class, tmp_path,
+                                                                             monkeypatch):
+    """SIGKILL: no handler runs, no file is rebuilt. The class record holds what was stored; `--resume`
+    grades the rest, keeps what was stored (not graded again) and rebuilds every file of OUT."""
+    command, subs = fake_class
+    names = [f"s{n}" for n in range(8)]
+    _folders(subs, *names)
+    out = tmp_path / "out"
+    monkeypatch.setenv("FAKE_WORKER_DELAY", "0.3")
+    batch = subprocess.Popen([sys.executable, "-c", CONTROLLER, str(subs), str(out), str(course.root), *command])
+    deadline = time.monotonic() + 60
+    while not _stored(out) >= 3 and time.monotonic() < deadline and batch.poll() is None:
+        time.sleep(0.05)
+    batch.kill()
+    batch.wait()
+    for pid in (out / ".pids").iterdir():  # its workers die with it (a real worker: PR_SET_PDEATHSIG)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(pid.name), signal.SIGKILL)
+    stored = _stored(out)
+    assert 3 <= stored < len(names)  # killed mid-batch
+    monkeypatch.setenv("FAKE_WORKER_DELAY", "0")
+    outcome = controller.run_batch(subs, out, course, jobs=1, command=command, resume=True)
+    assert not outcome.failed and len(outcome.skipped) >= stored  # nothing stored was lost or graded again
+    assert sorted(outcome.graded + outcome.skipped) == names
+    assert {row[0] for row in _gradebook(out)[2:]} == set(names)
+    with ClassRecord.open(out) as record:
+        assert sorted(c.submission for c in record.current()) == names
+
+
+def _stored(out: Path) -> int:
+    """How many submissions the class record holds (read as another process would, while the batch runs)."""
+    if not (out / "gradebook.sqlite").is_file():
+        return 0
+    with ClassRecord.open(out) as record:
+        return len(record.current_names())
 
 
 def test_entries_named_like_out_s_own_files_cannot_touch_them(course, fake_class, tmp_path):
@@ -573,8 +655,8 @@ def test_ctrl_c_stops_the_workers_and_keeps_what_finished(course, fake_class, tm
     graded: list[str] = []
 
     def interrupt_after_two(event: dict) -> None:
-        if event["event"] == "graded":
-            graded.append(event["submission"])
+        if isinstance(event, Graded):
+            graded.append(event.submission)
             if len(graded) >= 2:
                 raise KeyboardInterrupt
 
@@ -585,7 +667,7 @@ def test_ctrl_c_stops_the_workers_and_keeps_what_finished(course, fake_class, tm
     assert 2 <= len(finished) < 8
     assert [row[0] for row in _gradebook(tmp_path / "out")[2:]] == finished
     index = (tmp_path / "out" / "index.html").read_text()
-    assert f"Not graded yet: {8 - len(finished)} submission(s)" in index and "--resume" in index
+    assert f"Not graded yet: {counted(8 - len(finished), 'submission')}" in index and "--resume" in index
     for pid in (tmp_path / "out" / ".pids").iterdir():
         with pytest.raises(ProcessLookupError):
             os.kill(int(pid.name), 0)
@@ -599,10 +681,10 @@ def test_a_grader_that_cannot_run_stops_the_batch_with_its_message(course, fake_
     assert (tmp_path / "out" / "gradebook.csv").is_file()
 
 
-def test_problem_wording_reaches_every_exercise():
+def test_a_graded_event_says_the_submission_s_status_as_its_result_carries_it():
     result = _result("x", _exercise("ex1", ("t_a", False, None), submitted=False))
-    assert worker.with_problem(result, "the zip is broken").exercises[0].problem == "the zip is broken"
-    assert worker.with_problem(result, None) is result
+    assert worker.graded_event(result)["status"] == "not submitted"
+    assert worker.graded_event(_result("y", _exercise("ex1", ("t_a", True, None))))["status"] == "graded"
 
 
 def test_a_batch_exits_0_whatever_the_scores_3_when_the_grader_failed_and_130_when_interrupted(tmp_path):
@@ -679,7 +761,7 @@ def test_pruning_is_only_on_request_recorded_and_a_restored_entry_is_not_graded_
     back = controller.run_batch(subs, out, course, jobs=1, command=command, resume=True)
     assert back.restored == ["ben"] and not back.graded and sorted(back.skipped) == ["ana", "ben", "ken"]
     assert {row[0]: row[1] for row in _gradebook(out)[2:]}["ben"] == "graded" and back.summary.count == 3
-    from grader.record import commands
+    from grader.commands import record as commands
     text = commands.show_history(out, "ben")
     assert "removed from the class  (no longer in the submissions folder (--prune))" in text
     assert "restored to the class  (back in the submissions folder)" in text

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.commands.batch import classbook, controller
+from grader.commands.batch import controller
+from grader.record import classbook
 from grader.options import GradeOptions
 from grader.course.catalogue import load_course
 from grader.course.submissions import from_path
@@ -34,7 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 # Blinds the room's own between-exercise checks (they run in the room: the
 # submission can reach them), so that what it plants stays for the next
-# exercise of the same room, as ARCHITECTURE.md's rules learnt 1 assumes.
+# exercise of the same room, as ARCHITECTURE.md's "a room's folder is the room's" assumes.
 BLIND_THE_ROOM = '''
 def _blind_the_room():
     import gc

@@ -2,6 +2,7 @@
 course with one edit, as an instructor would make the mistake."""
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -194,3 +195,22 @@ def test_a_mistake_id_names_one_mistake_in_the_whole_course(tmp_path):
     root = course_with(tmp_path, '  id = "trainer_never_clears_grads"\n', replaced='  id = "grad_never_zeroed"\n')
     assert refused(root).endswith("exercise 'exercise10': mistake id 'grad_never_zeroed' is also a mistake of "
                                   "'exercise5'; mistake ids must be unique across the course")
+
+
+@pytest.mark.parametrize("requirement", [
+    "numpy>=1.24 --index-url http://example.org/simple",  # an option riding after a version: setup.sh hands it to pip
+    "torch>=abc def",
+    "--extra-index-url=http://example.org",
+    "numpy\n--index-url http://example.org",
+])
+def test_a_requirement_is_what_pip_reads_as_one_and_never_an_option(tmp_path, requirement):
+    root = course_with(tmp_path, 'requirements = ["matplotlib>=3.7"]\n',
+                       replaced=f"requirements = {json.dumps([requirement])}\n")  # a JSON string is a TOML one
+    assert "is not a package name" in refused(root)
+
+
+def test_requirements_pip_reads_are_taken():
+    from grader.course.course_keys import _is_requirement
+
+    assert all(_is_requirement(r) for r in ["matplotlib>=3.7", "scikit-learn[all]>=1.0,<2",
+                                            'numpy; python_version < "3.12"'])

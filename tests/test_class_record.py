@@ -19,7 +19,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from grader.cli import main
 from grader.commands.batch import controller
-from grader.commands.batch.classbook import submission_folder
+from grader.record.classbook import submission_folder
 from grader.commands.committed import UncommittedCourse, committed_sources
 from grader.commands.gradescope import setup_script
 from grader.commands.release import build_release, student_pyproject

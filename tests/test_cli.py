@@ -260,7 +260,6 @@ def test_the_time_a_local_grade_reports_is_the_whole_time_it_took(monkeypatch, t
         return SimpleNamespace(results=[SubmissionResult("me", (), seed=0, elapsed_s=0.1)])
 
     monkeypatch.setattr(client.Zygote, "start", staticmethod(lambda *a, **k: NoZygote()))
-    monkeypatch.setattr(grade, "Zygote", client.Zygote)
     monkeypatch.setattr(runner, "grade", slow_grade)
     _, result = grade.grade_local(exercise_ids=["exercise1"], submission=REPO / "solutions", course_root=REPO)
     assert result.elapsed_s >= 0.5
@@ -278,3 +277,25 @@ def test_a_student_copy_says_how_many_of_an_exercise_s_points_it_checks():
     text = console.export_text()
     assert "score: 0/7" in text and "7 of 10 points are checked locally" in text
     assert terminal.checked_locally(replace(public, scope="all"), 10) is None
+
+
+def test_a_student_copy_s_report_and_watch_say_how_many_points_are_checked_and_whose_work_it_is(tmp_path):
+    from rich.console import Console
+
+    from grader.commands.watch import WatchRound, Watched, WatchView
+    from grader.course.catalogue import load_course
+    from grader.outputs.html import render_html
+    from grader.results import ExerciseResult, SubmissionResult, TestResult
+
+    public = ExerciseResult("exercise1", "Fix the model", (TestResult("t", "t", 7.0, False),), seed=0, scope="public")
+    result = SubmissionResult("exercises", (public,), seed=0)
+    page = render_html(result, course_title="How models learn", who="Your work", worth={"exercise1": 10})
+    assert "<title>Your work — How models learn</title>" in page
+    assert "7 of 10 points are checked locally" in page
+    assert "<title>ken — How models learn" in render_html(replace(result, submission="ken"),
+                                                         course_title="How models learn")
+    console = Console(record=True, width=200, color_system=None)
+    view = WatchView(console, summary=False, report=tmp_path / "r.html", course=load_course(REPO), who="Your work")
+    view.show(WatchRound(result, [], 0.1, Watched.of(tmp_path)))
+    assert "7 of 10 points are checked locally" in console.export_text()
+    assert f"<title>Your work — {load_course(REPO).title}" in (tmp_path / "r.html").read_text()

@@ -156,7 +156,8 @@ def _failure(student: str, reference: str, *requests) -> str:
                   atol=1e-6, student_file="exercise9.py", shown_as="my_answer.py")
     with pytest.raises(GradeFailure) as failure:
         check.same(*requests)
-    return failure.value.message
+    hint = failure.value.hint
+    return f"{failure.value.message}\nhint: {hint}" if hint else failure.value.message
 
 
 def test_a_variant_the_reference_answers_names_the_slip():

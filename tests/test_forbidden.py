@@ -14,8 +14,9 @@ import pytest
 from corpus import expectations
 from rich.console import Console
 
-from grader.commands.batch import classbook, controller
-from grader.commands.batch.classbook import submission_folder
+from grader.commands.batch import controller
+from grader.record import classbook
+from grader.record.classbook import submission_folder
 from grader.options import GradeOptions
 from grader.course.catalogue import CourseError, load_course
 from grader.course.submissions import from_path
@@ -84,7 +85,8 @@ def test_a_forbidden_use_costs_the_points_of_its_functions(path, graded):
     assert {t.verdict for t in failures} == {Verdict(expect["verdict"])}
     assert all(expect["message"] in t.message for t in failures), [t.message for t in failures]
     rule = next(r for r in exercise_spec(expect["exercise"]).forbid)
-    assert all(rule.why in t.message and re.search(r"line \d+", t.message) for t in failures)
+    # The findings (the code, at its lines) are the message; why it is forbidden is the hint.
+    assert all(rule.why in (t.hint or "") and re.search(r"line \d+", t.message) for t in failures)
 
 
 def exercise_spec(exercise_id):
@@ -231,20 +233,21 @@ def _graded(*tests):
     return ExerciseResult("exercise2", "Gradient by hand", tuple(tests), seed=1)
 
 
-def _test(name, passed, verdict=None, message=""):
+def _test(name, passed, verdict=None, message="", hint=None):
     from grader.results import TestResult as Graded
 
-    return Graded(name=name, title=name, max_points=2, passed=passed, verdict=verdict, message=message)
+    return Graded(name=name, title=name, max_points=2, passed=passed, verdict=verdict, message=message, hint=hint)
 
 
 @pytest.mark.parametrize("tests, passed, words", [
-    ([_test("a", True), _test("b", False, Verdict.FORBIDDEN, "grad_fn uses x: WHY")], True, "refused on b"),
+    ([_test("a", True), _test("b", False, Verdict.FORBIDDEN, "grad_fn uses x", "WHY")], True, "refused on b"),
     ([_test("a", True), _test("b", True)], False, "the rule is not enforced"),
-    ([_test("a", False, None, "differs"), _test("b", False, Verdict.FORBIDDEN, "WHY")], False, "not only because"),
-    ([_test("a", False, Verdict.FORBIDDEN, "another reason")], False, "not only because"),
+    ([_test("a", False, None, "differs"), _test("b", False, Verdict.FORBIDDEN, "x", "WHY")], False,
+     "not only because"),
+    ([_test("a", False, Verdict.FORBIDDEN, "another reason", "another why")], False, "not only because"),
 ])
 def test_verify_checks_a_rule_with_its_mutant(tests, passed, words):
-    from grader.commands.verify import forbid_check
+    from grader.commands.verify_checks import forbid_check
     from grader.course.forbidden import ForbidRule
 
     spec = exercise_spec("exercise2")
@@ -254,7 +257,7 @@ def test_verify_checks_a_rule_with_its_mutant(tests, passed, words):
 
 
 def test_verify_fails_a_rule_without_a_mutant():
-    from grader.commands.verify import forbid_check
+    from grader.commands.verify_checks import forbid_check
     from grader.course.forbidden import ForbidRule
 
     check = forbid_check(exercise_spec("exercise2"), 0, ForbidRule("autograd", ("grad_fn",), "WHY"), None)

@@ -14,9 +14,10 @@ import pytest
 
 from rich.console import Console
 
-from grader.commands.batch import classbook, controller
+from grader.commands.batch import controller
+from grader.record import classbook
 from grader.commands.batch.progress import print_summary
-from grader.commands.batch.classbook import submission_folder
+from grader.record.classbook import submission_folder
 from grader.options import GradeOptions
 from corpus import CASES, expectations
 from test_inputs import deep_notebook, plain_notebook

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.commands.batch import classbook, controller
+from grader.commands.batch import controller
+from grader.record import classbook
 from grader.options import GradeOptions
 from grader.commands.grade import grade_local
 

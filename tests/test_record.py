@@ -9,11 +9,12 @@ import sqlite3
 import pytest
 
 from grader.course.catalogue import load_course
-from grader.record import database, exports, history, roster, views
-from grader.record.database import (
-    ClassRecord, RecordError, RecordRefused, check_plan, plan_run, replacements, up_to_date)
+from grader.record import database, exports, history, roster, schema, views
+from grader.record.database import ClassRecord, RecordError, RecordRefused
+from grader.record.planning import check_plan, plan_run, replacements, up_to_date
 from grader.record.fingerprint import course_fingerprint, files_hash
-from grader.record.status import GRADER_FAILED_TEST, Status
+from grader.record.classbook import GRADER_FAILED_TEST
+from grader.status import Status
 from grader.results import ExerciseResult, SubmissionResult, TestResult
 from grader.verdicts import Verdict
 
@@ -21,16 +22,16 @@ IDS = ("exercise1", "exercise2", "exercise3")
 COURSE = "Deep learning 101"
 
 
-def exercise(exercise_id: str, passed: int, *, of: int = 2, seed: int = 0, submitted: bool = True,
+def exercise(exercise_id: str, passed: int, *, of: int = 2, seed: int = 0, status: Status = Status.GRADED,
              problem: str | None = None) -> ExerciseResult:
     """``of`` tests worth 5 points each, the first ``passed`` of them passed."""
     tests = tuple(TestResult(name=f"test_{n}", title=f"check {n}", max_points=5.0, passed=n < passed,
                              message="" if n < passed else f"wrong answer {n}",
                              hint=None if n < passed else "look at the bias",
-                             verdict=None if submitted else Verdict.NOT_SUBMITTED)
+                             verdict=None if status is Status.GRADED else Verdict.NOT_SUBMITTED)
                   for n in range(of))
     return ExerciseResult(exercise_id=exercise_id, title=exercise_id.title(), tests=tests, seed=seed,
-                          submitted=submitted, problem=problem)
+                          status=status, problem=problem)
 
 
 def result(name: str, passed: dict[str, int], *, seed: int = 0) -> SubmissionResult:
@@ -40,12 +41,12 @@ def result(name: str, passed: dict[str, int], *, seed: int = 0) -> SubmissionRes
 
 def refused_result(name: str, why: str) -> SubmissionResult:
     return SubmissionResult(submission=name, seed=0, exercises=tuple(
-        exercise(i, 0, submitted=False, problem=why) for i in IDS))
+        exercise(i, 0, status=Status.REFUSED, problem=why) for i in IDS))
 
 
 def failed_result(name: str) -> SubmissionResult:
     return SubmissionResult(submission=name, seed=0, exercises=tuple(ExerciseResult(
-        exercise_id=i, title=i, seed=0, problem="the grader failed on this submission",
+        exercise_id=i, title=i, seed=0, status=Status.GRADER_FAILED, problem="the grader failed on this submission",
         tests=(TestResult(name=GRADER_FAILED_TEST, title="grader failed", max_points=10.0, passed=False,
                           message="its worker died twice", verdict=Verdict.GRADER_ERROR),)) for i in IDS))
 
@@ -79,7 +80,7 @@ def points(record: ClassRecord) -> dict[str, dict[str, float | None]]:
 # -- the database --------------------------------------------------------------
 def test_a_new_record_is_in_wal_mode_at_the_latest_schema_version(tmp_path):
     with ClassRecord.open(tmp_path) as record:
-        assert record.schema_version == database.SCHEMA_VERSION == len(database.MIGRATIONS)
+        assert record.schema_version == schema.SCHEMA_VERSION == len(schema.MIGRATIONS)
         assert record.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     raw = sqlite3.connect(tmp_path / database.DATABASE_FILE)
     tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -89,7 +90,7 @@ def test_a_new_record_is_in_wal_mode_at_the_latest_schema_version(tmp_path):
 def test_a_record_from_a_newer_grader_is_refused_in_plain_words(tmp_path):
     ClassRecord.open(tmp_path).close()
     raw = sqlite3.connect(tmp_path / database.DATABASE_FILE)
-    raw.execute(f"PRAGMA user_version = {database.SCHEMA_VERSION + 1}")
+    raw.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION + 1}")
     raw.close()
     with pytest.raises(RecordError, match="newer than this grader"):
         ClassRecord.open(tmp_path)
@@ -102,6 +103,24 @@ def test_results_come_back_as_they_were_stored(record):
     (current,) = record.current()
     assert current.result == stored
     assert current.status is Status.GRADED and current.total == 15
+
+
+def test_loss_curves_survive_the_record_and_a_report_rebuilt_from_it_draws_them(record, tmp_path):
+    from grader.record.classbook import REPORT_FILE, submission_folder, write_current
+    from grader.engine.curves import loss_curves
+
+    curves = loss_curves([1.0, 0.6, 0.4], [1.0, 0.6, 0.9], rtol=1e-5, atol=1e-8, reveal_values=True)
+    test = TestResult(name="test_train", title="train", max_points=4.0, passed=False, message="differs",
+                      curves=curves, visibility="public")
+    stored = SubmissionResult(submission="ken", seed=0, exercises=(
+        ExerciseResult(exercise_id="exercise5", title="The training loop", tests=(test,), seed=0),))
+    run = begin(record, ids=("exercise5",))
+    record.store(run, stored, files_hash="k1")
+    (current,) = record.current()
+    assert current.result.exercises[0].tests[0].curves == curves
+    write_current(tmp_path, current)
+    page = (submission_folder(tmp_path, "ken") / REPORT_FILE).read_text()
+    assert '<line class="parted" data-epoch="3"' in page and 'data-series="reference"' in page
 
 
 def test_grading_a_subset_replaces_exactly_that_and_keeps_the_rest(record):
@@ -151,7 +170,7 @@ def test_statuses_tell_a_zero_from_not_graded(record):
     run = begin(record)
     record.store(run, failed_result("dave"), files_hash="d1")
     empty = SubmissionResult(submission="erin", seed=0, exercises=tuple(
-        exercise(i, 0, submitted=False, problem=f"{i}.py was not submitted") for i in IDS))
+        exercise(i, 0, status=Status.NOT_SUBMITTED, problem=f"{i}.py was not submitted") for i in IDS))
     record.store(run, empty, files_hash="e1")
     statuses = {c.submission: (c.status, c.reason) for c in record.current()}
     assert statuses["bob"] == (Status.GRADED, None)
@@ -182,14 +201,14 @@ def test_a_submission_leaves_the_class_only_when_pruned_and_history_shows_remova
                                                                               "restored"]
 
 
-def test_a_record_removed_before_history_kept_removals_gets_them_in_history(tmp_path, monkeypatch):
-    before_history = database.MIGRATIONS.index(next(m for m in database.MIGRATIONS if "roll_events" in m))
-    monkeypatch.setattr(database, "MIGRATIONS", database.MIGRATIONS[:before_history])
-    monkeypatch.setattr(database, "SCHEMA_VERSION", before_history)
+def test_a_record_removed_before_history_kept_removals_gets_them_in_history(tmp_path):
+    before_history = schema.MIGRATIONS.index(next(m for m in schema.MIGRATIONS if "roll_events" in m))
     with ClassRecord.open(tmp_path) as record:  # as a grader without roll_events left a removed submission
         full_class(record)
         record.db.execute("UPDATE submissions SET removed_at = '2024-01-01T00:00:00+00:00' WHERE name = 'bob'")
-    monkeypatch.undo()
+        # Back to that grader's schema: what the migrations from there on add, undone.
+        record.db.executescript("DROP TABLE roll_events; ALTER TABLE test_results DROP COLUMN curves;"
+                                f"PRAGMA user_version = {before_history};")
     with ClassRecord.open(tmp_path) as record:
         assert [(c.event, c.at) for c in history.history(record, "bob") if c.event] == [
             ("removed", "2024-01-01T00:00:00+00:00")]
@@ -222,7 +241,7 @@ def test_replacing_results_graded_with_another_seed_refuses_and_lists_them(recor
     full_class(record)
     plan = plan_run(record, course_title=COURSE, course_fingerprint="v1", seed=7, exercise_ids=("exercise3",),
                     pending={"alice": "a1", "bob": "b1"})
-    with pytest.raises(RecordRefused, match=r"2 result\(s\) graded with another seed than 7: alice, bob"):
+    with pytest.raises(RecordRefused, match=r"2 results graded with another seed than 7: alice, bob"):
         check_plan(plan)
 
 
@@ -318,7 +337,7 @@ def test_brief_current_states_drop_messages_tables_and_output_but_keep_the_numbe
 
 
 def test_out_is_rebuilt_streaming_the_record_never_holding_the_class(record, monkeypatch):
-    from grader.commands.batch.classbook import build_outputs_from_record
+    from grader.record.classbook import build_outputs_from_record
 
     full_class(record)
     record.set_override("bob", "exercise2", 8, "regraded by hand")
@@ -332,7 +351,7 @@ def test_out_is_rebuilt_streaming_the_record_never_holding_the_class(record, mon
     assert (summary.mean_total, summary.median_total) == (17.67, 23.0)  # 30, 23, 0
     page = (out / "index.html").read_text(encoding="utf-8")
     assert page.index("alice/report.html") < page.index("bob/report.html") < page.index("carol/report.html")
-    assert "exercise2 set by hand to 8" in page and "Not graded yet: 1 submission(s) (dave)" in page
+    assert "exercise2 set by hand to 8" in page and "Not graded yet: 1 submission (dave)" in page
     assert "bob,graded,5,8,10,23," in (out / "gradebook.csv").read_text(encoding="utf-8")
 
 
@@ -481,7 +500,7 @@ def test_the_files_hash_changes_with_any_file_and_never_follows_a_link(tmp_path)
 
 # -- what the commands call ---------------------------------------------------------
 def test_the_commands_act_on_an_existing_record_and_rebuild_the_gradebook(tmp_path):
-    from grader.record import commands
+    from grader.commands import record as commands
 
     out = tmp_path / "out"
     with pytest.raises(RecordError, match="holds no class record"):
@@ -508,10 +527,10 @@ def test_the_commands_act_on_an_existing_record_and_rebuild_the_gradebook(tmp_pa
 def test_a_new_migration_is_applied_once_and_keeps_the_data(tmp_path, monkeypatch):
     with ClassRecord.open(tmp_path) as record:
         full_class(record)
-    latest = len(database.MIGRATIONS) + 1
-    monkeypatch.setattr(database, "MIGRATIONS", (*database.MIGRATIONS,
+    latest = len(schema.MIGRATIONS) + 1
+    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS,
                                                  "ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT '';"))
-    monkeypatch.setattr(database, "SCHEMA_VERSION", len(database.MIGRATIONS))
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", len(schema.MIGRATIONS))
     with ClassRecord.open(tmp_path) as record:
         assert record.schema_version == latest
         assert record.db.execute("SELECT note FROM runs").fetchall()[0][0] == ""
@@ -534,4 +553,4 @@ def test_results_of_an_out_graded_before_the_record_are_adopted_and_kept(record)
         ("alice", ("graded again, nothing changed",)), ("carol", ("files not recorded before",))}
     assert up_to_date(record, course_fingerprint="v1", seed=0, exercise_ids=IDS,
                       hashes={"alice": "a1", "carol": "c1"}) == set()  # an adopted run's course version is unknown
-    assert record.run(run).grader_version == database.ADOPTED
+    assert record.run(run).grader_version == schema.ADOPTED

@@ -7,7 +7,8 @@ import sqlite3
 from test_batch import _folders, _gradebook, fake_class  # noqa: F401 - a fixture
 
 from grader.commands.batch import controller
-from grader.record.database import ClassRecord, RecordFull, is_disk_full
+from grader.record.database import ClassRecord, RecordFull
+from grader.record.schema import is_disk_full
 
 
 def test_a_full_disk_costs_only_the_entry_being_stored(course, fake_class, tmp_path, monkeypatch):  # noqa: F811

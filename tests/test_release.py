@@ -256,6 +256,8 @@ def test_no_solution_code_is_in_the_copy(release):
             body = _normalised(definition.body)
             if body in stub_bodies:
                 continue  # handed to students on purpose
+            if len(definition.body) == 1 and _tokens(ast.unparse(definition.body[0])) < 6:
+                continue  # `return x`: an idiom any library holds (`return self`), as lines below are skipped
             compared += 1
             assert body not in copy_bodies, f"{spec.solution.name}: the body of {definition.name} is in the copy"
         # A line of the solution that no stub and no engine file holds, and that
@@ -319,7 +321,7 @@ def test_the_copy_gives_every_public_test_the_verdict_the_course_gives(graded):
 
 @pytest.mark.slow  # the `graded` fixture grades the course and its copy on every mutant: CI runs it
 def test_grade_verify_checks_the_copy_and_fails_a_broken_one(graded):
-    from grader.commands.verify import release_checks
+    from grader.commands.verify_checks import release_checks
 
     course, in_course, in_copy, mutants = graded
 
@@ -560,7 +562,8 @@ class _Capturing:
 def test_a_file_of_the_copys_recorded_answers_scores_nothing_in_the_final_grading(release, zygote, tmp_path):
     """The lookup table a student can build from their copy (its public suites, seed and recordings) passes
     the public tests at home, and earns 0 in `grade batch`, which grades at the class record's own seed."""
-    from grader.commands.batch import classbook, controller
+    from grader.commands.batch import controller
+    from grader.record import classbook
     from grader.course.submissions import Submission
     from grader.engine import runner
     from grader.engine.recordings import RecordedSolutions

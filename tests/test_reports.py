@@ -10,6 +10,7 @@ import pytest
 from rich.console import Console
 
 from grader.outputs import files
+from grader.status import Status
 from grader.outputs.html import render_html, template_environment, write_html
 from grader.results import (
     ExerciseResult,
@@ -82,7 +83,7 @@ def not_submitted_exercise() -> ExerciseResult:
         "Softmax",
         (GradedTest("test_softmax", "rows sum to one", 2, False, message="not submitted"),),
         seed=42,
-        submitted=False,
+        status=Status.NOT_SUBMITTED,
         problem="not submitted",
     )
 

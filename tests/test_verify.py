@@ -21,18 +21,17 @@ from grader.sandbox.client import Zygote
 from grader.sandbox.limits import Limits
 from grader.results import ExerciseResult
 from grader.results import TestResult as GradedTest  # renamed so pytest does not collect it
-from grader.commands.verify import (
+from grader.commands.verify import junit_xml, verify_course
+from grader.commands.verify_checks import (
     VerifyCheck,
     VerifyReport,
     files_check,
-    junit_xml,
     mistake_check,
     mistake_count_check,
     reference_check,
     result_difference,
     same_seed_check,
     stub_check,
-    verify_course,
 )
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from grader.course.catalogue import COURSE_FILE, Course
 from grader.errors import UserError
+from grader.words import counted
 
 GIT_TIMEOUT_S = 30.0
 
@@ -66,7 +67,7 @@ def committed_sources(course: Course) -> CourseSources:
     if dirty:
         listing = "\n  ".join(dirty)
         raise UncommittedCourse(
-            f"refusing to release: {len(dirty)} file(s) the copy takes from the course differ from the last "
+            f"refusing to release: {counted(len(dirty), 'file')} the copy takes from the course differ from the last "
             f"commit (HEAD):\n  {listing}\nThe copy ships the committed files only. Commit them, or put them back "
             "with `git restore FILE` (a solved stub, say), then release again.")
     return CourseSources({p: _git_bytes(top, "show", f"HEAD:{name}") for p, name in relative.items()})
@@ -102,8 +103,8 @@ class _GitFailed(Exception):
 
 def _git_bytes(cwd: Path, *args: str) -> bytes:
     try:
-        done = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=cwd, capture_output=True,
-                              timeout=GIT_TIMEOUT_S, check=False)
+        done = subprocess.run(["git", "-c", "core.quotepath=off", *args],  # noqa: S603, S607 - argument list, no shell: the teacher's git on their own course
+                              cwd=cwd, capture_output=True, timeout=GIT_TIMEOUT_S, check=False)
     except (OSError, subprocess.TimeoutExpired) as error:
         raise _GitFailed(str(error)) from None
     if done.returncode != 0:

@@ -14,9 +14,10 @@ from grader.course.submissions import Submission, read_submission
 from grader.course.warming import warm_features
 from grader.options import GradeOptions
 from grader.results import SubmissionResult
-from grader.sandbox.client import Zygote
+from grader.engine.session import GradingSession
 
 EXIT_FULL_MARKS, EXIT_POINTS_MISSING = 0, 1
+OWN_WORK = "Your work"  # whose report, when a student grades the course's own exercises/ folder
 REPORTS_FOLDER = Path("reports")  # relative: beside wherever the student runs `grade`
 
 
@@ -28,24 +29,18 @@ def grade_local(*, exercise_ids: Sequence[str] | None, submission: Path | None =
     its ``elapsed_s`` is the whole time it took (the sandbox starting, torch
     imported, every exercise graded), what the student waited."""
     started = time.monotonic()
-    zygote = Zygote.start(many_rooms=False)  # first, so it warms up while this process imports torch
-    try:
+    with GradingSession.start(many_rooms=False, wait_on_close=False) as session:
         course = load_course(course_root)
         specs = [course.exercise(i) for i in exercise_ids] if exercise_ids else list(course.exercises)
         chosen: Submission = read_submission(submission or course.root / "exercises", [s.filename for s in specs])
-        zygote.warm(warm_features(course, chosen, specs))  # warmed before it is ready, beside our torch import
-        from grader.engine import runner  # noqa: PLC0415 - after the zygote started
-
-        run = runner.grade(course, [chosen], specs, options=options or GradeOptions(), zygote=zygote)
+        session.zygote.warm(warm_features(course, chosen, specs))  # warmed before it is ready, beside our torch import
+        run = session.grade(course, [chosen], specs, options=options or GradeOptions())
         return course, replace(run.results[0], elapsed_s=round(time.monotonic() - started, 3))
-    finally:
-        zygote.close(wait=False)
 
 
 def exit_status(result: SubmissionResult) -> int:
     """0 when every point is earned, 1 otherwise (and when there was nothing to earn)."""
-    full_marks = result.max_score > 0 and result.score == result.max_score
-    return EXIT_FULL_MARKS if full_marks else EXIT_POINTS_MISSING
+    return EXIT_FULL_MARKS if result.full_marks else EXIT_POINTS_MISSING
 
 
 def report_path(exercise: str, chosen: Path | None = None) -> Path:
@@ -54,11 +49,13 @@ def report_path(exercise: str, chosen: Path | None = None) -> Path:
 
 
 def show_result(result: SubmissionResult, course: Course, *, as_json: bool, summary: bool,
-                report: Path | None) -> None:
+                report: Path | None, who: str | None = None) -> None:
     """Print the result, as Gradescope's results.json (``as_json``) or for a
     person (with a summary table when ``summary``), then write the HTML report
     to ``report`` (None: no report) and say where: on stderr beside JSON, so
-    that stdout stays one JSON document."""
+    that stdout stays one JSON document. The report is titled after ``who`` (default: the
+    submission's name) and the course."""
+    worth = {spec.id: spec.points for spec in course.exercises}
     if as_json:
         from grader.outputs.results_json import to_gradescope  # noqa: PLC0415
 
@@ -66,9 +63,9 @@ def show_result(result: SubmissionResult, course: Course, *, as_json: bool, summ
     else:
         from grader.outputs import terminal  # noqa: PLC0415
 
-        terminal.print_result(terminal.make_console(), result, summary=summary,
-                              worth={spec.id: spec.points for spec in course.exercises})
+        terminal.print_result(terminal.make_console(), result, summary=summary, worth=worth)
     if report is not None:
         from grader.outputs.html import write_html  # noqa: PLC0415
 
-        click.echo(f"HTML report: {write_html(result, report)}", err=as_json)
+        click.echo(f"HTML report: {write_html(result, report, course_title=course.title, who=who, worth=worth)}",
+                   err=as_json)

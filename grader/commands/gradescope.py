@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader.errors import UserError  # imports nothing itself: the rule above holds
+from grader.errors import Failure, UserError  # imports nothing itself: the rule above holds
 
 if TYPE_CHECKING:  # the module imports only the standard library at run time
     from grader.course.catalogue import Course
@@ -282,25 +282,24 @@ def find_submission(folder: Path, exercise_filenames: Sequence[str], *, unpack_t
 def grade_root(root: Path, *, course_root: Path | None = None) -> dict:
     """Grade ``root/submission`` against the course in ``root/source`` (or
     ``course_root``) and return Gradescope's results as a dict."""
-    from grader.sandbox.client import Zygote  # noqa: PLC0415
+    from grader.engine.session import GradingSession  # noqa: PLC0415
 
-    zygote = Zygote.start(many_rooms=False)  # first: it warms up while this process imports torch and the suites
     unpacked = Path(tempfile.mkdtemp(prefix="torchgrade-autograder-"))
     try:
-        from grader.engine import runner  # noqa: PLC0415 - after the zygote started
-        from grader.course.catalogue import load_course  # noqa: PLC0415
-        from grader.options import GradeOptions  # noqa: PLC0415
-        from grader.outputs.results_json import to_gradescope  # noqa: PLC0415
+        with GradingSession.start(many_rooms=False, wait_on_close=False) as session:
+            from grader.course.catalogue import load_course  # noqa: PLC0415
+            from grader.options import GradeOptions  # noqa: PLC0415
+            from grader.outputs.results_json import to_gradescope  # noqa: PLC0415
 
-        course = load_course(course_root or root / "source")
-        specs = list(course.exercises)
-        submission = find_submission(root / "submission", [s.filename for s in specs], unpack_to=unpacked / "zip")
-        # The package's grading seed (build_package wrote it): none of a student copy's answers hold there.
-        seed = None if course.is_student_copy else course.grading_seed
-        run = runner.grade(course, [submission], specs, zygote=zygote, options=GradeOptions(seed=seed))
-        return to_gradescope(run.results[0], hidden_visibility=course.hidden_visibility)
+            course = load_course(course_root or root / "source")
+            specs = list(course.exercises)
+            submission = find_submission(root / "submission", [s.filename for s in specs],
+                                         unpack_to=unpacked / "zip")
+            # The package's grading seed (build_package wrote it): none of a student copy's answers hold there.
+            seed = None if course.is_student_copy else course.grading_seed
+            run = session.grade(course, [submission], specs, options=GradeOptions(seed=seed))
+            return to_gradescope(run.results[0], hidden_visibility=course.hidden_visibility)
     finally:
-        zygote.close(wait=False)
         import shutil  # noqa: PLC0415
 
         shutil.rmtree(unpacked, ignore_errors=True)
@@ -331,15 +330,15 @@ def failure_results(error: BaseException, *, elapsed_s: float) -> dict:
 def describe_failure(error: BaseException) -> str:
     """A failure of the grader in a few plain words, without its internals
     (a hidden suite's source must not reach a student)."""
-    kind = type(error).__name__
     first = (str(error).strip().splitlines() or [""])[0][:300].rstrip(":")
-    if kind == "CourseError":
+    failure = getattr(error, "failure", None)  # a value every error of the grader's own kinds carries
+    if failure is Failure.COURSE:
         return f"the course it was built from is broken ({first})"
-    if kind == "ZygoteError":
+    if failure is Failure.SANDBOX_START:
         return "the sandbox that runs submissions could not start on this machine"
-    if kind == "ZygoteLost":
+    if failure is Failure.SANDBOX_LOST:
         return "the sandbox that runs submissions stopped while grading (often: the machine ran out of memory)"
-    if kind == "GraderError":
+    if failure is Failure.GRADER:
         return f"the grader could not run ({first})"
     if isinstance(error, ImportError):
         return f"its Python environment is incomplete ({first}); setup.sh may have failed"
@@ -347,15 +346,14 @@ def describe_failure(error: BaseException) -> str:
         return "it ran out of memory"
     if isinstance(error, KeyboardInterrupt):
         return "it was stopped before it finished"
-    return f"an unexpected error inside the grader ({kind})"
+    return f"an unexpected error inside the grader ({type(error).__name__})"
 
 
 def write_results(path: Path, data: dict) -> None:
-    """Write results.json whole or not at all (a temporary file, then a rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    """Write results.json whole or not at all (``write_atomic``: a temporary file of its own, then a rename)."""
+    from grader.outputs.files import write_atomic  # noqa: PLC0415 - the standard library only at module level
+
+    write_atomic(path, json.dumps(data, indent=1) + "\n")
 
 
 def _stop(signum, frame) -> None:

@@ -29,6 +29,7 @@ from grader.options import GradeOptions
 from grader.outputs import terminal
 from grader.outputs.html import format_points
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult
+from grader.engine.session import GradingSession
 from grader.sandbox.client import Zygote, ZygoteLost
 
 SUBMISSION_SUFFIXES = (".py", ".ipynb")
@@ -118,36 +119,33 @@ class WatchState:
 
 
 class WarmGrader:
-    """A zygote and the course's references kept warm; ``grade`` is ``grade exerciseN``'s grading."""
+    """A grading session and the course's references kept warm; ``grade`` is ``grade exerciseN``'s grading."""
 
     def __init__(self, course: Course, specs: Sequence[ExerciseSpec], options: GradeOptions, zygote: Zygote) -> None:
-        from grader.engine import runner  # noqa: PLC0415 - imports torch: after the zygote started
         from grader.engine.snapshot import CourseFiles  # noqa: PLC0415
 
-        self._runner = runner
-        self.course, self.specs, self.options, self.zygote = course, list(specs), options, zygote
-        self._own_zygote = False  # the caller's is closed by the caller; one started here, here
+        self.session = GradingSession.on(zygote)  # the caller's zygote, closed by the caller
+        self.course, self.specs, self.options = course, list(specs), options
         self._walls: SandboxStatus | None = None  # the zygote's canary, tried on its first run
-        self.references = runner.default_references(course, CourseFiles.read(self.specs))
+        self.references = self.session.runner.default_references(course, CourseFiles.read(self.specs))
 
     def grade(self, submission: Path, specs: Sequence[ExerciseSpec]) -> SubmissionResult:
         chosen = read_submission(submission, [s.filename for s in specs])  # the one boundary
         try:
             return self._grade(chosen, specs)
         except ZygoteLost:  # its rooms are gone (the machine killed it): start again, grade again
-            self.close()
-            self.zygote, self._own_zygote, self._walls = Zygote.start(), True, None
+            self.session.restart()
+            self._walls = None
             return self._grade(chosen, specs)
 
     def _grade(self, chosen: Submission, specs: Sequence[ExerciseSpec]) -> SubmissionResult:
-        run = self._runner.grade(self.course, [chosen], specs, options=self.options, zygote=self.zygote,
-                                 references=self.references, sandbox=self._walls)
+        run = self.session.grade(self.course, [chosen], specs, options=self.options, references=self.references,
+                                 sandbox=self._walls)
         self._walls = run.sandbox
         return run.results[0]
 
     def close(self) -> None:
-        if self._own_zygote:
-            self.zygote.close()
+        self.session.close()  # a zygote started here after one was lost; never the caller's
 
 
 def changes(watched: Watched, *, stop: Callable[[], bool] | None = None) -> Iterator[set[Path]]:
@@ -225,8 +223,12 @@ class WatchView:
     (appended to, in a log) with ``grade exerciseN``'s lines, what changed, and
     the report refreshed."""
 
-    def __init__(self, console: Console, *, summary: bool, report: Path | None) -> None:
-        self.console, self.summary, self.report = console, summary, report
+    def __init__(self, console: Console, *, summary: bool, report: Path | None, course: Course | None = None,
+                 who: str | None = None) -> None:
+        self.console, self.summary, self.report, self.who = console, summary, report, who
+        self.course_title = course.title if course is not None else ""
+        # What each exercise is worth in the course: a student copy checks part of it, and says so.
+        self.worth = {spec.id: spec.points for spec in course.exercises} if course is not None else None
 
     def show(self, round_: WatchRound) -> None:
         console = self.console
@@ -235,13 +237,15 @@ class WatchView:
         else:
             console.rule(style="dim")
         if round_.result is not None:
-            terminal.print_result(console, round_.result, summary=self.summary)
+            terminal.print_result(console, round_.result, summary=self.summary, worth=self.worth)
             for change in round_.changes:
                 console.print(terminal.shown(change, "bold"))
             if self.report is not None:
                 from grader.outputs.html import write_html  # noqa: PLC0415 - jinja: only when a report is asked
 
-                console.print(f"HTML report: {write_html(round_.result, self.report)}", style="dim")
+                written = write_html(round_.result, self.report, course_title=self.course_title, who=self.who,
+                                     worth=self.worth)
+                console.print(f"HTML report: {written}", style="dim")
         if round_.problem:
             console.print(terminal.shown(round_.problem, "bold red", multiline=True))
         console.print(terminal.shown(f"graded in {round_.elapsed_s:.2f} s · watching {round_.watched.submission} "

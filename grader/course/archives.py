@@ -99,35 +99,55 @@ def plan_extraction(infos: Sequence[zipfile.ZipInfo], exercise_filenames: Sequen
     if len(infos) > limits.members:
         raise UnsafeArchive(f"the zip holds {len(infos)} entries, more than the {limits.members} allowed; "
                             "zip only your exercise files")
-    candidates: dict[str, list[tuple[zipfile.ZipInfo, str]]] = {}  # folder ("" = top) -> its .py files
     for info in infos:
-        reason = unsafe_name_reason(info.filename, limits)
-        if reason:
-            raise UnsafeArchive(f"the zip holds {reason}; it was not unpacked")
-        kind = _file_type(info)
-        if kind == stat.S_IFLNK:
-            raise UnsafeArchive(f"the zip holds a symbolic link ({info.filename}); it was not unpacked")
-        if info.is_dir():
-            continue
-        if kind not in (0, stat.S_IFREG):
-            raise UnsafeArchive(f"the zip holds {info.filename}, which is not a regular file; it was not unpacked")
+        _refuse_unsafe(info, limits)
+    candidates = _candidates(infos)
+    folder = _exercise_folder(candidates, exercise_filenames)
+    return [] if folder is None else _members(candidates[folder], limits)
+
+
+_Candidates = dict[str, list[tuple[zipfile.ZipInfo, str]]]  # folder ("" = top) -> its .py files (member, file name)
+
+
+def _refuse_unsafe(info: zipfile.ZipInfo, limits: ZipLimits) -> None:
+    reason = unsafe_name_reason(info.filename, limits)
+    if reason:
+        raise UnsafeArchive(f"the zip holds {reason}; it was not unpacked")
+    kind = _file_type(info)
+    if kind == stat.S_IFLNK:
+        raise UnsafeArchive(f"the zip holds a symbolic link ({info.filename}); it was not unpacked")
+    if not info.is_dir() and kind not in (0, stat.S_IFREG):
+        raise UnsafeArchive(f"the zip holds {info.filename}, which is not a regular file; it was not unpacked")
+
+
+def _candidates(infos: Sequence[zipfile.ZipInfo]) -> _Candidates:
+    """The files that could be exercises, at the top or one folder down, by folder."""
+    candidates: _Candidates = {}
+    for info in infos:
         parts = _parts(info.filename)
-        if not parts or len(parts) > 2 or parts[0] in JUNK_FOLDERS or not _wanted(parts[-1]):
+        if info.is_dir() or not parts or len(parts) > 2 or parts[0] in JUNK_FOLDERS or not _wanted(parts[-1]):
             continue
         candidates.setdefault(parts[0] if len(parts) == 2 else "", []).append((info, parts[-1]))
+    return candidates
 
+
+def _exercise_folder(candidates: _Candidates, exercise_filenames: Sequence[str]) -> str | None:
+    """The one folder holding exercise files (None: none does); refuses a zip with several."""
     with_exercises = [folder for folder, files in candidates.items()
                       if any(filename in exercise_filenames or is_notebook(filename) for _, filename in files)]
     if len(with_exercises) > 1:
         shown = ", ".join("the top level" if f == "" else f"{f}/" for f in sorted(with_exercises))
         raise UnsafeArchive(f"the zip holds exercise files in more than one folder ({shown}); "
                             "put them together in one")
-    if not with_exercises:
-        return []
+    return with_exercises[0] if with_exercises else None
+
+
+def _members(files: list[tuple[zipfile.ZipInfo, str]], limits: ZipLimits) -> list[Member]:
+    """The files of the chosen folder, each once, within the byte limits they declare."""
     chosen: list[Member] = []
     seen: set[str] = set()
     total = 0
-    for info, filename in candidates[with_exercises[0]]:
+    for info, filename in files:
         if filename in seen:
             raise UnsafeArchive(f"the zip holds {filename} more than once")
         seen.add(filename)

@@ -57,10 +57,7 @@ def hazards(names: ModuleNames, *, file: str, reached: set[str], local_modules: 
     for node, within, scope in _every_node(names):
         line = getattr(node, "lineno", 0)
         if isinstance(node, ast.Global):
-            rebound = sorted(set(node.names) & reached)
-            if rebound:
-                yield Use(line, f"global {', '.join(rebound)} (a function rebinds {rebound[0]}, so the grader cannot "
-                                "tell which one runs)", within, UNREADABLE, file)
+            yield from _global_hazards(node, within, file, reached)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             yield from _import_hazards(node, within, file, local, allowed)
         elif isinstance(node, ast.Name) and node.id in _NAMESPACE_BUILTINS and names.root.lookup(node.id) is None:
@@ -72,10 +69,24 @@ def hazards(names: ModuleNames, *, file: str, reached: set[str], local_modules: 
             yield Use(line, f"a module-level {node.name}", within, UNREADABLE, file)
         elif isinstance(node, ast.Call):
             yield from _call_hazards(node, names, within, file, reached)
-        if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            base = _base_name(node)
-            if base in reached and _is_data(names, base):
-                yield Use(line, f"a change to {base}, which the graded code reads", within, UNREADABLE, file)
+        if isinstance(node, (ast.Subscript, ast.Attribute)):
+            yield from _change_hazards(node, names, within, file, reached)
+
+
+def _global_hazards(node: ast.Global, within: str, file: str, reached: set[str]) -> Iterator[Use]:
+    rebound = sorted(set(node.names) & reached)
+    if rebound:
+        yield Use(node.lineno, f"global {', '.join(rebound)} (a function rebinds {rebound[0]}, so the grader cannot "
+                               "tell which one runs)", within, UNREADABLE, file)
+
+
+def _change_hazards(node: ast.Subscript | ast.Attribute, names: ModuleNames, within: str, file: str,
+                    reached: set[str]) -> Iterator[Use]:
+    """A store into (or deletion from) a module-level value the ruled code reads."""
+    if isinstance(node.ctx, (ast.Store, ast.Del)):
+        base = _base_name(node)
+        if base in reached and _is_data(names, base):
+            yield Use(node.lineno, f"a change to {base}, which the graded code reads", within, UNREADABLE, file)
 
 
 def _every_node(names: ModuleNames) -> Iterator[tuple[ast.AST, str, Scope]]:

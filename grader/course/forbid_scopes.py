@@ -105,41 +105,38 @@ class ModuleNames:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             scope.bind(node.name, node, replace=replace)
             self._new_scope(node, scope)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    scope.bind(alias.asname, alias.name, replace=replace)
-                else:
-                    top = alias.name.split(".")[0]
-                    scope.bind(top, top, replace=replace)
+            return  # a definition's inner names are its own scope's
+        if isinstance(node, ast.Import):
+            _bind_import(node, scope, replace=replace)
         elif isinstance(node, ast.ImportFrom):
-            base = "." * node.level + (node.module or "")
-            for alias in node.names:
-                if alias.name == "*":
-                    self.star_imports.append(base)
-                else:
-                    scope.bind(alias.asname or alias.name, f"{base}.{alias.name}", replace=replace)
+            self._bind_import_from(node, scope, replace=replace)
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                for name in stored_names(target):
-                    simple = isinstance(target, ast.Name) and not isinstance(node, ast.AugAssign)
-                    scope.bind(name, node.value, replace=replace and simple)
+            _bind_assignment(node, scope, replace=replace)
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.If, ast.While, ast.Try)
                         ) or type(node).__name__ in ("TryStar", "Match"):
-            for name in stored_names_in_header(node):
-                scope.bind(name, header_value(node, name))
-            for block in blocks(node):
-                self._bind_block(block, scope, conditional=True)
+            self._bind_compound(node, scope)
         elif isinstance(node, ast.Global):
             scope.declared_global.update(node.names)
-        elif isinstance(node, ast.Nonlocal):
-            pass  # the enclosing function's binding is found by lookup
+        # ast.Nonlocal: the enclosing function's binding is found by lookup.
         # Walrus targets and comprehension variables anywhere in the statement.
-        for inner in ast.walk(node) if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
-                                                             ast.ClassDef)) else ():
+        for inner in ast.walk(node):
             if isinstance(inner, ast.NamedExpr):
                 scope.bind(inner.target.id, inner.value)
+
+    def _bind_import_from(self, node: ast.ImportFrom, scope: Scope, *, replace: bool) -> None:
+        base = "." * node.level + (node.module or "")
+        for alias in node.names:
+            if alias.name == "*":
+                self.star_imports.append(base)
+            else:
+                scope.bind(alias.asname or alias.name, f"{base}.{alias.name}", replace=replace)
+
+    def _bind_compound(self, node: ast.stmt, scope: Scope) -> None:
+        """A statement with blocks: its header's names, then its blocks (which may not run)."""
+        for name in stored_names_in_header(node):
+            scope.bind(name, header_value(node, name))
+        for block in blocks(node):
+            self._bind_block(block, scope, conditional=True)
 
     def _new_scope(self, node: ast.AST, parent: Scope) -> Scope:
         scope = Scope(node, parent, is_class=isinstance(node, ast.ClassDef))
@@ -188,32 +185,11 @@ class ModuleNames:
 
     def _resolve(self, node: ast.AST, scope: Scope, depth: int) -> set[str]:
         if isinstance(node, ast.Name):
-            found = scope.lookup(node.id, every=True)
-            if found is None:
-                if hasattr(builtins, node.id):
-                    return {f"builtins.{node.id}"}
-                return {f"{module}.{node.id}" for module in self.star_imports}
-            owner, origins = found
-            paths: set[str] = set()
-            for origin in origins:
-                if isinstance(origin, str):
-                    paths.add(origin)
-                elif not isinstance(origin, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                    paths |= self.resolve(origin, owner, depth + 1)
-            return paths
+            return self._resolve_name(node, scope, depth)
         if isinstance(node, ast.Attribute):
             return {f"{base}.{node.attr}" for base in self.resolve(node.value, scope, depth + 1)}
         if isinstance(node, ast.Call):
-            callee = self.resolve(node.func, scope, depth + 1)
-            name = constant_string(node.args[1]) if len(node.args) >= 2 else None
-            if "builtins.getattr" in callee and name is not None:
-                return {f"{base}.{name}" for base in self.resolve(node.args[0], scope, depth + 1)}
-            module = constant_string(node.args[0]) if node.args else None
-            if module is not None and "builtins.__import__" in callee:
-                return {module.split(".")[0]} | ({module} if len(node.args) >= 4 or node.keywords else set())
-            if module is not None and callee & {"importlib.import_module", "importlib.__import__"}:
-                return {module}
-            return set()
+            return self._resolve_call(node, scope, depth)
         if isinstance(node, ast.Subscript):
             key = constant_string(node.slice)
             if key is not None and "sys.modules" in self.resolve(node.value, scope, depth + 1):
@@ -226,6 +202,51 @@ class ModuleNames:
         if isinstance(node, ast.NamedExpr):
             return self.resolve(node.value, scope, depth + 1)
         return set()
+
+    def _resolve_name(self, node: ast.Name, scope: Scope, depth: int) -> set[str]:
+        found = scope.lookup(node.id, every=True)
+        if found is None:
+            if hasattr(builtins, node.id):
+                return {f"builtins.{node.id}"}
+            return {f"{module}.{node.id}" for module in self.star_imports}
+        owner, origins = found
+        paths: set[str] = set()
+        for origin in origins:
+            if isinstance(origin, str):
+                paths.add(origin)
+            elif not isinstance(origin, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                paths |= self.resolve(origin, owner, depth + 1)
+        return paths
+
+    def _resolve_call(self, node: ast.Call, scope: Scope, depth: int) -> set[str]:
+        """``getattr(x, "name")``, ``__import__("m")`` and ``importlib.import_module("m")``."""
+        callee = self.resolve(node.func, scope, depth + 1)
+        name = constant_string(node.args[1]) if len(node.args) >= 2 else None
+        if "builtins.getattr" in callee and name is not None:
+            return {f"{base}.{name}" for base in self.resolve(node.args[0], scope, depth + 1)}
+        module = constant_string(node.args[0]) if node.args else None
+        if module is not None and "builtins.__import__" in callee:
+            return {module.split(".")[0]} | ({module} if len(node.args) >= 4 or node.keywords else set())
+        if module is not None and callee & {"importlib.import_module", "importlib.__import__"}:
+            return {module}
+        return set()
+
+
+def _bind_import(node: ast.Import, scope: Scope, *, replace: bool) -> None:
+    for alias in node.names:
+        if alias.asname:
+            scope.bind(alias.asname, alias.name, replace=replace)
+        else:
+            top = alias.name.split(".")[0]
+            scope.bind(top, top, replace=replace)
+
+
+def _bind_assignment(node: ast.Assign | ast.AnnAssign | ast.AugAssign, scope: Scope, *, replace: bool) -> None:
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    for target in targets:
+        for name in stored_names(target):
+            simple = isinstance(target, ast.Name) and not isinstance(node, ast.AugAssign)
+            scope.bind(name, node.value, replace=replace and simple)
 
 
 def clearer(what: str, than: str) -> bool:

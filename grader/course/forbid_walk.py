@@ -12,6 +12,8 @@ Pure: ``ast`` only.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import ast
 import builtins
 from collections.abc import Iterator, Mapping
@@ -94,7 +96,7 @@ class Walker:
                 yield from self._walk(node, scope, within, module, work)
 
     # -- one piece of code --------------------------------------------------------
-    def _walk(self, root: ast.AST, scope: Scope, within: str, module: str, work: list) -> Iterator[Use]:
+    def _walk(self, root: ast.AST, scope: Scope, within: str, module: str, work: list[Any]) -> Iterator[Use]:
         names = self.submission.modules[module]
         stack: list[tuple[ast.AST, Scope, str]] = [(root, scope, within)]
         while stack:
@@ -129,7 +131,7 @@ class Walker:
             yield Use(node.lineno, f"class {node.name}({ast.unparse(node.keywords[0])[:40]})", within, UNREADABLE,
                       file)
 
-    def _node_uses(self, node: ast.AST, scope: Scope, within: str, module: str, work: list) -> Iterator[Use]:
+    def _node_uses(self, node: ast.AST, scope: Scope, within: str, module: str, work: list[Any]) -> Iterator[Use]:
         line, file = getattr(node, "lineno", 0), self.submission.file_of(module)
         names = self.submission.modules[module]
         if isinstance(node, (ast.Global, ast.Nonlocal)):
@@ -150,7 +152,7 @@ class Walker:
                 yield Use(line, f"a call of {ast.unparse(node.func)[:40]}, a value no name in the source shows",
                           within, UNREADABLE, file)
 
-    def _name_uses(self, node: ast.Name, scope: Scope, within: str, module: str, work: list) -> Iterator[Use]:
+    def _name_uses(self, node: ast.Name, scope: Scope, within: str, module: str, work: list[Any]) -> Iterator[Use]:
         names, line = self.submission.modules[module], node.lineno
         found = scope.lookup(node.id, every=True)
         if found is None:
@@ -171,7 +173,7 @@ class Walker:
                 work.append((origin, owner, name_of(origin, "<module>"), module))
 
     def _attribute_uses(self, node: ast.Attribute, scope: Scope, within: str, module: str,
-                        work: list) -> Iterator[Use]:
+                        work: list[Any]) -> Iterator[Use]:
         names, line, file = self.submission.modules[module], node.lineno, self.submission.file_of(module)
         paths = names.resolve(node, scope)
         stored = isinstance(node.ctx, (ast.Store, ast.Del))
@@ -196,7 +198,7 @@ class Walker:
             yield Use(line, f".{attribute}", within, FORBIDDEN if denied else OUTSIDE, file)
 
     def _import_uses(self, node: ast.Import | ast.ImportFrom, within: str, module: str,
-                     work: list) -> Iterator[Use]:
+                     work: list[Any]) -> Iterator[Use]:
         file = self.submission.file_of(module)
         if isinstance(node, ast.ImportFrom) and node.level:
             yield Use(node.lineno, f"a relative import ({'.' * node.level}{node.module or ''})", within,
@@ -208,7 +210,7 @@ class Walker:
             yield from self._path_use(path, node.lineno, within, module, work)
 
     # -- names of libraries and of the submission's files -------------------------------
-    def _path_use(self, path: str, line: int, within: str, module: str, work: list) -> Iterator[Use]:
+    def _path_use(self, path: str, line: int, within: str, module: str, work: list[Any]) -> Iterator[Use]:
         top, _, rest = path.partition(".")
         file = self.submission.file_of(module)
         if self.submission.is_local(top):
@@ -221,7 +223,7 @@ class Walker:
             yield Use(line, shown, within, OUTSIDE, file)
 
     def _local_use(self, other: str, rest: str, line: int, within: str, module: str,
-                   work: list) -> Iterator[Use]:
+                   work: list[Any]) -> Iterator[Use]:
         if other in self.submission.unread:
             yield Use(line, f"{other}.py, another file of the submission that cannot be read", within, UNREADABLE,
                       self.submission.file_of(module))

@@ -3,7 +3,7 @@
 An exercise may forbid a kind of help in some of its functions (autograd in a
 gradient computed by hand, a ``torch.optim`` optimizer in a hand-written
 update). Anything observed inside the sandbox can be switched off by the code
-being observed (ARCHITECTURE.md, rule 6), so the check reads the source here,
+being observed (ARCHITECTURE.md: checks in a room are conveniences), so the check reads the source here,
 with ``ast``, and never runs it.
 
 The rule is sound by construction for what it accepts, rather than a list of

@@ -29,7 +29,11 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
+
+from grader.words import counted
+
+from grader.inert import shortened
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
@@ -125,17 +129,27 @@ def read_module(path: Path) -> NotebookModule:
 def read_notebook(data: bytes, name: str) -> NotebookNode:
     """``data`` as an nbformat-4 notebook (a ``NotebookNode``; format 3 is
     upgraded by nbformat), validated. Raises ``NotebookError``."""
-    import nbformat  # noqa: PLC0415 - only where a notebook is read: it imports jsonschema
-    from nbformat.reader import NotJSONError, get_version, parse_json  # noqa: PLC0415
+    text = _notebook_text(data, name)
+    _check_format(_parsed_json(text, name), name)
+    return _validated(text, name)
 
+
+def _notebook_text(data: bytes, name: str) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise NotebookError(f"{name} is not a notebook: it is not UTF-8 text") from None
     if not text.strip():
         raise NotebookError(f"{name} is empty: it holds no notebook at all")
+    return text
+
+
+def _parsed_json(text: str, name: str) -> object:
+    """The notebook's JSON, within the bounds nbformat is given."""
+    from nbformat.reader import NotJSONError, parse_json  # noqa: PLC0415 - nbformat imports jsonschema
+
     try:
-        raw = parse_json(text)
+        raw: object = parse_json(text)
     except NotJSONError as error:
         raise NotebookError(f"{name} is not a notebook: it is not valid JSON ({_json_position(error)})") from None
     except RecursionError:
@@ -143,6 +157,13 @@ def read_notebook(data: bytes, name: str) -> NotebookNode:
     too_large = _too_large(raw)
     if too_large:
         raise NotebookError(f"{name} cannot be graded: {too_large}")
+    return raw
+
+
+def _check_format(raw: object, name: str) -> None:
+    """Refuses JSON that is not a notebook of a format nbformat upgrades to 4."""
+    from nbformat.reader import get_version  # noqa: PLC0415 - nbformat imports jsonschema
+
     if not isinstance(raw, dict) or "nbformat" not in raw:
         raise NotebookError(f"{name} is not a Jupyter notebook: it is JSON, but without the notebook's "
                             "format version (nbformat)")
@@ -155,7 +176,12 @@ def read_notebook(data: bytes, name: str) -> NotebookNode:
                             "open it in Jupyter and save it again (that writes format 4)")
     if major > 4:
         raise NotebookError(f"{name} is in notebook format {major}, newer than the format 4 the grader reads")
-    captured: dict = {}
+
+
+def _validated(text: str, name: str) -> NotebookNode:
+    import nbformat  # noqa: PLC0415 - only where a notebook is read: it imports jsonschema
+
+    captured: dict[str, Any] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbformat warns about missing cell ids and the like
         try:
@@ -167,7 +193,7 @@ def read_notebook(data: bytes, name: str) -> NotebookNode:
             raise NotebookError(f"{name} is not a notebook that can be read: it is nested too deeply") from None
         except Exception as error:  # noqa: BLE001 - whatever nbformat trips on is this notebook's problem
             raise NotebookError(f"{name} is not a valid notebook ({type(error).__name__})") from None
-    return notebook
+    return cast("NotebookNode", notebook)
 
 
 def _too_large(raw: object) -> str | None:
@@ -213,7 +239,7 @@ def _json_position(error: Exception) -> str:
 
 def _first_line(text: str) -> str:
     line = (str(text).strip().splitlines() or ["(no detail)"])[0]
-    return line if len(line) <= 200 else line[:197] + "…"
+    return shortened(line, 200)
 
 
 def module_from_notebook(notebook: NotebookNode, name: str) -> NotebookModule:
@@ -244,7 +270,8 @@ def module_from_notebook(notebook: NotebookNode, name: str) -> NotebookModule:
 def _left_out_note(name: str, left_out: Sequence[str]) -> str:
     shown = "; ".join(left_out[:_NOTED_LINES]) + (f"; and {len(left_out) - _NOTED_LINES} more"
                                                  if len(left_out) > _NOTED_LINES else "")
-    return (f"{name}: left out {len(left_out)} IPython line(s) that are not Python "
+    return (f"{name}: left out {counted(len(left_out), 'IPython line')} that "
+            f"{'is' if len(left_out) == 1 else 'are'} not Python "
             f"(magics and shell commands do not run when grading): {shown}")
 
 

@@ -22,8 +22,8 @@ from typing import Any
 import torch
 
 from grader.verdicts import Verdict
-from grader.engine import diagnosis
-from grader.engine.evidence import edit_shows_in
+from grader.engine import detectors, diagnosis, slips, structure
+from grader.engine.evidence import cause_shows_in, edit_shows_in
 from grader.engine.explain import explain, explain_error, notebook_cells, raised_by_stub  # noqa: F401 - re-exported
 from grader.engine.protocol import ASPECTS, Call, Inspect, Reply, Request
 from grader.results import MismatchRow
@@ -133,12 +133,16 @@ class Check:
     def _variant_words(self, request: Request, got: Reply) -> str | None:
         """The words of the first variant of ``request`` (see ``Call.variants``)
         whose reference answer the student's equals."""
-        for kind, fields, variant in getattr(request, "variants", ()):
-            answer = self.reference.run(variant)
+        for kind, fields, variant in (*getattr(request, "variants", ()),
+                                      *detectors.parameter_variants(request, got.value)):
+            try:
+                answer = self.reference.run(variant)
+            except LookupError:  # a student copy's recordings hold only the variants its mutants asked for
+                continue
             # The value alone: with arguments exchanged, gradients and states come back in another order.
             if answer.error is None and got.value is not None and first_difference(
                     answer.value, got.value, rtol=self.rtol, atol=self.atol, where="the result") is None:
-                return diagnosis.WORDS[kind].format(**fields)
+                return detectors.words(kind).format(**fields)
         return None
 
     def _matching_hint(self, request: Request, expected: Reply, got: Reply) -> str | None:
@@ -164,6 +168,11 @@ class Check:
         """The student's module, read once per check (one str: its hash is kept for the cache below)."""
         return self.source() if self.source is not None else None
 
+    def _shows_cause(self, error: dict) -> bool:
+        found = explain_error(error.get("type", ""), error.get("message", ""))
+        source = self.source() if self.source is not None and found is not None else None
+        return found is not None and source is not None and cause_shows_in(found.kind, source)
+
     def _own_error(self, error: dict) -> bool:
         """An error the student's own code raised (not the stub's raise, not a missing name)."""
         return error.get("kind") == "student" and not raised_by_stub(
@@ -178,8 +187,14 @@ class Check:
         explained = explain(error.get("type", "Exception"), error.get("message", ""), error.get("traceback", ""),
                             student_file=self.student_file or "exercise.py", shown_as=self.shown_as,
                             cells=self.cells)
-        lines = ([f"{request.describe()} raised an error: {explained.cause}", f"PyTorch said: {explained.original}"]
-                 if explained.cause else [f"{request.describe()} raised {explained.original}"])
+        if hint is None and explained.cause and self._shows_cause(error):
+            # The error's likely cause, backed by the code that makes it, is the hint.
+            hint, lines = explained.cause, [f"{request.describe()} raised an error",
+                                            f"PyTorch said: {explained.original}"]
+        else:
+            lines = ([f"{request.describe()} raised an error: {explained.cause}",
+                      f"PyTorch said: {explained.original}"]
+                     if explained.cause else [f"{request.describe()} raised {explained.original}"])
         return GradeFailure("\n".join([*lines, *([explained.where] if explained.where else [])]), hint=hint)
 
 
@@ -227,16 +242,23 @@ class Judgement:
             return check._error_failure(request, got.error,
                                         check._matching_hint(request, want, got) or self._error_hint(got.error)
                                         or self.hint)
-        words = next((w if r is request else f"On {r.describe()}: {w}"
-                      for r, want_r, g, d in found if g.error is None
-                      and (w := _never_moved(r, _returned_argument(d, want_r), g) or check._variant_words(r, g)
-                           or diagnose_difference(r, _returned_argument(d, want_r), rtol=check.rtol, atol=check.atol,
-                                                  want=want_r, got=g))),
-                     None)
-        message = f"{request.describe()}:\n{difference.words(reveal_values=check.reveal_values)}"
+        source = check.source() if check.source is not None else None
+        words = detectors.carried_over_words([w.value for w in self.expected], [g.value for g in self.answers]) \
+            or next((w if r is request else f"On {r.describe()}: {w}"
+                     for r, want_r, g, d in found if g.error is None
+                     and (w := _never_moved(r, _returned_argument(d, want_r), g) or check._variant_words(r, g)
+                          or diagnose_difference(r, _returned_argument(d, want_r), rtol=check.rtol, atol=check.atol,
+                                                 want=want_r, got=g, source=check.source)
+                          or detectors.code_backed_words(d.message, source)
+                          or detectors.partly_right_words(d.expected, d.got)
+                          or detectors.dropout_words(r, source))),
+                    None)
+        # The hint: a known mistake's, then the detectors' reading of the same answer (each on its own evidence).
+        known = check._matching_hint(request, want, got)
+        hint = "\n".join(dict.fromkeys(h for h in (known, words) if h)) or self.hint
         return GradeFailure(
-            f"{message}\n{words}" if words else message,
-            hint=check._matching_hint(request, want, got) or self.hint,
+            f"{request.describe()}:\n{difference.words(reveal_values=check.reveal_values)}",
+            hint=hint,
             table=difference.table if check.reveal_values else (),
         )
 
@@ -457,10 +479,15 @@ def _calls_words(want: Reply, got: Reply, difference: Difference) -> str | None:
 
 
 def diagnose_difference(request: Request, difference: Difference, *, rtol: float, atol: float,
-                        want: Reply | None = None, got: Reply | None = None) -> str | None:
+                        want: Reply | None = None, got: Reply | None = None,
+                        source: Callable[[], str | None] | None = None) -> str | None:
     """How the student's answer differs (``diagnosis``), in a beginner's
-    words, or None. Needs no expected value in its words."""
+    words, or None. Needs no expected value in its words. ``source``: the
+    student's code, for the structure detectors that read it."""
     parts = getattr(request, "parts", ())
+    built = structure_words(difference, want, got, source)
+    if built:
+        return built
     if want is not None and got is not None and difference.part == "value":
         mine, theirs = _part_of(got.value, parts, difference.where), _part_of(want.value, parts, difference.where)
         if _numbers(theirs) and _numbers(mine):
@@ -469,13 +496,18 @@ def diagnose_difference(request: Request, difference: Difference, *, rtol: float
             if found_path is not None:
                 return found_path.message
     if difference.part == "calls":
-        return _calls_words(want, got, difference) if want is not None and got is not None else None
+        return (_calls_words(want, got, difference) or detectors.extra_calls_words(
+            _records_lengths(want.value, got.value), difference.expected, difference.got)) \
+            if want is not None and got is not None else None
     if difference.part == "view":  # samples and batches of a loader: data, not a computation
-        return None
+        sample = slips.diagnose_sample(difference.expected, difference.got)
+        return sample.message if sample else detectors.changed_data_words(difference)
     if difference.part == "no_grad":
         return diagnosis.WORDS["no_gradient"]
     if difference.part == "copy":
         return diagnosis.WORDS["returned_copy"]
+    if difference.part == "zero_start":
+        return detectors.WORDS["zero_start"]
     if difference.part in ("requires_grad", "held_grad"):
         words = _grad_state_words(request, difference)
         if words or difference.part == "requires_grad" or difference.expected is None or difference.got is None:
@@ -495,12 +527,37 @@ def diagnose_difference(request: Request, difference: Difference, *, rtol: float
         if words:
             return words
     if not isinstance(difference.expected, torch.Tensor):
-        return None
+        kind = slips.diagnose_kind(want.value, got.value) if want is not None and got is not None \
+            and difference.where == "the result" else None
+        return kind.message if kind else detectors.difference_words(difference)
     sizes = [a for a in args if isinstance(a, torch.Tensor) and a.numel() > 1]
     n_elements = sizes[0].numel() if sizes else None
     n_rows = sizes[0].shape[0] if sizes else None
+    slip = slips.diagnose_slip(difference.expected, difference.got, args, got.arg_names if got else None,
+                               n_elements=n_elements) if difference.part == "value" else None
+    if slip is not None:
+        return slip.message
+    names = got.arg_names if got is not None else None
+    returned = detectors.returned_argument_words(difference.expected, difference.got, args, names)
+    if returned:
+        return returned
     found = diagnosis.diagnose(difference.expected, difference.got, n_elements=n_elements, n_rows=n_rows,
                                rtol=max(rtol, 1e-4), atol=max(atol, 1e-5))
+    if found:
+        return found.message
+    return detectors.negative_words(difference.expected, difference.got) or detectors.difference_words(difference)
+
+
+def structure_words(difference: Difference, want: Reply | None, got: Reply | None,
+                    source: Callable[[], str | None] | None) -> str | None:
+    """Why a module is built differently (``structure``): from its description, or from the
+    gradients its parameters got."""
+    if want is None or got is None or difference.part != "value":
+        return None
+    if isinstance(want.value, dict) and want.value.get("is_module"):
+        found = structure.diagnose_module(want.value, got.value, source)
+    else:
+        found = structure.diagnose_gradients(want.param_grads, got.param_grads)
     return found.message if found else None
 
 
@@ -585,8 +642,9 @@ def first_difference(expected: Any, got: Any, *, rtol: float, atol: float, where
     if isinstance(expected, dict) and expected.get("is_module"):
         found = _module_difference(expected, got, rtol, atol, where, values)
         # "LinearModel has no parameter `bias`", not "the result LinearModel has ...".
-        return Difference("", found.message) if found and found.where == where and where == "the result" \
-            and isinstance(got, dict) and found.message.startswith(str(got.get("type"))) else found
+        bare = found is not None and found.where == where == "the result" and isinstance(got, dict) \
+            and found.message.startswith(str(got.get("type")))
+        return Difference("", found.message, part=found.part) if bare and found is not None else found
     if type(expected) is float:
         if type(got) not in (float, int):
             return Difference(where, f"is {_kind(got)}, expected a Python float")
@@ -770,6 +828,8 @@ def _module_difference(expected: dict, got: Any, rtol: float, atol: float, where
                                             f"{where}: parameter {name}")
             if difference:
                 return difference
+    elif detectors.starts_at_zero([p.get("value") for p in want.values()], [p.get("value") for p in have.values()]):
+        return Difference(where, f"{kind} starts with every parameter at 0", part="zero_start")
     return None
 
 
@@ -803,7 +863,9 @@ def _view_difference(expected: dict, got: Any, *, rtol: float, atol: float, wher
                                 where=f"the dataset of {where}", names=names)
     if kind == "dataset":
         if got["length"] != expected["length"]:
-            return Difference(where, f"has length {got['length']} (what len() gives), expected {expected['length']}")
+            words = slips.data_words("length", got["length"], expected["length"])
+            return Difference(where, f"has length {got['length']} (what len() gives), expected {expected['length']}"
+                                     + (f"\n{words}" if words else ""))
         for index, (want, have) in enumerate(zip(expected["items"], got["items"], strict=True)):
             difference = _sample_difference(want, have, rtol=rtol, atol=atol, where=f"item {index} of {where}")
             if difference:
@@ -827,7 +889,9 @@ def _sample_difference(expected: Any, got: Any, *, rtol: float, atol: float, whe
 def _loader_difference(expected: dict, got: dict, *, rtol: float, atol: float, where: str,
                        names: Sequence | None) -> Difference | None:
     if got["batch_size"] != expected["batch_size"]:
-        return Difference(where, f"has batches of {got['batch_size']}, expected {expected['batch_size']}")
+        words = slips.data_words("batch_size", got["batch_size"], expected["batch_size"])
+        return Difference(where, f"has batches of {got['batch_size']}, expected {expected['batch_size']}"
+                                 + (f"\n{words}" if words else ""))
     if got["shuffled"] != expected["shuffled"]:
         return Difference(where, "shuffles its samples: it should give them in order" if got["shuffled"]
                           else "gives its samples in order: it should shuffle them")

@@ -1,7 +1,9 @@
 """Loss curves: where a reply holds losses per epoch (a list of numbers, or a
 pair of them: train and test), the student's against the reference's, for the
-report. Found by the reply's shape, never by exercise name; bounded (a few
-hundred epochs at most). Hidden tests keep no reference value: only which
+report. A tuple of numbers is not a curve: a function answering several
+things at once (``(loss, accuracy)``) answers a tuple, losses come in a list.
+Found by the reply's shape, never by exercise name; bounded (a few hundred
+epochs at most). Hidden tests keep no reference value: only which
 epochs differ and where the curves part, as their messages say."""
 from __future__ import annotations
 
@@ -15,19 +17,20 @@ MAX_EPOCHS = 500
 LABELS = {1: ("loss",), 2: ("train", "test")}
 
 
-def _series(value: Any) -> list[float] | None:
-    if isinstance(value, list | tuple) and 2 <= len(value) <= MAX_EPOCHS \
+def _series(value: Any, tuples: bool = False) -> list[float] | None:
+    if (isinstance(value, list) or tuples and isinstance(value, tuple)) and 2 <= len(value) <= MAX_EPOCHS \
             and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
         return [float(v) for v in value]
     return None
 
 
-def per_epoch(value: Any) -> list[list[float]] | None:
-    """The losses per epoch ``value`` holds, one series or a (train, test) pair; else None."""
-    if (single := _series(value)) is not None:
+def per_epoch(value: Any, tuples: bool = False) -> list[list[float]] | None:
+    """The losses per epoch ``value`` holds, one series or a (train, test) pair; else None.
+    ``tuples``: a tuple of numbers is a series too (a student's answer, read against the reference's)."""
+    if (single := _series(value, tuples)) is not None:
         return [single]
     if isinstance(value, list | tuple) and len(value) == 2:
-        pair = [_series(v) for v in value]
+        pair = [_series(v, tuples) for v in value]
         if all(s is not None for s in pair):
             return [s for s in pair if s is not None]
     return None
@@ -42,7 +45,7 @@ def loss_curves(expected: Any, got: Any, *, rtol: float, atol: float, reveal_val
     want = per_epoch(expected)
     if want is None:
         return ()
-    have = per_epoch(got) or [[] for _ in want]
+    have = per_epoch(got, tuples=True) or [[] for _ in want]
     if len(have) != len(want):
         have = [[] for _ in want]
     curves = []

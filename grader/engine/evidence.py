@@ -40,4 +40,38 @@ def edit_shows_in(find: str, replace: str, source: str) -> bool:
     return " ".join(replace.split()) in " ".join(source.split())
 
 
-__all__ = ["edit_shows_in", "tokens"]
+# For each kind of error ``explain.explain_error`` knows, the code that makes it: its explanation is
+# given as a hint only where the student's file holds some of that code (an error alone is no evidence).
+_CAUSES: dict[str, re.Pattern] = {
+    "no_grad_fn": re.compile(r"no_grad|inference_mode|\.detach\(|\.item\(|torch\.tensor\(|\.data\b|float\("
+                             r"|requires_grad(?:_\()?\s*=?\s*False"),
+    "inplace_leaf": re.compile(r"[-+*/]=|\.\w+_\(|\]\s*=[^=]"),
+    "inplace_saved": re.compile(r"[-+*/]=|\.\w+_\(|\]\s*=[^=]"),
+    "dtype": re.compile(r"double|float64|dtype\s*=\s*float\b|numpy|\.long\(|int64|\.int\("),
+    "backward_twice": re.compile(r"\.backward\("),
+    "item_many": re.compile(r"\.item\(|\bfloat\("),
+    "backward_non_scalar": re.compile(r"\.backward\("),
+    "no_super_init": re.compile(r"class\s+\w+\s*\("),
+    "grad_is_none": re.compile(r"\.grad\b"),
+    "none_in_list": re.compile(r"\.grad\b"),
+    "numpy_requires_grad": re.compile(r"\.numpy\("),
+    "mean_of_integers": re.compile(r"mean\("),
+    "no_kernel": re.compile(r"\^"),
+    "integer_kernel": re.compile(r"\b\w*(?:loss|criterion)\w*\s*\([^()]*,"),
+}
+_COMMENT = re.compile(r"#.*$", flags=re.MULTILINE)
+
+
+def cause_shows_in(kind: str, source: str) -> bool:
+    """Whether ``source`` (comments left out) holds code that makes an error of ``kind``."""
+    pattern = _CAUSES.get(kind)
+    return pattern is not None and pattern.search(_COMMENT.sub("", source)) is not None
+
+
+def shows_hint(shown: str | None, hint: str) -> bool:
+    """Whether a failure's hint ``shown`` gives a known mistake's ``hint``: that hint comes first, then
+    the detectors' words about the same answer, on lines of their own (``checks.Judgement.failure``)."""
+    return shown is not None and (shown == hint or shown.startswith(f"{hint}\n"))
+
+
+__all__ = ["cause_shows_in", "edit_shows_in", "shows_hint", "tokens"]

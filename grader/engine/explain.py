@@ -118,6 +118,12 @@ def _no_kernel(match: re.Match) -> str:
             "float predictions belong, e.g. a loss's two arguments swapped).")
 
 
+def _integer_kernel(match: re.Match) -> str:
+    return (f"PyTorch has no `{match.group(1).removesuffix('_cpu')}` for {_dtype(match.group(2))} tensors: "
+            "integers (class labels) reached an operation meant for float predictions, most often a loss "
+            "called with its two arguments swapped (the predictions come first, then the targets).")
+
+
 def _not_implemented(match: re.Match) -> str:
     return ("the function still raises NotImplementedError, as the exercise's stub does: replace that line "
             "with your code.")
@@ -150,6 +156,8 @@ _RULES: tuple[tuple[str, str | None, re.Pattern, Callable[[re.Match], str]], ...
     ("numpy_requires_grad", None, re.compile(r"Can't call numpy\(\) on Tensor that requires grad"), _numpy_grad),
     ("mean_of_integers", None, re.compile(r"mean\(\): could not infer output dtype.*Got: (\w+)", re.S),
      _mean_of_integers),
+    ("integer_kernel", None, re.compile(r'"(\w+)" not implemented for \'(Long|Int|Short|Byte)\''),
+     _integer_kernel),
     ("no_kernel", None, re.compile(r'"(\w+)" not implemented for \'(\w+)\''), _no_kernel),
     ("not_implemented", "NotImplementedError", re.compile(r""), _not_implemented),
 )

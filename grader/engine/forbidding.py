@@ -100,7 +100,11 @@ class ForbiddingStudent:
             # A rule on "Model" covers every request for it; one on "Model.forward", its calls.
             for name in requested_names(request):
                 if name in self.messages:
-                    raise GradeFailure(self.messages[name], verdict=Verdict.FORBIDDEN)
+                    # The findings are the code that shows the mistake; why it is one is the hint.
+                    lines = self.messages[name].splitlines()
+                    why = [line.removeprefix("Why: ") for line in lines if line.startswith("Why: ")]
+                    raise GradeFailure("\n".join(line for line in lines if not line.startswith("Why: ")),
+                                       hint="\n".join(why) or None, verdict=Verdict.FORBIDDEN)
         return replies
 
 

@@ -26,6 +26,7 @@ import pytest
 import torch
 
 from grader.verdicts import Verdict
+from grader.words import Scope, Visibility
 from grader.course.catalogue import Course, ExerciseSpec
 from grader.engine.answer_marks import answer_marks
 from grader.engine.checks import Check, GradeFailure, Judgement, notebook_cells
@@ -36,6 +37,7 @@ from grader.sandbox.limits import Limits
 from grader.engine.recordings import MissingRecording
 from grader.engine.curves import first_curves
 from grader.results import ExerciseResult, LossCurve, SandboxStatus, SubmissionResult, TestResult
+from grader.status import Status
 from grader.engine.student import Rooms, StudentExercise
 from grader.engine.subjects import ReferenceSource
 from grader.course.submissions import Submission
@@ -245,12 +247,12 @@ class GradingPlugin:
             if problem is None and runner is not None and runner.failure is not None \
                     and runner.failure.verdict in (Verdict.NOT_SUBMITTED, Verdict.IMPORT_ERROR):
                 problem = bounded_message(runner.failure.message)
+            submitted = runner.submitted if runner else spec.filename in submission.files
             exercises.append(ExerciseResult(
                 exercise_id=spec.id, title=spec.title, tests=tests, seed=self.seed,
-                submitted=runner.submitted if runner else spec.filename in submission.files,
-                problem=problem, output=runner.output if runner else "",
+                status=_exercise_status(submission, submitted), problem=problem, output=runner.output if runner else "",
                 notes=(*submission.notes, *(runner.notes() if runner else ())),
-                scope="public" if self.public_only else "all",
+                scope=Scope.PUBLIC if self.public_only else Scope.ALL,
                 answers=_answer_marks(state.tests.get(spec.id, ())),
             ))
         self.on_result(SubmissionResult(submission=submission.name, exercises=tuple(exercises), seed=self.seed,
@@ -272,9 +274,9 @@ class GradingPlugin:
         public = self._visibility(item) == "public" and self.seed == self.course.seed
         return public or exercise.hidden_reveals == "values"
 
-    def _visibility(self, item: pytest.Item) -> str:
-        for visibility in ("public", "hidden"):
-            if item.get_closest_marker(visibility):
+    def _visibility(self, item: pytest.Item) -> Visibility:
+        for visibility in Visibility:
+            if item.get_closest_marker(visibility.value):
                 return visibility
         return self._exercise(item).visibility
 
@@ -314,6 +316,14 @@ def _module_text(submission: Submission, filename: str) -> str | None:
     return module.decode("utf-8", "replace") if module is not None else None
 
 
+def _exercise_status(submission: Submission, submitted: bool) -> Status:
+    """What became of an exercise, decided here, once: a submission with a problem (an unsafe zip, no
+    exercise file at all, ...) was refused as a whole; else its file was graded or not handed in."""
+    if submission.problem is not None:
+        return Status.REFUSED
+    return Status.GRADED if submitted else Status.NOT_SUBMITTED
+
+
 def docstring_title(docstring: str | None, name: str) -> str:
     """A test's title: the first paragraph of its docstring, all of it on one
     line (a docstring's first line often stops mid-sentence), or its name."""
@@ -331,7 +341,7 @@ def _answer_marks(tests: Sequence[_AnsweredTest]) -> tuple[str, ...]:
         return ()
 
 
-def _failure_fields(error: BaseException) -> dict:
+def _failure_fields(error: BaseException) -> dict[str, Any]:
     """What a student's report says about a failed test: never more than
     MAX_MESSAGE_CHARS, and never a hidden suite's source, path or function."""
     fields: dict[str, Any]

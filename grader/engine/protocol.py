@@ -21,7 +21,7 @@ from grader.sandbox.untrusted import probes
 class _Encoded:
     """Requests are immutable: encode each once, for its cache key and for the wire."""
 
-    def to_plain(self) -> dict:
+    def to_plain(self) -> dict[str, Any]:
         raise NotImplementedError(f"{type(self).__name__} must say what it sends")
 
     @cached_property
@@ -41,8 +41,8 @@ class Build:
     argument first (``params_of``, for optimizers)."""
 
     target: str
-    args: tuple = ()
-    kwargs: dict = field(default_factory=dict)
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
     state: dict[str, torch.Tensor] | None = None
     params_of: int | None = None
     # Gradients the built module's parameters already hold (by the state's
@@ -50,7 +50,7 @@ class Build:
     # first from one that clears them after its step.
     grads: dict[str, torch.Tensor] | None = None
 
-    def to_plain(self) -> dict:
+    def to_plain(self) -> dict[str, Any]:
         if any(isinstance(a, Build) for a in (*self.args, *self.kwargs.values())):
             # Builds inside a build (a DataLoader of a TensorDataset): every argument tagged, as a
             # Call's are. Only then: the requests of existing recordings keep their keys.
@@ -75,7 +75,7 @@ class Build:
         return f"{self.target.removeprefix('torch.').removeprefix('utils.data.')}({inner})"
 
 
-def _probe_words(target: str, args: tuple) -> str | None:
+def _probe_words(target: str, args: tuple[Any, ...]) -> str | None:
     """A probe (built or called) in a student's words (``probes.SHOWN_AS``), or None for anything else."""
     words = probes.SHOWN_AS.get(target.removeprefix(probes.PREFIX)) if target.startswith(probes.PREFIX) else None
     return None if words is None else words.format(*(describe_value(a) for a in args if not _unshown(a)), "")
@@ -104,20 +104,25 @@ class Call(_Encoded):
     seeds torch's global RNG before anything is built or called (dropout,
     shuffling without a generator: the same draws on both sides). ``views``
     describes datasets, loaders and generators in the result and in the
-    arguments after the call as plain data (``untrusted/views.py``)."""
+    arguments after the call as plain data (``untrusted/views.py``). With
+    ``epochs``, the target is called that many times on the same arguments
+    (a training step or an epoch, the model and optimizer carried over) and
+    the answer is the list of its values: losses per epoch a report draws
+    (``engine/curves.py``), for a function that trains one epoch at a time."""
 
     target: str | Build
-    args: tuple = ()
-    kwargs: dict = field(default_factory=dict)
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
     cotangent: torch.Tensor | None = None
     after: bool = False
     autograd: bool = True
     # The .grad each positional argument already holds (None: none), as
     # after an earlier backward().
-    grads: tuple = ()
+    grads: tuple[Any, ...] = ()
     after_grads: bool = False
     seed: int | None = None
     views: bool = False
+    epochs: int = 0
     # Trusted side only, never sent: what each item of a tuple result is, for
     # the words ("the validation loader" rather than "the result[1]").
     parts: tuple[str, ...] = field(default=(), compare=False)
@@ -126,7 +131,7 @@ class Call(_Encoded):
     # (one epoch more, the learning rate doubled). When the student's answer
     # equals the reference's answer to one, the failure says so in the words
     # of ``diagnosis.WORDS[kind]`` formatted with ``fields``.
-    variants: tuple = field(default=(), compare=False)
+    variants: tuple[Any, ...] = field(default=(), compare=False)
     # Trusted side only, never sent: which aspects of the answer this question
     # grades (``ASPECTS``), so one call can be graded in parts, each in a test
     # of its own ("modes": how each forward call ran; "inference_mode": under
@@ -134,7 +139,7 @@ class Call(_Encoded):
     # the call). Gradients and autograd state are always graded.
     judged: frozenset[str] = field(default=frozenset(ASPECTS), compare=False)
 
-    def to_plain(self) -> dict:
+    def to_plain(self) -> dict[str, Any]:
         target = {"build": self.target.to_plain()} if isinstance(self.target, Build) else {"name": self.target}
         plain: dict[str, Any] = {"op": "call", "target": target,
                  "args": [_argument(a) for a in self.args],
@@ -148,6 +153,8 @@ class Call(_Encoded):
             plain["seed"] = self.seed
         if self.views:
             plain["views"] = True
+        if self.epochs:
+            plain["epochs"] = self.epochs
         return plain
 
     def describe(self) -> str:
@@ -157,7 +164,7 @@ class Call(_Encoded):
         name = self.target.describe() if isinstance(self.target, Build) else self.target
         inner = ", ".join([*(describe_value(a) for a in self.args),
                            *(f"{k}={describe_value(v)}" for k, v in self.kwargs.items())])
-        return f"{name}({inner})"
+        return f"{name}({inner}){f' for {self.epochs} epochs' if self.epochs else ''}"
 
 
 @dataclass(frozen=True)
@@ -166,7 +173,7 @@ class Inspect(_Encoded):
 
     build: Build
 
-    def to_plain(self) -> dict:
+    def to_plain(self) -> dict[str, Any]:
         return {"op": "inspect", "build": self.build.to_plain()}
 
     def describe(self) -> str:
@@ -176,7 +183,7 @@ class Inspect(_Encoded):
 Request = Call | Inspect
 
 
-def _argument(value: Any) -> dict:
+def _argument(value: Any) -> dict[str, Any]:
     return {"build": value.to_plain()} if isinstance(value, Build) else {"value": value}
 
 
@@ -207,20 +214,20 @@ class Reply:
     student's answer is read against its request by ``replies.read_reply``."""
 
     value: Any = None
-    error: dict | None = None
-    input_grads: list | None = None
-    param_grads: dict | None = None
+    error: dict[str, Any] | None = None
+    input_grads: list[Any] | None = None
+    param_grads: dict[str, Any] | None = None
     grad_error: str | None = None
-    after: list | None = None
-    target_after: dict | None = None
-    arg_names: list | None = None  # each argument's name in the function's signature (None: unnamed)
+    after: list[Any] | None = None
+    target_after: dict[str, Any] | None = None
+    arg_names: list[Any] | None = None  # each argument's name in the function's signature (None: unnamed)
     returns_arg: int | None = None  # the argument the function returned itself, when asked ``after``
     # With ``after_grads``: per argument, {"requires_grad": bool, "grad": tensor | None}
     # for a tensor, None for anything else.
-    after_grads: list | None = None
+    after_grads: list[Any] | None = None
 
     @classmethod
-    def from_plain(cls, data: dict) -> "Reply":
+    def from_plain(cls, data: dict[str, Any]) -> "Reply":
         error = data.get("error")
         if error is not None and not (type(error) is dict and all(type(v) is str for v in error.values())):
             error = {"type": "MalformedError", "message": "the submission sent back a malformed error",

@@ -10,7 +10,7 @@ that ships no solution code.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -42,7 +42,7 @@ class RecordedSubject:
                 f"no recorded {self.label} value for {request.describe()}: this copy of the course "
                 "records the public tests at the course's seed only") from None
 
-    def run_many(self, requests) -> list[Reply]:
+    def run_many(self, requests: Sequence[Request]) -> list[Reply]:
         return [self.run(request) for request in requests]
 
 
@@ -77,7 +77,7 @@ class _RecordingSubject:
         self.on_reply(request, reply)
         return reply
 
-    def run_many(self, requests) -> list[Reply]:
+    def run_many(self, requests: Sequence[Request]) -> list[Reply]:
         return [self.run(request) for request in requests]
 
 

@@ -1,8 +1,9 @@
 """A student's reply, checked against the request it answers, before anything compares it.
 
 A room can send back anything that decodes as plain data: its serving code
-is the submission's to rewrite (ARCHITECTURE.md, rules learnt 3 and 4). So
-each reply is read here against what was asked: every field present with
+is the submission's to rewrite (ARCHITECTURE.md: the room is the
+submission's; a reply is checked against its request). So each reply is
+read here against what was asked: every field present with
 its type and nothing else, lists of exactly the length asked for (one
 gradient per argument, one state per argument), tensors of the shape and
 dtype their request implies, integers within 64 bits, counts and shapes
@@ -61,7 +62,7 @@ def read_reply(request: Request, data: Any) -> tuple[Reply, tuple[str, ...]]:
     return reply, tuple(reader.cuts)
 
 
-def _call_reply(request: Call, data: dict, reader: _Reader) -> Reply:
+def _call_reply(request: Call, data: dict[str, Any], reader: _Reader) -> Reply:
     required, optional = {"value"}, {"arg_names"}
     if request.cotangent is not None:  # a gradient, or why there is none
         required |= {"grad_error"} if "grad_error" in data else {"input_grads", "param_grads"}
@@ -93,7 +94,7 @@ def _call_reply(request: Call, data: dict, reader: _Reader) -> Reply:
     return Reply(**reply)
 
 
-def _arg_names(request: Call, names: Any, reader: _Reader) -> list:
+def _arg_names(request: Call, names: Any, reader: _Reader) -> list[Any]:
     """One name per argument, as the function's signature calls it (or None):
     exactly as many as the request passed, each a bounded name."""
     count = len(request.args)
@@ -114,7 +115,7 @@ def _returns_arg(request: Call, index: Any) -> int | None:
     return index
 
 
-def _input_grads(request: Call, grads: Any, reader: _Reader) -> list:
+def _input_grads(request: Call, grads: Any, reader: _Reader) -> list[Any]:
     """One gradient per argument: a tensor shaped like it (or None: unused) for
     an argument that requires grad, None for every other argument."""
     count = len(request.args)
@@ -134,7 +135,7 @@ def _input_grads(request: Call, grads: Any, reader: _Reader) -> list:
     return out
 
 
-def _after(request: Call, states: Any, reader: _Reader) -> list:
+def _after(request: Call, states: Any, reader: _Reader) -> list[Any]:
     """One state per argument: a tensor for a tensor, a module's structure (or
     None) for a built object, None for anything else."""
     count = len(request.args)
@@ -158,7 +159,7 @@ def _after(request: Call, states: Any, reader: _Reader) -> list:
     return out
 
 
-def _after_grads(request: Call, states: Any, reader: _Reader) -> list:
+def _after_grads(request: Call, states: Any, reader: _Reader) -> list[Any]:
     """One autograd state per argument: for a tensor, whether it requires grad
     and its .grad (None, or a tensor shaped and typed like the argument, as
     torch itself insists); None for anything else."""
@@ -168,7 +169,7 @@ def _after_grads(request: Call, states: Any, reader: _Reader) -> list:
                              f"expected a list of {count}")
     if len(states) != count:
         raise MalformedReply(f"{len(states)} arguments' gradients came back after the call, for {count}")
-    out: list[dict | None] = []
+    out: list[dict[str, Any] | None] = []
     for index, (argument, state) in enumerate(zip(request.args, states, strict=True)):
         where = f"the autograd state of argument {index + 1} after the call"
         if type(argument) is not torch.Tensor:
@@ -189,7 +190,7 @@ def _requires_grad(argument: Any) -> bool:
     return type(argument) is torch.Tensor and argument.requires_grad and argument.is_floating_point()
 
 
-def _fields(data: dict, required: Set[str], what: str, optional: Set[str] = frozenset()) -> None:
+def _fields(data: dict[str, Any], required: Set[str], what: str, optional: Set[str] = frozenset()) -> None:
     missing = sorted(required - data.keys())
     if missing:
         raise MalformedReply(f"{what} has no {', '.join(missing)}")
@@ -248,14 +249,14 @@ class _Reader:
                         like: torch.Tensor | None = None) -> torch.Tensor | Unsupported | None:
         return None if value is None else self.tensor(value, where, like)
 
-    def items(self, value: Any, where: str, read: Callable[[Any, str], Any]) -> list:
+    def items(self, value: Any, where: str, read: Callable[[Any, str], Any]) -> list[Any]:
         if type(value) is not list:
             raise MalformedReply(f"{where} is {_kind(value)}, expected a list")
         if len(value) > MAX_ITEMS:
             self.cuts.append(f"{where}: {len(value):,} came back; only the first {MAX_ITEMS:,} were read")
         return [read(item, where) for item in value[:MAX_ITEMS]]
 
-    def mapping(self, value: Any, where: str, read: Callable[[Any, str], Any]) -> dict:
+    def mapping(self, value: Any, where: str, read: Callable[[Any, str], Any]) -> dict[str, Any]:
         if type(value) is not dict:
             raise MalformedReply(f"{where} are {_kind(value)}, expected a dict")
         if len(value) > MAX_ITEMS:
@@ -263,7 +264,7 @@ class _Reader:
         return {self.name(key, f"a name in {where}"): read(item, where)
                 for key, item in list(value.items())[:MAX_ITEMS]}
 
-    def error(self, value: Any) -> dict:
+    def error(self, value: Any) -> dict[str, Any]:
         """The exception the submission raised, as the room describes it."""
         if type(value) is not dict:
             raise MalformedReply(f"the error is {_kind(value)}, expected a dict")
@@ -296,7 +297,7 @@ class _Reader:
             return {self.name(key, f"a key in {where}"): self.value(item, where) for key, item in value.items()}
         raise MalformedReply(f"{where} holds {_kind(value)}, which is not plain data")
 
-    def module_info(self, value: Any, where: str) -> dict:
+    def module_info(self, value: Any, where: str) -> dict[str, Any]:
         """A module's structure and parameter values (``executor.module_info``)."""
         if type(value) is not dict:
             raise MalformedReply(f"{where} is {_kind(value)}, expected a module's description")
@@ -314,7 +315,7 @@ class _Reader:
             info["probes"] = self.items(value["probes"], f"the probes of {where}", self._probe)
         return info
 
-    def _probe(self, value: Any, where: str) -> dict:
+    def _probe(self, value: Any, where: str) -> dict[str, Any]:
         """A probe's records (``untrusted/probes.py``): one per forward call, up to its bound."""
         self._record(value, {"name", "calls", "records"}, where)
         calls = self.count(value["calls"], f"the calls of a probe in {where}")
@@ -325,7 +326,7 @@ class _Reader:
         return {"name": self.name(value["name"], f"a probe's name in {where}"), "calls": calls,
                 "records": [self._probe_record(r, where) for r in records]}
 
-    def _probe_record(self, value: Any, where: str) -> dict:
+    def _probe_record(self, value: Any, where: str) -> dict[str, Any]:
         self._record(value, {"training", "grad", "inference", "batch"}, f"the records of a probe in {where}")
         record = {key: self.flag(value[key], f"a probe's record in {where}")
                   for key in ("training", "grad", "inference")}
@@ -345,7 +346,7 @@ class _Reader:
                     for key, item in value.items()}
         return self.value(value, where)
 
-    def view(self, value: Any, where: str, arguments: int, depth: int = 0) -> dict:
+    def view(self, value: Any, where: str, arguments: int, depth: int = 0) -> dict[str, Any]:
         """One view (``untrusted/views.py``): its fields exactly, its lists
         within the room's bounds and as long as its counts say."""
         if type(value) is not dict or type(value.get("view")) is not str:
@@ -397,7 +398,7 @@ class _Reader:
         raise MalformedReply(f"{where} is a description of an unknown kind {_short_name(kind)}")
 
     @staticmethod
-    def _bounded(value: Any, length: int, where: str) -> list:
+    def _bounded(value: Any, length: int, where: str) -> list[Any]:
         if type(value) is not list or len(value) != length:
             got = _kind(value) if type(value) is not list else f"{len(value)} entries"
             raise MalformedReply(f"{where} are {got}, expected {length}")
@@ -414,7 +415,7 @@ class _Reader:
         raise MalformedReply(f"the generator of {where} is {_short_name(value)}, expected none, global, "
                              f"another or an argument's index")
 
-    def _parameter(self, value: Any, where: str) -> dict:
+    def _parameter(self, value: Any, where: str) -> dict[str, Any]:
         fields = {"name", "shape", "dtype", "requires_grad", "is_parameter", "value"}
         self._record(value, fields, where)
         parameter = {"name": self.name(value["name"], f"a name in {where}"),
@@ -429,13 +430,13 @@ class _Reader:
                                  f"but its value is {_dtype(tensor)} {list(tensor.shape)}")
         return parameter
 
-    def _plain_tensor(self, value: Any, where: str) -> dict:
+    def _plain_tensor(self, value: Any, where: str) -> dict[str, Any]:
         self._record(value, {"name", "shape", "requires_grad"}, where)
         return {"name": self.name(value["name"], f"a name in {where}"),
                 "shape": self.shape(value["shape"], f"a shape in {where}"),
                 "requires_grad": self.flag(value["requires_grad"], where)}
 
-    def _child(self, value: Any, where: str) -> dict:
+    def _child(self, value: Any, where: str) -> dict[str, Any]:
         self._record(value, {"name", "type", "in_features", "out_features"}, where)
         features = {key: None if value[key] is None else self.count(value[key], f"{key} of a layer in {where}")
                     for key in ("in_features", "out_features")}

@@ -1,6 +1,6 @@
 """Grade submissions: the zygote first, then one pytest session over the hidden suites.
 
-The order matters (ARCHITECTURE.md rule 5): the zygote is started before
+The order matters (ARCHITECTURE.md: zygote first; ``session`` holds it): the zygote is started before
 this process imports any solution or suite, and it is a separate, fresh
 interpreter, so no sandbox can ever find them in memory. The solutions and
 suites this process runs are read once (``snapshot.CourseFiles``) before the
@@ -21,7 +21,7 @@ import torch
 from grader.course.catalogue import Course, ExerciseSpec
 from grader.sandbox.client import Zygote, ZygoteLost
 from grader.sandbox.limits import Limits
-from grader.options import GradeOptions, GraderError
+from grader.options import GradeOptions, GraderError, Isolation
 from grader.results import SandboxStatus, SubmissionResult
 from grader.engine.snapshot import CourseFiles
 from grader.engine.subjects import LiveSolutions, ReferenceSource
@@ -83,7 +83,7 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
             if on_result is not None:
                 on_result(result)
 
-        # pytest and the checks: imported after the zygote started (ARCHITECTURE.md rule 5)
+        # pytest and the checks: imported after the zygote started (ARCHITECTURE.md: zygote first)
         import pytest  # noqa: PLC0415
 
         from grader.engine.plugin import GradingPlugin  # noqa: PLC0415
@@ -91,7 +91,7 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
         plugin = GradingPlugin(course, exercises, submissions, references, zygote,
                                seed=course.seed if options.seed is None else options.seed,
                                sandbox=run.sandbox, limits=limits_for, on_result=collect,
-                               share_rooms=options.isolate != "exercise",
+                               share_rooms=options.isolate is not Isolation.EXERCISE,
                                public_only=options.public_only or course.is_student_copy)
         args = [*_PYTEST_ARGS, "--rootdir", str(course.root), *(str(spec.suite) for spec in exercises)]
         captured = io.StringIO()

@@ -3,7 +3,7 @@
 The reference solutions and the hidden suites are code the grader executes
 outside every wall. They are read here, once, before any sandbox exists;
 the run then compiles them from these bytes and never from disk again, so
-nothing a sandbox manages to write (ARCHITECTURE.md, rules learnt 1) can
+nothing a sandbox manages to write (ARCHITECTURE.md: a room's folder is the room's) can
 become trusted code. A change on disk during a run is not silently used: it
 is a ``GraderError`` naming the file, found when the run checks the disk
 against the snapshot (at its start, against the fingerprints a batch took
@@ -16,13 +16,15 @@ from __future__ import annotations
 import ast
 import hashlib
 import importlib.abc
+import importlib.machinery
 import importlib.util
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
+from types import CodeType, ModuleType
+from typing import Any
 
 from grader.course.catalogue import ExerciseSpec
 from grader.options import GraderError
@@ -112,7 +114,7 @@ class _SnapshotFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self.sources = sources
         self._by_name: dict[str, Path] = {}
 
-    def find_spec(self, name: str, path=None, target=None):
+    def find_spec(self, name: str, path: Any = None, _target: Any = None) -> importlib.machinery.ModuleSpec | None:
         for folder in path or ():
             candidate = Path(folder) / f"{name.rpartition('.')[2]}.py"
             if candidate in self.sources:
@@ -120,24 +122,23 @@ class _SnapshotFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
                 return importlib.util.spec_from_loader(name, self, origin=str(candidate))
         return None
 
-    def pytest_sessionstart(self, session) -> None:
+    def pytest_sessionstart(self) -> None:
         """pytest put its assertion-rewriting hook first (it reads test files
         from disk): put the snapshot back in front of it, before collection."""
         if self in sys.meta_path:
             sys.meta_path.remove(self)
         sys.meta_path.insert(0, self)
 
-    def create_module(self, spec):
+    def create_module(self, _spec: importlib.machinery.ModuleSpec) -> None:
         return None
 
     def exec_module(self, module: ModuleType) -> None:
-        assert module.__spec__ is not None  # created from the spec find_spec returned
-        path = self._by_name[module.__spec__.name]
+        path = self._by_name[module.__name__]  # the name of the spec find_spec returned
         module.__file__ = str(path)
         exec(_compile_suite(self.sources[path], path), module.__dict__)  # noqa: S102 - the course's own suite
 
 
-def _compile_suite(source: bytes, path: Path):
+def _compile_suite(source: bytes, path: Path) -> CodeType:
     tree = ast.parse(source, filename=str(path))
     try:  # pytest's own rewriting, so a bare `assert` in a suite explains itself as under pytest
         from _pytest.assertion.rewrite import rewrite_asserts  # noqa: PLC0415

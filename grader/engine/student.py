@@ -14,9 +14,10 @@ spent time budget fails every remaining test at once.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from grader.inert import shortened
 from grader.verdicts import Verdict
 from grader.sandbox import wire
 from grader.course.catalogue import ExerciseSpec
@@ -27,6 +28,7 @@ from grader.engine.protocol import Reply, Request
 from grader.engine.replies import CUT, MAX_NAME_CHARS, MalformedReply, read_reply
 from grader.sandbox import captured
 from grader.course.submissions import Submission
+from grader.words import counted
 
 MAX_RESTARTS = 5
 MAX_CUT_NOTES = 3  # distinct notes on what was cut, per exercise
@@ -103,7 +105,7 @@ class StudentExercise:
         answering = f"while {doing}"
         try:
             if len(requests) == 1:
-                answers = [sandbox.request_encoded(requests[0].encoded, doing=doing)]
+                answers: list[object] = [sandbox.request_encoded(requests[0].encoded, doing=doing)]
             else:
                 header = wire.encode({"op": "many", "count": len(requests)})
                 answers = _many(sandbox.request_encoded(header, *(r.encoded for r in requests), doing=doing),
@@ -189,7 +191,8 @@ class StudentExercise:
             notes.append(f"output truncated: {self.dropped:,} characters beyond the first "
                          f"{self.limits.output_kb} KB were dropped")
         if self.restarts:
-            notes.append(f"the sandbox was restarted {self.restarts} time(s) after it died or broke the protocol")
+            notes.append(f"the sandbox was restarted {counted(self.restarts, 'time')} after it died "
+                         "or broke the protocol")
         if self.cuts:
             more = self.cut_count - len(self.cuts)
             notes.append("the submission's answers were cut to size: " + "; ".join(self.cuts)
@@ -201,7 +204,7 @@ class StudentExercise:
         return tuple(captured.printable(note) for note in notes)
 
 
-def _many(reply: dict, count: int) -> list:
+def _many(reply: Mapping[str, object], count: int) -> list[object]:
     """The answers inside a "many" reply: exactly ``count`` of them."""
     if set(reply) != {"replies"}:
         raise MalformedReply("the answer to several requests holds more than their answers")
@@ -214,4 +217,4 @@ def _many(reply: dict, count: int) -> list:
 
 
 def _bounded(text: str) -> str:
-    return text if len(text) <= MAX_NAME_CHARS else text[:MAX_NAME_CHARS] + CUT
+    return shortened(text, MAX_NAME_CHARS + len(CUT), mark=CUT)  # the name's first MAX_NAME_CHARS, marked

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from grader import scoring
 from grader.inert import inert
 from grader.outputs.files import write_atomic
+from grader.words import counted
 from grader.results import ExerciseResult, SubmissionResult
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -39,9 +40,22 @@ def scope_line(exercise: ExerciseResult) -> str | None:
             "hidden tests run when your course grades it")
 
 
+def checked_locally(exercise: ExerciseResult, worth: float | None) -> str | None:
+    """Where only the public tests ran and they are worth less than the exercise: how much of it they check."""
+    if exercise.scope != "public" or worth is None or worth <= exercise.max_score:
+        return None
+    return (f"{format_points(exercise.max_score)} of {format_points(worth)} points are checked locally; "
+            f"hidden tests check the other {format_points(worth - exercise.max_score)} when your course grades it")
+
+
+def report_heading(result: SubmissionResult, course_title: str = "", who: str | None = None) -> str:
+    """The report's title: whose work (``who``, else the submission's name) and the course's title."""
+    return f"{who or result.submission} — {course_title or 'torchgrade report'}"
+
+
 def score_state(score: float, max_score: float) -> str:
     """How a score reads at a glance: ``"full"`` marks, ``"partial"`` or ``"none"``."""
-    if max_score > 0 and score == max_score:
+    if scoring.full_marks(score, max_score):
         return "full"
     return "partial" if score > 0 else "none"
 
@@ -74,9 +88,11 @@ def template_environment() -> Environment:
         auto_reload=False,  # templates do not change under a running grader
     )
     env.filters["points"] = format_points
+    env.filters["counted"] = counted
     env.globals["percent"] = scoring.percent
     env.globals["score_state"] = score_state
     env.globals["scope_line"] = scope_line
+    env.globals["checked_locally"] = checked_locally
     return env
 
 
@@ -94,7 +110,8 @@ def select_exercises(
     unknown = [i for i in exercise_ids if i not in by_id]
     if unknown:
         raise ValueError(
-            f"{result.submission}: no result for exercise(s) {', '.join(unknown)}; "
+            f"{result.submission}: no result for {'exercise' if len(unknown) == 1 else 'exercises'} "
+            f"{', '.join(unknown)}; "
             f"this result covers {', '.join(by_id) or 'no exercises'}"
         )
     return dataclasses.replace(result, exercises=tuple(by_id[i] for i in exercise_ids))
@@ -102,24 +119,33 @@ def select_exercises(
 
 def render_html(
     result: SubmissionResult, *, exercise_ids: Sequence[str] | None = None,
-    overrides: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None, course_title: str = "", who: str | None = None,
+    worth: Mapping[str, float] | None = None,
 ) -> str:
     """One submission's HTML report, covering ``exercise_ids`` or every exercise.
     ``overrides``: exercise id -> a score set by hand (``.points``, ``.reason``),
-    shown beside the grader's points; the total counts them."""
+    shown beside the grader's points; the total counts them. Titled after ``who``
+    (default: the submission's name) and ``course_title``. ``worth``: exercise id -> its
+    points in the course, where a student copy checks only part of them."""
     shown = select_exercises(result, exercise_ids)
     overrides = {k: v for k, v in (overrides or {}).items() if any(e.exercise_id == k for e in shown.exercises)}
-    total = scoring.total([overrides[e.exercise_id].points if e.exercise_id in overrides else e.score
-                           for e in shown.exercises])
+    total = shown.counted_score({exercise_id: override.points for exercise_id, override in overrides.items()})
     template = template_environment().get_template("report.html.j2")
-    return template.render(result=shown, sandbox=shown.sandbox, overrides=overrides, total=total)
+    return template.render(result=shown, sandbox=shown.sandbox, overrides=overrides, total=total,
+                           heading=report_heading(shown, course_title, who), worth=worth or {})
 
 
-def write_html(result: SubmissionResult, path: Path, **kw) -> Path:
+def write_html(
+    result: SubmissionResult, path: Path, *, exercise_ids: Sequence[str] | None = None,
+    overrides: Mapping[str, Any] | None = None, course_title: str = "", who: str | None = None,
+    worth: Mapping[str, float] | None = None,
+) -> Path:
     """Render the report and write it to ``path`` atomically; returns ``path``.
 
     The page goes to a temporary file beside ``path`` and is moved into place
     with ``os.replace``, so a reader (or a crash mid-write) never sees half a
-    report. ``kw`` is passed to ``render_html`` (e.g. ``exercise_ids``).
+    report. The keywords are ``render_html``'s.
     """
-    return write_atomic(Path(path), render_html(result, **kw))
+    page = render_html(result, exercise_ids=exercise_ids, overrides=overrides, course_title=course_title, who=who,
+                       worth=worth)
+    return write_atomic(Path(path), page)

@@ -8,19 +8,19 @@ so a gradebook or class summary can be rebuilt from the files alone.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import re
 from collections.abc import Mapping
-from dataclasses import asdict
-
 from grader.inert import inert
 from grader.outputs.html import scope_line
-from grader.verdicts import Verdict
-from grader.results import ExerciseResult, LossCurve, MismatchRow, SandboxStatus, SubmissionResult, TestResult
+from grader.results import ExerciseResult, SubmissionResult, TestResult, from_plain, to_plain
+from grader.status import Status
 
 HIDDEN_VISIBILITY = "after_published"  # when students see a hidden test, unless the exercise says otherwise
 
 
-def to_gradescope(result: SubmissionResult, *, hidden_visibility: Mapping[str, str] | None = None) -> dict:
+def to_gradescope(result: SubmissionResult, *, hidden_visibility: Mapping[str, str] | None = None) -> dict[str, Any]:
     """``result`` as Gradescope's results.json. Public tests are ``visible``;
     hidden ones get ``hidden_visibility[exercise_id]`` (default ``after_published``)."""
     tests = []
@@ -99,29 +99,36 @@ def test_output(test: TestResult, exercise: ExerciseResult | None = None) -> str
     return "\n".join(lines)
 
 
-def to_plain(result: SubmissionResult) -> dict:
-    return asdict(result)
+def legacy_statuses(data: dict[str, Any]) -> dict[str, Any]:
+    """``extra_data`` written before results carried their status (torchgrade 0.1 without
+    ``status``), with the status those versions worked out: an exercise with ``submitted``
+    was graded; a whole entry whose exercises all share one problem that is not the runner's
+    "... was not submitted" was refused. Only files of those versions are read this way."""
+    exercises = data.get("exercises")
+    if not isinstance(exercises, (list, tuple)) or all(isinstance(e, dict) and "status" in e for e in exercises):
+        return data
+    problems = {e.get("problem") for e in exercises}
+    failed = [any(t.get("name") == _LEGACY_GRADER_FAILED_TEST for t in e.get("tests", ())) for e in exercises]
+    (problem,) = problems if len(problems) == 1 else (None,)
+    refused = (not any(e.get("submitted", True) for e in exercises) and not any(failed) and bool(problem)
+               and not str(problem).rstrip(".").endswith("was not submitted"))
+
+    def status(exercise: dict[str, Any], grader_failed: bool) -> Status:
+        if grader_failed:
+            return Status.GRADER_FAILED
+        if refused:
+            return Status.REFUSED
+        return Status.GRADED if exercise.get("submitted", True) else Status.NOT_SUBMITTED
+
+    return {**data, "exercises": [{**e, "status": e.get("status", status(e, f))}
+                                  for e, f in zip(exercises, failed, strict=True)]}
 
 
-def from_plain(data: dict) -> SubmissionResult:
-    exercises = tuple(
-        ExerciseResult(**{**e, "tests": tuple(
-            TestResult(**{**t, "table": tuple(MismatchRow(**row) for row in t["table"]),
-                          "curves": tuple(_curve(c) for c in t.get("curves", ())),
-                          "verdict": Verdict(t["verdict"]) if t["verdict"] else None}) for t in e["tests"]),
-            "notes": tuple(e["notes"]), "answers": tuple(str(a) for a in e.get("answers", ()))})
-        for e in data["exercises"]
-    )
-    sandbox = SandboxStatus(walls=tuple(data["sandbox"]["walls"]), missing=tuple(data["sandbox"]["missing"]))
-    return SubmissionResult(submission=data["submission"], exercises=exercises, seed=data["seed"],
-                            sandbox=sandbox, elapsed_s=data["elapsed_s"])
+_LEGACY_GRADER_FAILED_TEST = "grader_failed"  # the stand-in test of a grader failure, as those versions named it
 
 
-def _curve(data: dict) -> LossCurve:
-    return LossCurve(label=str(data["label"]), student=tuple(map(float, data["student"])),
-                     reference=tuple(map(float, data["reference"])), differs=tuple(map(bool, data["differs"])),
-                     parted_at=None if data["parted_at"] is None else int(data["parted_at"]))
-
-
-def from_gradescope(data: dict) -> SubmissionResult:
-    return from_plain(data["extra_data"]["torchgrade"])
+def from_gradescope(data: dict[str, Any]) -> SubmissionResult:
+    """The result a ``results.json`` carries (``MalformedResult`` if it carries none that is whole)."""
+    extra = data.get("extra_data") if isinstance(data, dict) else None
+    plain = extra.get("torchgrade") if isinstance(extra, dict) else None
+    return from_plain(legacy_statuses(plain) if isinstance(plain, dict) else plain)

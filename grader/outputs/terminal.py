@@ -14,7 +14,7 @@ import os
 from collections.abc import Mapping
 
 from rich import box
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
@@ -22,7 +22,7 @@ from rich.text import Text
 
 from grader import scoring
 from grader.inert import inert
-from grader.outputs.html import format_points, scope_line, score_state
+from grader.outputs.html import checked_locally, format_points, scope_line, score_state
 from grader.results import ExerciseResult, SandboxStatus, SubmissionResult, TestResult
 
 PASS_MARK, FAIL_MARK = "✓", "✗"
@@ -67,16 +67,8 @@ def _failure_details(test: TestResult) -> Group:
     return Group(*parts)
 
 
-def _indented(renderable, spaces: int) -> Padding:
+def _indented(renderable: RenderableType, spaces: int) -> Padding:
     return Padding(renderable, (0, 0, 0, spaces), expand=False)
-
-
-def checked_locally(exercise: ExerciseResult, worth: float | None) -> str | None:
-    """Where only the public tests ran and they are worth less than the exercise: how much of it they check."""
-    if exercise.scope != "public" or worth is None or worth <= exercise.max_score:
-        return None
-    return (f"{format_points(exercise.max_score)} of {format_points(worth)} points are checked locally; "
-            f"hidden tests check the other {format_points(worth - exercise.max_score)} when your course grades it")
 
 
 def print_exercise(console: Console, exercise: ExerciseResult, worth: float | None = None) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +25,22 @@ from pathlib import Path
 from grader.outputs.files import write_atomic
 from grader.record.database import ClassRecord, Current, RecordError
 from grader.record.roster import Matching, Student, match
+from grader.words import Word
 from grader.record.views import exercise_columns, notes, points_text, spreadsheet_safe
+from grader.words import counted
+from grader.status import Status
 
-FORMATS = ("canvas", "moodle", "csv")
+
+
+class ExportFormat(Word):
+    """What ``grade export --format`` writes: Canvas's gradebook import, Moodle's CSV grade import, or plain CSV."""
+
+    CANVAS = "canvas"
+    MOODLE = "moodle"
+    CSV = "csv"
+
+
+FORMATS = tuple(f.value for f in ExportFormat)
 CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 CANVAS_POINTS_POSSIBLE = "    Points Possible"  # as Canvas's export writes it (indented, so it sorts first)
 MOODLE_IDENTITY = ("ID number", "Email address", "Full name")
@@ -36,7 +50,7 @@ MOODLE_FEEDBACK = "Feedback"
 @dataclass(frozen=True)
 class ExportOutcome:
     path: Path
-    format: str
+    format: ExportFormat
     assignment: str
     written: tuple[str, ...]  # submissions with a row in the file
     unchanged: tuple[str, ...]  # left out by changed_only: same grade as the last export
@@ -55,8 +69,8 @@ def canvas_rows(pairs: Sequence[tuple[Student, Current]], *, assignment: str,
                 points_possible: float) -> list[list[str]]:
     rows = [[*CANVAS_IDENTITY, assignment], [CANVAS_POINTS_POSSIBLE, "", "", "", "", points_text(points_possible)]]
     for student, record in pairs:
-        rows.append([spreadsheet_safe(student.name or student.submission), student.id, student.sis_user_id,
-                     student.sis_login_id, spreadsheet_safe(student.section), grade_value(record)])
+        rows.append([student.name or student.submission, student.id, student.sis_user_id, student.sis_login_id,
+                     student.section, grade_value(record)])
     return rows
 
 
@@ -68,10 +82,9 @@ def moodle_id_number(student: Student) -> str:
 def moodle_rows(pairs: Sequence[tuple[Student, Current]], *, assignment: str) -> list[list[str]]:
     rows = [[*MOODLE_IDENTITY, assignment, MOODLE_FEEDBACK]]
     for student, record in pairs:
-        feedback = "; ".join(p for p in (record.status.value if record.status.value != "graded" else "",
+        feedback = "; ".join(p for p in (record.status.value if record.status is not Status.GRADED else "",
                                          notes(record)) if p)
-        rows.append([moodle_id_number(student), student.email, spreadsheet_safe(student.name), grade_value(record),
-                     spreadsheet_safe(feedback)])
+        rows.append([moodle_id_number(student), student.email, student.name, grade_value(record), feedback])
     return rows
 
 
@@ -82,61 +95,72 @@ def plain_rows(matching: Matching, columns: Sequence[str]) -> list[list[str]]:
     rows = [header]
     nobody = Student(submission="")
     for student, record in [*matching.pairs, *((nobody, r) for r in matching.without_student)]:
-        rows.append([spreadsheet_safe(record.submission), *_identity(student), record.status.value,
-                     *(points_text(record.points(c)) for c in columns), grade_value(record),
-                     spreadsheet_safe(notes(record))])
+        rows.append([record.submission, *_identity(student), record.status.value,
+                     *(points_text(record.points(c)) for c in columns), grade_value(record), notes(record)])
     for student in matching.without_submission:
-        rows.append([spreadsheet_safe(student.submission), *_identity(student), "no submission",
+        rows.append([student.submission, *_identity(student), "no submission",
                      *("" for _ in columns), "", ""])
     return rows
 
 
 def _identity(student: Student) -> list[str]:
-    return [spreadsheet_safe(v) for v in (student.name, student.id, student.sis_user_id, student.sis_login_id,
-                                          student.email, student.section)]
+    return [student.name, student.id, student.sis_user_id, student.sis_login_id, student.email, student.section]
 
 
 def to_csv(rows: Sequence[Sequence[str]]) -> str:
+    """The one way an export's rows become a file: every cell of every format through ``spreadsheet_cell``,
+    whoever chose it (a roster's ids and emails, a submission's name, a note, the assignment's name)."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
+    csv.writer(buffer).writerows([[spreadsheet_cell(cell) for cell in row] for row in rows])
     return buffer.getvalue()
 
 
-def export(record: ClassRecord, *, format: str, students: Sequence[Student], path: Path, assignment: str,
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def spreadsheet_cell(text: str) -> str:
+    """A number as the record writes one (``points_text``: ``-2``, ``7.5``) as it is, for the LMS to read
+    as a grade; any other text ``spreadsheet_safe`` (inert, and never a formula)."""
+    return text if _PLAIN_NUMBER.fullmatch(text) else spreadsheet_safe(text)
+
+
+def export(record: ClassRecord, *, format: ExportFormat | str, students: Sequence[Student], path: Path, assignment: str,
            course_ids: Sequence[str] = (), changed_only: bool = False) -> ExportOutcome:
     """Write ``path`` in ``format`` for ``assignment`` (Canvas: ``Name (assignment id)``;
     without an id Canvas makes a new assignment) and record what it said."""
-    if format not in FORMATS:
-        raise RecordError(f"unknown export format {format!r}: use one of {', '.join(FORMATS)}")
+    try:
+        kind = ExportFormat(format)
+    except ValueError:
+        raise RecordError(f"unknown export format {format!r}: use one of {', '.join(FORMATS)}") from None
     if not assignment.strip():
         raise RecordError("the export needs an assignment name (--assignment \"Homework 1 (12345)\")")
     records = list(record.each_current(brief=True))
     matching = match(students, records)
     pairs = list(matching.pairs)
     unmatchable: list[str] = []
-    if format == "moodle":
+    if kind is ExportFormat.MOODLE:
         unmatchable = [s.submission for s, _ in pairs if not (moodle_id_number(s) or s.email)]
         pairs = [(s, r) for s, r in pairs if moodle_id_number(s) or s.email]
     no_score: list[str] = []
-    if format != "csv":
+    if kind is not ExportFormat.CSV:
         no_score = [r.submission for _, r in pairs if r.total is None]
         pairs = [(s, r) for s, r in pairs if r.total is not None]
     unchanged: list[str] = []
-    if changed_only and format != "csv":
-        last = record.last_exported(format=format, assignment=assignment)
+    if changed_only and kind is not ExportFormat.CSV:
+        last = record.last_exported(format=kind, assignment=assignment)
         unchanged = [r.submission for _, r in pairs if last.get(r.submission) == grade_value(r)]
         pairs = [(s, r) for s, r in pairs if r.submission not in set(unchanged)]
-    if format == "canvas":
+    if kind is ExportFormat.CANVAS:
         maximum = max((r.max_total for _, r in matching.pairs), default=0.0)
         rows = canvas_rows(pairs, assignment=assignment, points_possible=maximum)
-    elif format == "moodle":
+    elif kind is ExportFormat.MOODLE:
         rows = moodle_rows(pairs, assignment=assignment)
     else:
         rows = plain_rows(matching, exercise_columns(records, course_ids))
     write_atomic(Path(path), to_csv(rows))
-    record.record_export(format=format, assignment=assignment, path=Path(path), changed_only=changed_only,
+    record.record_export(format=kind, assignment=assignment, path=Path(path), changed_only=changed_only,
                          values={r.submission: grade_value(r) for _, r in pairs})
-    return ExportOutcome(path=Path(path), format=format, assignment=assignment,
+    return ExportOutcome(path=Path(path), format=kind, assignment=assignment,
                          written=tuple(r.submission for _, r in pairs), unchanged=tuple(unchanged),
                          without_student=tuple(r.submission for r in matching.without_student),
                          without_submission=tuple(s.submission for s in matching.without_submission),
@@ -145,7 +169,7 @@ def export(record: ClassRecord, *, format: str, students: Sequence[Student], pat
 
 def render_outcome(outcome: ExportOutcome) -> str:
     """What the command prints: where the file is, and everyone who is not in it."""
-    lines = [f"Wrote {outcome.path}: {len(outcome.written)} student(s), {outcome.format} format, "
+    lines = [f"Wrote {outcome.path}: {counted(len(outcome.written), 'student')}, {outcome.format} format, "
              f"assignment {outcome.assignment!r}."]
     if outcome.unchanged:
         lines.append(f"Left out {len(outcome.unchanged)} unchanged since the last export: "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,23 +66,42 @@ def parse_roster(text: str, *, source: str = "the roster") -> list[Student]:
     if not header or not any(cell.strip() for cell in header):
         raise RosterError(f"{source} is empty: it needs a header row such as 'submission,name,email'")
     columns = [cell.strip().lower() for cell in header]
+    _refuse_if_any(source, _header_problems(columns))
+    students, problems = _students(reader, columns)
+    _refuse_if_any(source, problems)
+    if not students:
+        raise RosterError(f"{source} lists no student: it has a header row only")
+    return students
+
+
+def _refuse_if_any(source: str, problems: Sequence[str]) -> None:
+    if problems:
+        raise RosterError(f"{source}: " + "; ".join(problems) + ".")
+
+
+def _header_problems(columns: Sequence[str]) -> list[str]:
     problems = []
     unknown = [c for c in columns if c not in COLUMNS]
     if unknown:
-        problems.append(f"unknown column(s) {', '.join(map(repr, unknown))} (the columns are: {', '.join(COLUMNS)})")
+        problems.append(f"unknown {'column' if len(unknown) == 1 else 'columns'} {', '.join(map(repr, unknown))} "
+                        f"(the columns are: {', '.join(COLUMNS)})")
     repeated = sorted({c for c in columns if columns.count(c) > 1})
     if repeated:
-        problems.append(f"column(s) {', '.join(map(repr, repeated))} appear more than once")
+        problems.append(f"{'column' if len(repeated) == 1 else 'columns'} {', '.join(map(repr, repeated))} "
+                        f"{'appears' if len(repeated) == 1 else 'appear'} more than once")
     if "submission" not in columns:
         problems.append("there is no 'submission' column (the name of each student's entry in SUBMISSIONS)")
     if not set(columns) & set(IDENTIFIERS):
         problems.append(f"there is no identifier column: add at least one of {', '.join(IDENTIFIERS)}")
-    if problems:
-        raise RosterError(f"{source}: " + "; ".join(problems) + ".")
+    return problems
+
+
+def _students(rows: Iterable[list[str]], columns: Sequence[str]) -> tuple[list[Student], list[str]]:
+    """The students of the lines after the header, and every problem of theirs in line order."""
     students: list[Student] = []
-    seen: dict[str, int] = {}
-    seen_ids: dict[tuple[str, str], int] = {}
-    for line, cells in enumerate(reader, start=2):
+    problems: list[str] = []
+    first_seen: dict[tuple[str, str], int] = {}  # (column, value) -> the line it first appeared on
+    for line, cells in enumerate(rows, start=2):
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) > len(columns):
@@ -90,29 +109,32 @@ def parse_roster(text: str, *, source: str = "the roster") -> list[Student]:
             continue
         values = {c: (cells[n].strip() if n < len(cells) else "") for n, c in enumerate(columns)}
         student = Student(**values, line=line)
-        if not student.submission:
-            problems.append(f"line {line} has no submission")
-        elif student.submission in seen:
-            problems.append(f"line {line} repeats submission {student.submission!r} (first on line "
-                            f"{seen[student.submission]})")
-        else:
-            seen[student.submission] = line
-        if not any(getattr(student, i) for i in IDENTIFIERS):
-            who = student.submission or "no submission"
-            problems.append(f"line {line} ({who}) has none of {', '.join(IDENTIFIERS)}")
-        for identifier in IDENTIFIERS:
-            value = getattr(student, identifier)
-            if value and (identifier, value) in seen_ids:
-                problems.append(f"line {line} repeats {identifier} {value!r} (first on line "
-                                f"{seen_ids[(identifier, value)]})")
-            elif value:
-                seen_ids[(identifier, value)] = line
+        problems.extend(_student_problems(student, first_seen))
         students.append(student)
-    if problems:
-        raise RosterError(f"{source}: " + "; ".join(problems) + ".")
-    if not students:
-        raise RosterError(f"{source} lists no student: it has a header row only")
-    return students
+    return students, problems
+
+
+def _student_problems(student: Student, first_seen: dict[tuple[str, str], int]) -> list[str]:
+    """What is wrong with one roster line; notes its values in ``first_seen``."""
+    problems = [] if student.submission else [f"line {student.line} has no submission"]
+    problems += _repeated(student, ("submission",), first_seen)
+    if not any(getattr(student, i) for i in IDENTIFIERS):
+        who = student.submission or "no submission"
+        problems.append(f"line {student.line} ({who}) has none of {', '.join(IDENTIFIERS)}")
+    return problems + _repeated(student, IDENTIFIERS, first_seen)
+
+
+def _repeated(student: Student, columns: Sequence[str], first_seen: dict[tuple[str, str], int]) -> list[str]:
+    """Each of ``columns`` whose value an earlier line had; the new values noted in ``first_seen``."""
+    problems = []
+    for column in columns:
+        value = getattr(student, column)
+        if value and (column, value) in first_seen:
+            problems.append(f"line {student.line} repeats {column} {value!r} (first on line "
+                            f"{first_seen[(column, value)]})")
+        elif value:
+            first_seen[(column, value)] = student.line
+    return problems
 
 
 def match(students: Sequence[Student], records: Sequence[Current]) -> Matching:

@@ -9,7 +9,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
-from grader.record.database import _CURRENT_ROWS, ClassRecord, _transaction, now
+from grader.record.current import CURRENT_ROWS
+from grader.record.database import ClassRecord
+from grader.record.schema import now, transaction
 from grader.similarity.ranking import Pair
 
 
@@ -17,7 +19,7 @@ def current_answer_marks(record: ClassRecord) -> dict[str, dict[str, tuple[str, 
     """By exercise, by submission: the answer marks of each current result
     (submissions removed from SUBMISSIONS left out)."""
     rows = record.db.execute(
-        f"SELECT c.exercise_id, c.submission, m.marks FROM ({_CURRENT_ROWS}) c"
+        f"SELECT c.exercise_id, c.submission, m.marks FROM ({CURRENT_ROWS}) c"  # noqa: S608 - a constant query, no values
         " JOIN answer_marks m ON m.grading_id = c.grading_id AND m.exercise_id = c.exercise_id"
         " WHERE c.age = 1 AND c.removed_at IS NULL")
     found: dict[str, dict[str, tuple[str, ...]]] = defaultdict(dict)
@@ -30,7 +32,7 @@ def current_submissions(record: ClassRecord) -> dict[str, set[str]]:
     """By exercise, the submissions with a current result that submitted it."""
     found: dict[str, set[str]] = defaultdict(set)
     for exercise_id, submission in record.db.execute(
-            f"SELECT exercise_id, submission FROM ({_CURRENT_ROWS}) WHERE age = 1 AND removed_at IS NULL"
+            f"SELECT exercise_id, submission FROM ({CURRENT_ROWS}) WHERE age = 1 AND removed_at IS NULL"  # noqa: S608 - a constant query, no values
             " AND submitted = 1"):
         found[exercise_id].add(submission)
     return dict(found)
@@ -38,7 +40,7 @@ def current_submissions(record: ClassRecord) -> dict[str, set[str]]:
 
 def store_pairs(record: ClassRecord, pairs: Iterable[Pair], *, threshold: float, submissions: Path | None) -> int:
     """Record one similarity run and its pairs; returns the run's id."""
-    with _transaction(record.db):
+    with transaction(record.db):
         cursor = record.db.execute("INSERT INTO similarity_runs (computed_at, threshold, submissions) VALUES (?, ?, ?)",
                                    (now(), threshold, str(submissions) if submissions else None))
         run_id = int(cursor.lastrowid or 0)

@@ -5,14 +5,14 @@ exports.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from grader.course.names import same_student
 from grader.inert import inert
 from grader.outputs.files import atomic_writer
 from grader.record.database import ClassRecord, Current
-from grader.record.status import Status
+from grader.status import Status
 
 MAXIMUM_ROW = "(maximum points)"  # the gradebook's second row; no entry name has parentheses around it
 MAXIMUM_STATUS = "maximum"
@@ -72,16 +72,19 @@ def gradebook_row(record: Current, columns: Sequence[str], same_student: Sequenc
             spreadsheet_safe("; ".join(p for p in (notes(record), *flagged) if p))]
 
 
-def write_gradebook(record: ClassRecord, path: Path, course_ids: Sequence[str]) -> Path:
+def write_gradebook(record: ClassRecord, path: Path, course_ids: Sequence[str],
+                    each: Callable[[Current], object] = lambda _current: None) -> Path:
     """``gradebook.csv`` from the record (removed submissions included, marked),
-    written atomically as the record is read, one submission at a time."""
+    written atomically as the record is read, one submission at a time; ``each`` sees
+    every submission's current state as it goes by (the class's numbers are counted so)."""
     header = gradebook_header(record.exercise_maxima(), course_ids)
     columns = header[0][2:-2]
     flagged = same_student(record.names() - set(record.removed()))
     with atomic_writer(path) as file:
         writer = csv.writer(file)
         writer.writerows(header)
-        writer.writerows(gradebook_row(current, columns, flagged.get(current.submission, ())
-                                       if current.status is not Status.REMOVED else ())
-                         for current in record.each_current(include_removed=True, brief=True))
+        for current in record.each_current(include_removed=True, brief=True):
+            each(current)
+            writer.writerow(gradebook_row(current, columns, flagged.get(current.submission, ())
+                                          if current.status is not Status.REMOVED else ()))
     return path

@@ -1,12 +1,14 @@
 """What a room printed, kept within its cap by the trusted side.
 
 The room caps its own stdout/stderr, but that cap is an object the
-submission can reach and lift (ARCHITECTURE.md, rules learnt 3): here each
+submission can reach and lift (ARCHITECTURE.md: the room is the submission's): here each
 reply's ``output`` and ``dropped`` are checked for their types, and what is
 kept never grows past the limit, whatever the room claims. Torch-free: the
 sandbox client imports it before torch is loaded.
 """
 from __future__ import annotations
+
+from typing import Any
 
 # The room says how much its own cap dropped; more than this is no count.
 MAX_DROPPED = 1 << 53
@@ -16,7 +18,7 @@ class MalformedOutput(ValueError):
     """A reply's ``output``/``dropped`` fields are not text and a count."""
 
 
-def take(reply: dict) -> tuple[str, int]:
+def take(reply: dict[str, Any]) -> tuple[str, int]:
     """Remove ``output`` and ``dropped`` from a decoded reply and check them.
     Raises MalformedOutput."""
     text, dropped = reply.pop("output", ""), reply.pop("dropped", 0)

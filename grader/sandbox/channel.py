@@ -8,7 +8,7 @@ one byte is there: a sandbox that sends half a header and then sleeps would
 block ``recv_bytes`` for ever, and so would one that announces a large reply
 and trickles it. Here every read and write polls with what is left of one
 deadline and takes only the bytes that are there, so each call ends by the
-deadline whatever the other end does (ARCHITECTURE.md, rules learnt 2).
+deadline whatever the other end does (ARCHITECTURE.md: every wait has a deadline).
 
 Nothing here decodes a reply: it hands back bytes, at most ``max_bytes`` of
 them (a longer frame is refused by its header, before it is read).

@@ -5,6 +5,8 @@ the sandbox side only applies what it is given.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import asdict, dataclass
 
 # What the zygote can warm once, before it forks rooms, for the exercises that
@@ -48,9 +50,9 @@ class Limits:
         """CPU-time rlimit: the kernel's backstop behind the grader's count of the same time."""
         return int(self.timeout_s) + 2
 
-    def to_plain(self) -> dict:
+    def to_plain(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_plain(cls, data: dict) -> "Limits":
+    def from_plain(cls, data: dict[str, Any]) -> "Limits":
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})

@@ -157,7 +157,7 @@ def _from_tree(tree: Any, tensors: dict, depth: int) -> Any:
         return [_from_tree(v, tensors, depth + 1) for v in tree]
     if type(tree) is dict and len(tree) in (1, 2):
         if _TENSOR in tree:
-            tensor = tensors.get(tree[_TENSOR])
+            tensor = tensors.get(tree[_TENSOR]) if type(tree[_TENSOR]) is str else None
             if tensor is None:
                 raise WireError("message refers to a tensor it does not carry")
             return tensor.requires_grad_(True) if tree.get("rg") is True and tensor.is_floating_point() else tensor

@@ -20,6 +20,7 @@ nothing). The two combine as independent evidence: 1 - (1-code)(1-behaviour).
 """
 from __future__ import annotations
 
+
 import math
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -104,7 +105,7 @@ class _Tally:
     shared: int = 0
     unique: int = 0
     behaviour: float = 0.0
-    counts: Counter = field(default_factory=Counter)
+    counts: Counter[str] = field(default_factory=Counter)
     unique_wrong: int = 0
 
 

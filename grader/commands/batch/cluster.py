@@ -36,12 +36,13 @@ from distributed import Client, Future, KilledWorker, LocalCluster, as_completed
 
 from grader.commands.batch.cluster_worker import CoursePlugin, grade_chunk, plugin_name
 from grader.commands.batch.entries import Entry
+from grader.commands.batch.events import Graded, MalformedEvent, Retry, WorkerError, read_worker_line
 from grader.commands.batch.payload import pack_course, pack_entry
 from grader.course.catalogue import Course, ExerciseSpec
 from grader.errors import GraderFailure, UserError
 
 if TYPE_CHECKING:
-    from grader.commands.batch.controller import ResultSink
+    from grader.commands.batch.sink import ResultSink
 
 MAX_CHUNK = 16  # submissions per task, at most (see chunk_size)
 CHUNK_BYTES = 16 << 20  # a task's submissions' bytes, at most, unless one alone is more (see ClusterRunner._fill)
@@ -167,14 +168,14 @@ class ClusterRunner:
                 why = LOST if isinstance(error, KilledWorker) else f"raised {type(error).__name__}"
                 if len(chunk) > 1:
                     waiting.extendleft([entry] for entry in reversed(chunk))
-                    self.sink.report({"event": "retry", "submissions": [e.name for e in chunk], "reason": why})
+                    self.sink.report(Retry(tuple(e.name for e in chunk), why))
                 else:  # Dask already tried a KilledWorker's task on max_attempts workers
                     attempts[chunk[0].name] = attempts.get(chunk[0].name, 0) + 1
                     if isinstance(error, KilledWorker) or attempts[chunk[0].name] >= self.max_attempts:
                         self.sink.failed(chunk[0].name, why)
                     else:
                         waiting.appendleft(chunk)
-                        self.sink.report({"event": "retry", "submissions": [chunk[0].name], "reason": why})
+                        self.sink.report(Retry((chunk[0].name,), why))
             else:
                 left = self._accept(future.result(), chunk)
                 for entry in left:  # a session that ended without them: once more alone, then a failed row
@@ -215,11 +216,16 @@ class ClusterRunner:
         names = {e.name for e in chunk}
         done = set()
         for line in lines:
-            event = json.loads(line)
-            if event.get("event") == "error":
-                raise ClusterError(str(event.get("message", "the grader could not run")))
-            if event.get("event") == "graded" and event.get("submission") in names:
-                done.add(event["submission"])
+            try:
+                event = read_worker_line(line)
+            except MalformedEvent as error:  # its submission, if any, goes again: said, never dropped silently
+                self.sink.outcome.worker_errors.append(f"a Dask worker sent a line that is not one of its events: "
+                                                       f"{error}")
+                continue
+            if isinstance(event, WorkerError):
+                raise ClusterError(event.message)
+            if isinstance(event, Graded) and event.submission in names:
+                done.add(event.submission)
                 self.sink.graded(event)
         return [e for e in chunk if e.name not in done and e.name not in self.sink.stored]
 

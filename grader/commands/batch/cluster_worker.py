@@ -34,14 +34,14 @@ from typing import Any
 from distributed import WorkerPlugin, get_worker
 
 from grader.commands.batch.payload import PayloadError, unpack_course, unpack_entry
-from grader.commands.batch.worker import graded_event, with_problem
+from grader.commands.batch.worker import grade_share
 from grader.course.catalogue import Course, CourseError, load_course
 from grader.course.submissions import Submission, read_submission, unreadable, without_files
 from grader.engine.snapshot import CourseFiles
 from grader.errors import GraderFailure
-from grader.options import GradeOptions
+from grader.engine.session import GradingSession
 from grader.results import SubmissionResult
-from grader.sandbox.client import Zygote, ZygoteLost
+from grader.sandbox.client import ZygoteLost
 
 PLUGIN_PREFIX = "torchgrade-course-"
 
@@ -60,7 +60,7 @@ class CoursePlugin(WorkerPlugin):
         # them (as a local batch's workers are in their own session), not each worker mid-chunk.
         self.owned = owned
         self.closing = False
-        self.zygote: Zygote | None = None
+        self.session: GradingSession | None = None
         self.root: Path | None = None
         self.course: Course | None = None
         self.fingerprints: dict[str, str] | None = None
@@ -72,7 +72,8 @@ class CoursePlugin(WorkerPlugin):
 
     def setup(self, worker: Any) -> None:
         self.lock = threading.Lock()  # one session at a time per zygote, whatever threads_per_worker says
-        self.zygote = Zygote.start()  # first: nothing of the course is read before it is out of this process
+        # First: nothing of the course is read before the zygote is out of this process.
+        self.session = GradingSession.start()
         if self.owned:
             try:
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -88,20 +89,17 @@ class CoursePlugin(WorkerPlugin):
         except (PayloadError, CourseError, OSError) as error:
             self.problem = f"a worker could not use the course it was sent: {error}"
         self.course_bytes = b""  # unpacked: no need to keep a second copy in memory
-        # As a local worker does: import torch and the runner while the zygote warms up, not when the first
+        # Import torch and the runner while the zygote warms up, not when the first
         # chunk arrives (the zygote is out of this process already; a chunk's import waits on this one).
-        threading.Thread(target=_import_runner, name="torchgrade-warm-up", daemon=True).start()
+        session = self.session
+        threading.Thread(target=lambda: session.runner, name="torchgrade-warm-up", daemon=True).start()
 
     def teardown(self, worker: Any) -> None:
         self.closing = True  # a chunk still running ends at its next sandbox, unreported (ZygoteLost)
-        if self.zygote is not None:
-            self.zygote.close()
+        if self.session is not None:
+            self.session.close()
         if self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
-
-
-def _import_runner() -> None:
-    from grader.engine import runner  # noqa: F401, PLC0415 - it imports torch: after the zygote started
 
 
 def grade_chunk(digest: str, job: str, entries: list[tuple[dict, str, bytes]]) -> list[str]:
@@ -115,7 +113,7 @@ def grade_chunk(digest: str, job: str, entries: list[tuple[dict, str, bytes]]) -
     here at all (a course that does not match, a broken suite).
     """
     plugin = get_worker().plugins.get(plugin_name(digest))
-    if not isinstance(plugin, CoursePlugin) or plugin.course is None or plugin.zygote is None:
+    if not isinstance(plugin, CoursePlugin) or plugin.course is None or plugin.session is None:
         problem = getattr(plugin, "problem", None) or "this worker was not sent the course of this batch"
         return [json.dumps({"event": "error", "message": problem})]
     if plugin.digest != digest:
@@ -125,14 +123,12 @@ def grade_chunk(digest: str, job: str, entries: list[tuple[dict, str, bytes]]) -
 
 
 def _grade(plugin: CoursePlugin, job: dict, entries: list[tuple[dict, str, bytes]]) -> list[str]:
-    from grader.engine import runner  # noqa: PLC0415 - it imports torch: after the zygote started
-
-    course, zygote = plugin.course, plugin.zygote
+    course, session = plugin.course, plugin.session
     if plugin.references is None:
         from grader.engine.subjects import LiveSolutions  # noqa: PLC0415 - imports torch, like the runner
 
         plugin.references = LiveSolutions(plugin.files)
-    assert course is not None and zygote is not None  # grade_chunk checked
+    assert course is not None and session is not None  # grade_chunk checked
     lines: list[str] = []
     unpacked = Path(tempfile.mkdtemp(prefix="torchgrade-chunk-"))
     try:
@@ -140,22 +136,18 @@ def _grade(plugin: CoursePlugin, job: dict, entries: list[tuple[dict, str, bytes
         filenames = [s.filename for s in specs]
         submissions = [read_packed(entry, filename, data, filenames, unpacked / str(number))
                        for number, (entry, filename, data) in enumerate(entries)]
-        problems = {s.name: s.problem for s in submissions if s.problem}
 
-        def finished(result: SubmissionResult) -> None:
-            problem = problems.get(result.submission)
-            lines.append(json.dumps(graded_event(with_problem(result, problem), problem)))
+        def graded(result: SubmissionResult, event: dict) -> None:
+            lines.append(json.dumps(event))
 
-        runner.grade(course, submissions, specs, options=GradeOptions(**job["options"]), zygote=zygote,
-                     on_result=finished, keep_results=False, expected_files=_of(plugin.fingerprints, specs),
-                     references=plugin.references)
+        grade_share(session, course, specs, submissions, job["options"], on_graded=graded,
+                    expected_files=_of(plugin.fingerprints, specs), references=plugin.references)
     except ZygoteLost:
         # Its sandboxes are gone: what finished stands, the rest goes back to the client (sent again). Unless
         # this worker is shutting down, the next chunk gets a new zygote: a fresh interpreter (exec, not
         # fork), so nothing this process has read since is in it.
         if not plugin.closing:
-            zygote.close()
-            plugin.zygote = Zygote.start()
+            session.restart()
     except (GraderFailure, CourseError, PayloadError) as error:  # the batch cannot run: say why, once
         return [json.dumps({"event": "error", "message": str(error)})]
     finally:

@@ -14,107 +14,38 @@ summary are rebuilt from the record (``classbook.build_outputs_from_record``).
 """
 from __future__ import annotations
 
-import dataclasses
-import json
-import sqlite3
 import os
-import queue
 import signal
-import subprocess
-import sys
-import tempfile
+import sqlite3
 import threading
 import time
-from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
-import grader
-from grader.commands.batch.classbook import (
-    GRADER_FAILED, SUBMISSIONS_FOLDER, build_outputs_from_record, collect_results, failed_result, write_current,
-    write_submission)
-from grader.commands.batch.tally import ClassSummary, summarize
+from grader.record.classbook import (
+    SUBMISSIONS_FOLDER, build_outputs_from_record, collect_results, write_current, write_submission)
 from grader.commands.batch.entries import Entry, is_up_to_date, list_entries
-from grader.commands.batch.worker import BOOT
+from grader.commands.batch.events import Planned, ProgressEvent
+from grader.commands.batch.local_workers import local_runner, worker_command
+from grader.commands.batch.sink import MAX_ATTEMPTS, BatchError, BatchOutcome, ResultSink, Runner
+from grader.record.tally import summarize
 from grader.course.catalogue import Course, ExerciseSpec, load_course
-from grader.errors import EXIT_GRADER_FAILURE, EXIT_INTERRUPTED, GraderFailure, UserError
+from grader.errors import GraderFailure, UserError
 from grader.options import GradeOptions
-from grader.outputs.results_json import from_plain
-from grader.record.database import (ClassRecord, RecordFull, check_plan, grading_seed, is_disk_full, plan_run,
-                                    up_to_date)
+from grader.record.database import ClassRecord
+from grader.record.planning import check_plan, grading_seed, plan_batch
+from grader.record.schema import RecordFull, is_disk_full
 from grader.record.fingerprint import course_fingerprint, files_hash, grader_version
 from grader.results import SubmissionResult
 
-MAX_ATTEMPTS = 2  # a submission left unfinished by this many crashed workers gets a failed row
-STOP_GRACE_S = 5.0  # after SIGTERM, how long workers get to close their zygotes before SIGKILL
-
-# The folder holding the grader package, put back on a worker's path (it runs with -I).
-_GRADER_PARENT = str(Path(grader.__file__).resolve().parent.parent)
-
-
-class BatchError(GraderFailure):
-    """The batch could not run at all (a broken suite, a zygote that cannot start)."""
-
-
-@dataclass
-class BatchOutcome:
-    """What a batch did: read by the progress display and the CLI; the class's files are in ``out``."""
-
-    out: Path
-    summary: ClassSummary
-    graded: list[str] = field(default_factory=list)  # finished in this run
-    skipped: list[str] = field(default_factory=list)  # up to date (--resume)
-    failed: list[str] = field(default_factory=list)  # the grader failed on them in this run
-    hidden: list[str] = field(default_factory=list)  # hidden entries of SUBMISSIONS left out
-    not_listed: list[str] = field(default_factory=list)  # current in the record, not in SUBMISSIONS: kept
-    removed: list[str] = field(default_factory=list)  # removed by this run (--prune), recorded in history
-    restored: list[str] = field(default_factory=list)  # removed before, back in SUBMISSIONS: current again
-    only: list[str] = field(default_factory=list)  # --only: the named entries graded, the class left as it was
-    notes: list[str] = field(default_factory=list)  # worth saying (a new course version)
-    replaced: int = 0  # current exercise results this run grades again (kept in the record's history)
-    interrupted: bool = False
-    jobs: int = 0
-    elapsed_s: float = 0.0
-    worker_errors: list[str] = field(default_factory=list)  # stderr tails of workers that died
-    unstored: list[str] = field(default_factory=list)  # graded, but the disk was full when storing them
-    stale_outputs: bool = False  # the disk was full when the class files were rebuilt at the end
-
-    @property
-    def exit_status(self) -> int:
-        """130 when interrupted, 3 when the grader failed on a submission or a full disk kept a result
-        or the class files from being written, else 0 (whatever the scores: grading a class succeeded)."""
-        if self.interrupted:
-            return EXIT_INTERRUPTED
-        return EXIT_GRADER_FAILURE if self.failed or self.unstored or self.stale_outputs else 0
-
-
-@dataclass
-class _Worker:
-    process: subprocess.Popen
-    names: list[str]  # in the order it grades them
-    log: Path
-    done: set[str] = field(default_factory=set)
-    error: str | None = None
-    reading: str | None = None  # the entry it is reading, until it says it is grading
-
-    def suspect(self, unfinished: Sequence[str]) -> str:
-        """Which unfinished entry to blame if it dies: the one it was reading,
-        else the first not graded (it grades in order)."""
-        return self.reading if self.reading is not None and self.reading in unfinished else unfinished[0]
-
-
-def worker_command() -> list[str]:
-    """How a worker starts: this interpreter, isolated, running the worker's boot line."""
-    return [sys.executable, "-I", "-c", BOOT, _GRADER_PARENT]
+__all__ = ["MAX_ATTEMPTS", "BatchError", "BatchOutcome", "grade_batch", "run_batch"]  # what the CLI and tests name
 
 
 def grade_batch(submissions: Path, out: Path, *, course_root: Path | None = None,
                 exercise_ids: Sequence[str] = (), jobs: int | None = None, resume: bool = False,
                 options: GradeOptions | None = None, force: bool = False,
-                on_progress: Callable[[dict], None] | None = None, scheduler: str | None = None,
+                on_progress: Callable[[ProgressEvent], None] | None = None, scheduler: str | None = None,
                 only: Sequence[str] = (), prune: bool = False) -> BatchOutcome:
     """What ``grade batch`` does: load the course (found from here upwards
     when ``course_root`` is None) and grade the class (``run_batch``). Raises
@@ -128,16 +59,15 @@ def grade_batch(submissions: Path, out: Path, *, course_root: Path | None = None
 
 def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Sequence[str] | None = None,
               jobs: int | None = None, resume: bool = False, options: GradeOptions | None = None,
-              on_progress: Callable[[dict], None] | None = None,
+              on_progress: Callable[[ProgressEvent], None] | None = None,
               command: Sequence[str] | None = None, force: bool = False,
               scheduler: str | None = None, only: Sequence[str] = (), prune: bool = False) -> BatchOutcome:
     """Grade every entry of ``submissions`` into ``out`` with ``jobs`` worker processes.
 
     ``options`` (seed, limits, isolation) reach every worker as they are; a
-    seed of None is the course's. ``on_progress`` receives plain dicts:
-    ``{"event": "planned", "total": n, "skipped": k}`` once, then ``{"event":
-    "graded" | "failed", "submission": name, ...}`` per submission and
-    ``{"event": "retry", ...}`` when a worker died. Ctrl-C stops the
+    seed of None is the course's. ``on_progress`` receives typed records
+    (``events``): ``Planned`` once, then ``Graded`` or ``Failed`` per
+    submission and ``Retry`` when a worker died. Ctrl-C stops the
     workers, keeps finished results and returns with ``interrupted`` set.
     Raises ``BatchError`` if the grader cannot run at all, and
     ``RecordRefused`` (a ``UserError``, before anything is graded) when OUT's
@@ -180,12 +110,11 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
         adopt_results(record, out, course, entries, hashes)
         move_to_submissions_folder(record, out, course)
         seed = options.seed if options.seed is not None else batch_seed(course, record)
-        fresh = up_to_date(record, course_fingerprint=fingerprint, seed=seed, exercise_ids=ids,
-                           hashes=hashes) if resume else set()
+        fresh, plan = plan_batch(record, course_title=course.title, course_fingerprint=fingerprint, seed=seed,
+                                 exercise_ids=ids, hashes=hashes, resume=resume)
         pending = [e for e in entries if e.name not in fresh]
         # Before anything is graded: refuse what would mix courses or seeds (nothing written but the record's file).
-        plan = check_plan(plan_run(record, course_title=course.title, course_fingerprint=fingerprint, seed=seed,
-                                   exercise_ids=ids, pending={e.name: hashes[e.name] for e in pending}), force=force)
+        check_plan(plan, force=force)
         outcome = BatchOutcome(out=out, summary=summarize([], ids), hidden=hidden,
                                skipped=[e.name for e in entries if e.name in fresh],
                                notes=[*plan.notes, *public_seed_note(course, seed)],
@@ -194,19 +123,20 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
                                   course_fingerprint=fingerprint, exercise_ids=ids, forced=force and plan.refused)
         outcome.restored = record.restore([e.name for e in entries], run_id=run_id,
                                           reason="back in the submissions folder")
-        # A subset of the exercises: the worker's files would lack the rest, so it writes none and the
-        # controller writes them from the record (a crash in between leaves the earlier, whole files).
+        # Each submission's files are written once. A subset of the exercises: the worker's files would lack
+        # the rest, so it writes none and the controller writes them from the record (a crash in between
+        # leaves the earlier, whole files); so for a submission with an override in force (its page shows it).
         subset = set(ids) != set(course.ids)
+        overridden = {name for name, _ in record.overrides()}
 
-        def store(result: SubmissionResult, refused: str | None = None, *, written: bool = True) -> None:
-            """One result into the record (one transaction); OUT/<name>/ rewritten from the record unless
-            the worker's files already say the same (the whole course graded, no override). A full disk
-            costs this entry only: it is named, and the batch goes on."""
+        def store(result: SubmissionResult, *, written: bool = True) -> None:
+            """One result into the record (one transaction); OUT/<name>/ written from the record where the
+            worker did not write it. A full disk costs this entry only: it is named, and the batch goes on."""
             try:
-                record.store(run_id, result, files_hash=hashes.get(result.submission, ""), refused=refused or None)
-                overridden = any(name == result.submission for name, _ in record.overrides())
-                if subset or overridden or not written:
-                    write_current(out, record.current_of(result.submission), course.hidden_visibility)
+                record.store(run_id, result, files_hash=hashes.get(result.submission, ""))
+                if subset or result.submission in overridden or not written:
+                    write_current(out, record.current_of(result.submission), course.hidden_visibility,
+                                  course_title=course.title)
             except RecordFull as full:
                 outcome.unstored.append(result.submission)
                 outcome.notes.append(str(full))
@@ -217,23 +147,24 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
                 outcome.notes.append(f"the files of {result.submission!r} in {out} could not be written: the disk "
                                      f"is full ({error}); its result is in the class record")
 
-        report = on_progress or (lambda event: None)
-        job_options = {**dataclasses.asdict(options), "seed": seed}
-        runner: _Runner
+        report: Callable[[ProgressEvent], None] = on_progress or (lambda event: None)
+        job_options = {**options.to_plain(), "seed": seed}
+        runner: Runner
         if scheduler is None:
             jobs = max(1, min(jobs or os.cpu_count() or 1, len(pending) or 1))
-            runner = _local_runner(course, specs, out, ids, subset, job_options, command or worker_command(), jobs,
-                                   report, ResultSink(outcome, store, report, specs, seed))
+            runner = local_runner(course, specs, out, ids, subset, sorted(overridden), job_options,
+                                  command or worker_command(), jobs, report,
+                                  ResultSink(outcome, store, report, specs, seed))
         else:
-            runner = _cluster_runner(scheduler, course, specs, job_options, ResultSink(
+            runner = cluster_runner(scheduler, course, specs, job_options, ResultSink(
                 outcome, store, report, specs, seed,
-                write=None if subset else lambda r: write_submission(out, r, course.hidden_visibility)))
+                write=None if subset else lambda r: None if r.submission in overridden
+                else write_submission(out, r, course.hidden_visibility, course_title=course.title)))
         listed = [e.name for e in entries]
         try:
             jobs = runner.start() if pending else 0  # a cluster takes seconds to start: Ctrl-C may come here
             outcome.jobs = jobs if pending else 0
-            report({"event": "planned", "total": len(pending), "skipped": len(outcome.skipped),
-                    "jobs": outcome.jobs})
+            report(Planned(total=len(pending), skipped=len(outcome.skipped), jobs=outcome.jobs))
             runner.run(pending)
         except KeyboardInterrupt:
             with _uninterrupted():
@@ -327,86 +258,14 @@ def move_to_submissions_folder(record: ClassRecord, out: Path, course: Course) -
         return 0
     written = 0
     for current in record.each_current():
-        write_current(out, current, course.hidden_visibility)
+        write_current(out, current, course.hidden_visibility, course_title=course.title)
         written += 1
     (out / SUBMISSIONS_FOLDER).mkdir(exist_ok=True)
     return written
 
 
-def round_robin(items: Sequence, shares: int) -> list[list]:
-    """Deal ``items`` into at most ``shares`` non-empty lists, in turn."""
-    return [list(items[k::shares]) for k in range(min(shares, len(items)))]
-
-
-class _Runner(Protocol):
-    """What grades the pending entries: local worker processes (``_Scheduler``) or a Dask cluster."""
-
-    def start(self) -> int:
-        """Get ready; returns how many submissions it grades at a time."""
-        ...
-
-    def run(self, pending: Sequence[Entry]) -> None: ...
-
-    def stop(self) -> None: ...
-
-    def close(self) -> None: ...
-
-
-@dataclass
-class ResultSink:
-    """Where every finished submission goes, whoever graded it: the class
-    record (once per submission, even if a lost worker's task ran twice), the
-    submission's files when ``write`` is given (a cluster's workers cannot
-    write OUT), the outcome and the progress events."""
-
-    outcome: BatchOutcome
-    store: Callable[..., None]
-    report: Callable[[dict], None]
-    specs: Sequence[ExerciseSpec]
-    seed: int
-    write: Callable[[SubmissionResult], object] | None = None
-    stored: set[str] = field(default_factory=set)
-
-    def graded(self, event: dict) -> bool:
-        """A worker's ``graded`` event; False if that submission was stored already."""
-        name = event.get("submission")
-        if name in self.stored:
-            return False
-        result = from_plain(event.pop("result"))
-        if self.write is not None:
-            self.write(result)  # before the record: as a local worker writes, then reports
-        self.store(result, event.get("refused"))
-        self.stored.add(result.submission)
-        self.outcome.graded.append(result.submission)
-        self.report(event)
-        return True
-
-    def failed(self, name: str, why: str) -> None:
-        """A submission that ended ``MAX_ATTEMPTS`` grading processes: a row saying the grader failed."""
-        if name in self.stored:
-            return
-        self.store(failed_result(
-            name, self.specs, self.seed,
-            f"{GRADER_FAILED}: its grading process {why}, twice. This is not the submission's "
-            "score; grade it again with --resume, and report it if it happens again."), written=False)
-        self.stored.add(name)
-        self.outcome.failed.append(name)
-        self.report({"event": "failed", "submission": name})
-
-
-def _local_runner(course: Course, specs: Sequence[ExerciseSpec], out: Path, ids: list[str], subset: bool,
-                  options: dict, command: Sequence[str], jobs: int, report: Callable[[dict], None],
-                  sink: ResultSink) -> _Scheduler:
-    from grader.engine.snapshot import CourseFiles  # noqa: PLC0415 - torch-free
-
-    job = {"course": str(course.root), "out": str(out.resolve()), "exercises": ids, "write_files": not subset,
-           # What the workers will run, fingerprinted before any of them (or any sandbox) starts.
-           "course_files": CourseFiles.read(specs).fingerprints(), "options": options}
-    return _Scheduler(job, command, jobs, report, sink)
-
-
-def _cluster_runner(scheduler: str, course: Course, specs: Sequence[ExerciseSpec], options: dict,
-                    sink: ResultSink) -> _Runner:
+def cluster_runner(scheduler: str, course: Course, specs: Sequence[ExerciseSpec], options: dict,
+                    sink: ResultSink) -> Runner:
     try:
         from grader.commands.batch import cluster  # noqa: PLC0415 - dask only when asked for
     except ImportError as error:
@@ -414,122 +273,6 @@ def _cluster_runner(scheduler: str, course: Course, specs: Sequence[ExerciseSpec
                         "pip install -e '.[cluster]' in the course's folder") from None
     return cluster.ClusterRunner(scheduler, course, specs, options, sink, max_attempts=MAX_ATTEMPTS)
 
-
-class _Scheduler:
-    """Keeps up to ``jobs`` workers busy with shares; a dead worker's unfinished
-    submissions go to new workers (the one it was grading alone, as the
-    likely cause), and after ``MAX_ATTEMPTS`` become failed rows."""
-
-    def __init__(self, job: dict, command: Sequence[str], jobs: int, report: Callable[[dict], None],
-                 sink: ResultSink) -> None:
-        self.job, self.command, self.jobs, self.report, self.sink = job, list(command), jobs, report, sink
-        self.events: queue.Queue = queue.Queue()
-        self.running: list[_Worker] = []
-        self.attempts: Counter[str] = Counter()
-        self.entries: dict[str, dict] = {}
-        self.logs: list[Path] = []
-
-    def start(self) -> int:
-        return self.jobs  # workers start as shares are dealt
-
-    def run(self, pending: Sequence[Entry]) -> None:
-        self.entries = {e.name: e.job() for e in pending}
-        waiting = deque([e.name for e in share] for share in round_robin(pending, self.jobs))
-        while waiting or self.running:
-            while waiting and len(self.running) < self.jobs:
-                self._start(waiting.popleft())
-            try:
-                worker, line = self.events.get(timeout=1.0)
-            except queue.Empty:
-                continue
-            if line is None:
-                waiting.extend(self._finished(worker))
-            else:
-                self._handle(worker, line)
-
-    def _start(self, share: list[str]) -> None:
-        log = Path(tempfile.mkstemp(prefix="torchgrade-batch-worker-", suffix=".log")[1])
-        self.logs.append(log)
-        with log.open("wb") as stderr:
-            process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
-                                       cwd=self.job["course"], text=True, encoding="utf-8", errors="replace",
-                                       start_new_session=True)  # Ctrl-C reaches the parent, which stops them
-        worker = _Worker(process=process, names=list(share), log=log)
-        self.running.append(worker)
-        threading.Thread(target=self._read, args=(worker,), daemon=True).start()
-        assert process.stdin is not None  # stdin=PIPE
-        try:
-            process.stdin.write(json.dumps({**self.job, "entries": [self.entries[name] for name in share]}))
-            process.stdin.close()
-        except OSError:
-            pass  # it died at once: its end of stdout says so
-
-    def _read(self, worker: _Worker) -> None:
-        assert worker.process.stdout is not None  # stdout=PIPE
-        for line in worker.process.stdout:
-            self.events.put((worker, line))
-        self.events.put((worker, None))
-
-    def _handle(self, worker: _Worker, line: str) -> None:
-        try:
-            event = json.loads(line)
-        except ValueError:
-            return  # not ours: workers keep their stdout for the protocol, but be lenient
-        if not isinstance(event, dict):
-            return
-        if event.get("event") == "graded" and event.get("submission") in worker.names:
-            self.sink.graded(event)
-            worker.done.add(event["submission"])
-        elif event.get("event") == "reading":
-            worker.reading = event.get("submission")
-        elif event.get("event") == "grading":
-            worker.reading = None
-        elif event.get("event") == "error":
-            worker.error = str(event.get("message", "the grader could not run"))
-
-    def _finished(self, worker: _Worker) -> list[list[str]]:
-        code = worker.process.wait()
-        self.running.remove(worker)
-        if worker.error is not None:
-            raise BatchError(worker.error)
-        unfinished = [n for n in worker.names if n not in worker.done]
-        if not unfinished:
-            return []
-        why = _exit_reason(code)
-        self.sink.outcome.worker_errors.append(f"a worker {why}:\n{_tail(worker.log)}".rstrip())
-        # Only the entry it was reading or grading is charged, and it goes again alone: the others never
-        # started, so they go again together, never beside it and never charged for it.
-        suspect = worker.suspect(unfinished)
-        together = [name for name in unfinished if name != suspect]
-        self.attempts[suspect] += 1
-        alone: list[str] = []
-        if self.attempts[suspect] >= MAX_ATTEMPTS:
-            self.sink.failed(suspect, why)
-        else:
-            alone = [suspect]
-        retries = [share for share in (alone, together) if share]
-        if retries:
-            self.report({"event": "retry", "submissions": [n for share in retries for n in share], "reason": why})
-        return retries
-
-    def stop(self) -> None:
-        """SIGTERM every worker (each closes its zygote, whose sandboxes die
-        with it), then SIGKILL whatever is left after a grace period."""
-        for worker in self.running:
-            _signal_group(worker.process, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE_S
-        for worker in self.running:
-            try:
-                worker.process.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                _signal_group(worker.process, signal.SIGKILL)
-                worker.process.wait()
-        self.running.clear()
-
-    def close(self) -> None:
-        """Remove the workers' logs."""
-        for log in self.logs:
-            log.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -544,25 +287,3 @@ def _uninterrupted() -> Iterator[None]:
     finally:
         signal.signal(signal.SIGINT, previous)
 
-
-def _signal_group(process: subprocess.Popen, number: int) -> None:
-    try:
-        os.killpg(process.pid, number)  # the worker leads its own session
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _exit_reason(code: int) -> str:
-    if code < 0:
-        try:
-            return f"was killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"was killed by signal {-code}"
-    return f"exited with status {code}"
-
-
-def _tail(path: Path, limit: int = 2000) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")[-limit:]
-    except OSError:
-        return ""

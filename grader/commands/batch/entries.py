@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.commands.batch.classbook import RESULTS_FILE, read_result, results_path, sort_key
-from grader.commands.batch.tally import grader_failed
+from grader.record.classbook import RESULTS_FILE, read_result, results_path, sort_key
+from grader.record.tally import grader_failed
 from grader.course.names import escaped, unique_names
 
 

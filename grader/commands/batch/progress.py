@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from grader.commands.batch.classbook import GRADEBOOK_FILE, INDEX_FILE, REPORT_FILE, RESULTS_FILE, SUBMISSIONS_FOLDER
+from grader.commands.batch.events import Failed, Graded, Planned, ProgressEvent, Retry
+from grader.record.classbook import GRADEBOOK_FILE, INDEX_FILE, REPORT_FILE, RESULTS_FILE, SUBMISSIONS_FOLDER
 from grader.verdicts import LIMIT_VERDICTS, Verdict
+from grader.words import counted
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import TaskID
 
-    from grader.commands.batch.controller import BatchOutcome
+    from grader.commands.batch.sink import BatchOutcome
 
 
 class ProgressBar:
@@ -39,20 +41,20 @@ class ProgressBar:
     def __exit__(self, *exc) -> None:
         self.progress.stop()
 
-    def __call__(self, event: dict) -> None:
-        kind = event.get("event")
-        if kind == "planned":
-            workers = "1 worker" if event["jobs"] == 1 else f"{event['jobs']} workers"
-            description = f"grading with {workers}" if event["total"] else "nothing to grade"
-            self.task = self.progress.add_task(description, total=event["total"])
+    def __call__(self, event: ProgressEvent) -> None:
+        if isinstance(event, Planned):
+            workers = "1 worker" if event.jobs == 1 else f"{event.jobs} workers"
+            description = f"grading with {workers}" if event.total else "nothing to grade"
+            self.task = self.progress.add_task(description, total=event.total)
             self.progress.start()
-        elif kind in ("graded", "failed") and self.task is not None:
+        elif isinstance(event, (Graded, Failed)) and self.task is not None:
             self.progress.update(self.task, advance=1)
-        elif kind == "retry":
+        elif isinstance(event, Retry):
             from grader.outputs.terminal import shown  # noqa: PLC0415
 
-            self.progress.console.print(shown(f"a worker {event['reason']}; grading {len(event['submissions'])} "
-                                              "submission(s) again in a new one", "yellow"))
+            again = counted(len(event.submissions), 'submission')
+            self.progress.console.print(shown(f"a worker {event.reason}; grading {again} again in a new one",
+                                              "yellow"))
 
 
 def print_summary(console: Console, outcome: BatchOutcome) -> None:
@@ -65,14 +67,14 @@ def print_summary(console: Console, outcome: BatchOutcome) -> None:
     summary = outcome.summary
     print_sandbox_warning(console, summary.sandbox)
     head = "Interrupted: " if outcome.interrupted else ""
-    line = f"{head}graded {len(outcome.graded)} submission(s) in {outcome.elapsed_s:.1f} s"
+    line = f"{head}graded {counted(len(outcome.graded), 'submission')} in {outcome.elapsed_s:.1f} s"
     if outcome.jobs:
-        line += f" with {outcome.jobs} worker(s)"
+        line += f" with {counted(outcome.jobs, 'worker')}"
     if outcome.skipped:
         line += f"; {len(outcome.skipped)} already up to date (--resume)"
     console.print(Text(line + ".", style="bold yellow" if outcome.interrupted else "bold"))
     if summary.count:
-        console.print(f"Class: {summary.count} submission(s); total mean {format_points(summary.mean_total)}, "
+        console.print(f"Class: {counted(summary.count, 'submission')}; total mean {format_points(summary.mean_total)}, "
                       f"median {format_points(summary.median_total)} of {format_points(summary.max_total)} points.",
                       highlight=False)
     verdicts = dict(summary.verdicts)
@@ -101,8 +103,9 @@ def print_summary(console: Console, outcome: BatchOutcome) -> None:
     for note in outcome.notes:
         console.print(shown(f"Note: {note}."))
     if outcome.replaced:
-        console.print(shown(f"Graded again {outcome.replaced} earlier exercise result(s) (a submission's exercises "
-                            f"count one each); `grade history {outcome.out}` shows what changed.", "dim"))
+        console.print(shown(f"Graded again {counted(outcome.replaced, 'earlier exercise result')} "
+                            f"(a submission's exercises count one each); `grade history {outcome.out}` shows what "
+                            "changed.", "dim"))
     if outcome.only:
         console.print(shown(f"Graded only {', '.join(outcome.only)} (--only); every other result in the class "
                             "record is as it was.", "dim"))
@@ -114,7 +117,8 @@ def print_summary(console: Console, outcome: BatchOutcome) -> None:
                             f"`grade history {outcome.out}` shows it.", "bold"))
     if outcome.not_listed:
         listed = ", ".join(outcome.not_listed[:10]) + (" …" if len(outcome.not_listed) > 10 else "")
-        console.print(shown(f"{len(outcome.not_listed)} submission(s) in the class record are not in this "
+        console.print(shown(f"{counted(len(outcome.not_listed), 'submission')} in the class record "
+                            f"{'is' if len(outcome.not_listed) == 1 else 'are'} not in this "
                             f"submissions folder ({listed}): kept as they were. To remove them, run again "
                             "with --prune.", "dim"))
     console.print(Text.assemble("Class summary: ", shown(str(outcome.out / INDEX_FILE), "bold"), "\nGradebook: ",

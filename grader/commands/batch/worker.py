@@ -38,17 +38,22 @@ import signal
 import sys
 import tempfile
 import threading
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from grader.commands.batch.classbook import write_submission
-from grader.course.catalogue import CourseError, load_course
+from grader.record.classbook import write_submission
+from grader.course.catalogue import Course, CourseError, ExerciseSpec, load_course
 from grader.course.submissions import Submission, read_submission
 from grader.errors import EXIT_INTERRUPTED, GraderFailure
 from grader.options import GradeOptions
-from grader.outputs.results_json import to_plain
-from grader.results import SubmissionResult
-from grader.sandbox.client import Zygote, ZygoteLost
+from grader.results import SubmissionResult, to_plain
+from grader.status import combined_status
+from grader.engine.session import GradingSession
+from grader.sandbox.client import ZygoteLost
+
+if TYPE_CHECKING:
+    from grader.engine.subjects import ReferenceSource
 
 # The whole of the worker's start: what follows ``-c``. It names this module
 # and nothing else of the grader.
@@ -62,12 +67,10 @@ def main() -> int:
     _die_with_parent()
     signal.signal(signal.SIGTERM, _interrupt)  # the parent stops us: close the zygote on the way out
 
-    zygote = Zygote.start()  # first: it warms up while this process imports torch and the suites
+    session = GradingSession.start()  # first: it warms up while this process imports torch and the suites
     unpacked = Path(tempfile.mkdtemp(prefix="torchgrade-batch-"))
     try:
         job = json.loads(sys.stdin.read())  # at once: the parent waits on the pipe before starting the next worker
-        from grader.engine import runner  # noqa: PLC0415 - it imports torch: after the zygote started
-
         try:
             course = load_course(Path(job["course"]))
             specs = [course.exercise(i) for i in job["exercises"]]
@@ -78,19 +81,16 @@ def main() -> int:
                 _send(protocol, {"event": "reading", "submission": entry["name"]})
                 submissions.append(read_entry(entry, filenames, unpacked / str(number)))
             _send(protocol, {"event": "grading"})
-            problems = {s.name: s.problem for s in submissions if s.problem}
 
-            def finished(result: SubmissionResult) -> None:
-                if _stopping.is_set():
-                    return  # a session cut short may finish a submission with tests missing: not a result
-                result = with_problem(result, problems.get(result.submission))
-                if job.get("write_files", True):  # not for a subset of the exercises: the controller writes those
-                    write_submission(out, result, course.hidden_visibility)
-                _send(protocol, graded_event(result, problems.get(result.submission)))
+            not_written = set(job.get("not_written", ()))
 
-            runner.grade(course, submissions, specs, options=GradeOptions(**job["options"]),
-                         zygote=zygote, on_result=finished, keep_results=False,
-                         expected_files=job.get("course_files"))
+            def graded(result: SubmissionResult, event: dict[str, Any]) -> None:
+                if job.get("write_files", True) and result.submission not in not_written:  # else the controller
+                    write_submission(out, result, course.hidden_visibility, course_title=course.title)
+                _send(protocol, event)
+
+            grade_share(session, course, specs, submissions, job["options"], on_graded=graded,
+                        expected_files=job.get("course_files"), stopping=_stopping.is_set)
         except ZygoteLost as error:  # its sandboxes are gone mid-share: the controller retries what is left
             print(f"torchgrade batch worker: {error}", file=sys.stderr)
             return error.exit_status
@@ -101,8 +101,27 @@ def main() -> int:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     finally:
-        zygote.close()
+        session.close()
         shutil.rmtree(unpacked, ignore_errors=True)
+
+
+def grade_share(session: GradingSession, course: Course, specs: Sequence[ExerciseSpec],
+                submissions: Sequence[Submission], options: dict, *,
+                on_graded: Callable[[SubmissionResult, dict], None], expected_files: Mapping[str, str] | None,
+                references: ReferenceSource | None = None, stopping: Callable[[], bool] = lambda: False) -> None:
+    """Grade a share of a class in ONE session, the body every batch worker runs (local or Dask):
+    each finished submission goes to ``on_graded`` with its ``graded`` event (the runner already
+    says on every exercise why a refused entry was not graded). ``options``: ``GradeOptions``'
+    fields as the job carries them. Once ``stopping()``, a session cut short may finish a
+    submission with tests missing: not a result, so not passed on. Raises what ``runner.grade``
+    raises."""
+
+    def finished(result: SubmissionResult) -> None:
+        if not stopping():
+            on_graded(result, graded_event(result))
+
+    session.grade(course, submissions, specs, options=GradeOptions.from_plain(options), on_result=finished,
+                  keep_results=False, expected_files=expected_files, references=references)
 
 
 def _claim_stdout() -> io.TextIOWrapper:
@@ -146,21 +165,14 @@ def read_entry(entry: dict, exercise_filenames: list[str], unpack_to: Path) -> S
                            refused=entry.get("refused"), notes=entry.get("notes") or ())
 
 
-def graded_event(result: SubmissionResult, problem: str | None) -> dict:
+def graded_event(result: SubmissionResult) -> dict[str, Any]:
     """What a worker says about a finished submission: plain data, the whole
-    result included (the controller stores it in the class record)."""
+    result included (the controller stores it in the class record as it is)."""
     verdicts = sorted({t.verdict for e in result.exercises for t in e.tests if t.verdict})
+    status, _ = combined_status((e.status, e.reason) for e in result.exercises)
     return {"event": "graded", "submission": result.submission, "score": result.score,
-            "max_score": result.max_score, "verdicts": verdicts, "problem": problem is not None,
-            "refused": problem, "result": to_plain(result)}
-
-
-def with_problem(result: SubmissionResult, problem: str | None) -> SubmissionResult:
-    """Say why a submission could not be graded on every exercise (the runner
-    words a missing file per exercise; "the zip holds ../evil.py" says more)."""
-    if not problem:
-        return result
-    return replace(result, exercises=tuple(replace(e, problem=problem) for e in result.exercises))
+            "max_score": result.max_score, "verdicts": verdicts, "status": status.value,
+            "result": to_plain(result)}
 
 
 if __name__ == "__main__":

@@ -12,10 +12,15 @@ any sandbox forked from it, names the grader's or the course's folder.
 Runs as the ``-c`` program's ``exec`` with ``BUNDLE`` defined; imports only
 the standard library itself.
 """
+from __future__ import annotations
+
 import importlib.abc
+import importlib.machinery
 import importlib.util
 import os
 import sys
+import types
+from typing import Any
 
 ORIGIN_PREFIX = "<torchgrade>/"
 
@@ -23,26 +28,29 @@ ORIGIN_PREFIX = "<torchgrade>/"
 class BundleImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Imports the bundled modules (name -> (source, is a package)) from memory."""
 
-    def __init__(self, modules):
+    def __init__(self, modules: dict[str, tuple[str, bool]]) -> None:
         self.modules = modules
 
-    def find_spec(self, name, path=None, target=None):
+    def find_spec(self, name: str, _path: Any = None, _target: Any = None) -> importlib.machinery.ModuleSpec | None:
         if name not in self.modules:
             return None
         _, package = self.modules[name]
-        origin = ORIGIN_PREFIX + name.replace(".", "/") + ("/__init__.py" if package else ".py")
-        return importlib.util.spec_from_loader(name, self, origin=origin, is_package=package)
+        return importlib.util.spec_from_loader(name, self, origin=_origin(name, package), is_package=package)
 
-    def create_module(self, spec):
+    def create_module(self, _spec: importlib.machinery.ModuleSpec) -> None:
         return None  # the default module object
 
-    def exec_module(self, module):
-        source, _ = self.modules[module.__spec__.name]
-        module.__file__ = module.__spec__.origin
-        exec(compile(source, module.__file__, "exec", dont_inherit=True), module.__dict__)  # noqa: S102 - our own code
+    def exec_module(self, module: types.ModuleType) -> None:
+        source, package = self.modules[module.__name__]  # the name of the spec find_spec made
+        origin = module.__file__ = _origin(module.__name__, package)
+        exec(compile(source, origin, "exec", dont_inherit=True), module.__dict__)  # noqa: S102 - our own code
 
 
-def boot(bundle):
+def _origin(name: str, package: bool) -> str:
+    return ORIGIN_PREFIX + name.replace(".", "/") + ("/__init__.py" if package else ".py")
+
+
+def boot(bundle: dict[str, Any]) -> None:
     # The bundle came on stdin: a zygote (and its sandboxes) read nothing more from it.
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)

@@ -9,6 +9,7 @@ import errno
 import os
 import socket
 import stat
+from collections.abc import Callable
 
 from grader.sandbox.untrusted.kernel import libc, raise_errno
 from grader.sandbox.untrusted.privileges import CAP_DAC_READ_SEARCH, capabilities
@@ -132,7 +133,7 @@ def _try_exec(scratch_dir: str) -> None:
     finally:
         os.close(fd)
     try:
-        os.execv(path, [path])
+        os.execv(path, [path])  # noqa: S606 - the probe itself: a file of zeros that no kernel will run
     finally:
         try:
             os.unlink(path)
@@ -147,12 +148,14 @@ def _try_sysv_ipc() -> None:
     """Make a System V segment, queue and semaphore set. Each one made is
     removed at once (a missing wall leaves nothing behind); any one made
     means the wall is missing."""
-    attempts = ((lambda: libc.shmget(_IPC_PRIVATE, ctypes.c_size_t(4096), _IPC_CREAT | 0o600),
-                 lambda made: libc.shmctl(made, _IPC_RMID, None)),
-                (lambda: libc.msgget(_IPC_PRIVATE, _IPC_CREAT | 0o600),
-                 lambda made: libc.msgctl(made, _IPC_RMID, None)),
-                (lambda: libc.semget(_IPC_PRIVATE, 1, _IPC_CREAT | 0o600),
-                 lambda made: libc.semctl(made, 0, _IPC_RMID)))
+    Attempt = tuple[Callable[[], int], Callable[[int], object]]
+    attempts: tuple[Attempt, ...] = (
+        (lambda: libc.shmget(_IPC_PRIVATE, ctypes.c_size_t(4096), _IPC_CREAT | 0o600),
+         lambda made: libc.shmctl(made, _IPC_RMID, None)),
+        (lambda: libc.msgget(_IPC_PRIVATE, _IPC_CREAT | 0o600),
+         lambda made: libc.msgctl(made, _IPC_RMID, None)),
+        (lambda: libc.semget(_IPC_PRIVATE, 1, _IPC_CREAT | 0o600),
+         lambda made: libc.semctl(made, 0, _IPC_RMID)))
     for make, remove in attempts:
         made = make()
         if made >= 0:

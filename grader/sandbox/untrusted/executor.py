@@ -19,7 +19,9 @@ Request ops:
            before anything is built (inside ``torch.random.fork_rng``, so the grader's
            own RNG is untouched); "views": true describes datasets, loaders and
            generators in the result and in the arguments after the call as plain
-           data (``views.py``)
+           data (``views.py``); "epochs": n calls the target n times on the same
+           arguments (one epoch each, what it trained carried over) and answers the list
+           of its n values
   inspect  {"build": B}  -> the module's structure and parameter values
   many     {"requests": [...]} -> {"replies": [...]}, one round trip for several
 A target T is {"name": "model"} (a module attribute) or {"build": B}; an
@@ -55,11 +57,8 @@ float64 throughout converts its inputs itself).
 from __future__ import annotations
 
 import copy
-import errno
 import inspect
 import math
-import os
-import traceback
 import warnings
 from types import ModuleType
 from typing import Any
@@ -67,17 +66,9 @@ from typing import Any
 import torch
 
 from grader.sandbox.untrusted import probes, views
+from grader.sandbox.untrusted.failures import MissingName, StructureMismatch, describe_exception
 
-MAX_TEXT = 2000
-_MEMORY_WORDS = ("can't allocate memory", "DefaultCPUAllocator", "out of memory")
-
-
-class MissingName(Exception):
-    """The submission does not define a name the exercise asks for."""
-
-
-class StructureMismatch(Exception):
-    """A built module cannot be matched to the reference's parameters."""
+__all__ = ["MissingName", "StructureMismatch", "describe_exception", "run_request"]  # named here too
 
 
 def run_request(module: ModuleType, request: dict, *, catch: type[BaseException] = BaseException) -> dict:
@@ -143,10 +134,10 @@ def _call_seeded(module: ModuleType, request: dict, *, own_dtypes: bool = False)
              else [])
     try:
         if request.get("autograd", True):
-            value = target(*args, **kwargs)
+            value = _epochs(target, args, kwargs, request.get("epochs"))
         else:
             with torch.no_grad():
-                value = target(*args, **kwargs)
+                value = _epochs(target, args, kwargs, request.get("epochs"))
     except Exception as error:
         if before is not None:
             raise _OwnDtypes(before) from error
@@ -169,6 +160,13 @@ def _call_seeded(module: ModuleType, request: dict, *, own_dtypes: bool = False)
     if request.get("after_grads"):
         reply["after_grads"] = [_grad_state(a) for a in args]
     return reply
+
+
+def _epochs(target: Any, args: list, kwargs: dict, epochs: int | None) -> Any:
+    """One call, or with ``epochs`` that many on the same arguments: the list of their values."""
+    if not epochs:
+        return target(*args, **kwargs)
+    return [target(*args, **kwargs) for _ in range(int(epochs))]
 
 
 def argument_names(target: Any, count: int) -> list[str | None]:
@@ -450,61 +448,3 @@ def module_info(obj: Any) -> dict:
     return info
 
 
-# A write past the file-size rlimit (EFBIG) or the scratch tmpfs's size (ENOSPC; EDQUOT on a quota'd disk).
-_DISK_ERRNOS = frozenset({errno.EFBIG, errno.ENOSPC, errno.EDQUOT})
-
-
-def describe_exception(error: BaseException, filename: str | None) -> dict:
-    """Type, message and the submission's own frames, as bounded text."""
-    kind = "student"
-    if isinstance(error, MissingName):
-        kind = "missing name"
-    elif isinstance(error, StructureMismatch):
-        kind = "structure"
-    elif isinstance(error, MemoryError) or (isinstance(error, RuntimeError)
-                                            and any(w in _safe_str(error) for w in _MEMORY_WORDS)):
-        kind = "memory"
-    elif isinstance(error, SystemExit):
-        kind = "exit"
-    elif isinstance(error, OSError) and error.errno in _DISK_ERRNOS:
-        kind = "disk"
-    # The room compiles the exercise under its own name (zygote._OwnNameLoader);
-    # a module compiled under its path (the reference) is matched by its path.
-    names = {filename, os.path.basename(filename)} if filename else set()
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename in names]
-    where = "".join(traceback.format_list(frames[-4:]))
-    message = _safe_str(error)
-    if isinstance(error, SyntaxError) and type(error.filename) is str and error.filename in names:
-        message, where = _syntax_error(error)
-    return {
-        "type": _safe_type_name(error),
-        "message": message[:MAX_TEXT],
-        "traceback": where[-MAX_TEXT:],
-        "kind": kind,
-    }
-
-
-def _syntax_error(error: SyntaxError) -> tuple[str, str]:
-    """A syntax error's words without its "(file, line N)", and its place as a
-    traceback frame, so that the grader cites it like any other (a notebook's
-    cell and line)."""
-    message = error.msg if type(error.msg) is str else _safe_str(error)
-    if type(error.lineno) is not int:
-        return message, ""
-    where = f'  File "{error.filename}", line {error.lineno}\n'
-    if type(error.text) is str and error.text.strip():
-        where += f"    {error.text.strip()}\n"
-    return message, where
-
-
-def _safe_str(error: BaseException) -> str:
-    try:
-        text = str(error)
-        return text if type(text) is str else "<unprintable>"
-    except BaseException:  # noqa: BLE001 - a hostile __str__ must not escape
-        return "<unprintable>"
-
-
-def _safe_type_name(error: BaseException) -> str:
-    name = type(error).__name__
-    return name if type(name) is str else "Exception"

@@ -5,6 +5,7 @@ Untrusted side: imports only the stdlib.
 from __future__ import annotations
 
 import ctypes
+from typing import Any
 import os
 import sys
 
@@ -23,15 +24,15 @@ def raise_errno() -> None:
     raise OSError(code, os.strerror(code))
 
 
-def syscall(number: int, *args) -> int:
+def syscall(number: int, *args: Any) -> int:
     """Raw syscall; raises OSError with the kernel's errno on failure."""
     result = libc.syscall(ctypes.c_long(number), *args)
     if result < 0:
         raise_errno()
-    return result
+    return int(result)
 
 
-def prctl(option: int, *args) -> None:
+def prctl(option: int, *args: Any) -> None:
     """prctl(2) with unsigned-long arguments (ints) or pointers (``byref``)."""
     values = [ctypes.c_ulong(arg) if isinstance(arg, int) else arg for arg in args]
     values += [ctypes.c_ulong(0)] * (4 - len(values))

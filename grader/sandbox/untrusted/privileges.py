@@ -45,7 +45,7 @@ def capabilities() -> tuple[int, int]:
 
 
 @functools.lru_cache(maxsize=4)
-def capset_arguments(mask: int) -> tuple[_CapHeader, ctypes.Array]:
+def capset_arguments(mask: int) -> tuple[_CapHeader, ctypes.Array[_CapData]]:
     header, data = _CapHeader(LINUX_CAPABILITY_VERSION_3, 0), (_CapData * 2)()
     for word in (0, 1):
         data[word].effective = data[word].permitted = (mask >> (32 * word)) & 0xFFFFFFFF

@@ -4,6 +4,8 @@ Untrusted side: stdlib and pyseccomp only.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import ctypes
 import errno
 import functools
@@ -99,7 +101,7 @@ _FS_IOC_SETFLAGS, _FS_IOC32_SETFLAGS, _FS_IOC_FSSETXATTR = 0x40086602, 0x4004660
 
 @dataclass(frozen=True)
 class SeccompProgram:
-    buffer: ctypes.Array  # the BPF instructions, kept alive for the prctl
+    buffer: ctypes.Array[Any]  # the BPF instructions, kept alive for the prctl
     fprog: ctypes.Structure  # struct sock_fprog pointing into buffer
     skipped: tuple[str, ...]  # syscall names this platform does not have
 
@@ -108,10 +110,10 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-def _seccomp_rules(s) -> list[tuple[int, str | int, tuple]]:
+def _seccomp_rules(s: Any) -> list[tuple[int, str | int, tuple[Any, ...]]]:
     eperm = s.ERRNO(errno.EPERM)
     denied = _EPERM_SYSCALLS + _METADATA_SYSCALLS + IPC_SYSCALLS
-    rules: list[tuple[int, str | int, tuple]] = [(eperm, name, ()) for name in denied]
+    rules: list[tuple[int, str | int, tuple[Any, ...]]] = [(eperm, name, ()) for name in denied]
     if platform.machine() in _UNIFIED_NUMBERING:
         rules += [(eperm, number, ()) for number in _NEW_SYSCALL_NUMBERS.values()]
         rules += [(s.ERRNO(errno.ENOSYS), number, ()) for number in _UNREVIEWED_SYSCALLS]

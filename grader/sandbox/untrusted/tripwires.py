@@ -22,6 +22,8 @@ the process baseline in each room, after its walls are up.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import ctypes
 import functools
 import gc
@@ -137,7 +139,7 @@ _REWRITES = frozenset({"__code__", "__defaults__", "__kwdefaults__", "__bases__"
 _audited = [0, 0]  # rewrites, audit hooks added
 
 
-def _audit(event: str, args: tuple) -> None:
+def _audit(event: str, args: tuple[Any, ...]) -> None:
     if event == "object.__setattr__":
         if len(args) > 1 and args[1] in _REWRITES:
             _audited[0] += 1
@@ -155,7 +157,8 @@ class NamespaceBaseline:
     says whether it changed at all, and only a changed one is compared.
     """
 
-    spaces: tuple[tuple[str, dict, tuple, tuple], ...]  # where, dict, its keys, its values
+    # where, dict, its keys, its values
+    spaces: tuple[tuple[str, dict[str, Any], tuple[Any, ...], tuple[Any, ...]], ...]
     # Where each dict's version tag lives, and its value, or None where they
     # cannot be read. Addresses, not the dicts: iterating over the dicts would
     # write their reference counts, and so copy hundreds of pages per room.
@@ -205,7 +208,7 @@ class NamespaceBaseline:
         return found
 
 
-def _underlying_dict(namespace) -> dict | None:
+def _underlying_dict(namespace: Any) -> dict[str, Any] | None:
     """A class's ``__dict__`` is a read-only proxy: the dict behind it."""
     if isinstance(namespace, dict):
         return namespace
@@ -225,10 +228,12 @@ def _dict_versions_work() -> bool:
     changes on every kind of change (it does on CPython 3.10-3.13)."""
     if sys.implementation.name != "cpython" or ctypes.sizeof(ctypes.c_uint64) != ctypes.sizeof(ctypes.c_ssize_t):
         return False
-    probe: dict = {"a": 1}
+    probe: dict[str, Any] = {"a": 1}
     where = (id(probe) + _VERSION_OFFSET,)
     seen = [_read_versions(where)[0]]
-    for change in (lambda d: d.__setitem__("a", 2), lambda d: d.__setitem__("b", 1), lambda d: d.pop("a")):
+    changes: tuple[Callable[[dict[str, Any]], object], ...] = (
+        lambda d: d.__setitem__("a", 2), lambda d: d.__setitem__("b", 1), lambda d: d.pop("a"))
+    for change in changes:
         change(probe)
         seen.append(_read_versions(where)[0])
     return len(set(seen)) == len(seen) and ctypes.c_ssize_t.from_address(id(probe) + 16).value == len(probe)
@@ -244,7 +249,7 @@ def _same(before: object, now: object) -> bool:
 _PLAIN = (int, float, bool, str)
 
 
-def _changed_keys(namespace: dict, keys: tuple, values: tuple) -> list[str]:
+def _changed_keys(namespace: dict[str, Any], keys: tuple[Any, ...], values: tuple[Any, ...]) -> list[str]:
     """Keys removed or rebound; a key added is dirt unless it is a submodule
     (importing ``torch.distributions`` adds it to ``torch``'s namespace)."""
     changed = [key for key, value in zip(keys, values, strict=False) if namespace.get(key, _MISSING) is not value]
@@ -268,13 +273,13 @@ class RoomBaseline:
     fds: tuple[int, ...]
     signals: tuple[object, ...]
     itimers: tuple[tuple[float, float], ...]
-    sigmask: frozenset
+    sigmask: frozenset[Any]
     files: tuple[tuple[str, int, int], ...]
     peak_memory: int
     streams: tuple[object, object, object]
     modules: int  # how many sys.modules held (new ones are appended: dicts keep order)
     torch_rng: torch.Tensor
-    python_rng: tuple
+    python_rng: tuple[Any, ...]
 
     @classmethod
     def take(cls, scratch: str) -> "RoomBaseline":
@@ -292,31 +297,37 @@ class RoomBaseline:
     def dirt(self, *, cpu_limit_s: float, cpu_needed_s: float, memory_mb: int) -> list[str]:
         """What changed since the room was walled in. ``cpu_needed_s``: what the
         next exercise must still have under the room's ``cpu_limit_s``."""
-        found = []
-        if os.getcwd() != self.cwd:
-            found.append("the working directory changed")
-        if dict(os.environ) != self.environ:
-            found.append("environment variables changed")
-        if _threads() != self.threads:
-            found.append("a thread is still running")
-        if _fds() != self.fds:
-            found.append("files were left open")
-        if _signal_handlers() != self.signals:
-            found.append("a signal handler was installed")
-        if _itimers() != self.itimers:
-            found.append("a timer (alarm, setitimer) is set")
-        if _sigmask() != self.sigmask:
-            found.append("signals were blocked")
-        if _files(self.scratch) != self.files:
-            found.append("files in the scratch folder were written or removed")
+        return [*self._process_changes(),
+                *self._overuse(cpu_limit_s=cpu_limit_s, cpu_needed_s=cpu_needed_s, memory_mb=memory_mb),
+                *self._module_changes()]
+
+    def _process_changes(self) -> list[str]:
         streams = (sys.stdin, sys.stdout, sys.stderr)
-        if any(now is not before for now, before in zip(streams, self.streams, strict=False)):
-            found.append("sys.stdin/stdout/stderr were replaced")
+        changes = (
+            (os.getcwd() != self.cwd, "the working directory changed"),
+            (dict(os.environ) != self.environ, "environment variables changed"),
+            (_threads() != self.threads, "a thread is still running"),
+            (_fds() != self.fds, "files were left open"),
+            (_signal_handlers() != self.signals, "a signal handler was installed"),
+            (_itimers() != self.itimers, "a timer (alarm, setitimer) is set"),
+            (_sigmask() != self.sigmask, "signals were blocked"),
+            (_files(self.scratch) != self.files, "files in the scratch folder were written or removed"),
+            (any(now is not before for now, before in zip(streams, self.streams, strict=False)),
+             "sys.stdin/stdout/stderr were replaced"),
+        )
+        return [what for changed, what in changes if changed]
+
+    def _overuse(self, *, cpu_limit_s: float, cpu_needed_s: float, memory_mb: int) -> list[str]:
+        found = []
         allowed_mb = min(MAX_GROWTH_MB, memory_mb // 4)
         if _peak_memory() - self.peak_memory > allowed_mb << 20:
             found.append(f"the exercise used more than {allowed_mb} MB of memory")
         if cpu_limit_s - sum(os.times()[:2]) < cpu_needed_s:
             found.append("too much CPU time was used for another exercise to run here")
+        return found
+
+    def _module_changes(self) -> list[str]:
+        found = []
         if len(sys.modules) < self.modules:
             found.append("modules were removed from sys.modules")
         planted = [name for name, module in self._new_modules() if not _importable_module(module, name)]
@@ -428,7 +439,7 @@ def _itimers() -> tuple[tuple[float, float], ...]:
     return tuple(signal.getitimer(which) for which in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF))
 
 
-def _sigmask() -> frozenset:
+def _sigmask() -> frozenset[Any]:
     return frozenset(signal.pthread_sigmask(signal.SIG_BLOCK, []))
 
 

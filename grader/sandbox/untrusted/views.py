@@ -34,7 +34,7 @@ MAX_BATCHES = 64  # batches of a loader
 MAX_DEPTH = 4  # loader -> subset -> dataset: deeper is a type name only
 
 
-def viewed(value: Any, args: list) -> Any:
+def viewed(value: Any, args: list[Any]) -> Any:
     """``value`` with each object that has a view replaced by it (through
     tuples, lists and dicts); anything else as it was."""
     if type(value) in (tuple, list):
@@ -48,7 +48,7 @@ def has_view(obj: Any) -> bool:
     return isinstance(obj, (data.Dataset, data.DataLoader, torch.Generator))
 
 
-def view_of(obj: Any, args: list, depth: int = 0) -> dict:
+def view_of(obj: Any, args: list[Any], depth: int = 0) -> dict[str, Any]:
     """The description of one object; below the top, an object passed as an
     argument is named by its position instead."""
     if depth > 0:
@@ -71,7 +71,7 @@ def view_of(obj: Any, args: list, depth: int = 0) -> dict:
             "items": [_plain(obj[i], args) for i in range(min(length, MAX_ITEMS))]}
 
 
-def _loader(loader: data.DataLoader, args: list, depth: int) -> dict:
+def _loader(loader: data.DataLoader[Any], args: list[Any], depth: int) -> dict[str, Any]:
     if loader.num_workers > 0:  # the walls refuse fork: say why, not "Permission denied"
         raise RuntimeError(f"a DataLoader with num_workers={loader.num_workers} starts worker processes, which "
                            "the grader's sandbox does not allow: use num_workers=0 (the default)")
@@ -90,14 +90,14 @@ def _loader(loader: data.DataLoader, args: list, depth: int) -> dict:
             "dataset": view_of(loader.dataset, args, depth + 1), "batches": batches}
 
 
-def _generator_origin(generator: Any, args: list) -> str:
+def _generator_origin(generator: Any, args: list[Any]) -> str:
     if generator is None:
         return "global"
     index = next((i for i, a in enumerate(args) if a is generator), None)
     return f"argument {index}" if index is not None else "another"
 
 
-def _plain(value: Any, args: list) -> Any:
+def _plain(value: Any, args: list[Any]) -> Any:
     """An item or a batch as plain data: tensors detached, containers kept."""
     if type(value) in (tuple, list):
         return type(value)(_plain(item, args) for item in value)

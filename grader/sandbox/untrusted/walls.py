@@ -7,7 +7,8 @@ per submission; right after the fork, before any student code runs, the child
 calls ``apply_walls``. A wall the machine lacks is skipped and named in plain
 words in ``WallReport.missing``, never raised; ``canary_report`` then checks
 from inside a walled child that the walls really hold, so the grader can fail
-closed (ARCHITECTURE.md, rules 4 and 6).
+closed (ARCHITECTURE.md: a missing wall is said, never assumed;
+checks in a room are conveniences).
 
 This module puts the walls up in order; each family lives in its own module
 (``namespaces``, ``rlimits``, ``landlock``, ``privileges``,
@@ -120,54 +121,65 @@ def apply_walls(scratch_dir: str, limits: Limits, readable: tuple[str, ...], *, 
     # namespace): what it mounts here, Landlock's scratch rule then names.
     applied, missing = namespaces.enter_private_namespaces(scratch_dir, limits.scratch_mb * _MIB)
 
-    if hasattr(resource, "setrlimit"):
-        rlimit_problems = rlimits.apply_rlimits(limits, fork_walled_elsewhere=not isinstance(seccomp, str),
-                                                cpu_s=limits.cpu_s if cpu_s is None else cpu_s)
-        missing += rlimit_problems
-        if not rlimit_problems:
-            applied.append("rlimits")
-    else:  # pragma: no cover
-        missing.append("rlimits: the resource module cannot set limits here")
-
-    no_new_privs = False
-    if LINUX:
-        try:
-            prctl(seccomp_filter.PR_SET_NO_NEW_PRIVS, 1)
-            no_new_privs = True
-            applied.append("no_new_privs")
-        except OSError as error:
-            missing.append(f"no_new_privs: prctl refused ({error.strerror})")
-    else:  # pragma: no cover
-        missing.append(f"no_new_privs: not available on {sys.platform}")
-
-    if isinstance(landlock_plan, str):
-        missing.append(landlock_plan)
-    elif not no_new_privs and os.geteuid() != 0:
-        missing.append("landlock: needs no-new-privs, which failed")
-    else:
-        try:
-            landlock.apply_landlock(landlock_plan, scratch_dir)
-            applied.append("landlock")
-        except OSError as error:
-            code = errno.errorcode.get(error.errno or 0, str(error.errno))
-            missing.append(f"landlock: the kernel refused the ruleset ({code}: {error.strerror})")
-
+    _note("rlimits", _rlimit_problems(limits, seccomp, limits.cpu_s if cpu_s is None else cpu_s), applied, missing)
+    no_new_privs_problems = _no_new_privs_problems()
+    _note("no_new_privs", no_new_privs_problems, applied, missing)
+    _note("landlock", _landlock_problems(landlock_plan, scratch_dir, no_new_privs=not no_new_privs_problems),
+          applied, missing)
     # After Landlock (its rules open paths the room's user may not reach) and
     # before seccomp (which refuses the chown that hands scratch over).
     if LINUX and os.geteuid() == 0:
         dropped, problem = privileges.drop_privileges(scratch_dir, readable, run_as)
         applied += [dropped] if dropped else []
         missing += [problem] if problem else []
-
-    if isinstance(seccomp, str):
-        missing.append(seccomp)
-    else:
-        try:
-            prctl(seccomp_filter.PR_SET_SECCOMP, seccomp_filter.SECCOMP_MODE_FILTER, ctypes.byref(seccomp.fprog))
-            applied.append("seccomp")
-        except OSError as error:
-            code = errno.errorcode.get(error.errno or 0, str(error.errno))
-            missing.append(f"seccomp: the kernel refused the filter ({code}: {error.strerror})")
-
+    _note("seccomp", _seccomp_problems(seccomp), applied, missing)
     return WallReport(tuple(applied), tuple(missing))
+
+
+def _note(wall: str, problems: list[str], applied: list[str], missing: list[str]) -> None:
+    """``wall`` applied if it had no problem; its problems missing otherwise."""
+    if problems:
+        missing += problems
+    else:
+        applied.append(wall)
+
+
+def _rlimit_problems(limits: Limits, seccomp: seccomp_filter.SeccompProgram | str, cpu_s: int) -> list[str]:
+    if not hasattr(resource, "setrlimit"):  # pragma: no cover
+        return ["rlimits: the resource module cannot set limits here"]
+    return rlimits.apply_rlimits(limits, fork_walled_elsewhere=not isinstance(seccomp, str), cpu_s=cpu_s)
+
+
+def _no_new_privs_problems() -> list[str]:
+    if not LINUX:  # pragma: no cover
+        return [f"no_new_privs: not available on {sys.platform}"]
+    try:
+        prctl(seccomp_filter.PR_SET_NO_NEW_PRIVS, 1)
+    except OSError as error:
+        return [f"no_new_privs: prctl refused ({error.strerror})"]
+    return []
+
+
+def _landlock_problems(plan: landlock.LandlockPlan | str, scratch_dir: str, *, no_new_privs: bool) -> list[str]:
+    if isinstance(plan, str):
+        return [plan]
+    if not no_new_privs and os.geteuid() != 0:
+        return ["landlock: needs no-new-privs, which failed"]
+    try:
+        landlock.apply_landlock(plan, scratch_dir)
+    except OSError as error:
+        code = errno.errorcode.get(error.errno or 0, str(error.errno))
+        return [f"landlock: the kernel refused the ruleset ({code}: {error.strerror})"]
+    return []
+
+
+def _seccomp_problems(seccomp: seccomp_filter.SeccompProgram | str) -> list[str]:
+    if isinstance(seccomp, str):
+        return [seccomp]
+    try:
+        prctl(seccomp_filter.PR_SET_SECCOMP, seccomp_filter.SECCOMP_MODE_FILTER, ctypes.byref(seccomp.fprog))
+    except OSError as error:
+        code = errno.errorcode.get(error.errno or 0, str(error.errno))
+        return [f"seccomp: the kernel refused the filter ({code}: {error.strerror})"]
+    return []
 

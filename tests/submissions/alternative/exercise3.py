@@ -7,7 +7,7 @@ class LinearModel(nn.Module):
     def __init__(self):
         super().__init__()
         for name in ("weight1", "weight2", "bias"):
-            self.register_parameter(name, nn.Parameter(torch.zeros(1)))
+            self.register_parameter(name, nn.Parameter(torch.randn(1)))
 
     def forward(self, x):
         return (self.weight1 + self.weight2) * x + self.bias

@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from grader.record import exports, history, views
+from grader.record.classbook import build_outputs_from_record, write_current
 from grader.record.database import DATABASE_FILE, ClassRecord, RecordError
 from grader.record.roster import read_roster
-from grader.record.status import Status
+from grader.status import Status
 
 GRADEBOOK_FILE = "gradebook.csv"
 
@@ -75,12 +76,10 @@ def export_grades(out: Path, *, format: str, roster: Path, path: Path | None = N
 
 def rebuild_views(record: ClassRecord, out: Path, submission: str, course_ids: Sequence[str] = ()) -> None:
     """After a change by hand: the student's report, ``gradebook.csv`` and ``index.html``, from the record."""
-    from grader.commands.batch.classbook import build_outputs_from_record, write_current  # noqa: PLC0415
-
     current = record.current_of(submission)
-    if current.status is not Status.REMOVED:
-        write_current(Path(out), current, report_only=True)  # results.json keeps the grader's points
     latest = record.latest_run()
+    if current.status is not Status.REMOVED:  # results.json keeps the grader's points
+        write_current(Path(out), current, report_only=True, course_title=latest.course_title if latest else "")
     build_outputs_from_record(record, Path(out), title=latest.course_title if latest else "torchgrade",
                               course_ids=course_ids or _course_ids(record))
 

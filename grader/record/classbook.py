@@ -21,19 +21,21 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from grader.commands.batch.tally import ClassSummary, ClassTally
+from grader.record.tally import ClassSummary, ClassTally
 from grader.course.catalogue import ExerciseSpec
 from grader.outputs.files import atomic_writer, write_atomic
 from grader.outputs.results_json import from_gradescope, to_gradescope
+from grader.record import views
 from grader.record.database import ClassRecord, Current
-from grader.record.status import GRADER_FAILED_TEST  # the stand-in test of a row the grader could not grade
 from grader.results import ExerciseResult, SubmissionResult, TestResult
+from grader.status import Status
 from grader.verdicts import Verdict
 
 RESULTS_FILE, REPORT_FILE = "results.json", "report.html"
 GRADEBOOK_FILE, INDEX_FILE = "gradebook.csv", "index.html"
 SUBMISSIONS_FOLDER = "submissions"  # OUT/submissions/<name>/: the only place a submission's name becomes a path
 GRADER_FAILED = "the grader failed on this submission"
+GRADER_FAILED_TEST = "grader_failed"  # the name of the stand-in test of a row the grader could not grade
 
 
 def sort_key(name: str) -> tuple[str, str]:
@@ -64,14 +66,15 @@ def read_result(folder: Path) -> SubmissionResult | None:
         return None
 
 
-def write_submission(out: Path, result: SubmissionResult, hidden_visibility: Mapping[str, str] | None = None) -> Path:
-    """The student's report, then ``results.json``: written last, it marks the
-    submission as finished for ``--resume`` and for the gradebook.
+def write_submission(out: Path, result: SubmissionResult, hidden_visibility: Mapping[str, str] | None = None,
+                     *, course_title: str = "") -> Path:
+    """The student's report (titled after the submission and ``course_title``), then ``results.json``: written
+    last, it marks the submission as finished for ``--resume`` and for the gradebook.
     ``hidden_visibility``: the course's, for results.json (see to_gradescope)."""
     from grader.outputs.html import write_html  # noqa: PLC0415 - Jinja only where pages are written
 
     folder = submission_folder(out, result.submission)
-    write_html(result, folder / REPORT_FILE)
+    write_html(result, folder / REPORT_FILE, course_title=course_title)
     write_atomic(folder / RESULTS_FILE,
                  json.dumps(to_gradescope(result, hidden_visibility=hidden_visibility), indent=1) + "\n")
     return folder
@@ -81,7 +84,7 @@ def failed_result(name: str, specs: Sequence[ExerciseSpec], seed: int, reason: s
     """The row for a submission the grader itself could not grade: zero points,
     each exercise's points at stake, and the reason in plain words."""
     exercises = tuple(ExerciseResult(
-        exercise_id=spec.id, title=spec.title, seed=seed, problem=GRADER_FAILED,
+        exercise_id=spec.id, title=spec.title, seed=seed, status=Status.GRADER_FAILED, problem=GRADER_FAILED,
         tests=(TestResult(name=GRADER_FAILED_TEST, title=GRADER_FAILED, max_points=spec.points, passed=False,
                           message=reason, verdict=Verdict.GRADER_ERROR),))
         for spec in specs)
@@ -123,13 +126,13 @@ def write_summary(path: Path, summary: ClassSummary, rows: Iterable[Current], *,
 # OUT as views of the class record (grader.record)
 # ---------------------------------------------------------------------------
 def write_current(out: Path, current: Current, hidden_visibility: Mapping[str, str] | None = None,
-                  *, report_only: bool = False) -> Path:
+                  *, report_only: bool = False, course_title: str = "") -> Path:
     """One submission's files from its current state in the class record: every
     exercise (whichever run graded it last), its overrides shown in the report."""
     from grader.outputs.html import write_html  # noqa: PLC0415
 
     folder = submission_folder(out, current.submission)
-    write_html(current.result, folder / REPORT_FILE, overrides=current.overrides)
+    write_html(current.result, folder / REPORT_FILE, overrides=current.overrides, course_title=course_title)
     if not report_only:
         write_atomic(folder / RESULTS_FILE,
                      json.dumps(to_gradescope(current.result, hidden_visibility=hidden_visibility), indent=1) + "\n")
@@ -139,16 +142,18 @@ def write_current(out: Path, current: Current, hidden_visibility: Mapping[str, s
 def build_outputs_from_record(record: ClassRecord, out: Path, *, title: str, course_ids: Sequence[str],
                               listed: Iterable[str] | None = None) -> ClassSummary:
     """Rebuild ``gradebook.csv`` and ``index.html`` from the class record alone,
-    streaming it (``ClassRecord.each_current``): the class is read three
-    times, one submission at a time, never held whole (the gradebook; the
-    class's numbers; the summary page's table).
+    streaming it (``ClassRecord.each_current``): the class is read twice,
+    one submission at a time, never held whole (the gradebook, counting the
+    class's numbers as it goes; then the summary page's table, which opens
+    with those numbers).
     ``listed``: the entries of SUBMISSIONS, to name those not graded yet."""
-    from grader.record import views  # noqa: PLC0415
-
-    views.write_gradebook(record, out / GRADEBOOK_FILE, course_ids)
     tally = ClassTally()
-    for current in record.each_current(brief=True):
-        tally.add(current.result, {exercise_id: o.points for exercise_id, o in current.overrides.items()})
+
+    def count(current: Current) -> None:
+        if current.status is not Status.REMOVED:
+            tally.add(current.result, {exercise_id: o.points for exercise_id, o in current.overrides.items()})
+
+    views.write_gradebook(record, out / GRADEBOOK_FILE, course_ids, each=count)
     summary = tally.summary(course_ids)
     graded = record.names()
     ungraded = sorted((n for n in set(listed or ()) if n not in graded), key=sort_key)

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from grader import scoring
-from grader.record.status import GRADER_FAILED_TEST  # the stand-in test of a row the grader could not grade
 from grader.results import SandboxStatus, SubmissionResult, TestResult
+from grader.status import Status
 from grader.verdicts import Verdict
 
 HISTOGRAM_BINS = 10
@@ -88,7 +88,7 @@ class ClassSummary:
 
 def grader_failed(result: SubmissionResult) -> bool:
     """Whether this is the row of a submission the grader could not grade (not a score)."""
-    return any(t.name == GRADER_FAILED_TEST for e in result.exercises for t in e.tests)
+    return any(e.status is Status.GRADER_FAILED for e in result.exercises)
 
 
 def _counts(values: Mapping[float, int] | Iterable[float]) -> Mapping[float, int]:
@@ -192,19 +192,20 @@ class ClassTally:
         if grader_failed(result):
             self.grader_failed.append(result.submission)
             return
-        problem = next((e.problem for e in result.exercises if e.problem and not e.submitted), None)
-        if problem and not any(e.submitted for e in result.exercises):
-            self.problems.append((result.submission, problem))
-        points = {e.exercise_id: overrides.get(e.exercise_id, e.score) for e in result.exercises}
-        self.totals[scoring.total(points.values())] += 1
+        if not any(e.submitted for e in result.exercises):
+            problem = next((e.reason for e in result.exercises if e.reason), None)
+            if problem:
+                self.problems.append((result.submission, problem))
+        points = scoring.effective_points({e.exercise_id: e.score for e in result.exercises}, overrides)
+        self.totals[result.counted_score(overrides)] += 1
         self.max_total = max(self.max_total, result.max_score)
         for exercise in result.exercises:
             tally = self.exercises.setdefault(exercise.exercise_id, _ExerciseTally(exercise.title))
             tally.max_points = max(tally.max_points, exercise.max_score)
             tally.scores[points[exercise.exercise_id]] += 1
-            tally.full_marks += exercise.max_score > 0 and points[exercise.exercise_id] >= exercise.max_score
+            tally.full_marks += scoring.full_marks(points[exercise.exercise_id], exercise.max_score)
             tally.submitted += exercise.submitted
-            if exercise.submitted:
+            if exercise.status is Status.GRADED:
                 for test in exercise.tests:
                     counted = self.tests.setdefault((exercise.exercise_id, test.name),
                                                     _TestTally(test.title, test.max_points))
@@ -255,7 +256,7 @@ class ClassTally:
         exercise, most failed first (then in course and suite order)."""
         order = {exercise_id: n for n, exercise_id in enumerate(columns)}
         stats = [TestStats(exercise_id, name, t.title, t.max_points, t.passed, t.attempted)
-                 for (exercise_id, name), t in self.tests.items() if name != GRADER_FAILED_TEST]
+                 for (exercise_id, name), t in self.tests.items()]
         position = {(s.exercise_id, s.name): n for n, s in enumerate(stats)}
         stats.sort(key=lambda s: (s.pass_rate, order.get(s.exercise_id, len(order)), position[(s.exercise_id, s.name)]))
         return tuple(stats)
