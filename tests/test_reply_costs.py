@@ -114,3 +114,28 @@ def test_a_tensor_of_more_dimensions_than_torch_computes_on_is_refused_at_the_bo
     blob = struct.pack("<Q", len(header)) + header
     with pytest.raises(wire.WireError, match="1000 dimensions"):
         wire.decode(struct.pack(">I", len(head)) + head + blob)
+
+
+@pytest.mark.parametrize("shape", [(5,), (3, 4), (2, 1, 3), (2, 3, 4, 5)])
+def test_the_index_of_the_greatest_difference_is_torchs(shape):
+    from grader.engine.checks import unravel
+
+    total = int(torch.tensor(shape).prod())
+    assert [unravel(flat, shape) for flat in range(total)] == [
+        tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), shape)) for flat in range(total)]
+
+
+def test_wording_a_mismatch_imports_no_symbolic_shapes():
+    """torch.unravel_index's first call imports torch.fx's symbolic shapes (1-4 s): a cold
+    grade with one wrong tensor paid it before its verdict."""
+    import subprocess
+    import sys
+
+    script = ("import sys, torch\n"
+              "from grader.engine.checks import mismatch_words, tensor_diagnosis\n"
+              "want, got = torch.zeros(2, 3), torch.arange(6.0).reshape(2, 3)\n"
+              "assert '(1, 2)' in mismatch_words(want, got, 1e-6, 1e-5)\n"
+              "assert '(1, 2)' in tensor_diagnosis(want, got, 1e-6, 1e-5)\n"
+              "print('torch.fx.experimental.symbolic_shapes' in sys.modules)\n")
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == "False"

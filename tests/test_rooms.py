@@ -156,3 +156,27 @@ def test_the_namespace_check_sees_a_rebound_name_with_or_without_dict_version_ta
     finally:
         torch.stack = original
     assert not [d for d in baseline.dirt() if "torch was changed" in d]
+
+
+def test_no_scratch_folder_outlives_its_zygote(tmp_path):
+    """Closed rooms' scratch folders are removed on a thread of their own (off the batch's path);
+    closing the zygote waits until every one is gone."""
+    import shutil
+    import time
+
+    from grader.sandbox.scratch import ScratchRemover
+
+    folders = [tmp_path / f"room{n}" for n in range(20)]
+    for folder in folders:
+        (folder / "deep").mkdir(parents=True)
+        (folder / "deep" / "notes.txt").write_text("x")
+
+    def slow_remove(folder):
+        time.sleep(0.01)
+        shutil.rmtree(folder)
+
+    remover = ScratchRemover(slow_remove)
+    for folder in folders:
+        remover.remove(folder)
+    remover.flush()
+    assert not any(folder.exists() for folder in folders)

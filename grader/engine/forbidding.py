@@ -8,6 +8,7 @@ the points of the tests of the functions the rule names.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -37,16 +38,25 @@ def findings_for(submission: Submission, spec: ExerciseSpec) -> dict[str, str]:
     except OSError:
         local = {}
     unread = {helper.stem for helper in submission.helpers} - set(local)
+    return dict(_messages(raw, spec.forbid, spec.filename, spec.filename in submission.sources,
+                          tuple(local.items()), frozenset(unread)))
+
+
+@functools.lru_cache(maxsize=256)
+def _messages(raw: bytes, rules: tuple[ForbidRule, ...], filename: str, notebook: bool,
+              local: tuple[tuple[str, bytes], ...], unread: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    """``findings_for``'s messages, a pure function of the sources and the rules: read once for every
+    submission of a class that hands in the same file (an untouched stub, a shared solution)."""
     # A notebook's module is UTF-8 made by the grader; a file is parsed from its bytes, as it is imported.
-    place = notebook_place(raw.decode("utf-8")) if spec.filename in submission.sources else "line {}".format
+    place = notebook_place(raw.decode("utf-8")) if notebook else "line {}".format
     grouped: dict[tuple[str, ForbidRule], list[Finding]] = {}
-    for finding in find_forbidden(raw, spec.forbid, module=Path(spec.filename).stem,
-                                  local_modules=unread, local_sources=local):
+    for finding in find_forbidden(raw, rules, module=Path(filename).stem,
+                                  local_modules=unread, local_sources=dict(local)):
         grouped.setdefault((finding.function, finding.rule), []).append(finding)
     messages: dict[str, str] = {}
     for (function, _), found in grouped.items():
         messages[function] = "\n".join(filter(None, [messages.get(function), describe(found, place)]))
-    return messages
+    return tuple(messages.items())
 
 
 def requested_names(request: Request) -> Iterator[str]:

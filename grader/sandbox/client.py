@@ -26,7 +26,8 @@ from grader.sandbox.limits import Limits
 from grader.sandbox.room_clock import Clock, RoomCpu, RoomDeadline
 from grader.sandbox.zygote import (CANARY_TIMEOUT_S, CONTROL_TIMEOUT_S, FORK_TIMEOUT_S, KILLED_EXIT_S,
                                    READY_TIMEOUT_S, Reaped, Zygote, ZygoteError, ZygoteLost, clean_environment,
-                                   kill_group, make_scratch, remove_scratch, sandbox_uid, untrusted_sources, wire)
+                                   kill_group, make_scratch, remove_scratch, sandbox_uid, scratch_remover,
+                                   untrusted_sources, wire)
 
 __all__ = [  # the zygote's handle is named here too, where most callers look for it
     "CANARY_TIMEOUT_S", "CONTROL_TIMEOUT_S", "FORK_TIMEOUT_S", "KILLED_EXIT_S", "READY_TIMEOUT_S", "Budget",
@@ -294,7 +295,7 @@ class Sandbox:
             self.cpu.close()
 
     def _remove_scratch(self) -> None:
-        remove_scratch(self.scratch)
+        scratch_remover.remove(self.scratch)  # its group is dead or SIGKILLed: it writes nothing more
 
 
 def _unfinished(timeout: ChannelTimeout) -> str:

@@ -27,6 +27,7 @@ from grader.errors import Failure, GraderFailure
 from grader.results import SandboxStatus
 from grader.sandbox.channel import Channel, ChannelClosed, ChannelTimeout, FrameTooLarge, socket_pair
 from grader.sandbox.limits import Limits
+from grader.sandbox.scratch import ScratchRemover
 
 READY_TIMEOUT_S = 120.0
 CANARY_TIMEOUT_S = 30.0
@@ -259,6 +260,7 @@ class Zygote:
         waiting for a large process's teardown, for a command about to exit."""
         self.control.close()
         self.process.kill()
+        scratch_remover.flush()  # no room's folder outlives its zygote
         if wait:
             try:
                 self.process.wait(timeout=KILLED_EXIT_S * 10)
@@ -313,6 +315,9 @@ def remove_scratch(scratch: Path) -> None:
     than removed by path."""
     if shutil.rmtree.avoids_symlink_attacks:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+scratch_remover = ScratchRemover(remove_scratch)  # closed rooms' folders, off the grader's path
 
 
 def kill_group(pid: int) -> None:
