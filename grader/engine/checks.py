@@ -533,14 +533,14 @@ def diagnose_difference(request: Request, difference: Difference, *, rtol: float
     sizes = [a for a in args if isinstance(a, torch.Tensor) and a.numel() > 1]
     n_elements = sizes[0].numel() if sizes else None
     n_rows = sizes[0].shape[0] if sizes else None
-    slip = slips.diagnose_slip(difference.expected, difference.got, args, got.arg_names if got else None,
+    names = got.arg_names if got is not None else None
+    returned = detectors.returned_argument_words(difference.expected, difference.got, args, names)
+    if returned:  # the answer IS an argument: more specific than any formula slip
+        return returned
+    slip = slips.diagnose_slip(difference.expected, difference.got, args, names,
                                n_elements=n_elements) if difference.part == "value" else None
     if slip is not None:
         return slip.message
-    names = got.arg_names if got is not None else None
-    returned = detectors.returned_argument_words(difference.expected, difference.got, args, names)
-    if returned:
-        return returned
     found = diagnosis.diagnose(difference.expected, difference.got, n_elements=n_elements, n_rows=n_rows,
                                rtol=max(rtol, 1e-4), atol=max(atol, 1e-5))
     if found:
