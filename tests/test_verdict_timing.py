@@ -37,4 +37,4 @@ def test_a_file_that_adapts_to_the_pause_after_its_answers_cannot_raise_its_scor
         ("test_model_broadcasts_parameters_of_shape_1", False), ("test_loss_is_mean_squared_error", True)]
     assert exercise.score == 3
     # Its failures still read as before: diagnosed, with the student's own words for the slip.
-    assert "off by the same amount (+1)" in exercise.tests[0].message
+    assert "off by the same amount (+1)" in f"{exercise.tests[0].message}\n{exercise.tests[0].hint}"
