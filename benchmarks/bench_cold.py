@@ -1,6 +1,11 @@
 """Where a cold `grade exerciseN` spends its seconds, per exercise, beside `python -c "import torch"`.
 
     python benchmarks/bench_cold.py [--runs 3] [--exercise exercise5 ...] [--against REF]
+    grade release /tmp/copy && python benchmarks/bench_cold.py --course /tmp/copy  # where students meet it
+
+``--course PATH`` grades the course at PATH with the grader it holds (a student
+copy made by `grade release` grades from its recorded reference values), each
+exercise's solution from this repository standing for a student's answer.
 
 For each exercise, runs interleaved (so all see the same machine): `python -c
 "import torch"`, the real `grade exerciseN` on the solution (its ratio to the
@@ -139,7 +144,8 @@ def child(exercise: str, submission: Path, report: Path, out: Path, root: Path) 
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = {"grader cpu": usage.ru_utime + usage.ru_stime, "zygote cpu": _cpu_of(zygotes[0].process.pid)}
     out.write_text(json.dumps({"spent": spent, "cpu": cpu, "until": time.monotonic() - born,
-                               "points": f"{result.score:g}/{result.max_score:g}"}))
+                               "points": f"{result.score:g}/{result.max_score:g}",
+                               "grader dynamo": "torch._dynamo" in sys.modules}))
     sys.stdout.flush()
     os._exit(0)  # as `grade` does (grader/cli.py: run): no teardown of torch's heap
 
@@ -185,7 +191,8 @@ def measure(exercise: str, runs: int, scratch: Path, roots: dict[str, Path]) -> 
             rows[label].append({**phases_of(data, child_wall), "import torch": torch_wall,
                                 "import torch cpu": torch_cpu, "grade": grade_wall, "ratio": grade_wall / torch_wall,
                                 "cpu ratio": (data["cpu"]["grader cpu"] + data["cpu"]["zygote cpu"]) / torch_cpu})
-            print(f"  {label} {exercise}: {data['points']}", file=sys.stderr)
+            print(f"  {label} {exercise}: {data['points']}"
+                  + (", the grader imported torch._dynamo" if data.get("grader dynamo") else ""), file=sys.stderr)
     return {label: {key: statistics.median(row[key] for row in got) for key in got[0]} for label, got in rows.items()}
 
 
@@ -194,6 +201,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--exercise", action="append", help="default: every exercise of the course")
     parser.add_argument("--against", metavar="REF", help="also measure this git commit's grader, side by side")
+    parser.add_argument("--course", type=Path, metavar="PATH",
+                        help="grade this course with its own grader (a student copy from `grade release`)")
     parser.add_argument("--child", nargs=5, metavar=("EXERCISE", "SUBMISSION", "REPORT", "OUT", "ROOT"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -205,9 +214,12 @@ def main() -> None:
     sys.path.insert(0, str(REPO))
     from grader.course.catalogue import load_course
 
-    exercises = args.exercise or [spec.id for spec in load_course(REPO).exercises]
+    if args.course and args.against:
+        parser.error("--course grades one course with its own grader; --against needs this repository's")
+    course_root = args.course.resolve() if args.course else REPO
+    exercises = args.exercise or [spec.id for spec in load_course(course_root).exercises]
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as scratch:
-        roots = {"this": REPO}
+        roots = {"copy" if args.course else "this": course_root}
         if args.against:
             roots = {"before": Path(scratch) / "against", "after": REPO}
             subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(roots["before"]), args.against],
@@ -221,7 +233,8 @@ def main() -> None:
     print(f"median of {args.runs} runs, seconds (wall unless cpu); ratio = grade / import torch (wall), "
           "cpu ratio = (grader + zygote cpu) / import torch cpu; side by side")
     for label in roots:
-        print(f"{label}" + (f" ({args.against})" if label == "before" else ""))
+        print(f"{label}" + (f" ({args.against})" if label == "before" else "")
+              + (f" ({course_root})" if args.course else ""))
         print(f"{'':<11}" + "".join(f"{c:>{max(7, len(c) + 1)}}" for c in columns))
         for exercise, figures in table.items():
             print(f"{exercise:<11}" + "".join(f"{figures[label][c]:>{max(7, len(c) + 1)}.2f}" for c in columns))

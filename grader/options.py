@@ -37,6 +37,9 @@ class GradeOptions:
     # Run only the tests marked public (as a student copy of the course does,
     # where they are the only ones): what ``grade release`` records.
     public_only: bool = False
+    # Keep the reference's answers between runs (``engine.answer_cache``): ``grade exerciseN`` on a course
+    # with its solutions, so that a second cold run does not train the reference again.
+    answer_cache: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "isolate", Isolation(self.isolate))

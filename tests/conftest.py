@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,10 @@ REPO = Path(__file__).resolve().parent.parent
 # forked child that then computes in parallel waits for threads that were not forked with it. Set before
 # anything imports torch.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+# The reference answers `grade exerciseN` keeps between runs (engine/answer_cache.py): a cache of the
+# test session's own, never the user's.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="torchgrade-test-cache-")
 
 # A secret in the grader's environment: no sandbox may read it (tests/hostile/reads_environment.py).
 os.environ.setdefault("TORCHGRADE_TEST_SECRET", "hunter2")

@@ -34,7 +34,7 @@ def grade_local(*, exercise_ids: Sequence[str] | None, submission: Path | None =
         specs = [course.exercise(i) for i in exercise_ids] if exercise_ids else list(course.exercises)
         chosen: Submission = read_submission(submission or course.root / "exercises", [s.filename for s in specs])
         session.zygote.warm(warm_features(course, chosen, specs))  # warmed before it is ready, beside our torch import
-        run = session.grade(course, [chosen], specs, options=options or GradeOptions())
+        run = session.grade(course, [chosen], specs, options=replace(options or GradeOptions(), answer_cache=True))
         return course, replace(run.results[0], elapsed_s=round(time.monotonic() - started, 3))
 
 

@@ -68,7 +68,7 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
     try:
         # Before the first sandbox (the canary): what this process will run, read once.
         files = CourseFiles.read(exercises, expected=expected_files)
-        references = references or default_references(course, files)
+        references = references or _with_answer_cache(default_references(course, files), course, options)
         _read_references_now(references, exercises)
         _warm_optimizers(references, exercises)
         limits_for = _limits_resolver(options)
@@ -116,6 +116,7 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
             raise GraderError("the hidden suites could not run:\n" + "\n".join(plugin.collection_errors)
                               + captured.getvalue()[-4000:])
         files.verify()  # a change is never used; it is still worth a loud word
+        _save_answers(references)
     finally:
         torch.set_num_threads(threads)
         if own_zygote:
@@ -155,12 +156,40 @@ def default_references(course: Course, files: CourseFiles | None = None) -> Refe
     return LiveSolutions(files)
 
 
+def _with_answer_cache(references: ReferenceSource, course: Course, options: GradeOptions) -> ReferenceSource:
+    """Live solutions with their answers kept between runs, when the options ask for it and a cache folder
+    no room can read exists."""
+    if not options.answer_cache or not isinstance(references, LiveSolutions):
+        return references
+    from grader.engine.answer_cache import CachedSolutions, cache_folder  # noqa: PLC0415
+
+    folder = cache_folder()
+    seed = course.seed if options.seed is None else options.seed
+    return references if folder is None else CachedSolutions(references, folder, seed)
+
+
+def _save_answers(references: ReferenceSource) -> None:
+    from grader.engine.answer_cache import CachedSolutions  # noqa: PLC0415
+
+    if isinstance(references, CachedSolutions):
+        references.save()
+
+
+def _runs_live(references: ReferenceSource, exercises: Sequence[ExerciseSpec]) -> bool:
+    """Whether the reference will run here: live solutions without answers kept from an earlier run."""
+    from grader.engine.answer_cache import CachedSolutions  # noqa: PLC0415
+
+    if isinstance(references, CachedSolutions):
+        return not all(references.has_answers(spec) for spec in exercises if "optim" in spec.needs)
+    return isinstance(references, LiveSolutions)
+
+
 def _warm_optimizers(references: ReferenceSource, exercises: Sequence[ExerciseSpec]) -> None:
     """Live solutions run here: where an exercise needs torch.optim, their first
     optimizer step imports torch._dynamo (~1 s). Made now, while the zygote
     warms the same before it is ready (``Zygote.warm``), rather than after the
     first room's fork, in series with the zygote's."""
-    if not isinstance(references, LiveSolutions) or "optim" not in needed_features(exercises):
+    if "optim" not in needed_features(exercises) or not _runs_live(references, exercises):
         return
     import torch  # noqa: PLC0415 - the engine imports it already; named here for what follows
 

@@ -104,6 +104,10 @@ class LiveSolutions:
             )
         return self._mistakes[exercise.id]
 
+    def source_of(self, exercise: ExerciseSpec) -> str:
+        """The solution's text, as this run read it."""
+        return self._source(exercise)
+
     def _source(self, exercise: ExerciseSpec) -> str:
         if exercise.id not in self._sources:
             self._sources[exercise.id] = (self.files.text_of(exercise.solution) if self.files is not None
