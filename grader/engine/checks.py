@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import reprlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,10 +23,10 @@ from typing import Any
 import torch
 
 from grader.verdicts import Verdict
-from grader.engine import detectors, diagnosis, slips, structure
+from grader.engine import detectors, diagnosis, formulas, localise, slips, structure
 from grader.engine.evidence import cause_shows_in, edit_shows_in
 from grader.engine.explain import explain, explain_error, notebook_cells, raised_by_stub  # noqa: F401 - re-exported
-from grader.engine.protocol import ASPECTS, Call, Inspect, Reply, Request
+from grader.engine.protocol import ASPECTS, Build, Call, Inspect, Reply, Request
 from grader.results import MismatchRow
 from grader.engine.subjects import Mistake, Subject
 from grader.sandbox.wire import Unsupported
@@ -134,7 +135,8 @@ class Check:
         """The words of the first variant of ``request`` (see ``Call.variants``)
         whose reference answer the student's equals."""
         for kind, fields, variant in (*getattr(request, "variants", ()),
-                                      *detectors.parameter_variants(request, got.value)):
+                                      *detectors.parameter_variants(request, got.value),
+                                      *detectors.optimizer_variants(request, got)):
             try:
                 answer = self.reference.run(variant)
             except LookupError:  # a student copy's recordings hold only the variants its mutants asked for
@@ -174,6 +176,17 @@ class Check:
             error.get("type", ""), error.get("message", ""), error.get("traceback", ""),
             self.student_file or "exercise.py")
 
+    def _cited_lines(self, error: dict) -> str:
+        """The lines of the student's module its error's traceback cites (a traceback shows them only
+        where the file is on disk)."""
+        source = self.source() if self.source is not None else None
+        if not source:
+            return ""
+        name = re.escape(self.student_file or "exercise.py")
+        lines = source.splitlines()
+        numbers = [int(n) for n in re.findall(rf'File "[^"]*{name}", line (\d+)', error.get("traceback", ""))]
+        return "\n".join(lines[n - 1] for n in numbers if 0 < n <= len(lines))
+
     def _error_failure(self, request: Request, error: dict, hint: str | None) -> GradeFailure:
         """The student's exception: its likely cause, what PyTorch said, and
         where in the student's own file or notebook cell."""
@@ -182,6 +195,10 @@ class Check:
         explained = explain(error.get("type", "Exception"), error.get("message", ""), error.get("traceback", ""),
                             student_file=self.student_file or "exercise.py", shown_as=self.shown_as,
                             cells=self.cells)
+        if hint is None:
+            found = explain_error(error.get("type", ""), error.get("message", ""))
+            hint = detectors.argmax_over_samples_words(found.kind if found else None,
+                                                       f"{explained.where}\n{self._cited_lines(error)}")
         if hint is None and explained.cause and self._shows_cause(error):
             # The error's likely cause, backed by the code that makes it, is the hint.
             hint, lines = explained.cause, [f"{request.describe()} raised an error",
@@ -241,7 +258,9 @@ class Judgement:
                           or detectors.code_backed_words(d.message, source)
                           or detectors.partly_right_words(d.expected, d.got)
                           or detectors.dropout_words(r, source))),
-                    None)
+                    None) or next((w if r is request else f"On {r.describe()}: {w}"
+                                   for r, want_r, g, d in found if g.error is None
+                                   and (w := localised_words(r, d, want_r, g))), None)
         # The hint: a known mistake's, then the detectors' reading of the same answer (each on its own evidence).
         known = check._matching_hint(request, want, got)
         hint = "\n".join(dict.fromkeys(h for h in (known, words) if h)) or self.hint
@@ -435,12 +454,28 @@ def _with(difference: Difference, *, part: str, index: int | None) -> Difference
 
 
 def _part_of(value: Any, parts: Sequence[str], where: str) -> Any:
-    """The item of a tuple result that ``where`` (a difference's place) is about, or the whole value."""
+    """The item of a result that ``where`` (a difference's place) is about: a named part of a tuple
+    result, then down its items (``[1]``) and keys (`` test``) to the first list of numbers (a record
+    per epoch), or the whole value."""
+    rest = where.removeprefix("the result") if where.startswith("the result") else None
     if parts and type(value) in (tuple, list) and len(value) == len(parts):
         for part, item in zip(parts, value, strict=True):
             if where == part or where.startswith(f"{part}["):
-                return item
+                value, rest = item, where.removeprefix(part)
+    for step in _PLACE.finditer(rest or ""):
+        if _numbers(value):
+            break
+        index, key = step["index"], step["key"]
+        if index is not None and type(value) in (tuple, list) and int(index) < len(value):
+            value = value[int(index)]
+        elif key is not None and type(value) is dict and key in value:
+            value = value[key]
+        else:
+            break
     return value
+
+
+_PLACE = re.compile(r"\[(?P<index>\d+)\]| (?P<key>[^\s\[]+)")
 
 
 def _records_lengths(want: Any, got: Any) -> tuple[int, int] | None:
@@ -474,7 +509,9 @@ def diagnose_difference(request: Request, difference: Difference, *, rtol: float
     words, or None. Needs no expected value in its words. ``source``: the
     student's code, for the structure detectors that read it."""
     parts = getattr(request, "parts", ())
-    built = structure_words(difference, want, got, source)
+    built = structure_words(difference, want, got, source) or (
+        formulas.multiplied_parameters_words(_given_state(request), want.param_grads, got.param_grads)
+        if want is not None and got is not None and difference.part == "value" else None)
     if built:
         return built
     if want is not None and got is not None and difference.part == "value":
@@ -522,14 +559,19 @@ def diagnose_difference(request: Request, difference: Difference, *, rtol: float
     sizes = [a for a in args if isinstance(a, torch.Tensor) and a.numel() > 1]
     n_elements = sizes[0].numel() if sizes else None
     n_rows = sizes[0].shape[0] if sizes else None
+    names = got.arg_names if got is not None else None
+    # Both answers identified as arguments: stronger evidence than an entry that happens to equal one.
+    returned = detectors.returned_argument_words(difference.expected, difference.got, args, names)
+    if returned:
+        return returned
     slip = slips.diagnose_slip(difference.expected, difference.got, args, got.arg_names if got else None,
                                n_elements=n_elements) if difference.part == "value" else None
     if slip is not None:
         return slip.message
-    names = got.arg_names if got is not None else None
-    returned = detectors.returned_argument_words(difference.expected, difference.got, args, names)
-    if returned:
-        return returned
+    product = formulas.product_of_sums_words(difference.expected, difference.got, args) \
+        if difference.part == "value" else None
+    if product:
+        return product
     found = diagnosis.diagnose(difference.expected, difference.got, n_elements=n_elements, n_rows=n_rows,
                                rtol=max(rtol, 1e-4), atol=max(atol, 1e-5))
     if found:
@@ -548,6 +590,49 @@ def structure_words(difference: Difference, want: Reply | None, got: Reply | Non
     else:
         found = structure.diagnose_gradients(want.param_grads, got.param_grads)
     return found.message if found else None
+
+
+def _given_state(request: Request) -> dict | None:
+    """The state a called module was built with (its parameters' values), or None."""
+    target = getattr(request, "target", None)
+    return target.state if isinstance(target, Build) else None
+
+
+def localised_words(request: Request, difference: Difference, want: Reply, got: Reply) -> str | None:
+    """The last resort of a hint (``localise``): which part of the answer is right and which is not."""
+    if difference.part != "value":
+        return None
+    parts = getattr(request, "parts", ())
+    mine, theirs = _part_of(got.value, parts, difference.where), _part_of(want.value, parts, difference.where)
+    words = localise.parts_words(want.value, got.value, parts) or (
+        localise.record_words(theirs, mine) if _numbers(theirs) and _numbers(mine) else None) or \
+        localise.entries_words(difference.expected, difference.got, _entry_notes(difference.expected, difference.got))
+    if words or difference.where != "the result":
+        return words
+    if isinstance(getattr(request, "target", None), Build):
+        return localise.gradients_words(want.param_grads, got.param_grads)
+    args = request.args if isinstance(request, Call) else ()
+    trained = next((i for i, a in enumerate(args) if isinstance(a, Build) and a.state), None)
+    if trained is None or type(want.after) is not list or type(got.after) is not list \
+            or trained >= min(len(want.after), len(got.after)):
+        return None
+    return localise.trained_model_words(_argument_words(got.arg_names, trained).strip("`"), want.after[trained],
+                                        got.after[trained])
+
+
+def _entry_notes(expected: Any, got: Any) -> dict[int, str]:
+    """For each entry of a short vector: how it relates to the expected one, when it is a whole multiple."""
+    if not (isinstance(expected, torch.Tensor) and isinstance(got, torch.Tensor)) or expected.shape != got.shape \
+            or expected.dim() != 1 or expected.numel() > 4:
+        return {}
+    notes = {}
+    for index, (want, have) in enumerate(zip(expected.tolist(), got.tolist(), strict=True)):
+        ratio = have / want if abs(want) > 1e-6 else math.nan
+        if math.isfinite(ratio) and abs(ratio) >= 2 and math.isclose(ratio, round(ratio), rel_tol=1e-4):
+            notes[index] = f"is exactly {round(ratio)} times the expected value"
+        elif math.isclose(ratio, -1, rel_tol=1e-4):
+            notes[index] = "has the wrong sign"
+    return notes
 
 
 def _returned_argument(difference: Difference, want: Reply) -> Difference:
@@ -936,7 +1021,7 @@ def _probes_difference(expected: Any, got: Any, where: str,
         for index, (want, record) in enumerate(zip(probe["records"], mine["records"], strict=False)):
             for key in keys:
                 if record[key] != want[key]:
-                    words = _NO_GRAD_WORDS if key == "inference" and not record["grad"] else \
+                    words = _NO_GRAD_WORDS if key == "inference" and not record[key] and not record["grad"] else \
                         _late_mode_words(key, record[key], mine["records"][index + 1:]) or \
                         _MODE_WORDS[key, record[key]]
                     return Difference(where, f"in forward call {index + 1} of {count}, the model {words}",
@@ -1013,4 +1098,3 @@ _SHORT_REPR.maxlist = _SHORT_REPR.maxtuple = _SHORT_REPR.maxdict = _SHORT_REPR.m
 
 __all__ = ["Build", "Call", "Check", "GradeFailure", "Inspect", "Judgement", "compare_replies", "first_difference",
            "randn"]
-from grader.engine.protocol import Build  # noqa: E402  (re-exported for suites)
