@@ -22,7 +22,7 @@ def test_a_model_whose_every_parameter_starts_at_zero_is_named_and_one_random_va
     ("the result[0]", "is a tensor of shape (), expected a Python float", "a Python float is asked for"),
     ("the result", "is a list, expected a torch.Tensor of shape (2,)", "a list (a Python list) where one tensor"),
     ("the result", "has shape (), expected (9,)", "one value per element"),
-    ("", "Model has no parameter `layer1.weight`; it has `fc1.weight`", "missing; it has `fc1.weight`"),
+    ("", "Model has no parameter `layer1.weight`; it has `fc1.weight`", "does not register `layer1.weight`"),
     ("", "Model has no parameter `weight2`", "does not register `weight2`"),
     ("", "Model has an extra parameter the exercise does not ask for: `w3` (w3 (1,))", "does not ask for (`w3`)"),
     ("", "Model's parameter `layer1.weight` has shape (1, 2), expected (2, 1)", "(out_features, in_features)"),

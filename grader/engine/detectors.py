@@ -38,11 +38,6 @@ WORDS: dict[str, str] = {
     "extra_parameter": "Your model registers a parameter the exercise does not ask for ({names}): every "
                        "nn.Parameter or layer assigned to self in __init__ becomes one; keep exactly the ones "
                        "asked for.",
-    "renamed_parameters": "Your model's parameters have other names than the exercise asks for ({names} missing; "
-                          "it has {others}): "
-                          "a parameter is named after the attribute it is assigned to in __init__ (self.layer1 = "
-                          "nn.Linear(...) gives layer1.weight), and a container (nn.Sequential, nn.ModuleList) "
-                          "names its layers by position.",
     "missing_parameter": "Your model does not register {names}: each parameter must be assigned to self in "
                          "__init__, as its own nn.Parameter or inside a layer made there; one made in forward (new "
                          "layers on every call), kept in a local variable or shared with another name is not.",
@@ -51,8 +46,6 @@ WORDS: dict[str, str] = {
     "parameter_shape": "Your model's `{name}` has shape {got} where {expected} is asked for: check the sizes "
                        "you create it with; a layer's weight is (out_features, in_features), so check each "
                        "layer's in and out features, the hidden sizes and their order.",
-    "parameter_frozen": "Your model's `{name}` does not require grad: a parameter made with requires_grad=False "
-                        "(or frozen later) is never trained.",
     "layer_sizes": "Your model's layer {got} differs from the {expected} asked for: check its in and out "
                    "features (the hidden sizes) and the order of the layers.",
     "batch_size": "Your {loader} gives batches of {got} samples where {expected} are asked for: a DataLoader's "
@@ -133,13 +126,12 @@ _MESSAGES: tuple[tuple[re.Pattern, str], ...] = (
     (re.compile(r"^is a list, expected a torch\.Tensor"), "list_not_tensor"),
     (re.compile(r"^has shape \(\), expected \(\d+"), "one_number"),
     (re.compile(r"has an extra parameter the exercise does not ask for: (?P<names>[^(]+?) \("), "extra_parameter"),
-    (re.compile(r"has no parameter (?P<names>.+?); it has (?P<others>.+)$"), "renamed_parameters"),
-    (re.compile(r"has no parameter (?P<names>[^;]+)$"), "missing_parameter"),
+    # Renamed parameters of the same shapes, and frozen ones, are ``structure``'s (it reads the descriptions).
+    (re.compile(r"has no parameter (?P<names>[^;]+)(?:;|$)"), "missing_parameter"),
     (re.compile(r"keeps (?P<names>.+) as plain tensors"), "plain_tensors"),
     (re.compile(r"parameter `(?P<name>[^`]+)` has shape (?P<got>\([^)]*\)), expected (?P<expected>\([^)]*\))"),
      "parameter_shape"),
     (re.compile(r"parameter `[^`]+` has dtype 'float64'"), "float64"),
-    (re.compile(r"parameter `(?P<name>[^`]+)` has requires_grad False"), "parameter_frozen"),
     (re.compile(r"has the layer (?P<got>.+), expected (?P<expected>.+)$"), "layer_sizes"),
     (re.compile(r"^has batches of (?P<got>\d+), expected (?P<expected>\d+)"), "batch_size"),
     (re.compile(r"^shuffles its samples: it should give them in order"), "shuffles_in_order"),
