@@ -22,7 +22,7 @@ def test_a_model_whose_every_parameter_starts_at_zero_is_named_and_one_random_va
     ("the result[0]", "is a tensor of shape (), expected a Python float", "a Python float is asked for"),
     ("the result", "is a list, expected a torch.Tensor of shape (2,)", "a list (a Python list) where one tensor"),
     ("the result", "has shape (), expected (9,)", "one value per element"),
-    ("", "Model has no parameter `layer1.weight`; it has `fc1.weight`", "missing; it has `fc1.weight`"),
+    ("", "Model has no parameter `layer1.weight`; it has `fc1.weight`", "does not register `layer1.weight`"),
     ("", "Model has no parameter `weight2`", "does not register `weight2`"),
     ("", "Model has an extra parameter the exercise does not ask for: `w3` (w3 (1,))", "does not ask for (`w3`)"),
     ("", "Model's parameter `layer1.weight` has shape (1, 2), expected (2, 1)", "(out_features, in_features)"),
@@ -252,3 +252,65 @@ def test_a_variant_the_recordings_do_not_hold_is_skipped_not_a_grader_error():
     with pytest.raises(GradeFailure) as failure:
         check.same(Call("run", (train, test), variants=(used,)))
     assert "in place of" not in (failure.value.hint or "") and "expected 0" in failure.value.message
+
+
+def _one_epoch(step_inside: bool) -> str:
+    step = "        optimizer.step()\n" if step_inside else ""
+    after = "" if step_inside else "    optimizer.step()\n"
+    return ("def train(model, X, y, optimizer):\n    total = 0.0\n"
+            "    for i in range(0, len(X), 2):\n        optimizer.zero_grad()\n"
+            "        loss = ((model(X[i:i + 2]) - y[i:i + 2]) ** 2).mean()\n        loss.backward()\n"
+            f"{step}        total += loss.item()\n{after}    return total\n")
+
+
+def _epoch_call():
+    from grader.engine.checks import Build  # noqa: PLC0415
+
+    generator = torch.Generator().manual_seed(3)
+    model = Build("torch.nn.Linear", (2, 1), state={"weight": torch.randn(1, 2, generator=generator),
+                                                     "bias": torch.randn(1, generator=generator)})
+    return Call("train", (model, torch.randn(6, 2, generator=generator), torch.randn(6, 1, generator=generator),
+                          Build("torch.optim.SGD", kwargs={"lr": 0.1}, params_of=0)), after=True)
+
+
+def test_a_step_taken_once_after_the_loop_is_named_and_a_step_per_batch_with_another_loss_is_not():
+    once = _failure(_one_epoch(step_inside=False), _one_epoch(step_inside=True), _epoch_call())
+    assert "once per epoch, after the loop" in once.hint
+    never = _failure(_one_epoch(step_inside=False).replace("    optimizer.step()\n    return", "    return"),
+                     _one_epoch(step_inside=True), _epoch_call())
+    assert "ends exactly where it started" in never.hint
+    near = _failure(_one_epoch(step_inside=True).replace("** 2", "** 2 * 2"), _one_epoch(step_inside=True),
+                    _epoch_call())
+    assert "learning rate of 0" not in (near.hint or "")
+
+
+def test_a_call_without_an_optimizer_or_a_model_state_has_no_step_variant():
+    from grader.engine.checks import Build  # noqa: PLC0415
+    from grader.engine.protocol import Reply  # noqa: PLC0415
+
+    call = _epoch_call()
+    model = {"is_module": True, "parameters": [{"name": n, "value": v} for n, v in call.args[0].state.items()]}
+    assert detectors.optimizer_variants(call, Reply(value=1.0, after=[model, None, None, None]))
+    assert detectors.optimizer_variants(call, Reply(value=1.0)) == ()  # no state after the call: unknown
+    no_lr = Call("train", (*call.args[:3], Build("torch.optim.SGD", kwargs={"lr": 0}, params_of=0)), after=True)
+    assert detectors.optimizer_variants(no_lr, Reply(value=1.0, after=[model, None, None, None])) == ()
+
+
+def test_an_argmax_over_the_batch_is_named_where_the_shapes_clash_and_elsewhere_not():
+    reference = "def accuracy(logits, y):\n    return float((logits.argmax(dim=1) == y).float().mean())\n"
+    call = Call("accuracy", (torch.randn(5, 3), torch.tensor([0, 1, 2, 1, 0])))
+    from test_feedback_wiring import _subject  # noqa: PLC0415
+
+    from grader.engine.checks import Check, GradeFailure  # noqa: PLC0415
+
+    student = reference.replace("dim=1", "dim=0")  # the room's module: the file's lines, as _subject compiles them
+    check = Check(student=_subject(student), reference=_subject(reference), mistakes=lambda: (), rtol=1e-6,
+                  atol=1e-6, student_file="exercise9.py", source=lambda: f"import torch\n{student}")
+    with pytest.raises(GradeFailure) as failure:
+        check.same(call)
+    over_batch = failure.value
+    assert "across the batch" in over_batch.hint and "dim=1" in over_batch.hint
+    assert detectors.argmax_over_samples_words("broadcast", "    correct = (torch.argmax(out, 0) == y)\n")
+    # near misses: the right dimension on a clashing line, dimension 0 on a line of another error
+    assert detectors.argmax_over_samples_words("broadcast", "    correct = (out.argmax(dim=1) == y[:2])\n") is None
+    assert detectors.argmax_over_samples_words("dtype", "    correct = (out.argmax(0) == y)\n") is None

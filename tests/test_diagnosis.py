@@ -181,3 +181,10 @@ def test_a_loss_that_never_changes_says_the_model_never_moves():
     assert diagnose_losses(falling, [1.0, 1.0, 1.0]).kind == "losses_unchanging"
     assert diagnose_losses(falling, [1.0, 0.9, 0.9]) is None or \
         diagnose_losses(falling, [1.0, 0.9, 0.9]).kind != "losses_unchanging"  # near miss: it moves
+
+
+def test_a_record_measured_before_each_step_is_one_epoch_behind_and_a_shifted_record_is_not():
+    before = [4.5, *LOSSES[:-1]]  # the first before any training, then each the epoch before's
+    assert diagnose_losses(LOSSES, before).kind == "recorded_before_step"
+    assert diagnose_losses(LOSSES, [4.5, 4.1, 3.1, 2.3, 1.9]) is None  # near miss: no entry the epoch before's
+    assert diagnose_losses(LOSSES[:2], [4.5, 4.0]) is None  # two epochs: too little to tell

@@ -13,14 +13,14 @@ from __future__ import annotations
 import time
 
 from grader.course.submissions import Submission
-from grader.engine import checks, runner
+from grader.engine import judgement, runner
 from corpus import HOSTILE
 
 SLOW_DIAGNOSIS_S = 1.0
 
 
 def test_a_file_that_adapts_to_the_pause_after_its_answers_cannot_raise_its_score(course, zygote, monkeypatch):
-    diagnose = checks.diagnose_difference
+    diagnose = judgement.diagnose_difference  # what Judgement.failure calls
     slept = []
 
     def slow_diagnosis(*args, **kwargs):
@@ -28,7 +28,7 @@ def test_a_file_that_adapts_to_the_pause_after_its_answers_cannot_raise_its_scor
             slept.append(time.sleep(SLOW_DIAGNOSIS_S))
         return diagnose(*args, **kwargs)
 
-    monkeypatch.setattr(checks, "diagnose_difference", slow_diagnosis)
+    monkeypatch.setattr(judgement, "diagnose_difference", slow_diagnosis)
     adaptive = Submission("adaptive", {"exercise1.py": HOSTILE / "adapts_to_timing.py"})
     run = runner.grade(course, [adaptive], [course.exercise("exercise1")], zygote=zygote)
     exercise = run.results[0].exercises[0]
@@ -37,4 +37,4 @@ def test_a_file_that_adapts_to_the_pause_after_its_answers_cannot_raise_its_scor
         ("test_model_broadcasts_parameters_of_shape_1", False), ("test_loss_is_mean_squared_error", True)]
     assert exercise.score == 3
     # Its failures still read as before: diagnosed, with the student's own words for the slip.
-    assert "off by the same amount (+1)" in f"{exercise.tests[0].message}\n{exercise.tests[0].hint}"
+    assert "off by the same amount (+1)" in (exercise.tests[0].hint or "")  # the detectors' words are the hint

@@ -38,11 +38,6 @@ WORDS: dict[str, str] = {
     "extra_parameter": "Your model registers a parameter the exercise does not ask for ({names}): every "
                        "nn.Parameter or layer assigned to self in __init__ becomes one; keep exactly the ones "
                        "asked for.",
-    "renamed_parameters": "Your model's parameters have other names than the exercise asks for ({names} missing; "
-                          "it has {others}): "
-                          "a parameter is named after the attribute it is assigned to in __init__ (self.layer1 = "
-                          "nn.Linear(...) gives layer1.weight), and a container (nn.Sequential, nn.ModuleList) "
-                          "names its layers by position.",
     "missing_parameter": "Your model does not register {names}: each parameter must be assigned to self in "
                          "__init__, as its own nn.Parameter or inside a layer made there; one made in forward (new "
                          "layers on every call), kept in a local variable or shared with another name is not.",
@@ -51,8 +46,6 @@ WORDS: dict[str, str] = {
     "parameter_shape": "Your model's `{name}` has shape {got} where {expected} is asked for: check the sizes "
                        "you create it with; a layer's weight is (out_features, in_features), so check each "
                        "layer's in and out features, the hidden sizes and their order.",
-    "parameter_frozen": "Your model's `{name}` does not require grad: a parameter made with requires_grad=False "
-                        "(or frozen later) is never trained.",
     "layer_sizes": "Your model's layer {got} differs from the {expected} asked for: check its in and out "
                    "features (the hidden sizes) and the order of the layers.",
     "batch_size": "Your {loader} gives batches of {got} samples where {expected} are asked for: a DataLoader's "
@@ -95,6 +88,18 @@ WORDS: dict[str, str] = {
                     "computes that entry alone. Look where its code differs from the code of the right one: "
                     "copy-pasted code that still uses the other variable, or an input an earlier step changed and "
                     "did not put back.",
+    "steps_after_loop": "Your losses are all measured at the starting parameters, as if no step were taken during "
+                        "the pass (your answer is what the right code gives with a learning rate of 0), yet `{name}` "
+                        "does end moved: the step runs only once per epoch, after the loop over the batches, where "
+                        "each batch needs its own step (optimizer.step() inside the loop, after backward(); check "
+                        "its indentation).",
+    "never_steps": "Your losses are all measured at the starting parameters (your answer is what the right code "
+                   "gives with a learning rate of 0), and `{name}` ends exactly where it started: the optimizer's "
+                   "step never takes effect. It runs before backward(), the gradients are cleared between "
+                   "backward() and step(), or step() is never called.",
+    "argmax_over_samples": "Your code takes the {function} over dimension 0 ({code}): that dimension runs across "
+                           "the batch (one row per sample), so it picks one sample per class where one class per "
+                           "sample is asked. The classes are along dimension 1: use dim=1.",
     "extra_forward_per_epoch": "Your code runs the model once more per epoch than expected ({got} forward calls "
                                "in {epochs} epochs, expected {expected}): an extra pass, such as the loss measured "
                                "again after the step instead of using the one computed before it.",
@@ -121,13 +126,12 @@ _MESSAGES: tuple[tuple[re.Pattern, str], ...] = (
     (re.compile(r"^is a list, expected a torch\.Tensor"), "list_not_tensor"),
     (re.compile(r"^has shape \(\), expected \(\d+"), "one_number"),
     (re.compile(r"has an extra parameter the exercise does not ask for: (?P<names>[^(]+?) \("), "extra_parameter"),
-    (re.compile(r"has no parameter (?P<names>.+?); it has (?P<others>.+)$"), "renamed_parameters"),
-    (re.compile(r"has no parameter (?P<names>[^;]+)$"), "missing_parameter"),
+    # Renamed parameters of the same shapes, and frozen ones, are ``structure``'s (it reads the descriptions).
+    (re.compile(r"has no parameter (?P<names>[^;]+)(?:;|$)"), "missing_parameter"),
     (re.compile(r"keeps (?P<names>.+) as plain tensors"), "plain_tensors"),
     (re.compile(r"parameter `(?P<name>[^`]+)` has shape (?P<got>\([^)]*\)), expected (?P<expected>\([^)]*\))"),
      "parameter_shape"),
     (re.compile(r"parameter `[^`]+` has dtype 'float64'"), "float64"),
-    (re.compile(r"parameter `(?P<name>[^`]+)` has requires_grad False"), "parameter_frozen"),
     (re.compile(r"has the layer (?P<got>.+), expected (?P<expected>.+)$"), "layer_sizes"),
     (re.compile(r"^has batches of (?P<got>\d+), expected (?P<expected>\d+)"), "batch_size"),
     (re.compile(r"^shuffles its samples: it should give them in order"), "shuffles_in_order"),
@@ -165,6 +169,51 @@ def parameter_variants(request: Any, answer: Any) -> tuple:
                   dataclasses.replace(request, target=dataclasses.replace(
                       build, state={**state, name: torch.zeros_like(value)}), variants=()))
                  for name, value in state.items() if isinstance(value, torch.Tensor) and bool(value.count_nonzero()))
+
+
+def optimizer_variants(request: Any, got: Any) -> tuple:
+    """For a call given a torch optimizer built with a learning rate and a model holding a given state:
+    the same call with a learning rate of 0, as ``Call.variants``. The reference's answer then holds
+    every loss measured at the starting parameters; its words say whether the student's model moved
+    anyway (the step taken once, after the loop) or never did."""
+    args = getattr(request, "args", ())
+    optimizer = next((i for i, a in enumerate(args) if isinstance(a, Build) and a.target.startswith("torch.optim.")
+                      and isinstance(a.kwargs.get("lr"), (int, float)) and a.kwargs["lr"] != 0), None)
+    model = next((i for i, a in enumerate(args) if isinstance(a, Build) and a.state), None)
+    after = getattr(got, "after", None)
+    if optimizer is None or model is None or type(after) is not list or model >= len(after):
+        return ()
+    moved = _moved(args[model].state, after[model])
+    if moved is None:
+        return ()
+    names = getattr(got, "arg_names", None) or []
+    name = names[model] if model < len(names) and isinstance(names[model], str) else "the model"
+    frozen = dataclasses.replace(args[optimizer], kwargs={**args[optimizer].kwargs, "lr": 0.0})
+    variant = dataclasses.replace(request, args=(*args[:optimizer], frozen, *args[optimizer + 1:]), variants=())
+    return (("steps_after_loop" if moved else "never_steps", {"name": name}, variant),)
+
+
+def _moved(state: dict, module: Any) -> bool | None:
+    """Whether a module described after a call holds other parameter values than ``state`` (None: unknown)."""
+    if not (isinstance(module, dict) and module.get("is_module")):
+        return None
+    values = {p.get("name"): p.get("value") for p in module.get("parameters", [])}
+    if set(values) != set(state) or not all(isinstance(v, torch.Tensor) and v.shape == state[k].shape
+                                            for k, v in values.items()):
+        return None
+    return not all(torch.equal(v, state[k]) for k, v in values.items())
+
+
+_OVER_SAMPLES = re.compile(r"\b(?P<function>(?:arg)?max)\((?:[^(),]+,\s*)?(?:dim\s*=\s*)?0\s*\)")
+
+
+def argmax_over_samples_words(kind: str | None, code: str) -> str | None:
+    """Elementwise shapes that do not fit, on a line of the student's (``code``: the lines an error
+    cites) that takes an argmax or max over dimension 0: the batch, where the classes belong."""
+    found = _OVER_SAMPLES.search(re.sub(r"#.*$", "", code, flags=re.MULTILINE))
+    if kind != "broadcast" or found is None:
+        return None
+    return WORDS["argmax_over_samples"].format(function=found["function"], code=found[0])
 
 
 def returned_argument_words(expected: Any, got: Any, args: Sequence[Any], names: Sequence[Any] | None) -> str | None:
@@ -291,6 +340,7 @@ def extra_calls_words(records: tuple[int, int] | None, expected: Any, got: Any) 
     return WORDS["extra_forward_per_epoch"].format(got=got, expected=expected, epochs=epochs)
 
 
-__all__ = ["WORDS", "carried_over_words", "changed_data_words", "code_backed_words", "difference_words",
-           "dropout_words", "extra_calls_words", "negative_words", "parameter_variants", "partly_right_words",
-           "returned_argument_words", "starts_at_zero", "trains_where_it_measures", "words"]
+__all__ = ["WORDS", "argmax_over_samples_words", "carried_over_words", "changed_data_words", "code_backed_words",
+           "difference_words", "dropout_words", "extra_calls_words", "negative_words", "optimizer_variants",
+           "parameter_variants", "partly_right_words", "returned_argument_words", "starts_at_zero",
+           "trains_where_it_measures", "words"]

@@ -136,6 +136,10 @@ WORDS: dict[str, str] = {
     "epochs_off": "Your training ran {got} epochs where {expected} were asked for: check the loop's range.",
     "recorded_after_step": "Each loss you record is the next epoch's: your loss is measured after the step "
                            "has updated the parameters, not before it.",
+    "recorded_before_step": "Each value you record is the one expected for the epoch before (your first comes "
+                            "before any training): you measure before the epoch's training step, where it is "
+                            "measured after it. Check the order: train first, then measure (the test pass after "
+                            "the step).",
     "step_twice": "Your parameters move twice as far each epoch as gradient descent moves them: the update "
                   "(the step, or the learning rate in it) is applied twice.",
     "accumulating": "Your steps use gradients that pile up from epoch to epoch: backward() adds to .grad, "
@@ -408,6 +412,8 @@ def diagnose_losses(expected: Sequence[Any], got: Sequence[Any], *, longer: Sequ
             return _diagnosis(kind)
     if n >= 2 and _same_path(have[:-1], want[1:], rtol, atol):
         return _diagnosis("recorded_after_step")
+    if n >= 3 and _same_path(have[1:], want[:-1], rtol, atol):
+        return _diagnosis("recorded_before_step")
     if n >= 2 and _same_path(have, [have[0]] * n, rtol, atol) and not _same_path(want, [want[0]] * n, rtol, atol):
         return _diagnosis("losses_unchanging")
     if n >= 2 and _close(have[0], want[0], rtol, atol):
