@@ -18,10 +18,10 @@ class Word(str, Enum):
     """A member of a closed set of words (``Verdict`` is one too)."""
 
     def __str__(self) -> str:
-        return self.value
+        return str.__str__(self)
 
     def __format__(self, spec: str) -> str:
-        return self.value.__format__(spec)
+        return str.__format__(self, spec)
 
 
 class Visibility(Word):

@@ -188,11 +188,11 @@ def test_a_sandbox_is_told_no_path_of_the_grader_or_the_course(zygote):
     assert "probe.py" in seen and "grader.sandbox.untrusted.zygote" in seen
     # The interpreter may live under a course folder on a developer's machine
     # (a venv in the checkout): its own paths are not the grader's.
-    import sys  # noqa: PLC0415
+    import sys
 
     for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.realpath(sys.prefix)}:
         seen = seen.replace(prefix, "<python>")
-    import grader  # noqa: PLC0415
+    import grader
 
     for folder in {str(REPO), str(Path(grader.__file__).resolve().parent)}:
         assert folder not in seen, [line for line in seen.splitlines() if folder in line][:3]
@@ -239,7 +239,7 @@ def test_pytest_imports_a_suite_from_the_snapshot_with_its_asserts_rewritten(tmp
     spec = type("Spec", (), {"suite": suite, "solution": tmp_path / "none.py"})()
     snapshot = CourseFiles.read([spec])
     suite.write_text("def test_it():\n    pass\n")  # what is on disk now is not what runs
-    import pytest as pytest_module  # noqa: PLC0415
+    import pytest as pytest_module
 
     class Outcome:
         reports: list = []

@@ -125,7 +125,7 @@ def test_json_shows_hidden_tests_when_the_course_says(tmp_path):
 
 
 def test_output_to_a_log_is_not_cut_at_80_columns(monkeypatch):
-    from grader.outputs.terminal import LOG_WIDTH, make_console  # noqa: PLC0415
+    from grader.outputs.terminal import LOG_WIDTH, make_console
 
     monkeypatch.delenv("COLUMNS", raising=False)
     assert make_console().width == LOG_WIDTH > 80  # pytest's captured stdout is not a terminal

@@ -71,9 +71,9 @@ def test_an_errors_cause_needs_the_code_that_makes_it():
 
 
 def _failure(student: str, reference: str, *requests):
-    from test_feedback_wiring import _subject  # noqa: PLC0415
+    from test_feedback_wiring import _subject
 
-    from grader.engine.checks import Check, GradeFailure  # noqa: PLC0415
+    from grader.engine.checks import Check, GradeFailure
 
     check = Check(student=_subject(student), reference=_subject(reference), mistakes=lambda: (), rtol=1e-6,
                   atol=1e-6, student_file="exercise9.py", shown_as="my_answer.py", source=lambda: student)
@@ -119,7 +119,7 @@ def test_a_variant_with_one_input_in_place_of_another_names_the_data_used():
 
 
 def test_a_known_mistakes_hint_is_shown_when_it_leads_the_hint():
-    from grader.engine.evidence import shows_hint  # noqa: PLC0415
+    from grader.engine.evidence import shows_hint
 
     assert shows_hint("KNOWN", "KNOWN") and shows_hint("KNOWN\nYour answer is 4 times too large", "KNOWN")
     assert not shows_hint("KNOWN MORE", "KNOWN") and not shows_hint("OTHER\nKNOWN", "KNOWN")
@@ -127,7 +127,7 @@ def test_a_known_mistakes_hint_is_shown_when_it_leads_the_hint():
 
 
 def test_a_parameter_the_forward_leaves_out_is_named_and_a_wrong_factor_is_not():
-    from grader.engine.checks import Build  # noqa: PLC0415
+    from grader.engine.checks import Build
 
     reference = ("class M(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
                  "        self.a, self.b = torch.nn.Parameter(torch.ones(1)), torch.nn.Parameter(torch.ones(1))\n"
@@ -171,7 +171,7 @@ def test_an_argument_of_a_shape_that_cannot_broadcast_is_no_candidate():
 
 
 def test_a_single_output_is_never_read_as_a_parameter_left_out():
-    from grader.engine.checks import Build  # noqa: PLC0415
+    from grader.engine.checks import Build
 
     request = Call(Build("M", state={"a": torch.ones(1), "b": torch.ones(1)}), (torch.ones(1, 1),))
     assert detectors.parameter_variants(request, torch.tensor([[0.5]])) == ()
@@ -202,8 +202,8 @@ def test_a_vector_with_one_wrong_entry_is_partly_right_and_an_all_wrong_one_is_n
 
 
 def test_batches_made_equally_large_turn_a_fraction_of_samples_into_the_mean_of_the_batches():
-    import importlib.util  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
+    import importlib.util
+    from pathlib import Path
 
     path = Path(__file__).resolve().parent.parent / "suites" / "test_exercise9.py"
     spec = importlib.util.spec_from_file_location("suite_exercise9", path)
@@ -220,7 +220,7 @@ def test_batches_made_equally_large_turn_a_fraction_of_samples_into_the_mean_of_
 
 
 def test_a_models_output_from_code_with_dropout_is_named_and_a_function_or_code_without_it_is_not():
-    from grader.engine.checks import Build  # noqa: PLC0415
+    from grader.engine.checks import Build
 
     model = Call(Build("Task2"), (torch.ones(5, 1),))
     assert "dropout" in detectors.dropout_words(model, "self.drop = nn.Dropout(0.5)\n")
@@ -229,10 +229,10 @@ def test_a_models_output_from_code_with_dropout_is_named_and_a_function_or_code_
 
 
 def test_a_variant_the_recordings_do_not_hold_is_skipped_not_a_grader_error():
-    from test_feedback_wiring import _subject  # noqa: PLC0415
+    from test_feedback_wiring import _subject
 
-    from grader.engine.checks import Check, GradeFailure  # noqa: PLC0415
-    from grader.engine.recordings import MissingRecording  # noqa: PLC0415
+    from grader.engine.checks import Check, GradeFailure
+    from grader.engine.recordings import MissingRecording
 
     reference = _subject("def run(train, test):\n    return float(test.sum())\n")
 

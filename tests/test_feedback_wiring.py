@@ -139,18 +139,18 @@ def test_a_reference_built_module_reports_gradients_by_reference_names():
 
 
 def _subject(source: str):
-    from types import ModuleType  # noqa: PLC0415
+    from types import ModuleType
 
-    from grader.engine.subjects import ModuleSubject  # noqa: PLC0415
+    from grader.engine.subjects import ModuleSubject
 
     module = ModuleType("subject")
     module.__file__ = "/tmp/torchgrade-room/exercise9.py"  # where a sandbox keeps it
-    exec(compile("import torch\n" + source, module.__file__, "exec"), module.__dict__)  # noqa: S102 - test code
+    exec(compile("import torch\n" + source, module.__file__, "exec"), module.__dict__)
     return ModuleSubject(module)
 
 
 def _failure(student: str, reference: str, *requests) -> str:
-    from grader.engine.checks import Check, GradeFailure  # noqa: PLC0415
+    from grader.engine.checks import Check, GradeFailure
 
     check = Check(student=_subject(student), reference=_subject(reference), mistakes=lambda: (), rtol=1e-6,
                   atol=1e-6, student_file="exercise9.py", shown_as="my_answer.py")
@@ -221,9 +221,9 @@ def test_layers_built_in_a_container_first_are_found_under_their_attribute_names
 
 def _hint_for_error(student: str, *, error_hint_for: tuple[str, ...] = ()) -> str | None:
     """The hint of a failure where the student's code and a known mistake's raise the same error."""
-    from grader.course.catalogue import MistakeSpec  # noqa: PLC0415
-    from grader.engine.checks import Check, GradeFailure  # noqa: PLC0415
-    from grader.engine.subjects import Mistake  # noqa: PLC0415
+    from grader.course.catalogue import MistakeSpec
+    from grader.engine.checks import Check, GradeFailure
+    from grader.engine.subjects import Mistake
 
     reference = "def grad(w):\n    w = w.clone().requires_grad_()\n    (w * w).sum().backward()\n    return w.grad\n"
     mutant = reference.replace("(w * w)", "(w.detach() * w.detach())")
@@ -300,17 +300,17 @@ def test_a_missing_bias_is_left_out_but_a_narrower_layer_cannot_be_matched():
 
 
 def test_a_model_in_float64_throughout_runs_with_its_own_dtype_when_float32_makes_it_fail():
-    import types  # noqa: PLC0415
+    import types
 
     module = types.ModuleType("exercise")
-    exec("import torch\nfrom torch import nn\nclass Net(nn.Module):\n    def __init__(self):\n"  # noqa: S102
+    exec("import torch\nfrom torch import nn\nclass Net(nn.Module):\n    def __init__(self):\n"
          "        super().__init__()\n        self.layer = nn.Linear(1, 1).double()\n"
          "    def forward(self, x):\n        return self.layer(x.double())\n", module.__dict__)
     state = {"layer.weight": torch.ones(1, 1), "layer.bias": torch.zeros(1)}
     reply = executor.run_request(module, Call(Build("Net", state=state), (torch.ones(2, 1),)).to_plain())
     assert "error" not in reply and reply["value"].dtype == torch.float64
     mixed = types.ModuleType("exercise")  # float64 forced on nothing: float32 as the reference has it
-    exec("import torch\nfrom torch import nn\nclass Net(nn.Module):\n    def __init__(self):\n"  # noqa: S102
+    exec("import torch\nfrom torch import nn\nclass Net(nn.Module):\n    def __init__(self):\n"
          "        super().__init__()\n        self.layer = nn.Linear(1, 1).double()\n"
          "    def forward(self, x):\n        return self.layer(x)\n", mixed.__dict__)
     reply = executor.run_request(mixed, Call(Build("Net", state=state), (torch.ones(2, 1),)).to_plain())
@@ -335,7 +335,7 @@ def _probes(*training: bool) -> dict:
 
 
 def test_a_mode_switched_too_late_is_told_as_too_late_and_a_missing_switch_is_not():
-    from grader.engine.checks import _probes_difference  # noqa: PLC0415
+    from grader.engine.checks import _probes_difference
 
     want = _probes(True, False, True, False)
     late = _probes(True, False, False, True)  # model.train() called, but after the training pass

@@ -37,7 +37,7 @@ KEEPS = "def grad_of(x, w, b):\n    (w * x).sum().backward()\n    return w.grad.
 def _answer(request: Call, source: str) -> Reply:
     """A room's honest answer, through the wire and the strict reader, as the grader gets it."""
     module = types.ModuleType("submission")
-    exec(source, module.__dict__)  # noqa: S102 - test code
+    exec(source, module.__dict__)
     data = wire.decode(wire.encode(executor.run_request(module, wire.decode(request.encoded), catch=Exception),
                                    lenient=True))
     return read_reply(request, data)[0]
@@ -103,7 +103,7 @@ def test_an_argument_left_as_given_or_moved_the_wrong_way_is_named():
 def _lie(change) -> dict:
     request = _request()
     module = types.ModuleType("submission")
-    exec(FRESH_LEAF, module.__dict__)  # noqa: S102 - test code
+    exec(FRESH_LEAF, module.__dict__)
     data = wire.decode(wire.encode(executor.run_request(module, wire.decode(request.encoded), catch=Exception)))
     change(data)
     return data

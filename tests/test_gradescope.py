@@ -42,6 +42,15 @@ def gradescope_problems(data: object) -> list[str]:
     (the fields this grader writes, with their types and allowed values)."""
     if not isinstance(data, dict):
         return ["results.json is not an object"]
+    problems = _top_level_problems(data)
+    for index, test in enumerate(data.get("tests") or []):
+        problems += _test_problems(index, test)
+    if not problems and data["tests"] and abs(data["score"] - sum(t["score"] for t in data["tests"])) > 1e-9:
+        problems.append("score is not the sum of the tests' scores")
+    return problems
+
+
+def _top_level_problems(data: dict) -> list[str]:
     problems = []
     number = (int, float)
     for key, kind in {"score": number, "execution_time": number, "output": str, "output_format": str,
@@ -52,16 +61,18 @@ def gradescope_problems(data: object) -> list[str]:
         problems.append(f"output_format {data.get('output_format')!r}")
     if data.get("stdout_visibility") not in VISIBILITIES:
         problems.append(f"stdout_visibility {data.get('stdout_visibility')!r}")
-    for index, test in enumerate(data.get("tests") or []):
-        for key, kind in TEST_FIELDS.items():
-            if not isinstance(test.get(key), kind) or isinstance(test.get(key), bool):
-                problems.append(f"tests[{index}].{key} is {test.get(key)!r}")
-        if test.get("status") not in ("passed", "failed"):
-            problems.append(f"tests[{index}].status {test.get('status')!r}")
-        if test.get("visibility") not in VISIBILITIES:
-            problems.append(f"tests[{index}].visibility {test.get('visibility')!r}")
-    if not problems and data["tests"] and abs(data["score"] - sum(t["score"] for t in data["tests"])) > 1e-9:
-        problems.append("score is not the sum of the tests' scores")
+    return problems
+
+
+def _test_problems(index: int, test: dict) -> list[str]:
+    problems = []
+    for key, kind in TEST_FIELDS.items():
+        if not isinstance(test.get(key), kind) or isinstance(test.get(key), bool):
+            problems.append(f"tests[{index}].{key} is {test.get(key)!r}")
+    if test.get("status") not in ("passed", "failed"):
+        problems.append(f"tests[{index}].status {test.get('status')!r}")
+    if test.get("visibility") not in VISIBILITIES:
+        problems.append(f"tests[{index}].visibility {test.get('visibility')!r}")
     return problems
 
 

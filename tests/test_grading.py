@@ -139,13 +139,13 @@ def test_hostile_submission_gets_an_honest_verdict(path, hostile_results):
 
 def _reports(result) -> dict[str, str]:
     """HTML, results.json and terminal (without colours: any escape is the submission's)."""
-    import io  # noqa: PLC0415
+    import io
 
-    from rich.console import Console  # noqa: PLC0415
+    from rich.console import Console
 
-    from grader.outputs.html import render_html  # noqa: PLC0415
-    from grader.outputs.results_json import to_gradescope  # noqa: PLC0415
-    from grader.outputs.terminal import print_exercise  # noqa: PLC0415
+    from grader.outputs.html import render_html
+    from grader.outputs.results_json import to_gradescope
+    from grader.outputs.terminal import print_exercise
 
     console = Console(file=io.StringIO(), width=120)
     for exercise in result.exercises:
@@ -186,7 +186,7 @@ def test_no_report_of_a_hostile_submission_holds_a_control_character(hostile_res
 def active_characters(text: str) -> list[str]:
     """Characters a terminal or a reader acts on rather than shows: controls
     (but newline and tab), format characters (bidi), separators of lines."""
-    import unicodedata  # noqa: PLC0415
+    import unicodedata
 
     return [ch for ch in text if ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp")]
 
@@ -254,9 +254,9 @@ def test_a_hostile_exercise_changes_nothing_for_the_others(course, zygote, tmp_p
 
 
 def test_the_mismatch_table_holds_the_greatest_difference_the_message_names():
-    import torch  # noqa: PLC0415
+    import torch
 
-    from grader.engine.checks import TABLE_ROWS, first_difference  # noqa: PLC0415
+    from grader.engine.checks import TABLE_ROWS, first_difference
 
     expected = torch.ones(4 * TABLE_ROWS, dtype=torch.float64)
     got = expected + 0.5

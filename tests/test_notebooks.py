@@ -77,7 +77,7 @@ def test_percent_and_bang_inside_strings_and_brackets_are_python():
     assert dropped == ["`%time y = 2`"]
     assert "%s is kept" in python and "!this too" in python and "% 3)" in python and "\n% 4" in python
     namespace: dict = {}
-    exec(compile(python, "cell", "exec"), namespace)  # noqa: S102 - our own test text
+    exec(compile(python, "cell", "exec"), namespace)
     assert namespace["ratio"] == 1 and namespace["x"] == 3
 
 

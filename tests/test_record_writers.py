@@ -58,7 +58,7 @@ def test_two_records_open_on_one_out_both_store_their_rows(tmp_path):
                 run = begin(record)
                 for name in share:
                     record.store(run, a_result(name), files_hash="h")
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     writers = [threading.Thread(target=store, args=(names[k::2],)) for k in range(2)]

@@ -130,7 +130,7 @@ def test_the_suites_keep_exactly_the_tests_the_course_marks_public(release, grad
 def test_release_and_verify_share_the_mutants_and_do_not_import_each_other():
     """verify builds a release to check it; release must not reach back into
     verify (it once imported its private mutant writer)."""
-    import grader.commands.release as release_module  # noqa: PLC0415
+    import grader.commands.release as release_module
 
     tree = ast.parse(Path(release_module.__file__).read_text())
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
@@ -251,24 +251,8 @@ def test_no_solution_code_is_in_the_copy(release):
         for path, text in texts.items():  # e.g. in a known mistake's recorded traceback
             for name in (str(REPO), spec.solution.relative_to(REPO).as_posix()):
                 assert name not in text, f"{path.relative_to(release)} names {name}"
-        source = spec.solution.read_text()
-        for definition in _definitions(ast.parse(source)):
-            body = _normalised(definition.body)
-            if body in stub_bodies:
-                continue  # handed to students on purpose
-            if len(definition.body) == 1 and _tokens(ast.unparse(definition.body[0])) < 6:
-                continue  # `return x`: an idiom any library holds (`return self`), as lines below are skipped
-            compared += 1
-            assert body not in copy_bodies, f"{spec.solution.name}: the body of {definition.name} is in the copy"
-        # A line of the solution that no stub and no engine file holds, and that
-        # is more than an idiom (`loss.backward()`), must appear nowhere in the copy.
-        for line in _code_lines(source):
-            if line.startswith(("import ", "from ", "def ", "class ")) or line in stubs or line in engine \
-                    or _tokens(line) < 6:
-                continue
-            searched += 1
-            for path, text in texts.items():
-                assert line not in text, f"{spec.solution.name}: {line!r} is in {path.relative_to(release)}"
+        compared += _assert_no_solution_body(spec, stub_bodies, copy_bodies)
+        searched += _assert_no_solution_line(spec, stubs + "\n" + engine, texts, release)
     assert compared >= 10 and searched >= 15  # the comparison saw the solutions
 
     for path in sorted(release.rglob("*.py")):
@@ -277,6 +261,33 @@ def test_no_solution_code_is_in_the_copy(release):
                        else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             assert not [m for m in modules if m.split(".")[0] == "solutions"], f"{path} imports {modules}"
     assert not [p for p in release.rglob("*") if p.name.startswith("solution")]
+
+
+def _assert_no_solution_body(spec, stub_bodies: set, copy_bodies: set) -> int:
+    """No body of the solution's definitions is in the copy, but those handed out; returns how many were compared."""
+    compared = 0
+    for definition in _definitions(ast.parse(spec.solution.read_text())):
+        body = _normalised(definition.body)
+        if body in stub_bodies:
+            continue  # handed to students on purpose
+        if len(definition.body) == 1 and _tokens(ast.unparse(definition.body[0])) < 6:
+            continue  # `return x`: an idiom any library holds (`return self`), as lines below are skipped
+        compared += 1
+        assert body not in copy_bodies, f"{spec.solution.name}: the body of {definition.name} is in the copy"
+    return compared
+
+
+def _assert_no_solution_line(spec, handed_out: str, texts: dict, release: Path) -> int:
+    """A line of the solution that no stub and no engine file holds (``handed_out``), and that
+    is more than an idiom (`loss.backward()`), must appear nowhere in the copy; returns how many were searched."""
+    searched = 0
+    for line in _code_lines(spec.solution.read_text()):
+        if line.startswith(("import ", "from ", "def ", "class ")) or line in handed_out or _tokens(line) < 6:
+            continue
+        searched += 1
+        for path, text in texts.items():
+            assert line not in text, f"{spec.solution.name}: {line!r} is in {path.relative_to(release)}"
+    return searched
 
 
 @pytest.mark.slow  # the `graded` fixture grades the course and its copy on every mutant: CI runs it

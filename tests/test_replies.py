@@ -32,7 +32,7 @@ INSPECT = Inspect(Build("torch.nn.Linear", (1, 1)))
 def _honest(request, module_source: str = "") -> dict:
     """What an unmodified room answers, through the wire as the grader reads it."""
     module = types.ModuleType("submission")
-    exec(module_source, module.__dict__)  # noqa: S102 - test code
+    exec(module_source, module.__dict__)
     reply = executor.run_request(module, wire.decode(request.encoded), catch=Exception)
     return wire.decode(wire.encode(reply, lenient=True))
 
@@ -191,10 +191,10 @@ def _raised_in_a_hidden_suite(error_source: str) -> BaseException:
     """An exception whose traceback runs through a (fake) hidden suite file."""
     code = compile(f"def test_secret_check():\n    {error_source}\n", "/course/suites/test_exercise9.py", "exec")
     namespace: dict = {}
-    exec(code, namespace)  # noqa: S102 - test code
+    exec(code, namespace)
     try:
         namespace["test_secret_check"]()
-    except BaseException as error:  # noqa: BLE001
+    except BaseException as error:
         return error
     raise AssertionError("nothing was raised")
 
@@ -230,7 +230,7 @@ def test_a_type_name_that_no_report_could_hold_is_made_printable():
 
 
 def test_a_title_is_the_docstrings_whole_first_paragraph():
-    from grader.engine.plugin import docstring_title  # noqa: PLC0415
+    from grader.engine.plugin import docstring_title
     doc = """grad_by_autograd gives [dL/dw, dL/db] with backward(), and leaves the caller's w and b as they were: no
     gradient left in them.
 

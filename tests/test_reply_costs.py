@@ -41,7 +41,7 @@ def losses(x):
 
 def _reference() -> ModuleSubject:
     module = types.ModuleType("reference_for_costs")
-    exec(REFERENCE, module.__dict__)  # noqa: S102 - test code
+    exec(REFERENCE, module.__dict__)
     return ModuleSubject(module)
 
 

@@ -35,7 +35,8 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from grader.errors import Failure, UserError  # imports nothing itself: the rule above holds
 
@@ -147,7 +148,18 @@ def package_files(course: Course) -> dict[str, Path]:
     import grader  # noqa: PLC0415
 
     package_dir = Path(grader.__file__).resolve().parent
-    project = package_dir.parent
+    files = _grader_files(package_dir.parent, package_dir)
+    for path in _declared(course):
+        name = _name_in_course(path, course.root)
+        if name in files and files[name].resolve() != path.resolve() and not _course_may_replace(name):
+            raise PackageError(f"the course's {name} would replace the grader's own {name} in the package: "
+                               "rename it in the course")
+        files[name] = path
+    return files
+
+
+def _grader_files(project: Path, package_dir: Path) -> dict[str, Path]:
+    """The grader package and the project files pip builds it from, by name inside the zip."""
     files: dict[str, Path] = {}
     for name in ("pyproject.toml", "README.md"):  # pip builds the package from these
         if not (project / name).is_file():
@@ -156,6 +168,12 @@ def package_files(course: Course) -> dict[str, Path]:
         files[name] = project / name
     for path in _tree(package_dir):
         files[path.relative_to(project).as_posix()] = path
+    return files
+
+
+def _declared(course: Course) -> list[Path]:
+    """What the course declares: course.toml, its student files, every stub and hidden suite, and the
+    solutions, or the recordings that stand for them."""
     root = course.root
     declared = [root / "course.toml", *(root / path for path in course.student_files)]  # course.toml names them
     for spec in course.exercises:
@@ -164,19 +182,18 @@ def package_files(course: Course) -> dict[str, Path]:
             declared.append(spec.solution)
     if course.recordings is not None:
         declared += _tree(course.recordings)
-    for path in declared:
-        if not path.is_file():
-            raise PackageError(f"{path} is declared in {root / 'course.toml'} but does not exist")
-        try:
-            name = path.resolve().relative_to(root).as_posix()
-        except ValueError:
-            raise PackageError(f"{path} lies outside the course folder {root}; the package holds only "
-                               "what is inside it") from None
-        if name in files and files[name].resolve() != path.resolve() and not _course_may_replace(name):
-            raise PackageError(f"the course's {name} would replace the grader's own {name} in the package: "
-                               "rename it in the course")
-        files[name] = path
-    return files
+    return declared
+
+
+def _name_in_course(path: Path, root: Path) -> str:
+    """A declared file's name inside the zip: its path in the course folder, which it must exist in."""
+    if not path.is_file():
+        raise PackageError(f"{path} is declared in {root / 'course.toml'} but does not exist")
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        raise PackageError(f"{path} lies outside the course folder {root}; the package holds only "
+                           "what is inside it") from None
 
 
 def _course_may_replace(name: str) -> bool:
@@ -279,7 +296,7 @@ def find_submission(folder: Path, exercise_filenames: Sequence[str], *, unpack_t
     return read_submission(folder, exercise_filenames, name=SUBMISSION_NAME, unpack_to=unpack_to)
 
 
-def grade_root(root: Path, *, course_root: Path | None = None) -> dict:
+def grade_root(root: Path, *, course_root: Path | None = None) -> dict[str, Any]:
     """Grade ``root/submission`` against the course in ``root/source`` (or
     ``course_root``) and return Gradescope's results as a dict."""
     from grader.engine.session import GradingSession  # noqa: PLC0415
@@ -305,7 +322,7 @@ def grade_root(root: Path, *, course_root: Path | None = None) -> dict:
         shutil.rmtree(unpacked, ignore_errors=True)
 
 
-def failure_results(error: BaseException, *, elapsed_s: float) -> dict:
+def failure_results(error: BaseException, *, elapsed_s: float) -> dict[str, Any]:
     """A complete results.json for a grader that failed: score 0, what happened
     in plain words for the student, the traceback for instructors only."""
     what = describe_failure(error)
@@ -349,14 +366,14 @@ def describe_failure(error: BaseException) -> str:
     return f"an unexpected error inside the grader ({type(error).__name__})"
 
 
-def write_results(path: Path, data: dict) -> None:
+def write_results(path: Path, data: dict[str, Any]) -> None:
     """Write results.json whole or not at all (``write_atomic``: a temporary file of its own, then a rename)."""
     from grader.outputs.files import write_atomic  # noqa: PLC0415 - the standard library only at module level
 
     write_atomic(path, json.dumps(data, indent=1) + "\n")
 
 
-def _stop(signum, frame) -> None:
+def _stop(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 

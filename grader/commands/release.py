@@ -24,6 +24,7 @@ import tempfile
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -40,6 +41,11 @@ from grader.commands.student_files import (INSTALL_COMMAND, PACKAGE, RECORDINGS,
 from grader.options import GradeOptions
 from grader.engine.session import GradingSession
 from grader.sandbox.client import Zygote
+
+if TYPE_CHECKING:
+    from grader.engine.protocol import Reply
+
+    Recorded = dict[str, dict[str, dict[str, Reply]]]  # exercise → subject → request → reply
 
 # Never copied from the grader package: its own suites are hidden tests (the
 # released ones are written from the course's suites), compiled files may
@@ -104,7 +110,7 @@ def build_release(course: Course, out: Path, *, zygote: Zygote | None = None, co
 # -- recording -----------------------------------------------------------------------
 
 def record_public_answers(course: Course, zygote: Zygote
-                         ) -> tuple[dict[str, dict[str, dict]], dict[str, tuple[str, ...]]]:
+                         ) -> tuple[Recorded, dict[str, tuple[str, ...]]]:
     """Run the public tests over the solutions and every known-mistake mutant
     at the course's seed, recording every reference reply and every known
     mistake's reply to the same requests. Returns the recordings and, per
@@ -137,11 +143,9 @@ def record_public_answers(course: Course, zygote: Zygote
     return references.recorded, public
 
 
-def _without_tracebacks(recorded: dict) -> dict:
+def _without_tracebacks(recorded: Recorded) -> Recorded:
     """A mutant's error carries its frames, source lines of the solution file
     included: keep only what comparisons read (type, message, kind)."""
-    from grader.engine.protocol import Reply  # noqa: PLC0415
-
     def scrubbed(reply: Reply) -> Reply:
         if not reply.error:
             return reply
@@ -248,6 +252,6 @@ def _is_release(folder: Path) -> bool:
         data = tomllib.loads((folder / COURSE_FILE).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
         return False
-    return data.get("course", {}).get("recordings") == RECORDINGS
+    return bool(data.get("course", {}).get("recordings") == RECORDINGS)
 
 

@@ -10,6 +10,7 @@ import math
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -64,11 +65,11 @@ def student_course_toml(course: Course) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _toml_items(table: Mapping) -> list[str]:
+def _toml_items(table: Mapping[str, Any]) -> list[str]:
     return [f"{key} = {_toml_value(value)}" for key, value in sorted(table.items())]
 
 
-def _toml_value(value) -> str:
+def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):

@@ -64,19 +64,19 @@ def _kind(value: Any) -> str:
     return next((name for kind, name in _KINDS.items() if type(value) is kind), type(value).__name__)
 
 
-def _string(value: Any, where: str) -> str:
+def _string(value: Any, _where: str) -> str:
     if not isinstance(value, str):
         raise _Refused(f"must be a string, not {_kind(value)}")
     return value
 
 
-def _integer(value: Any, where: str) -> int:
+def _integer(value: Any, _where: str) -> int:
     if type(value) is not int:
         raise _Refused(f"must be a whole number, not {_kind(value)}")
     return value
 
 
-def _number(value: Any, where: str) -> float:
+def _number(value: Any, _where: str) -> float:
     if type(value) not in (int, float):
         raise _Refused(f"must be a number, not {_kind(value)}")
     return float(value)
@@ -92,17 +92,18 @@ def _positive(read: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
 
 
 def _at_least_zero(value: Any, where: str) -> float:
-    value = _number(value, where)
-    if not value >= 0:
+    number = _number(value, where)
+    if not number >= 0:
         raise _Refused("must be 0 or more")
-    return value
+    return number
 
 
 def _one_of(choices: tuple[str, ...]) -> Callable[[Any, str], str]:
     def one_of(value: Any, where: str) -> str:
-        if _string(value, where) not in choices:
-            raise _Refused(f"must be one of {', '.join(map(repr, choices))}{_did_you_mean(value, choices)}")
-        return value
+        chosen = _string(value, where)
+        if chosen not in choices:
+            raise _Refused(f"must be one of {', '.join(map(repr, choices))}{_did_you_mean(chosen, choices)}")
+        return chosen
     return one_of
 
 
@@ -115,7 +116,7 @@ def _word(words: type[Word]) -> Callable[[Any, str], Word]:
     return word
 
 
-def _needs(value: Any, where: str) -> tuple[str, ...]:
+def _needs(value: Any, _where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise _Refused(f"must be a list of strings, not {_kind(value)}")
     for feature in value:
@@ -125,7 +126,7 @@ def _needs(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _requirements(value: Any, where: str) -> tuple[str, ...]:
+def _requirements(value: Any, _where: str) -> tuple[str, ...]:
     """pip requirement strings (``"matplotlib>=3.7"``); never an option (``--index-url``),
     which setup.sh would hand to pip as one."""
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -148,7 +149,7 @@ def _is_requirement(text: str) -> bool:
     return True
 
 
-def _student_files(value: Any, where: str) -> tuple[str, ...]:
+def _student_files(value: Any, _where: str) -> tuple[str, ...]:
     """Paths inside the course folder, written relative to it with /: a copy
     of the course holds them at the same place."""
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
@@ -161,7 +162,7 @@ def _student_files(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _names(value: Any, where: str) -> tuple[str, ...]:
+def _names(value: Any, _where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
         raise _Refused("must be a list of one or more names")
     return tuple(value)

@@ -42,7 +42,7 @@ def edit_shows_in(find: str, replace: str, source: str) -> bool:
 
 # For each kind of error ``explain.explain_error`` knows, the code that makes it: its explanation is
 # given as a hint only where the student's file holds some of that code (an error alone is no evidence).
-_CAUSES: dict[str, re.Pattern] = {
+_CAUSES: dict[str, re.Pattern[str]] = {
     "no_grad_fn": re.compile(r"no_grad|inference_mode|\.detach\(|\.item\(|torch\.tensor\(|\.data\b|float\("
                              r"|requires_grad(?:_\()?\s*=?\s*False"),
     "inplace_leaf": re.compile(r"[-+*/]=|\.\w+_\(|\]\s*=[^=]"),

@@ -17,11 +17,12 @@ import hashlib
 import logging
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pluggy
 import pytest
 import torch
 
@@ -29,7 +30,8 @@ from grader.verdicts import Verdict
 from grader.words import Scope, Visibility
 from grader.course.catalogue import Course, ExerciseSpec
 from grader.engine.answer_marks import answer_marks
-from grader.engine.checks import Check, GradeFailure, Judgement, notebook_cells
+from grader.engine.checks import Check, GradeFailure, Judgement
+from grader.engine.explain import notebook_cells
 from grader.engine.forbidding import ForbiddingStudent, findings_for
 from grader.sandbox.captured import printable
 from grader.sandbox.client import SandboxFailure, Zygote, ZygoteError
@@ -39,7 +41,7 @@ from grader.engine.curves import first_curves
 from grader.results import ExerciseResult, LossCurve, SandboxStatus, SubmissionResult, TestResult
 from grader.status import Status
 from grader.engine.student import Rooms, StudentExercise
-from grader.engine.subjects import ReferenceSource
+from grader.engine.subjects import ReferenceSource, Subject
 from grader.course.submissions import Submission
 from grader.course.warming import warm_features
 
@@ -159,7 +161,7 @@ class GradingPlugin:
         return state.exercises[exercise.id]
 
     @pytest.fixture
-    def reference(self, exercise: ExerciseSpec):
+    def reference(self, exercise: ExerciseSpec) -> Subject:
         return self.references.reference(exercise)
 
     @pytest.fixture
@@ -167,7 +169,7 @@ class GradingPlugin:
         return torch.Generator().manual_seed(seed_for(self.seed, exercise.id, request.node.originalname))
 
     @pytest.fixture
-    def check(self, request: pytest.FixtureRequest, tg_submission: int, student: StudentExercise, reference,
+    def check(self, request: pytest.FixtureRequest, tg_submission: int, student: StudentExercise, reference: Subject,
               exercise: ExerciseSpec) -> Check:
         state = self._state(tg_submission)
         if exercise.id not in state.forbidden:
@@ -186,7 +188,7 @@ class GradingPlugin:
 
     # -- running and reporting -----------------------------------------------
     @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
         """Our own report (a firstresult hook): pytest's would format a full
         traceback with the fixtures' reprs for every failure, ~70 ms each."""
         failed = call.excinfo is not None
@@ -206,7 +208,8 @@ class GradingPlugin:
                                  call.when, (), call.duration, call.start, call.stop)  # type: ignore[arg-type]
 
     @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None):
+    def pytest_runtest_protocol(self, item: pytest.Item,
+                                nextitem: pytest.Item | None) -> Generator[None, pluggy.Result[object], None]:
         outcome = yield
         if outcome.excinfo is not None or item.session.shouldstop:
             return  # interrupted: this submission is unfinished and must not be reported
@@ -222,7 +225,7 @@ class GradingPlugin:
         elif next_spec != spec and spec.id in state.exercises:
             state.exercises[spec.id].close()
 
-    def _record(self, item: pytest.Item, call: pytest.CallInfo, passed: bool) -> None:
+    def _record(self, item: pytest.Item, call: pytest.CallInfo[None], passed: bool) -> None:
         marker = item.get_closest_marker("points")
         max_points = float(marker.args[0]) if marker else 0.0
         name = getattr(item, "originalname", item.name)  # a pytest.Function's, without its parameters

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from grader.verdicts import Verdict
 from grader.sandbox import captured
@@ -28,6 +29,9 @@ from grader.sandbox.zygote import (CANARY_TIMEOUT_S, CONTROL_TIMEOUT_S, FORK_TIM
                                    READY_TIMEOUT_S, Reaped, Zygote, ZygoteError, ZygoteLost, clean_environment,
                                    kill_group, make_scratch, remove_scratch, sandbox_uid, scratch_remover,
                                    untrusted_sources, wire)
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [  # the zygote's handle is named here too, where most callers look for it
     "CANARY_TIMEOUT_S", "CONTROL_TIMEOUT_S", "FORK_TIMEOUT_S", "KILLED_EXIT_S", "READY_TIMEOUT_S", "Budget",
@@ -155,10 +159,10 @@ class Sandbox:
         output, dropped, self.output, self.dropped = self.output, self.dropped, "", 0
         return output, dropped
 
-    def request(self, message: dict, *, doing: str) -> dict:
+    def request(self, message: dict[str, Any], *, doing: str) -> dict[str, Any]:
         return self.request_encoded(wire().encode(message), doing=doing)
 
-    def request_encoded(self, *messages: bytes, doing: str) -> dict:
+    def request_encoded(self, *messages: bytes, doing: str) -> dict[str, Any]:
         """Send already-encoded frames (one request, or a "many" header and its
         requests) and wait for the one reply, all within the exercise's budget."""
         if self.closed:
@@ -179,7 +183,8 @@ class Sandbox:
         """The current request's deadline: the exercise's CPU budget, counted
         from what the room had used when last charged (CPU it spent between
         requests is charged too), and what is left of its wall clock."""
-        assert self.cpu is not None  # set in __post_init__
+        if self.cpu is None:
+            raise RuntimeError("a room's CPU reader is opened in __post_init__")
         return RoomDeadline(self.cpu, cpu_until_s=self.cpu_charged_s + self.budget.cpu_s,
                             wall_until=started + self.budget.wall_left_s, started=started,
                             cpu_at_start_s=self.cpu_charged_s)
@@ -206,7 +211,7 @@ class Sandbox:
                 f"{self.limits.wall_clock_s:g} s in all, waiting included, {self.limits.wall_clock_factor:g} times "
                 f"its CPU-time limit of {self.limits.timeout_s:g} s)")
 
-    def _receive(self, *, doing: str, started: float, deadline: RoomDeadline) -> dict:
+    def _receive(self, *, doing: str, started: float, deadline: RoomDeadline) -> dict[str, Any]:
         max_bytes = self.limits.reply_mb << 20
         try:
             data = self.channel.receive(max_bytes, deadline)
@@ -309,7 +314,7 @@ def _unfinished(timeout: ChannelTimeout) -> str:
             f"{timeout.expected:,} bytes, and not the rest")
 
 
-def _file_tensor(data: bytes):
+def _file_tensor(data: bytes) -> torch.Tensor:
     """A file's bytes as a 1-d uint8 tensor: how file contents cross the wire."""
     import torch  # noqa: PLC0415 - imported with the wire, after the zygote started
 

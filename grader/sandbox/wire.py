@@ -110,7 +110,7 @@ def join(tree: Any, tensors: dict[str, torch.Tensor]) -> Any:
     return _from_tree(tree, tensors, 0)
 
 
-def _to_tree(value: Any, tensors: dict, lenient: bool, depth: int) -> Any:
+def _to_tree(value: Any, tensors: dict[str, torch.Tensor], lenient: bool, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise WireError("value nested too deeply")
     kind = type(value)  # exact types only: subclasses may lie about themselves
@@ -119,36 +119,45 @@ def _to_tree(value: Any, tensors: dict, lenient: bool, depth: int) -> Any:
     if kind is float:
         return value
     if kind is torch.Tensor:
-        if value.layout != torch.strided or value.is_quantized or value.device.type != "cpu":
-            return _unsupported(value, lenient, f"{value.layout} {value.device.type} tensor")
-        key = str(len(tensors))
-        # The bytes are written before this call returns: a view is enough
-        # (no copy), once lazy negation/conjugation bits are made real.
-        tensors[key] = value.detach().resolve_conj().resolve_neg().contiguous()
-        return {_TENSOR: key, "rg": bool(value.requires_grad)}
+        return _tensor_to_tree(value, tensors, lenient)
     if kind is list:
         return [_to_tree(v, tensors, lenient, depth + 1) for v in value]
     if kind is tuple:
         return {_TUPLE: [_to_tree(v, tensors, lenient, depth + 1) for v in value]}
     if kind is dict:
-        items = []
-        for key, item in value.items():
-            if type(key) is not str:
-                return _unsupported(value, lenient, f"dict with {type(key).__name__} keys")
-            items.append([key, _to_tree(item, tensors, lenient, depth + 1)])
-        return {_DICT: items}
+        return _dict_to_tree(value, tensors, lenient, depth)
     if kind is Unsupported:
         return {_UNSUPPORTED: value.type_name}
     return _unsupported(value, lenient, type(value).__name__)
 
 
-def _unsupported(value: Any, lenient: bool, name: str) -> dict:
+def _tensor_to_tree(value: torch.Tensor, tensors: dict[str, torch.Tensor], lenient: bool) -> dict[str, Any]:
+    if value.layout != torch.strided or value.is_quantized or value.device.type != "cpu":
+        return _unsupported(value, lenient, f"{value.layout} {value.device.type} tensor")
+    key = str(len(tensors))
+    # The bytes are written before this call returns: a view is enough
+    # (no copy), once lazy negation/conjugation bits are made real.
+    tensors[key] = value.detach().resolve_conj().resolve_neg().contiguous()
+    return {_TENSOR: key, "rg": bool(value.requires_grad)}
+
+
+def _dict_to_tree(value: dict[Any, Any], tensors: dict[str, torch.Tensor], lenient: bool,
+                  depth: int) -> dict[str, Any]:
+    items = []
+    for key, item in value.items():
+        if type(key) is not str:
+            return _unsupported(value, lenient, f"dict with {type(key).__name__} keys")
+        items.append([key, _to_tree(item, tensors, lenient, depth + 1)])
+    return {_DICT: items}
+
+
+def _unsupported(value: Any, lenient: bool, name: str) -> dict[str, Any]:
     if not lenient:
         raise WireError(f"cannot send a {name}")
     return {_UNSUPPORTED: type(value).__name__}
 
 
-def _from_tree(tree: Any, tensors: dict, depth: int) -> Any:
+def _from_tree(tree: Any, tensors: dict[str, torch.Tensor], depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise WireError("value nested too deeply")
     if tree is None or type(tree) in (bool, int, float, str):
@@ -157,20 +166,30 @@ def _from_tree(tree: Any, tensors: dict, depth: int) -> Any:
         return [_from_tree(v, tensors, depth + 1) for v in tree]
     if type(tree) is dict and len(tree) in (1, 2):
         if _TENSOR in tree:
-            tensor = tensors.get(tree[_TENSOR]) if type(tree[_TENSOR]) is str else None
-            if tensor is None:
-                raise WireError("message refers to a tensor it does not carry")
-            return tensor.requires_grad_(True) if tree.get("rg") is True and tensor.is_floating_point() else tensor
+            return _tensor_from_tree(tree, tensors)
         if len(tree) == 1:
-            if _TUPLE in tree and type(tree[_TUPLE]) is list:
-                return tuple(_from_tree(v, tensors, depth + 1) for v in tree[_TUPLE])
-            if _DICT in tree and type(tree[_DICT]) is list:
-                out = {}
-                for pair in tree[_DICT]:
-                    if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
-                        raise WireError("malformed dict entry")
-                    out[pair[0]] = _from_tree(pair[1], tensors, depth + 1)
-                return out
-            if _UNSUPPORTED in tree and type(tree[_UNSUPPORTED]) is str:
-                return Unsupported(tree[_UNSUPPORTED][:200])
+            return _tagged_from_tree(tree, tensors, depth)
+    raise WireError(f"unexpected value in message: {str(tree)[:80]}")
+
+
+def _tensor_from_tree(tree: dict[str, Any], tensors: dict[str, torch.Tensor]) -> torch.Tensor:
+    tensor = tensors.get(tree[_TENSOR]) if type(tree[_TENSOR]) is str else None
+    if tensor is None:
+        raise WireError("message refers to a tensor it does not carry")
+    return tensor.requires_grad_(True) if tree.get("rg") is True and tensor.is_floating_point() else tensor
+
+
+def _tagged_from_tree(tree: dict[str, Any], tensors: dict[str, torch.Tensor], depth: int) -> Any:
+    """A one-key tree: a tuple, a dict (as its pairs) or an unsupported value's type name."""
+    if _TUPLE in tree and type(tree[_TUPLE]) is list:
+        return tuple(_from_tree(v, tensors, depth + 1) for v in tree[_TUPLE])
+    if _DICT in tree and type(tree[_DICT]) is list:
+        out = {}
+        for pair in tree[_DICT]:
+            if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
+                raise WireError("malformed dict entry")
+            out[pair[0]] = _from_tree(pair[1], tensors, depth + 1)
+        return out
+    if _UNSUPPORTED in tree and type(tree[_UNSUPPORTED]) is str:
+        return Unsupported(tree[_UNSUPPORTED][:200])
     raise WireError(f"unexpected value in message: {str(tree)[:80]}")

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from grader.errors import Failure, GraderFailure
 from grader.results import SandboxStatus
@@ -81,7 +82,7 @@ def clean_environment() -> dict[str, str]:
 
 
 @functools.cache
-def untrusted_sources() -> dict[str, dict]:
+def untrusted_sources() -> dict[str, dict[str, Any]]:
     """The modules the zygote is made of, by name: source text and whether it
     is a package. Sent to it on stdin (``untrusted/bootstrap.py``)."""
     files = {"grader": _SANDBOX_PACKAGE.parent / "__init__.py", "grader.sandbox": _SANDBOX_PACKAGE / "__init__.py",
@@ -124,7 +125,7 @@ def sandbox_uid() -> int | None:
 
 @dataclass
 class Zygote:
-    process: subprocess.Popen
+    process: subprocess.Popen[bytes]
     control: socket.socket
     stderr_path: Path
     ready: bool = False
@@ -142,7 +143,8 @@ class Zygote:
         stderr = tempfile.NamedTemporaryFile(prefix="torchgrade-zygote-", suffix=".log", delete=False)
         bundle = json.dumps({"control_fd": theirs.fileno(), "modules": untrusted_sources(), "huge_pages": many_rooms,
                              "boot": (_SANDBOX_PACKAGE / "untrusted" / "bootstrap.py").read_text(encoding="utf-8")})
-        process = subprocess.Popen(
+        # An argument list, no shell: this interpreter (-I) running our own boot line; nothing a submission chose.
+        process = subprocess.Popen(  # noqa: S603
             [sys.executable, "-I", "-c", _BOOT],
             pass_fds=[theirs.fileno()], env=clean_environment(), cwd="/",
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr,
@@ -151,7 +153,8 @@ class Zygote:
         theirs.close()
         stderr.close()
         try:
-            assert process.stdin is not None  # stdin=PIPE
+            if process.stdin is None:
+                raise ZygoteError("the sandbox zygote was started with stdin=PIPE and has no stdin")
             process.stdin.write(bundle.encode())
             process.stdin.close()
         except OSError:
@@ -172,7 +175,7 @@ class Zygote:
             raise ZygoteError(f"the sandbox zygote did not start:\n{self._stderr_tail()}")
         self.ready = True
 
-    def _ask(self, request: dict, fds: Sequence[int] = (), *, timeout_s: float) -> dict:
+    def _ask(self, request: dict[str, Any], fds: Sequence[int] = (), *, timeout_s: float) -> dict[str, Any]:
         """Send ``request`` and wait, at most ``timeout_s``, for the reply that
         carries its id (a late reply to an earlier request is skipped)."""
         self.wait_ready()
@@ -187,7 +190,7 @@ class Zygote:
                 reply = self.control.recv(1 << 16)
                 if not reply:
                     raise ZygoteError(f"the sandbox zygote exited:\n{self._stderr_tail()}")
-                answer = json.loads(reply)
+                answer: dict[str, Any] = json.loads(reply)
                 if answer.get("id") == request["id"]:
                     return answer
         except socket.timeout:
@@ -198,7 +201,7 @@ class Zygote:
         finally:
             self._untimed()
 
-    def fork(self, request: dict) -> tuple[int, Channel]:
+    def fork(self, request: dict[str, Any]) -> tuple[int, Channel]:
         self.forks += 1
         ours, theirs = socket_pair()
         try:

@@ -29,7 +29,8 @@ import tempfile
 import uuid
 from collections import deque
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import dask
 from distributed import Client, Future, KilledWorker, LocalCluster, as_completed
@@ -97,10 +98,24 @@ def _packed(entry: Entry) -> bytes:
     return b"" if entry.refused else pack_entry(entry.path)
 
 
+@dataclass
+class _Queue:
+    """What is left of a batch: entries never sent, chunks to send again first, and tries per entry."""
+
+    remaining: deque[Entry]
+    waiting: deque[list[Entry]] = field(default_factory=deque)
+    attempts: dict[str, int] = field(default_factory=dict)
+
+    def attempt(self, entry: Entry) -> int:
+        """Count one more failed try of ``entry``; returns its tries so far."""
+        self.attempts[entry.name] = self.attempts.get(entry.name, 0) + 1
+        return self.attempts[entry.name]
+
+
 class ClusterRunner:
     """Grades the pending entries on a Dask cluster, one chunk per task; results go to ``sink``."""
 
-    def __init__(self, scheduler: str, course: Course, specs: Sequence[ExerciseSpec], options: dict,
+    def __init__(self, scheduler: str, course: Course, specs: Sequence[ExerciseSpec], options: dict[str, Any],
                  sink: ResultSink, *, max_attempts: int) -> None:
         self.target = parse_scheduler(scheduler)
         self.course, self.specs, self.sink, self.max_attempts = course, specs, sink, max_attempts
@@ -108,7 +123,7 @@ class ClusterRunner:
         self.client: Client | None = None
         self.cluster: LocalCluster | None = None
         self.digest = ""
-        self.in_flight: dict[Future, list[Entry]] = {}
+        self.in_flight: dict[Future[list[str]], list[Entry]] = {}
         self.workers = 1
         self.config: dask.config.set | None = None  # CLIENT_CONFIG, from start to close
         self.scratch: str | None = None  # a LocalCluster's local_directory
@@ -141,51 +156,53 @@ class ClusterRunner:
     def run(self, pending: Sequence[Entry]) -> None:
         if not pending:
             return
-        assert self.client is not None  # start() came first
-        remaining: deque[Entry] = deque(pending)
-        waiting: deque[list[Entry]] = deque()  # sent again: before the rest
-        finished = as_completed()
-        attempts: dict[str, int] = {}
-
-        def top_up() -> None:
-            # Entries are read only when their chunk is sent: the client's memory stays flat in the class size.
-            while (waiting or remaining) and len(self.in_flight) < IN_FLIGHT_PER_WORKER * self.workers + 1:
-                if waiting:
-                    chunk = waiting.popleft()
-                    finished.add(self._submit(chunk, [_packed(e) for e in chunk]))
-                else:
-                    finished.add(self._submit(*self._fill(remaining, chunk_size(len(remaining), self.workers))))
-
-        top_up()
+        queue = _Queue(remaining=deque(pending))
+        finished: as_completed = as_completed()
+        self._top_up(queue, finished)
         for future in finished:
             chunk = self.in_flight.pop(future)
             if future.status == "cancelled":  # by someone else: the scheduler restarted, another client
                 raise ClusterError("the Dask cluster cancelled a chunk of this batch")
             if future.status == "error":
-                # A lost worker (KilledWorker) or an error the task raised: which entry caused it? Each goes
-                # again alone; one that fails alone is that entry's row, never the batch's end.
-                error = future.exception()
-                why = LOST if isinstance(error, KilledWorker) else f"raised {type(error).__name__}"
-                if len(chunk) > 1:
-                    waiting.extendleft([entry] for entry in reversed(chunk))
-                    self.sink.report(Retry(tuple(e.name for e in chunk), why))
-                else:  # Dask already tried a KilledWorker's task on max_attempts workers
-                    attempts[chunk[0].name] = attempts.get(chunk[0].name, 0) + 1
-                    if isinstance(error, KilledWorker) or attempts[chunk[0].name] >= self.max_attempts:
-                        self.sink.failed(chunk[0].name, why)
-                    else:
-                        waiting.appendleft(chunk)
-                        self.sink.report(Retry((chunk[0].name,), why))
+                self._failed_chunk(future.exception(), chunk, queue)
             else:
-                left = self._accept(future.result(), chunk)
-                for entry in left:  # a session that ended without them: once more alone, then a failed row
-                    attempts[entry.name] = attempts.get(entry.name, 0) + 1
-                    if attempts[entry.name] >= self.max_attempts:
-                        self.sink.failed(entry.name, "ended without its result")
-                    else:
-                        waiting.appendleft([entry])
+                self._finished_chunk(future.result(), chunk, queue)
             future.release()
-            top_up()
+            self._top_up(queue, finished)
+
+    def _top_up(self, queue: _Queue, finished: as_completed) -> None:
+        """Send chunks until each worker has its share in flight; those sent again go first.
+        Entries are read only when their chunk is sent: the client's memory stays flat in the class size."""
+        while (queue.waiting or queue.remaining) and len(self.in_flight) < IN_FLIGHT_PER_WORKER * self.workers + 1:
+            if queue.waiting:
+                chunk = queue.waiting.popleft()
+                finished.add(self._submit(chunk, [_packed(e) for e in chunk]))
+            else:
+                remaining = queue.remaining
+                finished.add(self._submit(*self._fill(remaining, chunk_size(len(remaining), self.workers))))
+
+    def _failed_chunk(self, error: BaseException | None, chunk: list[Entry], queue: _Queue) -> None:
+        """A lost worker (KilledWorker) or an error the task raised: which entry caused it? Each goes
+        again alone; one that fails alone is that entry's row, never the batch's end."""
+        why = LOST if isinstance(error, KilledWorker) else f"raised {type(error).__name__}"
+        if len(chunk) > 1:
+            queue.waiting.extendleft([entry] for entry in reversed(chunk))
+            self.sink.report(Retry(tuple(e.name for e in chunk), why))
+            return
+        # Dask already tried a KilledWorker's task on max_attempts workers
+        if isinstance(error, KilledWorker) or queue.attempt(chunk[0]) >= self.max_attempts:
+            self.sink.failed(chunk[0].name, why)
+        else:
+            queue.waiting.appendleft(chunk)
+            self.sink.report(Retry((chunk[0].name,), why))
+
+    def _finished_chunk(self, lines: list[str], chunk: list[Entry], queue: _Queue) -> None:
+        """Store a chunk's results; an entry the session ended without goes once more alone, then is a failed row."""
+        for entry in self._accept(lines, chunk):
+            if queue.attempt(entry) >= self.max_attempts:
+                self.sink.failed(entry.name, "ended without its result")
+            else:
+                queue.waiting.appendleft([entry])
 
     @staticmethod
     def _fill(remaining: deque[Entry], size: int) -> tuple[list[Entry], list[bytes]]:
@@ -203,8 +220,9 @@ class ClusterRunner:
             packed.append(data)
         return chunk, packed
 
-    def _submit(self, chunk: list[Entry], packed: list[bytes]) -> Future:
-        assert self.client is not None
+    def _submit(self, chunk: list[Entry], packed: list[bytes]) -> Future[list[str]]:
+        if self.client is None:
+            raise RuntimeError("ClusterRunner.start() must come before run()")
         payload = [(e.job(), e.path.name, data) for e, data in zip(chunk, packed, strict=True)]
         future = self.client.submit(grade_chunk, self.digest, self.job, payload, pure=False,
                                     key=f"torchgrade-chunk-{uuid.uuid4().hex}")

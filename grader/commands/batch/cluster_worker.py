@@ -35,7 +35,7 @@ from distributed import WorkerPlugin, get_worker
 
 from grader.commands.batch.payload import PayloadError, unpack_course, unpack_entry
 from grader.commands.batch.worker import grade_share
-from grader.course.catalogue import Course, CourseError, load_course
+from grader.course.catalogue import Course, CourseError, ExerciseSpec, load_course
 from grader.course.submissions import Submission, read_submission, unreadable, without_files
 from grader.engine.snapshot import CourseFiles
 from grader.errors import GraderFailure
@@ -70,7 +70,7 @@ class CoursePlugin(WorkerPlugin):
         self.references: Any = None
         self.problem: str | None = None  # why this worker cannot grade with this course
 
-    def setup(self, worker: Any) -> None:
+    def setup(self, worker: Any) -> None:  # noqa: ARG002 - Dask calls setup(worker=...) by keyword
         self.lock = threading.Lock()  # one session at a time per zygote, whatever threads_per_worker says
         # First: nothing of the course is read before the zygote is out of this process.
         self.session = GradingSession.start()
@@ -94,7 +94,7 @@ class CoursePlugin(WorkerPlugin):
         session = self.session
         threading.Thread(target=lambda: session.runner, name="torchgrade-warm-up", daemon=True).start()
 
-    def teardown(self, worker: Any) -> None:
+    def teardown(self, worker: Any) -> None:  # noqa: ARG002 - Dask calls teardown(worker=...) by keyword
         self.closing = True  # a chunk still running ends at its next sandbox, unreported (ZygoteLost)
         if self.session is not None:
             self.session.close()
@@ -102,7 +102,7 @@ class CoursePlugin(WorkerPlugin):
             shutil.rmtree(self.root, ignore_errors=True)
 
 
-def grade_chunk(digest: str, job: str, entries: list[tuple[dict, str, bytes]]) -> list[str]:
+def grade_chunk(digest: str, job: str, entries: list[tuple[dict[str, Any], str, bytes]]) -> list[str]:
     """Grade ``entries`` (the entry as a job lists it (``Entry.job``), its file name, the packed
     entry) with the course of ``digest``.
 
@@ -119,16 +119,15 @@ def grade_chunk(digest: str, job: str, entries: list[tuple[dict, str, bytes]]) -
     if plugin.digest != digest:
         return [json.dumps({"event": "error", "message": "this worker holds another version of the course"})]
     with plugin.lock:
-        return _grade(plugin, json.loads(job), entries)
+        return _grade(plugin, plugin.course, plugin.session, json.loads(job), entries)
 
 
-def _grade(plugin: CoursePlugin, job: dict, entries: list[tuple[dict, str, bytes]]) -> list[str]:
-    course, session = plugin.course, plugin.session
+def _grade(plugin: CoursePlugin, course: Course, session: GradingSession, job: dict[str, Any],
+           entries: list[tuple[dict[str, Any], str, bytes]]) -> list[str]:
     if plugin.references is None:
         from grader.engine.subjects import LiveSolutions  # noqa: PLC0415 - imports torch, like the runner
 
         plugin.references = LiveSolutions(plugin.files)
-    assert course is not None and session is not None  # grade_chunk checked
     lines: list[str] = []
     unpacked = Path(tempfile.mkdtemp(prefix="torchgrade-chunk-"))
     try:
@@ -137,7 +136,7 @@ def _grade(plugin: CoursePlugin, job: dict, entries: list[tuple[dict, str, bytes
         submissions = [read_packed(entry, filename, data, filenames, unpacked / str(number))
                        for number, (entry, filename, data) in enumerate(entries)]
 
-        def graded(result: SubmissionResult, event: dict) -> None:
+        def graded(_result: SubmissionResult, event: dict[str, Any]) -> None:
             lines.append(json.dumps(event))
 
         grade_share(session, course, specs, submissions, job["options"], on_graded=graded,
@@ -155,7 +154,8 @@ def _grade(plugin: CoursePlugin, job: dict, entries: list[tuple[dict, str, bytes
     return lines
 
 
-def read_packed(entry: dict, filename: str, data: bytes, exercise_filenames: list[str], folder: Path) -> Submission:
+def read_packed(entry: dict[str, Any], filename: str, data: bytes, exercise_filenames: list[str],
+                folder: Path) -> Submission:
     """One packed entry as a submission: unpacked under ``folder`` with its own file name (messages
     quote it), then read through the boundary. Never raises: whatever fails is the entry's refusal."""
     if entry.get("refused"):
@@ -170,7 +170,7 @@ def read_packed(entry: dict, filename: str, data: bytes, exercise_filenames: lis
                            notes=entry.get("notes") or ())
 
 
-def _of(fingerprints: dict[str, str] | None, specs: list) -> dict[str, str] | None:
+def _of(fingerprints: dict[str, str] | None, specs: list[ExerciseSpec]) -> dict[str, str] | None:
     """The fingerprints of the files a session over ``specs`` reads (the runner compares exactly those)."""
     if fingerprints is None:
         return None

@@ -21,7 +21,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from grader.record.classbook import (
     SUBMISSIONS_FOLDER, build_outputs_from_record, collect_results, write_current, write_submission)
@@ -126,41 +128,73 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
         # Each submission's files are written once. A subset of the exercises: the worker's files would lack
         # the rest, so it writes none and the controller writes them from the record (a crash in between
         # leaves the earlier, whole files); so for a submission with an override in force (its page shows it).
-        subset = set(ids) != set(course.ids)
-        overridden = {name for name, _ in record.overrides()}
-
-        def store(result: SubmissionResult, *, written: bool = True) -> None:
-            """One result into the record (one transaction); OUT/<name>/ written from the record where the
-            worker did not write it. A full disk costs this entry only: it is named, and the batch goes on."""
-            try:
-                record.store(run_id, result, files_hash=hashes.get(result.submission, ""))
-                if subset or result.submission in overridden or not written:
-                    write_current(out, record.current_of(result.submission), course.hidden_visibility,
-                                  course_title=course.title)
-            except RecordFull as full:
-                outcome.unstored.append(result.submission)
-                outcome.notes.append(str(full))
-            except OSError as error:
-                if not is_disk_full(error):
-                    raise
-                outcome.unstored.append(result.submission)
-                outcome.notes.append(f"the files of {result.submission!r} in {out} could not be written: the disk "
-                                     f"is full ({error}); its result is in the class record")
-
-        report: Callable[[ProgressEvent], None] = on_progress or (lambda event: None)
+        batch = _Batch(record=record, run_id=run_id, out=out, course=course, outcome=outcome, hashes=hashes,
+                       subset=set(ids) != set(course.ids), overridden={name for name, _ in record.overrides()},
+                       listed=[e.name for e in entries])
+        report: Callable[[ProgressEvent], None] = on_progress or _ignore_progress
         job_options = {**options.to_plain(), "seed": seed}
+        sink = ResultSink(outcome, batch.store, report, specs, seed,
+                          write=batch.write_unless_overridden if scheduler is not None and not batch.subset else None)
         runner: Runner
         if scheduler is None:
             jobs = max(1, min(jobs or os.cpu_count() or 1, len(pending) or 1))
-            runner = local_runner(course, specs, out, ids, subset, sorted(overridden), job_options,
-                                  command or worker_command(), jobs, report,
-                                  ResultSink(outcome, store, report, specs, seed))
+            runner = local_runner(course, specs, out, ids, batch.subset, sorted(batch.overridden), job_options,
+                                  command or worker_command(), jobs, report, sink)
         else:
-            runner = cluster_runner(scheduler, course, specs, job_options, ResultSink(
-                outcome, store, report, specs, seed,
-                write=None if subset else lambda r: None if r.submission in overridden
-                else write_submission(out, r, course.hidden_visibility, course_title=course.title)))
-        listed = [e.name for e in entries]
+            runner = cluster_runner(scheduler, course, specs, job_options, sink)
+        batch.run(runner, pending, report)
+        batch.finish(prune=prune, only=bool(only))
+    outcome.elapsed_s = round(time.monotonic() - started, 3)
+    return outcome
+
+
+def _ignore_progress(_event: ProgressEvent) -> None:
+    """No ``on_progress`` given: nobody is told."""
+
+
+@dataclass
+class _Batch:
+    """One run of a batch inside its open class record: storing results as they come, running the
+    workers, then rebuilding OUT from the record."""
+
+    record: ClassRecord
+    run_id: int
+    out: Path
+    course: Course
+    outcome: BatchOutcome
+    hashes: dict[str, str]
+    subset: bool  # grading some of the exercises: the controller writes each submission's files
+    overridden: set[str]  # submissions with an override in force: the controller writes their files
+    listed: list[str]  # the entries of SUBMISSIONS
+
+    def store(self, result: SubmissionResult, *, written: bool = True) -> None:
+        """One result into the record (one transaction); OUT/<name>/ written from the record where the
+        worker did not write it. A full disk costs this entry only: it is named, and the batch goes on."""
+        outcome, out, course = self.outcome, self.out, self.course
+        try:
+            self.record.store(self.run_id, result, files_hash=self.hashes.get(result.submission, ""))
+            if self.subset or result.submission in self.overridden or not written:
+                write_current(out, self.record.current_of(result.submission), course.hidden_visibility,
+                              course_title=course.title)
+        except RecordFull as full:
+            outcome.unstored.append(result.submission)
+            outcome.notes.append(str(full))
+        except OSError as error:
+            if not is_disk_full(error):
+                raise
+            outcome.unstored.append(result.submission)
+            outcome.notes.append(f"the files of {result.submission!r} in {out} could not be written: the disk "
+                                 f"is full ({error}); its result is in the class record")
+
+    def write_unless_overridden(self, result: SubmissionResult) -> None:
+        """A cluster's result's files, written here (its workers cannot write OUT), unless the record's
+        override is in force (then ``store`` writes them from the record)."""
+        if result.submission not in self.overridden:
+            write_submission(self.out, result, self.course.hidden_visibility, course_title=self.course.title)
+
+    def run(self, runner: Runner, pending: Sequence[Entry], report: Callable[[ProgressEvent], None]) -> None:
+        """Start the workers and grade ``pending``; Ctrl-C stops them and keeps what finished."""
+        outcome = self.outcome
         try:
             jobs = runner.start() if pending else 0  # a cluster takes seconds to start: Ctrl-C may come here
             outcome.jobs = jobs if pending else 0
@@ -173,7 +207,8 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
         except GraderFailure:  # BatchError, or a cluster that cannot grade
             runner.stop()
             # OUT stays consistent with what finished
-            build_outputs_from_record(record, out, title=course.title, course_ids=course.ids, listed=listed)
+            build_outputs_from_record(self.record, self.out, title=self.course.title, course_ids=self.course.ids,
+                                      listed=self.listed)
             raise
         except BaseException:
             runner.stop()
@@ -181,25 +216,27 @@ def run_batch(submissions: Path, out: Path, course: Course, *, exercise_ids: Seq
         finally:
             with _uninterrupted():
                 runner.close()
+
+    def finish(self, *, prune: bool, only: bool) -> None:
+        """Close the run in the record (unless interrupted), prune, and rebuild OUT's class files."""
+        outcome, record = self.outcome, self.record
         try:
             if not outcome.interrupted:
-                record.finish_run(run_id)  # an interrupted run stays unfinished in the record
+                record.finish_run(self.run_id)  # an interrupted run stays unfinished in the record
             if prune and not outcome.interrupted:
-                outcome.removed = record.prune(listed, run_id=run_id,
+                outcome.removed = record.prune(self.listed, run_id=self.run_id,
                                                reason="no longer in the submissions folder (--prune)")
-            kept = set(listed)
+            kept = set(self.listed)
             outcome.not_listed = [] if only else [n for n in record.current_names() if n not in kept]
-            outcome.summary = build_outputs_from_record(record, out, title=course.title, course_ids=course.ids,
-                                                        listed=listed)
+            outcome.summary = build_outputs_from_record(record, self.out, title=self.course.title,
+                                                        course_ids=self.course.ids, listed=self.listed)
         except (sqlite3.Error, OSError) as error:
             if not is_disk_full(error):
                 raise
             outcome.stale_outputs = True
-            outcome.notes.append(f"the class files in {out} could not be rebuilt: the disk is full ({error}); "
+            outcome.notes.append(f"the class files in {self.out} could not be rebuilt: the disk is full ({error}); "
                                  "every result stored is kept in the class record: free some space, then "
                                  "`grade batch --resume` rebuilds them")
-    outcome.elapsed_s = round(time.monotonic() - started, 3)
-    return outcome
 
 
 def only_entries(entries: Sequence[Entry], names: Sequence[str]) -> list[Entry]:
@@ -264,7 +301,7 @@ def move_to_submissions_folder(record: ClassRecord, out: Path, course: Course) -
     return written
 
 
-def cluster_runner(scheduler: str, course: Course, specs: Sequence[ExerciseSpec], options: dict,
+def cluster_runner(scheduler: str, course: Course, specs: Sequence[ExerciseSpec], options: dict[str, Any],
                     sink: ResultSink) -> Runner:
     try:
         from grader.commands.batch import cluster  # noqa: PLC0415 - dask only when asked for

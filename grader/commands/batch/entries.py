@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from grader.record.classbook import RESULTS_FILE, read_result, results_path, sort_key
 from grader.record.tally import grader_failed
@@ -29,7 +30,7 @@ class Entry:
     refused: str | None = None
     notes: tuple[str, ...] = ()
 
-    def job(self) -> dict:
+    def job(self) -> dict[str, Any]:
         """The entry as a worker's job lists it (plain data)."""
         return {"name": self.name, "path": str(self.path.absolute()), "refused": self.refused,
                 "notes": list(self.notes)}

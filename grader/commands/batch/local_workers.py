@@ -21,6 +21,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import grader
 from grader.commands.batch.entries import Entry
@@ -32,13 +33,15 @@ from grader.course.catalogue import Course, ExerciseSpec
 
 STOP_GRACE_S = 5.0  # after SIGTERM, how long workers get to close their zygotes before SIGKILL
 
+T = TypeVar("T")
+
 # The folder holding the grader package, put back on a worker's path (it runs with -I).
 _GRADER_PARENT = str(Path(grader.__file__).resolve().parent.parent)
 
 
 @dataclass
 class _Worker:
-    process: subprocess.Popen
+    process: subprocess.Popen[str]
     names: list[str]  # in the order it grades them
     log: Path
     done: set[str] = field(default_factory=set)
@@ -56,14 +59,14 @@ def worker_command() -> list[str]:
     return [sys.executable, "-I", "-c", BOOT, _GRADER_PARENT]
 
 
-def round_robin(items: Sequence, shares: int) -> list[list]:
+def round_robin(items: Sequence[T], shares: int) -> list[list[T]]:
     """Deal ``items`` into at most ``shares`` non-empty lists, in turn."""
     return [list(items[k::shares]) for k in range(min(shares, len(items)))]
 
 
 
 def local_runner(course: Course, specs: Sequence[ExerciseSpec], out: Path, ids: list[str], subset: bool,
-                 not_written: list[str], options: dict, command: Sequence[str], jobs: int,
+                 not_written: list[str], options: dict[str, Any], command: Sequence[str], jobs: int,
                  report: Callable[[ProgressEvent], None], sink: ResultSink) -> LocalWorkers:
     from grader.engine.snapshot import CourseFiles  # noqa: PLC0415 - torch-free
 
@@ -80,13 +83,13 @@ class LocalWorkers:
     submissions go to new workers (the one it was grading alone, as the
     likely cause), and after ``MAX_ATTEMPTS`` become failed rows."""
 
-    def __init__(self, job: dict, command: Sequence[str], jobs: int, report: Callable[[ProgressEvent], None],
+    def __init__(self, job: dict[str, Any], command: Sequence[str], jobs: int, report: Callable[[ProgressEvent], None],
                  sink: ResultSink) -> None:
         self.job, self.command, self.jobs, self.report, self.sink = job, list(command), jobs, report, sink
-        self.events: queue.Queue = queue.Queue()
+        self.events: queue.Queue[tuple[_Worker, str | None]] = queue.Queue()
         self.running: list[_Worker] = []
         self.attempts: Counter[str] = Counter()
-        self.entries: dict[str, dict] = {}
+        self.entries: dict[str, dict[str, Any]] = {}
         self.logs: list[Path] = []
 
     def start(self) -> int:
@@ -111,13 +114,17 @@ class LocalWorkers:
         log = Path(tempfile.mkstemp(prefix="torchgrade-batch-worker-", suffix=".log")[1])
         self.logs.append(log)
         with log.open("wb") as stderr:
-            process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
-                                       cwd=self.job["course"], text=True, encoding="utf-8", errors="replace",
-                                       start_new_session=True)  # Ctrl-C reaches the parent, which stops them
+            # An argument list, no shell: this interpreter (-I) running the worker's boot line (worker_command),
+            # or the command a test puts in its place; never anything a submission chose.
+            process = subprocess.Popen(  # noqa: S603
+                self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+                cwd=self.job["course"], text=True, encoding="utf-8", errors="replace",
+                start_new_session=True)  # Ctrl-C reaches the parent, which stops them
         worker = _Worker(process=process, names=list(share), log=log)
         self.running.append(worker)
         threading.Thread(target=self._read, args=(worker,), daemon=True).start()
-        assert process.stdin is not None  # stdin=PIPE
+        if process.stdin is None:
+            raise RuntimeError("a worker started with stdin=PIPE has no stdin")
         try:
             process.stdin.write(json.dumps({**self.job, "entries": [self.entries[name] for name in share]}))
             process.stdin.close()
@@ -125,7 +132,8 @@ class LocalWorkers:
             pass  # it died at once: its end of stdout says so
 
     def _read(self, worker: _Worker) -> None:
-        assert worker.process.stdout is not None  # stdout=PIPE
+        if worker.process.stdout is None:
+            raise RuntimeError("a worker started with stdout=PIPE has no stdout")
         for line in worker.process.stdout:
             self.events.put((worker, line))
         self.events.put((worker, None))
@@ -192,7 +200,7 @@ class LocalWorkers:
 
 
 
-def _signal_group(process: subprocess.Popen, number: int) -> None:
+def _signal_group(process: subprocess.Popen[str], number: int) -> None:
     try:
         os.killpg(process.pid, number)  # the worker leads its own session
     except (ProcessLookupError, PermissionError):

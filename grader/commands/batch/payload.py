@@ -29,6 +29,7 @@ import stat
 import tarfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TypedDict
 
 from grader.course.archives import ZipLimits
 from grader.course.catalogue import COURSE_FILE, Course, ExerciseSpec
@@ -59,6 +60,14 @@ def _cap(path: Path, *, entry: bool) -> int:
     return 0
 
 
+class _Item(TypedDict):
+    """A member of a payload: its path inside it, its kind (of ``_KINDS``), the real size of a file."""
+
+    path: str
+    kind: str
+    size: int
+
+
 def _read_prefix(path: Path, limit: int) -> bytes:
     if limit <= 0:
         return b""
@@ -67,7 +76,7 @@ def _read_prefix(path: Path, limit: int) -> bytes:
         return handle.read(limit)
 
 
-def _pack(items: Iterable[tuple[dict, bytes]]) -> bytes:
+def _pack(items: Iterable[tuple[_Item, bytes]]) -> bytes:
     """``items`` (a path inside the payload, a kind of ``_KINDS``, the real size; the bytes shipped) as a tar."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
@@ -89,9 +98,9 @@ def _pack(items: Iterable[tuple[dict, bytes]]) -> bytes:
     return buffer.getvalue()[:end]
 
 
-def _items(data: bytes) -> list[tuple[dict, bytes]]:
+def _items(data: bytes) -> list[tuple[_Item, bytes]]:
     """The members of a payload, each checked (``_member``). Raises PayloadError."""
-    items = []
+    items: list[tuple[_Item, bytes]] = []
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
             for number, member in enumerate(archive):
@@ -108,7 +117,7 @@ def _items(data: bytes) -> list[tuple[dict, bytes]]:
     return items
 
 
-def _member(member: tarfile.TarInfo) -> dict:
+def _member(member: tarfile.TarInfo) -> _Item:
     """A member as an item, or PayloadError: a relative path of plain names, one of the kinds a client packs."""
     parts = member.name.split("/")
     if member.name.startswith("/") or any(not part or part in (".", "..") or "\0" in part for part in parts):
@@ -130,7 +139,7 @@ def _member(member: tarfile.TarInfo) -> dict:
 def pack_entry(path: Path) -> bytes:
     """One entry of SUBMISSIONS (a folder, a zip, a notebook, anything else) as bytes."""
     if path.is_dir():  # as from_entry: a link to a folder is a folder
-        items: list[tuple[dict, bytes]] = [({"path": _ENTRY, "kind": "dir", "size": 0}, b"")]
+        items: list[tuple[_Item, bytes]] = [({"path": _ENTRY, "kind": "dir", "size": 0}, b"")]
         budget = MAX_ENTRY_BYTES
         for child in sorted(path.iterdir()):
             item, data = _child(child, budget)
@@ -148,7 +157,7 @@ def pack_entry(path: Path) -> bytes:
     return _pack([({"path": _ENTRY, "kind": "file", "size": size}, data)])
 
 
-def _child(path: Path, budget: int) -> tuple[dict, bytes]:
+def _child(path: Path, budget: int) -> tuple[_Item, bytes]:
     info = path.lstat()
     inside = f"{_ENTRY}/{path.name}"
     if stat.S_ISLNK(info.st_mode):
@@ -217,9 +226,9 @@ def course_files(course: Course, specs: Sequence[ExerciseSpec]) -> list[Path]:
 def pack_course(course: Course, specs: Sequence[ExerciseSpec]) -> tuple[bytes, str]:
     """The course as bytes, and its digest (``course_digest`` of what it holds)."""
     root = course.root.resolve()
-    items = [({"path": path.resolve().relative_to(root).as_posix(), "kind": "file", "size": len(data)}, data)
+    items = [(_Item(path=path.resolve().relative_to(root).as_posix(), kind="file", size=len(data)), data)
              for path in course_files(course, specs) for data in [path.read_bytes()]]
-    return _pack(items), course_digest((str(item["path"]), data) for item, data in items)
+    return _pack(items), course_digest((item["path"], data) for item, data in items)
 
 
 def course_digest(files: Iterable[tuple[str, bytes]]) -> str:

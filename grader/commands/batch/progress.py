@@ -38,7 +38,7 @@ class ProgressBar:
         self.task = None
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self.progress.stop()
 
     def __call__(self, event: ProgressEvent) -> None:
@@ -61,18 +61,39 @@ def print_summary(console: Console, outcome: BatchOutcome) -> None:
     """One screen: what was graded, what went wrong, where the files are."""
     from rich.text import Text  # noqa: PLC0415
 
-    from grader.outputs.html import format_points  # noqa: PLC0415
     from grader.outputs.terminal import print_sandbox_warning, shown  # noqa: PLC0415
 
-    summary = outcome.summary
-    print_sandbox_warning(console, summary.sandbox)
+    print_sandbox_warning(console, outcome.summary.sandbox)
+    console.print(Text(headline(outcome) + ".", style="bold yellow" if outcome.interrupted else "bold"))
+    _print_class(console, outcome)
+    _print_trouble(console, outcome)
+    for text, style in remarks(outcome):
+        console.print(shown(text, style))
+    console.print(Text.assemble("Class summary: ", shown(str(outcome.out / INDEX_FILE), "bold"), "\nGradebook: ",
+                                shown(str(outcome.out / GRADEBOOK_FILE), "bold"),
+                                "\nPer submission: ",
+                                shown(f"{outcome.out / SUBMISSIONS_FOLDER}/<submission>/{REPORT_FILE} "
+                                      f"and {RESULTS_FILE}")))
+    if outcome.interrupted:
+        console.print("Run the same command with --resume to grade the rest.", style="yellow")
+
+
+def headline(outcome: BatchOutcome) -> str:
+    """How many were graded, how fast, by how many workers, how many skipped."""
     head = "Interrupted: " if outcome.interrupted else ""
     line = f"{head}graded {counted(len(outcome.graded), 'submission')} in {outcome.elapsed_s:.1f} s"
     if outcome.jobs:
         line += f" with {counted(outcome.jobs, 'worker')}"
     if outcome.skipped:
         line += f"; {len(outcome.skipped)} already up to date (--resume)"
-    console.print(Text(line + ".", style="bold yellow" if outcome.interrupted else "bold"))
+    return line
+
+
+def _print_class(console: Console, outcome: BatchOutcome) -> None:
+    """The class's scores, and the submissions that hit a limit or could not be imported."""
+    from grader.outputs.html import format_points  # noqa: PLC0415
+
+    summary = outcome.summary
     if summary.count:
         console.print(f"Class: {counted(summary.count, 'submission')}; total mean {format_points(summary.mean_total)}, "
                       f"median {format_points(summary.median_total)} of {format_points(summary.max_total)} points.",
@@ -87,6 +108,15 @@ def print_summary(console: Console, outcome: BatchOutcome) -> None:
     if verdicts.get(Verdict.IMPORT_ERROR):
         console.print(f"Submissions with a file that could not be imported: {verdicts[Verdict.IMPORT_ERROR]}",
                       highlight=False)
+
+
+def _print_trouble(console: Console, outcome: BatchOutcome) -> None:
+    """Submissions that could not be graded (zero points) and those the grader failed on."""
+    from rich.text import Text  # noqa: PLC0415
+
+    from grader.outputs.terminal import shown  # noqa: PLC0415
+
+    summary = outcome.summary
     if summary.problems:
         console.print(Text(f"{len(summary.problems)} could not be graded (zero points):", style="yellow"))
         for name, problem in summary.problems[:10]:
@@ -98,33 +128,32 @@ def print_summary(console: Console, outcome: BatchOutcome) -> None:
                             f"{', '.join(summary.grader_failed[:10])} — grade again with --resume", "bold red"))
         for error in outcome.worker_errors[:2]:
             console.print(shown(error, "dim", multiline=True))
+
+
+def remarks(outcome: BatchOutcome) -> list[tuple[str, str]]:
+    """What else the run did, each as (text, style): hidden entries left out, notes, results replaced,
+    ``--only``, submissions restored or removed, and those in the record but not in SUBMISSIONS."""
+    said: list[tuple[str, str]] = []
     if outcome.hidden:
-        console.print(shown(f"Left out hidden entries: {', '.join(outcome.hidden)}", "dim"))
-    for note in outcome.notes:
-        console.print(shown(f"Note: {note}."))
+        said.append((f"Left out hidden entries: {', '.join(outcome.hidden)}", "dim"))
+    said += [(f"Note: {note}.", "") for note in outcome.notes]
     if outcome.replaced:
-        console.print(shown(f"Graded again {counted(outcome.replaced, 'earlier exercise result')} "
-                            f"(a submission's exercises count one each); `grade history {outcome.out}` shows what "
-                            "changed.", "dim"))
+        said.append((f"Graded again {counted(outcome.replaced, 'earlier exercise result')} "
+                     f"(a submission's exercises count one each); `grade history {outcome.out}` shows what "
+                     "changed.", "dim"))
     if outcome.only:
-        console.print(shown(f"Graded only {', '.join(outcome.only)} (--only); every other result in the class "
-                            "record is as it was.", "dim"))
+        said.append((f"Graded only {', '.join(outcome.only)} (--only); every other result in the class "
+                     "record is as it was.", "dim"))
     if outcome.restored:
-        console.print(shown(f"Back in the class: {', '.join(outcome.restored)} (removed before; "
-                            f"`grade history {outcome.out}` shows it).", "dim"))
+        said.append((f"Back in the class: {', '.join(outcome.restored)} (removed before; "
+                     f"`grade history {outcome.out}` shows it).", "dim"))
     if outcome.removed:
-        console.print(shown(f"Removed from the class (--prune): {', '.join(outcome.removed)}; kept in the record, "
-                            f"`grade history {outcome.out}` shows it.", "bold"))
+        said.append((f"Removed from the class (--prune): {', '.join(outcome.removed)}; kept in the record, "
+                     f"`grade history {outcome.out}` shows it.", "bold"))
     if outcome.not_listed:
         listed = ", ".join(outcome.not_listed[:10]) + (" …" if len(outcome.not_listed) > 10 else "")
-        console.print(shown(f"{counted(len(outcome.not_listed), 'submission')} in the class record "
-                            f"{'is' if len(outcome.not_listed) == 1 else 'are'} not in this "
-                            f"submissions folder ({listed}): kept as they were. To remove them, run again "
-                            "with --prune.", "dim"))
-    console.print(Text.assemble("Class summary: ", shown(str(outcome.out / INDEX_FILE), "bold"), "\nGradebook: ",
-                                shown(str(outcome.out / GRADEBOOK_FILE), "bold"),
-                                "\nPer submission: ",
-                                shown(f"{outcome.out / SUBMISSIONS_FOLDER}/<submission>/{REPORT_FILE} "
-                                      f"and {RESULTS_FILE}")))
-    if outcome.interrupted:
-        console.print("Run the same command with --resume to grade the rest.", style="yellow")
+        said.append((f"{counted(len(outcome.not_listed), 'submission')} in the class record "
+                     f"{'is' if len(outcome.not_listed) == 1 else 'are'} not in this "
+                     f"submissions folder ({listed}): kept as they were. To remove them, run again "
+                     "with --prune.", "dim"))
+    return said

@@ -40,6 +40,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from grader.record.classbook import write_submission
@@ -106,8 +107,8 @@ def main() -> int:
 
 
 def grade_share(session: GradingSession, course: Course, specs: Sequence[ExerciseSpec],
-                submissions: Sequence[Submission], options: dict, *,
-                on_graded: Callable[[SubmissionResult, dict], None], expected_files: Mapping[str, str] | None,
+                submissions: Sequence[Submission], options: dict[str, Any], *,
+                on_graded: Callable[[SubmissionResult, dict[str, Any]], None], expected_files: Mapping[str, str] | None,
                 references: ReferenceSource | None = None, stopping: Callable[[], bool] = lambda: False) -> None:
     """Grade a share of a class in ONE session, the body every batch worker runs (local or Dask):
     each finished submission goes to ``on_graded`` with its ``graded`` event (the runner already
@@ -133,7 +134,7 @@ def _claim_stdout() -> io.TextIOWrapper:
     return protocol
 
 
-def _send(protocol: io.TextIOWrapper, event: dict) -> None:
+def _send(protocol: io.TextIOWrapper, event: dict[str, Any]) -> None:
     protocol.write(json.dumps(event) + "\n")
     protocol.flush()
 
@@ -154,12 +155,12 @@ def _die_with_parent() -> None:
 _stopping = threading.Event()
 
 
-def _interrupt(signum, frame) -> None:
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     _stopping.set()
     raise KeyboardInterrupt
 
 
-def read_entry(entry: dict, exercise_filenames: list[str], unpack_to: Path) -> Submission:
+def read_entry(entry: dict[str, Any], exercise_filenames: list[str], unpack_to: Path) -> Submission:
     """One entry of a job (``Entry.job``) as a submission, through the boundary (never raises)."""
     return read_submission(Path(entry["path"]), exercise_filenames, name=entry["name"], unpack_to=unpack_to,
                            refused=entry.get("refused"), notes=entry.get("notes") or ())

@@ -71,7 +71,8 @@ from grader.sandbox.untrusted.failures import MissingName, StructureMismatch, de
 __all__ = ["MissingName", "StructureMismatch", "describe_exception", "run_request"]  # named here too
 
 
-def run_request(module: ModuleType, request: dict, *, catch: type[BaseException] = BaseException) -> dict:
+def run_request(module: ModuleType, request: dict[str, Any], *,
+                catch: type[BaseException] = BaseException) -> dict[str, Any]:
     """Run one request; never raises what ``catch`` covers: errors become replies."""
     if request["op"] == "many":  # several requests in one round trip, answered in order
         return {"replies": [run_request(module, r, catch=catch) for r in request["requests"]]}
@@ -81,7 +82,7 @@ def run_request(module: ModuleType, request: dict, *, catch: type[BaseException]
         if request["op"] == "inspect":
             return {"value": module_info(_build(module, request["build"], [], {}))}
         return {"error": {"type": "BadRequest", "message": f"unknown op {request['op']!r}", "kind": "grader"}}
-    except catch as error:  # noqa: BLE001 - the student's exception is the answer
+    except catch as error:
         return {"error": describe_exception(error, getattr(module, "__file__", None))}
 
 
@@ -89,19 +90,19 @@ class _OwnDtypes(Exception):
     """The call failed with the reference's dtypes forced on matched tensors: run it again
     with the student's own (``request``: as it was before the first run)."""
 
-    def __init__(self, request: dict) -> None:
+    def __init__(self, request: dict[str, Any]) -> None:
         super().__init__("retry with the student's own dtypes")
         self.request = request
 
 
-def _call(module: ModuleType, request: dict) -> dict:
+def _call(module: ModuleType, request: dict[str, Any]) -> dict[str, Any]:
     try:
         return _call_once(module, request, own_dtypes=False)
     except _OwnDtypes as retry:
         return _call_once(module, retry.request, own_dtypes=True)
 
 
-def _call_once(module: ModuleType, request: dict, *, own_dtypes: bool) -> dict:
+def _call_once(module: ModuleType, request: dict[str, Any], *, own_dtypes: bool) -> dict[str, Any]:
     if request.get("seed") is None:
         return _call_seeded(module, request, own_dtypes=own_dtypes)
     # Dropout, shuffling without a generator, a fresh layer's initial weights:
@@ -113,7 +114,7 @@ def _call_once(module: ModuleType, request: dict, *, own_dtypes: bool) -> dict:
         return _call_seeded(module, request, own_dtypes=own_dtypes)
 
 
-def _call_seeded(module: ModuleType, request: dict, *, own_dtypes: bool = False) -> dict:
+def _call_seeded(module: ModuleType, request: dict[str, Any], *, own_dtypes: bool = False) -> dict[str, Any]:
     built: list[Any] = []
     matched: dict[int, Matched] = {}  # id of a built module -> its tensors by reference name
     keep = {"own_dtypes": own_dtypes}
@@ -162,7 +163,7 @@ def _call_seeded(module: ModuleType, request: dict, *, own_dtypes: bool = False)
     return reply
 
 
-def _epochs(target: Any, args: list, kwargs: dict, epochs: int | None) -> Any:
+def _epochs(target: Any, args: list[Any], kwargs: dict[str, Any], epochs: int | None) -> Any:
     """One call, or with ``epochs`` that many on the same arguments: the list of their values."""
     if not epochs:
         return target(*args, **kwargs)
@@ -185,8 +186,8 @@ def argument_names(target: Any, count: int) -> list[str | None]:
     return (names + [None] * count)[:count]
 
 
-def _gradients(value: Any, cotangent: torch.Tensor, args: list, target: Any,
-               matched: dict[str, torch.Tensor] | None = None) -> dict:
+def _gradients(value: Any, cotangent: torch.Tensor, args: list[Any], target: Any,
+               matched: dict[str, torch.Tensor] | None = None) -> dict[str, Any]:
     """Vector-Jacobian product of the output with a given cotangent, w.r.t. the
     arguments that require grad and the called module's parameters (by the
     reference's names when the module was built from a reference state)."""
@@ -211,7 +212,7 @@ def _gradients(value: Any, cotangent: torch.Tensor, args: list, target: Any,
     }
 
 
-def _fitted(gradients: dict, matched: Matched) -> dict:
+def _fitted(gradients: dict[str, Any], matched: Matched) -> dict[str, Any]:
     """Parameter gradients in the reference's shapes (a matched tensor of another shape)."""
     grads = gradients.get("param_grads")
     if isinstance(grads, dict):
@@ -240,7 +241,7 @@ def _from_shape(tensor: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
     return padded
 
 
-def _after(arg: Any, args: list | None = None) -> Any:
+def _after(arg: Any, args: list[Any] | None = None) -> Any:
     """An argument's state after the call; with ``args`` (a request with
     views), a dataset, loader or generator described."""
     if type(arg) is torch.Tensor:
@@ -252,7 +253,7 @@ def _after(arg: Any, args: list | None = None) -> Any:
     return None
 
 
-def _grad_state(arg: Any) -> dict | None:
+def _grad_state(arg: Any) -> dict[str, Any] | None:
     """A tensor argument's autograd state: whether it requires grad, and its .grad."""
     if type(arg) is not torch.Tensor:
         return None
@@ -262,8 +263,8 @@ def _grad_state(arg: Any) -> dict | None:
     return {"requires_grad": bool(arg.requires_grad), "grad": None if grad is None else grad.detach()}
 
 
-def _argument(module: ModuleType, spec: dict, built: list, matched: dict[int, Matched],
-              keep: dict | None = None) -> Any:
+def _argument(module: ModuleType, spec: dict[str, Any], built: list[Any], matched: dict[int, Matched],
+              keep: dict[str, Any] | None = None) -> Any:
     if "build" in spec:
         obj = _build(module, spec["build"], built, matched, keep)
     else:
@@ -277,8 +278,8 @@ def _argument(module: ModuleType, spec: dict, built: list, matched: dict[int, Ma
     return obj
 
 
-def _build(module: ModuleType, spec: dict, built: list, matched: dict[int, Matched],
-           keep: dict | None = None) -> Any:
+def _build(module: ModuleType, spec: dict[str, Any], built: list[Any], matched: dict[int, Matched],
+           keep: dict[str, Any] | None = None) -> Any:
     factory = _lookup(module, spec["target"])
     if spec.get("tagged"):  # nested builds: built here, not counted among the call's arguments
         args = [_nested(module, a, built, matched, keep) for a in spec.get("args", [])]
@@ -298,7 +299,8 @@ def _build(module: ModuleType, spec: dict, built: list, matched: dict[int, Match
     return obj
 
 
-def _nested(module: ModuleType, spec: dict, built: list, matched: dict[int, Matched], keep: dict | None = None) -> Any:
+def _nested(module: ModuleType, spec: dict[str, Any], built: list[Any], matched: dict[int, Matched],
+            keep: dict[str, Any] | None = None) -> Any:
     return _build(module, spec["build"], built, matched, keep) if "build" in spec else spec["value"]
 
 
@@ -321,7 +323,7 @@ def _role(name: str) -> str:
     return next((role for role in ("weight", "bias") if last.startswith(role)), last)
 
 
-class Matched(dict):
+class Matched(dict[str, torch.Tensor]):
     """A built module's tensors by the reference's names, with the reference's shape of each
     (``shapes``) and whether any was given the reference's dtype instead of its own (``converted``)."""
 
@@ -351,13 +353,25 @@ def load_matched(obj: torch.nn.Module, state: dict[str, torch.Tensor], *,
     Raises StructureMismatch when a reference tensor has no match while some of
     the student's stay unmatched (their values would be unknown)."""
     own = _own_tensors(obj)
+    pairs, free = _pair_tensors(own, state)
+    missing = [name for name in state if name not in pairs]
+    if missing and free:
+        name = missing[0]
+        raise StructureMismatch(_missing_words(type(obj).__name__, name, state[name], own))
+    with torch.no_grad():
+        return _take_values(own, state, pairs, own_dtypes=own_dtypes)
+
+
+def _pair_tensors(own: dict[str, torch.Tensor], state: dict[str, torch.Tensor]
+                  ) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    """The student's tensor for each reference name it matches (``load_matched``'s order of rules),
+    and the student's tensors left unmatched."""
     free = dict(own)
     pairs: dict[str, str] = {}
     for name, value in state.items():
         if name in free and tuple(free[name].shape) == tuple(value.shape):
             pairs[name] = name
             del free[name]
-    missing: list[str] = []
     for fits in (lambda mine, theirs: mine == theirs,
                  lambda mine, theirs: _squeezed(mine) == _squeezed(theirs),
                  _holds):
@@ -371,24 +385,25 @@ def load_matched(obj: torch.nn.Module, state: dict[str, torch.Tensor], *,
             if candidates:
                 pairs[name] = candidates[0]
                 del free[candidates[0]]
-    missing = [name for name in state if name not in pairs]
-    if missing and free:
-        name = missing[0]
-        raise StructureMismatch(_missing_words(type(obj).__name__, name, state[name], own))
+    return pairs, free
+
+
+def _take_values(own: dict[str, torch.Tensor], state: dict[str, torch.Tensor], pairs: dict[str, str], *,
+                 own_dtypes: bool) -> Matched:
+    """Copy each matched reference value into the student's tensor (under no_grad); returns them."""
     tensors = Matched()
-    with torch.no_grad():
-        for name in state:
-            if name not in pairs:
-                continue
-            mine = own[pairs[name]]
-            value = _from_shape(state[name].detach(), tuple(mine.shape))
-            if own_dtypes and mine.is_floating_point():
-                value = value.to(mine.dtype)
-            tensors.converted |= value.dtype != mine.dtype
-            mine.data = value.clone()
-            if mine.is_floating_point() and mine.is_leaf and not mine.requires_grad:
-                mine.requires_grad_(True)
-            tensors[name], tensors.shapes[name] = mine, tuple(state[name].shape)
+    for name in state:
+        if name not in pairs:
+            continue
+        mine = own[pairs[name]]
+        value = _from_shape(state[name].detach(), tuple(mine.shape))
+        if own_dtypes and mine.is_floating_point():
+            value = value.to(mine.dtype)
+        tensors.converted |= value.dtype != mine.dtype
+        mine.data = value.clone()
+        if mine.is_floating_point() and mine.is_leaf and not mine.requires_grad:
+            mine.requires_grad_(True)
+        tensors[name], tensors.shapes[name] = mine, tuple(state[name].shape)
     return tensors
 
 
@@ -415,7 +430,7 @@ def _lookup(module: ModuleType, name: str) -> Any:
         raise MissingName(f"the file defines no `{name}`") from None
 
 
-def module_info(obj: Any) -> dict:
+def module_info(obj: Any) -> dict[str, Any]:
     """A module's structure and parameter values, as plain data."""
     if not isinstance(obj, torch.nn.Module):
         return {"type": type(obj).__name__, "is_module": False}

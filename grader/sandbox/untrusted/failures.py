@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import traceback
+from typing import Any
 
 MAX_TEXT = 2000
 _MEMORY_WORDS = ("can't allocate memory", "DefaultCPUAllocator", "out of memory")
@@ -26,7 +27,7 @@ class StructureMismatch(Exception):
 _DISK_ERRNOS = frozenset({errno.EFBIG, errno.ENOSPC, errno.EDQUOT})
 
 
-def describe_exception(error: BaseException, filename: str | None) -> dict:
+def describe_exception(error: BaseException, filename: str | None) -> dict[str, Any]:
     """Type, message and the submission's own frames, as bounded text."""
     kind = "student"
     if isinstance(error, MissingName):

@@ -41,7 +41,7 @@ def _warm_executor() -> None:
 
     module = types.ModuleType("warm_up")
     setattr(module, "affine", lambda x, w, b: w * x + b)  # noqa: B010 - a module built here, for mypy
-    setattr(module, "fit", lambda model, loss_fn, optimizer, x, y: [loss_fn(model(x), y).item()])  # noqa: B010
+    setattr(module, "fit", lambda model, loss_fn, _optimizer, x, y: [loss_fn(model(x), y).item()])  # noqa: B010
     x = torch.randn(3, 1, requires_grad=True)
     linear = {"target": "torch.nn.Linear", "args": [1, 1], "kwargs": {},
               "state": {"weight": torch.ones(1, 1), "bias": torch.zeros(1)}, "params_of": None}

@@ -61,8 +61,11 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from types import CodeType, ModuleType
+from typing import Any
 
 import torch
 
@@ -109,18 +112,28 @@ def main(control_fd: int, *, huge_pages: bool = True) -> None:
         elif request["op"] == "forget":  # no reply: the grader does not wait for teardown
             forgotten.add(request["pid"])
         elif request["op"] == "warm":  # no reply: what the next forks will ask for, warmed now
-            if warm.warm_features(request.get("warm", []), warmed):
-                settle()
+            _warm(request, warmed, settle)
         elif request["op"] == "fork":
-            if warm.warm_features(request.get("warm", []), warmed):
-                settle()  # torch.optim's import is large: freeze and collapse it too
-            pid = os.fork()
-            if pid == 0:
-                control.close()
-                _child(fds[0], request, readable, base_path)  # never returns
-            os.close(fds[0])
-            control.send(json.dumps({"id": request.get("id"), "pid": pid}).encode())
+            _warm(request, warmed, settle)  # torch.optim's import is large: freeze and collapse it too
+            _fork(control, fds[0], request, readable, base_path)
         _advance_reaps(control, reaping, forgotten)
+
+
+def _warm(request: dict[str, Any], warmed: set[str], settle: Callable[[], None]) -> None:
+    """Warm the features ``request`` names that are not yet; settle again if any was."""
+    if warm.warm_features(request.get("warm", []), warmed):
+        settle()
+
+
+def _fork(control: socket.socket, fd: int, request: dict[str, Any], readable: tuple[str, ...],
+          base_path: list[str]) -> None:
+    """Fork a sandbox serving on ``fd`` and tell the grader its pid."""
+    pid = os.fork()
+    if pid == 0:
+        control.close()
+        _child(fd, request, readable, base_path)  # never returns
+    os.close(fd)
+    control.send(json.dumps({"id": request.get("id"), "pid": pid}).encode())
 
 
 _REAP_POLL_MS = 5
@@ -196,7 +209,7 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def _child(fd: int, request: dict, readable: tuple[str, ...], base_path: list[str]) -> None:
+def _child(fd: int, request: dict[str, Any], readable: tuple[str, ...], base_path: list[str]) -> None:
     """The sandbox: wall itself in, then load the submission and serve."""
     code = 0
     try:
@@ -266,7 +279,7 @@ class CappedOutput:
         """A new exercise: a new share of output."""
         self.kept, self.dropped, self._reported, self._parts = 0, 0, 0, []
 
-    def take(self) -> dict:
+    def take(self) -> dict[str, Any]:
         """What was written, and how much was dropped, since the last take."""
         text, self._parts = "".join(self._parts), []
         dropped, self._reported = self.dropped - self._reported, self.dropped
@@ -283,35 +296,22 @@ def _serve(conn: Connection, scratch: str, limits: Limits, cpu_limit_s: int, rep
     sys.stdout = sys.stderr = output
     room = tripwires.RoomBaseline.take(scratch)
     _send(conn, {"walls": list(report.applied), "missing": list(report.missing)})
-    module, path = None, None
+    module: ModuleType | None = None
+    path: str | None = None
     names: tuple[str, ...] = ()
     while True:
         request = wire.decode(conn.recv_bytes(max_request))
         op = request["op"]
         if op == "exit":
             return
+        reply: dict[str, Any]
         if op == "load":
-            room.restore_random_state()
-            finder = sys.path_importer_cache.get(scratch)
-            if finder is not None:  # it may have listed scratch before this exercise's file was written
-                finder.invalidate_caches()  # type: ignore[attr-defined]
-            path = os.path.join(scratch, request["file"])
-            names = (request["module"],)
-            reply: dict = {}
-            try:
-                _write_file(scratch, request["file"], _tensor_bytes(request["source"]))
-                module, reply["loaded"] = _import(request["module"], path), True
-            except BaseException as error:  # noqa: BLE001 - any failure at import is a verdict
-                module, reply["loaded"], reply["error"] = None, False, executor.describe_exception(error, path)
+            path, names = os.path.join(scratch, request["file"]), (request["module"],)
+            module, reply = _load(scratch, request, path, room)
         elif op == "check":  # the exercise is over: what did it leave behind?
             module = None
-            if path is not None:
-                _remove_file(path)
-                path = None
-            room.forget_student_modules(names)
-            gc.collect()
-            reply = {"dirt": _baseline[0].dirt() + room.dirt(cpu_limit_s=cpu_limit_s, cpu_needed_s=limits.cpu_s,
-                                                          memory_mb=limits.memory_mb)}
+            reply = _check(path, names, room, limits, cpu_limit_s)
+            path = None
         elif module is None:
             reply = {"error": {"type": "BadRequest", "message": "no exercise is loaded", "kind": "grader"}}
         else:
@@ -322,6 +322,31 @@ def _serve(conn: Connection, scratch: str, limits: Limits, cpu_limit_s: int, rep
         _send(conn, {**reply, **output.take()})
         if op == "check":
             output.reset()  # each exercise gets its own share
+
+
+def _load(scratch: str, request: dict[str, Any], path: str,
+          room: tripwires.RoomBaseline) -> tuple[ModuleType | None, dict[str, Any]]:
+    """Write the exercise's file and import it: the module, or None and why not."""
+    room.restore_random_state()
+    finder = sys.path_importer_cache.get(scratch)
+    if finder is not None:  # it may have listed scratch before this exercise's file was written
+        finder.invalidate_caches()  # type: ignore[attr-defined]
+    try:
+        _write_file(scratch, request["file"], _tensor_bytes(request["source"]))
+        return _import(request["module"], path), {"loaded": True}
+    except BaseException as error:  # noqa: BLE001 - any failure at import is a verdict
+        return None, {"loaded": False, "error": executor.describe_exception(error, path)}
+
+
+def _check(path: str | None, names: tuple[str, ...], room: tripwires.RoomBaseline, limits: Limits,
+           cpu_limit_s: int) -> dict[str, Any]:
+    """The exercise is over: remove its file and modules, then say what it left behind."""
+    if path is not None:
+        _remove_file(path)
+    room.forget_student_modules(names)
+    gc.collect()
+    return {"dirt": _baseline[0].dirt() + room.dirt(cpu_limit_s=cpu_limit_s, cpu_needed_s=limits.cpu_s,
+                                                 memory_mb=limits.memory_mb)}
 
 
 def _write_file(scratch: str, name: str, data: bytes) -> None:
@@ -359,7 +384,9 @@ class _OwnNameLoader(importlib.machinery.SourceFileLoader):
     the student's code cites the file as the student knows it, with its
     source lines (kept in ``linecache`` under that name)."""
 
-    def source_to_code(self, data, path, *, _optimize=-1):
+    # typeshed gives InspectLoader's static signature; SourceLoader's, the one overridden, takes _optimize.
+    def source_to_code(self, data: bytes, path: str, *,  # type: ignore[override]
+                       _optimize: int = -1) -> CodeType:
         name = os.path.basename(path)
         code = compile(data, name, "exec", dont_inherit=True, optimize=_optimize)
         source = importlib.util.decode_source(data)  # compiled: it decodes
@@ -367,7 +394,7 @@ class _OwnNameLoader(importlib.machinery.SourceFileLoader):
         return code
 
 
-def _import(name: str, path: str):
+def _import(name: str, path: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(name, path, loader=_OwnNameLoader(name, path))
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot import {os.path.basename(path)}")
@@ -377,7 +404,7 @@ def _import(name: str, path: str):
     return module
 
 
-def _send(conn: Connection, reply: dict) -> None:
+def _send(conn: Connection, reply: dict[str, Any]) -> None:
     try:
         payload = wire.encode(reply, lenient=True)
     except (wire.WireError, RecursionError, ValueError) as error:
