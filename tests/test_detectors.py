@@ -264,7 +264,7 @@ def _one_epoch(step_inside: bool) -> str:
 
 
 def _epoch_call():
-    from grader.engine.checks import Build  # noqa: PLC0415
+    from grader.engine.checks import Build
 
     generator = torch.Generator().manual_seed(3)
     model = Build("torch.nn.Linear", (2, 1), state={"weight": torch.randn(1, 2, generator=generator),
@@ -285,8 +285,8 @@ def test_a_step_taken_once_after_the_loop_is_named_and_a_step_per_batch_with_ano
 
 
 def test_a_call_without_an_optimizer_or_a_model_state_has_no_step_variant():
-    from grader.engine.checks import Build  # noqa: PLC0415
-    from grader.engine.protocol import Reply  # noqa: PLC0415
+    from grader.engine.checks import Build
+    from grader.engine.protocol import Reply
 
     call = _epoch_call()
     model = {"is_module": True, "parameters": [{"name": n, "value": v} for n, v in call.args[0].state.items()]}
@@ -299,9 +299,9 @@ def test_a_call_without_an_optimizer_or_a_model_state_has_no_step_variant():
 def test_an_argmax_over_the_batch_is_named_where_the_shapes_clash_and_elsewhere_not():
     reference = "def accuracy(logits, y):\n    return float((logits.argmax(dim=1) == y).float().mean())\n"
     call = Call("accuracy", (torch.randn(5, 3), torch.tensor([0, 1, 2, 1, 0])))
-    from test_feedback_wiring import _subject  # noqa: PLC0415
+    from test_feedback_wiring import _subject
 
-    from grader.engine.checks import Check, GradeFailure  # noqa: PLC0415
+    from grader.engine.checks import Check, GradeFailure
 
     student = reference.replace("dim=1", "dim=0")  # the room's module: the file's lines, as _subject compiles them
     check = Check(student=_subject(student), reference=_subject(reference), mistakes=lambda: (), rtol=1e-6,

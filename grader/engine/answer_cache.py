@@ -80,7 +80,7 @@ def read_entry(path: Path, key: str) -> dict[str, dict[str, Reply]]:
             metadata = opened.metadata() or {}
             if metadata.get("format") != FORMAT or metadata.get("key") != key:
                 return {}
-            tensors = {name: opened.get_tensor(name) for name in opened.keys()}  # noqa: SIM118 - not a dict
+            tensors = {name: opened.get_tensor(name) for name in opened.keys()}
         subjects = wire.join(json.loads(metadata["subjects"]), tensors)
         return {label: {request: _reply(plain) for request, plain in replies.items()}
                 for label, replies in subjects.items()}
