@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 from dataclasses import dataclass
 
 import torch
@@ -139,18 +140,18 @@ class Check:
         """The student's module, read once per check (one str: its hash is kept for the cache below)."""
         return self.source() if self.source is not None else None
 
-    def _shows_cause(self, error: dict) -> bool:
+    def _shows_cause(self, error: dict[str, Any]) -> bool:
         found = explain_error(error.get("type", ""), error.get("message", ""))
         source = self._source_text if found is not None else None
         return found is not None and source is not None and cause_shows_in(found.kind, source)
 
-    def _own_error(self, error: dict) -> bool:
+    def _own_error(self, error: dict[str, Any]) -> bool:
         """An error the student's own code raised (not the stub's raise, not a missing name)."""
         return error.get("kind") == "student" and not raised_by_stub(
             error.get("type", ""), error.get("message", ""), error.get("traceback", ""),
             self.student_file or "exercise.py")
 
-    def _cited_lines(self, error: dict) -> str:
+    def _cited_lines(self, error: dict[str, Any]) -> str:
         """The lines of the student's module its error's traceback cites (a traceback shows them only
         where the file is on disk)."""
         source = self._source_text
@@ -161,7 +162,7 @@ class Check:
         numbers = [int(n) for n in re.findall(rf'File "[^"]*{name}", line (\d+)', error.get("traceback", ""))]
         return "\n".join(lines[n - 1] for n in numbers if 0 < n <= len(lines))
 
-    def _error_failure(self, request: Request, error: dict, hint: str | None) -> GradeFailure:
+    def _error_failure(self, request: Request, error: dict[str, Any], hint: str | None) -> GradeFailure:
         """The student's exception: its likely cause, what PyTorch said, and
         where in the student's own file or notebook cell."""
         if not self._own_error(error):

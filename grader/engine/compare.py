@@ -19,7 +19,7 @@ from grader.results import MismatchRow
 
 
 def compare_replies(expected: Reply, got: Reply, *, rtol: float, atol: float,
-                    names: Sequence | None = None, parts: Sequence[str] = (),
+                    names: Sequence[Any] | None = None, parts: Sequence[str] = (),
                     judged: frozenset[str] = frozenset(ASPECTS)) -> Difference | None:
     """The first way ``got`` differs from ``expected``, or None. ``names``:
     the arguments' names in the student's signature, for the words;
@@ -87,8 +87,8 @@ def compare_replies(expected: Reply, got: Reply, *, rtol: float, atol: float,
     return None
 
 
-def _grad_state_difference(expected: list, got: Any, *, rtol: float, atol: float,
-                           names: Sequence | None) -> Difference | None:
+def _grad_state_difference(expected: list[Any], got: Any, *, rtol: float, atol: float,
+                           names: Sequence[Any] | None) -> Difference | None:
     """How the tensor arguments' autograd state after the call differs:
     whether each requires grad, then the .grad it holds."""
     if type(got) is not list or len(got) != len(expected):
@@ -127,7 +127,7 @@ def _cleared(grad: Any) -> Any:
 
 
 def first_difference(expected: Any, got: Any, *, rtol: float, atol: float, where: str,
-                     values: bool = True, names: Sequence | None = None) -> Difference | None:
+                     values: bool = True, names: Sequence[Any] | None = None) -> Difference | None:
     """The first difference between two plain values, in words, or None.
     ``names``: the arguments' names, for views that point at an argument."""
     if isinstance(expected, dict) and "view" in expected:
@@ -207,11 +207,14 @@ def mismatch_words(expected: torch.Tensor, got: torch.Tensor, rtol: float, atol:
     absolute = (have - want).abs().nan_to_num(nan=math.inf)
     relative = absolute / want.abs()
     absolute, relative = torch.where(bad, absolute, 0), torch.where(bad, relative.nan_to_num(nan=math.inf), 0)
-    at = lambda d: str(unravel(int(d.argmax()), d.shape))  # noqa: E731
     count, total = int(bad.sum()), want.numel()
     return (f"differs from the expected values in {count} of {total} elements ({100 * count / total:.0f}%);\n"
-            f"the greatest difference is {absolute.max().item():.3g}, at index {at(absolute)}; the greatest "
-            f"relative difference is {relative.max().item():.3g}, at index {at(relative)} ({allowed}).")
+            f"the greatest difference is {absolute.max().item():.3g}, at index {_argmax_at(absolute)}; the greatest "
+            f"relative difference is {relative.max().item():.3g}, at index {_argmax_at(relative)} ({allowed}).")
+
+
+def _argmax_at(gaps: torch.Tensor) -> str:
+    return str(unravel(int(gaps.argmax()), gaps.shape))
 
 
 def tensor_diagnosis(expected: torch.Tensor, got: torch.Tensor, rtol: float, atol: float) -> str:

@@ -14,7 +14,11 @@ from grader.engine.protocol import ASPECTS
 Compare = Callable[..., "Difference | None"]
 
 
-def _module_difference(expected: dict, got: Any, rtol: float, atol: float, where: str,
+def _layer_label(child: dict[str, Any]) -> str:
+    return f"`{child['name']}` = {child['type']}({child['in_features']}, {child['out_features']})"
+
+
+def _module_difference(expected: dict[str, Any], got: Any, rtol: float, atol: float, where: str,
                        values: bool, tensor_difference: Compare | None = None) -> Difference | None:
     """How a module's structure differs from the reference's, in the student's
     terms: names they wrote, never the order they created things in."""
@@ -52,16 +56,15 @@ def _module_difference(expected: dict, got: Any, rtol: float, atol: float, where
                 note = " (double precision)" if attribute == "dtype" and mine == "float64" else ""
                 return Difference(where, f"{kind}'s parameter `{name}` has {attribute} {_short(mine)}{note}, "
                                          f"expected {_short(theirs)}")
-    label = lambda c: f"`{c['name']}` = {c['type']}({c['in_features']}, {c['out_features']})"  # noqa: E731
     own = {c["name"]: c for c in got["children"]}
     for child in expected["children"]:
         mine = own.get(child["name"])
         if mine is None:
             alike = [c for c in got["children"] if {**c, "name": ""} == {**child, "name": ""}]
-            has = f"; it has {label(alike[0])}" if alike else ""
-            return Difference(where, f"{kind} has no layer {label(child)}{has}")
+            has = f"; it has {_layer_label(alike[0])}" if alike else ""
+            return Difference(where, f"{kind} has no layer {_layer_label(child)}{has}")
         if mine != child:
-            return Difference(where, f"{kind} has the layer {label(mine)}, expected {label(child)}")
+            return Difference(where, f"{kind} has the layer {_layer_label(mine)}, expected {_layer_label(child)}")
     if values:
         if tensor_difference is None:
             raise TypeError("comparing a module's values needs compare._tensor_difference")
@@ -75,8 +78,8 @@ def _module_difference(expected: dict, got: Any, rtol: float, atol: float, where
     return None
 
 
-def _view_difference(expected: dict, got: Any, *, rtol: float, atol: float, where: str,
-                     names: Sequence | None, first: Compare) -> Difference | None:
+def _view_difference(expected: dict[str, Any], got: Any, *, rtol: float, atol: float, where: str,
+                     names: Sequence[Any] | None, first: Compare) -> Difference | None:
     """How an object described by its view (a dataset, a split, a loader, a
     generator: ``untrusted/views.py``) differs from the reference's, in words."""
     kind = expected["view"]
@@ -130,8 +133,8 @@ def _sample_difference(expected: Any, got: Any, *, rtol: float, atol: float, whe
     return None if found is None else _with(found, part="view", index=None)
 
 
-def _loader_difference(expected: dict, got: dict, *, rtol: float, atol: float, where: str,
-                       names: Sequence | None, first: Compare) -> Difference | None:
+def _loader_difference(expected: dict[str, Any], got: dict[str, Any], *, rtol: float, atol: float, where: str,
+                       names: Sequence[Any] | None, first: Compare) -> Difference | None:
     if got["batch_size"] != expected["batch_size"]:
         words = slips.data_words("batch_size", got["batch_size"], expected["batch_size"])
         return Difference(where, f"has batches of {got['batch_size']}, expected {expected['batch_size']}"
@@ -214,7 +217,7 @@ def _probes_difference(expected: Any, got: Any, where: str,
     return None
 
 
-def _late_mode_words(key: str, mode: Any, later: Sequence[dict]) -> str | None:
+def _late_mode_words(key: str, mode: Any, later: Sequence[dict[str, Any]]) -> str | None:
     """A mode switched too late: the code does switch (a later forward call ran in the
     expected mode), only after this call, so "call model.train()" would not fit it."""
     if key != "training" or not any(isinstance(r, dict) and r.get("training") is (not mode) for r in later):
@@ -230,7 +233,8 @@ _NO_GRAD_WORDS = ("ran without a graph but outside inference mode, expected torc
                   "(it also skips autograd's bookkeeping: faster, less memory)")
 
 
-def _held_under_other_names(expected: dict, got: dict, missing: list[str], extra: list[str]) -> bool:
+def _held_under_other_names(expected: dict[str, Any], got: dict[str, Any], missing: list[str],
+                            extra: list[str]) -> bool:
     """Whether every missing parameter belongs to a layer the student's module
     does hold under the expected name (the same type and sizes), its
     parameters named after another holder: as many, of the same shapes, in order."""

@@ -121,7 +121,7 @@ def starts_at_zero(expected: Sequence[Any], got: Sequence[Any]) -> bool:
 
 
 # A difference's own message (``checks.first_difference``'s words) -> the kind that explains it and its fields.
-_MESSAGES: tuple[tuple[re.Pattern, str], ...] = (
+_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^is a tensor of shape \([^)]*\), expected a Python float"), "tensor_not_float"),
     (re.compile(r"^is a list, expected a torch\.Tensor"), "list_not_tensor"),
     (re.compile(r"^has shape \(\), expected \(\d+"), "one_number"),
@@ -155,7 +155,11 @@ def difference_words(difference: Any) -> str | None:
     return None
 
 
-def parameter_variants(request: Any, answer: Any) -> tuple:
+# One of ``Call.variants``: (the kind of mistake it shows, its words' fields, the request changed to make it).
+Variant = tuple[str, dict[str, Any], Any]
+
+
+def parameter_variants(request: Any, answer: Any) -> tuple[Variant, ...]:
     """For a call of a built module holding a given state: the same call with each parameter set to 0,
     as ``Call.variants`` (the reference's answers tell a parameter the student's forward leaves out).
     Only for an answer of several different values: one number matches a variant too easily (a
@@ -171,7 +175,7 @@ def parameter_variants(request: Any, answer: Any) -> tuple:
                  for name, value in state.items() if isinstance(value, torch.Tensor) and bool(value.count_nonzero()))
 
 
-def optimizer_variants(request: Any, got: Any) -> tuple:
+def optimizer_variants(request: Any, got: Any) -> tuple[Variant, ...]:
     """For a call given a torch optimizer built with a learning rate and a model holding a given state:
     the same call with a learning rate of 0, as ``Call.variants``. The reference's answer then holds
     every loss measured at the starting parameters; its words say whether the student's model moved
@@ -193,7 +197,7 @@ def optimizer_variants(request: Any, got: Any) -> tuple:
     return (("steps_after_loop" if moved else "never_steps", {"name": name}, variant),)
 
 
-def _moved(state: dict, module: Any) -> bool | None:
+def _moved(state: dict[str, Any], module: Any) -> bool | None:
     """Whether a module described after a call holds other parameter values than ``state`` (None: unknown)."""
     if not (isinstance(module, dict) and module.get("is_module")):
         return None
@@ -239,7 +243,7 @@ def returned_argument_words(expected: Any, got: Any, args: Sequence[Any], names:
 
 def _broadcasts_to(shape: torch.Size, target: torch.Size) -> bool:
     try:
-        return torch.broadcast_shapes(shape, target) == target
+        return bool(torch.broadcast_shapes(shape, target) == target)
     except RuntimeError:
         return False
 
@@ -316,8 +320,12 @@ def partly_right_words(expected: Any, got: Any) -> str | None:
     right = torch.isclose(got.detach().double(), expected.detach().double(), rtol=1e-4, atol=1e-5)
     if bool(right.all()) or not bool(right.any()):
         return None
-    listed = lambda mask: ", ".join(str(int(i)) for i in mask.nonzero().flatten())  # noqa: E731
-    return WORDS["partly_right"].format(bad=listed(~right), good=listed(right))
+    return WORDS["partly_right"].format(bad=_positions(~right), good=_positions(right))
+
+
+def _positions(mask: torch.Tensor) -> str:
+    """The indices where a 1-D mask is true, as "0, 2"."""
+    return ", ".join(str(int(i)) for i in mask.nonzero().flatten())
 
 
 def changed_data_words(difference: Any) -> str | None:

@@ -44,7 +44,7 @@ def _judged(request: Request) -> frozenset[str]:
     return getattr(request, "judged", frozenset(ASPECTS))
 
 
-def _argument_words(names: Sequence | None, index: int) -> str:
+def _argument_words(names: Sequence[Any] | None, index: int) -> str:
     name = names[index] if names is not None and index < len(names) else None
     return f"`{name}`" if isinstance(name, str) and name else f"argument {index + 1}"
 
@@ -54,7 +54,7 @@ def _with(difference: Difference, *, part: str, index: int | None) -> Difference
                       part=part, expected=difference.expected, got=difference.got, index=index)
 
 
-def _count_difference(where: str, got: Any, expected: Sequence) -> Difference:
+def _count_difference(where: str, got: Any, expected: Sequence[Any]) -> Difference:
     """A reply with another number of entries than its request asked for is never compared pairwise."""
     have = f"{len(got)} came back" if type(got) is list else f"{_kind(got)} came back"
     return Difference(where, f"do not match the arguments: {have}, expected {len(expected)}")
@@ -70,7 +70,7 @@ def _names(names: Sequence[str]) -> str:
     return ", ".join(f"`{n}`" for n in names)
 
 
-def _parameter_list(parameters: dict) -> str:
+def _parameter_list(parameters: dict[str, Any]) -> str:
     return ", ".join(f"{name} {tuple(p['shape'])}" for name, p in parameters.items())
 
 

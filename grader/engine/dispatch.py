@@ -183,7 +183,7 @@ def structure_words(difference: Difference, want: Reply | None, got: Reply | Non
     return found.message if found else None
 
 
-def _given_state(request: Request) -> dict | None:
+def _given_state(request: Request) -> dict[str, Any] | None:
     """The state a called module was built with (its parameters' values), or None."""
     target = getattr(request, "target", None)
     return target.state if isinstance(target, Build) else None

@@ -30,107 +30,107 @@ def _dtype(name: str) -> str:
     return _DTYPE_NAMES.get(name[:1].upper() + name[1:], name)  # torch writes both "Double" and "double"
 
 
-def _no_grad_fn(match: re.Match) -> str:
+def _no_grad_fn(_match: re.Match[str]) -> str:
     return ("backward() (or a gradient) was asked of a result that autograd never recorded: it was computed "
             "under torch.no_grad(), passed through .detach(), .item() or torch.tensor(...), or made only from "
             "tensors that do not require grad.")
 
 
-def _inplace_leaf(match: re.Match) -> str:
+def _inplace_leaf(_match: re.Match[str]) -> str:
     # "a view of a leaf Variable" and "a leaf Variable" have the same cause for a student.
     return ("a tensor that requires grad (an input or a parameter) is changed in place: an operation ending "
             "in _ (add_, mul_), or +=, -=, *=, or x[...] = ... on it. Compute a new tensor instead; update "
             "parameters in place only inside torch.no_grad().")
 
 
-def _inplace_saved(match: re.Match) -> str:
+def _inplace_saved(_match: re.Match[str]) -> str:
     return ("a tensor that autograd saved for the backward pass was changed in place before backward() ran: "
             "compute a new tensor instead of +=, *= or an operation ending in _.")
 
 
-def _broadcast(match: re.Match) -> str:
+def _broadcast(match: re.Match[str]) -> str:
     a, b, dim = match.group(1), match.group(2), match.group(3)
     return (f"two tensors are combined elementwise whose shapes do not fit: along dimension {dim} one has {a} "
             f"entries and the other {b}. Print the .shape of both operands on that line.")
 
 
-def _matmul(match: re.Match) -> str:
+def _matmul(match: re.Match[str]) -> str:
     rows1, cols1, rows2, cols2 = match.group(1), match.group(2), match.group(3), match.group(4)
     return (f"a matrix product (or an nn.Linear layer) got an input with {cols1} features per row where "
             f"{rows2} are needed ({rows1}x{cols1} times {rows2}x{cols2}): the inner sizes must agree. Check "
             "the order of your layers and each layer's in and out features.")
 
 
-def _dtype_mismatch(match: re.Match) -> str:
+def _dtype_mismatch(match: re.Match[str]) -> str:
     first, second = _dtype(match.group(1)), _dtype(match.group(2))
     return (f"{first} and {second} tensors meet in one operation: one of your tensors has another dtype than "
             "the rest. dtype=float, torch.float64, .double() or numpy arrays make float64; the course works "
             "in float32.")
 
 
-def _backward_twice(match: re.Match) -> str:
+def _backward_twice(_match: re.Match[str]) -> str:
     return ("backward() ran twice through the same computation: the first backward() frees what it needs, "
             "so call backward() once for each loss you compute (once per epoch).")
 
 
-def _item_many(match: re.Match) -> str:
+def _item_many(match: re.Match[str]) -> str:
     count = match.group(1) or match.group(2)
     many = f"{count} elements" if count else "several elements"
     return (f".item() (or float()) was called on a tensor with {many}: it turns only a one-element tensor "
             "into a Python number. Reduce the tensor first, or keep it a tensor.")
 
 
-def _backward_non_scalar(match: re.Match) -> str:
+def _backward_non_scalar(_match: re.Match[str]) -> str:
     return ("backward() was called on a tensor with several elements: autograd starts from a single number, "
             "such as the loss (a 0-dim tensor).")
 
 
-def _no_super_init(match: re.Match) -> str:
+def _no_super_init(match: re.Match[str]) -> str:
     return (f"__init__ assigns a {match.group(1)} before calling super().__init__(): an nn.Module must call "
             "super().__init__() first.")
 
 
-def _grad_is_none(match: re.Match) -> str:
+def _grad_is_none(match: re.Match[str]) -> str:
     return (f"`.{match.group(1)}` was used on None: a tensor's .grad is None until backward() fills it, and "
             "again once something sets it to None, so use a gradient after the backward() that makes it and "
             "before any line that clears it.")
 
 
-def _none_in_list(match: re.Match) -> str:
+def _none_in_list(match: re.Match[str]) -> str:
     return (f"the list given to torch.stack (or torch.cat) holds None at position {match.group(1)}, where a "
             "tensor belongs: often a .grad that backward() never filled, because that tensor did not require "
             "grad or was cut from the loss (.detach(), torch.no_grad(), a copy) before backward().")
 
 
-def _numpy_grad(match: re.Match) -> str:
+def _numpy_grad(_match: re.Match[str]) -> str:
     return ("numpy() was called on a tensor that requires grad: numpy arrays sit outside autograd. Stay "
             "with tensor operations.")
 
 
-def _mean_of_integers(match: re.Match) -> str:
+def _mean_of_integers(match: re.Match[str]) -> str:
     return (f"an average was asked of a tensor of {_dtype(match.group(1))}: make it from floats (1.0, not 1).")
 
 
-def _no_kernel(match: re.Match) -> str:
+def _no_kernel(match: re.Match[str]) -> str:
     return (f"PyTorch has no `{match.group(1).removesuffix('_cpu')}` for {_dtype(match.group(2))} tensors: an "
             "operator that means something else than you think (in Python `^` is exclusive or, not a power: "
             "use **), or a tensor of another dtype than this operation takes (integer class labels where "
             "float predictions belong, e.g. a loss's two arguments swapped).")
 
 
-def _integer_kernel(match: re.Match) -> str:
+def _integer_kernel(match: re.Match[str]) -> str:
     return (f"PyTorch has no `{match.group(1).removesuffix('_cpu')}` for {_dtype(match.group(2))} tensors: "
             "integers (class labels) reached an operation meant for float predictions, most often a loss "
             "called with its two arguments swapped (the predictions come first, then the targets).")
 
 
-def _not_implemented(match: re.Match) -> str:
+def _not_implemented(_match: re.Match[str]) -> str:
     return ("the function still raises NotImplementedError, as the exercise's stub does: replace that line "
             "with your code.")
 
 
 # (kind, exception type or None for any, pattern, explanation): the first match wins.
-_RULES: tuple[tuple[str, str | None, re.Pattern, Callable[[re.Match], str]], ...] = (
+_RULES: tuple[tuple[str, str | None, re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     ("no_grad_fn", None, re.compile(r"does not require grad and does not have a grad_fn"), _no_grad_fn),
     ("inplace_leaf", None, re.compile(r"leaf Variable that requires grad is (?:being )?used in an in-place"),
      _inplace_leaf),
@@ -194,9 +194,9 @@ def raised_by_stub(type_name: str, message: str, traceback_text: str, student_fi
 _NO_KERNEL = re.compile(r"not implemented for '")
 
 
-def _frames(traceback_text: str) -> list[tuple[re.Match, str]]:
+def _frames(traceback_text: str) -> list[tuple[re.Match[str], str]]:
     """Each frame of a ``traceback.format_list`` text with its first source line ("" when none is shown)."""
-    frames: list[tuple[re.Match, str]] = []
+    frames: list[tuple[re.Match[str], str]] = []
     for line in traceback_text.splitlines():
         frame = _FRAME.match(line)
         if frame:

@@ -40,9 +40,9 @@ class Checking(Protocol):
 
     def _matching_hint(self, request: Request, expected: Reply, got: Reply) -> str | None: ...
 
-    def _own_error(self, error: dict) -> bool: ...
+    def _own_error(self, error: dict[str, Any]) -> bool: ...
 
-    def _error_failure(self, request: Request, error: dict, hint: str | None) -> GradeFailure: ...
+    def _error_failure(self, request: Request, error: dict[str, Any], hint: str | None) -> GradeFailure: ...
 
 
 class GradeFailure(AssertionError):
@@ -115,7 +115,7 @@ class Judgement:
         )
 
 
-    def _error_hint(self, error: dict) -> str | None:
+    def _error_hint(self, error: dict[str, Any]) -> str | None:
         """``error_hint``, for an error of the student's own code of the kinds it is for."""
         if self.error_hint is None or not self.check._own_error(error):
             return None
@@ -125,7 +125,7 @@ class Judgement:
         return self.error_hint if found is not None and found.kind in self.error_hint_for else None
 
 
-def _error_failure(request: Request, error: dict, hint: str | None) -> GradeFailure:
+def _error_failure(request: Request, error: dict[str, Any], hint: str | None) -> GradeFailure:
     kind, name, message = error.get("kind"), error.get("type", "Exception"), error.get("message", "")
     where = error.get("traceback", "")
     if kind == "missing name":
