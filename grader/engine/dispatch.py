@@ -99,54 +99,94 @@ def diagnose_difference(request: Request, difference: Difference, *, rtol: float
     """How the student's answer differs (``diagnosis``), in a beginner's
     words, or None. Needs no expected value in its words. ``source``: the
     student's code, for the structure detectors that read it."""
-    parts = getattr(request, "parts", ())
-    built = structure_words(difference, want, got, source) or (
-        formulas.multiplied_parameters_words(_given_state(request), want.param_grads, got.param_grads)
-        if want is not None and got is not None and difference.part == "value" else None)
-    if built:
-        return built
-    if want is not None and got is not None and difference.part == "value":
-        mine, theirs = _part_of(got.value, parts, difference.where), _part_of(want.value, parts, difference.where)
-        if _numbers(theirs) and _numbers(mine):
-            # A record per epoch (the losses train returns): one short or long, or one step late.
-            found_path = diagnosis.diagnose_losses(theirs, mine, rtol=max(rtol, 1e-4), atol=max(atol, 1e-5))
-            if found_path is not None:
-                return found_path.message
-    if difference.part == "calls":
-        return (_calls_words(want, got, difference) or detectors.extra_calls_words(
-            _records_lengths(want.value, got.value), difference.expected, difference.got)) \
-            if want is not None and got is not None else None
-    if difference.part == "view":  # samples and batches of a loader: data, not a computation
-        sample = slips.diagnose_sample(difference.expected, difference.got)
-        return sample.message if sample else detectors.changed_data_words(difference)
-    if difference.part == "no_grad":
-        return diagnosis.WORDS["no_gradient"]
-    if difference.part == "copy":
-        return diagnosis.WORDS["returned_copy"]
-    if difference.part == "zero_start":
-        return detectors.WORDS["zero_start"]
+    words = _built_words(request, difference, want, got, source) or _losses_words(request, difference, want, got,
+                                                                                  rtol=rtol, atol=atol)
+    if words:
+        return words
+    by_part = _PART_WORDS.get(difference.part)
+    if by_part is not None:
+        return by_part(difference, want, got)
     if difference.part in ("requires_grad", "held_grad"):
         words = _grad_state_words(request, difference)
         if words or difference.part == "requires_grad" or difference.expected is None or difference.got is None:
             return words
     args = request.args if isinstance(request, Call) else ()
-    if difference.part == "after" and difference.index is not None and difference.index < len(args):
-        given = args[difference.index]
-        # The reference leaves this argument as it was given: the student's code changed it.
-        if isinstance(given, torch.Tensor) and isinstance(difference.expected, torch.Tensor) \
-                and given.shape == difference.expected.shape \
-                and torch.equal(given.detach().to(difference.expected.dtype), difference.expected):
-            name = difference.where.removesuffix(" after the call").strip("`")
-            return diagnosis.WORDS["modified_input"].format(name=name)
-        data = [a for i, a in enumerate(args) if i != difference.index and isinstance(a, torch.Tensor)
-                and a.numel() > 1]
-        words = _update_words(given, difference, samples=data[0].shape[0] if data and data[0].dim() else None)
-        if words:
-            return words
+    words = _changed_argument_words(args, difference)
+    if words:
+        return words
     if not isinstance(difference.expected, torch.Tensor):
         kind = slips.diagnose_kind(want.value, got.value) if want is not None and got is not None \
             and difference.where == "the result" else None
         return kind.message if kind else detectors.difference_words(difference)
+    return _tensor_words(args, difference, got, rtol=rtol, atol=atol)
+
+
+def _built_words(request: Request, difference: Difference, want: Reply | None, got: Reply | None,
+                 source: Callable[[], str | None] | None) -> str | None:
+    """A module built differently, or parameters multiplied where they should not be."""
+    return structure_words(difference, want, got, source) or (
+        formulas.multiplied_parameters_words(_given_state(request), want.param_grads, got.param_grads)
+        if want is not None and got is not None and difference.part == "value" else None)
+
+
+def _losses_words(request: Request, difference: Difference, want: Reply | None, got: Reply | None, *,
+                  rtol: float, atol: float) -> str | None:
+    """A record per epoch (the losses train returns): one short or long, or one step late."""
+    if want is None or got is None or difference.part != "value":
+        return None
+    parts = getattr(request, "parts", ())
+    mine, theirs = _part_of(got.value, parts, difference.where), _part_of(want.value, parts, difference.where)
+    if not (_numbers(theirs) and _numbers(mine)):
+        return None
+    found_path = diagnosis.diagnose_losses(theirs, mine, rtol=max(rtol, 1e-4), atol=max(atol, 1e-5))
+    return found_path.message if found_path is not None else None
+
+
+def _calls_part_words(difference: Difference, want: Reply | None, got: Reply | None) -> str | None:
+    if want is None or got is None:
+        return None
+    return _calls_words(want, got, difference) or detectors.extra_calls_words(
+        _records_lengths(want.value, got.value), difference.expected, difference.got)
+
+
+def _view_part_words(difference: Difference, _want: Reply | None, _got: Reply | None) -> str | None:
+    """Samples and batches of a loader: data, not a computation."""
+    sample = slips.diagnose_sample(difference.expected, difference.got)
+    return sample.message if sample else detectors.changed_data_words(difference)
+
+
+def _fixed_words(words: dict[str, str], kind: str) -> Callable[[Difference, Reply | None, Reply | None], str]:
+    return lambda _difference, _want, _got: words[kind]
+
+
+# The parts of an answer whose difference has one reading: part -> its words.
+_PART_WORDS: dict[str, Callable[[Difference, Reply | None, Reply | None], str | None]] = {
+    "calls": _calls_part_words,
+    "view": _view_part_words,
+    "no_grad": _fixed_words(diagnosis.WORDS, "no_gradient"),
+    "copy": _fixed_words(diagnosis.WORDS, "returned_copy"),
+    "zero_start": _fixed_words(detectors.WORDS, "zero_start"),
+}
+
+
+def _changed_argument_words(args: Sequence[Any], difference: Difference) -> str | None:
+    """An argument the student's code changed (the reference leaves it as given), or updated wrongly."""
+    if difference.part != "after" or difference.index is None or difference.index >= len(args):
+        return None
+    given = args[difference.index]
+    if isinstance(given, torch.Tensor) and isinstance(difference.expected, torch.Tensor) \
+            and given.shape == difference.expected.shape \
+            and torch.equal(given.detach().to(difference.expected.dtype), difference.expected):
+        name = difference.where.removesuffix(" after the call").strip("`")
+        return diagnosis.WORDS["modified_input"].format(name=name)
+    data = [a for i, a in enumerate(args) if i != difference.index and isinstance(a, torch.Tensor)
+            and a.numel() > 1]
+    return _update_words(given, difference, samples=data[0].shape[0] if data and data[0].dim() else None)
+
+
+def _tensor_words(args: Sequence[Any], difference: Difference, got: Reply | None, *,
+                  rtol: float, atol: float) -> str | None:
+    """A tensor answer that differs: an argument returned, a slip, a product of sums, then ``diagnosis``."""
     sizes = [a for a in args if isinstance(a, torch.Tensor) and a.numel() > 1]
     n_elements = sizes[0].numel() if sizes else None
     n_rows = sizes[0].shape[0] if sizes else None
@@ -155,7 +195,7 @@ def diagnose_difference(request: Request, difference: Difference, *, rtol: float
     returned = detectors.returned_argument_words(difference.expected, difference.got, args, names)
     if returned:
         return returned
-    slip = slips.diagnose_slip(difference.expected, difference.got, args, got.arg_names if got else None,
+    slip = slips.diagnose_slip(difference.expected, difference.got, args, names,
                                n_elements=n_elements) if difference.part == "value" else None
     if slip is not None:
         return slip.message
