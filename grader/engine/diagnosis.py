@@ -235,6 +235,13 @@ def _shape_difference(expected: torch.Tensor, got: torch.Tensor, rtol: float, at
 
 def _value_difference(want: torch.Tensor, have: torch.Tensor, n_elements: int | None, n_rows: int | None,
                       rtol: float, atol: float) -> Diagnosis | None:
+    found = _scaled_difference(want, have, n_elements, n_rows, rtol, atol)
+    return found if found is not None else _reshaped_values_difference(want, have, rtol, atol)
+
+
+def _scaled_difference(want: torch.Tensor, have: torch.Tensor, n_elements: int | None, n_rows: int | None,
+                       rtol: float, atol: float) -> Diagnosis | None:
+    """The answer as the reference's turned around, scaled, passed through an activation, shifted or flat."""
     if _close(have, -want, rtol, atol):
         return _diagnosis("sign")
     factor = _constant_factor(want, have, rtol, atol)
@@ -254,6 +261,11 @@ def _value_difference(want: torch.Tensor, have: torch.Tensor, n_elements: int | 
     # (A constant reference was already matched by a factor or an offset above.)
     if want.numel() > 1 and _close(flat, flat[0].expand_as(flat), rtol, atol):
         return _diagnosis("constant")
+    return None
+
+
+def _reshaped_values_difference(want: torch.Tensor, have: torch.Tensor, rtol: float, atol: float) -> Diagnosis | None:
+    """The answer as the reference's square root, square, clipped at 0, or with two entries swapped."""
     if bool((want >= 0).all()):
         if _close(have, want.sqrt(), rtol, atol):
             return _diagnosis("square_root")
@@ -392,9 +404,20 @@ def diagnose_losses(expected: Sequence[Any], got: Sequence[Any], *, longer: Sequ
     want, have = _values(expected), _values(got)
     if want is None or have is None:
         return None
-    n = len(want)
     if _same_path(have, want, rtol, atol):
         return None
+    if len(have) != len(want):
+        return _epochs_difference(want, have, longer, rtol, atol)
+    # have == want returned above, so a variant equal to the reference never matches here.
+    found = _variant_losses(have, {"step_twice": doubled_step, "accumulating": accumulating,
+                                   "stale_gradient": stale_gradient}, rtol, atol)
+    return found if found is not None else _shifted_losses(want, have, rtol, atol)
+
+
+def _epochs_difference(want: Sequence[torch.Tensor], have: Sequence[torch.Tensor], longer: Sequence[Any] | None,
+                       rtol: float, atol: float) -> Diagnosis | None:
+    """A record one epoch short, or one epoch long (the reference's ``longer`` record, or its own plus one)."""
+    n = len(want)
     if len(have) == n - 1 and _same_path(have, want[:-1], rtol, atol):
         return _diagnosis("epoch_too_few", got=n - 1, expected=n)
     if len(have) == n + 1:
@@ -402,14 +425,23 @@ def diagnose_losses(expected: Sequence[Any], got: Sequence[Any], *, longer: Sequ
         if (reference is not None and _same_path(have, reference, rtol, atol)
                 or _same_path(have[:n], want, rtol, atol)):
             return _diagnosis("epoch_too_many", got=n + 1, expected=n)
-    if len(have) != n:
-        return None
-    for kind, variant in (("step_twice", doubled_step), ("accumulating", accumulating),
-                          ("stale_gradient", stale_gradient)):
+    return None
+
+
+def _variant_losses(have: Sequence[torch.Tensor], variants: dict[str, Sequence[Any] | None],
+                    rtol: float, atol: float) -> Diagnosis | None:
+    """The kind of the first variation of training (kind -> the reference's record under it) ``have`` follows."""
+    for kind, variant in variants.items():
         path = _values(variant) if variant is not None else None
-        # have == want returned above, so a variant equal to the reference never matches here.
         if path is not None and _same_path(have, path, rtol, atol):
             return _diagnosis(kind)
+    return None
+
+
+def _shifted_losses(want: Sequence[torch.Tensor], have: Sequence[torch.Tensor],
+                    rtol: float, atol: float) -> Diagnosis | None:
+    """A record of as many epochs, measured one step late or early, never moving, or right only at first."""
+    n = len(want)
     if n >= 2 and _same_path(have[:-1], want[1:], rtol, atol):
         return _diagnosis("recorded_after_step")
     if n >= 3 and _same_path(have[1:], want[:-1], rtol, atol):
