@@ -26,57 +26,14 @@ def compare_replies(expected: Reply, got: Reply, *, rtol: float, atol: float,
     ``parts``: what each item of a tuple result is ("the training loader");
     ``judged``: the aspects compared (``protocol.ASPECTS``)."""
     if expected.error is not None or got.error is not None:
-        same = (expected.error is not None and got.error is not None
-                and expected.error.get("type") == got.error.get("type")
-                and expected.error.get("message") == got.error.get("message"))
-        return None if same else Difference("the call", "raised an error" if got.error else "did not raise")
+        return _error_difference(expected, got)
     # How the code ran a model (its probes' records) explains what it computed: compared first.
-    modes = {"modes", "inference_mode"} & judged
-    for index, want in enumerate(expected.after or () if modes else ()):
-        have = got.after[index] if type(got.after) is list and index < len(got.after) else None
-        difference = compare_objects._probes_difference(want, have, f"{_argument_words(names, index)}:", modes)
-        if difference:
-            return _with(difference, part="calls" if difference.part == "calls" else "after", index=index)
-    structure_only = isinstance(expected.value, dict) and expected.value.get("is_module") and expected.after is None
-    if "value" not in judged:
-        difference = None
-    elif parts and type(expected.value) in (tuple, list) and type(got.value) is type(expected.value) \
-            and len(got.value) == len(expected.value) == len(parts):
-        difference = next((d for want, have, part in zip(expected.value, got.value, parts, strict=True)
-                           if (d := first_difference(want, have, rtol=rtol, atol=atol, where=part,
-                                                     names=names))), None)
-    else:
-        difference = first_difference(expected.value, got.value, rtol=rtol, atol=atol,
-                                      where="the result", values=not structure_only, names=names)
+    difference = (_modes_difference(expected, got, names, judged)
+                  or _result_difference(expected, got, rtol=rtol, atol=atol, names=names, parts=parts, judged=judged)
+                  or _gradients_difference(expected, got, rtol=rtol, atol=atol, names=names)
+                  or _after_difference(expected, got, rtol=rtol, atol=atol, names=names, judged=judged))
     if difference:
         return difference
-    if expected.input_grads is not None or expected.param_grads is not None:
-        if got.grad_error or got.input_grads is None:
-            why = got.grad_error or "no gradient came back"
-            part = "no_grad" if "grad_fn" in why else "value"
-            return Difference("the gradient", f"could not be computed: {why}", part=part)
-        if type(got.input_grads) is not list or len(got.input_grads) != len(expected.input_grads or ()):
-            return _count_difference("the gradients", got.input_grads, expected.input_grads or ())
-        for index, (want, have) in enumerate(zip(expected.input_grads or (), got.input_grads, strict=True)):
-            difference = first_difference(want, have, rtol=rtol, atol=atol,
-                                          where=f"the gradient w.r.t. {_argument_words(names, index)}")
-            if difference:
-                return _with(difference, part="grad", index=index)
-        difference = first_difference(expected.param_grads or {}, got.param_grads or {}, rtol=rtol, atol=atol,
-                                      where="the parameters' gradients")
-        if difference:
-            return difference
-    if expected.after is not None and "after" in judged:
-        if type(got.after) is not list or len(got.after) != len(expected.after):
-            return _count_difference("the arguments after the call", got.after, expected.after)
-        for index, (want, have) in enumerate(zip(expected.after, got.after, strict=True)):
-            difference = first_difference(want, have, rtol=rtol, atol=atol,
-                                          where=f"{_argument_words(names, index)} after the call")
-            if difference:
-                return _with(difference, part="after", index=index)
-        if expected.returns_arg is not None and got.returns_arg != expected.returns_arg:
-            return Difference("the result", f"is not the very tensor passed as "
-                                            f"{_argument_words(names, expected.returns_arg)}", part="copy")
     if expected.after_grads is not None:
         difference = _grad_state_difference(expected.after_grads, got.after_grads, rtol=rtol, atol=atol, names=names)
         if difference:
@@ -84,6 +41,79 @@ def compare_replies(expected: Reply, got: Reply, *, rtol: float, atol: float,
     if expected.target_after is not None:
         return first_difference(expected.target_after, got.target_after, rtol=rtol, atol=atol,
                                 where="the module after the call")
+    return None
+
+
+def _error_difference(expected: Reply, got: Reply) -> Difference | None:
+    """Two replies of which one raised: alike only when both raised the same error."""
+    same = (expected.error is not None and got.error is not None
+            and expected.error.get("type") == got.error.get("type")
+            and expected.error.get("message") == got.error.get("message"))
+    return None if same else Difference("the call", "raised an error" if got.error else "did not raise")
+
+
+def _modes_difference(expected: Reply, got: Reply, names: Sequence[Any] | None,
+                      judged: frozenset[str]) -> Difference | None:
+    """How the code ran a model: the modes its probes recorded, for each argument."""
+    modes = {"modes", "inference_mode"} & judged
+    for index, want in enumerate(expected.after or () if modes else ()):
+        have = got.after[index] if type(got.after) is list and index < len(got.after) else None
+        difference = compare_objects._probes_difference(want, have, f"{_argument_words(names, index)}:", modes)
+        if difference:
+            return _with(difference, part="calls" if difference.part == "calls" else "after", index=index)
+    return None
+
+
+def _result_difference(expected: Reply, got: Reply, *, rtol: float, atol: float, names: Sequence[Any] | None,
+                       parts: Sequence[str], judged: frozenset[str]) -> Difference | None:
+    """How the result differs: part by part for a tuple result whose parts are named."""
+    if "value" not in judged:
+        return None
+    if parts and type(expected.value) in (tuple, list) and type(got.value) is type(expected.value) \
+            and len(got.value) == len(expected.value) == len(parts):
+        return next((d for want, have, part in zip(expected.value, got.value, parts, strict=True)
+                     if (d := first_difference(want, have, rtol=rtol, atol=atol, where=part,
+                                               names=names))), None)
+    structure_only = isinstance(expected.value, dict) and expected.value.get("is_module") and expected.after is None
+    return first_difference(expected.value, got.value, rtol=rtol, atol=atol,
+                            where="the result", values=not structure_only, names=names)
+
+
+def _gradients_difference(expected: Reply, got: Reply, *, rtol: float, atol: float,
+                          names: Sequence[Any] | None) -> Difference | None:
+    """How the gradients differ: w.r.t. each input, then the parameters'."""
+    if expected.input_grads is None and expected.param_grads is None:
+        return None
+    if got.grad_error or got.input_grads is None:
+        why = got.grad_error or "no gradient came back"
+        part = "no_grad" if "grad_fn" in why else "value"
+        return Difference("the gradient", f"could not be computed: {why}", part=part)
+    if type(got.input_grads) is not list or len(got.input_grads) != len(expected.input_grads or ()):
+        return _count_difference("the gradients", got.input_grads, expected.input_grads or ())
+    for index, (want, have) in enumerate(zip(expected.input_grads or (), got.input_grads, strict=True)):
+        difference = first_difference(want, have, rtol=rtol, atol=atol,
+                                      where=f"the gradient w.r.t. {_argument_words(names, index)}")
+        if difference:
+            return _with(difference, part="grad", index=index)
+    return first_difference(expected.param_grads or {}, got.param_grads or {}, rtol=rtol, atol=atol,
+                            where="the parameters' gradients")
+
+
+def _after_difference(expected: Reply, got: Reply, *, rtol: float, atol: float, names: Sequence[Any] | None,
+                      judged: frozenset[str]) -> Difference | None:
+    """How the arguments differ after the call, then whether the result is the very argument expected."""
+    if expected.after is None or "after" not in judged:
+        return None
+    if type(got.after) is not list or len(got.after) != len(expected.after):
+        return _count_difference("the arguments after the call", got.after, expected.after)
+    for index, (want, have) in enumerate(zip(expected.after, got.after, strict=True)):
+        difference = first_difference(want, have, rtol=rtol, atol=atol,
+                                      where=f"{_argument_words(names, index)} after the call")
+        if difference:
+            return _with(difference, part="after", index=index)
+    if expected.returns_arg is not None and got.returns_arg != expected.returns_arg:
+        return Difference("the result", f"is not the very tensor passed as "
+                                        f"{_argument_words(names, expected.returns_arg)}", part="copy")
     return None
 
 
@@ -136,42 +166,68 @@ def first_difference(expected: Any, got: Any, *, rtol: float, atol: float, where
     if isinstance(expected, torch.Tensor):
         return _tensor_difference(expected, got, rtol, atol, where) if values else None
     if isinstance(expected, dict) and expected.get("is_module"):
-        found = compare_objects._module_difference(expected, got, rtol, atol, where, values, _tensor_difference)
-        # "LinearModel has no parameter `bias`", not "the result LinearModel has ...".
-        bare = found is not None and found.where == where == "the result" and isinstance(got, dict) \
-            and found.message.startswith(str(got.get("type")))
-        return Difference("", found.message, part=found.part) if bare and found is not None else found
+        return _module_value_difference(expected, got, rtol, atol, where, values)
     if type(expected) is float:
-        if type(got) not in (float, int):
-            return Difference(where, f"is {_kind(got)}, expected a Python float")
-        both_nan = math.isnan(got) and math.isnan(expected)
-        if not math.isclose(got, expected, rel_tol=rtol, abs_tol=atol) and not both_nan:
-            return Difference(where, f"is {got:.6g}, expected {expected:.6g}",
-                              diagnosis=f"is {got:.6g}, not the expected value "
-                                        f"(off by about {_roughly(got - expected)})")
-        return None
+        return _float_difference(expected, got, rtol, atol, where)
     if type(expected) in (list, tuple):
-        if type(got) is not type(expected):
-            return Difference(where, f"is {_kind(got)}, expected {_kind(expected)}")
-        if len(got) != len(expected):
-            return Difference(where, f"has {len(got)} items, expected {len(expected)}")
-        for index, (want, have) in enumerate(zip(expected, got, strict=False)):
-            difference = first_difference(want, have, rtol=rtol, atol=atol, where=f"{where}[{index}]", values=values,
-                                          names=names)
-            if difference:
-                return difference
-        return None
+        return _items_difference(expected, got, rtol=rtol, atol=atol, where=where, values=values, names=names)
     if type(expected) is dict:
-        if type(got) is not dict:
-            return Difference(where, f"is {_kind(got)}, expected a dict")
-        if set(got) != set(expected):
-            return Difference(where, f"has keys {_short(sorted(got))}, expected {_short(sorted(expected))}")
-        for key in expected:
-            difference = first_difference(expected[key], got[key], rtol=rtol, atol=atol, where=f"{where} {key}",
-                                          values=values, names=names)
-            if difference:
-                return difference
-        return None
+        return _entries_difference(expected, got, rtol=rtol, atol=atol, where=where, values=values, names=names)
+    return _plain_difference(expected, got, where)
+
+
+def _module_value_difference(expected: dict[str, Any], got: Any, rtol: float, atol: float, where: str,
+                             values: bool) -> Difference | None:
+    found = compare_objects._module_difference(expected, got, rtol, atol, where, values, _tensor_difference)
+    # "LinearModel has no parameter `bias`", not "the result LinearModel has ...".
+    bare = found is not None and found.where == where == "the result" and isinstance(got, dict) \
+        and found.message.startswith(str(got.get("type")))
+    return Difference("", found.message, part=found.part) if bare and found is not None else found
+
+
+def _float_difference(expected: float, got: Any, rtol: float, atol: float, where: str) -> Difference | None:
+    if type(got) not in (float, int):
+        return Difference(where, f"is {_kind(got)}, expected a Python float")
+    both_nan = math.isnan(got) and math.isnan(expected)
+    if not math.isclose(got, expected, rel_tol=rtol, abs_tol=atol) and not both_nan:
+        return Difference(where, f"is {got:.6g}, expected {expected:.6g}",
+                          diagnosis=f"is {got:.6g}, not the expected value "
+                                    f"(off by about {_roughly(got - expected)})")
+    return None
+
+
+def _items_difference(expected: Sequence[Any], got: Any, *, rtol: float, atol: float, where: str, values: bool,
+                      names: Sequence[Any] | None) -> Difference | None:
+    """A list or tuple: its type, its length, then item by item."""
+    if type(got) is not type(expected):
+        return Difference(where, f"is {_kind(got)}, expected {_kind(expected)}")
+    if len(got) != len(expected):
+        return Difference(where, f"has {len(got)} items, expected {len(expected)}")
+    for index, (want, have) in enumerate(zip(expected, got, strict=False)):
+        difference = first_difference(want, have, rtol=rtol, atol=atol, where=f"{where}[{index}]", values=values,
+                                      names=names)
+        if difference:
+            return difference
+    return None
+
+
+def _entries_difference(expected: dict[str, Any], got: Any, *, rtol: float, atol: float, where: str, values: bool,
+                        names: Sequence[Any] | None) -> Difference | None:
+    """A dict: its type, its keys, then entry by entry."""
+    if type(got) is not dict:
+        return Difference(where, f"is {_kind(got)}, expected a dict")
+    if set(got) != set(expected):
+        return Difference(where, f"has keys {_short(sorted(got))}, expected {_short(sorted(expected))}")
+    for key in expected:
+        difference = first_difference(expected[key], got[key], rtol=rtol, atol=atol, where=f"{where} {key}",
+                                      values=values, names=names)
+        if difference:
+            return difference
+    return None
+
+
+def _plain_difference(expected: Any, got: Any, where: str) -> Difference | None:
+    """Any other value: the same type and equal."""
     if type(got) is not type(expected) or got != expected:
         return Difference(where, f"is {_short(got)}, expected {_short(expected)}",
                           diagnosis=f"is {_short(got)}, not the expected value" if type(got) is type(expected)
