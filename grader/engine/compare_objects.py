@@ -27,6 +27,18 @@ def _module_difference(expected: dict[str, Any], got: Any, rtol: float, atol: fl
         return Difference(where, f"is a {kind}, expected an nn.Module")
     kind = got.get("type", "the model")
     want = {p["name"]: p for p in expected["parameters"]}
+    have = _parameters_by_name(expected, got, want)
+    return (_parameter_names_difference(kind, where, got, want, have)
+            or _parameter_specs_difference(kind, where, want, have)
+            or _layers_difference(kind, where, expected, got)
+            or _parameter_values_difference(kind, where, want, have, rtol=rtol, atol=atol, values=values,
+                                            tensor_difference=tensor_difference))
+
+
+def _parameters_by_name(expected: dict[str, Any], got: dict[str, Any],
+                        want: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The student's parameters by name, renamed to the expected names where every missing one
+    is held by a layer kept under the expected name too."""
     have = {p["name"]: p for p in got["parameters"]}
     missing, extra = [n for n in want if n not in have], [n for n in have if n not in want]
     if missing and _held_under_other_names(expected, got, missing, extra):
@@ -34,7 +46,13 @@ def _module_difference(expected: dict[str, Any], got: Any, rtol: float, atol: fl
         # torch names each parameter once, by its first holder.
         have = {**{n: have[n] for n in have if n not in extra},
                 **dict(zip(missing, (have[n] for n in extra), strict=True))}
-        missing, extra = [], []
+    return have
+
+
+def _parameter_names_difference(kind: str, where: str, got: dict[str, Any], want: dict[str, dict[str, Any]],
+                                have: dict[str, dict[str, Any]]) -> Difference | None:
+    """A parameter missing (or kept as a plain tensor), or one more than the exercise asks for."""
+    missing, extra = [n for n in want if n not in have], [n for n in have if n not in want]
     if missing:
         stray = [t["name"] for t in got.get("plain_tensors", []) if t["name"].rsplit(".", 1)[-1] in
                  {n.rsplit(".", 1)[-1] for n in missing}]
@@ -47,6 +65,12 @@ def _module_difference(expected: dict[str, Any], got: Any, rtol: float, atol: fl
     if extra:
         return Difference(where, f"{kind} has an extra parameter the exercise does not ask for: "
                                  f"{_names(extra)} ({_parameter_list({n: have[n] for n in extra})})")
+    return None
+
+
+def _parameter_specs_difference(kind: str, where: str, want: dict[str, dict[str, Any]],
+                                have: dict[str, dict[str, Any]]) -> Difference | None:
+    """A parameter of another shape, dtype, requires_grad, or not a parameter."""
     for name, spec in want.items():
         for attribute in ("shape", "dtype", "requires_grad", "is_parameter"):
             if have[name][attribute] != spec[attribute]:
@@ -56,6 +80,11 @@ def _module_difference(expected: dict[str, Any], got: Any, rtol: float, atol: fl
                 note = " (double precision)" if attribute == "dtype" and mine == "float64" else ""
                 return Difference(where, f"{kind}'s parameter `{name}` has {attribute} {_short(mine)}{note}, "
                                          f"expected {_short(theirs)}")
+    return None
+
+
+def _layers_difference(kind: str, where: str, expected: dict[str, Any], got: dict[str, Any]) -> Difference | None:
+    """A layer missing (perhaps held under another name) or built with other sizes."""
     own = {c["name"]: c for c in got["children"]}
     for child in expected["children"]:
         mine = own.get(child["name"])
@@ -65,6 +94,13 @@ def _module_difference(expected: dict[str, Any], got: Any, rtol: float, atol: fl
             return Difference(where, f"{kind} has no layer {_layer_label(child)}{has}")
         if mine != child:
             return Difference(where, f"{kind} has the layer {_layer_label(mine)}, expected {_layer_label(child)}")
+    return None
+
+
+def _parameter_values_difference(kind: str, where: str, want: dict[str, dict[str, Any]],
+                                 have: dict[str, dict[str, Any]], *, rtol: float, atol: float, values: bool,
+                                 tensor_difference: Compare | None) -> Difference | None:
+    """The parameters' values (when compared), or every parameter left at 0 (when not)."""
     if values:
         if tensor_difference is None:
             raise TypeError("comparing a module's values needs compare._tensor_difference")
@@ -96,26 +132,39 @@ def _view_difference(expected: dict[str, Any], got: Any, *, rtol: float, atol: f
     if kind == "loader":
         return _loader_difference(expected, got, rtol=rtol, atol=atol, where=where, names=names, first=first)
     if kind == "subset":
-        if got["length"] != expected["length"]:
-            return Difference(where, f"holds {got['length']} samples, expected {expected['length']}")
-        if got["dataset"] != expected["dataset"] and expected["dataset"]["view"] == "argument":
-            return Difference(where, "is not a split of the "
-                                     f"{_argument_words(names, expected['dataset']['index'])} you were given")
-        if got["indices"] != expected["indices"]:
-            return Difference(where, "holds other samples than expected: its indices differ (a random split "
-                                     "picks its samples with the generator it is given)")
-        return first(expected["dataset"], got["dataset"], rtol=rtol, atol=atol,
-                     where=f"the dataset of {where}", names=names)
+        return _subset_difference(expected, got, rtol=rtol, atol=atol, where=where, names=names, first=first)
     if kind == "dataset":
-        if got["length"] != expected["length"]:
-            words = slips.data_words("length", got["length"], expected["length"])
-            return Difference(where, f"has length {got['length']} (what len() gives), expected {expected['length']}"
-                                     + (f"\n{words}" if words else ""))
-        for index, (want, have) in enumerate(zip(expected["items"], got["items"], strict=True)):
-            difference = _sample_difference(want, have, rtol=rtol, atol=atol, where=f"item {index} of {where}",
-                                            first=first)
-            if difference:
-                return difference
+        return _dataset_difference(expected, got, rtol=rtol, atol=atol, where=where, first=first)
+    return None
+
+
+def _subset_difference(expected: dict[str, Any], got: dict[str, Any], *, rtol: float, atol: float, where: str,
+                       names: Sequence[Any] | None, first: Compare) -> Difference | None:
+    """A split: its length, the dataset it splits, its indices, then that dataset."""
+    if got["length"] != expected["length"]:
+        return Difference(where, f"holds {got['length']} samples, expected {expected['length']}")
+    if got["dataset"] != expected["dataset"] and expected["dataset"]["view"] == "argument":
+        return Difference(where, "is not a split of the "
+                                 f"{_argument_words(names, expected['dataset']['index'])} you were given")
+    if got["indices"] != expected["indices"]:
+        return Difference(where, "holds other samples than expected: its indices differ (a random split "
+                                 "picks its samples with the generator it is given)")
+    return first(expected["dataset"], got["dataset"], rtol=rtol, atol=atol,
+                 where=f"the dataset of {where}", names=names)
+
+
+def _dataset_difference(expected: dict[str, Any], got: dict[str, Any], *, rtol: float, atol: float, where: str,
+                        first: Compare) -> Difference | None:
+    """A dataset: its length, then item by item."""
+    if got["length"] != expected["length"]:
+        words = slips.data_words("length", got["length"], expected["length"])
+        return Difference(where, f"has length {got['length']} (what len() gives), expected {expected['length']}"
+                                 + (f"\n{words}" if words else ""))
+    for index, (want, have) in enumerate(zip(expected["items"], got["items"], strict=True)):
+        difference = _sample_difference(want, have, rtol=rtol, atol=atol, where=f"item {index} of {where}",
+                                        first=first)
+        if difference:
+            return difference
     return None
 
 
@@ -139,22 +188,9 @@ def _loader_difference(expected: dict[str, Any], got: dict[str, Any], *, rtol: f
         words = slips.data_words("batch_size", got["batch_size"], expected["batch_size"])
         return Difference(where, f"has batches of {got['batch_size']}, expected {expected['batch_size']}"
                                  + (f"\n{words}" if words else ""))
-    if got["shuffled"] != expected["shuffled"]:
-        return Difference(where, "shuffles its samples: it should give them in order" if got["shuffled"]
-                          else "gives its samples in order: it should shuffle them")
-    if got["generator"] != expected["generator"]:
-        def origin(value: str) -> str:
-            if value.startswith("argument "):
-                return f"the {_argument_words(names, int(value.split()[1]))} you were given"
-            return {"global": "torch's global random state (no generator)", "another": "another generator"}.get(
-                value, value)
-        return Difference(where, f"shuffles with {origin(got['generator'])}, not with "
-                                 f"{origin(expected['generator'])}")
-    if got["drop_last"] != expected["drop_last"]:
-        return Difference(where, "drops its last incomplete batch (drop_last=True)" if got["drop_last"]
-                          else "keeps its last incomplete batch: it should drop it")
-    if got["sampler"] != expected["sampler"]:
-        return Difference(where, f"draws its samples with a {got['sampler']}, expected a {expected['sampler']}")
+    settings = _sampling_difference(expected, got, where=where, names=names)
+    if settings:
+        return settings
     behind = "the split" if expected["dataset"].get("view") == "subset" else "the dataset"
     difference = first(expected["dataset"], got["dataset"], rtol=rtol, atol=atol,
                        where=f"{behind} behind {where}", names=names)
@@ -168,6 +204,31 @@ def _loader_difference(expected: dict[str, Any], got: dict[str, Any], *, rtol: f
         if difference:
             return difference
     return None
+
+
+def _sampling_difference(expected: dict[str, Any], got: dict[str, Any], *, where: str,
+                         names: Sequence[Any] | None) -> Difference | None:
+    """How a loader draws its samples: shuffled or not, with which generator, its last batch, its sampler."""
+    if got["shuffled"] != expected["shuffled"]:
+        return Difference(where, "shuffles its samples: it should give them in order" if got["shuffled"]
+                          else "gives its samples in order: it should shuffle them")
+    if got["generator"] != expected["generator"]:
+        return Difference(where, f"shuffles with {_origin(got['generator'], names)}, not with "
+                                 f"{_origin(expected['generator'], names)}")
+    if got["drop_last"] != expected["drop_last"]:
+        return Difference(where, "drops its last incomplete batch (drop_last=True)" if got["drop_last"]
+                          else "keeps its last incomplete batch: it should drop it")
+    if got["sampler"] != expected["sampler"]:
+        return Difference(where, f"draws its samples with a {got['sampler']}, expected a {expected['sampler']}")
+    return None
+
+
+def _origin(value: str, names: Sequence[Any] | None) -> str:
+    """Where a loader's random order comes from, in words."""
+    if value.startswith("argument "):
+        return f"the {_argument_words(names, int(value.split()[1]))} you were given"
+    return {"global": "torch's global random state (no generator)", "another": "another generator"}.get(
+        value, value)
 
 
 _MODE_WORDS = {
