@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch import nn
 
+from grader.engine.compare import _tensor_difference
 from grader.engine.checks import (Difference, _module_difference, compare_replies, diagnose_difference,
                                   mismatch_words, notebook_cells)
 from grader.engine.protocol import Build, Call, Reply
@@ -113,7 +114,8 @@ def test_the_structure_is_described_in_the_students_terms():
     reference.weight1, reference.bias = nn.Parameter(torch.ones(1)), nn.Parameter(torch.ones(1))
     student = nn.Module()
     student.weight1, student.bais = nn.Parameter(torch.ones(1)), nn.Parameter(torch.ones(1))
-    difference = _module_difference(info(reference), info(student), 1e-6, 1e-6, "the model", values=False)
+    difference = _module_difference(info(reference), info(student), 1e-6, 1e-6, "the model", values=False,
+                                    tensor_difference=_tensor_difference)
     assert "has no parameter `bias`; it has `bais`" in difference.message
 
 
@@ -214,8 +216,9 @@ def test_layers_built_in_a_container_first_are_found_under_their_attribute_names
             self.fc1, self.fc2 = nn.Linear(1, 2), nn.Linear(2, 1)
 
     reference = executor.module_info(Reference())
-    assert _module_difference(reference, executor.module_info(SequentialFirst()), 1e-6, 1e-6, "", False) is None
-    renamed = _module_difference(reference, executor.module_info(Renamed()), 1e-6, 1e-6, "", False)
+    assert _module_difference(reference, executor.module_info(SequentialFirst()), 1e-6, 1e-6, "", False,
+                              _tensor_difference) is None
+    renamed = _module_difference(reference, executor.module_info(Renamed()), 1e-6, 1e-6, "", False, _tensor_difference)
     assert "has no parameter `layer1.weight`" in renamed.message
 
 

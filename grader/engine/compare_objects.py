@@ -19,7 +19,7 @@ def _layer_label(child: dict[str, Any]) -> str:
 
 
 def _module_difference(expected: dict[str, Any], got: Any, rtol: float, atol: float, where: str,
-                       values: bool, tensor_difference: Compare | None = None) -> Difference | None:
+                       values: bool, tensor_difference: Compare) -> Difference | None:
     """How a module's structure differs from the reference's, in the student's
     terms: names they wrote, never the order they created things in."""
     if not (isinstance(got, dict) and got.get("is_module")):
@@ -99,11 +99,9 @@ def _layers_difference(kind: str, where: str, expected: dict[str, Any], got: dic
 
 def _parameter_values_difference(kind: str, where: str, want: dict[str, dict[str, Any]],
                                  have: dict[str, dict[str, Any]], *, rtol: float, atol: float, values: bool,
-                                 tensor_difference: Compare | None) -> Difference | None:
+                                 tensor_difference: Compare) -> Difference | None:
     """The parameters' values (when compared), or every parameter left at 0 (when not)."""
     if values:
-        if tensor_difference is None:
-            raise TypeError("comparing a module's values needs compare._tensor_difference")
         for name in want:
             difference = tensor_difference(want[name]["value"], have[name]["value"], rtol, atol,
                                            f"{where}: parameter {name}")
