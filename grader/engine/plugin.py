@@ -120,6 +120,7 @@ class GradingPlugin:
         self._states: dict[int, _SubmissionState] = {}
         self.collection_errors: list[str] = []
         self.zygote_lost: str | None = None  # why the session stopped: no sandbox can be forked any more
+        self._running: pytest.Item | None = None  # the test pytest is running, for the fixtures
 
     # -- collection ---------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -144,33 +145,37 @@ class GradingPlugin:
             self.collection_errors.append(str(report.longrepr))
 
     # -- fixtures -----------------------------------------------------------
+    # Each fixture finds its test in ``_running`` rather than in pytest's ``request``: pytest builds
+    # a fixture definition (and a function signature) for every use of ``request``, ~8 per test here,
+    # and every fixture asked for in between costs a round of pytest's fixture machinery.
     @pytest.fixture
     def tg_submission(self) -> int:
         raise RuntimeError("hidden suites run only through grader.engine.runner")
 
     @pytest.fixture
-    def exercise(self, request: pytest.FixtureRequest) -> ExerciseSpec:
-        return self._exercise(request.node)
+    def exercise(self) -> ExerciseSpec:
+        return self._exercise(self._running_item())
 
     @pytest.fixture
-    def student(self, tg_submission: int, exercise: ExerciseSpec) -> StudentExercise:
-        state = self._state(tg_submission)
-        if exercise.id not in state.exercises:
-            state.exercises[exercise.id] = StudentExercise(
-                self.submissions[tg_submission], exercise, state.rooms, self.limits(exercise))
-        return state.exercises[exercise.id]
+    def student(self, tg_submission: int) -> StudentExercise:
+        return self._student(tg_submission, self._exercise(self._running_item()))
 
     @pytest.fixture
-    def reference(self, exercise: ExerciseSpec) -> Subject:
-        return self.references.reference(exercise)
+    def reference(self) -> Subject:
+        return self.references.reference(self._exercise(self._running_item()))
 
     @pytest.fixture
-    def rng(self, request: pytest.FixtureRequest, exercise: ExerciseSpec) -> torch.Generator:
-        return torch.Generator().manual_seed(seed_for(self.seed, exercise.id, request.node.originalname))
+    def rng(self) -> torch.Generator:
+        item = self._running_item()
+        name = getattr(item, "originalname", item.name)  # a pytest.Function's, without its parameters
+        return torch.Generator().manual_seed(seed_for(self.seed, self._exercise(item).id, name))
 
     @pytest.fixture
-    def check(self, request: pytest.FixtureRequest, tg_submission: int, student: StudentExercise, reference: Subject,
-              exercise: ExerciseSpec) -> Check:
+    def check(self, tg_submission: int) -> Check:
+        item = self._running_item()
+        exercise = self._exercise(item)
+        student = self._student(tg_submission, exercise)
+        reference = self.references.reference(exercise)
         state = self._state(tg_submission)
         if exercise.id not in state.forbidden:
             state.forbidden[exercise.id] = findings_for(self.submissions[tg_submission], exercise)
@@ -178,13 +183,26 @@ class GradingPlugin:
         submission = self.submissions[tg_submission]
         submitted = submission.files.get(exercise.filename)
         notebook = submission.sources.get(exercise.filename)
-        ledger = state.ledgers.setdefault(request.node.nodeid, [])
+        ledger = state.ledgers.setdefault(item.nodeid, [])
         return Check(student=ForbiddingStudent(student, forbidden) if forbidden else student, reference=reference,
                      mistakes=lambda: self.references.mistakes(exercise), rtol=exercise.rtol, atol=exercise.atol,
-                     reveal_values=self._reveals_values(request.node, exercise),
+                     reveal_values=self._reveals_values(item, exercise),
                      student_file=exercise.filename, shown_as=submitted.name if submitted else None,
                      cells=notebook_cells(notebook.decode("utf-8", "replace")) if notebook is not None else None,
                      source=lambda: _module_text(submission, exercise.filename), ledger=ledger)
+
+    def _running_item(self) -> pytest.Item:
+        if self._running is None:
+            raise RuntimeError("the grading fixtures serve only the tests of a grading session")
+        return self._running
+
+    def _student(self, index: int, exercise: ExerciseSpec) -> StudentExercise:
+        """The submission's exercise, made at its first test and kept for the others."""
+        state = self._state(index)
+        if exercise.id not in state.exercises:
+            state.exercises[exercise.id] = StudentExercise(
+                self.submissions[index], exercise, state.rooms, self.limits(exercise))
+        return state.exercises[exercise.id]
 
     # -- running and reporting -----------------------------------------------
     @pytest.hookimpl(tryfirst=True)
@@ -210,7 +228,11 @@ class GradingPlugin:
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item,
                                 nextitem: pytest.Item | None) -> Generator[None, pluggy.Result[object], None]:
-        outcome = yield
+        self._running = item
+        try:
+            outcome = yield
+        finally:
+            self._running = None
         if outcome.excinfo is not None or item.session.shouldstop:
             return  # interrupted: this submission is unfinished and must not be reported
         index, spec = self._submission_index(item), self._exercise(item)
