@@ -101,23 +101,26 @@ class StudentExercise:
 
     def run_many(self, requests: Sequence[Request]) -> list[Reply]:
         sandbox = self._live_sandbox()
-        doing = f"running {requests[0].describe()}" + (f" and {len(requests) - 1} more" if len(requests) > 1 else "")
-        answering = f"while {doing}"
+
+        def doing() -> str:  # words made only for a failure's message
+            return f"running {requests[0].describe()}" + (f" and {len(requests) - 1} more" if len(requests) > 1 else "")
+
+        answers: list[object] | None = None
+        replies: list[Reply] = []
         try:
             if len(requests) == 1:
-                answers: list[object] = [sandbox.request_encoded(requests[0].encoded, doing=doing)]
+                answers = [sandbox.request_encoded(requests[0].encoded, doing=doing)]
             else:
                 header = wire.encode({"op": "many", "count": len(requests)})
                 answers = _many(sandbox.request_encoded(header, *(r.encoded for r in requests), doing=doing),
                                 len(requests))
-            replies = []
             for request, answer in zip(requests, answers, strict=True):
-                answering = f"to {request.describe()}"
                 replies.append(self._read(request, answer))
             return replies
         except MalformedReply as error:
             # Only this answer fails: the frame was read whole, so the room is
             # still in step, and every later answer is read the same way.
+            answering = f"to {requests[len(replies)].describe()}" if answers is not None else f"while {doing()}"
             raise SandboxFailure(Verdict.SANDBOX_ERROR,
                                  f"the sandbox sent a malformed answer {answering}: {error}") from None
         except SandboxFailure as failure:

@@ -43,6 +43,14 @@ CHECK_TIMEOUT_S = 2.0  # for a room to say what an exercise left behind
 # (an error's message, its traceback) -> the same as the student reads them
 Citing = Callable[[str, str], tuple[str, str]]
 
+# What the grader was asking when a room failed, for the failure's words: text, or a function that
+# makes it only when a message needs it (describing a request's inputs costs more than most requests).
+Doing = str | Callable[[], str]
+
+
+def _said(doing: Doing) -> str:
+    return doing if isinstance(doing, str) else doing()
+
 # After a sandbox closed its end of the channel: how long it may take to exit
 # on its own before its group is killed (an exiting process closes its files
 # last: its exit follows within milliseconds), within the exercise's budget.
@@ -162,7 +170,7 @@ class Sandbox:
     def request(self, message: dict[str, Any], *, doing: str) -> dict[str, Any]:
         return self.request_encoded(wire().encode(message), doing=doing)
 
-    def request_encoded(self, *messages: bytes, doing: str) -> dict[str, Any]:
+    def request_encoded(self, *messages: bytes, doing: Doing) -> dict[str, Any]:
         """Send already-encoded frames (one request, or a "many" header and its
         requests) and wait for the one reply, all within the exercise's budget."""
         if self.closed:
@@ -174,7 +182,7 @@ class Sandbox:
         except ChannelTimeout:
             self._time_out()
             raise SandboxFailure(Verdict.TIME_LIMIT, self._time_limit_words(
-                deadline, doing, ": the sandbox stopped reading requests")) from None
+                deadline, _said(doing), ": the sandbox stopped reading requests")) from None
         except ChannelClosed:
             pass  # it died or closed its end: _receive reads the exit status and says how
         return self._receive(doing=doing, started=started, deadline=deadline)
@@ -211,22 +219,22 @@ class Sandbox:
                 f"{self.limits.wall_clock_s:g} s in all, waiting included, {self.limits.wall_clock_factor:g} times "
                 f"its CPU-time limit of {self.limits.timeout_s:g} s)")
 
-    def _receive(self, *, doing: str, started: float, deadline: RoomDeadline) -> dict[str, Any]:
+    def _receive(self, *, doing: Doing, started: float, deadline: RoomDeadline) -> dict[str, Any]:
         max_bytes = self.limits.reply_mb << 20
         try:
             data = self.channel.receive(max_bytes, deadline)
         except ChannelTimeout as timeout:
             self._time_out()
             raise SandboxFailure(Verdict.TIME_LIMIT, self._time_limit_words(
-                deadline, doing, _unfinished(timeout))) from None
+                deadline, _said(doing), _unfinished(timeout))) from None
         except ChannelClosed as closed:
             self._charge(started)
-            raise SandboxFailure(*self._death_verdict(doing, closed.received)) from None
+            raise SandboxFailure(*self._death_verdict(_said(doing), closed.received)) from None
         except FrameTooLarge as large:
             self.close()
             what = (f"more than {self.limits.reply_mb} MB" if large.length > max_bytes
                     else "a reply with a malformed length")
-            raise SandboxFailure(Verdict.SANDBOX_ERROR, f"the submission sent back {what} while {doing}, "
+            raise SandboxFailure(Verdict.SANDBOX_ERROR, f"the submission sent back {what} while {_said(doing)}, "
                                  "breaking the protocol between the sandbox and the grader") from None
         self._charge(started)
         decoding = time.monotonic()
@@ -235,20 +243,20 @@ class Sandbox:
         except wire().WireError as error:
             self.close()
             raise SandboxFailure(Verdict.SANDBOX_ERROR, f"the submission sent back something that is not plain data "
-                                 f"while {doing}: {error}") from None
+                                 f"while {_said(doing)}: {error}") from None
         finally:  # reading what the room sent is the room's time: a reply built to be slow to read costs it
             decoded_in = time.monotonic() - decoding
             self.budget.spend(cpu_s=decoded_in, wall_s=decoded_in)
         if type(reply) is not dict:
             self.close()
-            raise SandboxFailure(Verdict.SANDBOX_ERROR, f"malformed reply while {doing}")
+            raise SandboxFailure(Verdict.SANDBOX_ERROR, f"malformed reply while {_said(doing)}")
         try:  # the room's own output cap can be lifted: keep within it here (see captured)
             self.output, self.dropped = captured.append(self.output, self.dropped, *captured.take(reply),
                                                         self.limits.output_kb << 10)
         except captured.MalformedOutput as error:
             self.close()
             raise SandboxFailure(Verdict.SANDBOX_ERROR,
-                                 f"the sandbox sent a malformed answer while {doing}: {error}") from None
+                                 f"the sandbox sent a malformed answer while {_said(doing)}: {error}") from None
         return reply
 
     def _time_out(self) -> None:
