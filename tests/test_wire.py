@@ -68,3 +68,30 @@ def test_deep_nesting_is_an_error_not_a_crash():
     deep = b"[" * 100_000 + b"]" * 100_000
     with pytest.raises(WireError):
         wire.decode(struct.pack(">I", len(deep)) + deep)
+
+
+def _nested(kind: str, levels: int, leaf: object) -> object:
+    """``leaf`` inside ``levels`` lists, tuples or dicts (the leaf at depth ``levels``)."""
+    value = leaf
+    for _ in range(levels):
+        value = [value] if kind == "list" else (value,) if kind == "tuple" else {"k": value}
+    return value
+
+
+def _framed(tree: object) -> bytes:
+    head = json.dumps(tree).encode()
+    return struct.pack(">I", len(head)) + head
+
+
+@pytest.mark.parametrize("kind", ["list", "tuple", "dict"])
+@pytest.mark.parametrize("leaf", [1.5, None, "s", True, 7])
+def test_a_plain_leaf_counts_for_the_depth_limit_like_any_value(kind, leaf):
+    """Plain items are taken in place (no call each): the limit must still count their depth."""
+    assert wire.decode(wire.encode(_nested(kind, wire.MAX_DEPTH, leaf))) == _nested(kind, wire.MAX_DEPTH, leaf)
+    with pytest.raises(WireError, match="nested too deeply"):
+        wire.encode(_nested(kind, wire.MAX_DEPTH + 1, leaf))
+    tree = leaf
+    for _ in range(wire.MAX_DEPTH + 1):
+        tree = [tree] if kind == "list" else {"$tuple": [tree]} if kind == "tuple" else {"$dict": [["k", tree]]}
+    with pytest.raises(WireError, match="nested too deeply"):
+        wire.decode(_framed(tree))
