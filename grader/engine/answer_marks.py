@@ -75,7 +75,9 @@ def _rounded(value: Any) -> Any:
         flat = value.detach().reshape(-1)
         head = flat[:MAX_ELEMENTS]
         if head.dtype.is_floating_point or head.dtype.is_complex:
-            numbers = [_round(float(x)) for x in head.double().real.tolist()]
+            # _round's common case inline: a tensor's elements are most of what is rounded.
+            numbers = [float(format(x, _FORMAT)) if ZERO_BELOW <= abs(x) < math.inf else _round(x)
+                       for x in head.double().real.tolist()]
         else:
             numbers = head.tolist()
         tail = _round(float(flat[MAX_ELEMENTS:].double().sum())) if flat.numel() > MAX_ELEMENTS else None
@@ -94,4 +96,7 @@ def _round(number: float) -> float | str:
         return str(number)
     if abs(number) < ZERO_BELOW:
         return 0.0
-    return float(f"{number:.{SIGNIFICANT_DIGITS - 1}e}")
+    return float(format(number, _FORMAT))
+
+
+_FORMAT = f".{SIGNIFICANT_DIGITS - 1}e"
