@@ -23,6 +23,7 @@ import torch
 
 from grader.engine.checks import Judgement, compare_replies
 from grader.engine.protocol import Reply, Request, request_key
+from grader.engine.same_answers import answers_as_reference
 
 SIGNIFICANT_DIGITS = 3
 ZERO_BELOW = 1e-6
@@ -32,13 +33,15 @@ _REPLY_PARTS = ("value", "input_grads", "param_grads", "grad_error", "after", "t
 
 def answer_marks(judgements: Iterable[Judgement]) -> tuple[str, ...]:
     """One mark per call, in the order the calls were made."""
-    return tuple(mark(judgement, request, got, difference) for judgement in judgements
-                 for request, got, difference in zip(judgement.requests, judgement.answers,
-                                                     judgement.differences, strict=True))
+    return tuple(mark(judgement, request, expected, got, difference) for judgement in judgements
+                 for request, expected, got, difference in zip(judgement.requests, judgement.expected,
+                                                               judgement.answers, judgement.differences,
+                                                               strict=True))
 
 
-def mark(judgement: Judgement, request: Request, got: Reply, difference: object) -> str:
-    """The mark of one answer; ``difference``: how it differs from the reference's, as judged."""
+def mark(judgement: Judgement, request: Request, expected: Reply, got: Reply, difference: object) -> str:
+    """The mark of one answer; ``difference``: how it differs from the reference's answer
+    ``expected``, as judged."""
     if got.error is not None:
         status, answer = "e", [got.error.get("kind", ""), got.error.get("type", "")]
     elif difference is None:
@@ -47,17 +50,23 @@ def mark(judgement: Judgement, request: Request, got: Reply, difference: object)
         status, answer = "r", ["the reference's"]
     else:
         answer = [_rounded(getattr(got, part)) for part in _REPLY_PARTS]
-        status = "m" if _a_known_mistake(judgement, request, got) else "w"
+        status = "m" if _a_known_mistake(judgement, request, expected, got) else "w"
     digest = hashlib.blake2b(repr((request_key(request), answer)).encode(), digest_size=5).hexdigest()
     return f"{status}:{digest}"
 
 
-def _a_known_mistake(judgement: Judgement, request: Request, got: Reply) -> bool:
+def _a_known_mistake(judgement: Judgement, request: Request, expected: Reply, got: Reply) -> bool:
     """Whether a declared mistake answers this call as the student did (their
-    replies are cached: each mistake answers each call once per class)."""
+    replies are cached: each mistake answers each call once per class). A mistake
+    that answers it as the reference does cannot: the student's answer is not the reference's."""
     check = judgement.check
-    return any(compare_replies(m.subject.run(request), got, rtol=check.rtol, atol=check.atol) is None
-               for m in check.mistakes())
+    for mistake in check.mistakes():
+        answer = mistake.subject.run(request)
+        if answers_as_reference(answer, expected):
+            continue
+        if compare_replies(answer, got, rtol=check.rtol, atol=check.atol) is None:
+            return True
+    return False
 
 
 def _rounded(value: Any) -> Any:
@@ -66,7 +75,9 @@ def _rounded(value: Any) -> Any:
         flat = value.detach().reshape(-1)
         head = flat[:MAX_ELEMENTS]
         if head.dtype.is_floating_point or head.dtype.is_complex:
-            numbers = [_round(float(x)) for x in head.double().real.tolist()]
+            # _round's common case inline: a tensor's elements are most of what is rounded.
+            numbers = [float(format(x, _FORMAT)) if ZERO_BELOW <= abs(x) < math.inf else _round(x)
+                       for x in head.double().real.tolist()]
         else:
             numbers = head.tolist()
         tail = _round(float(flat[MAX_ELEMENTS:].double().sum())) if flat.numel() > MAX_ELEMENTS else None
@@ -85,4 +96,7 @@ def _round(number: float) -> float | str:
         return str(number)
     if abs(number) < ZERO_BELOW:
         return 0.0
-    return float(f"{number:.{SIGNIFICANT_DIGITS - 1}e}")
+    return float(format(number, _FORMAT))
+
+
+_FORMAT = f".{SIGNIFICANT_DIGITS - 1}e"

@@ -34,6 +34,7 @@ from grader.engine.evidence import cause_shows_in, edit_shows_in
 from grader.engine.explain import explain, explain_error, notebook_cells, raised_by_stub  # noqa: F401 - re-exported
 from grader.engine.judgement import GradeFailure, Judgement, _error_failure
 from grader.engine.protocol import Build, Call, Inspect, Reply, Request
+from grader.engine.same_answers import answers_as_reference
 from grader.engine.subjects import Mistake, Subject
 
 
@@ -123,6 +124,8 @@ class Check:
             if got.error is not None and not self._shows_edit(mistake):
                 continue  # the same error from other code: no evidence of this mistake
             answer = mistake.subject.run(request)
+            if answers_as_reference(answer, expected):
+                continue  # it never differs from the reference's: no hint of it is ever shown here
             if (compare_replies(answer, got, rtol=self.rtol, atol=self.atol, judged=judged) is None
                     and compare_replies(expected, answer, rtol=self.rtol, atol=self.atol, judged=judged) is not None):
                 return mistake.spec.hint

@@ -246,9 +246,9 @@ def _tensor_difference(expected: torch.Tensor, got: Any, rtol: float, atol: floa
         return Difference(where, f"has dtype {_dtype(got)}, expected {_dtype(expected)}", **kept)
     if torch.equal(got, expected) or torch.allclose(got, expected, rtol=rtol, atol=atol, equal_nan=True):
         return None  # fast paths: the same values (~3 µs), or close enough (~10-50 µs)
-    rows = mismatch_rows(expected, got, rtol, atol)
-    return Difference(where, mismatch_words(expected, got, rtol, atol), rows,
-                      diagnosis=tensor_diagnosis(expected, got, rtol, atol), **kept)
+    return Difference(where, worded=lambda: (mismatch_words(expected, got, rtol, atol),
+                                             mismatch_rows(expected, got, rtol, atol),
+                                             tensor_diagnosis(expected, got, rtol, atol)), **kept)
 
 
 def mismatch_words(expected: torch.Tensor, got: torch.Tensor, rtol: float, atol: float) -> str:

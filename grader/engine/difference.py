@@ -3,8 +3,7 @@ comparison returns, and the small helpers that name values, arguments and parame
 from __future__ import annotations
 
 import reprlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -16,28 +15,64 @@ from grader.sandbox.wire import Unsupported
 TABLE_ROWS = 6
 
 
-@dataclass(frozen=True)
+# A difference's words, worked out only when read: (message, table, diagnosis).
+Words = tuple[str, tuple[MismatchRow, ...], "str | None"]
+
+
 class Difference:
-    where: str
-    message: str
-    table: tuple[MismatchRow, ...] = ()
-    # The message without any expected value, for hidden tests: their inputs
-    # are the same at every submission, so expected values could be collected.
-    # None: ``message`` shows none.
-    diagnosis: str | None = None
-    # What the detectors of ``diagnosis`` need: the two values that differ,
-    # and which part of the reply they are ("value", "grad", "after", "no_grad", "copy",
-    # "requires_grad" and "held_grad": an argument's autograd state after the call).
-    part: str = "value"
-    expected: Any = None
-    got: Any = None
-    index: int | None = None
+    """The first way two values differ: where, in words, and what the detectors need.
+
+    ``message`` says how ``where`` differs; ``table``: the mismatching elements;
+    ``diagnosis``: the message without any expected value, for hidden tests (their
+    inputs are the same at every submission, so expected values could be collected;
+    None: ``message`` shows none). ``part``: which part of the reply differs ("value",
+    "grad", "after", "no_grad", "copy", "requires_grad" and "held_grad": an argument's
+    autograd state after the call), ``expected`` and ``got``: the two values that differ.
+
+    ``worded``, instead of the words: how to work them out when first read. Most
+    differences are only asked whether they exist (is a known mistake's answer the
+    student's?); a tensor's statistics and table are worth working out only for the
+    few a report shows."""
+
+    __slots__ = ("where", "part", "expected", "got", "index", "_words")
+
+    def __init__(self, where: str, message: str = "", table: tuple[MismatchRow, ...] = (),
+                 diagnosis: str | None = None, *, part: str = "value", expected: Any = None, got: Any = None,
+                 index: int | None = None, worded: Callable[[], Words] | None = None) -> None:
+        self.where, self.part, self.expected, self.got, self.index = where, part, expected, got, index
+        self._words: Words | Callable[[], Words] = worded if worded is not None else (message, table, diagnosis)
+
+    @property
+    def message(self) -> str:
+        return self._read()[0]
+
+    @property
+    def table(self) -> tuple[MismatchRow, ...]:
+        return self._read()[1]
+
+    @property
+    def diagnosis(self) -> str | None:
+        return self._read()[2]
+
+    def _read(self) -> Words:
+        if callable(self._words):
+            self._words = self._words()
+        return self._words
+
+    def moved(self, *, part: str, index: int | None) -> "Difference":
+        """The same difference, found in ``part`` of the reply (its words still unread if they are)."""
+        return Difference(self.where, part=part, expected=self.expected, got=self.got, index=index,
+                          worded=self._read)
 
     def words(self, *, reveal_values: bool) -> str:
         return f"{self.where} {self.message if reveal_values or self.diagnosis is None else self.diagnosis}".strip()
 
     def __str__(self) -> str:
         return f"{self.where} {self.message}".strip()
+
+    def __repr__(self) -> str:
+        return (f"Difference(where={self.where!r}, message={self.message!r}, part={self.part!r}, "
+                f"index={self.index!r})")
 
 
 def _judged(request: Request) -> frozenset[str]:
@@ -50,8 +85,7 @@ def _argument_words(names: Sequence[Any] | None, index: int) -> str:
 
 
 def _with(difference: Difference, *, part: str, index: int | None) -> Difference:
-    return Difference(difference.where, difference.message, difference.table, difference.diagnosis,
-                      part=part, expected=difference.expected, got=difference.got, index=index)
+    return difference.moved(part=part, index=index)
 
 
 def _count_difference(where: str, got: Any, expected: Sequence[Any]) -> Difference:

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from grader import scoring
 from grader.inert import inert
+from grader.outputs.curve_figure import curve_figure
 from grader.outputs.files import write_atomic
 from grader.words import counted
 from grader.results import ExerciseResult, SubmissionResult
@@ -93,6 +94,7 @@ def template_environment() -> Environment:
     env.globals["score_state"] = score_state
     env.globals["scope_line"] = scope_line
     env.globals["checked_locally"] = checked_locally
+    env.globals["curve_figure"] = curve_figure
     return env
 
 
