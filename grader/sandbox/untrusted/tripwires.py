@@ -99,12 +99,28 @@ def torch_settings() -> tuple[tuple[str, object], ...]:
     """Torch's process-wide switches and hook stacks, as comparable values
     (one this torch lacks reads as "unknown" on both sides of a comparison)."""
     settings = [(name, _read(getter)) for name, getter in _TORCH_SWITCHES]
-    for module_name, kind in (("torch.nn.modules.module", "module"), ("torch.optim.optimizer", "optimizer")):
+    for module_name, kind in _HOOK_MODULES:
         module = sys.modules.get(module_name)
         if module is not None:
-            settings += [(f"global {kind} hooks {name}", len(value)) for name, value in vars(module).items()
-                         if name.startswith("_global_") and isinstance(value, dict)]
+            namespace = vars(module)
+            settings += [(label, len(value)) for label, name in _hook_stacks(module_name, kind, namespace)
+                         if isinstance(value := namespace.get(name), dict)]
     return tuple(settings)
+
+
+_HOOK_MODULES = (("torch.nn.modules.module", "module"), ("torch.optim.optimizer", "optimizer"))
+_hook_names: dict[str, tuple[tuple[str, str], ...]] = {}  # module name -> (label, name) of each global hook stack
+
+
+def _hook_stacks(module_name: str, kind: str, namespace: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The module's global hook stacks (``_global_*`` dicts), found once (in the
+    zygote, for the baseline): going through the whole namespace in a room
+    would write the reference count of everything in it, copying ~250 pages.
+    A stack added later is a change the namespace check reports."""
+    if module_name not in _hook_names:
+        _hook_names[module_name] = tuple((f"global {kind} hooks {name}", name) for name, value in namespace.items()
+                                         if name.startswith("_global_") and isinstance(value, dict))
+    return _hook_names[module_name]
 
 
 def _read(getter: Callable[[], object]) -> object:
