@@ -66,6 +66,52 @@ def test_arguments_are_named_as_in_the_signature():
     assert executor.argument_names(nn.Linear(1, 1), 1) == ["input"]
 
 
+def _names_by_inspect(function, count):
+    import inspect
+
+    names = []
+    try:
+        for parameter in inspect.signature(function).parameters.values():
+            if parameter.kind == parameter.VAR_POSITIONAL:
+                break
+            if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+                names.append(parameter.name)
+    except ValueError:
+        names = []
+    return (names + [None] * count)[:count]
+
+
+def _wrapper(*args, **kwargs):
+    return args
+
+
+class _Shapes(nn.Module):
+    def forward(self, features, /, mask=None, *rest, scale, **options):
+        return features
+
+    def stars(*args):
+        return args
+
+    def keyword_only(*, key):
+        return key
+
+    def nothing():
+        return None
+
+
+def test_plain_functions_are_named_from_their_code_as_inspect_names_them():
+    import functools
+
+    functions = [lambda: 0, lambda a, b=1, *c, d, **e: a, lambda a, /, b, *, c: a, _wrapper,
+                 functools.wraps(lambda first, second: 0)(_wrapper), _Shapes(), _Shapes().stars,
+                 _Shapes().keyword_only, _Shapes().nothing, _Shapes.forward, nn.Linear(1, 1),
+                 torch.nn.functional.mse_loss, print]
+    for function in functions:
+        signed = function.forward if isinstance(function, nn.Module) else function
+        for count in (0, 2, 5):
+            assert executor.argument_names(function, count) == _names_by_inspect(signed, count), function
+
+
 def test_argument_names_are_validated_like_every_field():
     request = Call("model", (torch.ones(2), 1.0))
     reply, _ = read_reply(request, {"value": torch.ones(2), "arg_names": ["x", None]})

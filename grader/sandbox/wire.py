@@ -92,10 +92,21 @@ def _save_tensors(tensors: dict[str, torch.Tensor]) -> bytes:
     ``tensors`` keeps the memory alive for the call."""
     if not hasattr(safetensors, "TensorSpec"):  # safetensors < 0.8
         return _save_through_numpy(tensors)
-    specs = {key: safetensors.TensorSpec(dtype=str(t.dtype).removeprefix("torch."), shape=t.shape,
-                                         data_ptr=t.data_ptr(), data_len=t.nbytes)
+    spec = safetensors.TensorSpec
+    specs = {key: spec(dtype=_dtype_name(t.dtype), shape=t.shape, data_ptr=t.data_ptr(), data_len=t.nbytes)
              for key, t in tensors.items()}
     return bytes(safetensors.serialize(specs))
+
+
+_DTYPE_NAMES: dict[torch.dtype, str] = {}
+
+
+def _dtype_name(dtype: torch.dtype) -> str:
+    """safetensors' name of a dtype ("float32"), made once per dtype (``str`` of a dtype costs ~1 us)."""
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(dtype).removeprefix("torch.")
+    return name
 
 
 def split(value: Any, *, lenient: bool = False) -> tuple[Any, dict[str, torch.Tensor]]:
@@ -144,12 +155,16 @@ def _items_to_tree(values: list[Any] | tuple[Any, ...], tensors: dict[str, torch
 
 
 def _tensor_to_tree(value: torch.Tensor, tensors: dict[str, torch.Tensor], lenient: bool) -> dict[str, Any]:
-    if value.layout != torch.strided or value.is_quantized or value.device.type != "cpu":
+    # ``is_cpu``, not ``device.type``: making a device object costs more than the rest of this function.
+    if value.layout != torch.strided or value.is_quantized or not value.is_cpu:
         return _unsupported(value, lenient, f"{value.layout} {value.device.type} tensor")
     key = str(len(tensors))
     # The bytes are written before this call returns: a view is enough
     # (no copy), once lazy negation/conjugation bits are made real.
-    tensors[key] = value.detach().resolve_conj().resolve_neg().contiguous()
+    plain = value.detach()
+    if plain.is_conj() or plain.is_neg() or not plain.is_contiguous():
+        plain = plain.resolve_conj().resolve_neg().contiguous()
+    tensors[key] = plain
     return {_TENSOR: key, "rg": bool(value.requires_grad)}
 
 

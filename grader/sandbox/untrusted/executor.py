@@ -59,6 +59,7 @@ from __future__ import annotations
 import copy
 import inspect
 import math
+import types
 import warnings
 from types import ModuleType
 from typing import Any
@@ -176,14 +177,32 @@ def argument_names(target: Any, count: int) -> list[str | None]:
     try:
         function = target.forward if isinstance(target, torch.nn.Module) else target
         names: list[str | None] = []
-        for parameter in inspect.signature(function).parameters.values():
-            if parameter.kind == parameter.VAR_POSITIONAL:
-                break
-            if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
-                names.append(str(parameter.name)[:200])
+        plain = _plain_positional_names(function)
+        if plain is not None:
+            names += plain
+        else:
+            for parameter in inspect.signature(function).parameters.values():
+                if parameter.kind == parameter.VAR_POSITIONAL:
+                    break
+                if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+                    names.append(str(parameter.name)[:200])
     except Exception:  # noqa: BLE001 - a signature the student's code makes unreadable names nothing
         names = []
     return (names + [None] * count)[:count]
+
+
+def _plain_positional_names(function: Any) -> list[str] | None:
+    """What ``inspect.signature`` names as positional parameters, read from the
+    code, for a plain function (or a method bound to one) with no attribute of
+    its own (no ``__wrapped__``, ``__signature__``...): most calls, at a
+    hundredth of the cost. None for anything else."""
+    bound = type(function) is types.MethodType
+    plain = function.__func__ if bound else function
+    if type(plain) is not types.FunctionType or plain.__dict__:
+        return None
+    code = plain.__code__
+    names = [name[:200] for name in code.co_varnames[:code.co_argcount]]
+    return names[1:] if bound else names
 
 
 def _gradients(value: Any, cotangent: torch.Tensor, args: list[Any], target: Any,

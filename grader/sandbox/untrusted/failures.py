@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 import traceback
+from types import TracebackType
 from typing import Any
 
 MAX_TEXT = 2000
@@ -44,7 +46,7 @@ def describe_exception(error: BaseException, filename: str | None) -> dict[str, 
     # The room compiles the exercise under its own name (zygote._OwnNameLoader);
     # a module compiled under its path (the reference) is matched by its path.
     names = {filename, os.path.basename(filename)} if filename else set()
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename in names]
+    frames = _own_frames(error.__traceback__, names)
     where = "".join(traceback.format_list(frames[-4:]))
     message = _safe_str(error)
     if isinstance(error, SyntaxError) and type(error.filename) is str and error.filename in names:
@@ -55,6 +57,23 @@ def describe_exception(error: BaseException, filename: str | None) -> dict[str, 
         "traceback": where[-MAX_TEXT:],
         "kind": kind,
     }
+
+
+def _own_frames(tb: TracebackType | None, names: set[str]) -> list[traceback.FrameSummary]:
+    """The traceback's frames in the files ``names``, as ``traceback.extract_tb``
+    gives them. Only those frames are extracted: extracting all would read the
+    source of every torch frame, a room's first error costing it milliseconds."""
+    if getattr(sys, "tracebacklimit", None) is not None:  # limits count every frame: extract them all
+        return [f for f in traceback.extract_tb(tb) if f.filename in names]
+    own = []
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename in names:
+            own.append(tb)
+        tb = tb.tb_next
+    chain = None
+    for entry in reversed(own):
+        chain = TracebackType(chain, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return list(traceback.extract_tb(chain))
 
 
 def _syntax_error(error: SyntaxError) -> tuple[str, str]:

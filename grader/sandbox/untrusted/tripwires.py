@@ -24,14 +24,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import ctypes
-import functools
 import gc
 import os
 import random
 import resource
 import select
 import signal
+import _signal
 import sys
 import threading
 import types
@@ -42,6 +41,8 @@ from dataclasses import dataclass
 
 import torch
 
+from grader.sandbox.untrusted.dict_versions import VERSION_OFFSET, version_reader, versions_readable
+
 # Modules whose namespaces a later exercise's code, or the room's own
 # serving code, reads: by exact name, or every loaded module under a prefix.
 WATCHED_MODULES = (
@@ -49,7 +50,7 @@ WATCHED_MODULES = (
     "collections", "types", "json", "struct", "io", "traceback", "importlib", "warnings",
     "multiprocessing.connection", "safetensors", "safetensors.torch",
     "grader.sandbox.wire", "grader.sandbox.untrusted.executor", "grader.sandbox.untrusted.zygote",
-    "grader.sandbox.untrusted.tripwires",
+    "grader.sandbox.untrusted.tripwires", "grader.sandbox.untrusted.dict_versions",
     "torch", "torch._C", "torch._C._nn", "torch._C._linalg", "torch._C._special", "torch._tensor",
     "torch.functional", "torch.random", "torch.serialization", "torch.overrides", "torch.linalg", "torch.special",
 )
@@ -98,12 +99,28 @@ def torch_settings() -> tuple[tuple[str, object], ...]:
     """Torch's process-wide switches and hook stacks, as comparable values
     (one this torch lacks reads as "unknown" on both sides of a comparison)."""
     settings = [(name, _read(getter)) for name, getter in _TORCH_SWITCHES]
-    for module_name, kind in (("torch.nn.modules.module", "module"), ("torch.optim.optimizer", "optimizer")):
+    for module_name, kind in _HOOK_MODULES:
         module = sys.modules.get(module_name)
         if module is not None:
-            settings += [(f"global {kind} hooks {name}", len(value)) for name, value in vars(module).items()
-                         if name.startswith("_global_") and isinstance(value, dict)]
+            namespace = vars(module)
+            settings += [(label, len(value)) for label, name in _hook_stacks(module_name, kind, namespace)
+                         if isinstance(value := namespace.get(name), dict)]
     return tuple(settings)
+
+
+_HOOK_MODULES = (("torch.nn.modules.module", "module"), ("torch.optim.optimizer", "optimizer"))
+_hook_names: dict[str, tuple[tuple[str, str], ...]] = {}  # module name -> (label, name) of each global hook stack
+
+
+def _hook_stacks(module_name: str, kind: str, namespace: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The module's global hook stacks (``_global_*`` dicts), found once (in the
+    zygote, for the baseline): going through the whole namespace in a room
+    would write the reference count of everything in it, copying ~250 pages.
+    A stack added later is a change the namespace check reports."""
+    if module_name not in _hook_names:
+        _hook_names[module_name] = tuple((f"global {kind} hooks {name}", name) for name, value in namespace.items()
+                                         if name.startswith("_global_") and isinstance(value, dict))
+    return _hook_names[module_name]
 
 
 def _read(getter: Callable[[], object]) -> object:
@@ -164,6 +181,7 @@ class NamespaceBaseline:
     # write their reference counts, and so copy hundreds of pages per room.
     addresses: tuple[int, ...] | None
     versions: tuple[int, ...] | None
+    read_versions: Callable[[], tuple[int, ...]] | None  # the tags at ``addresses``, now (``dict_versions``)
     modules: tuple[tuple[str, types.ModuleType], ...]
     settings: tuple[tuple[str, object], ...]
     hooks: tuple[tuple[str, object], ...]
@@ -176,11 +194,13 @@ class NamespaceBaseline:
         modules = watched_modules()
         spaces = [(where, d) for where, d in ((w, _underlying_dict(n)) for w, n in _namespaces(modules))
                   if d is not None]
-        addresses = tuple(id(d) + _VERSION_OFFSET for _, d in spaces) if _dict_versions_work() else None
+        addresses = tuple(id(d) + VERSION_OFFSET for _, d in spaces) if versions_readable() else None
+        read_versions = version_reader(addresses) if addresses is not None else None
         return cls(
             spaces=tuple((where, d, tuple(d), tuple(d.values())) for where, d in spaces),
             addresses=addresses,
-            versions=_read_versions(addresses) if addresses is not None else None,
+            versions=read_versions() if read_versions is not None else None,
+            read_versions=read_versions,
             modules=tuple((m.__name__, m) for m in modules),
             settings=torch_settings(),
             hooks=interpreter_hooks(),
@@ -194,10 +214,10 @@ class NamespaceBaseline:
                   if not _same(before, now)]
         found += [f"sys.modules[{name!r}] was replaced" for name, module in self.modules
                   if sys.modules.get(name) is not module]
-        if self.addresses is None:
+        if self.addresses is None or self.read_versions is None:
             suspects = self.spaces
         else:
-            now = _read_versions(self.addresses)
+            now = self.read_versions()
             pairs = enumerate(zip(self.versions or (), now, strict=False))
             suspects = tuple(self.spaces[i] for i, (before, after) in pairs
                              if before != after)
@@ -213,30 +233,6 @@ def _underlying_dict(namespace: Any) -> dict[str, Any] | None:
     if isinstance(namespace, dict):
         return namespace
     return next((r for r in gc.get_referents(namespace) if isinstance(r, dict)), None)
-
-
-_VERSION_OFFSET = 3 * ctypes.sizeof(ctypes.c_ssize_t)  # PyDictObject: refcount, type, ma_used, ma_version_tag
-
-
-def _read_versions(addresses: tuple[int, ...]) -> tuple[int, ...]:
-    read = ctypes.c_uint64.from_address
-    return tuple(read(address).value for address in addresses)
-
-
-def _dict_versions_work() -> bool:
-    """Whether this interpreter keeps a version tag where we read it, that
-    changes on every kind of change (it does on CPython 3.10-3.13)."""
-    if sys.implementation.name != "cpython" or ctypes.sizeof(ctypes.c_uint64) != ctypes.sizeof(ctypes.c_ssize_t):
-        return False
-    probe: dict[str, Any] = {"a": 1}
-    where = (id(probe) + _VERSION_OFFSET,)
-    seen = [_read_versions(where)[0]]
-    changes: tuple[Callable[[dict[str, Any]], object], ...] = (
-        lambda d: d.__setitem__("a", 2), lambda d: d.__setitem__("b", 1), lambda d: d.pop("a"))
-    for change in changes:
-        change(probe)
-        seen.append(_read_versions(where)[0])
-    return len(set(seen)) == len(seen) and ctypes.c_ssize_t.from_address(id(probe) + 16).value == len(probe)
 
 
 def _same(before: object, now: object) -> bool:
@@ -426,13 +422,14 @@ def _peak_memory() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss << 10
 
 
-@functools.cache
-def _catchable_signals() -> tuple[int, ...]:
-    return tuple(s for s in signal.valid_signals() if s not in (signal.SIGKILL, signal.SIGSTOP))
+# Listed once, in the zygote (as enums, ``valid_signals`` costs a room ~0.1 ms a call).
+_CATCHABLE_SIGNALS = tuple(int(s) for s in signal.valid_signals() if s not in (signal.SIGKILL, signal.SIGSTOP))
 
 
 def _signal_handlers() -> tuple[object, ...]:
-    return tuple(signal.getsignal(s) for s in _catchable_signals())
+    """Each catchable signal's handler, as ``_signal`` keeps it (``signal.getsignal``
+    would wrap each in an enum: ten times the cost, for the same comparison)."""
+    return tuple(map(_signal.getsignal, _CATCHABLE_SIGNALS))
 
 
 def _itimers() -> tuple[tuple[float, float], ...]:
