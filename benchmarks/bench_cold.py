@@ -2,6 +2,7 @@
 
     python benchmarks/bench_cold.py [--runs 3] [--exercise exercise5 ...] [--against REF]
     grade release /tmp/copy && python benchmarks/bench_cold.py --course /tmp/copy  # where students meet it
+    python benchmarks/bench_cold.py --course /tmp/copy-before --course /tmp/copy-after  # two copies, side by side
 
 ``--course PATH`` grades the course at PATH with the grader it holds (a student
 copy made by `grade release` grades from its recorded reference values), each
@@ -23,7 +24,7 @@ the grader and of the zygote (with its rooms). Phases, on the grader's side:
                 optimizer warm-up (`grader dynamo`: its first torch.optim use imports
                 torch._dynamo), the pytest session and its `room forks` (a fork
                 may first warm torch.optim or a library in the zygote)
-  other         what grade_local does between those
+  other         what grade_local does between those (preparing the report's modules and templates)
   report        the terminal lines and the HTML report
   exit          the rest of the process's wall time (`grade` ends with os._exit)
   zygote ready  when the zygote said it was warm (from the grader's start)
@@ -34,6 +35,8 @@ from __future__ import annotations
 
 import argparse
 import builtins
+import functools
+import inspect
 import json
 import os
 import resource
@@ -64,6 +67,16 @@ def _cpu_of(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rpartition(")")[2].split()
     return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _time_course_reading(grade, timing) -> None:
+    """Time course.toml and the submission read where grade_local finds them (an older grader: grade's own)."""
+    from grader.course import catalogue, submissions
+
+    for module, name in ((grade, "load_course"), (grade, "read_submission"), (catalogue, "load_course"),
+                         (submissions, "read_submission")):
+        if name in vars(module):
+            setattr(module, name, timing("course", getattr(module, name)))
 
 
 def child(exercise: str, submission: Path, report: Path, out: Path, root: Path) -> None:
@@ -126,9 +139,10 @@ def child(exercise: str, submission: Path, report: Path, out: Path, root: Path) 
     Zygote.canary = timing("canary", Zygote.canary)  # type: ignore[method-assign]
     Zygote.fork = timing("room forks", Zygote.fork,  # type: ignore[method-assign]
                          lambda _self, request: request.get("mode") == "room")
-    grade.load_course = timing("course", grade.load_course)
-    grade.read_submission = timing("course", grade.read_submission)
-    course, result = grade.grade_local(exercise_ids=[exercise], submission=submission, course_root=root)
+    _time_course_reading(grade, timing)
+    ask = {"prepare": functools.partial(grade.prepare_output, as_json=False, report=True)} \
+        if "prepare" in inspect.signature(grade.grade_local).parameters else {}  # as `grade` asks (grader/cli.py)
+    course, result = grade.grade_local(exercise_ids=[exercise], submission=submission, course_root=root, **ask)
     done = time.monotonic()
     devnull = os.open(os.devnull, os.O_WRONLY)
     saved = os.dup(1)
@@ -145,7 +159,7 @@ def child(exercise: str, submission: Path, report: Path, out: Path, root: Path) 
     cpu = {"grader cpu": usage.ru_utime + usage.ru_stime, "zygote cpu": _cpu_of(zygotes[0].process.pid)}
     out.write_text(json.dumps({"spent": spent, "cpu": cpu, "until": time.monotonic() - born,
                                "points": f"{result.score:g}/{result.max_score:g}",
-                               "grader dynamo": "torch._dynamo" in sys.modules}))
+                               "grader dynamo": type(sys.modules.get("torch._dynamo")).__name__ == "module"}))
     sys.stdout.flush()
     os._exit(0)  # as `grade` does (grader/cli.py: run): no teardown of torch's heap
 
@@ -201,8 +215,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--exercise", action="append", help="default: every exercise of the course")
     parser.add_argument("--against", metavar="REF", help="also measure this git commit's grader, side by side")
-    parser.add_argument("--course", type=Path, metavar="PATH",
-                        help="grade this course with its own grader (a student copy from `grade release`)")
+    parser.add_argument("--course", type=Path, metavar="PATH", action="append",
+                        help="grade this course with its own grader (a student copy from `grade release`); "
+                             "repeat to measure several side by side")
     parser.add_argument("--child", nargs=5, metavar=("EXERCISE", "SUBMISSION", "REPORT", "OUT", "ROOT"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -216,10 +231,10 @@ def main() -> None:
 
     if args.course and args.against:
         parser.error("--course grades one course with its own grader; --against needs this repository's")
-    course_root = args.course.resolve() if args.course else REPO
-    exercises = args.exercise or [spec.id for spec in load_course(course_root).exercises]
+    courses = [path.resolve() for path in args.course or [REPO]]
+    exercises = args.exercise or [spec.id for spec in load_course(courses[0]).exercises]
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as scratch:
-        roots = {"copy" if args.course else "this": course_root}
+        roots = {path.name if args.course else "this": path for path in courses}
         if args.against:
             roots = {"before": Path(scratch) / "against", "after": REPO}
             subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(roots["before"]), args.against],
@@ -234,7 +249,7 @@ def main() -> None:
           "cpu ratio = (grader + zygote cpu) / import torch cpu; side by side")
     for label in roots:
         print(f"{label}" + (f" ({args.against})" if label == "before" else "")
-              + (f" ({course_root})" if args.course else ""))
+              + (f" ({roots[label]})" if args.course else ""))
         print(f"{'':<11}" + "".join(f"{c:>{max(7, len(c) + 1)}}" for c in columns))
         for exercise, figures in table.items():
             print(f"{exercise:<11}" + "".join(f"{figures[label][c]:>{max(7, len(c) + 1)}.2f}" for c in columns))

@@ -190,7 +190,8 @@ def exercise_command(exercise: str, submission: Path | None, report_path: Path |
 
     exercise_ids = None if exercise == "all" else [exercise]
     course, result = grade.grade_local(exercise_ids=exercise_ids, submission=submission, course_root=course_root,
-                                       options=options)
+                                       options=options, prepare=functools.partial(
+                                           grade.prepare_output, as_json=as_json, report=not no_report))
     grade.show_result(result, course, as_json=as_json, summary=exercise_ids is None,
                       report=None if no_report else grade.report_path(exercise, report_path),
                       who=grade.OWN_WORK if submission is None else None)

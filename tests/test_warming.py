@@ -7,7 +7,8 @@ from grader.course.warming import mentioned_libraries, warm_features
 from grader.sandbox.client import Budget, Sandbox, Zygote
 from grader.sandbox.limits import Limits
 
-PROBE = b"import sys\nDYNAMO = 'torch._dynamo' in sys.modules\n\ndef dynamo_at_import():\n    return DYNAMO\n"
+PROBE = (b"import gc, sys\nDYNAMO = 'torch._dynamo' in sys.modules\n\ndef dynamo_at_import():\n    return DYNAMO\n\n"
+         b"def collector():\n    return [gc.isenabled(), list(gc.get_threshold())]\n")
 
 
 def _submission(folder, source: str, helper: str | None = None):
@@ -40,9 +41,25 @@ def test_a_zygote_warms_what_it_was_asked_for_before_any_fork():
         zygote.warm(["optim"])  # before it is ready: no reply awaited
         room = Sandbox.open(zygote, {}, Limits(), Budget(10.0))
         room.load("probe.py", PROBE, Budget(10.0))
-        reply = room.request({"op": "call", "target": {"name": "dynamo_at_import"}, "args": [], "kwargs": {},
-                              "cotangent": None, "after": False, "autograd": False}, doing="probing")
+        reply = _call(room, "dynamo_at_import")
         room.close()
     finally:
         zygote.close()
     assert reply["value"] is True
+
+
+def test_every_room_collects_garbage_as_a_fresh_interpreter_does(zygote):
+    """The zygote imports and warms with its cyclic collector off (faster); no room inherits that:
+    forked after the warm-up, or after a fork's own warm request, a room finds it on with Python's thresholds."""
+    states = []
+    for warm in ((), ("optim",)):
+        room = Sandbox.open(zygote, {}, Limits(), Budget(10.0), warm=warm)
+        room.load("probe.py", PROBE, Budget(10.0))
+        states.append(_call(room, "collector")["value"])
+        room.close()
+    assert states == [[True, [700, 10, 10]]] * 2
+
+
+def _call(room: Sandbox, name: str) -> dict:
+    return room.request({"op": "call", "target": {"name": name}, "args": [], "kwargs": {},
+                         "cotangent": None, "after": False, "autograd": False}, doing="probing")

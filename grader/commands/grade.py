@@ -3,18 +3,19 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from grader.course.catalogue import Course, load_course
-from grader.course.submissions import Submission, read_submission
-from grader.course.warming import warm_features
-from grader.options import GradeOptions
-from grader.results import SubmissionResult
 from grader.engine.session import GradingSession
+from grader.options import GradeOptions
+
+if TYPE_CHECKING:
+    from grader.course.catalogue import Course
+    from grader.results import SubmissionResult
 
 EXIT_FULL_MARKS, EXIT_POINTS_MISSING = 0, 1
 OWN_WORK = "Your work"  # whose report, when a student grades the course's own exercises/ folder
@@ -22,18 +23,28 @@ REPORTS_FOLDER = Path("reports")  # relative: beside wherever the student runs `
 
 
 def grade_local(*, exercise_ids: Sequence[str] | None, submission: Path | None = None,
-                course_root: Path | None = None,
-                options: GradeOptions | None = None) -> tuple[Course, SubmissionResult]:
+                course_root: Path | None = None, options: GradeOptions | None = None,
+                prepare: Callable[[], None] | None = None) -> tuple[Course, SubmissionResult]:
     """Grade the given exercises (all when None) of one submission (the course's
     ``exercises/`` folder by default) and return the course and the result;
     its ``elapsed_s`` is the whole time it took (the sandbox starting, torch
-    imported, every exercise graded), what the student waited."""
+    imported, every exercise graded), what the student waited. ``prepare``:
+    what showing the result will need (``prepare_output``), done while the zygote
+    finishes warming up, before the first room, rather than after the grading."""
     started = time.monotonic()
     with GradingSession.start(many_rooms=False, wait_on_close=False) as session:
+        # The course's modules only now: the zygote's start (torch, then torch._dynamo) is the longer road.
+        from grader.course.catalogue import load_course  # noqa: PLC0415
+        from grader.course.submissions import read_submission  # noqa: PLC0415
+        from grader.course.warming import warm_features  # noqa: PLC0415
+
         course = load_course(course_root)
         specs = [course.exercise(i) for i in exercise_ids] if exercise_ids else list(course.exercises)
-        chosen: Submission = read_submission(submission or course.root / "exercises", [s.filename for s in specs])
+        chosen = read_submission(submission or course.root / "exercises", [s.filename for s in specs])
         session.zygote.warm(warm_features(course, chosen, specs))  # warmed before it is ready, beside our torch import
+        if prepare is not None:
+            session.runner  # noqa: B018 - torch and the engine first: what the grading needs before the report
+            prepare()
         run = session.grade(course, [chosen], specs, options=replace(options or GradeOptions(), answer_cache=True))
         return course, replace(run.results[0], elapsed_s=round(time.monotonic() - started, 3))
 
@@ -46,6 +57,19 @@ def exit_status(result: SubmissionResult) -> int:
 def report_path(exercise: str, chosen: Path | None = None) -> Path:
     """Where the HTML report goes: ``chosen``, or ``reports/<exercise>.html``."""
     return chosen or REPORTS_FOLDER / f"{exercise}.html"
+
+
+def prepare_output(*, as_json: bool, report: bool) -> None:
+    """Import (and compile the templates of) what ``show_result`` will use: ~0.1 s of a cold run that
+    costs nothing while the grader would only wait for the zygote."""
+    if not as_json:
+        from grader.outputs import terminal  # noqa: PLC0415, F401
+    if report:
+        from grader.outputs.html import template_environment  # noqa: PLC0415
+
+        templates = template_environment()
+        for name in templates.list_templates(filter_func=lambda name: name.startswith(("_", "base.", "report."))):
+            templates.get_template(name)  # the report, its layout and its partials, compiled once
 
 
 def show_result(result: SubmissionResult, course: Course, *, as_json: bool, summary: bool,

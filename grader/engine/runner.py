@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import pytest
 import torch
 
 from grader.course.catalogue import Course, ExerciseSpec
@@ -26,7 +27,8 @@ from grader.results import SandboxStatus, SubmissionResult
 from grader.engine.snapshot import CourseFiles
 from grader.engine.subjects import LiveSolutions, ReferenceSource
 from grader.course.submissions import Submission
-from grader.course.warming import needed_features
+from grader.engine import lazy_dynamo
+from grader.engine.plugin import GradingPlugin
 
 _PYTEST_ARGS = [
     "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings", "-p", "no:legacypath",
@@ -38,6 +40,7 @@ _PYTEST_ARGS = [
     # Suites are files, not packages: two courses may both have test_exercise6.py.
     "--import-mode=importlib",
 ]
+lazy_dynamo.install()  # this process's optimizers need no torch._dynamo (~1.3 s of CPU); rooms have the real one
 
 
 @dataclass
@@ -70,7 +73,6 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
         files = CourseFiles.read(exercises, expected=expected_files)
         references = references or _with_answer_cache(default_references(course, files), course, options)
         _read_references_now(references, exercises)
-        _warm_optimizers(references, exercises)
         limits_for = _limits_resolver(options)
         run.sandbox = sandbox or zygote.canary(limits_for(exercises[0]) if exercises else Limits())
         if options.require_sandbox and run.sandbox.missing:
@@ -82,11 +84,6 @@ def grade(course: Course, submissions: Sequence[Submission], exercises: Sequence
                 run.results.append(result)
             if on_result is not None:
                 on_result(result)
-
-        # pytest and the checks: imported after the zygote started (ARCHITECTURE.md: zygote first)
-        import pytest  # noqa: PLC0415
-
-        from grader.engine.plugin import GradingPlugin  # noqa: PLC0415
 
         plugin = GradingPlugin(course, exercises, submissions, references, zygote,
                                seed=course.seed if options.seed is None else options.seed,
@@ -173,30 +170,6 @@ def _save_answers(references: ReferenceSource) -> None:
 
     if isinstance(references, CachedSolutions):
         references.save()
-
-
-def _runs_live(references: ReferenceSource, exercises: Sequence[ExerciseSpec]) -> bool:
-    """Whether the reference will run here: live solutions without answers kept from an earlier run."""
-    from grader.engine.answer_cache import CachedSolutions  # noqa: PLC0415
-
-    if isinstance(references, CachedSolutions):
-        return not all(references.has_answers(spec) for spec in exercises if "optim" in spec.needs)
-    return isinstance(references, LiveSolutions)
-
-
-def _warm_optimizers(references: ReferenceSource, exercises: Sequence[ExerciseSpec]) -> None:
-    """Live solutions run here: where an exercise needs torch.optim, their first
-    optimizer step imports torch._dynamo (~1 s). Made now, while the zygote
-    warms the same before it is ready (``Zygote.warm``), rather than after the
-    first room's fork, in series with the zygote's."""
-    if "optim" not in needed_features(exercises) or not _runs_live(references, exercises):
-        return
-    import torch  # noqa: PLC0415 - the engine imports it already; named here for what follows
-
-    parameter = torch.nn.Parameter(torch.zeros(1))
-    optimizer = torch.optim.SGD([parameter], lr=0.1)
-    parameter.sum().backward()
-    optimizer.step()
 
 
 def _read_references_now(references: ReferenceSource, exercises: Sequence[ExerciseSpec]) -> None:

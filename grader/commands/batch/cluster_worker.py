@@ -37,6 +37,7 @@ from grader.commands.batch.payload import PayloadError, unpack_course, unpack_en
 from grader.commands.batch.worker import grade_share
 from grader.course.catalogue import Course, CourseError, ExerciseSpec, load_course
 from grader.course.submissions import Submission, read_submission, unreadable, without_files
+from grader.course.warming import needed_features
 from grader.engine.snapshot import CourseFiles
 from grader.errors import GraderFailure
 from grader.engine.session import GradingSession
@@ -83,6 +84,7 @@ class CoursePlugin(WorkerPlugin):
         try:
             unpack_course(self.course_bytes, self.root, self.digest)
             self.course = load_course(self.root)
+            self.session.zygote.warm(needed_features(self.course.exercises))  # before it is ready, as a worker does
             # What the runner will execute, as verified: any change on this worker's disk is refused.
             self.files = CourseFiles.read(self.course.exercises)
             self.fingerprints = self.files.fingerprints()

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 from grader.record.classbook import write_submission
 from grader.course.catalogue import Course, CourseError, ExerciseSpec, load_course
 from grader.course.submissions import Submission, read_submission
+from grader.course.warming import needed_features
 from grader.errors import EXIT_INTERRUPTED, GraderFailure
 from grader.options import GradeOptions
 from grader.results import SubmissionResult, to_plain
@@ -75,6 +76,7 @@ def main() -> int:
         try:
             course = load_course(Path(job["course"]))
             specs = [course.exercise(i) for i in job["exercises"]]
+            session.zygote.warm(needed_features(specs))  # torch._dynamo: warmed before it is ready, beside our imports
             filenames = [s.filename for s in specs]
             out = Path(job["out"])
             submissions = []

@@ -121,8 +121,12 @@ def main(control_fd: int, *, huge_pages: bool = True) -> None:
 
 def _warm(request: dict[str, Any], warmed: set[str], settle: Callable[[], None]) -> None:
     """Warm the features ``request`` names that are not yet; settle again if any was."""
-    if warm.warm_features(request.get("warm", []), warmed):
-        settle()
+    gc.disable()  # as while the zygote started (bootstrap.py): an import's cycles wait for settle's collection
+    try:
+        if warm.warm_features(request.get("warm", []), warmed):
+            settle()
+    finally:
+        gc.enable()
 
 
 def _fork(control: socket.socket, fd: int, request: dict[str, Any], readable: tuple[str, ...],
@@ -185,7 +189,10 @@ def _settle(*, huge_pages: bool) -> None:
     freeze what it made (forked children then share these pages instead of
     copying them on gc) and, for a session of many rooms (``huge_pages``),
     back it with huge pages: ~0.5 s of CPU here that pays for itself after a
-    few hundred forks, and never for the one or two rooms of ``grade exerciseN``."""
+    few hundred forks, and never for the one or two rooms of ``grade exerciseN``. The collector was
+    off while the zygote imported and warmed (bootstrap.py, ``_warm``): it is on again before the
+    baseline is taken and any room forked, so that every room collects as a fresh interpreter does."""
+    gc.enable()
     _baseline[:] = [tripwires.NamespaceBaseline.take()]
     gc.collect()
     gc.freeze()
