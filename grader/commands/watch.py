@@ -35,7 +35,7 @@ from grader.sandbox.client import Zygote, ZygoteLost
 SUBMISSION_SUFFIXES = (".py", ".ipynb")
 # How long the folder must stay quiet after a change before grading (ms): an
 # editor's atomic save (write a temporary file, rename it) lands well within it.
-QUIET_MS = 20
+QUIET_MS = 10
 IDLE_MS = 200  # how often an idle watch wakes up (to notice that it should stop)
 
 
