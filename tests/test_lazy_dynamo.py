@@ -1,5 +1,5 @@
 """The grader's own optimizers run without torch._dynamo (~1.3 s of CPU to import); anything
-else that asks for it gets the real module. Rooms are not concerned: their zygote is another interpreter."""
+else that asks for it gets the real module. Rooms: tests/test_rooms.py."""
 from __future__ import annotations
 
 import json

@@ -22,12 +22,12 @@ import torch
 from grader.course.catalogue import Course, ExerciseSpec
 from grader.sandbox.client import Zygote, ZygoteLost
 from grader.sandbox.limits import Limits
+from grader.sandbox.untrusted import lazy_dynamo
 from grader.options import GradeOptions, GraderError, Isolation
 from grader.results import SandboxStatus, SubmissionResult
 from grader.engine.snapshot import CourseFiles
 from grader.engine.subjects import LiveSolutions, ReferenceSource
 from grader.course.submissions import Submission
-from grader.engine import lazy_dynamo
 from grader.engine.plugin import GradingPlugin
 
 _PYTEST_ARGS = [
@@ -40,7 +40,7 @@ _PYTEST_ARGS = [
     # Suites are files, not packages: two courses may both have test_exercise6.py.
     "--import-mode=importlib",
 ]
-lazy_dynamo.install()  # this process's optimizers need no torch._dynamo (~1.3 s of CPU); rooms have the real one
+lazy_dynamo.install()  # this process's optimizers need no torch._dynamo (~1.3 s of CPU)
 
 
 @dataclass

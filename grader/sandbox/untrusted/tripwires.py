@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import torch
 
 from grader.sandbox.untrusted.dict_versions import VERSION_OFFSET, version_reader, versions_readable
+from grader.sandbox.untrusted import lazy_dynamo
 
 # Modules whose namespaces a later exercise's code, or the room's own
 # serving code, reads: by exact name, or every loaded module under a prefix.
@@ -185,6 +186,7 @@ class NamespaceBaseline:
     modules: tuple[tuple[str, types.ModuleType], ...]
     settings: tuple[tuple[str, object], ...]
     hooks: tuple[tuple[str, object], ...]
+    dynamo: object  # sys.modules["torch._dynamo"]: lazy_dynamo's stand-in, unless something loaded the real one
 
     @classmethod
     def take(cls) -> "NamespaceBaseline":
@@ -204,9 +206,14 @@ class NamespaceBaseline:
             modules=tuple((m.__name__, m) for m in modules),
             settings=torch_settings(),
             hooks=interpreter_hooks(),
+            dynamo=sys.modules.get(lazy_dynamo.NAME),
         )
 
     def dirt(self) -> list[str]:
+        if isinstance(self.dynamo, lazy_dynamo.DynamoStandIn) and sys.modules.get(lazy_dynamo.NAME) is not self.dynamo:
+            # The real module rebinds names in torch (torch.manual_seed...) and warnings filters as it loads: one
+            # reason, not its list. The room is retired all the same, whoever put something there.
+            return ["torch._dynamo was loaded or replaced (torch.compile loads it, and it changes torch)"]
         found = [f"torch's {name} changed"
                  for (name, before), (_, now) in zip(self.settings, torch_settings(), strict=False)
                  if before != now]

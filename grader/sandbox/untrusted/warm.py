@@ -93,7 +93,7 @@ def _warm_feature(feature: str) -> None:
     """Warm what costs a second on first use, only when an exercise needs it."""
     if feature in WARMABLE_LIBRARIES:
         _import_library(WARMABLE_LIBRARIES[feature])
-    if feature == "optim":  # the first optimizer imports torch._dynamo (~1 s)
+    if feature == "optim":  # torch.optim's modules; torch._dynamo is stood in for (lazy_dynamo)
         param = torch.nn.Parameter(torch.zeros(1))
         optimizer = torch.optim.SGD([param], lr=0.1)
         param.sum().backward()

@@ -71,7 +71,7 @@ import torch
 
 from grader.sandbox import wire
 from grader.sandbox.limits import Limits
-from grader.sandbox.untrusted import executor, tripwires, walls, warm
+from grader.sandbox.untrusted import executor, lazy_dynamo, tripwires, walls, warm
 
 _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -81,6 +81,7 @@ def main(control_fd: int, *, huge_pages: bool = True) -> None:
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     control = socket.socket(fileno=control_fd)
+    lazy_dynamo.install()  # before torch.optim's first use: rooms import torch._dynamo only if they compile
     warm.warm_up()
     warmed: set[str] = set()
     warm.warm_features(warm.queued_warm_requests(control), warmed)  # what the grader asked for while torch was imported

@@ -1,16 +1,19 @@
-"""The grader's own torch: ``torch._dynamo`` stood in for until something needs more than two no-ops.
+"""torch._dynamo stood in for until something needs more than two no-ops: in the grader and in every room.
 
 torch.optim imports ``torch._dynamo`` (~1.3 s of CPU here, as much as torch itself) at an
 optimizer's first ``step`` (``_use_grad_for_differentiable`` calls ``torch._dynamo.graph_break()``)
 and first ``zero_grad`` or ``add_param_group`` (``torch._disable_dynamo`` wraps them with
 ``torch._dynamo.disable``). Outside a ``torch.compile`` region both do nothing: ``graph_break``
 is an empty function and ``disable`` runs the function with no frame evaluator, which is
-already the case. The grader runs reference solutions and known mistakes with optimizers
-and compiles nothing, so this process answers those two from a stand-in, and loads the real
-module (for good, the stand-in gone) the first time anything asks it for anything else.
+already the case. So a process that compiles nothing answers those two from a stand-in, and
+loads the real module (for good, the stand-in gone) the first time anything asks it for
+anything else (``torch.compile`` does, at once).
 
-Trusted side only: rooms are forked from the zygote, a separate interpreter (ARCHITECTURE.md:
-zygote first) whose torch is real and unpatched, torch._dynamo warmed in it (``limits.WARMABLE``).
+Installed in the grader (reference solutions and known mistakes train with optimizers) and in
+the zygote before it warms torch.optim, so no room pays for torch._dynamo unless its code asks
+for it: the student's own ``torch.compile`` loads the real module in that room, on its own CPU
+time, and the room's tripwires read the switch as torch's own (``tripwires.py``), not as dirt.
+What an optimizer computes is the same either way (``tests/test_lazy_dynamo.py``).
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-_NAME = "torch._dynamo"
+NAME = "torch._dynamo"
 _loading = threading.Lock()
 
 
@@ -51,10 +54,10 @@ def install() -> None:
     import torch  # noqa: PLC0415 - the runner imports it anyway; this module only names it
 
     with _loading:
-        if _NAME in sys.modules:
+        if NAME in sys.modules:
             return
-        stand_in = DynamoStandIn(_NAME, __doc__)
-        sys.modules[_NAME] = stand_in
+        stand_in = DynamoStandIn(NAME, __doc__)
+        sys.modules[NAME] = stand_in
         torch._dynamo = stand_in  # torch.optim reads it as torch's attribute
 
 
@@ -63,7 +66,7 @@ def load_real_dynamo() -> types.ModuleType:
     import torch  # noqa: PLC0415
 
     with _loading:
-        if isinstance(sys.modules.get(_NAME), DynamoStandIn):
-            del sys.modules[_NAME]
+        if isinstance(sys.modules.get(NAME), DynamoStandIn):
+            del sys.modules[NAME]
             vars(torch).pop("_dynamo", None)  # torch's own __getattr__ imports it, as before the stand-in
-    return importlib.import_module(_NAME)
+    return importlib.import_module(NAME)
