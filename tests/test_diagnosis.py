@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
+from grader.engine import diagnosis
 from grader.engine.diagnosis import (WORDS, carries_no_gradient, diagnose, diagnose_final_state, diagnose_losses,
                                      modified_inputs, returned_copy, swapped_arguments)
 
@@ -188,3 +191,15 @@ def test_a_record_measured_before_each_step_is_one_epoch_behind_and_a_shifted_re
     assert diagnose_losses(LOSSES, before).kind == "recorded_before_step"
     assert diagnose_losses(LOSSES, [4.5, 4.1, 3.1, 2.3, 1.9]) is None  # near miss: no entry the epoch before's
     assert diagnose_losses(LOSSES[:2], [4.5, 4.0]) is None  # two epochs: too little to tell
+
+
+_shapes = st.lists(st.integers(min_value=0, max_value=3), max_size=4).map(tuple)
+
+
+@given(_shapes, _shapes)
+def test_broadcasts_to_says_what_torch_broadcast_shapes_says(shape, target):
+    try:
+        expected = torch.broadcast_shapes(shape, target) == torch.Size(target)
+    except RuntimeError:
+        expected = False
+    assert diagnosis.broadcasts_to(shape, target) is expected

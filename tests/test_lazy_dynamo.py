@@ -1,5 +1,6 @@
-"""The grader's own optimizers run without torch._dynamo (~1.3 s of CPU to import); anything
-else that asks for it gets the real module. Rooms: tests/test_rooms.py."""
+"""What a cold grading must not import until it needs it: the grader's own optimizers run without
+torch._dynamo (~1.3 s of CPU to import), and anything else that asks for it gets the real module
+(rooms: tests/test_rooms.py); diagnosing a wrong shape imports no sympy (0.3-1.3 s)."""
 from __future__ import annotations
 
 import json
@@ -27,10 +28,14 @@ for optimizer_class in (torch.optim.SGD, torch.optim.Adam):
         optimizer.step()
         losses.append(loss.item())
 optimizers_alone = real()
+from grader.engine import diagnosis
+expected = torch.tensor([[1.0], [2.0], [3.0]])
+broadcast = diagnosis.diagnose(expected, expected + torch.arange(4.0))
+diagnosed_without_sympy = "sympy" not in sys.modules
 compiling = torch._dynamo.is_compiling()  # any other name: the real module, for good
 import torch._dynamo.config
 print(json.dumps({"optimizers alone": optimizers_alone, "after another name": real(), "compiling": compiling,
-                  "losses": losses}))
+                  "losses": losses, "broadcast": broadcast.kind, "diagnosed without sympy": diagnosed_without_sympy}))
 """
 
 
@@ -40,3 +45,4 @@ def test_the_grader_trains_without_importing_torch_dynamo_until_something_else_n
     assert seen["optimizers alone"] is False
     assert seen["after another name"] is True and seen["compiling"] is False
     assert len(seen["losses"]) == 6 and seen["losses"][0] > seen["losses"][2]  # the steps did train
+    assert seen["broadcast"] == "broadcast" and seen["diagnosed without sympy"] is True

@@ -230,7 +230,7 @@ def returned_argument_words(expected: Any, got: Any, args: Sequence[Any], names:
     def which(value: torch.Tensor) -> int | None:
         for index, arg in enumerate(args):
             if isinstance(arg, torch.Tensor) and arg.dtype == value.dtype and index < len(names) \
-                    and _broadcasts_to(arg.shape, value.shape) \
+                    and diagnosis.broadcasts_to(arg.shape, value.shape) \
                     and torch.equal(arg.detach().expand(value.shape), value.detach()):
                 return index
         return None
@@ -239,13 +239,6 @@ def returned_argument_words(expected: Any, got: Any, args: Sequence[Any], names:
     if want is None or have is None or want == have:
         return None
     return WORDS["returns_argument"].format(got=names[have], want=names[want])
-
-
-def _broadcasts_to(shape: torch.Size, target: torch.Size) -> bool:
-    try:
-        return bool(torch.broadcast_shapes(shape, target) == target)
-    except RuntimeError:
-        return False
 
 
 def negative_words(expected: Any, got: Any) -> str | None:
