@@ -3,6 +3,7 @@
     python benchmarks/bench_cold.py [--runs 3] [--exercise exercise5 ...] [--against REF]
     grade release /tmp/copy && python benchmarks/bench_cold.py --course /tmp/copy  # where students meet it
     python benchmarks/bench_cold.py --course /tmp/copy-before --course /tmp/copy-after  # two copies, side by side
+    python benchmarks/bench_cold.py --mistake ...  # a wrong answer (each exercise's first known mistake)
 
 ``--course PATH`` grades the course at PATH with the grader it holds (a student
 copy made by `grade release` grades from its recorded reference values), each
@@ -189,10 +190,15 @@ def grade_commands(root: Path, exercise: str, submission: Path, report: Path) ->
     return grade, child
 
 
-def measure(exercise: str, runs: int, scratch: Path, roots: dict[str, Path]) -> dict[str, dict[str, float]]:
-    """Median figures per grader (label -> root), runs interleaved with `import torch`."""
+def measure(exercise: str, runs: int, scratch: Path, roots: dict[str, Path],
+            source: str | None = None) -> dict[str, dict[str, float]]:
+    """Median figures per grader (label -> root), runs interleaved with `import torch`; the
+    submission is ``source``, or else the exercise's solution."""
     submission = scratch / f"{exercise}.py"
-    shutil.copy(REPO / "solutions" / f"{exercise}.py", submission)
+    if source is None:
+        shutil.copy(REPO / "solutions" / f"{exercise}.py", submission)
+    else:
+        submission.write_text(source)
     rows: dict[str, list[dict[str, float]]] = {label: [] for label in roots}
     for _ in range(runs):
         for label, root in roots.items():
@@ -218,6 +224,9 @@ def main() -> None:
     parser.add_argument("--course", type=Path, metavar="PATH", action="append",
                         help="grade this course with its own grader (a student copy from `grade release`); "
                              "repeat to measure several side by side")
+    parser.add_argument("--mistake", action="store_true",
+                        help="grade each exercise's first known mistake (course.toml), not its solution: "
+                             "what a student with a wrong answer meets (failures worded and diagnosed)")
     parser.add_argument("--child", nargs=5, metavar=("EXERCISE", "SUBMISSION", "REPORT", "OUT", "ROOT"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -233,6 +242,9 @@ def main() -> None:
         parser.error("--course grades one course with its own grader; --against needs this repository's")
     courses = [path.resolve() for path in args.course or [REPO]]
     exercises = args.exercise or [spec.id for spec in load_course(courses[0]).exercises]
+    own_course = load_course(REPO)
+    sources = {exercise: own_course.exercise(exercise).mutant_source(own_course.exercise(exercise).mistakes[0])
+               if args.mistake else None for exercise in exercises}
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as scratch:
         roots = {path.name if args.course else "this": path for path in courses}
         if args.against:
@@ -240,7 +252,8 @@ def main() -> None:
             subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(roots["before"]), args.against],
                            cwd=REPO, check=True)
         try:
-            table = {exercise: measure(exercise, args.runs, Path(scratch), roots) for exercise in exercises}
+            table = {exercise: measure(exercise, args.runs, Path(scratch), roots, sources[exercise])
+                     for exercise in exercises}
         finally:
             if args.against:
                 subprocess.run(["git", "worktree", "remove", "--force", str(roots["before"])], cwd=REPO, check=False)
