@@ -2,10 +2,17 @@
 before the zygote is ready; a course's libraries only for submissions that name them."""
 from __future__ import annotations
 
+import random
+import sys
+import tempfile
+
+import torch
+
 from grader.course.submissions import from_path
 from grader.course.warming import mentioned_libraries, warm_features
 from grader.sandbox.client import Budget, Sandbox, Zygote
 from grader.sandbox.limits import Limits
+from grader.sandbox.untrusted import executor, zygote as zygote_module
 
 PROBE = (b"import gc, sys\nDYNAMO = 'torch._dynamo' in sys.modules\n\ndef dynamo_at_import():\n    return DYNAMO\n\n"
          b"def collector():\n    return [gc.isenabled(), list(gc.get_threshold())]\n")
@@ -58,6 +65,30 @@ def test_every_room_collects_garbage_as_a_fresh_interpreter_does(zygote):
         states.append(_call(room, "collector")["value"])
         room.close()
     assert states == [[True, [700, 10, 10]]] * 2
+
+
+def test_the_zygote_rehearses_a_room_and_puts_back_what_it_changed(monkeypatch):
+    """Before its first fork the zygote serves a made-up exercise as a room does (its rooms' serving code
+    then starts specialised), every round whole, and leaves its rooms what they inherited before:
+    random states, streams, tempfile's folder (a room's is its TMPDIR), modules."""
+    served, loaded, answered = [], [], []
+    serve, load, run_request = zygote_module._serve, zygote_module._load, executor.run_request
+    monkeypatch.setattr(zygote_module, "_serve", lambda *args: served.append(serve(*args)))
+    monkeypatch.setattr(zygote_module, "_load", lambda *args: loaded.append(load(*args)) or loaded[-1])
+    monkeypatch.setattr(executor, "run_request",
+                        lambda *args, **kwargs: answered.append(run_request(*args, **kwargs)) or answered[-1])
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    before = (torch.random.get_rng_state(), random.getstate(), sys.stdout, sys.stderr, set(sys.modules))
+
+    zygote_module._rehearse_serving()
+
+    assert len(served) == zygote_module._REHEARSALS
+    assert [reply for _, reply in loaded] == [{"loaded": True}] * zygote_module._REHEARSALS
+    assert len(answered) == 4 * zygote_module._REHEARSALS  # a call, then two at once (three answers)
+    assert all("error" not in answer for answer in answered), answered[0]
+    assert torch.equal(torch.random.get_rng_state(), before[0]) and random.getstate() == before[1]
+    assert (sys.stdout, sys.stderr) == before[2:4] and tempfile.tempdir is None
+    assert set(sys.modules) - before[4] == set()
 
 
 def _call(room: Sandbox, name: str) -> dict:
