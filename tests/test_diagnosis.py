@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grader.engine import diagnosis
@@ -196,6 +196,7 @@ def test_a_record_measured_before_each_step_is_one_epoch_behind_and_a_shifted_re
 _shapes = st.lists(st.integers(min_value=0, max_value=3), max_size=4).map(tuple)
 
 
+@settings(deadline=None)  # torch.broadcast_shapes' first call imports sympy (~0.5 s)
 @given(_shapes, _shapes)
 def test_broadcasts_to_says_what_torch_broadcast_shapes_says(shape, target):
     try:
