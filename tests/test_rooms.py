@@ -89,41 +89,41 @@ def test_a_library_s_own_imports_are_not_the_student_s_change_to_the_sandbox(cou
     """matplotlib.pyplot puts a namespace package (mpl_toolkits) and modules made by C extensions
     (pyexpat.errors) in sys.modules: a plotting exercise1 keeps its room, without a note."""
     pytest.importorskip("matplotlib")
-    exercise1, exercise2 = course.exercise("exercise1"), course.exercise("exercise2")
-    (tmp_path / "exercise1.py").write_text(
-        "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n\n"
-        + exercise1.solution.read_text())
-    (tmp_path / "exercise2.py").write_text(exercise2.solution.read_text())
-    submission = from_path(tmp_path, [exercise1.filename, exercise2.filename], name="plots")
-    forks = zygote.forks
-    (result,) = runner.grade(course, [submission], [exercise1, exercise2], zygote=zygote).results
+    result, forks = _solutions_after(course, zygote, tmp_path,
+                                     "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n")
     assert [e.notes for e in result.exercises] == [(), ()]
     assert result.score == result.max_score
-    assert zygote.forks - forks == 2  # the canary, then one room for both exercises
+    assert forks == 2  # the canary, then one room for both exercises
 
 
 def test_rooms_train_without_torch_dynamo_and_load_it_when_asked(course, zygote, tmp_path):
     """Rooms train without torch._dynamo (a stand-in, ``lazy_dynamo``); an exercise that asks for the
     real module (as torch.compile does) loads it in its room and is graded as usual; the room, whose
     torch the real module changed, is retired with that one reason."""
-    exercise1, exercise2 = course.exercise("exercise1"), course.exercise("exercise2")
-    (tmp_path / "exercise1.py").write_text(
+    result, forks = _solutions_after(course, zygote, tmp_path,
         "import sys, torch\n"
         "assert type(sys.modules['torch._dynamo']).__name__ == 'DynamoStandIn', 'the zygote loaded torch._dynamo'\n"
         "optimizer = torch.optim.Adam([torch.nn.Parameter(torch.ones(2))])\n"
         "optimizer.zero_grad(); optimizer.step()\n"
         "assert type(sys.modules['torch._dynamo']).__name__ == 'DynamoStandIn', 'an optimizer loaded torch._dynamo'\n"
-        "assert torch._dynamo.is_compiling() is False and type(torch._dynamo).__name__ == 'module'\n\n"
-        + exercise1.solution.read_text())
-    (tmp_path / "exercise2.py").write_text(exercise2.solution.read_text())
-    submission = from_path(tmp_path, [exercise1.filename, exercise2.filename], name="dynamo")
-    forks = zygote.forks
-    (result,) = runner.grade(course, [submission], [exercise1, exercise2], zygote=zygote).results
+        "assert torch._dynamo.is_compiling() is False and type(torch._dynamo).__name__ == 'module'\n")
     assert result.score == result.max_score, [t.message[:300] for e in result.exercises for t in e.tests]
     exercise1_notes, exercise2_notes = (e.notes for e in result.exercises)
     assert RETIRED in " ".join(exercise1_notes) and "torch._dynamo was loaded" in " ".join(exercise1_notes)
     assert "warnings" not in " ".join(exercise1_notes) and not exercise2_notes
-    assert zygote.forks - forks == 3  # the canary, then a room for each exercise
+    assert forks == 3  # the canary, then a room for each exercise
+
+
+def _solutions_after(course, zygote, folder, exercise1_prefix):
+    """Exercise 1's solution after ``exercise1_prefix``, then exercise 2's, graded in one session:
+    the result and how many sandboxes the zygote forked for it."""
+    exercise1, exercise2 = course.exercise("exercise1"), course.exercise("exercise2")
+    (folder / "exercise1.py").write_text(exercise1_prefix + "\n" + exercise1.solution.read_text())
+    (folder / "exercise2.py").write_text(exercise2.solution.read_text())
+    submission = from_path(folder, [exercise1.filename, exercise2.filename], name=folder.name)
+    forks = zygote.forks
+    (result,) = runner.grade(course, [submission], [exercise1, exercise2], zygote=zygote).results
+    return result, zygote.forks - forks
 
 
 def test_each_retired_room_is_replaced_by_exactly_one_fresh_one(left_behind):

@@ -12,7 +12,8 @@ anything else (``torch.compile`` does, at once).
 Installed in the grader (reference solutions and known mistakes train with optimizers) and in
 the zygote before it warms torch.optim, so no room pays for torch._dynamo unless its code asks
 for it: the student's own ``torch.compile`` loads the real module in that room, on its own CPU
-time, and the room's tripwires read the switch as torch's own (``tripwires.py``), not as dirt.
+time; the real module rebinds names in torch as it loads, so the room's tripwires retire that
+room after its exercise, with that one reason (``tripwires.NamespaceBaseline.dirt``).
 What an optimizer computes is the same either way (``tests/test_lazy_dynamo.py``).
 """
 from __future__ import annotations
